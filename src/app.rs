@@ -1,0 +1,137 @@
+//! The running application: its shared state and its lifecycle
+//! (`Application::build` → `local_addr()` → `run_until_stopped()`).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rusqlite::Connection;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::db::writer::{self, CommitObserver, WriterHandle, WriterThread};
+use crate::db::{ReadPool, migrate, open_write_connection};
+use crate::seed::{self, SeedOptions};
+
+/// What every handler can reach. Each field is a cheap handle (an `Arc` inside), so cloning
+/// the state per request is shallow.
+#[derive(Clone)]
+pub struct AppState {
+    /// Read-only SQLite connections, used on the blocking pool.
+    pub reads: ReadPool,
+    /// The single writer: every mutation goes through it.
+    pub writer: WriterHandle,
+}
+
+/// The store of record opened and migrated: the one read-write connection and the read pool.
+pub struct OpenedStore {
+    pub write_conn: Connection,
+    pub reads: ReadPool,
+    /// Migrations this open applied (empty when the schema was current).
+    pub applied_migrations: Vec<&'static str>,
+}
+
+/// Creates the data folder if needed, opens the database and applies pending migrations.
+pub fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
+    create_dir(&config.data_dir)?;
+    let path = config.database_path();
+    let mut write_conn = open_write_connection(&path, config.synchronous)
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
+    let applied_migrations = migrate::migrate(&mut write_conn).context("cannot apply migrations")?;
+    let reads = ReadPool::open(&path).context("cannot open the read pool")?;
+    Ok(OpenedStore { write_conn, reads, applied_migrations })
+}
+
+fn create_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))
+}
+
+/// Options of `serve` beyond the shared configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Seed the demo catalog first when the database has no products.
+    pub demo: bool,
+}
+
+/// A built application, bound to its port, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    writer_thread: WriterThread,
+}
+
+impl Application {
+    /// Opens the store (migrating it), seeds it for `--demo`, starts the writer and binds.
+    pub async fn build(config: &Config, addr: SocketAddr, options: ServeOptions) -> anyhow::Result<Self> {
+        let config = config.clone();
+        let (state, writer_thread) = tokio::task::spawn_blocking(move || start_store(&config, &options))
+            .await
+            .context("start-up task failed")??;
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        Ok(Self { listener, state, writer_thread })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes. Shutdown order: stop accepting and let in-flight
+    /// requests finish; then drop the last writer handles so the writer commits what it was
+    /// given and stops; then return.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self { listener, state, writer_thread } = self;
+        let router = crate::http::router(state);
+        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("server error")?;
+        tokio::task::spawn_blocking(move || writer_thread.join()).await.context("writer join failed")?;
+        Ok(())
+    }
+}
+
+fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppState, WriterThread)> {
+    let mut store = open_store(config)?;
+    for name in &store.applied_migrations {
+        tracing::info!(migration = name, "applied migration");
+    }
+    if options.demo && seed::is_empty(&store.write_conn)? {
+        tracing::info!("--demo: the database is empty, seeding the demo catalog");
+        seed::seed(&mut store.write_conn, &SeedOptions::default()).context("cannot seed the demo catalog")?;
+    }
+    let observers: Vec<Arc<dyn CommitObserver>> = Vec::new();
+    let (writer, writer_thread) = writer::spawn(store.write_conn, observers).context("cannot start the writer")?;
+    Ok((AppState { reads: store.reads, writer }, writer_thread))
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}

@@ -1,0 +1,143 @@
+//! The store listings: a store's orders and its inventory, one page per query.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use crate::domain::{CategoryId, Money, OrderId, OrderStatus, PageRequest, ProductId, StoreId, Timestamp};
+use crate::error::{Error, Result};
+
+/// One row of `GET /stores/<id>/orders/`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreOrderRow {
+    pub id: OrderId,
+    pub status: OrderStatus,
+    pub created_at: Timestamp,
+    pub total_quantity: i64,
+}
+
+/// A page of rows and the total they were cut from.
+#[derive(Debug, Clone)]
+pub struct PageOf<T> {
+    pub count: i64,
+    pub rows: Vec<T>,
+}
+
+/// A store's orders, newest first. `total_quantity` is summed in the same query (a correlated
+/// sub-select on `order_items`' unique (order_id, product_id) index), so a page is one query
+/// whatever its size.
+pub fn store_orders(
+    conn: &Connection,
+    store_id: StoreId,
+    status: Option<OrderStatus>,
+    page: PageRequest,
+) -> Result<PageOf<StoreOrderRow>> {
+    let status = status.map(OrderStatus::as_str);
+    let count: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM orders WHERE store_id = ?1 AND (?2 IS NULL OR status = ?2)")?
+        .query_row(params![store_id, status], |row| row.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, o.status, o.created_at,
+                (SELECT COALESCE(SUM(oi.quantity_requested), 0) FROM order_items oi WHERE oi.order_id = o.id)
+           FROM orders o
+          WHERE o.store_id = ?1 AND (?2 IS NULL OR o.status = ?2)
+          ORDER BY o.created_at DESC, o.id DESC
+          LIMIT ?3 OFFSET ?4",
+    )?;
+    let rows = stmt
+        .query_map(params![store_id, status, page.limit(), page.offset()], |row| {
+            Ok((row.get::<_, OrderId>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?))
+        })?
+        .map(|row| {
+            let (id, status, created_at, total_quantity) = row?;
+            let status = OrderStatus::parse(&status)
+                .ok_or_else(|| Error::Internal(format!("order {id} has status {status:?}")))?;
+            Ok(StoreOrderRow { id, status, created_at: Timestamp::from_micros(created_at), total_quantity })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(PageOf { count, rows })
+}
+
+/// One row of `GET /stores/<id>/inventory/`.
+#[derive(Debug, Clone, Serialize)]
+pub struct InventoryRow {
+    pub product_id: ProductId,
+    pub title: String,
+    pub price: Money,
+    pub category: String,
+    pub category_id: CategoryId,
+    pub quantity: i64,
+}
+
+/// Filters of the inventory listing.
+#[derive(Debug, Clone, Default)]
+pub struct InventoryFilter {
+    /// Title contains this, case-insensitively.
+    pub title_contains: Option<String>,
+    /// `Some(true)`: quantity > 0; `Some(false)`: quantity = 0.
+    pub in_stock: Option<bool>,
+}
+
+/// A store's inventory by title (case-insensitive), then product id.
+pub fn store_inventory(
+    conn: &Connection,
+    store_id: StoreId,
+    filter: &InventoryFilter,
+    page: PageRequest,
+) -> Result<PageOf<InventoryRow>> {
+    let pattern = filter.title_contains.as_deref().map(like_pattern);
+    let in_stock = filter.in_stock;
+    const FILTER: &str = "i.store_id = ?1
+           AND (?2 IS NULL OR p.title LIKE ?2 ESCAPE '\\')
+           AND (?3 IS NULL OR (?3 = 1 AND i.quantity > 0) OR (?3 = 0 AND i.quantity = 0))";
+    let count: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM inventory i JOIN products p ON p.id = i.product_id WHERE {FILTER}"
+        ))?
+        .query_row(params![store_id, pattern, in_stock], |row| row.get(0))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity
+           FROM inventory i
+           JOIN products p ON p.id = i.product_id
+           JOIN categories c ON c.id = p.category_id
+          WHERE {FILTER}
+          ORDER BY p.title COLLATE NOCASE, p.id
+          LIMIT ?4 OFFSET ?5"
+    ))?;
+    let rows = stmt
+        .query_map(params![store_id, pattern, in_stock, page.limit(), page.offset()], |row| {
+            Ok(InventoryRow {
+                product_id: row.get(0)?,
+                title: row.get(1)?,
+                price: Money::from_cents(row.get(2)?),
+                category: row.get(3)?,
+                category_id: row.get(4)?,
+                quantity: row.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(PageOf { count, rows })
+}
+
+/// `%text%` for LIKE, with LIKE's own wildcards in `text` escaped so they match literally.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_wildcards_in_the_query_match_literally() {
+        assert_eq!(like_pattern("50%_off"), "%50\\%\\_off%");
+    }
+}

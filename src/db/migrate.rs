@@ -1,0 +1,51 @@
+//! Schema migrations: plain SQL files in `migrations/`, embedded in the binary, applied in
+//! order and recorded in `schema_migrations`. Never edit a migration that has been applied.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::Result;
+
+/// Every migration, in the order it must be applied. Names are recorded in the database.
+const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+
+/// Applies the pending migrations in one transaction and returns their names; a second run
+/// applies nothing and returns an empty list.
+pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             name       TEXT PRIMARY KEY,
+             applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+         )",
+    )?;
+    let mut applied = Vec::new();
+    for (name, sql) in MIGRATIONS {
+        let done: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = ?1)", [name], |row| row.get(0))?;
+        if !done {
+            tx.execute_batch(sql)?;
+            tx.execute("INSERT INTO schema_migrations (name) VALUES (?1)", [name])?;
+            applied.push(*name);
+        }
+    }
+    tx.commit()?;
+    Ok(applied)
+}
+
+/// The name of the newest migration this binary knows: derived data built by another schema
+/// version is stale.
+pub fn latest_migration() -> &'static str {
+    MIGRATIONS.last().map(|(name, _)| *name).unwrap_or("none")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_applies_nothing_the_second_time() {
+        let mut conn = Connection::open_in_memory().expect("in-memory db");
+        assert_eq!(migrate(&mut conn).expect("first run"), ["0001_init"]);
+        assert!(migrate(&mut conn).expect("second run").is_empty());
+    }
+}

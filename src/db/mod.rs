@@ -1,0 +1,87 @@
+//! The store of record: SQLite in WAL mode.
+//!
+//! Reads go through [`ReadPool`], a pool of read-only connections used on tokio's blocking
+//! pool. Every write goes through the [`writer`]: one thread, one connection, one
+//! `BEGIN IMMEDIATE` transaction per batch. The other files here are small named SQL functions
+//! on a `&Connection`, grouped by table.
+
+pub mod catalog;
+pub mod idempotency;
+pub mod jobs;
+pub mod listings;
+pub mod migrate;
+pub mod orders;
+pub mod writer;
+
+use std::path::Path;
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::config::Synchronous;
+use crate::error::{Error, Result};
+
+/// How long a connection waits for another process's lock (e.g. `aforro seed` running beside
+/// `serve`) before giving up with SQLITE_BUSY.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Read connections in the pool. Reads are short; more than twice the cores buys nothing.
+const READ_POOL_SIZE: u32 = 8;
+
+/// Opens the read-write connection with the PRAGMAs every writer needs.
+pub fn open_write_connection(path: &Path, synchronous: Synchronous) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL lets readers proceed while the writer commits; it is a property of the file, so
+    // setting it once here covers the read connections too.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", synchronous.pragma_value())?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+/// A pool of read-only connections.
+#[derive(Clone)]
+pub struct ReadPool {
+    pool: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl ReadPool {
+    /// Opens the pool. The database must exist and be migrated.
+    pub fn open(path: &Path) -> Result<Self> {
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
+            .with_init(|conn| {
+                conn.busy_timeout(BUSY_TIMEOUT)?;
+                conn.pragma_update(None, "foreign_keys", "ON")
+            });
+        let pool = r2d2::Pool::builder().max_size(READ_POOL_SIZE).min_idle(Some(1)).build(manager)?;
+        Ok(Self { pool })
+    }
+
+    /// Runs `read` with a pooled connection on the blocking pool, so the async runtime never
+    /// waits on SQLite.
+    pub async fn run<T, F>(&self, read: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || read(&*pool.get()?)).await?
+    }
+
+    /// Runs `read` on the calling thread: for CLI code and start-up, never from async code.
+    pub fn run_blocking<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        read(&*self.pool.get()?)
+    }
+}
+
+/// Maps "no row" to `None`, keeping real errors errors.
+pub(crate) fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(error) => Err(Error::Sqlite(error)),
+    }
+}

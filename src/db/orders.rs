@@ -1,0 +1,199 @@
+//! Orders: placing one (inside the writer's transaction) and reading one back.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use super::jobs::{self, Confirmation};
+use super::writer::StockChange;
+use super::{catalog, idempotency, optional};
+use crate::domain::{
+    FieldError, IdempotencyKey, NewOrder, OrderId, OrderStatus, ProductId, StoreId, Timestamp,
+};
+use crate::error::{Error, Result};
+
+/// The order body of the contract (201, 409 and `GET /orders/<id>/`).
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderBody {
+    pub id: OrderId,
+    pub store_id: StoreId,
+    pub status: OrderStatus,
+    pub created_at: Timestamp,
+    pub total_quantity: i64,
+    pub items: Vec<OrderItemBody>,
+    /// Only on a 409: which lines were short.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ShortLine>,
+    /// Only on `GET` of a confirmed order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderItemBody {
+    pub product_id: ProductId,
+    pub title: String,
+    pub quantity_requested: i64,
+}
+
+/// A line the store could not fill.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShortLine {
+    pub product_id: ProductId,
+    pub requested: i64,
+    pub available: i64,
+}
+
+/// The outcome of placing an order: the HTTP status and body to answer with, and the stock it
+/// changed (for the in-memory views, after the commit).
+#[derive(Debug, Clone)]
+pub struct PlacedOrder {
+    /// 201 (confirmed) or 409 (rejected); a replay repeats the first response's status.
+    pub status: u16,
+    /// The serialised order body.
+    pub body: String,
+    pub stock_changes: Vec<StockChange>,
+}
+
+/// Decides and stores an order. Must run inside the writer's `BEGIN IMMEDIATE` transaction
+/// (or a savepoint in it): the stock read and the deduction are then one atomic step.
+/// Returns an error, with nothing written by this call, for an unknown store or product or a
+/// reused idempotency key.
+pub fn place_order(
+    conn: &Connection,
+    order: &NewOrder,
+    key: Option<&IdempotencyKey>,
+    now: Timestamp,
+) -> Result<PlacedOrder> {
+    let request_body = order.canonical_json();
+    if let Some(key) = key
+        && let Some(stored) = idempotency::find(conn, key)?
+    {
+        if stored.request_body != request_body {
+            return Err(Error::IdempotencyKeyReused);
+        }
+        return Ok(PlacedOrder { status: stored.status, body: stored.body, stock_changes: Vec::new() });
+    }
+    if !catalog::store_exists(conn, order.store_id)? {
+        return Err(Error::NotFound(format!("store {} does not exist", order.store_id)));
+    }
+    let lines = check_lines(conn, order)?;
+    let short: Vec<ShortLine> = lines.iter().filter(|line| line.available < line.requested).map(CheckedLine::short).collect();
+    let status = if short.is_empty() { OrderStatus::Confirmed } else { OrderStatus::Rejected };
+
+    let mut stock_changes = Vec::new();
+    if status == OrderStatus::Confirmed {
+        for line in &lines {
+            let remaining = catalog::take_stock(conn, order.store_id, line.product_id, line.requested)?
+                .ok_or_else(|| Error::Internal(format!("stock of product {} changed inside the transaction", line.product_id)))?;
+            stock_changes.push(StockChange { store_id: order.store_id, product_id: line.product_id, quantity: remaining });
+        }
+    }
+    let order_id = insert_order(conn, order, status, now)?;
+    if status == OrderStatus::Confirmed {
+        jobs::enqueue_order_confirmation(conn, order_id, now)?;
+    }
+    let body = OrderBody {
+        id: order_id,
+        store_id: order.store_id,
+        status,
+        created_at: now,
+        total_quantity: order.total_quantity(),
+        items: lines.into_iter().map(CheckedLine::into_item).collect(),
+        errors: short,
+        confirmation: None,
+    };
+    let http_status = if status == OrderStatus::Confirmed { 201 } else { 409 };
+    let body = serde_json::to_string(&body).map_err(|error| Error::Internal(error.to_string()))?;
+    if let Some(key) = key {
+        let stored = idempotency::StoredResponse { request_body, status: http_status, body: body.clone() };
+        idempotency::remember(conn, key, &stored, now)?;
+    }
+    Ok(PlacedOrder { status: http_status, body, stock_changes })
+}
+
+/// One order line with what the store has of it.
+struct CheckedLine {
+    product_id: ProductId,
+    title: String,
+    requested: i64,
+    available: i64,
+}
+
+impl CheckedLine {
+    fn short(&self) -> ShortLine {
+        ShortLine { product_id: self.product_id, requested: self.requested, available: self.available }
+    }
+
+    fn into_item(self) -> OrderItemBody {
+        OrderItemBody { product_id: self.product_id, title: self.title, quantity_requested: self.requested }
+    }
+}
+
+/// Looks up every line's product and stock; unknown products are a 400 naming each of them.
+fn check_lines(conn: &Connection, order: &NewOrder) -> Result<Vec<CheckedLine>> {
+    let mut checked = Vec::with_capacity(order.items.len());
+    let mut unknown = Vec::new();
+    for (index, line) in order.items.iter().enumerate() {
+        match catalog::product_stock_in_store(conn, order.store_id, line.product_id)? {
+            Some((title, available)) => checked.push(CheckedLine {
+                product_id: line.product_id,
+                title,
+                requested: line.quantity_requested.get(),
+                available,
+            }),
+            None => unknown.push(FieldError::new(
+                format!("items[{index}].product_id"),
+                format!("product {} does not exist", line.product_id),
+            )),
+        }
+    }
+    if unknown.is_empty() { Ok(checked) } else { Err(Error::Validation(unknown)) }
+}
+
+fn insert_order(conn: &Connection, order: &NewOrder, status: OrderStatus, now: Timestamp) -> Result<OrderId> {
+    let mut insert_order =
+        conn.prepare_cached("INSERT INTO orders (store_id, status, created_at) VALUES (?1, ?2, ?3) RETURNING id")?;
+    let order_id: OrderId = insert_order.query_row(params![order.store_id, status.as_str(), now.micros], |row| row.get(0))?;
+    let mut insert_item =
+        conn.prepare_cached("INSERT INTO order_items (order_id, product_id, quantity_requested) VALUES (?1, ?2, ?3)")?;
+    for line in &order.items {
+        insert_item.execute(params![order_id, line.product_id, line.quantity_requested.get()])?;
+    }
+    Ok(order_id)
+}
+
+/// Reads a stored order with its items (in the order they were placed) and, when confirmed,
+/// its confirmation job's state.
+pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBody>> {
+    let mut stmt = conn.prepare_cached("SELECT store_id, status, created_at FROM orders WHERE id = ?1")?;
+    let Some((store_id, status, created_at)) = optional(stmt.query_row([order_id], |row| {
+        Ok((row.get::<_, StoreId>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+    }))?
+    else {
+        return Ok(None);
+    };
+    let status = OrderStatus::parse(&status).ok_or_else(|| Error::Internal(format!("order {order_id} has status {status:?}")))?;
+    let mut items_stmt = conn.prepare_cached(
+        "SELECT oi.product_id, p.title, oi.quantity_requested
+           FROM order_items oi JOIN products p ON p.id = oi.product_id
+          WHERE oi.order_id = ?1
+          ORDER BY oi.id",
+    )?;
+    let items = items_stmt
+        .query_map([order_id], |row| {
+            Ok(OrderItemBody { product_id: row.get(0)?, title: row.get(1)?, quantity_requested: row.get(2)? })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let confirmation =
+        if status == OrderStatus::Confirmed { jobs::confirmation_for(conn, order_id)? } else { None };
+    Ok(Some(OrderBody {
+        id: order_id,
+        store_id,
+        status,
+        created_at: Timestamp::from_micros(created_at),
+        total_quantity: items.iter().map(|item| item.quantity_requested).sum(),
+        items,
+        errors: Vec::new(),
+        confirmation,
+    }))
+}

@@ -1,0 +1,30 @@
+//! Domain types: what a valid request *is*, parsed once at the edge.
+//!
+//! Past `http`, code only sees these types, so an order line with quantity 0 or a page size of
+//! -3 cannot be represented (parse, don't validate).
+
+mod ids;
+mod money;
+mod order;
+mod page;
+mod timestamp;
+
+pub use ids::{CategoryId, OrderId, ProductId, StoreId, parse_positive_id};
+pub use money::Money;
+pub use order::{IdempotencyKey, NewOrder, OrderLine, OrderStatus, QuantityRequested};
+pub use page::PageRequest;
+pub use timestamp::Timestamp;
+
+/// One problem with one field of a request, as the contract's `errors[]` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// JSON path of the field, e.g. `items[1].quantity_requested`.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}

@@ -1,0 +1,26 @@
+//! `GET /healthz` (the process serves) and `GET /readyz` (the database answers).
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::error::{Error, Result};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(state): State<AppState>) -> Result<Json<Value>> {
+    state
+        .reads
+        .run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))
+        .await
+        .map_err(|error| Error::Unavailable(format!("the database is not ready: {error}")))?;
+    Ok(Json(json!({"status": "ready"})))
+}

@@ -1,0 +1,86 @@
+//! The DRF pagination envelope: `count`, absolute `next`/`previous` links, `results`.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::Serialize;
+
+use crate::db::listings::PageOf;
+use crate::domain::PageRequest;
+use crate::error::Error;
+
+/// The response body of every list endpoint.
+#[derive(Debug, Serialize)]
+pub struct Paginated<T> {
+    pub count: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<T>,
+}
+
+impl<T> Paginated<T> {
+    /// Wraps a page, or fails with 404 for a page past the end (as DRF does).
+    pub fn new(page: PageOf<T>, request: PageRequest, links: &PageLinks) -> Result<Self, Error> {
+        if !request.exists_for(page.count) {
+            return Err(Error::NotFound(format!("page {} does not exist", request.page)));
+        }
+        Ok(Self {
+            count: page.count,
+            next: request.has_next(page.count).then(|| links.to_page(request.page + 1)),
+            previous: (request.page > 1).then(|| links.to_page(request.page - 1)),
+            results: page.rows,
+        })
+    }
+}
+
+/// What is needed to build absolute links to other pages of the same request: its scheme,
+/// host, path and query string.
+#[derive(Debug, Clone)]
+pub struct PageLinks {
+    base: String,
+    query: Vec<(String, String)>,
+}
+
+impl PageLinks {
+    /// The same URL with `page` set to `page`; for page 1 the parameter is dropped, as DRF does.
+    pub fn to_page(&self, page: u32) -> String {
+        let mut query: Vec<(String, String)> = self.query.iter().filter(|(name, _)| name != "page").cloned().collect();
+        if page > 1 {
+            query.push(("page".to_owned(), page.to_string()));
+        }
+        let encoded = serde_urlencoded::to_string(&query).unwrap_or_default();
+        if encoded.is_empty() { self.base.clone() } else { format!("{}?{encoded}", self.base) }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageLinks {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
+        let header_text = |name| parts.headers.get(name).and_then(|value: &header::HeaderValue| value.to_str().ok());
+        // Behind a TLS-terminating proxy the scheme arrives in X-Forwarded-Proto.
+        let scheme = match header_text(header::HeaderName::from_static("x-forwarded-proto")) {
+            Some("https") => "https",
+            _ => "http",
+        };
+        let host = header_text(header::HOST).or_else(|| parts.uri.authority().map(|a| a.as_str())).unwrap_or("localhost");
+        let query = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
+            .map_err(|error| Error::BadRequest(format!("the query string is malformed: {error}")))?;
+        Ok(Self { base: format!("{scheme}://{host}{}", parts.uri.path()), query })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PageLinks;
+
+    #[test]
+    fn links_keep_other_parameters_and_drop_page_one() {
+        let links = PageLinks {
+            base: "http://shop.test/stores/1/orders/".to_owned(),
+            query: vec![("status".into(), "CONFIRMED".into()), ("page".into(), "2".into())],
+        };
+        assert_eq!(links.to_page(3), "http://shop.test/stores/1/orders/?status=CONFIRMED&page=3");
+        assert_eq!(links.to_page(1), "http://shop.test/stores/1/orders/?status=CONFIRMED");
+    }
+}

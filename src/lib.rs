@@ -1,0 +1,23 @@
+//! Aforro: a single-binary store backend (catalog, stores, per-store inventory, orders) with
+//! fast product search, on one SQLite file and one index folder.
+//!
+//! # Layout
+//! - [`cli`] parses the command line and runs a subcommand; [`config`] is the shared settings.
+//! - [`app`] owns the lifecycle: open and migrate the store, start the writer, serve, shut down.
+//! - [`domain`] holds the parsed request types (`NewOrder`, `PageRequest`, ids, `Money`).
+//! - [`db`] is the store of record: the read pool, migrations, the single [`db::writer`] and
+//!   small SQL functions per table.
+//! - [`http`] is the axum router, one file per resource, plus extractors and pagination.
+//! - [`seed`] generates the deterministic demo catalog.
+//! - [`error`] is the one error type and its problem+json rendering.
+//!
+//! Start reading at [`app::Application::build`], then [`db::writer`]: every write goes there.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod seed;

@@ -1,0 +1,6 @@
+//! The HTTP contract, tested through a real server on port 0 (one test binary for speed).
+
+mod errors;
+mod helpers;
+mod orders;
+mod stores;

@@ -1,0 +1,186 @@
+//! `POST /orders/` and `GET /orders/<id>/`.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{json_with_status, small_catalog, spawn_app_with};
+
+#[tokio::test]
+async fn a_confirmed_order_deducts_exactly_what_it_asked_for() {
+    let app = spawn_app_with(small_catalog).await;
+    let body = json!({"store_id": 1, "items": [
+        {"product_id": 1, "quantity_requested": 4}, {"product_id": 2, "quantity_requested": 3}
+    ]});
+
+    let order = json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
+
+    assert_eq!(order["status"], "CONFIRMED");
+    assert_eq!(order["store_id"], 1);
+    assert_eq!(order["total_quantity"], 7);
+    assert_eq!(order["items"][0], json!({"product_id": 1, "title": "Steel Kettle", "quantity_requested": 4}));
+    assert!(order.get("errors").is_none());
+    assert_eq!(app.stock(1, 1), 6);
+    assert_eq!(app.stock(1, 2), 0);
+    assert_eq!(app.stock(2, 1), 7, "another store's stock is untouched");
+}
+
+#[tokio::test]
+async fn a_short_order_is_rejected_and_deducts_nothing() {
+    let app = spawn_app_with(small_catalog).await;
+    let body = json!({"store_id": 1, "items": [
+        {"product_id": 1, "quantity_requested": 2},
+        {"product_id": 2, "quantity_requested": 4},
+        {"product_id": 3, "quantity_requested": 1}
+    ]});
+
+    let order = json_with_status(app.post_order(&body).await, StatusCode::CONFLICT).await;
+
+    assert_eq!(order["status"], "REJECTED");
+    assert_eq!(
+        order["errors"],
+        json!([{"product_id": 2, "requested": 4, "available": 3}, {"product_id": 3, "requested": 1, "available": 0}])
+    );
+    assert_eq!((app.stock(1, 1), app.stock(1, 2), app.stock(1, 3)), (10, 3, 0));
+    let stored = json_with_status(app.get(&format!("/orders/{}/", order["id"])).await, StatusCode::OK).await;
+    assert_eq!(stored["status"], "REJECTED");
+    assert_eq!(app.count("jobs"), 0, "a rejected order queues no confirmation");
+}
+
+#[tokio::test]
+async fn a_product_the_store_does_not_carry_has_zero_stock() {
+    let app = spawn_app_with(small_catalog).await;
+    let body = json!({"store_id": 2, "items": [{"product_id": 4, "quantity_requested": 1}]});
+
+    let order = json_with_status(app.post_order(&body).await, StatusCode::CONFLICT).await;
+
+    assert_eq!(order["errors"], json!([{"product_id": 4, "requested": 1, "available": 0}]));
+}
+
+#[tokio::test]
+async fn a_confirmed_order_is_stored_whole_with_its_confirmation_job() {
+    let app = spawn_app_with(small_catalog).await;
+    let body = json!({"store_id": 1, "items": [{"product_id": 4, "quantity_requested": 2}, {"product_id": 5, "quantity_requested": 1}]});
+    let created = json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
+
+    let fetched = json_with_status(app.get(&format!("/orders/{}/", created["id"])).await, StatusCode::OK).await;
+
+    assert_eq!(fetched["items"], created["items"]);
+    assert_eq!(fetched["created_at"], created["created_at"]);
+    assert_eq!(fetched["total_quantity"], 3);
+    assert_eq!(fetched["confirmation"], json!({"status": "queued", "attempts": 0, "sent_at": null}));
+    assert_eq!(app.count("order_items"), 2);
+    assert_eq!(app.count("jobs"), 1);
+}
+
+#[tokio::test]
+async fn timestamps_are_rfc3339_utc_with_microseconds() {
+    let app = spawn_app_with(small_catalog).await;
+    let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
+    let order = json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
+
+    let created_at = order["created_at"].as_str().expect("string");
+
+    assert_eq!(created_at.len(), "2026-11-24T19:05:11.123456Z".len(), "{created_at}");
+    assert!(created_at.ends_with('Z') && created_at.as_bytes()[10] == b'T', "{created_at}");
+}
+
+#[tokio::test]
+async fn an_unknown_order_is_404() {
+    let app = spawn_app_with(small_catalog).await;
+    for path in ["/orders/999/", "/orders/abc/", "/orders/0/"] {
+        json_with_status(app.get(path).await, StatusCode::NOT_FOUND).await;
+    }
+}
+
+#[tokio::test]
+async fn an_idempotent_retry_returns_the_first_response_and_stores_nothing_new() {
+    let app = spawn_app_with(small_catalog).await;
+    let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 2}]});
+    let first = json_with_status(app.post_order_with_key(&body, "retry-1").await, StatusCode::CREATED).await;
+
+    let reordered = json!({"items": [{"quantity_requested": 2, "product_id": 1}], "store_id": 1});
+    let second = json_with_status(app.post_order_with_key(&reordered, "retry-1").await, StatusCode::CREATED).await;
+
+    assert_eq!(first, second);
+    assert_eq!(app.count("orders"), 1);
+    assert_eq!(app.stock(1, 1), 8);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_reused_with_another_body_is_422() {
+    let app = spawn_app_with(small_catalog).await;
+    let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 2}]});
+    json_with_status(app.post_order_with_key(&body, "key-a").await, StatusCode::CREATED).await;
+
+    let other = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 3}]});
+    json_with_status(app.post_order_with_key(&other, "key-a").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+
+    assert_eq!(app.count("orders"), 1);
+    assert_eq!(app.stock(1, 1), 8);
+}
+
+#[tokio::test]
+async fn a_rejected_order_is_replayed_for_its_key_too() {
+    let app = spawn_app_with(small_catalog).await;
+    let body = json!({"store_id": 1, "items": [{"product_id": 3, "quantity_requested": 1}]});
+    let first = json_with_status(app.post_order_with_key(&body, "k").await, StatusCode::CONFLICT).await;
+    let second = json_with_status(app.post_order_with_key(&body, "k").await, StatusCode::CONFLICT).await;
+    assert_eq!(first, second);
+    assert_eq!(app.count("orders"), 1);
+}
+
+#[tokio::test]
+async fn racing_orders_for_the_last_units_sell_exactly_the_stock() {
+    // Store 1 has 10 kettles; 24 clients each want 1, all at once.
+    let app = spawn_app_with(small_catalog).await;
+    let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
+    let requests = (0..24).map(|_| {
+        let (client, url, body) = (app.client.clone(), app.url("/orders/"), body.clone());
+        tokio::spawn(async move { client.post(url).json(&body).send().await.expect("request").status() })
+    });
+
+    let mut confirmed = 0;
+    let mut rejected = 0;
+    for request in requests {
+        match request.await.expect("task") {
+            StatusCode::CREATED => confirmed += 1,
+            StatusCode::CONFLICT => rejected += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+
+    assert_eq!((confirmed, rejected), (10, 14));
+    assert_eq!(app.stock(1, 1), 0);
+    let sold: i64 = app
+        .db()
+        .query_row(
+            "SELECT SUM(oi.quantity_requested) FROM order_items oi JOIN orders o ON o.id = oi.order_id WHERE o.status = 'CONFIRMED'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("sum");
+    assert_eq!(sold, 10);
+}
+
+#[tokio::test]
+async fn racing_multi_line_orders_never_oversell_any_line() {
+    // Each order takes 1 kettle and 1 headlamp from store 1 (10 and 5 in stock): 5 can win.
+    let app = spawn_app_with(small_catalog).await;
+    let body = json!({"store_id": 1, "items": [
+        {"product_id": 1, "quantity_requested": 1}, {"product_id": 4, "quantity_requested": 1}
+    ]});
+    let requests: Vec<_> = (0..16)
+        .map(|_| {
+            let (client, url, body) = (app.client.clone(), app.url("/orders/"), body.clone());
+            tokio::spawn(async move { client.post(url).json(&body).send().await.expect("request").status() })
+        })
+        .collect();
+    let mut confirmed = 0;
+    for request in requests {
+        if request.await.expect("task") == StatusCode::CREATED {
+            confirmed += 1;
+        }
+    }
+    assert_eq!(confirmed, 5);
+    assert_eq!((app.stock(1, 1), app.stock(1, 4)), (5, 0));
+}
