@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::db::writer::{self, CommitObserver, WriterHandle, WriterThread};
 use crate::db::{ReadPool, migrate, open_write_connection};
+use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
 
 /// What every handler can reach. Each field is a cheap handle (an `Arc` inside), so cloning
@@ -23,6 +24,9 @@ pub struct AppState {
     pub reads: ReadPool,
     /// The single writer: every mutation goes through it.
     pub writer: WriterHandle,
+    /// Product search and the in-memory stock view; the writer keeps both in step with
+    /// every commit before replying.
+    pub search: SearchIndex,
 }
 
 /// The store of record opened and migrated: the one read-write connection and the read pool.
@@ -102,9 +106,12 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
         tracing::info!("--demo: the database is empty, seeding the demo catalog");
         seed::seed(&mut store.write_conn, &SeedOptions::default()).context("cannot seed the demo catalog")?;
     }
-    let observers: Vec<Arc<dyn CommitObserver>> = Vec::new();
+    // Opened before the writer starts: nothing can commit between the index's watermark
+    // check, the stock view's load and the first observed commit.
+    let search = SearchIndex::open(&config.index_dir, store.reads.clone()).context("cannot open the search index")?;
+    let observers: Vec<Arc<dyn CommitObserver>> = vec![Arc::new(search.clone())];
     let (writer, writer_thread) = writer::spawn(store.write_conn, observers).context("cannot start the writer")?;
-    Ok((AppState { reads: store.reads, writer }, writer_thread))
+    Ok((AppState { reads: store.reads, writer, search }, writer_thread))
 }
 
 /// Resolves on SIGINT or SIGTERM.

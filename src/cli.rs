@@ -1,4 +1,4 @@
-//! The command line: `aforro [--data-dir D] [--index-dir I] <serve|migrate|seed>`.
+//! The command line: `aforro [--data-dir D] [--index-dir I] <serve|migrate|seed|reindex>`.
 
 use std::net::SocketAddr;
 
@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{self, Application, ServeOptions};
 use crate::config::Config;
+use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
 
 #[derive(Debug, Parser)]
@@ -46,6 +47,8 @@ pub enum Command {
         #[arg(long, default_value_t = 42)]
         random_seed: u64,
     },
+    /// Rebuild the search index from the database (run it while `serve` is stopped).
+    Reindex,
 }
 
 /// Runs the parsed command line.
@@ -57,6 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let options = SeedOptions { categories, products, stores, inventory_per_store, random_seed };
             run_seed(&cli.config, &options)
         }
+        Command::Reindex => reindex(&cli.config),
     }
 }
 
@@ -77,6 +81,13 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
     for name in store.applied_migrations {
         println!("applied {name}");
     }
+    Ok(())
+}
+
+fn reindex(config: &Config) -> anyhow::Result<()> {
+    let store = app::open_store(config)?;
+    let report = SearchIndex::rebuild(&config.index_dir, &store.write_conn)?;
+    println!("indexed {} products in {:.1}s", report.products, report.elapsed.as_secs_f64());
     Ok(())
 }
 

@@ -8,6 +8,8 @@
 //! - [`db`] is the store of record: the read pool, migrations, the single [`db::writer`] and
 //!   small SQL functions per table.
 //! - [`http`] is the axum router, one file per resource, plus extractors and pagination.
+//! - [`search`] is product search: the tantivy index derived from the catalog, the in-memory
+//!   stock view, and the writer observer that keeps both in step with every commit.
 //! - [`seed`] generates the deterministic demo catalog.
 //! - [`error`] is the one error type and its problem+json rendering.
 //!
@@ -20,4 +22,5 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod search;
 pub mod seed;

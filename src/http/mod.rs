@@ -5,6 +5,7 @@ mod extract;
 mod health;
 mod orders;
 pub mod pagination;
+mod search;
 mod stores;
 
 pub use extract::{JsonBody, QueryParams};
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(orders::router())
         .merge(stores::router())
+        .merge(search::router())
         .merge(health::router())
         .fallback(fallback)
         .with_state(state)

@@ -215,7 +215,7 @@ fn seed_inventory(conn: &mut Connection, rng: &mut ChaCha8Rng, store_ids: &[i64]
 }
 
 /// A bar on a terminal; off a terminal a hidden bar, with plain log lines from [`tick`].
-fn progress_bar(total: u64, what: &'static str) -> ProgressBar {
+pub(crate) fn progress_bar(total: u64, what: &'static str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

@@ -3,4 +3,5 @@
 mod errors;
 mod helpers;
 mod orders;
+mod search;
 mod stores;

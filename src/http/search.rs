@@ -1,0 +1,64 @@
+//! `GET /api/search/products/`: parses the query string into a [`SearchRequest`] and runs
+//! it on the blocking pool (tantivy and SQLite both block).
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::extract::QueryParams;
+use super::pagination::{PageLinks, Paginated};
+use crate::app::AppState;
+use crate::db::listings::PageOf;
+use crate::domain::{CategoryId, Money, StoreId, parse_positive_id};
+use crate::error::{Error, Result};
+use crate::search::rows::Facets;
+use crate::search::{CategoryFilter, PriceRange, SearchRequest, SearchRow, SortOrder};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/search/products/", get(search_products))
+}
+
+/// The pagination envelope plus the facets of the whole match set.
+#[derive(Debug, Serialize)]
+struct SearchPage {
+    #[serde(flatten)]
+    page: Paginated<SearchRow>,
+    facets: Facets,
+}
+
+async fn search_products(State(state): State<AppState>, query: QueryParams, links: PageLinks) -> Result<Json<SearchPage>> {
+    let request = parse_search_request(&query)?;
+    let page = request.page;
+    let search = state.search.clone();
+    let results = state.reads.run(move |conn| search.search(conn, &request)).await?;
+    let rows = PageOf { count: results.count, rows: results.rows };
+    Ok(Json(SearchPage { page: Paginated::new(rows, page, &links)?, facets: results.facets }))
+}
+
+/// Every parameter of the contract; an empty value counts as absent (as DRF filters do).
+fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
+    let present = |name| query.get(name).map(str::trim).filter(|value| !value.is_empty());
+    let q = present("q").map(str::to_owned);
+    let sort = match present("sort") {
+        None => SortOrder::default_for(q.is_some()),
+        Some(text) => {
+            SortOrder::parse(text).ok_or_else(|| Error::field("sort", "must be one of relevance, price, -price, newest"))?
+        }
+    };
+    let price = PriceRange::new(money(present("min_price"), "min_price")?, money(present("max_price"), "max_price")?)
+        .ok_or_else(|| Error::field("min_price", "must not be greater than max_price"))?;
+    let store_id = present("store_id")
+        .map(|text| parse_positive_id(text).map(StoreId).ok_or_else(|| Error::field("store_id", "must be a positive integer")))
+        .transpose()?;
+    let category = present("category").map(|text| match parse_positive_id(text) {
+        Some(id) => CategoryFilter::Id(CategoryId(id)),
+        None => CategoryFilter::Name(text.to_owned()),
+    });
+    Ok(SearchRequest { q, category, price, store_id, in_stock: query.boolean("in_stock")?, sort, page: query.page_request()? })
+}
+
+fn money(text: Option<&str>, field: &str) -> Result<Option<Money>> {
+    text.map(|text| Money::parse(text).ok_or_else(|| Error::field(field, "must be a non-negative decimal with at most two places")))
+        .transpose()
+}

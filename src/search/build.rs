@@ -1,0 +1,185 @@
+//! Building the product index from SQLite in one pass, and deciding at start whether the
+//! index on disk still matches the database.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rusqlite::Connection;
+use tantivy::{Index, IndexWriter, TantivyDocument};
+
+use super::schema::{IndexStamp, ProductFields, product_schema, register_analyzer};
+use crate::db::catalog::catalog_version;
+
+/// Indexing heap per thread for a full build. Large enough that 1M products make a few
+/// segments rather than dozens; freed when the build ends.
+const BUILD_HEAP_BYTES_PER_THREAD: usize = 200 * 1024 * 1024;
+/// More threads than this buy nothing: reading SQLite on one thread is the limit.
+const MAX_BUILD_THREADS: usize = 4;
+/// Products between progress updates.
+const PROGRESS_STEP: u64 = 50_000;
+
+/// Why the index on disk cannot be used as it is.
+#[derive(Debug)]
+pub enum Staleness {
+    Missing,
+    Unreadable(tantivy::TantivyError),
+    OtherSchema,
+    /// Built by another format or migration, or before the catalog's last change.
+    OtherStamp { found: Option<IndexStamp>, expected: IndexStamp },
+}
+
+impl std::fmt::Display for Staleness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing => write!(f, "there is no index yet"),
+            Self::Unreadable(error) => write!(f, "the index cannot be opened: {error}"),
+            Self::OtherSchema => write!(f, "the index has another schema"),
+            Self::OtherStamp { found, expected } => write!(f, "the index is stamped {found:?}, the database needs {expected:?}"),
+        }
+    }
+}
+
+/// What a build did.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    pub products: u64,
+    /// The stamp the new index carries.
+    pub stamp: IndexStamp,
+    pub elapsed: Duration,
+}
+
+/// Opens the index at `path` if its schema and stamp match `expected`.
+pub fn open_if_current(path: &Path, expected: &IndexStamp) -> Result<Index, Staleness> {
+    if !path.join("meta.json").exists() {
+        return Err(Staleness::Missing);
+    }
+    let index = Index::open_in_dir(path).map_err(Staleness::Unreadable)?;
+    if index.schema() != product_schema() {
+        return Err(Staleness::OtherSchema);
+    }
+    let metas = index.load_metas().map_err(Staleness::Unreadable)?;
+    let found = IndexStamp::from_payload(metas.payload.as_deref());
+    if found.as_ref() != Some(expected) {
+        return Err(Staleness::OtherStamp { found, expected: expected.clone() });
+    }
+    register_analyzer(&index);
+    Ok(index)
+}
+
+/// Rebuilds the index at `path` from the database behind `conn`. Builds beside it and swaps
+/// folders at the end, so a crash mid-build leaves no half index under `path`.
+pub fn rebuild(conn: &Connection, path: &Path) -> anyhow::Result<BuildReport> {
+    let started = Instant::now();
+    let building = sibling(path, "building");
+    remove_dir_if_present(&building)?;
+    std::fs::create_dir_all(&building).with_context(|| format!("cannot create {}", building.display()))?;
+    let index = Index::create_in_dir(&building, product_schema()).context("cannot create the index")?;
+    register_analyzer(&index);
+    let (products, stamp) = write_all_products(conn, &index).context("cannot index the catalog")?;
+    remove_dir_if_present(path)?;
+    std::fs::rename(&building, path).with_context(|| format!("cannot move the new index to {}", path.display()))?;
+    Ok(BuildReport { products, stamp, elapsed: started.elapsed() })
+}
+
+/// One read transaction, so the stamp's watermark is exactly the snapshot indexed.
+fn write_all_products(conn: &Connection, index: &Index) -> anyhow::Result<(u64, IndexStamp)> {
+    let fields = ProductFields::from_schema(&index.schema()).expect("the index was just created with this schema");
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, MAX_BUILD_THREADS);
+    let mut writer: IndexWriter = index.writer_with_num_threads(threads, threads * BUILD_HEAP_BYTES_PER_THREAD)?;
+    let snapshot = conn.unchecked_transaction()?;
+    let version = catalog_version(&snapshot)?;
+    let total: i64 = snapshot.query_row("SELECT COUNT(*) FROM products", [], |row| row.get(0))?;
+    let progress = crate::seed::progress_bar(u64::try_from(total).unwrap_or(0), "indexing");
+    let mut stmt = snapshot.prepare(
+        "SELECT id, title, description, price_cents, category_id, created_at FROM products ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut done = 0;
+    while let Some(row) = rows.next()? {
+        let product = IndexedProduct {
+            id: row.get(0)?,
+            title: row.get_ref(1)?.as_str()?,
+            description: row.get_ref(2)?.as_str()?,
+            price_cents: row.get(3)?,
+            category_id: row.get(4)?,
+            created_at: row.get(5)?,
+        };
+        writer.add_document(product.to_document(&fields))?;
+        done += 1;
+        if done % PROGRESS_STEP == 0 {
+            report_progress(&progress, done);
+        }
+    }
+    progress.finish_and_clear();
+    let stamp = IndexStamp::current(version);
+    commit_with_stamp(&mut writer, &stamp)?;
+    merge_into_one_segment(index, &mut writer)?;
+    writer.wait_merging_threads()?;
+    Ok((done, stamp))
+}
+
+/// A product row as the index sees it.
+pub struct IndexedProduct<'a> {
+    pub id: i64,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub price_cents: i64,
+    pub category_id: i64,
+    pub created_at: i64,
+}
+
+impl IndexedProduct<'_> {
+    pub fn to_document(&self, fields: &ProductFields) -> TantivyDocument {
+        // Ids and prices are non-negative by the schema's CHECKs; 0 is a safe floor anyway.
+        let unsigned = |value: i64| u64::try_from(value).unwrap_or(0);
+        let mut document = TantivyDocument::new();
+        document.add_u64(fields.id, unsigned(self.id));
+        document.add_text(fields.title, self.title);
+        document.add_text(fields.description, self.description);
+        document.add_u64(fields.category_id, unsigned(self.category_id));
+        document.add_u64(fields.price_cents, unsigned(self.price_cents));
+        document.add_i64(fields.created_at, self.created_at);
+        document
+    }
+}
+
+/// Commits what the writer holds, recording what it now reflects.
+pub fn commit_with_stamp(writer: &mut IndexWriter, stamp: &IndexStamp) -> tantivy::Result<()> {
+    let mut commit = writer.prepare_commit()?;
+    commit.set_payload(&stamp.to_payload());
+    commit.commit()?;
+    Ok(())
+}
+
+/// One segment searches fastest (one pass per query instead of one per segment); a full
+/// build is the one moment a big merge costs nobody a request.
+fn merge_into_one_segment(index: &Index, writer: &mut IndexWriter) -> tantivy::Result<()> {
+    let segments = index.searchable_segment_ids()?;
+    if segments.len() > 1 {
+        writer.merge(&segments).wait()?;
+    }
+    Ok(())
+}
+
+fn report_progress(progress: &indicatif::ProgressBar, done: u64) {
+    if progress.is_hidden() {
+        tracing::info!(done, total = progress.length().unwrap_or(0), "indexing");
+    }
+    progress.set_position(done);
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().map(std::ffi::OsStr::to_os_string).unwrap_or_default();
+    name.push(format!(".{suffix}"));
+    path.with_file_name(name)
+}
+
+fn remove_dir_if_present(path: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            Err(error).with_context(|| format!("cannot remove {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,238 @@
+//! The one collector every search runs: filters each match on fast fields and the live stock
+//! view, counts it, adds it to the facets and keeps the best `top_n` for the page.
+//!
+//! Filtering here rather than in the query is what makes `count` and facets exact with
+//! stock: a product that a committed order just emptied is dropped while counting, not after.
+
+use std::collections::{BTreeMap, BinaryHeap};
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::ColumnValues;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::request::SortOrder;
+use super::stock::{StockTables, StoreColumn};
+
+/// Category ids below this are counted in an array; the few catalogs with larger ids fall
+/// back to a map.
+const DENSE_CATEGORY_IDS: usize = 4096;
+
+/// Which stock a match must have, answered from the in-memory stock view.
+#[derive(Clone)]
+pub enum StockCondition {
+    Unfiltered,
+    /// The store carries the product (`column: None`: the store carries nothing); `in_stock`
+    /// narrows to quantity > 0 (`true`) or = 0 (`false`).
+    Store { column: Option<StoreColumn>, in_stock: Option<bool> },
+    /// In stock (`true`) or out of stock (`false`) in every store at once.
+    AnyStore { tables: Arc<StockTables>, in_stock: bool },
+}
+
+impl StockCondition {
+    /// `None`: the product does not pass; `Some(quantity)` (quantity only for a store filter).
+    fn admits(&self, product_id: u64) -> Option<Option<u32>> {
+        match self {
+            Self::Unfiltered => Some(None),
+            Self::Store { column, in_stock } => {
+                let quantity = StockTables::quantity_in(column.as_deref()?, product_id)?;
+                in_stock.is_none_or(|wanted| wanted == (quantity > 0)).then_some(Some(quantity))
+            }
+            Self::AnyStore { tables, in_stock } => (tables.in_stock_anywhere(product_id) == *in_stock).then_some(None),
+        }
+    }
+}
+
+/// Everything a match must satisfy besides the text query.
+#[derive(Clone)]
+pub struct MatchFilter {
+    pub category_id: Option<u64>,
+    pub price_cents: RangeInclusive<u64>,
+    pub stock: StockCondition,
+}
+
+/// Sort position of a hit: smaller is better. The second part is the product id, so ties
+/// always break by id and pages never overlap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RankKey(u64, u64);
+
+/// One document that made the page (or could still make it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub product_id: u64,
+    pub score: Score,
+    /// The store's quantity when filtering by store, read in the same step as the filter.
+    pub quantity: Option<u32>,
+    rank: RankKey,
+}
+
+impl Eq for Hit {}
+impl PartialOrd for Hit {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Hit {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank.cmp(&other.rank)
+    }
+}
+
+/// What a search found: the exact count and facets of all matches, and the best `top_n`.
+#[derive(Debug, Clone, Default)]
+pub struct Matches {
+    pub count: u64,
+    /// Matches per category id.
+    pub categories: BTreeMap<u64, u64>,
+    /// Lowest and highest price among the matches.
+    pub price_cents: Option<(u64, u64)>,
+    /// Best first.
+    pub top: Vec<Hit>,
+}
+
+pub struct SearchCollector {
+    pub filter: MatchFilter,
+    pub sort: SortOrder,
+    /// Whether BM25 scores are needed (relevance sort with words to score).
+    pub scored: bool,
+    /// Hits to keep: the requested page's end.
+    pub top_n: usize,
+}
+
+impl Collector for SearchCollector {
+    type Fruit = Matches;
+    type Child = SegmentSearch;
+
+    fn for_segment(&self, _ordinal: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentSearch> {
+        let fast = segment.fast_fields();
+        let created_at = match self.sort {
+            SortOrder::Newest => Some(fast.i64("created_at")?.first_or_default_col(0)),
+            _ => None,
+        };
+        Ok(SegmentSearch {
+            ids: fast.u64("id")?.first_or_default_col(0),
+            categories: fast.u64("category_id")?.first_or_default_col(0),
+            prices: fast.u64("price_cents")?.first_or_default_col(0),
+            created_at,
+            filter: self.filter.clone(),
+            sort: self.sort,
+            top_n: self.top_n,
+            matches: Matches::default(),
+            dense_categories: Vec::new(),
+            heap: BinaryHeap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.scored
+    }
+
+    fn merge_fruits(&self, segments: Vec<Matches>) -> tantivy::Result<Matches> {
+        let mut merged = Matches::default();
+        for segment in segments {
+            merged.count += segment.count;
+            for (category, count) in segment.categories {
+                *merged.categories.entry(category).or_default() += count;
+            }
+            merged.price_cents = widen(merged.price_cents, segment.price_cents);
+            merged.top.extend(segment.top);
+        }
+        merged.top.sort_unstable();
+        merged.top.truncate(self.top_n);
+        Ok(merged)
+    }
+}
+
+/// The per-segment half: the segment's fast-field columns and what it has found so far.
+pub struct SegmentSearch {
+    ids: Arc<dyn ColumnValues<u64>>,
+    categories: Arc<dyn ColumnValues<u64>>,
+    prices: Arc<dyn ColumnValues<u64>>,
+    created_at: Option<Arc<dyn ColumnValues<i64>>>,
+    filter: MatchFilter,
+    sort: SortOrder,
+    top_n: usize,
+    matches: Matches,
+    /// Matches per category id for ids below [`DENSE_CATEGORY_IDS`], folded into
+    /// `matches.categories` at harvest: a map update per document costs more than the rest.
+    dense_categories: Vec<u64>,
+    /// The best hits so far, worst on top so it is the one replaced.
+    heap: BinaryHeap<Hit>,
+}
+
+impl SegmentSearch {
+    fn rank(&self, doc: DocId, product_id: u64, price_cents: u64, score: Score) -> RankKey {
+        let primary = match self.sort {
+            SortOrder::Relevance => u64::from(u32::MAX - score.max(0.0).to_bits()),
+            SortOrder::PriceAscending => price_cents,
+            SortOrder::PriceDescending => u64::MAX - price_cents,
+            SortOrder::Newest => {
+                let created_at = self.created_at.as_ref().map_or(0, |column| column.get_val(doc));
+                // Flipping the sign bit maps i64 order onto u64 order; then newest first.
+                u64::MAX - ((created_at as u64) ^ (1 << 63))
+            }
+        };
+        RankKey(primary, product_id)
+    }
+
+    fn count_category(&mut self, category_id: u64) {
+        match usize::try_from(category_id).ok().filter(|index| *index < DENSE_CATEGORY_IDS) {
+            Some(index) => {
+                if index >= self.dense_categories.len() {
+                    self.dense_categories.resize(index + 1, 0);
+                }
+                self.dense_categories[index] += 1;
+            }
+            None => *self.matches.categories.entry(category_id).or_default() += 1,
+        }
+    }
+
+    fn keep(&mut self, hit: Hit) {
+        if self.heap.len() < self.top_n {
+            self.heap.push(hit);
+        } else if self.heap.peek().is_some_and(|worst| hit.rank < worst.rank) {
+            self.heap.pop();
+            self.heap.push(hit);
+        }
+    }
+}
+
+impl SegmentCollector for SegmentSearch {
+    type Fruit = Matches;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let product_id = self.ids.get_val(doc);
+        let category_id = self.categories.get_val(doc);
+        if self.filter.category_id.is_some_and(|wanted| wanted != category_id) {
+            return;
+        }
+        let price_cents = self.prices.get_val(doc);
+        if !self.filter.price_cents.contains(&price_cents) {
+            return;
+        }
+        let Some(quantity) = self.filter.stock.admits(product_id) else {
+            return;
+        };
+        self.matches.count += 1;
+        self.count_category(category_id);
+        self.matches.price_cents = widen(self.matches.price_cents, Some((price_cents, price_cents)));
+        let rank = self.rank(doc, product_id, price_cents, score);
+        self.keep(Hit { product_id, score, quantity, rank });
+    }
+
+    fn harvest(mut self) -> Matches {
+        for (category_id, count) in self.dense_categories.iter().enumerate().filter(|(_, count)| **count > 0) {
+            *self.matches.categories.entry(category_id as u64).or_default() += count;
+        }
+        self.matches.top = self.heap.into_sorted_vec();
+        self.matches
+    }
+}
+
+fn widen(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u64)> {
+    match (a, b) {
+        (Some((low_a, high_a)), Some((low_b, high_b))) => Some((low_a.min(low_b), high_a.max(high_b))),
+        (one, None) | (None, one) => one,
+    }
+}

@@ -1,0 +1,92 @@
+//! Running one search: resolve the filters, run the query through the collector on the
+//! current searcher, then read the page's rows and name the facets.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+use tantivy::query::{AllQuery, Query};
+
+use super::SearchIndex;
+use super::collector::{Matches, MatchFilter, SearchCollector, StockCondition};
+use super::query::{query_terms, text_query};
+use super::request::{CategoryFilter, SearchRequest, SortOrder};
+use super::rows::{SearchResults, categories, category_named, facets, rows_for};
+use crate::db::catalog::store_exists;
+use crate::domain::CategoryId;
+use crate::error::{Error, Result};
+
+impl SearchIndex {
+    /// Runs `request` (blocking: call it on the blocking pool). `conn` is a read connection,
+    /// for the store check, the categories and the page's rows.
+    pub fn search(&self, conn: &Connection, request: &SearchRequest) -> Result<SearchResults> {
+        if let Some(store_id) = request.store_id
+            && !store_exists(conn, store_id)?
+        {
+            return Err(Error::NotFound(format!("store {store_id} does not exist")));
+        }
+        let categories = categories(conn)?;
+        let Some(category_id) = resolve_category(request.category.as_ref(), &categories) else {
+            return Ok(SearchResults::default()); // an unknown category name matches nothing
+        };
+        let Some(query) = self.query_for(request.q.as_deref()) else {
+            return Ok(SearchResults::default()); // `q` had no words, only punctuation
+        };
+        let matches = self.collect(query.as_ref(), request, category_id)?;
+        let page = request.page;
+        let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+        let hits: Vec<_> = matches.top.iter().skip(offset).cloned().collect();
+        let with_score = request.sort == SortOrder::Relevance;
+        Ok(SearchResults {
+            count: i64::try_from(matches.count).unwrap_or(i64::MAX),
+            rows: rows_for(conn, &hits, with_score)?,
+            facets: facets(&matches, &categories),
+        })
+    }
+
+    /// The query for `q`: every document without it; `None` when `q` has no words.
+    fn query_for(&self, q: Option<&str>) -> Option<Box<dyn Query>> {
+        match q {
+            None => Some(Box::new(AllQuery)),
+            Some(q) => {
+                let terms = query_terms(&mut self.inner.analyzer.clone(), q);
+                text_query(&self.inner.fields, &terms)
+            }
+        }
+    }
+
+    fn collect(&self, query: &dyn Query, request: &SearchRequest, category_id: Option<CategoryId>) -> Result<Matches> {
+        let page = request.page;
+        let top_n = usize::try_from(page.offset() + page.limit()).unwrap_or(usize::MAX);
+        let collector = SearchCollector {
+            filter: MatchFilter {
+                category_id: category_id.map(|id| u64::try_from(id.0).unwrap_or(u64::MAX)),
+                price_cents: request.price.cents(),
+                stock: self.stock_condition(request),
+            },
+            sort: request.sort,
+            scored: request.sort == SortOrder::Relevance && request.q.is_some(),
+            top_n,
+        };
+        let searcher = self.inner.reader.searcher();
+        searcher.search(query, &collector).map_err(|error| Error::Internal(format!("search failed: {error}")))
+    }
+
+    fn stock_condition(&self, request: &SearchRequest) -> StockCondition {
+        let tables = self.inner.stock.tables();
+        match (request.store_id, request.in_stock) {
+            (Some(store_id), in_stock) => StockCondition::Store { column: tables.store(store_id).cloned(), in_stock },
+            (None, Some(in_stock)) => StockCondition::AnyStore { tables, in_stock },
+            (None, None) => StockCondition::Unfiltered,
+        }
+    }
+}
+
+/// `Some(None)`: no category filter; `Some(Some(id))`: that category; `None`: a name that
+/// names no category. An id that names no category simply matches nothing.
+fn resolve_category(filter: Option<&CategoryFilter>, categories: &BTreeMap<CategoryId, String>) -> Option<Option<CategoryId>> {
+    match filter {
+        None => Some(None),
+        Some(CategoryFilter::Id(id)) => Some(Some(*id)),
+        Some(CategoryFilter::Name(name)) => category_named(categories, name).map(Some),
+    }
+}

@@ -1,0 +1,143 @@
+//! Product search: a tantivy index derived from SQLite, plus the in-memory stock view.
+//!
+//! - [`schema`]: fields, analyser, and the stamp (format, migration, catalog watermark) each
+//!   commit carries in its payload;
+//! - [`build`]: the full build from SQLite and the "is the index on disk current?" check;
+//! - [`sync`]: the writer's observer, applying each commit's catalog and stock changes
+//!   before the client hears back;
+//! - [`stock`]: per-store quantities in memory (stock is never in tantivy);
+//! - [`query`], [`collector`], [`execute`], [`rows`]: one search, from words to result rows.
+//!
+//! `docs/search.md` explains the consistency design.
+
+pub mod build;
+pub mod collector;
+pub mod execute;
+pub mod query;
+pub mod request;
+pub mod rows;
+pub mod schema;
+pub mod stock;
+pub mod sync;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use rusqlite::Connection;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
+
+use self::schema::{IndexStamp, ProductFields};
+use self::stock::StockView;
+use crate::db::ReadPool;
+use crate::db::catalog::catalog_version;
+
+pub use self::request::{CategoryFilter, PriceRange, SearchRequest, SortOrder};
+pub use self::rows::{SearchResults, SearchRow};
+
+/// Folder under the index dir holding the tantivy index.
+const SEARCH_SUBDIR: &str = "search";
+/// Indexing heap of the live writer: catalog edits arrive a few at a time.
+const LIVE_WRITER_HEAP_BYTES: usize = 20 * 1024 * 1024;
+
+/// A cheap clonable handle on the search index and the stock view. Cloning is shallow.
+#[derive(Clone)]
+pub struct SearchIndex {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    fields: ProductFields,
+    /// Reloaded only after our own commits (`ReloadPolicy::Manual`), so a search sees a
+    /// catalog change exactly when the writer has applied it, not some time later.
+    reader: IndexReader,
+    /// The only writer of the live index, used from the writer thread's observer.
+    writer: Mutex<IndexWriter>,
+    /// The index's own analyser, cloned per query (it needs `&mut` to tokenise).
+    analyzer: TextAnalyzer,
+    stock: StockView,
+    /// Where catalog changes are read from after their commit.
+    reads: ReadPool,
+    /// False once an index update failed: the index no longer matches the database. Searches
+    /// still run; readiness reports it, and the next start rebuilds (the stamp will differ).
+    in_sync: AtomicBool,
+}
+
+/// The index folder for an `--index-dir`.
+pub fn index_path(index_dir: &Path) -> PathBuf {
+    index_dir.join(SEARCH_SUBDIR)
+}
+
+impl SearchIndex {
+    /// Opens the index under `index_dir`, rebuilding it first when it is missing, from another
+    /// format or schema, or stamped with another catalog version; loads the stock view.
+    /// Must run before the writer starts, so no commit can slip between check and load.
+    pub fn open(index_dir: &Path, reads: ReadPool) -> anyhow::Result<Self> {
+        let path = index_path(index_dir);
+        let index = reads
+            .run_blocking(|conn| Ok(open_or_rebuild(conn, &path)))
+            .context("cannot read the database to open the index")??;
+        let stock = reads.run_blocking(StockView::load).context("cannot load the stock view")?;
+        Self::from_parts(index, stock, reads)
+    }
+
+    fn from_parts(index: Index, stock: StockView, reads: ReadPool) -> anyhow::Result<Self> {
+        let fields = ProductFields::from_schema(&index.schema()).context("the index has an unexpected schema")?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer_with_num_threads(1, LIVE_WRITER_HEAP_BYTES).context("cannot lock the index for writing")?;
+        let analyzer = schema::text_analyzer();
+        let inner = Inner {
+            fields,
+            reader,
+            writer: Mutex::new(writer),
+            analyzer,
+            stock,
+            reads,
+            in_sync: AtomicBool::new(true),
+        };
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// The in-memory stock view.
+    pub fn stock(&self) -> &StockView {
+        &self.inner.stock
+    }
+
+    /// Whether every committed catalog change has reached the index.
+    pub fn is_in_sync(&self) -> bool {
+        self.inner.in_sync.load(Ordering::Relaxed)
+    }
+
+    /// Rebuilds the index under `index_dir` from the database behind `conn`, whatever its
+    /// state (`aforro reindex`). Run it while `serve` is stopped: a running server keeps the
+    /// index it opened.
+    pub fn rebuild(index_dir: &Path, conn: &Connection) -> anyhow::Result<build::BuildReport> {
+        std::fs::create_dir_all(index_dir).with_context(|| format!("cannot create {}", index_dir.display()))?;
+        build::rebuild(conn, &index_path(index_dir))
+    }
+
+    /// Documents in the index (live ones), e.g. for readiness and tests.
+    pub fn num_docs(&self) -> u64 {
+        self.inner.reader.searcher().num_docs()
+    }
+}
+
+/// The index at `path`, rebuilt from `conn` when it is not current.
+fn open_or_rebuild(conn: &Connection, path: &Path) -> anyhow::Result<Index> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let expected = IndexStamp::current(catalog_version(conn)?);
+    match build::open_if_current(path, &expected) {
+        Ok(index) => Ok(index),
+        Err(staleness) => {
+            tracing::info!(reason = %staleness, "rebuilding the search index");
+            let report = build::rebuild(conn, path)?;
+            tracing::info!(products = report.products, secs = report.elapsed.as_secs_f64(), "search index built");
+            build::open_if_current(path, &report.stamp)
+                .map_err(|staleness| anyhow::anyhow!("the index just built is not current: {staleness}"))
+        }
+    }
+}

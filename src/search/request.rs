@@ -1,0 +1,109 @@
+//! A parsed search request: what `GET /api/search/products/` asks for, past the HTTP edge.
+
+use crate::domain::{CategoryId, Money, PageRequest, StoreId};
+
+/// Result order. Every order breaks ties by product id, ascending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    /// BM25 score, best first.
+    Relevance,
+    PriceAscending,
+    PriceDescending,
+    /// `created_at`, newest first.
+    Newest,
+}
+
+impl SortOrder {
+    /// The contract's spellings: `relevance`, `price`, `-price`, `newest`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "relevance" => Some(Self::Relevance),
+            "price" => Some(Self::PriceAscending),
+            "-price" => Some(Self::PriceDescending),
+            "newest" => Some(Self::Newest),
+            _ => None,
+        }
+    }
+
+    /// Relevance when there are words to rank by, newest otherwise.
+    pub fn default_for(has_words: bool) -> Self {
+        if has_words { Self::Relevance } else { Self::Newest }
+    }
+}
+
+/// The `category` parameter: an id, or a name matched case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CategoryFilter {
+    Id(CategoryId),
+    Name(String),
+}
+
+/// An inclusive price range, `min <= max` when both are given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PriceRange {
+    pub min: Option<Money>,
+    pub max: Option<Money>,
+}
+
+impl PriceRange {
+    /// `None` when `min > max`.
+    pub fn new(min: Option<Money>, max: Option<Money>) -> Option<Self> {
+        match (min, max) {
+            (Some(min), Some(max)) if min > max => None,
+            _ => Some(Self { min, max }),
+        }
+    }
+
+    pub fn cents(self) -> std::ops::RangeInclusive<u64> {
+        let to_u64 = |money: Money| u64::try_from(money.cents).unwrap_or(0);
+        self.min.map_or(0, to_u64)..=self.max.map_or(u64::MAX, to_u64)
+    }
+}
+
+/// A valid search request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchRequest {
+    /// Free text; `None` when absent or blank (then every product matches).
+    pub q: Option<String>,
+    pub category: Option<CategoryFilter>,
+    pub price: PriceRange,
+    pub store_id: Option<StoreId>,
+    pub in_stock: Option<bool>,
+    pub sort: SortOrder,
+    pub page: PageRequest,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        Self {
+            q: None,
+            category: None,
+            price: PriceRange::default(),
+            store_id: None,
+            in_stock: None,
+            sort: SortOrder::Newest,
+            page: PageRequest::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_orders_parse_from_the_contract_spellings_only() {
+        assert_eq!(SortOrder::parse("-price"), Some(SortOrder::PriceDescending));
+        for bad in ["", "Price", "score", "-newest"] {
+            assert_eq!(SortOrder::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_price_range_must_not_be_inverted() {
+        let cents = |c| Some(Money::from_cents(c));
+        assert_eq!(PriceRange::new(cents(500), cents(100)), None);
+        assert_eq!(PriceRange::new(cents(100), cents(100)).map(PriceRange::cents), Some(100..=100));
+        assert_eq!(PriceRange::new(None, None).map(PriceRange::cents), Some(0..=u64::MAX));
+    }
+}

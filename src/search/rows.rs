@@ -1,0 +1,123 @@
+//! What a search returns, and the SQLite reads that complete it: the categories (to resolve
+//! `category=` and name the facets) and the page's product rows.
+//!
+//! Rows come from SQLite by id rather than from tantivy's document store: the index stays
+//! small (fast fields only), and a row is always the committed one.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use super::collector::{Hit, Matches};
+use crate::domain::{CategoryId, Money, ProductId, Timestamp};
+use crate::error::Result;
+
+/// One result row, as the contract shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchRow {
+    pub id: ProductId,
+    pub title: String,
+    pub description: String,
+    pub price: Money,
+    pub category: String,
+    pub category_id: CategoryId,
+    pub created_at: Timestamp,
+    /// Only when sorted by relevance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+    /// Only with `store_id`: that store's current stock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+}
+
+/// Facets over every match, not just the page.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facets {
+    /// Most matches first, then by id.
+    pub category: Vec<CategoryFacet>,
+    pub price: PriceFacet,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CategoryFacet {
+    pub id: CategoryId,
+    pub name: String,
+    pub count: u64,
+}
+
+/// Lowest and highest price among the matches; both `null` when nothing matches.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PriceFacet {
+    pub min: Option<Money>,
+    pub max: Option<Money>,
+}
+
+/// A page of results with the total and facets of the whole match set.
+#[derive(Debug, Clone, Default)]
+pub struct SearchResults {
+    pub count: i64,
+    pub rows: Vec<SearchRow>,
+    pub facets: Facets,
+}
+
+/// Every category by id. Catalogs have tens of categories, so one small query per search.
+pub fn categories(conn: &Connection) -> Result<BTreeMap<CategoryId, String>> {
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM categories")?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The id of the category named `name`, compared case-insensitively.
+pub fn category_named(categories: &BTreeMap<CategoryId, String>, name: &str) -> Option<CategoryId> {
+    let wanted = name.trim().to_lowercase();
+    categories.iter().find(|(_, candidate)| candidate.to_lowercase() == wanted).map(|(id, _)| *id)
+}
+
+/// The facets of `matches`, named from `categories`.
+pub fn facets(matches: &Matches, categories: &BTreeMap<CategoryId, String>) -> Facets {
+    let mut category: Vec<CategoryFacet> = matches
+        .categories
+        .iter()
+        .map(|(id, count)| {
+            let id = CategoryId(i64::try_from(*id).unwrap_or(i64::MAX));
+            CategoryFacet { id, name: categories.get(&id).cloned().unwrap_or_default(), count: *count }
+        })
+        .collect();
+    category.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
+    let money = |cents: u64| Money::from_cents(i64::try_from(cents).unwrap_or(i64::MAX));
+    let price = PriceFacet {
+        min: matches.price_cents.map(|(min, _)| money(min)),
+        max: matches.price_cents.map(|(_, max)| money(max)),
+    };
+    Facets { category, price }
+}
+
+/// The rows of `hits`, in the hits' order. A hit whose product is gone from SQLite (deleted
+/// by another process since the index was built) is skipped rather than shown half-empty.
+pub fn rows_for(conn: &Connection, hits: &[Hit], with_score: bool) -> Result<Vec<SearchRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.title, p.description, p.price_cents, p.category_id, c.name, p.created_at
+           FROM products p JOIN categories c ON c.id = p.category_id
+          WHERE p.id = ?1",
+    )?;
+    let mut rows = Vec::with_capacity(hits.len());
+    for hit in hits {
+        let id = ProductId(i64::try_from(hit.product_id).unwrap_or(i64::MAX));
+        let mut found = stmt.query([id])?;
+        if let Some(row) = found.next()? {
+            rows.push(SearchRow {
+                id,
+                title: row.get(0)?,
+                description: row.get(1)?,
+                price: Money::from_cents(row.get(2)?),
+                category_id: row.get(3)?,
+                category: row.get(4)?,
+                created_at: Timestamp::from_micros(row.get(5)?),
+                score: with_score.then_some(hit.score),
+                quantity: hit.quantity.map(i64::from),
+            });
+        }
+    }
+    Ok(rows)
+}

@@ -1,0 +1,141 @@
+//! The tantivy schema of the product index, its text analyser and the stamp (format,
+//! migration, catalog watermark) every commit records in its payload.
+
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
+
+/// Bump when the schema, the analyser or the meaning of a field changes: an index written
+/// with another format is rebuilt at start.
+pub const INDEX_FORMAT_VERSION: u32 = 1;
+
+/// Name the analyser is registered under (tantivy keeps names in the schema, not the code).
+const ANALYZER_NAME: &str = "aforro_text";
+
+/// Tokens longer than this are dropped: no product word is that long, and it bounds the
+/// terms a hostile query can produce.
+const MAX_TOKEN_BYTES: usize = 40;
+
+/// The fields of the product index. Only the text fields are searched; the rest are fast
+/// (columnar) fields the collector reads per matching document. Nothing is stored: result
+/// rows are read from SQLite by id, so the index never serves a stale title.
+#[derive(Debug, Clone, Copy)]
+pub struct ProductFields {
+    /// Product id: fast (read by the collector) and indexed (`delete_term` on update).
+    pub id: Field,
+    pub title: Field,
+    pub description: Field,
+    pub category_id: Field,
+    pub price_cents: Field,
+    /// Microseconds since the epoch, as in SQLite.
+    pub created_at: Field,
+}
+
+impl ProductFields {
+    /// Finds the fields in `schema`; `None` when it is not this format's schema.
+    pub fn from_schema(schema: &Schema) -> Option<Self> {
+        Some(Self {
+            id: schema.get_field("id").ok()?,
+            title: schema.get_field("title").ok()?,
+            description: schema.get_field("description").ok()?,
+            category_id: schema.get_field("category_id").ok()?,
+            price_cents: schema.get_field("price_cents").ok()?,
+            created_at: schema.get_field("created_at").ok()?,
+        })
+    }
+}
+
+/// The schema this build of the binary writes.
+pub fn product_schema() -> Schema {
+    // Frequencies without positions: BM25 needs term frequencies; we build no phrase queries,
+    // so positions would only make the index bigger and the build slower.
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(ANALYZER_NAME).set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let mut builder = Schema::builder();
+    builder.add_u64_field("id", INDEXED | FAST);
+    builder.add_text_field("title", text.clone());
+    builder.add_text_field("description", text);
+    builder.add_u64_field("category_id", FAST);
+    builder.add_u64_field("price_cents", FAST);
+    builder.add_i64_field("created_at", FAST);
+    builder.build()
+}
+
+/// Lowercase + ASCII folding, so `Élan` and `elan` are one term. No stemming: the seeded
+/// catalog's nouns are distinct enough that stemming only merged unrelated words.
+pub fn text_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// Registers the analyser on an index (created or opened: tantivy does not persist it).
+pub fn register_analyzer(index: &tantivy::Index) {
+    index.tokenizers().register(ANALYZER_NAME, text_analyzer());
+}
+
+/// What an index was built from; stored as JSON in every commit's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexStamp {
+    pub format: u32,
+    /// The newest migration of the database the index was built from.
+    pub migration: String,
+    /// `catalog_version` of the database when the index was last committed.
+    pub catalog_version: i64,
+}
+
+impl IndexStamp {
+    /// The stamp an index must carry to match a database at `catalog_version`.
+    pub fn current(catalog_version: i64) -> Self {
+        Self {
+            format: INDEX_FORMAT_VERSION,
+            migration: crate::db::migrate::latest_migration().to_owned(),
+            catalog_version,
+        }
+    }
+
+    pub fn to_payload(&self) -> String {
+        serde_json::to_string(self).expect("a stamp of plain numbers and a string always serialises")
+    }
+
+    /// `None` for a missing or foreign payload: such an index is treated as stale.
+    pub fn from_payload(payload: Option<&str>) -> Option<Self> {
+        serde_json::from_str(payload?).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(text: &str) -> Vec<String> {
+        let mut analyzer = text_analyzer();
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn the_analyzer_lowercases_and_folds_accents() {
+        assert_eq!(tokens("Élève CRÈME brûlée"), ["eleve", "creme", "brulee"]);
+    }
+
+    #[test]
+    fn query_syntax_is_just_punctuation_to_the_analyzer() {
+        assert_eq!(tokens("title:x AND (\"*"), ["title", "x", "and"]);
+    }
+
+    #[test]
+    fn a_stamp_survives_its_payload_and_garbage_is_no_stamp() {
+        let stamp = IndexStamp::current(42);
+        assert_eq!(IndexStamp::from_payload(Some(&stamp.to_payload())), Some(stamp));
+        assert_eq!(IndexStamp::from_payload(Some("not json")), None);
+        assert_eq!(IndexStamp::from_payload(None), None);
+    }
+}

@@ -1,0 +1,226 @@
+//! The in-memory stock view: per store, one dense array of quantities indexed by product id,
+//! plus per product the number of stores holding it in stock. Loaded from SQLite at start,
+//! updated by the writer after every commit (before the client gets its response).
+//!
+//! Stock is deliberately not in tantivy: it changes with every order, and re-indexing a
+//! document per order would lag behind the commit and churn segments. Here an update is one
+//! atomic store, and a search reads the same atomics inside its collector.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use rusqlite::Connection;
+
+use crate::db::writer::{CommitEffects, CommitObserver, StockChange};
+use crate::domain::{ProductId, StoreId};
+use crate::error::Result;
+
+/// A slot for a product the store has no inventory row for ("does not carry").
+const NOT_CARRIED: u32 = u32::MAX;
+/// Quantities are kept as `u32`; anything larger (no real shelf) is shown as this.
+const MAX_QUANTITY: u32 = u32::MAX - 1;
+
+/// One store's quantities, indexed by product id.
+pub type StoreColumn = Arc<[AtomicU32]>;
+
+/// The arrays themselves. Replaced as a whole only when they must grow (a product id or a
+/// store beyond what was loaded); otherwise updated in place, atomically.
+pub struct StockTables {
+    /// Length of every array: product ids below this have a slot.
+    product_slots: usize,
+    stores: HashMap<StoreId, StoreColumn>,
+    /// Per product, how many stores hold more than zero of it.
+    stores_in_stock: Arc<[AtomicU32]>,
+}
+
+/// A cheap clonable handle on the stock view.
+#[derive(Clone)]
+pub struct StockView {
+    tables: Arc<ArcSwap<StockTables>>,
+    /// Serialises writers (only the writer thread in practice); readers never take it.
+    update: Arc<Mutex<()>>,
+}
+
+impl StockTables {
+    fn empty(product_slots: usize) -> Self {
+        Self { product_slots, stores: HashMap::new(), stores_in_stock: zeroed(product_slots, 0) }
+    }
+
+    /// A store's column, if it has any inventory row.
+    pub fn store(&self, store_id: StoreId) -> Option<&StoreColumn> {
+        self.stores.get(&store_id)
+    }
+
+    /// Whether the product is in stock in at least one store.
+    pub fn in_stock_anywhere(&self, product_id: u64) -> bool {
+        slot(&self.stores_in_stock, product_id).is_some_and(|count| count.load(Ordering::Relaxed) > 0)
+    }
+
+    /// The store's quantity of a product; `None` when it does not carry it.
+    pub fn quantity_in(column: &[AtomicU32], product_id: u64) -> Option<u32> {
+        slot(column, product_id).map(|value| value.load(Ordering::Relaxed)).filter(|value| *value != NOT_CARRIED)
+    }
+
+    fn fits(&self, change: &StockChange) -> bool {
+        index_of(change.product_id.0).is_some_and(|index| index < self.product_slots)
+            && self.stores.contains_key(&change.store_id)
+    }
+
+    /// A copy with room for `change` (more product slots and/or a new store column).
+    fn grown_for(&self, change: &StockChange) -> Self {
+        let needed = index_of(change.product_id.0).map_or(0, |index| index + 1);
+        let product_slots = self.product_slots.max(with_headroom(needed));
+        let copy = |column: &[AtomicU32], fill: u32| -> Arc<[AtomicU32]> {
+            (0..product_slots)
+                .map(|i| AtomicU32::new(column.get(i).map_or(fill, |value| value.load(Ordering::Relaxed))))
+                .collect()
+        };
+        let mut stores: HashMap<StoreId, StoreColumn> =
+            self.stores.iter().map(|(id, column)| (*id, copy(column, NOT_CARRIED))).collect();
+        stores.entry(change.store_id).or_insert_with(|| zeroed(product_slots, NOT_CARRIED));
+        Self { product_slots, stores, stores_in_stock: copy(&self.stores_in_stock, 0) }
+    }
+
+    /// Sets one quantity and keeps the in-any-store count in step.
+    fn set(&self, change: &StockChange) {
+        let column = self.stores.get(&change.store_id).expect("callers grow the tables first");
+        let index = index_of(change.product_id.0).expect("callers grow the tables first");
+        let new = quantity_slot(change.quantity);
+        let old = column[index].swap(new, Ordering::Relaxed);
+        let was_in_stock = old != NOT_CARRIED && old > 0;
+        match (was_in_stock, new > 0) {
+            (false, true) => {
+                self.stores_in_stock[index].fetch_add(1, Ordering::Relaxed);
+            }
+            (true, false) => {
+                self.stores_in_stock[index].fetch_sub(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl StockView {
+    /// Loads every inventory row. Memory is 4 bytes per (store with inventory, product id).
+    pub fn load(conn: &Connection) -> Result<Self> {
+        let max_product_id: i64 = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM products", [], |row| row.get(0))?;
+        let mut tables = StockTables::empty(with_headroom(index_of(max_product_id).map_or(0, |i| i + 1)));
+        let mut stmt = conn.prepare("SELECT store_id, product_id, quantity FROM inventory")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let change = StockChange { store_id: row.get(0)?, product_id: row.get(1)?, quantity: row.get(2)? };
+            if !tables.fits(&change) {
+                tables = tables.grown_for(&change);
+            }
+            tables.set(&change);
+        }
+        Ok(Self { tables: Arc::new(ArcSwap::from_pointee(tables)), update: Arc::new(Mutex::new(())) })
+    }
+
+    /// The current tables. Values read through them are live; the snapshot only fixes which
+    /// arrays exist.
+    pub fn tables(&self) -> Arc<StockTables> {
+        self.tables.load_full()
+    }
+
+    /// Applies committed stock changes (absolute quantities, so replays are harmless).
+    pub fn apply(&self, changes: &[StockChange]) {
+        let _writer = self.update.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for change in changes {
+            let current = self.tables.load();
+            if current.fits(change) {
+                current.set(change);
+            } else if index_of(change.product_id.0).is_some() {
+                let grown = current.grown_for(change);
+                grown.set(change);
+                self.tables.store(Arc::new(grown));
+            }
+        }
+    }
+
+    /// The quantity a store holds of a product (`None`: not carried). For tests and tools.
+    pub fn quantity(&self, store_id: StoreId, product_id: ProductId) -> Option<u32> {
+        let tables = self.tables();
+        let column = tables.store(store_id)?;
+        StockTables::quantity_in(column, u64::try_from(product_id.0).ok()?)
+    }
+}
+
+impl CommitObserver for StockView {
+    fn committed(&self, effects: &CommitEffects) {
+        self.apply(&effects.stock_changes);
+    }
+}
+
+fn zeroed(len: usize, fill: u32) -> Arc<[AtomicU32]> {
+    (0..len).map(|_| AtomicU32::new(fill)).collect()
+}
+
+fn slot(column: &[AtomicU32], product_id: u64) -> Option<&AtomicU32> {
+    column.get(usize::try_from(product_id).ok()?)
+}
+
+/// Array index of a product id; `None` for ids no array can hold (negative or absurd).
+fn index_of(product_id: i64) -> Option<usize> {
+    usize::try_from(product_id).ok().filter(|index| *index < u32::MAX as usize)
+}
+
+/// Room for a few thousand new products before the arrays must be copied again.
+fn with_headroom(slots: usize) -> usize {
+    slots + slots / 16 + 1024
+}
+
+fn quantity_slot(quantity: i64) -> u32 {
+    u32::try_from(quantity.max(0)).unwrap_or(MAX_QUANTITY).min(MAX_QUANTITY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(store: i64, product: i64, quantity: i64) -> StockChange {
+        StockChange { store_id: StoreId(store), product_id: ProductId(product), quantity }
+    }
+
+    fn view() -> StockView {
+        let conn = Connection::open_in_memory().expect("in-memory db");
+        conn.execute_batch("CREATE TABLE products (id INTEGER PRIMARY KEY); INSERT INTO products VALUES (1), (2);")
+            .expect("products");
+        conn.execute_batch("CREATE TABLE inventory (store_id, product_id, quantity); INSERT INTO inventory VALUES (1, 1, 3), (2, 1, 0);")
+            .expect("inventory");
+        StockView::load(&conn).expect("load")
+    }
+
+    #[test]
+    fn loads_quantities_and_tells_carried_from_not_carried() {
+        let view = view();
+        assert_eq!(view.quantity(StoreId(1), ProductId(1)), Some(3));
+        assert_eq!(view.quantity(StoreId(2), ProductId(1)), Some(0));
+        assert_eq!(view.quantity(StoreId(1), ProductId(2)), None);
+        assert_eq!(view.quantity(StoreId(9), ProductId(1)), None);
+        assert!(view.tables().in_stock_anywhere(1));
+        assert!(!view.tables().in_stock_anywhere(2));
+    }
+
+    #[test]
+    fn the_in_any_store_count_follows_every_change() {
+        let view = view();
+        view.apply(&[change(1, 1, 0)]);
+        assert!(!view.tables().in_stock_anywhere(1));
+        view.apply(&[change(2, 1, 5), change(2, 1, 5)]);
+        assert!(view.tables().in_stock_anywhere(1));
+        view.apply(&[change(2, 1, 0)]);
+        assert!(!view.tables().in_stock_anywhere(1), "a replayed change counts once");
+    }
+
+    #[test]
+    fn new_stores_and_products_beyond_the_arrays_grow_them() {
+        let view = view();
+        view.apply(&[change(7, 5000, 2)]);
+        assert_eq!(view.quantity(StoreId(7), ProductId(5000)), Some(2));
+        assert_eq!(view.quantity(StoreId(1), ProductId(1)), Some(3), "existing values are copied");
+        assert!(view.tables().in_stock_anywhere(5000));
+    }
+}

@@ -1,0 +1,79 @@
+//! Keeping the derived views in step with the database: the writer calls
+//! [`SearchIndex::committed`] after each commit and before replying, so the client that made
+//! a change, and everyone after it, searches a view that already has it.
+//!
+//! Stock changes are atomic stores into the stock view (microseconds). Catalog changes are
+//! re-read from SQLite, replaced in tantivy (`delete_term` + `add_document`), committed with
+//! the new watermark and made visible by reloading the reader: milliseconds, and catalog
+//! writes are rare.
+
+use std::sync::atomic::Ordering;
+
+use rusqlite::Connection;
+use tantivy::{IndexWriter, Term};
+
+use super::SearchIndex;
+use super::build::{IndexedProduct, commit_with_stamp};
+use super::schema::{IndexStamp, ProductFields};
+use crate::db::catalog::catalog_version;
+use crate::db::writer::{CommitEffects, CommitObserver};
+use crate::domain::ProductId;
+use crate::error::{Error, Result};
+
+impl CommitObserver for SearchIndex {
+    fn committed(&self, effects: &CommitEffects) {
+        self.inner.stock.apply(&effects.stock_changes);
+        if effects.changed_products.is_empty() {
+            return;
+        }
+        if let Err(error) = self.reindex_products(&effects.changed_products) {
+            // The commit stands; the index is behind until the next start rebuilds it.
+            tracing::error!(%error, "cannot apply catalog changes to the search index");
+            self.inner.in_sync.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+impl SearchIndex {
+    /// Replaces the documents of `product_ids` with their committed state and makes the
+    /// change visible to the next search.
+    pub fn reindex_products(&self, product_ids: &[ProductId]) -> Result<()> {
+        let inner = &self.inner;
+        let mut writer = inner.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let stamp = inner.reads.run_blocking(|conn| {
+            for product_id in product_ids {
+                replace_document(conn, &writer, &inner.fields, *product_id)?;
+            }
+            Ok(IndexStamp::current(catalog_version(conn)?))
+        })?;
+        commit_with_stamp(&mut writer, &stamp).map_err(index_error)?;
+        inner.reader.reload().map_err(index_error)
+    }
+}
+
+/// Deletes the product's document and adds it again from its row (if the row still exists).
+fn replace_document(conn: &Connection, writer: &IndexWriter, fields: &ProductFields, product_id: ProductId) -> Result<()> {
+    let id = u64::try_from(product_id.0).map_err(|_| Error::Internal(format!("product id {product_id} is negative")))?;
+    writer.delete_term(Term::from_field_u64(fields.id, id));
+    let mut stmt = conn.prepare_cached(
+        "SELECT title, description, price_cents, category_id, created_at FROM products WHERE id = ?1",
+    )?;
+    let mut rows = stmt.query([product_id])?;
+    if let Some(row) = rows.next()? {
+        let (title, description): (String, String) = (row.get(0)?, row.get(1)?);
+        let product = IndexedProduct {
+            id: product_id.0,
+            title: &title,
+            description: &description,
+            price_cents: row.get(2)?,
+            category_id: row.get(3)?,
+            created_at: row.get(4)?,
+        };
+        writer.add_document(product.to_document(fields)).map_err(index_error)?;
+    }
+    Ok(())
+}
+
+fn index_error(error: tantivy::TantivyError) -> Error {
+    Error::Internal(format!("search index: {error}"))
+}
