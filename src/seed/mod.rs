@@ -118,7 +118,13 @@ fn seed_products(
             let category = &categories[rng.random_range(0..categories.len())];
             let product = random_product(rng, category.nouns);
             let created_at = now.micros - rng.random_range(0..TWO_YEARS_MICROS);
-            insert.execute(params![product.title, product.description, product.price_cents, category.id, created_at])?;
+            insert.execute(params![
+                product.title,
+                product.description,
+                product.price_cents,
+                category.id,
+                created_at
+            ])?;
             tick(&progress, done);
         }
     }
@@ -187,8 +193,10 @@ fn seed_stores(conn: &mut Connection, rng: &mut ChaCha8Rng, count: u32) -> Resul
 /// Gives each new store `per_store` distinct products (or every product, if fewer exist),
 /// about one in ten of them out of stock.
 fn seed_inventory(conn: &mut Connection, rng: &mut ChaCha8Rng, store_ids: &[i64], per_store: u32) -> Result<u64> {
-    let product_ids: Vec<i64> =
-        conn.prepare("SELECT id FROM products ORDER BY id")?.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let product_ids: Vec<i64> = conn
+        .prepare("SELECT id FROM products ORDER BY id")?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     let per_store = (per_store as usize).min(product_ids.len());
     let total = (per_store * store_ids.len()) as u64;
     let progress = progress_bar(total, "inventory");
@@ -227,7 +235,7 @@ fn progress_bar(total: u64, what: &'static str) -> ProgressBar {
 }
 
 fn tick(bar: &ProgressBar, done: u64) {
-    if done % PROGRESS_STEP == 0 {
+    if done.is_multiple_of(PROGRESS_STEP) {
         if bar.is_hidden() {
             tracing::info!(done, total = bar.length().unwrap_or(0), "seeding");
         }
