@@ -3,4 +3,5 @@
 mod errors;
 mod helpers;
 mod orders;
+mod seed;
 mod stores;
