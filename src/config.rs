@@ -25,11 +25,7 @@ pub struct Config {
 impl Config {
     /// A configuration rooted in one folder, as tests and benches use it.
     pub fn in_dir(root: &Path) -> Self {
-        Self {
-            data_dir: root.join("data"),
-            index_dir: root.join("index"),
-            synchronous: Synchronous::Full,
-        }
+        Self { data_dir: root.join("data"), index_dir: root.join("index"), synchronous: Synchronous::Full }
     }
 
     pub fn database_path(&self) -> PathBuf {

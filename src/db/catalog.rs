@@ -76,5 +76,6 @@ pub fn update_product(conn: &Connection, product_id: ProductId, fields: &Product
     let mut stmt = conn.prepare_cached(
         "UPDATE products SET title = ?2, description = ?3, price_cents = ?4, category_id = ?5 WHERE id = ?1",
     )?;
-    Ok(stmt.execute(params![product_id, fields.title, fields.description, fields.price_cents, fields.category_id])? == 1)
+    Ok(stmt.execute(params![product_id, fields.title, fields.description, fields.price_cents, fields.category_id])?
+        == 1)
 }

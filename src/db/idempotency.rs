@@ -16,9 +16,8 @@ pub struct StoredResponse {
 }
 
 pub fn find(conn: &Connection, key: &IdempotencyKey) -> Result<Option<StoredResponse>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT request_body, response_status, response_body FROM idempotency_keys WHERE key = ?1",
-    )?;
+    let mut stmt = conn
+        .prepare_cached("SELECT request_body, response_status, response_body FROM idempotency_keys WHERE key = ?1")?;
     optional(stmt.query_row([key.as_str()], |row| {
         Ok(StoredResponse { request_body: row.get(0)?, status: row.get(1)?, body: row.get(2)? })
     }))

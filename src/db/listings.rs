@@ -22,6 +22,14 @@ pub struct PageOf<T> {
     pub rows: Vec<T>,
 }
 
+const STORE_ORDERS_COUNT: &str = "SELECT COUNT(*) FROM orders WHERE store_id = ?1 AND (?2 IS NULL OR status = ?2)";
+const STORE_ORDERS_PAGE: &str = "SELECT o.id, o.status, o.created_at,
+        (SELECT COALESCE(SUM(oi.quantity_requested), 0) FROM order_items oi WHERE oi.order_id = o.id)
+   FROM orders o
+  WHERE o.store_id = ?1 AND (?2 IS NULL OR o.status = ?2)
+  ORDER BY o.created_at DESC, o.id DESC
+  LIMIT ?3 OFFSET ?4";
+
 /// A store's orders, newest first. `total_quantity` is summed in the same query (a correlated
 /// sub-select on `order_items`' unique (order_id, product_id) index), so a page is one query
 /// whatever its size.
@@ -32,17 +40,8 @@ pub fn store_orders(
     page: PageRequest,
 ) -> Result<PageOf<StoreOrderRow>> {
     let status = status.map(OrderStatus::as_str);
-    let count: i64 = conn
-        .prepare_cached("SELECT COUNT(*) FROM orders WHERE store_id = ?1 AND (?2 IS NULL OR status = ?2)")?
-        .query_row(params![store_id, status], |row| row.get(0))?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT o.id, o.status, o.created_at,
-                (SELECT COALESCE(SUM(oi.quantity_requested), 0) FROM order_items oi WHERE oi.order_id = o.id)
-           FROM orders o
-          WHERE o.store_id = ?1 AND (?2 IS NULL OR o.status = ?2)
-          ORDER BY o.created_at DESC, o.id DESC
-          LIMIT ?3 OFFSET ?4",
-    )?;
+    let count: i64 = conn.prepare_cached(STORE_ORDERS_COUNT)?.query_row(params![store_id, status], |row| row.get(0))?;
+    let mut stmt = conn.prepare_cached(STORE_ORDERS_PAGE)?;
     let rows = stmt
         .query_map(params![store_id, status, page.limit(), page.offset()], |row| {
             Ok((row.get::<_, OrderId>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?))
@@ -77,6 +76,27 @@ pub struct InventoryFilter {
     pub in_stock: Option<bool>,
 }
 
+/// The inventory listing's WHERE clause: ?1 store, ?2 LIKE pattern or NULL, ?3 in_stock or NULL.
+macro_rules! inventory_filter {
+    () => {
+        " i.store_id = ?1
+          AND (?2 IS NULL OR p.title LIKE ?2 ESCAPE '\\')
+          AND (?3 IS NULL OR (?3 = 1 AND i.quantity > 0) OR (?3 = 0 AND i.quantity = 0)) "
+    };
+}
+const INVENTORY_COUNT: &str =
+    concat!("SELECT COUNT(*) FROM inventory i JOIN products p ON p.id = i.product_id WHERE", inventory_filter!());
+const INVENTORY_PAGE: &str = concat!(
+    "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity
+       FROM inventory i
+       JOIN products p ON p.id = i.product_id
+       JOIN categories c ON c.id = p.category_id
+      WHERE",
+    inventory_filter!(),
+    "ORDER BY p.title COLLATE NOCASE, p.id
+     LIMIT ?4 OFFSET ?5"
+);
+
 /// A store's inventory by title (case-insensitive), then product id.
 pub fn store_inventory(
     conn: &Connection,
@@ -86,23 +106,9 @@ pub fn store_inventory(
 ) -> Result<PageOf<InventoryRow>> {
     let pattern = filter.title_contains.as_deref().map(like_pattern);
     let in_stock = filter.in_stock;
-    const FILTER: &str = "i.store_id = ?1
-           AND (?2 IS NULL OR p.title LIKE ?2 ESCAPE '\\')
-           AND (?3 IS NULL OR (?3 = 1 AND i.quantity > 0) OR (?3 = 0 AND i.quantity = 0))";
-    let count: i64 = conn
-        .prepare_cached(&format!(
-            "SELECT COUNT(*) FROM inventory i JOIN products p ON p.id = i.product_id WHERE {FILTER}"
-        ))?
-        .query_row(params![store_id, pattern, in_stock], |row| row.get(0))?;
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity
-           FROM inventory i
-           JOIN products p ON p.id = i.product_id
-           JOIN categories c ON c.id = p.category_id
-          WHERE {FILTER}
-          ORDER BY p.title COLLATE NOCASE, p.id
-          LIMIT ?4 OFFSET ?5"
-    ))?;
+    let count: i64 =
+        conn.prepare_cached(INVENTORY_COUNT)?.query_row(params![store_id, pattern, in_stock], |row| row.get(0))?;
+    let mut stmt = conn.prepare_cached(INVENTORY_PAGE)?;
     let rows = stmt
         .query_map(params![store_id, pattern, in_stock, page.limit(), page.offset()], |row| {
             Ok(InventoryRow {
@@ -134,7 +140,32 @@ fn like_pattern(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use rusqlite::Connection;
+
+    use super::*;
+
+    /// The plan of `sql`, one detail line per step.
+    fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("explain");
+        let nulls = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count()));
+        stmt.query_map(nulls, |row| row.get::<_, String>(3))
+            .expect("plan")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
+    }
+
+    #[test]
+    fn listing_queries_never_scan_a_whole_table() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        crate::db::migrate::migrate(&mut conn).expect("migrate");
+        for sql in [STORE_ORDERS_COUNT, STORE_ORDERS_PAGE, INVENTORY_COUNT, INVENTORY_PAGE] {
+            let plan = query_plan(&conn, sql);
+            // "SCAN x" without an index walks every row of x; "SEARCH" and index scans don't.
+            let full_scans: Vec<_> =
+                plan.iter().filter(|step| step.starts_with("SCAN") && !step.contains("INDEX")).collect();
+            assert!(full_scans.is_empty(), "{sql}\n{plan:#?}");
+        }
+    }
 
     #[test]
     fn like_wildcards_in_the_query_match_literally() {

@@ -6,9 +6,7 @@ use serde::Serialize;
 use super::jobs::{self, Confirmation};
 use super::writer::StockChange;
 use super::{catalog, idempotency, optional};
-use crate::domain::{
-    FieldError, IdempotencyKey, NewOrder, OrderId, OrderStatus, ProductId, StoreId, Timestamp,
-};
+use crate::domain::{FieldError, IdempotencyKey, NewOrder, OrderId, OrderStatus, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
 /// The order body of the contract (201, 409 and `GET /orders/<id>/`).
@@ -77,15 +75,22 @@ pub fn place_order(
         return Err(Error::NotFound(format!("store {} does not exist", order.store_id)));
     }
     let lines = check_lines(conn, order)?;
-    let short: Vec<ShortLine> = lines.iter().filter(|line| line.available < line.requested).map(CheckedLine::short).collect();
+    let short: Vec<ShortLine> =
+        lines.iter().filter(|line| line.available < line.requested).map(CheckedLine::short).collect();
     let status = if short.is_empty() { OrderStatus::Confirmed } else { OrderStatus::Rejected };
 
     let mut stock_changes = Vec::new();
     if status == OrderStatus::Confirmed {
         for line in &lines {
-            let remaining = catalog::take_stock(conn, order.store_id, line.product_id, line.requested)?
-                .ok_or_else(|| Error::Internal(format!("stock of product {} changed inside the transaction", line.product_id)))?;
-            stock_changes.push(StockChange { store_id: order.store_id, product_id: line.product_id, quantity: remaining });
+            let remaining =
+                catalog::take_stock(conn, order.store_id, line.product_id, line.requested)?.ok_or_else(|| {
+                    Error::Internal(format!("stock of product {} changed inside the transaction", line.product_id))
+                })?;
+            stock_changes.push(StockChange {
+                store_id: order.store_id,
+                product_id: line.product_id,
+                quantity: remaining,
+            });
         }
     }
     let order_id = insert_order(conn, order, status, now)?;
@@ -153,7 +158,8 @@ fn check_lines(conn: &Connection, order: &NewOrder) -> Result<Vec<CheckedLine>> 
 fn insert_order(conn: &Connection, order: &NewOrder, status: OrderStatus, now: Timestamp) -> Result<OrderId> {
     let mut insert_order =
         conn.prepare_cached("INSERT INTO orders (store_id, status, created_at) VALUES (?1, ?2, ?3) RETURNING id")?;
-    let order_id: OrderId = insert_order.query_row(params![order.store_id, status.as_str(), now.micros], |row| row.get(0))?;
+    let order_id: OrderId =
+        insert_order.query_row(params![order.store_id, status.as_str(), now.micros], |row| row.get(0))?;
     let mut insert_item =
         conn.prepare_cached("INSERT INTO order_items (order_id, product_id, quantity_requested) VALUES (?1, ?2, ?3)")?;
     for line in &order.items {
@@ -172,7 +178,8 @@ pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBo
     else {
         return Ok(None);
     };
-    let status = OrderStatus::parse(&status).ok_or_else(|| Error::Internal(format!("order {order_id} has status {status:?}")))?;
+    let status = OrderStatus::parse(&status)
+        .ok_or_else(|| Error::Internal(format!("order {order_id} has status {status:?}")))?;
     let mut items_stmt = conn.prepare_cached(
         "SELECT oi.product_id, p.title, oi.quantity_requested
            FROM order_items oi JOIN products p ON p.id = oi.product_id
@@ -184,8 +191,7 @@ pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBo
             Ok(OrderItemBody { product_id: row.get(0)?, title: row.get(1)?, quantity_requested: row.get(2)? })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let confirmation =
-        if status == OrderStatus::Confirmed { jobs::confirmation_for(conn, order_id)? } else { None };
+    let confirmation = if status == OrderStatus::Confirmed { jobs::confirmation_for(conn, order_id)? } else { None };
     Ok(Some(OrderBody {
         id: order_id,
         store_id,

@@ -50,9 +50,17 @@ pub trait CommitObserver: Send + Sync {
 
 /// A write the writer can run.
 enum Command {
-    PlaceOrder { order: NewOrder, key: Option<IdempotencyKey>, reply: oneshot::Sender<Result<PlacedOrder>> },
+    PlaceOrder {
+        order: NewOrder,
+        key: Option<IdempotencyKey>,
+        reply: oneshot::Sender<Result<PlacedOrder>>,
+    },
     /// Create (`product_id: None`) or replace a product.
-    SaveProduct { product_id: Option<ProductId>, fields: ProductFields, reply: oneshot::Sender<Result<ProductId>> },
+    SaveProduct {
+        product_id: Option<ProductId>,
+        fields: ProductFields,
+        reply: oneshot::Sender<Result<ProductId>>,
+    },
 }
 
 /// A cheap clonable handle for sending writes. When every handle is dropped, the writer
@@ -99,11 +107,13 @@ impl WriterThread {
 }
 
 /// Starts the writer on `conn`, which must be the process's only read-write connection.
-pub fn spawn(conn: Connection, observers: Vec<Arc<dyn CommitObserver>>) -> std::io::Result<(WriterHandle, WriterThread)> {
+pub fn spawn(
+    conn: Connection,
+    observers: Vec<Arc<dyn CommitObserver>>,
+) -> std::io::Result<(WriterHandle, WriterThread)> {
     let (sender, receiver) = mpsc::channel(CHANNEL_CAPACITY);
-    let thread = std::thread::Builder::new()
-        .name("aforro-writer".to_owned())
-        .spawn(move || run(conn, receiver, &observers))?;
+    let thread =
+        std::thread::Builder::new().name("aforro-writer".to_owned()).spawn(move || run(conn, receiver, &observers))?;
     Ok((WriterHandle { commands: sender }, WriterThread { thread }))
 }
 

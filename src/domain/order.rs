@@ -135,10 +135,7 @@ fn parse_line(index: usize, line: &Value, errors: &mut Vec<FieldError>) -> Optio
             None
         }
         Some(value) => value.as_i64().and_then(QuantityRequested::parse).or_else(|| {
-            errors.push(FieldError::new(
-                field,
-                format!("must be an integer from 1 to {MAX_QUANTITY_REQUESTED}"),
-            ));
+            errors.push(FieldError::new(field, format!("must be an integer from 1 to {MAX_QUANTITY_REQUESTED}")));
             None
         }),
     };
@@ -220,11 +217,20 @@ mod tests {
         assert_eq!(fields(json!({})), ["store_id", "items"]);
         assert_eq!(fields(json!({"store_id": "1", "items": []})), ["store_id", "items"]);
         assert_eq!(
-            fields(json!({"store_id": 1, "items": [{"quantity_requested": 0}, {"product_id": 2.5, "quantity_requested": 1_000_001}]})),
-            ["items[0].product_id", "items[0].quantity_requested", "items[1].product_id", "items[1].quantity_requested"]
+            fields(
+                json!({"store_id": 1, "items": [{"quantity_requested": 0}, {"product_id": 2.5, "quantity_requested": 1_000_001}]})
+            ),
+            [
+                "items[0].product_id",
+                "items[0].quantity_requested",
+                "items[1].product_id",
+                "items[1].quantity_requested"
+            ]
         );
         assert_eq!(
-            fields(json!({"store_id": 1, "items": [{"product_id": 3, "quantity_requested": 1}, {"product_id": 3, "quantity_requested": 2}]})),
+            fields(
+                json!({"store_id": 1, "items": [{"product_id": 3, "quantity_requested": 1}, {"product_id": 3, "quantity_requested": 2}]})
+            ),
             ["items[1].product_id"]
         );
     }

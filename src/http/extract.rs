@@ -89,13 +89,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
         let Some(value) = parts.headers.get("idempotency-key") else {
             return Ok(Self(None));
         };
-        value
-            .to_str()
-            .ok()
-            .and_then(IdempotencyKey::parse)
-            .map(|key| Self(Some(key)))
-            .ok_or_else(|| {
-                Error::Validation(vec![FieldError::new("Idempotency-Key", "must be 1 to 255 printable ASCII characters")])
-            })
+        value.to_str().ok().and_then(IdempotencyKey::parse).map(|key| Self(Some(key))).ok_or_else(|| {
+            Error::Validation(vec![FieldError::new("Idempotency-Key", "must be 1 to 255 printable ASCII characters")])
+        })
     }
 }

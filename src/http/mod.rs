@@ -38,9 +38,10 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .fallback(fallback)
         .with_state(state)
-        .layer(axum::middleware::map_response(errors_as_problems))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        // Outside the limit and timeout layers, so their responses are reshaped too.
+        .layer(axum::middleware::map_response(errors_as_problems))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -65,11 +66,10 @@ async fn fallback(request: Request) -> Response {
 /// order body of a 409) pass through untouched.
 async fn errors_as_problems(response: Response) -> Response {
     let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json") || value.starts_with("application/problem+json"));
+    let is_json =
+        response.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+            value.starts_with("application/json") || value.starts_with("application/problem+json")
+        });
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

@@ -4,4 +4,5 @@ mod errors;
 mod helpers;
 mod orders;
 mod search;
+mod seed;
 mod stores;

@@ -1,0 +1,26 @@
+# Aforro: one binary, one SQLite file (/data), one index folder (/index).
+# Build: docker build -t aforro .      Run: docker run -p 8000:8000 -v aforro-data:/data -v aforro-index:/index aforro
+
+FROM rust:1.95-slim-bookworm AS builder
+WORKDIR /src
+# gcc comes with the image; rusqlite's bundled SQLite needs nothing else.
+COPY Cargo.toml Cargo.lock rustfmt.toml ./
+COPY src ./src
+COPY migrations ./migrations
+COPY benches ./benches
+RUN cargo build --release --locked --bin aforro
+
+FROM debian:bookworm-slim
+RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin aforro \
+    && mkdir -p /data /index \
+    && chown aforro:aforro /data /index
+COPY --from=builder /src/target/release/aforro /usr/local/bin/aforro
+USER aforro
+ENV AFORRO_DATA_DIR=/data \
+    AFORRO_INDEX_DIR=/index \
+    AFORRO_ADDR=0.0.0.0:8000 \
+    RUST_LOG=info
+VOLUME ["/data", "/index"]
+EXPOSE 8000
+ENTRYPOINT ["aforro"]
+CMD ["serve", "--addr", "0.0.0.0:8000"]
