@@ -27,7 +27,11 @@ struct SearchPage {
     facets: Facets,
 }
 
-async fn search_products(State(state): State<AppState>, query: QueryParams, links: PageLinks) -> Result<Json<SearchPage>> {
+async fn search_products(
+    State(state): State<AppState>,
+    query: QueryParams,
+    links: PageLinks,
+) -> Result<Json<SearchPage>> {
     let request = parse_search_request(&query)?;
     let page = request.page;
     let search = state.search.clone();
@@ -42,23 +46,34 @@ fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
     let q = present("q").map(str::to_owned);
     let sort = match present("sort") {
         None => SortOrder::default_for(q.is_some()),
-        Some(text) => {
-            SortOrder::parse(text).ok_or_else(|| Error::field("sort", "must be one of relevance, price, -price, newest"))?
-        }
+        Some(text) => SortOrder::parse(text)
+            .ok_or_else(|| Error::field("sort", "must be one of relevance, price, -price, newest"))?,
     };
     let price = PriceRange::new(money(present("min_price"), "min_price")?, money(present("max_price"), "max_price")?)
         .ok_or_else(|| Error::field("min_price", "must not be greater than max_price"))?;
     let store_id = present("store_id")
-        .map(|text| parse_positive_id(text).map(StoreId).ok_or_else(|| Error::field("store_id", "must be a positive integer")))
+        .map(|text| {
+            parse_positive_id(text).map(StoreId).ok_or_else(|| Error::field("store_id", "must be a positive integer"))
+        })
         .transpose()?;
     let category = present("category").map(|text| match parse_positive_id(text) {
         Some(id) => CategoryFilter::Id(CategoryId(id)),
         None => CategoryFilter::Name(text.to_owned()),
     });
-    Ok(SearchRequest { q, category, price, store_id, in_stock: query.boolean("in_stock")?, sort, page: query.page_request()? })
+    Ok(SearchRequest {
+        q,
+        category,
+        price,
+        store_id,
+        in_stock: query.boolean("in_stock")?,
+        sort,
+        page: query.page_request()?,
+    })
 }
 
 fn money(text: Option<&str>, field: &str) -> Result<Option<Money>> {
-    text.map(|text| Money::parse(text).ok_or_else(|| Error::field(field, "must be a non-negative decimal with at most two places")))
-        .transpose()
+    text.map(|text| {
+        Money::parse(text).ok_or_else(|| Error::field(field, "must be a non-negative decimal with at most two places"))
+    })
+    .transpose()
 }

@@ -26,7 +26,10 @@ pub enum Staleness {
     Unreadable(tantivy::TantivyError),
     OtherSchema,
     /// Built by another format or migration, or before the catalog's last change.
-    OtherStamp { found: Option<IndexStamp>, expected: IndexStamp },
+    OtherStamp {
+        found: Option<IndexStamp>,
+        expected: IndexStamp,
+    },
 }
 
 impl std::fmt::Display for Staleness {
@@ -35,7 +38,9 @@ impl std::fmt::Display for Staleness {
             Self::Missing => write!(f, "there is no index yet"),
             Self::Unreadable(error) => write!(f, "the index cannot be opened: {error}"),
             Self::OtherSchema => write!(f, "the index has another schema"),
-            Self::OtherStamp { found, expected } => write!(f, "the index is stamped {found:?}, the database needs {expected:?}"),
+            Self::OtherStamp { found, expected } => {
+                write!(f, "the index is stamped {found:?}, the database needs {expected:?}")
+            }
         }
     }
 }
@@ -91,9 +96,8 @@ fn write_all_products(conn: &Connection, index: &Index) -> anyhow::Result<(u64, 
     let version = catalog_version(&snapshot)?;
     let total: i64 = snapshot.query_row("SELECT COUNT(*) FROM products", [], |row| row.get(0))?;
     let progress = crate::seed::progress_bar(u64::try_from(total).unwrap_or(0), "indexing");
-    let mut stmt = snapshot.prepare(
-        "SELECT id, title, description, price_cents, category_id, created_at FROM products ORDER BY id",
-    )?;
+    let mut stmt = snapshot
+        .prepare("SELECT id, title, description, price_cents, category_id, created_at FROM products ORDER BY id")?;
     let mut rows = stmt.query([])?;
     let mut done = 0;
     while let Some(row) = rows.next()? {

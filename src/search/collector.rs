@@ -25,9 +25,15 @@ pub enum StockCondition {
     Unfiltered,
     /// The store carries the product (`column: None`: the store carries nothing); `in_stock`
     /// narrows to quantity > 0 (`true`) or = 0 (`false`).
-    Store { column: Option<StoreColumn>, in_stock: Option<bool> },
+    Store {
+        column: Option<StoreColumn>,
+        in_stock: Option<bool>,
+    },
     /// In stock (`true`) or out of stock (`false`) in every store at once.
-    AnyStore { tables: Arc<StockTables>, in_stock: bool },
+    AnyStore {
+        tables: Arc<StockTables>,
+        in_stock: bool,
+    },
 }
 
 impl StockCondition {

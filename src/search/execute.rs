@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use tantivy::query::{AllQuery, Query};
 
 use super::SearchIndex;
-use super::collector::{Matches, MatchFilter, SearchCollector, StockCondition};
+use super::collector::{MatchFilter, Matches, SearchCollector, StockCondition};
 use super::query::{query_terms, text_query};
 use super::request::{CategoryFilter, SearchRequest, SortOrder};
 use super::rows::{SearchResults, categories, category_named, facets, rows_for};
@@ -83,7 +83,10 @@ impl SearchIndex {
 
 /// `Some(None)`: no category filter; `Some(Some(id))`: that category; `None`: a name that
 /// names no category. An id that names no category simply matches nothing.
-fn resolve_category(filter: Option<&CategoryFilter>, categories: &BTreeMap<CategoryId, String>) -> Option<Option<CategoryId>> {
+fn resolve_category(
+    filter: Option<&CategoryFilter>,
+    categories: &BTreeMap<CategoryId, String>,
+) -> Option<Option<CategoryId>> {
     match filter {
         None => Some(None),
         Some(CategoryFilter::Id(id)) => Some(Some(*id)),

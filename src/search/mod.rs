@@ -86,7 +86,8 @@ impl SearchIndex {
     fn from_parts(index: Index, stock: StockView, reads: ReadPool) -> anyhow::Result<Self> {
         let fields = ProductFields::from_schema(&index.schema()).context("the index has an unexpected schema")?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer_with_num_threads(1, LIVE_WRITER_HEAP_BYTES).context("cannot lock the index for writing")?;
+        let writer =
+            index.writer_with_num_threads(1, LIVE_WRITER_HEAP_BYTES).context("cannot lock the index for writing")?;
         let analyzer = schema::text_analyzer();
         let inner = Inner {
             fields,

@@ -52,8 +52,14 @@ impl SearchIndex {
 }
 
 /// Deletes the product's document and adds it again from its row (if the row still exists).
-fn replace_document(conn: &Connection, writer: &IndexWriter, fields: &ProductFields, product_id: ProductId) -> Result<()> {
-    let id = u64::try_from(product_id.0).map_err(|_| Error::Internal(format!("product id {product_id} is negative")))?;
+fn replace_document(
+    conn: &Connection,
+    writer: &IndexWriter,
+    fields: &ProductFields,
+    product_id: ProductId,
+) -> Result<()> {
+    let id =
+        u64::try_from(product_id.0).map_err(|_| Error::Internal(format!("product id {product_id} is negative")))?;
     writer.delete_term(Term::from_field_u64(fields.id, id));
     let mut stmt = conn.prepare_cached(
         "SELECT title, description, price_cents, category_id, created_at FROM products WHERE id = ?1",

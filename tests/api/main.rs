@@ -4,5 +4,7 @@ mod errors;
 mod helpers;
 mod orders;
 mod search;
+mod search_brute_force;
+mod search_index;
 mod seed;
 mod stores;

@@ -1,0 +1,175 @@
+//! `count`, facets and price order checked against a brute-force computation over a seeded
+//! catalog, for every combination of a grid of filters.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aforro::seed::{SeedOptions, seed};
+use reqwest::StatusCode;
+use rusqlite::Connection;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, json_with_status, spawn_app_with};
+
+struct Product {
+    id: i64,
+    words: Vec<String>,
+    price_cents: i64,
+    category_id: i64,
+    category: String,
+}
+
+struct Catalog {
+    products: Vec<Product>,
+    /// (store, product) → quantity.
+    stock: HashMap<(i64, i64), i64>,
+}
+
+/// The analyser's rules, restated: split on anything not alphanumeric, fold, lowercase.
+fn words(text: &str) -> Vec<String> {
+    deunicode::deunicode(text)
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn load(conn: &Connection) -> Catalog {
+    let mut stmt = conn
+        .prepare("SELECT p.id, p.title, p.description, p.price_cents, c.id, c.name FROM products p JOIN categories c ON c.id = p.category_id")
+        .expect("products");
+    let products = stmt
+        .query_map([], |row| {
+            let text = format!("{} {}", row.get::<_, String>(1)?, row.get::<_, String>(2)?);
+            Ok(Product {
+                id: row.get(0)?,
+                words: words(&text),
+                price_cents: row.get(3)?,
+                category_id: row.get(4)?,
+                category: row.get(5)?,
+            })
+        })
+        .expect("query")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows");
+    let mut stmt = conn.prepare("SELECT store_id, product_id, quantity FROM inventory").expect("inventory");
+    let stock = stmt
+        .query_map([], |row| Ok(((row.get(0)?, row.get(1)?), row.get(2)?)))
+        .expect("query")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows");
+    Catalog { products, stock }
+}
+
+#[derive(Clone, Copy)]
+enum StockFilter {
+    Any,
+    Store,
+    StoreHasSome,
+    NoStoreHasAny,
+}
+
+struct Filters {
+    q: Option<&'static str>,
+    category: Option<&'static str>,
+    price_cents: Option<(i64, i64)>,
+    stock: StockFilter,
+}
+
+impl Filters {
+    fn query_string(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = vec![("sort", "price".into()), ("page_size", "100".into())];
+        if let Some(q) = self.q {
+            pairs.push(("q", q.into()));
+        }
+        if let Some(category) = self.category {
+            pairs.push(("category", category.into()));
+        }
+        if let Some((min, max)) = self.price_cents {
+            pairs.push(("min_price", format!("{}.{:02}", min / 100, min % 100)));
+            pairs.push(("max_price", format!("{}.{:02}", max / 100, max % 100)));
+        }
+        match self.stock {
+            StockFilter::Any => {}
+            StockFilter::Store => pairs.push(("store_id", "1".into())),
+            StockFilter::StoreHasSome => pairs.extend([("store_id", "1".into()), ("in_stock", "true".into())]),
+            StockFilter::NoStoreHasAny => pairs.push(("in_stock", "false".into())),
+        }
+        serde_urlencoded::to_string(pairs).expect("encodable")
+    }
+
+    fn admits(&self, product: &Product, catalog: &Catalog) -> bool {
+        let q_ok = self.q.is_none_or(|q| words(q).iter().any(|word| product.words.contains(word)));
+        let category_ok = self
+            .category
+            .is_none_or(|c| c == product.category_id.to_string() || c.eq_ignore_ascii_case(&product.category));
+        let price_ok = self.price_cents.is_none_or(|(min, max)| (min..=max).contains(&product.price_cents));
+        let in_store = catalog.stock.get(&(1, product.id));
+        let stock_ok = match self.stock {
+            StockFilter::Any => true,
+            StockFilter::Store => in_store.is_some(),
+            StockFilter::StoreHasSome => in_store.is_some_and(|quantity| *quantity > 0),
+            StockFilter::NoStoreHasAny => {
+                !catalog.stock.iter().any(|((_, id), quantity)| *id == product.id && *quantity > 0)
+            }
+        };
+        q_ok && category_ok && price_ok && stock_ok
+    }
+}
+
+fn expected_body_parts(matches: &[&Product]) -> (Value, Vec<i64>) {
+    let mut counts: BTreeMap<i64, (String, u64)> = BTreeMap::new();
+    for product in matches {
+        counts.entry(product.category_id).or_insert_with(|| (product.category.clone(), 0)).1 += 1;
+    }
+    let mut category: Vec<(i64, String, u64)> =
+        counts.into_iter().map(|(id, (name, count))| (id, name, count)).collect();
+    category.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    let money = |cents: i64| format!("{}.{:02}", cents / 100, cents % 100);
+    let prices = matches.iter().map(|p| p.price_cents);
+    let facets = json!({
+        "category": category.iter().map(|(id, name, count)| json!({"id": id, "name": name, "count": count})).collect::<Vec<_>>(),
+        "price": {"min": prices.clone().min().map(money), "max": prices.max().map(money)},
+    });
+    let mut by_price: Vec<(i64, i64)> = matches.iter().map(|p| (p.price_cents, p.id)).collect();
+    by_price.sort_unstable();
+    (facets, by_price.into_iter().take(100).map(|(_, id)| id).collect())
+}
+
+async fn check(app: &TestApp, catalog: &Catalog, filters: &Filters) {
+    let query = filters.query_string();
+    let body = json_with_status(app.get(&format!("/api/search/products/?{query}")).await, StatusCode::OK).await;
+    let matches: Vec<&Product> = catalog.products.iter().filter(|p| filters.admits(p, catalog)).collect();
+    let (facets, first_page) = expected_body_parts(&matches);
+    assert_eq!(body["count"], json!(matches.len()), "{query}");
+    assert_eq!(body["facets"], facets, "{query}");
+    let ids: Vec<i64> =
+        body["results"].as_array().expect("results").iter().map(|r| r["id"].as_i64().expect("id")).collect();
+    assert_eq!(ids, first_page, "{query}");
+}
+
+#[tokio::test]
+async fn count_facets_and_order_match_a_brute_force_computation() {
+    let app = spawn_app_with(|conn| {
+        let mut conn = Connection::open(conn.path().expect("file database")).expect("own connection");
+        let options = SeedOptions { categories: 4, products: 400, stores: 3, inventory_per_store: 150, random_seed: 7 };
+        seed(&mut conn, &options).expect("seed");
+    })
+    .await;
+    let catalog = load(&app.db());
+    let has = |word: &str| catalog.products.iter().filter(|p| p.words.iter().any(|w| w == word)).count();
+    let counts = (has("kettle"), has("steel"), has("tent"));
+    assert!(counts.0 > 2 && counts.1 > 2 && counts.2 > 2, "the grid's words must match something: {counts:?}");
+
+    for q in [None, Some("kettle"), Some("steel kettle"), Some("acme cotton tent")] {
+        for category in [None, Some("1"), Some("OUTDOOR")] {
+            for price_cents in [None, Some((1000, 20000))] {
+                for stock in
+                    [StockFilter::Any, StockFilter::Store, StockFilter::StoreHasSome, StockFilter::NoStoreHasAny]
+                {
+                    check(&app, &catalog, &Filters { q, category, price_cents, stock }).await;
+                }
+            }
+        }
+    }
+}
