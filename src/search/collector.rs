@@ -126,6 +126,9 @@ impl Collector for SearchCollector {
             top_n: self.top_n,
             matches: Matches::default(),
             dense_categories: Vec::new(),
+            min_price_cents: u64::MAX,
+            max_price_cents: 0,
+            block: BlockBuffers::default(),
             heap: BinaryHeap::new(),
         })
     }
@@ -163,11 +166,52 @@ pub struct SegmentSearch {
     /// Matches per category id for ids below [`DENSE_CATEGORY_IDS`], folded into
     /// `matches.categories` at harvest: a map update per document costs more than the rest.
     dense_categories: Vec<u64>,
+    /// Price range of the matches so far (meaningful once `matches.count > 0`).
+    min_price_cents: u64,
+    max_price_cents: u64,
+    block: BlockBuffers,
     /// The best hits so far, worst on top so it is the one replaced.
     heap: BinaryHeap<Hit>,
 }
 
+/// The fast-field values of one document that every match needs.
+#[derive(Clone, Copy)]
+struct FastValues {
+    product_id: u64,
+    category_id: u64,
+    price_cents: u64,
+}
+
+/// Reusable column buffers for [`SegmentCollector::collect_block`].
+#[derive(Default)]
+struct BlockBuffers {
+    ids: Vec<u64>,
+    categories: Vec<u64>,
+    prices: Vec<u64>,
+}
+
 impl SegmentSearch {
+    /// Filters one document and, if it passes, counts it, adds it to the facets and offers
+    /// it to the page.
+    #[inline]
+    fn consider(&mut self, doc: DocId, fields: FastValues, score: Score) {
+        let FastValues { product_id, category_id, price_cents } = fields;
+        if self.filter.category_id.is_some_and(|wanted| wanted != category_id)
+            || !self.filter.price_cents.contains(&price_cents)
+        {
+            return;
+        }
+        let Some(quantity) = self.filter.stock.admits(product_id) else {
+            return;
+        };
+        self.matches.count += 1;
+        self.count_category(category_id);
+        self.min_price_cents = self.min_price_cents.min(price_cents);
+        self.max_price_cents = self.max_price_cents.max(price_cents);
+        let rank = self.rank(doc, product_id, price_cents, score);
+        self.keep(Hit { product_id, score, quantity, rank });
+    }
+
     fn rank(&self, doc: DocId, product_id: u64, price_cents: u64, score: Score) -> RankKey {
         let primary = match self.sort {
             SortOrder::Relevance => u64::from(u32::MAX - score.max(0.0).to_bits()),
@@ -208,26 +252,38 @@ impl SegmentCollector for SegmentSearch {
     type Fruit = Matches;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let product_id = self.ids.get_val(doc);
-        let category_id = self.categories.get_val(doc);
-        if self.filter.category_id.is_some_and(|wanted| wanted != category_id) {
-            return;
-        }
-        let price_cents = self.prices.get_val(doc);
-        if !self.filter.price_cents.contains(&price_cents) {
-            return;
-        }
-        let Some(quantity) = self.filter.stock.admits(product_id) else {
-            return;
+        let fields = FastValues {
+            product_id: self.ids.get_val(doc),
+            category_id: self.categories.get_val(doc),
+            price_cents: self.prices.get_val(doc),
         };
-        self.matches.count += 1;
-        self.count_category(category_id);
-        self.matches.price_cents = widen(self.matches.price_cents, Some((price_cents, price_cents)));
-        let rank = self.rank(doc, product_id, price_cents, score);
-        self.keep(Hit { product_id, score, quantity, rank });
+        self.consider(doc, fields, score);
+    }
+
+    /// Unscored matches arrive in blocks (up to 64 docs): one batched read per column instead
+    /// of a dynamic call per document and column, which is most of the cost of a match.
+    fn collect_block(&mut self, docs: &[DocId]) {
+        let len = docs.len();
+        for buffer in [&mut self.block.ids, &mut self.block.categories, &mut self.block.prices] {
+            buffer.resize(len, 0);
+        }
+        self.ids.get_vals(docs, &mut self.block.ids);
+        self.categories.get_vals(docs, &mut self.block.categories);
+        self.prices.get_vals(docs, &mut self.block.prices);
+        for i in 0..len {
+            let fields = FastValues {
+                product_id: self.block.ids[i],
+                category_id: self.block.categories[i],
+                price_cents: self.block.prices[i],
+            };
+            self.consider(docs[i], fields, 0.0);
+        }
     }
 
     fn harvest(mut self) -> Matches {
+        if self.matches.count > 0 {
+            self.matches.price_cents = Some((self.min_price_cents, self.max_price_cents));
+        }
         for (category_id, count) in self.dense_categories.iter().enumerate().filter(|(_, count)| **count > 0) {
             *self.matches.categories.entry(category_id as u64).or_default() += count;
         }

@@ -1,0 +1,104 @@
+//! Search latency, in process, on a 1,000- and a 1,000,000-product seeded catalog.
+//!
+//! The catalogs and their indexes are built once and cached under `target/bench-data/`
+//! (seeding 1M products takes ~40 s, indexing them ~30 s; later runs reuse both, since the
+//! index's watermark still matches). `AFORRO_BENCH_SIZES=1k` skips the big catalog.
+//! Every case computes the facets and the exact count, as every HTTP search does.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use aforro::app::open_store;
+use aforro::config::{Config, Synchronous};
+use aforro::db::ReadPool;
+use aforro::domain::{Money, PageRequest, ProductId, StoreId};
+use aforro::search::{CategoryFilter, PriceRange, SearchIndex, SearchRequest, SortOrder};
+use aforro::seed::{SeedOptions, seed};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+struct Catalog {
+    label: &'static str,
+    options: SeedOptions,
+}
+
+fn catalogs() -> Vec<Catalog> {
+    let small = Catalog {
+        label: "1k",
+        options: SeedOptions { categories: 12, products: 1_000, stores: 20, inventory_per_store: 400, random_seed: 42 },
+    };
+    let big = Catalog {
+        label: "1m",
+        options: SeedOptions {
+            categories: 12,
+            products: 1_000_000,
+            stores: 50,
+            inventory_per_store: 100_000,
+            random_seed: 42,
+        },
+    };
+    let wanted = std::env::var("AFORRO_BENCH_SIZES").unwrap_or_else(|_| "1k,1m".to_owned());
+    [small, big].into_iter().filter(|catalog| wanted.split(',').any(|size| size.trim() == catalog.label)).collect()
+}
+
+/// Opens (seeding and indexing on first use) the cached catalog.
+fn open(catalog: &Catalog) -> (SearchIndex, ReadPool) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data").join(catalog.label);
+    let config = Config { synchronous: Synchronous::Off, ..Config::in_dir(&root) };
+    let mut store = open_store(&config).expect("open the bench database");
+    if aforro::seed::is_empty(&store.write_conn).expect("count products") {
+        seed(&mut store.write_conn, &catalog.options).expect("seed the bench catalog");
+    }
+    let index = SearchIndex::open(&config.index_dir, store.reads.clone()).expect("open or build the index");
+    (index, store.reads)
+}
+
+fn cases() -> Vec<(&'static str, SearchRequest)> {
+    let base = SearchRequest::default();
+    let words = |q: &str| SearchRequest { q: Some(q.to_owned()), sort: SortOrder::Relevance, ..base.clone() };
+    let price = |min, max| PriceRange::new(Some(Money::from_cents(min)), Some(Money::from_cents(max))).expect("min <= max");
+    vec![
+        ("one_word_top20", words("kettle")),
+        ("two_words", words("steel kettle")),
+        (
+            "words_category_price",
+            SearchRequest {
+                category: Some(CategoryFilter::Name("kitchen".to_owned())),
+                price: price(1_000, 10_000),
+                ..words("steel kettle")
+            },
+        ),
+        ("no_words_by_price", SearchRequest { sort: SortOrder::PriceAscending, ..base.clone() }),
+        ("store_in_stock", SearchRequest { store_id: Some(StoreId(1)), in_stock: Some(true), ..base.clone() }),
+        ("broad_word_facets", words("steel")),
+        ("deep_page", SearchRequest { page: PageRequest { page: 50, page_size: 20 }, ..words("kettle") }),
+    ]
+}
+
+fn bench_search(c: &mut Criterion) {
+    for catalog in catalogs() {
+        let (index, reads) = open(&catalog);
+        let mut group = c.benchmark_group(format!("search_{}", catalog.label));
+        group.sample_size(30).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+        for (name, request) in cases() {
+            group.bench_function(name, |b| {
+                b.iter(|| reads.run_blocking(|conn| index.search(conn, &request)).expect("search"));
+            });
+        }
+        group.finish();
+        bench_catalog_change(c, catalog.label, &index);
+    }
+}
+
+/// What a catalog write adds after its SQLite commit before it is searchable (and before
+/// its response goes out): re-read the row, replace the document, commit, reload the reader.
+fn bench_catalog_change(c: &mut Criterion, label: &str, index: &SearchIndex) {
+    let mut group = c.benchmark_group(format!("catalog_change_{label}"));
+    group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    group.bench_function("one_product_searchable", |b| {
+        b.iter(|| index.reindex_products(&[ProductId(1)]).expect("reindex one product"));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_search);
+criterion_main!(benches);
