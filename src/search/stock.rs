@@ -68,10 +68,16 @@ impl StockTables {
             && self.stores.contains_key(&change.store_id)
     }
 
-    /// A copy with room for `change` (more product slots and/or a new store column).
+    /// Tables with room for `change`. A new store only adds a column (the others are shared:
+    /// they are live atomics either way); more product slots copy every array.
     fn grown_for(&self, change: &StockChange) -> Self {
         let needed = index_of(change.product_id.0).map_or(0, |index| index + 1);
-        let product_slots = self.product_slots.max(with_headroom(needed));
+        if needed <= self.product_slots {
+            let mut stores = self.stores.clone();
+            stores.entry(change.store_id).or_insert_with(|| zeroed(self.product_slots, NOT_CARRIED));
+            return Self { product_slots: self.product_slots, stores, stores_in_stock: self.stores_in_stock.clone() };
+        }
+        let product_slots = with_headroom(needed);
         let copy = |column: &[AtomicU32], fill: u32| -> Arc<[AtomicU32]> {
             (0..product_slots)
                 .map(|i| AtomicU32::new(column.get(i).map_or(fill, |value| value.load(Ordering::Relaxed))))
