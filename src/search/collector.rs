@@ -117,16 +117,19 @@ impl Collector for SearchCollector {
             SortOrder::Newest => Some(fast.i64("created_at")?.first_or_default_col(0)),
             _ => None,
         };
+        let categories = fast.u64("category_id")?;
+        let dense_category_slots = usize::try_from(categories.max_value()).map_or(0, |max| max.saturating_add(1));
+        let dense_category_slots = dense_category_slots.min(DENSE_CATEGORY_IDS);
         Ok(SegmentSearch {
             ids: dense(fast.u64("id")?, 0),
-            categories: dense(fast.u64("category_id")?, 0),
+            categories: dense(categories, 0),
             prices: dense(fast.u64("price_cents")?, 0),
             created_at,
             filter: self.filter.clone(),
             sort: self.sort,
             top_n: self.top_n,
             matches: Matches::default(),
-            dense_categories: Vec::new(),
+            dense_categories: vec![0; dense_category_slots],
             min_price_cents: u64::MAX,
             max_price_cents: 0,
             block: BlockBuffers::default(),
@@ -253,13 +256,8 @@ impl SegmentSearch {
     }
 
     fn count_category(&mut self, category_id: u64) {
-        match usize::try_from(category_id).ok().filter(|index| *index < DENSE_CATEGORY_IDS) {
-            Some(index) => {
-                if index >= self.dense_categories.len() {
-                    self.dense_categories.resize(index + 1, 0);
-                }
-                self.dense_categories[index] += 1;
-            }
+        match usize::try_from(category_id).ok().and_then(|index| self.dense_categories.get_mut(index)) {
+            Some(count) => *count += 1,
             None => *self.matches.categories.entry(category_id).or_default() += 1,
         }
     }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 
 use super::schema::ProductFields;
@@ -37,30 +37,41 @@ pub fn query_terms(analyzer: &mut TextAnalyzer, q: &str) -> Vec<String> {
 }
 
 /// The scoring query for `terms`; `None` when there are none (then nothing matches).
+///
+/// One flat union of every (word, field) term, so tantivy scores it with one union scorer
+/// instead of a union of unions; the all-words clause is an intersection driven by the
+/// rarest word, so it costs little beyond the union.
 pub fn text_query(fields: &ProductFields, terms: &[String]) -> Option<Box<dyn Query>> {
-    let per_word: Vec<Box<dyn Query>> = terms.iter().map(|word| word_query(fields, word)).collect();
-    match per_word.len() {
-        0 => None,
-        1 => per_word.into_iter().next(),
-        _ => {
-            let all_words = BooleanQuery::intersection(per_word.iter().map(|query| query.box_clone()).collect());
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-                per_word.into_iter().map(|query| (Occur::Should, query)).collect();
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(all_words), ALL_WORDS_BOOST))));
-            Some(Box::new(BooleanQuery::new(clauses)))
-        }
+    if terms.is_empty() {
+        return None;
     }
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(2 * terms.len() + 1);
+    for word in terms {
+        clauses.push((Occur::Should, title_query(fields, word)));
+        clauses.push((Occur::Should, term_query(fields.description, word)));
+    }
+    if terms.len() > 1 {
+        let every_word = terms.iter().map(|word| word_query(fields, word)).collect();
+        let all_words = Box::new(BoostQuery::new(Box::new(BooleanQuery::intersection(every_word)), ALL_WORDS_BOOST));
+        clauses.push((Occur::Should, all_words));
+    }
+    Some(Box::new(BooleanQuery::new(clauses)))
 }
 
 /// One word, in the title (boosted) or the description.
 fn word_query(fields: &ProductFields, word: &str) -> Box<dyn Query> {
-    let term_query = |field| -> Box<dyn Query> {
-        Box::new(TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs))
-    };
     Box::new(BooleanQuery::new(vec![
-        (Occur::Should, Box::new(BoostQuery::new(term_query(fields.title), TITLE_BOOST))),
-        (Occur::Should, term_query(fields.description)),
+        (Occur::Should, title_query(fields, word)),
+        (Occur::Should, term_query(fields.description, word)),
     ]))
+}
+
+fn title_query(fields: &ProductFields, word: &str) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(term_query(fields.title, word), TITLE_BOOST))
+}
+
+fn term_query(field: Field, word: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs))
 }
 
 #[cfg(test)]
