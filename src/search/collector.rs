@@ -294,13 +294,13 @@ impl SegmentCollector for SegmentSearch {
         self.ids.get_vals(docs, &mut self.block.ids);
         self.categories.get_vals(docs, &mut self.block.categories);
         self.prices.get_vals(docs, &mut self.block.prices);
-        for i in 0..len {
+        for (i, doc) in docs.iter().enumerate() {
             let fields = FastValues {
                 product_id: self.block.ids[i],
                 category_id: self.block.categories[i],
                 price_cents: self.block.prices[i],
             };
-            self.consider(docs[i], fields, 0.0);
+            self.consider(*doc, fields, 0.0);
         }
     }
 
