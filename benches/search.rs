@@ -55,7 +55,8 @@ fn open(catalog: &Catalog) -> (SearchIndex, ReadPool) {
 fn cases() -> Vec<(&'static str, SearchRequest)> {
     let base = SearchRequest::default();
     let words = |q: &str| SearchRequest { q: Some(q.to_owned()), sort: SortOrder::Relevance, ..base.clone() };
-    let price = |min, max| PriceRange::new(Some(Money::from_cents(min)), Some(Money::from_cents(max))).expect("min <= max");
+    let price =
+        |min, max| PriceRange::new(Some(Money::from_cents(min)), Some(Money::from_cents(max))).expect("min <= max");
     vec![
         ("one_word_top20", words("kettle")),
         ("two_words", words("steel kettle")),

@@ -16,25 +16,86 @@ use tokio::sync::Mutex;
 const MAX_RATE: u64 = 5_000;
 const MAX_SECONDS: u64 = 60;
 
-/// The mix: mostly one- and two-word queries, some filtered, some store-scoped, a few browses.
-const QUERIES: &[&str] = &[
-    "q=kettle",
-    "q=steel%20kettle",
-    "q=tent",
-    "q=wireless%20headphones",
-    "q=cotton",
-    "q=bamboo%20cutting%20board",
-    "q=kettle&category=kitchen&min_price=10&max_price=100",
-    "q=lamp&sort=price",
-    "q=yoga%20mat&store_id=3&in_stock=true",
-    "store_id=7&in_stock=true",
-    "category=outdoor&sort=-price",
-    "sort=price&page=3",
-    "q=acme&page=2",
-    "q=leather&in_stock=true",
-    "",
-    "q=premium%20walnut",
+/// Words shoppers type: product nouns, materials, brands, adjectives of the seeded catalog.
+const WORDS: &[&str] = &[
+    "kettle",
+    "tent",
+    "headphones",
+    "lamp",
+    "mat",
+    "blanket",
+    "backpack",
+    "knife",
+    "board",
+    "speaker",
+    "charger",
+    "pillow",
+    "shoes",
+    "helmet",
+    "hose",
+    "puzzle",
+    "shampoo",
+    "notebook",
+    "leash",
+    "novel",
+    "hoodie",
+    "hammer",
+    "tea",
+    "stroller",
+    "steel",
+    "bamboo",
+    "cotton",
+    "leather",
+    "walnut",
+    "copper",
+    "wool",
+    "acme",
+    "nordwind",
+    "zephyr",
+    "premium",
+    "portable",
+    "wireless",
+    "vintage",
+    "compact",
+    "rugged",
 ];
+const CATEGORIES: &[&str] = &["kitchen", "outdoor", "electronics", "home", "sports", "garden", "toys", "books"];
+
+/// The `i`-th request of the mix: mostly one- and two-word searches, some filtered by
+/// category and price, some scoped to a store's stock, some browse pages. Thousands of
+/// distinct query strings, so the result cache sees a realistic, not a perfect, hit rate.
+fn query(i: u64) -> String {
+    // A fixed pseudo-random sequence (splitmix64), so runs are comparable.
+    let mut state = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut next = |n: usize| {
+        state ^= state >> 30;
+        state = state.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        state ^= state >> 27;
+        (state % n as u64) as usize
+    };
+    let word = |next: &mut dyn FnMut(usize) -> usize| WORDS[next(WORDS.len())];
+    match next(20) {
+        0..=6 => format!("q={}&page={}", word(&mut next), 1 + next(3)),
+        7..=9 => format!("q={}%20{}", word(&mut next), word(&mut next)),
+        10..=12 => format!(
+            "q={}&category={}&min_price={}&max_price={}",
+            word(&mut next),
+            CATEGORIES[next(CATEGORIES.len())],
+            next(50),
+            50 + next(500)
+        ),
+        13..=15 => format!("q={}&store_id={}&in_stock=true", word(&mut next), 1 + next(50)),
+        16 => format!("store_id={}&in_stock=true&page={}", 1 + next(50), 1 + next(5)),
+        17 => format!(
+            "category={}&sort={}&page={}",
+            CATEGORIES[next(CATEGORIES.len())],
+            ["price", "-price"][next(2)],
+            1 + next(5)
+        ),
+        18 => format!("q={}&in_stock=true", word(&mut next)),
+        _ => format!("sort=newest&page={}", 1 + next(5)),
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -59,7 +120,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tasks = Vec::with_capacity(total as usize);
     for sent in 0..total {
         ticker.tick().await;
-        let url = format!("{base}/api/search/products/?{}", QUERIES[(sent as usize) % QUERIES.len()]);
+        let url = format!("{base}/api/search/products/?{}", query(sent));
         let (client, latencies, errors) = (client.clone(), latencies.clone(), errors.clone());
         tasks.push(tokio::spawn(async move {
             let at = Instant::now();
@@ -80,7 +141,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let elapsed = started.elapsed();
     let mut latencies = latencies.lock().await.clone();
     latencies.sort_unstable();
-    let percentile = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)));
+    let percentile =
+        |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)));
     println!(
         "sent {total} in {:.1}s ({:.0}/s), ok {}, errors {}",
         elapsed.as_secs_f64(),

@@ -35,9 +35,9 @@ async fn search_products(
     let request = parse_search_request(&query)?;
     let page = request.page;
     let search = state.search.clone();
-    let results = state.reads.run(move |conn| search.search(conn, &request)).await?;
-    let rows = PageOf { count: results.count, rows: results.rows };
-    Ok(Json(SearchPage { page: Paginated::new(rows, page, &links)?, facets: results.facets }))
+    let results = state.reads.run(move |conn| search.search_cached(conn, &request)).await?;
+    let rows = PageOf { count: results.count, rows: results.rows.clone() };
+    Ok(Json(SearchPage { page: Paginated::new(rows, page, &links)?, facets: results.facets.clone() }))
 }
 
 /// Every parameter of the contract; an empty value counts as absent (as DRF filters do).

@@ -6,11 +6,13 @@
 //! - [`sync`]: the writer's observer, applying each commit's catalog and stock changes
 //!   before the client hears back;
 //! - [`stock`]: per-store quantities in memory (stock is never in tantivy);
-//! - [`query`], [`collector`], [`execute`], [`rows`]: one search, from words to result rows.
+//! - [`query`], [`collector`], [`execute`], [`rows`]: one search, from words to result rows;
+//! - [`cache`]: whole results of repeated requests, keyed by the views' generations.
 //!
 //! `docs/search.md` explains the consistency design.
 
 pub mod build;
+pub mod cache;
 pub mod collector;
 pub mod execute;
 pub mod query;
@@ -21,7 +23,7 @@ pub mod stock;
 pub mod sync;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -60,6 +62,9 @@ struct Inner {
     stock: StockView,
     /// Where catalog changes are read from after their commit.
     reads: ReadPool,
+    /// Bumped after every reload of `reader`: cached results are keyed by it.
+    catalog_generation: AtomicU64,
+    cache: cache::ResultCache,
     /// False once an index update failed: the index no longer matches the database. Searches
     /// still run; readiness reports it, and the next start rebuilds (the stamp will differ).
     in_sync: AtomicBool,
@@ -96,6 +101,8 @@ impl SearchIndex {
             analyzer,
             stock,
             reads,
+            catalog_generation: AtomicU64::new(0),
+            cache: cache::ResultCache::default(),
             in_sync: AtomicBool::new(true),
         };
         Ok(Self { inner: Arc::new(inner) })
@@ -117,6 +124,11 @@ impl SearchIndex {
     pub fn rebuild(index_dir: &Path, conn: &Connection) -> anyhow::Result<build::BuildReport> {
         std::fs::create_dir_all(index_dir).with_context(|| format!("cannot create {}", index_dir.display()))?;
         build::rebuild(conn, &index_path(index_dir))
+    }
+
+    /// Changes each time a catalog change becomes searchable.
+    pub fn catalog_generation(&self) -> u64 {
+        self.inner.catalog_generation.load(Ordering::Acquire)
     }
 
     /// Documents in the index (live ones), e.g. for readiness and tests.

@@ -3,7 +3,7 @@
 use crate::domain::{CategoryId, Money, PageRequest, StoreId};
 
 /// Result order. Every order breaks ties by product id, ascending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortOrder {
     /// BM25 score, best first.
     Relevance,
@@ -32,14 +32,14 @@ impl SortOrder {
 }
 
 /// The `category` parameter: an id, or a name matched case-insensitively.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CategoryFilter {
     Id(CategoryId),
     Name(String),
 }
 
 /// An inclusive price range, `min <= max` when both are given.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct PriceRange {
     pub min: Option<Money>,
     pub max: Option<Money>,
@@ -61,7 +61,7 @@ impl PriceRange {
 }
 
 /// A valid search request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SearchRequest {
     /// Free text; `None` when absent or blank (then every product matches).
     pub q: Option<String>,
@@ -71,6 +71,13 @@ pub struct SearchRequest {
     pub in_stock: Option<bool>,
     pub sort: SortOrder,
     pub page: PageRequest,
+}
+
+impl SearchRequest {
+    /// Whether the answer depends on stock (and so must not outlive a stock change).
+    pub fn reads_stock(&self) -> bool {
+        self.store_id.is_some() || self.in_stock.is_some()
+    }
 }
 
 impl Default for SearchRequest {

@@ -7,7 +7,7 @@
 //! atomic store, and a search reads the same atomics inside its collector.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -41,6 +41,9 @@ pub struct StockView {
     tables: Arc<ArcSwap<StockTables>>,
     /// Serialises writers (only the writer thread in practice); readers never take it.
     update: Arc<Mutex<()>>,
+    /// Bumped after every applied batch of changes: a result computed from the view is
+    /// only reusable while this has not moved (see `search::cache`).
+    generation: Arc<AtomicU64>,
 }
 
 impl StockTables {
@@ -122,7 +125,11 @@ impl StockView {
             }
             tables.set(&change);
         }
-        Ok(Self { tables: Arc::new(ArcSwap::from_pointee(tables)), update: Arc::new(Mutex::new(())) })
+        Ok(Self {
+            tables: Arc::new(ArcSwap::from_pointee(tables)),
+            update: Arc::new(Mutex::new(())),
+            generation: Arc::new(AtomicU64::new(0)),
+        })
     }
 
     /// The current tables. Values read through them are live; the snapshot only fixes which
@@ -144,6 +151,15 @@ impl StockView {
                 self.tables.store(Arc::new(grown));
             }
         }
+        if !changes.is_empty() {
+            // Release: whoever sees the new generation also sees the quantities stored above.
+            self.generation.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    /// Changes with every applied batch of stock changes.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The quantity a store holds of a product (`None`: not carried). For tests and tools.

@@ -47,7 +47,10 @@ impl SearchIndex {
             Ok(IndexStamp::current(catalog_version(conn)?))
         })?;
         commit_with_stamp(&mut writer, &stamp).map_err(index_error)?;
-        inner.reader.reload().map_err(index_error)
+        let reloaded = inner.reader.reload().map_err(index_error);
+        // Bumped even if the reload failed: cached results from before this change must go.
+        inner.catalog_generation.fetch_add(1, Ordering::Release);
+        reloaded
     }
 }
 
