@@ -124,8 +124,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (client, latencies, errors) = (client.clone(), latencies.clone(), errors.clone());
         tasks.push(tokio::spawn(async move {
             let at = Instant::now();
+            // A 404 is a page past the end of a small result set: a valid answer, timed too.
             let ok = match client.get(&url).send().await {
-                Ok(response) => response.status().is_success() && response.bytes().await.is_ok(),
+                Ok(response) => {
+                    let answered =
+                        response.status().is_success() || response.status() == reqwest::StatusCode::NOT_FOUND;
+                    answered && response.bytes().await.is_ok()
+                }
                 Err(_) => false,
             };
             if ok {

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use rusqlite::Connection;
-use tantivy::query::{AllQuery, Query};
+use tantivy::Term;
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
 
 use super::SearchIndex;
 use super::collector::{MatchFilter, Matches, SearchCollector, StockCondition};
@@ -30,6 +32,10 @@ impl SearchIndex {
         };
         let Some(query) = self.query_for(request.q.as_deref()) else {
             return Ok(SearchResults::default()); // `q` had no words, only punctuation
+        };
+        let query = match category_id {
+            Some(category_id) => in_category(query, self.inner.fields.category_id, category_id),
+            None => query,
         };
         let matches = self.collect(query.as_ref(), request, category_id)?;
         let page = request.page;
@@ -79,6 +85,17 @@ impl SearchIndex {
             (None, None) => StockCondition::Unfiltered,
         }
     }
+}
+
+/// `query` restricted to one category. The category clause scores 0, so scores (and the
+/// `score` shown) are the text's alone; the collector still checks the category too.
+fn in_category(query: Box<dyn Query>, field: Field, category_id: CategoryId) -> Box<dyn Query> {
+    let id = u64::try_from(category_id.0).unwrap_or(u64::MAX);
+    let category = TermQuery::new(Term::from_field_u64(field, id), IndexRecordOption::Basic);
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, query),
+        (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(category), 0.0))),
+    ]))
 }
 
 /// `Some(None)`: no category filter; `Some(Some(id))`: that category; `None`: a name that

@@ -7,7 +7,7 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Simpl
 
 /// Bump when the schema, the analyser or the meaning of a field changes: an index written
 /// with another format is rebuilt at start.
-pub const INDEX_FORMAT_VERSION: u32 = 1;
+pub const INDEX_FORMAT_VERSION: u32 = 2;
 
 /// Name the analyser is registered under (tantivy keeps names in the schema, not the code).
 const ANALYZER_NAME: &str = "aforro_text";
@@ -25,6 +25,8 @@ pub struct ProductFields {
     pub id: Field,
     pub title: Field,
     pub description: Field,
+    /// Fast for facets; indexed so a category filter walks that category's postings
+    /// instead of scanning every document.
     pub category_id: Field,
     pub price_cents: Field,
     /// Microseconds since the epoch, as in SQLite.
@@ -56,7 +58,7 @@ pub fn product_schema() -> Schema {
     builder.add_u64_field("id", INDEXED | FAST);
     builder.add_text_field("title", text.clone());
     builder.add_text_field("description", text);
-    builder.add_u64_field("category_id", FAST);
+    builder.add_u64_field("category_id", INDEXED | FAST);
     builder.add_u64_field("price_cents", FAST);
     builder.add_i64_field("created_at", FAST);
     builder.build()
