@@ -13,6 +13,7 @@ use super::collector::{MatchFilter, Matches, SearchCollector, StockCondition};
 use super::query::{query_terms, text_query};
 use super::request::{CategoryFilter, SearchRequest, SortOrder};
 use super::rows::{SearchResults, categories, category_named, facets, rows_for};
+use super::store_scan::scan_store;
 use crate::db::catalog::store_exists;
 use crate::domain::CategoryId;
 use crate::error::{Error, Result};
@@ -74,7 +75,16 @@ impl SearchIndex {
             top_n,
         };
         let searcher = self.inner.reader.searcher();
-        searcher.search(query, &collector).map_err(|error| Error::Internal(format!("search failed: {error}")))
+        let docs_by_product = self.inner.docs_by_product.load();
+        let result = match &collector.filter.stock {
+            StockCondition::Store { column: Some(column), .. }
+                if request.q.is_none() && category_id.is_none() && docs_by_product.matches(&searcher) =>
+            {
+                scan_store(&collector, &searcher, &docs_by_product, column)
+            }
+            _ => searcher.search(query, &collector),
+        };
+        result.map_err(|error| Error::Internal(format!("search failed: {error}")))
     }
 
     fn stock_condition(&self, request: &SearchRequest) -> StockCondition {

@@ -66,6 +66,15 @@ impl StockTables {
         slot(column, product_id).map(|value| value.load(Ordering::Relaxed)).filter(|value| *value != NOT_CARRIED)
     }
 
+    /// Product ids the store of `column` carries (has an inventory row for), ascending.
+    pub fn carried_products(column: &[AtomicU32]) -> impl Iterator<Item = u64> + '_ {
+        column
+            .iter()
+            .enumerate()
+            .filter(|(_, value)| value.load(Ordering::Relaxed) != NOT_CARRIED)
+            .map(|(product_id, _)| product_id as u64)
+    }
+
     fn fits(&self, change: &StockChange) -> bool {
         index_of(change.product_id.0).is_some_and(|index| index < self.product_slots)
             && self.stores.contains_key(&change.store_id)

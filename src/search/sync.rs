@@ -15,6 +15,7 @@ use tantivy::{IndexWriter, Term};
 use super::SearchIndex;
 use super::build::{IndexedProduct, commit_with_stamp};
 use super::schema::{IndexStamp, ProductFields};
+use super::store_scan::DocsByProduct;
 use crate::db::catalog::catalog_version;
 use crate::db::writer::{CommitEffects, CommitObserver};
 use crate::domain::ProductId;
@@ -48,6 +49,11 @@ impl SearchIndex {
         })?;
         commit_with_stamp(&mut writer, &stamp).map_err(index_error)?;
         let reloaded = inner.reader.reload().map_err(index_error);
+        match DocsByProduct::build(&inner.reader.searcher()) {
+            Ok(docs) => inner.docs_by_product.store(std::sync::Arc::new(docs)),
+            // Searches notice the stale table by its generation and take the general path.
+            Err(error) => tracing::error!(%error, "cannot map products to documents"),
+        }
         // Bumped even if the reload failed: cached results from before this change must go.
         inner.catalog_generation.fetch_add(1, Ordering::Release);
         reloaded

@@ -231,6 +231,9 @@ async fn a_saved_product_is_searchable_as_soon_as_the_save_returns() {
     assert_eq!(search(&app, "").await["count"], 6, "replaced, not duplicated");
     app.state.writer.save_product(Some(ProductId(2)), fields("Bread Board")).await.expect("renamed");
     assert_eq!(search(&app, "q=bamboo").await["count"], 0);
+    let store = search(&app, "store_id=1").await;
+    assert_eq!(ids(&store), [5, 4, 3, 2, 1], "a replaced document is still found through its store, once");
+    assert_eq!(store["results"][3]["title"], "Bread Board");
 }
 
 #[tokio::test]

@@ -1,0 +1,83 @@
+//! The fast path for browsing one store's stock without words: walk the store's column of
+//! the stock view (the products it carries, a tenth of the catalog in the demo) and look
+//! each product's document up, instead of testing every document in the index.
+//!
+//! The lookup table (product id → document) belongs to one searcher generation; it is
+//! rebuilt after each reload, and a search whose searcher is of another generation simply
+//! takes the general path.
+
+use std::sync::Arc;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::{DocId, Searcher, SegmentOrdinal};
+
+use super::collector::{Matches, SearchCollector};
+use super::stock::StockTables;
+
+/// No document for this product id.
+const ABSENT: u64 = u64::MAX;
+
+/// Where each product's live document is, for one searcher generation.
+pub struct DocsByProduct {
+    generation_id: u64,
+    /// Indexed by product id: `segment ordinal << 32 | doc id`, or [`ABSENT`].
+    addresses: Vec<u64>,
+}
+
+impl DocsByProduct {
+    /// Reads every live document's product id: a few milliseconds per million documents.
+    pub fn build(searcher: &Searcher) -> tantivy::Result<Self> {
+        let mut addresses = Vec::new();
+        for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+            let ids = segment.fast_fields().u64("id")?;
+            for doc in 0..segment.max_doc() {
+                let Some(id) = ids.first(doc).filter(|_| !segment.is_deleted(doc)) else {
+                    continue;
+                };
+                let Ok(index) = usize::try_from(id) else {
+                    continue;
+                };
+                if index >= addresses.len() {
+                    addresses.resize(index + 1, ABSENT);
+                }
+                addresses[index] = ((ordinal as u64) << 32) | u64::from(doc);
+            }
+        }
+        Ok(Self { generation_id: searcher.generation().generation_id(), addresses })
+    }
+
+    /// Whether this table describes `searcher`'s documents.
+    pub fn matches(&self, searcher: &Searcher) -> bool {
+        self.generation_id == searcher.generation().generation_id()
+    }
+
+    fn address(&self, product_id: u64) -> Option<(SegmentOrdinal, DocId)> {
+        let packed = *self.addresses.get(usize::try_from(product_id).ok()?)?;
+        (packed != ABSENT).then_some(((packed >> 32) as SegmentOrdinal, packed as DocId))
+    }
+}
+
+/// Runs `collector` over the documents of the products `column` (one store) carries.
+/// The collector still applies every filter, stock included, so the result is the one the
+/// general path would give.
+pub fn scan_store(
+    collector: &SearchCollector,
+    searcher: &Searcher,
+    docs: &DocsByProduct,
+    column: &Arc<[std::sync::atomic::AtomicU32]>,
+) -> tantivy::Result<Matches> {
+    let mut segments = searcher
+        .segment_readers()
+        .iter()
+        .enumerate()
+        .map(|(ordinal, reader)| collector.for_segment(ordinal as SegmentOrdinal, reader))
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    for product_id in StockTables::carried_products(column) {
+        if let Some((ordinal, doc)) = docs.address(product_id)
+            && let Some(segment) = segments.get_mut(ordinal as usize)
+        {
+            segment.collect(doc, 0.0);
+        }
+    }
+    collector.merge_fruits(segments.into_iter().map(SegmentCollector::harvest).collect())
+}
