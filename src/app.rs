@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::db::writer::{self, CommitObserver, WriterHandle, WriterThread};
 use crate::db::{ReadPool, migrate, open_write_connection};
 use crate::seed::{self, SeedOptions};
+use crate::suggest::SuggestService;
 
 /// What every handler can reach. Each field is a cheap handle (an `Arc` inside), so cloning
 /// the state per request is shallow.
@@ -23,6 +24,8 @@ pub struct AppState {
     pub reads: ReadPool,
     /// The single writer: every mutation goes through it.
     pub writer: WriterHandle,
+    /// Autocomplete: the published title map and its answer cache, kept current by the writer.
+    pub suggest: SuggestService,
 }
 
 /// The store of record opened and migrated: the one read-write connection and the read pool.
@@ -102,9 +105,11 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
         tracing::info!("--demo: the database is empty, seeding the demo catalog");
         seed::seed(&mut store.write_conn, &SeedOptions::default()).context("cannot seed the demo catalog")?;
     }
-    let observers: Vec<Arc<dyn CommitObserver>> = Vec::new();
+    // Builds its map in the background: serving starts at once.
+    let suggest = SuggestService::start(store.reads.clone());
+    let observers: Vec<Arc<dyn CommitObserver>> = vec![Arc::new(suggest.clone())];
     let (writer, writer_thread) = writer::spawn(store.write_conn, observers).context("cannot start the writer")?;
-    Ok((AppState { reads: store.reads, writer }, writer_thread))
+    Ok((AppState { reads: store.reads, writer, suggest }, writer_thread))
 }
 
 /// Resolves on SIGINT or SIGTERM.

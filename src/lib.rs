@@ -9,6 +9,8 @@
 //!   small SQL functions per table.
 //! - [`http`] is the axum router, one file per resource, plus extractors and pagination.
 //! - [`seed`] generates the deterministic demo catalog.
+//! - [`suggest`] is autocomplete: an fst map of title words, rebuilt in the background after
+//!   catalog changes, with a moka answer cache.
 //! - [`error`] is the one error type and its problem+json rendering.
 //!
 //! Start reading at [`app::Application::build`], then [`db::writer`]: every write goes there.
@@ -21,3 +23,4 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod seed;
+pub mod suggest;

@@ -6,6 +6,7 @@ mod health;
 mod orders;
 pub mod pagination;
 mod stores;
+mod suggest;
 
 pub use extract::{JsonBody, QueryParams};
 pub use stores::{ensure_store_exists, parse_store_id};
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(orders::router())
         .merge(stores::router())
         .merge(health::router())
+        .merge(suggest::router())
         .fallback(fallback)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
