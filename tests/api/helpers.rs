@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use aforro::app::{Application, ServeOptions, open_store};
+use aforro::app::{AppState, Application, ServeOptions, open_store};
 use aforro::config::{Config, Synchronous};
 use reqwest::{Response, StatusCode};
 use rusqlite::Connection;
@@ -14,6 +14,8 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     pub config: Config,
+    /// The running app's handles (writer, autocomplete), for arranging and awaiting state.
+    pub state: AppState,
     /// Kept so the folders live as long as the app.
     _dir: TempDir,
 }
@@ -40,8 +42,9 @@ pub async fn spawn_app_with(fixture: impl FnOnce(&Connection) + Send + 'static) 
         .await
         .expect("build app");
     let address = application.local_addr().expect("local addr");
+    let state = application.state().clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));
-    TestApp { address, client: reqwest::Client::new(), config, _dir: dir }
+    TestApp { address, client: reqwest::Client::new(), config, state, _dir: dir }
 }
 
 impl TestApp {
