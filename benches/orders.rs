@@ -25,7 +25,10 @@ fn order(index: u64) -> NewOrder {
         product_id: ProductId((product % u64::from(PRODUCTS)) as i64 + 1),
         quantity_requested: QuantityRequested::parse(1).expect("1 is a valid quantity"),
     };
-    NewOrder { store_id: StoreId((index % u64::from(STORES)) as i64 + 1), items: vec![line(index * 7), line(index * 7 + 3)] }
+    NewOrder {
+        store_id: StoreId((index % u64::from(STORES)) as i64 + 1),
+        items: vec![line(index * 7), line(index * 7 + 3)],
+    }
 }
 
 async fn place_concurrently(writer: &WriterHandle, offset: u64) {
@@ -43,7 +46,8 @@ fn bench_orders(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Config { synchronous: Synchronous::Full, ..Config::in_dir(dir.path()) };
     let mut store = open_store(&config).expect("open store");
-    let options = SeedOptions { products: PRODUCTS, stores: STORES, inventory_per_store: PRODUCTS, ..SeedOptions::default() };
+    let options =
+        SeedOptions { products: PRODUCTS, stores: STORES, inventory_per_store: PRODUCTS, ..SeedOptions::default() };
     seed(&mut store.write_conn, &options).expect("seed");
     // Plenty of stock, so every iteration does the full confirm path (deduct + job row).
     store.write_conn.execute("UPDATE inventory SET quantity = 1000000000", []).expect("restock");

@@ -5,3 +5,4 @@ mod helpers;
 mod orders;
 mod seed;
 mod stores;
+mod writer;
