@@ -6,3 +6,4 @@ mod orders;
 mod seed;
 mod stores;
 mod suggest;
+mod writer;
