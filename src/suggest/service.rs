@@ -32,6 +32,9 @@ use crate::error::{Error, Result};
 
 /// How long a failed rebuild waits before trying again.
 const REBUILD_RETRY_DELAY: Duration = Duration::from_secs(1);
+/// Orders and stock changes only move popularity, so they trigger a rebuild at most this
+/// often (the cache keeps answers as long anyway): at 1M products a rebuild is ~6 s of one core.
+const POPULARITY_REFRESH: Duration = Duration::from_secs(10 * 60);
 
 /// A cheap clonable handle to the autocomplete service (an `Arc` inside).
 #[derive(Clone)]
@@ -51,6 +54,8 @@ struct Shared {
     /// includes every change up to that number.
     changes_seen: AtomicU64,
     rebuild: Mutex<RebuildState>,
+    /// When the last rebuild started reading the database (for the popularity refresh).
+    last_build_started: Mutex<Instant>,
     /// The change number the published map includes; `None` until the first build lands.
     built_through: watch::Sender<Option<u64>>,
 }
@@ -86,6 +91,7 @@ impl SuggestService {
             reads,
             changes_seen: AtomicU64::new(0),
             rebuild: Mutex::new(RebuildState::default()),
+            last_build_started: Mutex::new(Instant::now()),
             built_through: watch::Sender::new(None),
         });
         request_rebuild(&shared);
@@ -149,11 +155,14 @@ impl SuggestService {
 
 impl CommitObserver for SuggestService {
     fn committed(&self, effects: &CommitEffects) {
-        // Stock changes only move popularity: the next rebuild picks them up.
+        let shared = &self.shared;
         if effects.changed_products.is_empty() {
+            // Stock changes only move popularity: refresh it now and then, not per order.
+            if !effects.stock_changes.is_empty() && lock(&shared.last_build_started).elapsed() >= POPULARITY_REFRESH {
+                request_rebuild(shared);
+            }
             return;
         }
-        let shared = &self.shared;
         let change = shared.changes_seen.fetch_add(1, Ordering::SeqCst) + 1;
         let new_titles = shared.reads.run_blocking(|conn| product_titles(conn, &effects.changed_products));
         let new_titles = new_titles.unwrap_or_else(|error| {
@@ -221,6 +230,7 @@ fn rebuild_until_current(shared: &Shared) {
         // Read before the database: the build then includes every change up to `through`.
         let through = shared.changes_seen.load(Ordering::SeqCst);
         let started = Instant::now();
+        *lock(&shared.last_build_started) = started;
         match shared.reads.run_blocking(products_with_popularity) {
             Ok(products) => {
                 let map = Arc::new(SuggestMap::build(products));
