@@ -22,6 +22,9 @@ pub mod rank;
 pub mod service;
 mod typo;
 
+#[cfg(test)]
+mod reference_tests;
+
 pub use map::SuggestMap;
 pub use overlay::Overlay;
 pub use query::{QueryError, SuggestQuery};
