@@ -69,3 +69,21 @@ impl AnswerCache {
         self.misses.load(Ordering::Relaxed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Bytes;
+
+    use super::AnswerCache;
+
+    #[tokio::test]
+    async fn an_answer_is_only_served_to_the_generation_that_computed_it() {
+        let cache = AnswerCache::new();
+        // As a request that started before a catalog commit would insert it, after the commit.
+        cache.insert("autocomplete:kettle".to_owned(), 1, Bytes::from_static(b"old")).await;
+
+        assert_eq!(cache.get("autocomplete:kettle", 2).await, None);
+        assert_eq!(cache.get("autocomplete:kettle", 1).await, Some(Bytes::from_static(b"old")));
+        assert_eq!((cache.hits(), cache.misses()), (1, 1));
+    }
+}

@@ -6,7 +6,7 @@
 //! hidden and their new titles are matched one by one. This errs on the safe side: a title
 //! shared with an unchanged product is hidden too, for the few seconds until the rebuild.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::map::{SuggestMap, TitleId};
 use super::normalise::normalise;
@@ -33,21 +33,22 @@ impl ChangedTitle {
 /// The changes a published map does not include yet.
 #[derive(Debug, Clone, Default)]
 pub struct Overlay {
-    /// Latest change per product, oldest first.
+    /// Latest change per product (in no particular order: matches are sorted when asked).
     changes: Vec<ChangedTitle>,
     /// Map titles that changed products had at build time: never shown.
     hidden: HashSet<TitleId>,
 }
 
 impl Overlay {
-    /// This overlay plus `changes`, whose old titles are looked up in `map`.
+    /// This overlay plus `changes` (later ones win), whose old titles are looked up in `map`.
+    /// One pass over the overlay per commit, however many products the commit changed.
     pub fn with_changes(&self, map: &SuggestMap, changes: Vec<ChangedTitle>) -> Self {
         let mut overlay = self.clone();
-        for change in changes {
-            overlay.hidden.extend(map.title_of_product(change.product_id));
-            overlay.changes.retain(|earlier| earlier.product_id != change.product_id);
-            overlay.changes.push(change);
-        }
+        overlay.hidden.extend(changes.iter().filter_map(|change| map.title_of_product(change.product_id)));
+        let latest: HashMap<ProductId, ChangedTitle> =
+            changes.into_iter().map(|change| (change.product_id, change)).collect();
+        overlay.changes.retain(|earlier| !latest.contains_key(&earlier.product_id));
+        overlay.changes.extend(latest.into_values());
         overlay
     }
 
