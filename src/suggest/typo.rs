@@ -5,9 +5,9 @@
 //! insertions, deletions, substitutions and swaps of two neighbouring letters (optimal string
 //! alignment), so `kettel` finds `kettle` at distance 1.
 //!
-//! Why not `fst::automaton::Levenshtein`: it builds a full DFA per query, which measured
-//! 0.5–5 ms for 9–10 letter prefixes at distance 2 (more than the whole 2 ms budget), and it
-//! counts a swap as two edits. This automaton computes one dynamic-programming row per byte
+//! Why not `fst::automaton::Levenshtein`: it builds a full DFA per query; with it, typo
+//! queries measured p99 4.8 ms even at 1,000 titles (more than the whole 2 ms budget, nearly
+//! all of it construction), and it counts a swap as two edits. This automaton computes one dynamic-programming row per byte
 //! the fst walk visits, in a fixed-size state, and the walk prunes every branch whose row is
 //! already over the distance — a few hundred steps on a catalog's vocabulary.
 
