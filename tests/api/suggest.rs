@@ -44,6 +44,19 @@ async fn titles_whose_first_word_starts_with_q_come_first() {
 }
 
 #[tokio::test]
+async fn earlier_words_of_q_must_match_whole_words_and_the_last_is_a_prefix() {
+    let app = spawn_app_with(catalog_of(&[
+        (1, "Steel Kettle"),
+        (2, "Steelworks Kettle"),
+        (3, "Kettle of Steel"),
+        (4, "Steel Toaster"),
+    ]))
+    .await;
+
+    assert_eq!(suggestions(&app, "steel ket").await, ["Steel Kettle", "Kettle of Steel"]);
+}
+
+#[tokio::test]
 async fn more_popular_titles_rank_first_within_a_group() {
     let app = spawn_app_with(|conn: &Connection| {
         catalog_of(&[(1, "Tent A"), (2, "Tent Bestseller Large"), (3, "Tent Stocked")])(conn);
