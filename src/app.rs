@@ -15,6 +15,7 @@ use crate::db::writer::{self, CommitObserver, WriterHandle, WriterThread};
 use crate::db::{ReadPool, migrate, open_write_connection};
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
+use crate::suggest::SuggestService;
 
 /// What every handler can reach. Each field is a cheap handle (an `Arc` inside), so cloning
 /// the state per request is shallow.
@@ -27,6 +28,8 @@ pub struct AppState {
     /// Product search and the in-memory stock view; the writer keeps both in step with
     /// every commit before replying.
     pub search: SearchIndex,
+    /// Autocomplete: the published title map and its answer cache, kept current by the writer.
+    pub suggest: SuggestService,
 }
 
 /// The store of record opened and migrated: the one read-write connection and the read pool.
@@ -109,9 +112,11 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
     // Opened before the writer starts: nothing can commit between the index's watermark
     // check, the stock view's load and the first observed commit.
     let search = SearchIndex::open(&config.index_dir, store.reads.clone()).context("cannot open the search index")?;
-    let observers: Vec<Arc<dyn CommitObserver>> = vec![Arc::new(search.clone())];
+    // Builds its map in the background: serving starts at once.
+    let suggest = SuggestService::start(store.reads.clone());
+    let observers: Vec<Arc<dyn CommitObserver>> = vec![Arc::new(search.clone()), Arc::new(suggest.clone())];
     let (writer, writer_thread) = writer::spawn(store.write_conn, observers).context("cannot start the writer")?;
-    Ok((AppState { reads: store.reads, writer, search }, writer_thread))
+    Ok((AppState { reads: store.reads, writer, search, suggest }, writer_thread))
 }
 
 /// Resolves on SIGINT or SIGTERM.

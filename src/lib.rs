@@ -11,6 +11,8 @@
 //! - [`search`] is product search: the tantivy index derived from the catalog, the in-memory
 //!   stock view, and the writer observer that keeps both in step with every commit.
 //! - [`seed`] generates the deterministic demo catalog.
+//! - [`suggest`] is autocomplete: an fst map of title words, rebuilt in the background after
+//!   catalog changes, with a moka answer cache.
 //! - [`error`] is the one error type and its problem+json rendering.
 //!
 //! Start reading at [`app::Application::build`], then [`db::writer`]: every write goes there.
@@ -24,3 +26,4 @@ pub mod error;
 pub mod http;
 pub mod search;
 pub mod seed;
+pub mod suggest;

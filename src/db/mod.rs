@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod listings;
 pub mod migrate;
 pub mod orders;
+pub mod popularity;
 pub mod writer;
 
 use std::path::Path;

@@ -73,20 +73,20 @@ pub struct WriterHandle {
 impl WriterHandle {
     /// Places an order; resolves once it is committed (or rejected and nothing was written).
     pub async fn place_order(&self, order: NewOrder, key: Option<IdempotencyKey>) -> Result<PlacedOrder> {
-        let (reply, response) = oneshot::channel();
-        self.commands
-            .send(Command::PlaceOrder { order, key, reply })
-            .await
-            .map_err(|_| Error::Unavailable("the service is shutting down".to_owned()))?;
-        response.await.map_err(|_| Error::Internal("the writer dropped a command".to_owned()))?
+        self.request(|reply| Command::PlaceOrder { order, key, reply }).await
     }
 
     /// Creates a product, or replaces one when `product_id` is given (404 if it does not
     /// exist). Resolves after the commit, once every observer (search, suggest) has seen it.
     pub async fn save_product(&self, product_id: Option<ProductId>, fields: ProductFields) -> Result<ProductId> {
+        self.request(|reply| Command::SaveProduct { product_id, fields, reply }).await
+    }
+
+    /// Sends the command `make` builds around a reply channel, and waits for the reply.
+    async fn request<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T>>) -> Command) -> Result<T> {
         let (reply, response) = oneshot::channel();
         self.commands
-            .send(Command::SaveProduct { product_id, fields, reply })
+            .send(make(reply))
             .await
             .map_err(|_| Error::Unavailable("the service is shutting down".to_owned()))?;
         response.await.map_err(|_| Error::Internal("the writer dropped a command".to_owned()))?

@@ -7,6 +7,7 @@ mod orders;
 pub mod pagination;
 mod search;
 mod stores;
+mod suggest;
 
 pub use extract::{JsonBody, QueryParams};
 pub use stores::{ensure_store_exists, parse_store_id};
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(stores::router())
         .merge(search::router())
         .merge(health::router())
+        .merge(suggest::router())
         .fallback(fallback)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

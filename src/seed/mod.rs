@@ -151,6 +151,18 @@ struct RandomProduct {
     price_cents: i64,
 }
 
+/// `count` product titles as the seed writes them, deterministic for `random_seed`, without a
+/// database: benches build the autocomplete map from them.
+pub fn random_titles(count: usize, random_seed: u64) -> Vec<String> {
+    let mut rng = ChaCha8Rng::seed_from_u64(random_seed);
+    (0..count)
+        .map(|_| {
+            let (_, nouns) = words::CATEGORIES[rng.random_range(0..words::CATEGORIES.len())];
+            random_product(&mut rng, nouns).title
+        })
+        .collect()
+}
+
 fn pick(rng: &mut ChaCha8Rng, list: &[&'static str]) -> &'static str {
     list.choose(rng).expect("word lists are not empty")
 }

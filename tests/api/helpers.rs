@@ -14,7 +14,8 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     pub config: Config,
-    /// The running app's handles (writer, search), for tests that act below HTTP.
+    /// The running app's handles (writer, search, autocomplete), for arranging and awaiting
+    /// state below HTTP.
     pub state: AppState,
     /// Kept so the folders live as long as the app.
     _dir: TempDir,

@@ -8,3 +8,5 @@ mod search_brute_force;
 mod search_index;
 mod seed;
 mod stores;
+mod suggest;
+mod writer;

@@ -1,0 +1,75 @@
+//! Durable order throughput through the single writer (group commit), in-process.
+//!
+//! Each iteration places `CONCURRENT_ORDERS` two-line orders at once from as many tasks,
+//! against a seeded catalog, with `synchronous=FULL` (every acknowledged order is on disk).
+//! Criterion reports orders/s as "elements/s".
+//!
+//! Run: `cargo bench --bench orders`
+
+use std::sync::Arc;
+
+use aforro::app::open_store;
+use aforro::config::{Config, Synchronous};
+use aforro::db::writer::{self, WriterHandle};
+use aforro::domain::{NewOrder, OrderLine, ProductId, QuantityRequested, StoreId};
+use aforro::seed::{SeedOptions, seed};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use tokio::task::JoinSet;
+
+const CONCURRENT_ORDERS: u64 = 2_000;
+const STORES: u32 = 20;
+const PRODUCTS: u32 = 2_000;
+
+fn order(index: u64) -> NewOrder {
+    let line = |product: u64| OrderLine {
+        product_id: ProductId((product % u64::from(PRODUCTS)) as i64 + 1),
+        quantity_requested: QuantityRequested::parse(1).expect("1 is a valid quantity"),
+    };
+    NewOrder {
+        store_id: StoreId((index % u64::from(STORES)) as i64 + 1),
+        items: vec![line(index * 7), line(index * 7 + 3)],
+    }
+}
+
+async fn place_concurrently(writer: &WriterHandle, offset: u64) {
+    let mut tasks = JoinSet::new();
+    for index in offset..offset + CONCURRENT_ORDERS {
+        let writer = writer.clone();
+        tasks.spawn(async move { writer.place_order(order(index), None).await.expect("order placed") });
+    }
+    while let Some(placed) = tasks.join_next().await {
+        assert_eq!(placed.expect("task").status, 201, "stock is plentiful, every order confirms");
+    }
+}
+
+fn bench_orders(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config { synchronous: Synchronous::Full, ..Config::in_dir(dir.path()) };
+    let mut store = open_store(&config).expect("open store");
+    let options =
+        SeedOptions { products: PRODUCTS, stores: STORES, inventory_per_store: PRODUCTS, ..SeedOptions::default() };
+    seed(&mut store.write_conn, &options).expect("seed");
+    // Plenty of stock, so every iteration does the full confirm path (deduct + job row).
+    store.write_conn.execute("UPDATE inventory SET quantity = 1000000000", []).expect("restock");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (writer, _thread) = {
+        let _guard = runtime.enter();
+        writer::spawn(store.write_conn, Vec::new()).expect("writer")
+    };
+    let writer = Arc::new(writer);
+
+    let mut group = c.benchmark_group("orders");
+    group.throughput(Throughput::Elements(CONCURRENT_ORDERS));
+    group.sample_size(10);
+    let mut offset = 0;
+    group.bench_function("place_2000_concurrent_durable_orders", |b| {
+        b.iter(|| {
+            offset += CONCURRENT_ORDERS;
+            runtime.block_on(place_concurrently(&writer, offset));
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_orders);
+criterion_main!(benches);

@@ -1,0 +1,263 @@
+//! The autocomplete service: the published map, the answer cache, the background rebuild, and
+//! the commit observer that keeps them in step with the catalog.
+//!
+//! Requests only ever load the published map (an `ArcSwap`, no lock) and never wait for a
+//! rebuild — except the very first requests after start, which wait for the first build. On a
+//! catalog commit the observer, on the writer thread and before the client hears back:
+//! 1. reads the changed products' new titles and publishes the same map with a bigger
+//!    [`Overlay`] (old titles hidden, new ones matched) under a new generation, so no request
+//!    starting after the reply can see an old title, and no cached answer from the old
+//!    generation is served again;
+//! 2. asks for a rebuild, which runs on its own thread and publishes the new map with the
+//!    overlay cut down to the changes it does not include.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use axum::body::Bytes;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use super::cache::AnswerCache;
+use super::map::SuggestMap;
+use super::overlay::{ChangedTitle, Overlay};
+use super::query::SuggestQuery;
+use super::rank::suggest;
+use crate::db::ReadPool;
+use crate::db::popularity::{product_titles, products_with_popularity};
+use crate::db::writer::{CommitEffects, CommitObserver};
+use crate::error::{Error, Result};
+
+/// How long a failed rebuild waits before trying again.
+const REBUILD_RETRY_DELAY: Duration = Duration::from_secs(1);
+/// Orders and stock changes only move popularity, so they trigger a rebuild at most this
+/// often (the cache keeps answers as long anyway): at 1M products a rebuild is ~6 s of one core.
+const POPULARITY_REFRESH: Duration = Duration::from_secs(10 * 60);
+
+/// A cheap clonable handle to the autocomplete service (an `Arc` inside).
+#[derive(Clone)]
+pub struct SuggestService {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// What requests read: replaced whole, never locked by readers.
+    published: ArcSwap<Published>,
+    /// Held by the observer and the rebuild while they publish, so neither overwrites the
+    /// other's update (requests never take it).
+    publish_lock: Mutex<()>,
+    cache: AnswerCache,
+    reads: ReadPool,
+    /// Catalog commits seen so far. A rebuild that reads it before reading the database
+    /// includes every change up to that number.
+    changes_seen: AtomicU64,
+    rebuild: Mutex<RebuildState>,
+    /// When the last rebuild started reading the database (for the popularity refresh).
+    last_build_started: Mutex<Instant>,
+    /// The change number the published map includes; `None` until the first build lands.
+    built_through: watch::Sender<Option<u64>>,
+}
+
+/// A map and the changes it does not include yet, as requests see them.
+struct Published {
+    map: Arc<SuggestMap>,
+    overlay: Overlay,
+    /// Bumped on every publish; cached answers of other generations are not served.
+    generation: u64,
+}
+
+/// At most one rebuild thread runs; requests during a rebuild coalesce into one more.
+#[derive(Default)]
+struct RebuildState {
+    wanted: bool,
+    running: bool,
+}
+
+#[derive(Serialize)]
+struct Answer<'a> {
+    results: &'a [String],
+}
+
+impl SuggestService {
+    /// Starts the service and its first build from the database, in the background.
+    pub fn start(reads: ReadPool) -> Self {
+        let published = Published { map: Arc::new(SuggestMap::empty()), overlay: Overlay::default(), generation: 0 };
+        let shared = Arc::new(Shared {
+            published: ArcSwap::from_pointee(published),
+            publish_lock: Mutex::new(()),
+            cache: AnswerCache::new(),
+            reads,
+            changes_seen: AtomicU64::new(0),
+            rebuild: Mutex::new(RebuildState::default()),
+            last_build_started: Mutex::new(Instant::now()),
+            built_through: watch::Sender::new(None),
+        });
+        request_rebuild(&shared);
+        Self { shared }
+    }
+
+    /// The JSON body answering `query`, from the cache when it holds an answer of the
+    /// published map's generation.
+    pub async fn answer(&self, query: &SuggestQuery) -> Result<Bytes> {
+        self.wait_for_first_build().await?;
+        let published = self.shared.published.load_full();
+        let key = query.cache_key();
+        if let Some(body) = self.shared.cache.get(&key, published.generation).await {
+            return Ok(body);
+        }
+        let generation = published.generation;
+        let query = query.clone();
+        // A lookup is CPU work of up to a couple of milliseconds (typo queries at 1M titles):
+        // too long to hold an async worker.
+        let body = tokio::task::spawn_blocking(move || {
+            let results = suggest(&published.map, &published.overlay, &query);
+            serde_json::to_vec(&Answer { results: &results }).map(Bytes::from)
+        })
+        .await?
+        .map_err(|error| Error::Internal(format!("cannot serialise suggestions: {error}")))?;
+        self.shared.cache.insert(key, generation, body.clone()).await;
+        Ok(body)
+    }
+
+    /// Resolves once the published map includes every catalog change seen before the call
+    /// (tests use it instead of sleeping).
+    pub async fn wait_until_current(&self) {
+        let target = self.shared.changes_seen.load(Ordering::SeqCst);
+        let mut built = self.shared.built_through.subscribe();
+        // The sender lives in `shared`, which `self` keeps alive: it cannot close.
+        let _ = built.wait_for(|through| through.is_some_and(|through| through >= target)).await;
+    }
+
+    /// Answers served from the cache.
+    pub fn cache_hits(&self) -> u64 {
+        self.shared.cache.hits()
+    }
+
+    /// Answers that had to be computed.
+    pub fn cache_misses(&self) -> u64 {
+        self.shared.cache.misses()
+    }
+
+    async fn wait_for_first_build(&self) -> Result<()> {
+        if self.shared.built_through.borrow().is_some() {
+            return Ok(());
+        }
+        let mut built = self.shared.built_through.subscribe();
+        built
+            .wait_for(Option::is_some)
+            .await
+            .map(drop)
+            .map_err(|_| Error::Unavailable("autocomplete is not available".to_owned()))
+    }
+}
+
+impl CommitObserver for SuggestService {
+    fn committed(&self, effects: &CommitEffects) {
+        let shared = &self.shared;
+        if effects.changed_products.is_empty() {
+            // Stock changes only move popularity: refresh it now and then, not per order.
+            if !effects.stock_changes.is_empty() && lock(&shared.last_build_started).elapsed() >= POPULARITY_REFRESH {
+                request_rebuild(shared);
+            }
+            return;
+        }
+        let change = shared.changes_seen.fetch_add(1, Ordering::SeqCst) + 1;
+        let new_titles = shared.reads.run_blocking(|conn| product_titles(conn, &effects.changed_products));
+        let new_titles = new_titles.unwrap_or_else(|error| {
+            // The old titles are still hidden below; the new ones appear with the rebuild.
+            tracing::error!(%error, "autocomplete: cannot read changed titles");
+            Vec::new()
+        });
+        let changes = effects
+            .changed_products
+            .iter()
+            .map(|&product_id| {
+                let title = new_titles.iter().find(|(id, _)| *id == product_id).map(|(_, title)| title.clone());
+                ChangedTitle::new(change, product_id, title)
+            })
+            .collect();
+        {
+            let _publishing = lock(&shared.publish_lock);
+            let current = shared.published.load();
+            let overlay = current.overlay.with_changes(&current.map, changes);
+            publish(shared, Arc::clone(&current.map), overlay, current.generation);
+        }
+        shared.cache.invalidate_all();
+        request_rebuild(shared);
+    }
+}
+
+fn publish(shared: &Shared, map: Arc<SuggestMap>, overlay: Overlay, previous_generation: u64) {
+    shared.published.store(Arc::new(Published { map, overlay, generation: previous_generation + 1 }));
+}
+
+/// Locks ignoring poisoning: the guarded data (flags, or nothing) stay valid whatever panicked.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn request_rebuild(shared: &Arc<Shared>) {
+    {
+        let mut state = lock(&shared.rebuild);
+        state.wanted = true;
+        if state.running {
+            return;
+        }
+        state.running = true;
+    }
+    let worker = Arc::clone(shared);
+    let spawned =
+        std::thread::Builder::new().name("aforro-suggest".to_owned()).spawn(move || rebuild_until_current(&worker));
+    if let Err(error) = spawned {
+        tracing::error!(%error, "autocomplete: cannot start the rebuild thread");
+        lock(&shared.rebuild).running = false;
+    }
+}
+
+/// Rebuilds until no rebuild is wanted, then lets the thread end.
+fn rebuild_until_current(shared: &Shared) {
+    loop {
+        {
+            let mut state = lock(&shared.rebuild);
+            if !state.wanted {
+                state.running = false;
+                return;
+            }
+            state.wanted = false;
+        }
+        // Read before the database: the build then includes every change up to `through`.
+        let through = shared.changes_seen.load(Ordering::SeqCst);
+        let started = Instant::now();
+        *lock(&shared.last_build_started) = started;
+        match shared.reads.run_blocking(products_with_popularity) {
+            Ok(products) => {
+                let map = Arc::new(SuggestMap::build(products));
+                tracing::info!(
+                    titles = map.title_count(),
+                    memory_bytes = map.memory_bytes(),
+                    elapsed_ms = started.elapsed().as_millis(),
+                    "autocomplete map built"
+                );
+                publish_rebuilt(shared, map, through);
+            }
+            Err(error) => {
+                tracing::error!(%error, "autocomplete: rebuild failed; retrying");
+                std::thread::sleep(REBUILD_RETRY_DELAY);
+                lock(&shared.rebuild).wanted = true;
+            }
+        }
+    }
+}
+
+fn publish_rebuilt(shared: &Shared, map: Arc<SuggestMap>, through: u64) {
+    {
+        let _publishing = lock(&shared.publish_lock);
+        let current = shared.published.load();
+        let overlay = current.overlay.rebased(&map, through);
+        publish(shared, map, overlay, current.generation);
+    }
+    shared.cache.invalidate_all();
+    shared.built_through.send_replace(Some(through));
+}
