@@ -5,7 +5,6 @@
 //! stock: a product that a committed order just emptied is dropped while counting, not after.
 
 use std::collections::{BTreeMap, BinaryHeap};
-use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -13,51 +12,12 @@ use tantivy::columnar::{Cardinality, Column, ColumnValues};
 use tantivy::query::Weight;
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocId, Score, SegmentOrdinal, SegmentReader};
 
+pub use super::filter::{MatchFilter, StockCondition};
 use super::request::SortOrder;
-use super::stock::{StockTables, StoreColumn};
 
 /// Category ids below this are counted in an array; the few catalogs with larger ids fall
 /// back to a map.
 const DENSE_CATEGORY_IDS: usize = 4096;
-
-/// Which stock a match must have, answered from the in-memory stock view.
-#[derive(Clone)]
-pub enum StockCondition {
-    Unfiltered,
-    /// The store carries the product (`column: None`: the store carries nothing); `in_stock`
-    /// narrows to quantity > 0 (`true`) or = 0 (`false`).
-    Store {
-        column: Option<StoreColumn>,
-        in_stock: Option<bool>,
-    },
-    /// In stock (`true`) or out of stock (`false`) in every store at once.
-    AnyStore {
-        tables: Arc<StockTables>,
-        in_stock: bool,
-    },
-}
-
-impl StockCondition {
-    /// `None`: the product does not pass; `Some(quantity)` (quantity only for a store filter).
-    fn admits(&self, product_id: u64) -> Option<Option<u32>> {
-        match self {
-            Self::Unfiltered => Some(None),
-            Self::Store { column, in_stock } => {
-                let quantity = StockTables::quantity_in(column.as_deref()?, product_id)?;
-                in_stock.is_none_or(|wanted| wanted == (quantity > 0)).then_some(Some(quantity))
-            }
-            Self::AnyStore { tables, in_stock } => (tables.in_stock_anywhere(product_id) == *in_stock).then_some(None),
-        }
-    }
-}
-
-/// Everything a match must satisfy besides the text query.
-#[derive(Clone)]
-pub struct MatchFilter {
-    pub category_id: Option<u64>,
-    pub price_cents: RangeInclusive<u64>,
-    pub stock: StockCondition,
-}
 
 /// Sort position of a hit: smaller is better. The second part is the product id, so ties
 /// always break by id and pages never overlap.

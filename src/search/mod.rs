@@ -6,7 +6,7 @@
 //! - [`sync`]: the writer's observer, applying each commit's catalog and stock changes
 //!   before the client hears back;
 //! - [`stock`]: per-store quantities in memory (stock is never in tantivy);
-//! - [`query`], [`collector`], [`execute`], [`rows`]: one search, from words to result rows;
+//! - [`query`], [`filter`], [`collector`], [`execute`], [`rows`]: one search, from words to result rows;
 //! - [`store_scan`]: browsing one store's stock without reading every document;
 //! - [`cache`]: whole results of repeated requests, keyed by the views' generations.
 //!
@@ -16,6 +16,7 @@ pub mod build;
 pub mod cache;
 pub mod collector;
 pub mod execute;
+pub mod filter;
 pub mod query;
 pub mod request;
 pub mod rows;
