@@ -13,7 +13,7 @@ use super::collector::{MatchFilter, Matches, SearchCollector, StockCondition};
 use super::query::{query_terms, text_query};
 use super::request::{CategoryFilter, SearchRequest, SortOrder};
 use super::rows::{SearchResults, categories, category_named, facets, rows_for};
-use super::store_scan::scan_store;
+use super::scan::{scan_all, scan_store};
 use crate::db::catalog::store_exists;
 use crate::domain::CategoryId;
 use crate::error::{Error, Result};
@@ -77,12 +77,12 @@ impl SearchIndex {
         let searcher = self.inner.reader.searcher();
         let docs_by_product = self.inner.docs_by_product.load();
         let result = match &collector.filter.stock {
-            StockCondition::Store { column: Some(column), .. }
-                if request.q.is_none() && category_id.is_none() && docs_by_product.matches(&searcher) =>
-            {
+            _ if request.q.is_some() || category_id.is_some() => searcher.search(query, &collector),
+            StockCondition::Store { column: Some(column), .. } if docs_by_product.matches(&searcher) => {
                 scan_store(&collector, &searcher, &docs_by_product, column)
             }
-            _ => searcher.search(query, &collector),
+            StockCondition::Store { .. } => searcher.search(query, &collector),
+            StockCondition::Unfiltered | StockCondition::AnyStore { .. } => scan_all(&collector, &searcher),
         };
         result.map_err(|error| Error::Internal(format!("search failed: {error}")))
     }

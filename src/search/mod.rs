@@ -7,7 +7,7 @@
 //!   before the client hears back;
 //! - [`stock`]: per-store quantities in memory (stock is never in tantivy);
 //! - [`query`], [`filter`], [`collector`], [`execute`], [`rows`]: one search, from words to result rows;
-//! - [`store_scan`]: browsing one store's stock without reading every document;
+//! - [`scan`]: browsing one store's stock without reading every document;
 //! - [`cache`]: whole results of repeated requests, keyed by the views' generations.
 //!
 //! `docs/search.md` explains the consistency design.
@@ -20,9 +20,9 @@ pub mod filter;
 pub mod query;
 pub mod request;
 pub mod rows;
+pub mod scan;
 pub mod schema;
 pub mod stock;
-pub mod store_scan;
 pub mod sync;
 
 use std::path::{Path, PathBuf};
@@ -66,9 +66,9 @@ struct Inner {
     stock: StockView,
     /// Where catalog changes are read from after their commit.
     reads: ReadPool,
-    /// Product id → document for the current searcher, for [`store_scan`]; rebuilt after
+    /// Product id → document for the current searcher, for [`scan`]; rebuilt after
     /// each reload.
-    docs_by_product: ArcSwap<store_scan::DocsByProduct>,
+    docs_by_product: ArcSwap<scan::DocsByProduct>,
     /// Bumped after every reload of `reader`: cached results are keyed by it.
     catalog_generation: AtomicU64,
     cache: cache::ResultCache,
@@ -102,7 +102,7 @@ impl SearchIndex {
             index.writer_with_num_threads(1, LIVE_WRITER_HEAP_BYTES).context("cannot lock the index for writing")?;
         let analyzer = schema::text_analyzer();
         let docs_by_product =
-            store_scan::DocsByProduct::build(&reader.searcher()).context("cannot map products to documents")?;
+            scan::DocsByProduct::build(&reader.searcher()).context("cannot map products to documents")?;
         let inner = Inner {
             docs_by_product: ArcSwap::from_pointee(docs_by_product),
             fields,

@@ -14,8 +14,8 @@ use tantivy::{IndexWriter, Term};
 
 use super::SearchIndex;
 use super::build::{IndexedProduct, commit_with_stamp};
+use super::scan::DocsByProduct;
 use super::schema::{IndexStamp, ProductFields};
-use super::store_scan::DocsByProduct;
 use crate::db::catalog::catalog_version;
 use crate::db::writer::{CommitEffects, CommitObserver};
 use crate::domain::ProductId;

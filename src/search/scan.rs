@@ -1,6 +1,11 @@
-//! The fast path for browsing one store's stock without words: walk the store's column of
-//! the stock view (the products it carries, a tenth of the catalog in the demo) and look
-//! each product's document up, instead of testing every document in the index.
+//! Fast paths for requests without words, where every document matches the text part and
+//! tantivy's query machinery only adds overhead:
+//! - browsing one store's stock: walk the store's column of the stock view (the products it
+//!   carries, a tenth of the catalog in the demo) and look each product's document up,
+//!   instead of testing every document in the index;
+//! - browsing everything: read the fast-field columns sequentially, in long ranges.
+//!
+//! Either way the collector applies every filter, so the result is the general path's.
 //!
 //! The lookup table (product id → document) belongs to one searcher generation; it is
 //! rebuilt after each reload, and a search whose searcher is of another generation simply
@@ -13,6 +18,9 @@ use tantivy::{DocId, Searcher, SegmentOrdinal};
 
 use super::collector::{Matches, SearchCollector};
 use super::stock::StockTables;
+
+/// Documents per sequential read in [`scan_all`].
+const RANGE_LEN: u32 = 4096;
 
 /// No document for this product id.
 const ABSENT: u64 = u64::MAX;
@@ -80,4 +88,20 @@ pub fn scan_store(
         }
     }
     collector.merge_fruits(segments.into_iter().map(SegmentCollector::harvest).collect())
+}
+
+/// Runs `collector` over every live document of `searcher`, in document order.
+pub fn scan_all(collector: &SearchCollector, searcher: &Searcher) -> tantivy::Result<Matches> {
+    let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
+    for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
+        let mut segment = collector.for_segment(ordinal as SegmentOrdinal, reader)?;
+        let mut start = 0;
+        while start < reader.max_doc() {
+            let end = start.saturating_add(RANGE_LEN).min(reader.max_doc());
+            segment.collect_range(start..end, reader.alive_bitset());
+            start = end;
+        }
+        fruits.push(segment.harvest());
+    }
+    collector.merge_fruits(fruits)
 }
