@@ -25,6 +25,7 @@ pub enum StockCondition {
 
 impl StockCondition {
     /// `None`: the product does not pass; `Some(quantity)` (quantity only for a store filter).
+    #[inline(always)]
     pub(super) fn admits(&self, product_id: u64) -> Option<Option<u32>> {
         match self {
             Self::Unfiltered => Some(None),

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::{DocId, Searcher, SegmentOrdinal};
+use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocId, Searcher, SegmentOrdinal};
 
 use super::collector::{Matches, SearchCollector};
 use super::stock::StockTables;
@@ -80,12 +80,25 @@ pub fn scan_store(
         .enumerate()
         .map(|(ordinal, reader)| collector.for_segment(ordinal as SegmentOrdinal, reader))
         .collect::<tantivy::Result<Vec<_>>>()?;
+    // Documents are gathered per segment and handed over in blocks, so the collector reads
+    // its columns once per block instead of once per document.
+    let mut pending: Vec<Vec<DocId>> = vec![Vec::with_capacity(COLLECT_BLOCK_BUFFER_LEN); segments.len()];
     for product_id in StockTables::carried_products(column) {
-        if let Some((ordinal, doc)) = docs.address(product_id)
-            && let Some(segment) = segments.get_mut(ordinal as usize)
-        {
-            segment.collect(doc, 0.0);
+        let Some((ordinal, doc)) = docs.address(product_id) else {
+            continue;
+        };
+        let ordinal = ordinal as usize;
+        let (Some(block), Some(segment)) = (pending.get_mut(ordinal), segments.get_mut(ordinal)) else {
+            continue;
+        };
+        block.push(doc);
+        if block.len() == COLLECT_BLOCK_BUFFER_LEN {
+            segment.collect_block(block);
+            block.clear();
         }
+    }
+    for (block, segment) in pending.iter().zip(segments.iter_mut()) {
+        segment.collect_block(block);
     }
     collector.merge_fruits(segments.into_iter().map(SegmentCollector::harvest).collect())
 }
