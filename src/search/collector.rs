@@ -76,7 +76,7 @@ impl Collector for SearchCollector {
     fn for_segment(&self, _ordinal: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentSearch> {
         let fast = segment.fast_fields();
         let created_at = match self.sort {
-            SortOrder::Newest => Some(fast.i64("created_at")?.first_or_default_col(0)),
+            SortOrder::Newest => Some(dense(fast.i64("created_at")?, 0)),
             _ => None,
         };
         let categories = fast.u64("category_id")?;
@@ -171,6 +171,8 @@ struct FastValues {
     product_id: u64,
     category_id: u64,
     price_cents: u64,
+    /// Only read when sorting by newest (0 otherwise).
+    created_at: i64,
 }
 
 /// Reusable column buffers for [`SegmentCollector::collect_block`].
@@ -179,6 +181,27 @@ struct BlockBuffers {
     ids: Vec<u64>,
     categories: Vec<u64>,
     prices: Vec<u64>,
+    /// Filled only when sorting by newest.
+    created_at: Vec<i64>,
+}
+
+impl BlockBuffers {
+    fn resize(&mut self, len: usize, with_created_at: bool) {
+        for buffer in [&mut self.ids, &mut self.categories, &mut self.prices] {
+            buffer.resize(len, 0);
+        }
+        self.created_at.resize(if with_created_at { len } else { 0 }, 0);
+    }
+
+    #[inline(always)]
+    fn fields(&self, i: usize) -> FastValues {
+        FastValues {
+            product_id: self.ids[i],
+            category_id: self.categories[i],
+            price_cents: self.prices[i],
+            created_at: self.created_at.get(i).copied().unwrap_or(0),
+        }
+    }
 }
 
 impl SegmentSearch {
@@ -186,8 +209,8 @@ impl SegmentSearch {
     /// it to the page.
     // Inlined into the scan loops: a call per document was a measurable share of a full scan.
     #[inline(always)]
-    fn consider(&mut self, doc: DocId, fields: FastValues, score: Score) {
-        let FastValues { product_id, category_id, price_cents } = fields;
+    fn consider(&mut self, fields: FastValues, score: Score) {
+        let FastValues { product_id, category_id, price_cents, created_at } = fields;
         if self.filter.category_id.is_some_and(|wanted| wanted != category_id)
             || !self.filter.price_cents.contains(&price_cents)
         {
@@ -200,18 +223,17 @@ impl SegmentSearch {
         self.count_category(category_id);
         self.min_price_cents = self.min_price_cents.min(price_cents);
         self.max_price_cents = self.max_price_cents.max(price_cents);
-        let rank = self.rank(doc, product_id, price_cents, score);
+        let rank = self.rank(product_id, price_cents, created_at, score);
         self.keep(Hit { product_id, score, quantity, rank });
     }
 
     #[inline(always)]
-    fn rank(&self, doc: DocId, product_id: u64, price_cents: u64, score: Score) -> RankKey {
+    fn rank(&self, product_id: u64, price_cents: u64, created_at: i64, score: Score) -> RankKey {
         let primary = match self.sort {
             SortOrder::Relevance => u64::from(u32::MAX - score.max(0.0).to_bits()),
             SortOrder::PriceAscending => price_cents,
             SortOrder::PriceDescending => u64::MAX - price_cents,
             SortOrder::Newest => {
-                let created_at = self.created_at.as_ref().map_or(0, |column| column.get_val(doc));
                 // Flipping the sign bit maps i64 order onto u64 order; then newest first.
                 u64::MAX - ((created_at as u64) ^ (1 << 63))
             }
@@ -230,23 +252,18 @@ impl SegmentSearch {
     /// Considers the documents `docs` (skipping deleted ones), reading each column over the
     /// whole range at once: sequential unpacking is several times cheaper than per document.
     pub(super) fn collect_range(&mut self, docs: Range<DocId>, alive: Option<&AliveBitSet>) {
-        let len = docs.len();
-        for buffer in [&mut self.block.ids, &mut self.block.categories, &mut self.block.prices] {
-            buffer.resize(len, 0);
+        self.block.resize(docs.len(), self.created_at.is_some());
+        let start = u64::from(docs.start);
+        self.ids.get_range(start, &mut self.block.ids);
+        self.categories.get_range(start, &mut self.block.categories);
+        self.prices.get_range(start, &mut self.block.prices);
+        if let Some(created_at) = &self.created_at {
+            created_at.get_range(start, &mut self.block.created_at);
         }
-        self.ids.get_range(u64::from(docs.start), &mut self.block.ids);
-        self.categories.get_range(u64::from(docs.start), &mut self.block.categories);
-        self.prices.get_range(u64::from(docs.start), &mut self.block.prices);
         for (i, doc) in docs.enumerate() {
-            if alive.is_some_and(|alive| alive.is_deleted(doc)) {
-                continue;
+            if !alive.is_some_and(|alive| alive.is_deleted(doc)) {
+                self.consider(self.block.fields(i), 0.0);
             }
-            let fields = FastValues {
-                product_id: self.block.ids[i],
-                category_id: self.block.categories[i],
-                price_cents: self.block.prices[i],
-            };
-            self.consider(doc, fields, 0.0);
         }
     }
 
@@ -269,27 +286,23 @@ impl SegmentCollector for SegmentSearch {
             product_id: self.ids.get_val(doc),
             category_id: self.categories.get_val(doc),
             price_cents: self.prices.get_val(doc),
+            created_at: self.created_at.as_ref().map_or(0, |column| column.get_val(doc)),
         };
-        self.consider(doc, fields, score);
+        self.consider(fields, score);
     }
 
     /// Unscored matches arrive in blocks (up to 64 docs): one batched read per column instead
     /// of a dynamic call per document and column, which is most of the cost of a match.
     fn collect_block(&mut self, docs: &[DocId]) {
-        let len = docs.len();
-        for buffer in [&mut self.block.ids, &mut self.block.categories, &mut self.block.prices] {
-            buffer.resize(len, 0);
-        }
+        self.block.resize(docs.len(), self.created_at.is_some());
         self.ids.get_vals(docs, &mut self.block.ids);
         self.categories.get_vals(docs, &mut self.block.categories);
         self.prices.get_vals(docs, &mut self.block.prices);
-        for (i, doc) in docs.iter().enumerate() {
-            let fields = FastValues {
-                product_id: self.block.ids[i],
-                category_id: self.block.categories[i],
-                price_cents: self.block.prices[i],
-            };
-            self.consider(*doc, fields, 0.0);
+        if let Some(created_at) = &self.created_at {
+            created_at.get_vals(docs, &mut self.block.created_at);
+        }
+        for i in 0..docs.len() {
+            self.consider(self.block.fields(i), 0.0);
         }
     }
 

@@ -289,3 +289,10 @@ async fn facets_cover_every_match_not_just_the_page() {
     let none = search(&app, "q=nothing").await;
     assert_eq!(none["facets"], json!({"category": [], "price": {"min": null, "max": null}}));
 }
+
+#[tokio::test]
+async fn words_can_be_sorted_by_newest_or_price_instead_of_relevance() {
+    let app = spawn_app_with(small_catalog).await;
+    assert_eq!(ids(&search(&app, "q=steel%20mug&sort=newest").await), [5, 1]);
+    assert_eq!(ids(&search(&app, "q=steel%20mug&sort=-price").await), [1, 5]);
+}
