@@ -78,8 +78,8 @@ impl SearchIndex {
         let docs_by_product = self.inner.docs_by_product.load();
         let result = match &collector.filter.stock {
             _ if request.q.is_some() || category_id.is_some() => searcher.search(query, &collector),
-            StockCondition::Store { column: Some(column), .. } if docs_by_product.matches(&searcher) => {
-                scan_store(&collector, &searcher, &docs_by_product, column)
+            StockCondition::Store { carried: Some(carried), .. } if docs_by_product.matches(&searcher) => {
+                scan_store(&collector, &searcher, &docs_by_product, carried)
             }
             StockCondition::Store { .. } => searcher.search(query, &collector),
             StockCondition::Unfiltered | StockCondition::AnyStore { .. } => scan_all(&collector, &searcher),
@@ -90,7 +90,11 @@ impl SearchIndex {
     fn stock_condition(&self, request: &SearchRequest) -> StockCondition {
         let tables = self.inner.stock.tables();
         match (request.store_id, request.in_stock) {
-            (Some(store_id), in_stock) => StockCondition::Store { column: tables.store(store_id).cloned(), in_stock },
+            (Some(store_id), in_stock) => StockCondition::Store {
+                column: tables.store(store_id).cloned(),
+                carried: tables.carried(store_id).cloned(),
+                in_stock,
+            },
             (None, Some(in_stock)) => StockCondition::AnyStore { tables, in_stock },
             (None, None) => StockCondition::Unfiltered,
         }

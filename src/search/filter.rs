@@ -4,7 +4,7 @@
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 
-use super::stock::{StockTables, StoreColumn};
+use super::stock::{CarriedProducts, StockTables, StoreColumn};
 
 /// Which stock a match must have, answered from the in-memory stock view.
 #[derive(Clone)]
@@ -14,6 +14,8 @@ pub enum StockCondition {
     /// narrows to quantity > 0 (`true`) or = 0 (`false`).
     Store {
         column: Option<StoreColumn>,
+        /// The products the store carries (from the same tables as `column`).
+        carried: Option<CarriedProducts>,
         in_stock: Option<bool>,
     },
     /// In stock (`true`) or out of stock (`false`) in every store at once.
@@ -29,7 +31,7 @@ impl StockCondition {
     pub(super) fn admits(&self, product_id: u64) -> Option<Option<u32>> {
         match self {
             Self::Unfiltered => Some(None),
-            Self::Store { column, in_stock } => {
+            Self::Store { column, in_stock, .. } => {
                 let quantity = StockTables::quantity_in(column.as_deref()?, product_id)?;
                 in_stock.is_none_or(|wanted| wanted == (quantity > 0)).then_some(Some(quantity))
             }
@@ -69,13 +71,13 @@ mod tests {
     fn a_store_filter_passes_carried_products_with_their_quantity() {
         let tables = tables();
         let column = tables.store(StoreId(1)).cloned();
-        let carried = StockCondition::Store { column: column.clone(), in_stock: None };
+        let carried = StockCondition::Store { column: column.clone(), carried: None, in_stock: None };
         assert_eq!((carried.admits(1), carried.admits(2), carried.admits(3)), (Some(Some(3)), Some(Some(0)), None));
-        let in_stock = StockCondition::Store { column: column.clone(), in_stock: Some(true) };
+        let in_stock = StockCondition::Store { column: column.clone(), carried: None, in_stock: Some(true) };
         assert_eq!((in_stock.admits(1), in_stock.admits(2)), (Some(Some(3)), None));
-        let out_of_stock = StockCondition::Store { column, in_stock: Some(false) };
+        let out_of_stock = StockCondition::Store { column, carried: None, in_stock: Some(false) };
         assert_eq!((out_of_stock.admits(1), out_of_stock.admits(2)), (None, Some(Some(0))));
-        assert_eq!(StockCondition::Store { column: None, in_stock: None }.admits(1), None);
+        assert_eq!(StockCondition::Store { column: None, carried: None, in_stock: None }.admits(1), None);
     }
 
     #[test]

@@ -11,13 +11,10 @@
 //! rebuilt after each reload, and a search whose searcher is of another generation simply
 //! takes the general path.
 
-use std::sync::Arc;
-
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocId, Searcher, SegmentOrdinal};
 
 use super::collector::{Matches, SearchCollector};
-use super::stock::StockTables;
 
 /// Documents per sequential read in [`scan_all`].
 const RANGE_LEN: u32 = 4096;
@@ -65,14 +62,14 @@ impl DocsByProduct {
     }
 }
 
-/// Runs `collector` over the documents of the products `column` (one store) carries.
+/// Runs `collector` over the documents of the `carried` products (one store's).
 /// The collector still applies every filter, stock included, so the result is the one the
 /// general path would give.
 pub fn scan_store(
     collector: &SearchCollector,
     searcher: &Searcher,
     docs: &DocsByProduct,
-    column: &Arc<[std::sync::atomic::AtomicU32]>,
+    carried: &[u32],
 ) -> tantivy::Result<Matches> {
     let mut segments = searcher
         .segment_readers()
@@ -83,8 +80,8 @@ pub fn scan_store(
     // Documents are gathered per segment and handed over in blocks, so the collector reads
     // its columns once per block instead of once per document.
     let mut pending: Vec<Vec<DocId>> = vec![Vec::with_capacity(COLLECT_BLOCK_BUFFER_LEN); segments.len()];
-    for product_id in StockTables::carried_products(column) {
-        let Some((ordinal, doc)) = docs.address(product_id) else {
+    for product_id in carried {
+        let Some((ordinal, doc)) = docs.address(u64::from(*product_id)) else {
             continue;
         };
         let ordinal = ordinal as usize;

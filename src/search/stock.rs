@@ -24,6 +24,8 @@ const MAX_QUANTITY: u32 = u32::MAX - 1;
 
 /// One store's quantities, indexed by product id.
 pub type StoreColumn = Arc<[AtomicU32]>;
+/// The product ids one store carries, ascending.
+pub type CarriedProducts = Arc<[u32]>;
 
 /// The arrays themselves. Replaced as a whole only when they must grow (a product id or a
 /// store beyond what was loaded); otherwise updated in place, atomically.
@@ -31,6 +33,9 @@ pub struct StockTables {
     /// Length of every array: product ids below this have a slot.
     product_slots: usize,
     stores: HashMap<StoreId, StoreColumn>,
+    /// Per store, the product ids it carries, ascending: a store browse walks this instead of
+    /// every slot. Replaced (with the tables) only when a store starts carrying a product.
+    carried: HashMap<StoreId, CarriedProducts>,
     /// Per product, how many stores hold more than zero of it.
     stores_in_stock: Arc<[AtomicU32]>,
 }
@@ -48,7 +53,12 @@ pub struct StockView {
 
 impl StockTables {
     fn empty(product_slots: usize) -> Self {
-        Self { product_slots, stores: HashMap::new(), stores_in_stock: zeroed(product_slots, 0) }
+        Self {
+            product_slots,
+            stores: HashMap::new(),
+            carried: HashMap::new(),
+            stores_in_stock: zeroed(product_slots, 0),
+        }
     }
 
     /// A store's column, if it has any inventory row.
@@ -66,13 +76,32 @@ impl StockTables {
         slot(column, product_id).map(|value| value.load(Ordering::Relaxed)).filter(|value| *value != NOT_CARRIED)
     }
 
-    /// Product ids the store of `column` carries (has an inventory row for), ascending.
-    pub fn carried_products(column: &[AtomicU32]) -> impl Iterator<Item = u64> + '_ {
-        column
+    /// The product ids a store carries, ascending (`None`: it carries nothing).
+    pub fn carried(&self, store_id: StoreId) -> Option<&CarriedProducts> {
+        self.carried.get(&store_id)
+    }
+
+    /// Recomputes one store's carried list from its column.
+    fn refresh_carried(&mut self, store_id: StoreId) {
+        let Some(column) = self.stores.get(&store_id) else {
+            return;
+        };
+        let carried: CarriedProducts = column
             .iter()
             .enumerate()
             .filter(|(_, value)| value.load(Ordering::Relaxed) != NOT_CARRIED)
-            .map(|(product_id, _)| product_id as u64)
+            .map(|(index, _)| u32::try_from(index).expect("index_of keeps slots below u32::MAX"))
+            .collect();
+        self.carried.insert(store_id, carried);
+    }
+
+    /// Whether applying `change` would make its store carry a product it did not.
+    fn starts_carrying(&self, change: &StockChange) -> bool {
+        let Some(column) = self.stores.get(&change.store_id) else {
+            return true;
+        };
+        let slot = index_of(change.product_id.0).and_then(|index| column.get(index));
+        slot.is_none_or(|value| value.load(Ordering::Relaxed) == NOT_CARRIED)
     }
 
     fn fits(&self, change: &StockChange) -> bool {
@@ -87,7 +116,12 @@ impl StockTables {
         if needed <= self.product_slots {
             let mut stores = self.stores.clone();
             stores.entry(change.store_id).or_insert_with(|| zeroed(self.product_slots, NOT_CARRIED));
-            return Self { product_slots: self.product_slots, stores, stores_in_stock: self.stores_in_stock.clone() };
+            return Self {
+                product_slots: self.product_slots,
+                stores,
+                carried: self.carried.clone(),
+                stores_in_stock: self.stores_in_stock.clone(),
+            };
         }
         let product_slots = with_headroom(needed);
         let copy = |column: &[AtomicU32], fill: u32| -> Arc<[AtomicU32]> {
@@ -98,7 +132,7 @@ impl StockTables {
         let mut stores: HashMap<StoreId, StoreColumn> =
             self.stores.iter().map(|(id, column)| (*id, copy(column, NOT_CARRIED))).collect();
         stores.entry(change.store_id).or_insert_with(|| zeroed(product_slots, NOT_CARRIED));
-        Self { product_slots, stores, stores_in_stock: copy(&self.stores_in_stock, 0) }
+        Self { product_slots, stores, carried: self.carried.clone(), stores_in_stock: copy(&self.stores_in_stock, 0) }
     }
 
     /// Sets one quantity and keeps the in-any-store count in step.
@@ -134,6 +168,10 @@ impl StockView {
             }
             tables.set(&change);
         }
+        let store_ids: Vec<StoreId> = tables.stores.keys().copied().collect();
+        for store_id in store_ids {
+            tables.refresh_carried(store_id);
+        }
         Ok(Self {
             tables: Arc::new(ArcSwap::from_pointee(tables)),
             update: Arc::new(Mutex::new(())),
@@ -152,11 +190,13 @@ impl StockView {
         let _writer = self.update.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for change in changes {
             let current = self.tables.load();
-            if current.fits(change) {
+            if current.fits(change) && !current.starts_carrying(change) {
                 current.set(change);
             } else if index_of(change.product_id.0).is_some() {
-                let grown = current.grown_for(change);
+                // Rare (a new inventory row): new tables, so the carried list can change too.
+                let mut grown = current.grown_for(change);
                 grown.set(change);
+                grown.refresh_carried(change.store_id);
                 self.tables.store(Arc::new(grown));
             }
         }
@@ -253,5 +293,14 @@ mod tests {
         assert_eq!(view.quantity(StoreId(7), ProductId(5000)), Some(2));
         assert_eq!(view.quantity(StoreId(1), ProductId(1)), Some(3), "existing values are copied");
         assert!(view.tables().in_stock_anywhere(5000));
+    }
+
+    #[test]
+    fn carried_lists_follow_new_inventory_rows() {
+        let view = view();
+        assert_eq!(view.tables().carried(StoreId(1)).map(|ids| ids.to_vec()), Some(vec![1]));
+        view.apply(&[change(1, 2, 4), change(1, 1, 0)]);
+        assert_eq!(view.tables().carried(StoreId(1)).map(|ids| ids.to_vec()), Some(vec![1, 2]));
+        assert_eq!(view.tables().carried(StoreId(9)), None);
     }
 }
