@@ -34,9 +34,12 @@ impl SearchIndex {
         let Some(query) = self.query_for(request.q.as_deref()) else {
             return Ok(SearchResults::default()); // `q` had no words, only punctuation
         };
+        // Without words, the category's postings replace a scan of every document. With
+        // words, the collector's own category check is cheaper than intersecting (measured at
+        // 1M products, two words + category + price: 3.1 ms intersected, 2.7 ms not).
         let query = match category_id {
-            Some(category_id) => in_category(query, self.inner.fields.category_id, category_id),
-            None => query,
+            Some(category_id) if request.q.is_none() => in_category(query, self.inner.fields.category_id, category_id),
+            _ => query,
         };
         let matches = self.collect(query.as_ref(), request, category_id)?;
         let page = request.page;
