@@ -6,8 +6,9 @@
 //! - [`sync`]: the writer's observer, applying each commit's catalog and stock changes
 //!   before the client hears back;
 //! - [`stock`]: per-store quantities in memory (stock is never in tantivy);
-//! - [`query`], [`filter`], [`collector`], [`execute`], [`rows`]: one search, from words to result rows;
-//! - [`scan`]: browsing one store's stock without reading every document;
+//! - [`query`], [`filter`], [`collector`], [`execute`], [`rows`]: one search, from words to
+//!   result rows;
+//! - [`scan`]: fast paths for browsing without words (a store's stock, everything);
 //! - [`cache`]: whole results of repeated requests, keyed by the views' generations.
 //!
 //! `docs/search.md` explains the consistency design.
