@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aforro::seed::{SeedOptions, seed};
+use proptest::prelude::Strategy;
+use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use reqwest::StatusCode;
 use rusqlite::Connection;
 use serde_json::{Value, json};
@@ -61,7 +63,7 @@ fn load(conn: &Connection) -> Catalog {
     Catalog { products, stock }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 enum StockFilter {
     Any,
     Store,
@@ -69,6 +71,7 @@ enum StockFilter {
     NoStoreHasAny,
 }
 
+#[derive(Debug, Clone)]
 struct Filters {
     q: Option<&'static str>,
     category: Option<&'static str>,
@@ -148,8 +151,7 @@ async fn check(app: &TestApp, catalog: &Catalog, filters: &Filters) {
     assert_eq!(ids, first_page, "{query}");
 }
 
-#[tokio::test]
-async fn count_facets_and_order_match_a_brute_force_computation() {
+async fn spawn_seeded_app() -> (TestApp, Catalog) {
     let app = spawn_app_with(|conn| {
         let mut conn = Connection::open(conn.path().expect("file database")).expect("own connection");
         let options = SeedOptions { categories: 4, products: 400, stores: 3, inventory_per_store: 150, random_seed: 7 };
@@ -159,7 +161,13 @@ async fn count_facets_and_order_match_a_brute_force_computation() {
     let catalog = load(&app.db());
     let has = |word: &str| catalog.products.iter().filter(|p| p.words.iter().any(|w| w == word)).count();
     let counts = (has("kettle"), has("steel"), has("tent"));
-    assert!(counts.0 > 2 && counts.1 > 2 && counts.2 > 2, "the grid's words must match something: {counts:?}");
+    assert!(counts.0 > 2 && counts.1 > 2 && counts.2 > 2, "the test's words must match something: {counts:?}");
+    (app, catalog)
+}
+
+#[tokio::test]
+async fn count_facets_and_order_match_a_brute_force_computation() {
+    let (app, catalog) = spawn_seeded_app().await;
 
     for q in [None, Some("kettle"), Some("steel kettle"), Some("acme cotton tent")] {
         for category in [None, Some("1"), Some("OUTDOOR")] {
@@ -172,4 +180,31 @@ async fn count_facets_and_order_match_a_brute_force_computation() {
             }
         }
     }
+}
+
+fn any_filters() -> impl Strategy<Value = Filters> {
+    let words = ["kettle", "steel kettle", "acme cotton tent", "bamboo", "lamp wool", "zzz", "Élan crème"];
+    let categories = ["1", "2", "3", "4", "99", "OUTDOOR", "kitchen", "Nope"];
+    let stock = [StockFilter::Any, StockFilter::Store, StockFilter::StoreHasSome, StockFilter::NoStoreHasAny];
+    (
+        proptest::option::of(proptest::sample::select(words.to_vec())),
+        proptest::option::of(proptest::sample::select(categories.to_vec())),
+        proptest::option::of((0i64..60_000, 0i64..100_000)).prop_map(|range| range.map(|(a, b)| (a.min(b), a.max(b)))),
+        proptest::sample::select(stock.to_vec()),
+    )
+        .prop_map(|(q, category, price_cents, stock)| Filters { q, category, price_cents, stock })
+}
+
+#[test]
+fn random_filter_combinations_match_the_brute_force_computation() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (app, catalog) = runtime.block_on(spawn_seeded_app());
+    let mut runner = TestRunner::new(ProptestConfig { cases: 96, ..ProptestConfig::default() });
+
+    let outcome = runner.run(&any_filters(), |filters| {
+        runtime.block_on(check(&app, &catalog, &filters));
+        Ok(())
+    });
+
+    outcome.expect("every combination matches the brute force");
 }
