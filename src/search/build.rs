@@ -167,10 +167,13 @@ fn merge_into_one_segment(index: &Index, writer: &mut IndexWriter) -> tantivy::R
 }
 
 fn report_progress(progress: &indicatif::ProgressBar, done: u64) {
-    if progress.is_hidden() {
-        tracing::info!(done, total = progress.length().unwrap_or(0), "indexing");
-    }
     progress.set_position(done);
+    let total = progress.length().unwrap_or(0);
+    // Off a terminal, one line per tenth is enough to show it is moving (as `seed` does).
+    let tenth = (total / 10 / PROGRESS_STEP).max(1) * PROGRESS_STEP;
+    if progress.is_hidden() && done.is_multiple_of(tenth) {
+        tracing::info!(done, total, "indexing");
+    }
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
