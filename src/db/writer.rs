@@ -20,8 +20,10 @@ use super::orders::{self, PlacedOrder};
 use crate::domain::{IdempotencyKey, NewOrder, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
-/// Most commands committed together. Bounds the latency one batch adds to its first command.
-pub const MAX_BATCH: usize = 256;
+/// Most commands committed together. Bounds the latency one batch adds to its first command
+/// (about 0.1 ms of work per order); 1,024 rather than 256 took `cargo bench --bench orders`
+/// from 5.9k to 8.0k durable orders/s, fewer fsyncs per order.
+pub const MAX_BATCH: usize = 1024;
 /// Commands that may wait for the writer before senders wait too (backpressure).
 const CHANNEL_CAPACITY: usize = 4096;
 
