@@ -47,7 +47,8 @@ pub enum Command {
         #[arg(long, default_value_t = 42)]
         random_seed: u64,
     },
-    /// Rebuild the search index from the database (run it while `serve` is stopped).
+    /// Rebuild the search index from the database (run it while `serve` is stopped). The
+    /// autocomplete map needs no rebuild: `serve` builds it from the database at every start.
     Reindex,
 }
 

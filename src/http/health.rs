@@ -1,4 +1,5 @@
-//! `GET /healthz` (the process serves) and `GET /readyz` (the database answers).
+//! `GET /healthz` (the process serves) and `GET /readyz` (the database answers, the search
+//! index has every committed catalog change, the autocomplete map is built).
 
 use axum::extract::State;
 use axum::routing::get;
@@ -22,5 +23,11 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>> {
         .run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))
         .await
         .map_err(|error| Error::Unavailable(format!("the database is not ready: {error}")))?;
+    if !state.search.is_in_sync() {
+        return Err(Error::Unavailable("the search index is behind the database; restart to rebuild it".to_owned()));
+    }
+    if !state.suggest.is_ready() {
+        return Err(Error::Unavailable("the autocomplete map is still being built".to_owned()));
+    }
     Ok(Json(json!({"status": "ready"})))
 }

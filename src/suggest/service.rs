@@ -130,6 +130,11 @@ impl SuggestService {
         let _ = built.wait_for(|through| through.is_some_and(|through| through >= target)).await;
     }
 
+    /// Whether the first map has been built (before that, suggest requests wait for it).
+    pub fn is_ready(&self) -> bool {
+        self.shared.built_through.borrow().is_some()
+    }
+
     /// Answers served from the cache.
     pub fn cache_hits(&self) -> u64 {
         self.shared.cache.hits()

@@ -117,5 +117,12 @@ async fn a_path_without_its_trailing_slash_is_redirected_keeping_the_method() {
 async fn healthz_answers_ok_even_on_an_empty_database() {
     let app = spawn_app().await;
     assert_eq!(json_with_status(app.get("/healthz").await, StatusCode::OK).await, json!({"status": "ok"}));
-    json_with_status(app.get("/readyz").await, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn readyz_answers_ready_once_the_autocomplete_map_is_built() {
+    let app = spawn_app_with(small_catalog).await;
+    app.state.suggest.wait_until_current().await;
+    let body = json_with_status(app.get("/readyz").await, StatusCode::OK).await;
+    assert_eq!(body, json!({"status": "ready"}));
 }
