@@ -11,6 +11,7 @@ use rusqlite::Connection;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::db::exclusive::{DataDirLock, lock_data_dir};
 use crate::db::writer::{self, CommitObserver, WriterHandle, WriterThread};
 use crate::db::{ReadPool, migrate, open_write_connection};
 use crate::search::SearchIndex;
@@ -67,17 +68,20 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     writer_thread: WriterThread,
+    /// Held while serving: no other aforro process may write this database meanwhile.
+    data_dir_lock: DataDirLock,
 }
 
 impl Application {
     /// Opens the store (migrating it), seeds it for `--demo`, starts the writer and binds.
     pub async fn build(config: &Config, addr: SocketAddr, options: ServeOptions) -> anyhow::Result<Self> {
+        let data_dir_lock = lock_data_dir(&config.data_dir)?;
         let config = config.clone();
         let (state, writer_thread) = tokio::task::spawn_blocking(move || start_store(&config, &options))
             .await
             .context("start-up task failed")??;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-        Ok(Self { listener, state, writer_thread })
+        Ok(Self { listener, state, writer_thread, data_dir_lock })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -92,10 +96,12 @@ impl Application {
     /// requests finish; then drop the last writer handles so the writer commits what it was
     /// given and stops; then return.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state, writer_thread } = self;
+        let Self { listener, state, writer_thread, data_dir_lock } = self;
         let router = crate::http::router(state);
         axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("server error")?;
         tokio::task::spawn_blocking(move || writer_thread.join()).await.context("writer join failed")?;
+        // Only now may another process write the database.
+        drop(data_dir_lock);
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{self, Application, ServeOptions};
 use crate::config::Config;
+use crate::db::exclusive::lock_data_dir;
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
 
@@ -47,7 +48,7 @@ pub enum Command {
         #[arg(long, default_value_t = 42)]
         random_seed: u64,
     },
-    /// Rebuild the search index from the database (run it while `serve` is stopped). The
+    /// Rebuild the search index from the database (refused while `serve` runs). The
     /// autocomplete map needs no rebuild: `serve` builds it from the database at every start.
     Reindex,
 }
@@ -56,12 +57,19 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { addr, demo } => serve(&cli.config, addr, demo),
-        Command::Migrate => migrate(&cli.config),
+        Command::Migrate => {
+            let _lock = lock_data_dir(&cli.config.data_dir)?;
+            migrate(&cli.config)
+        }
         Command::Seed { categories, products, stores, inventory_per_store, random_seed } => {
             let options = SeedOptions { categories, products, stores, inventory_per_store, random_seed };
+            let _lock = lock_data_dir(&cli.config.data_dir)?;
             run_seed(&cli.config, &options)
         }
-        Command::Reindex => reindex(&cli.config),
+        Command::Reindex => {
+            let _lock = lock_data_dir(&cli.config.data_dir)?;
+            reindex(&cli.config)
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! on a `&Connection`, grouped by table.
 
 pub mod catalog;
+pub mod exclusive;
 pub mod idempotency;
 pub mod jobs;
 pub mod listings;

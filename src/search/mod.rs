@@ -130,8 +130,8 @@ impl SearchIndex {
     }
 
     /// Rebuilds the index under `index_dir` from the database behind `conn`, whatever its
-    /// state (`aforro reindex`). Run it while `serve` is stopped: a running server keeps the
-    /// index it opened.
+    /// state (`aforro reindex`; the caller holds the data folder's lock, so no server is
+    /// running with the old index open).
     pub fn rebuild(index_dir: &Path, conn: &Connection) -> anyhow::Result<build::BuildReport> {
         std::fs::create_dir_all(index_dir).with_context(|| format!("cannot create {}", index_dir.display()))?;
         build::rebuild(conn, &index_path(index_dir))

@@ -1,0 +1,30 @@
+//! The command line refuses to write a database that a running server owns.
+
+use aforro::cli::{Cli, Command, run};
+
+use crate::helpers::{small_catalog, spawn_app_with};
+
+#[tokio::test]
+async fn seed_migrate_and_reindex_refuse_while_a_server_owns_the_data_folder() {
+    let app = spawn_app_with(small_catalog).await;
+    let commands = [
+        Command::Seed { categories: 10, products: 5, stores: 1, inventory_per_store: 5, random_seed: 1 },
+        Command::Migrate,
+        Command::Reindex,
+    ];
+    for command in commands {
+        let cli = Cli { config: app.config.clone(), command };
+        let error = tokio::task::spawn_blocking(move || run(cli)).await.expect("task").expect_err("must refuse");
+        assert!(error.to_string().contains("in use by another aforro process"), "{error:#}");
+    }
+    assert_eq!(app.count("products"), 5, "nothing was written behind the server's back");
+}
+
+#[tokio::test]
+async fn seed_runs_when_no_server_owns_the_data_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = aforro::config::Config::in_dir(dir.path());
+    let command = Command::Seed { categories: 10, products: 5, stores: 1, inventory_per_store: 5, random_seed: 1 };
+    let cli = Cli { config, command };
+    tokio::task::spawn_blocking(move || run(cli)).await.expect("task").expect("seed runs");
+}
