@@ -179,9 +179,10 @@ fn random_product(rng: &mut ChaCha8Rng, nouns: &[&'static str]) -> RandomProduct
         2 => format!("{brand} {adjective} {material} {noun} {size}"),
         _ => format!("{brand} {noun} {size}"),
     };
+    let adjective = adjective.to_lowercase();
+    let article = if adjective.starts_with(['a', 'e', 'i', 'o', 'u']) { "An" } else { "A" };
     let description = format!(
-        "A {} {} {} in {}, {}. {}",
-        adjective.to_lowercase(),
+        "{article} {adjective} {} {} in {}, {}. {}",
         material.to_lowercase(),
         noun.to_lowercase(),
         pick(rng, words::COLOURS),
