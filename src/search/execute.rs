@@ -41,7 +41,11 @@ impl SearchIndex {
             Some(category_id) if request.q.is_none() => in_category(query, self.inner.fields.category_id, category_id),
             _ => query,
         };
-        let matches = self.collect(query.as_ref(), request, category_id)?;
+        let matches = if request.is_unfiltered_browse() {
+            self.browse_all(request, top_n(request))?
+        } else {
+            self.collect(query.as_ref(), request, category_id)?
+        };
         let page = request.page;
         let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let hits: Vec<_> = matches.top.iter().skip(offset).cloned().collect();
@@ -65,8 +69,17 @@ impl SearchIndex {
     }
 
     fn collect(&self, query: &dyn Query, request: &SearchRequest, category_id: Option<CategoryId>) -> Result<Matches> {
-        let page = request.page;
-        let top_n = usize::try_from(page.offset() + page.limit()).unwrap_or(usize::MAX);
+        self.collect_top(query, request, category_id, top_n(request))
+    }
+
+    /// Runs the collector, keeping the best `top_n` matches.
+    pub(super) fn collect_top(
+        &self,
+        query: &dyn Query,
+        request: &SearchRequest,
+        category_id: Option<CategoryId>,
+        top_n: usize,
+    ) -> Result<Matches> {
         let collector = SearchCollector {
             filter: MatchFilter {
                 category_id: category_id.map(|id| u64::try_from(id.0).unwrap_or(u64::MAX)),
@@ -102,6 +115,11 @@ impl SearchIndex {
             (None, None) => StockCondition::Unfiltered,
         }
     }
+}
+
+/// Hits a page needs: everything up to the page's end.
+fn top_n(request: &SearchRequest) -> usize {
+    usize::try_from(request.page.offset() + request.page.limit()).unwrap_or(usize::MAX)
 }
 
 /// `query` restricted to one category. The category clause scores 0, so scores (and the

@@ -13,6 +13,7 @@
 //!
 //! `docs/search.md` explains the consistency design.
 
+pub mod browse;
 pub mod build;
 pub mod cache;
 pub mod collector;
@@ -73,6 +74,8 @@ struct Inner {
     /// Bumped after every reload of `reader`: cached results are keyed by it.
     catalog_generation: AtomicU64,
     cache: cache::ResultCache,
+    /// Precomputed count, facets and order of the unfiltered browse.
+    browse: browse::BrowseOrders,
     /// False once an index update failed: the index no longer matches the database. Searches
     /// still run; readiness reports it, and the next start rebuilds (the stamp will differ).
     in_sync: AtomicBool,
@@ -114,6 +117,7 @@ impl SearchIndex {
             reads,
             catalog_generation: AtomicU64::new(0),
             cache: cache::ResultCache::default(),
+            browse: browse::BrowseOrders::default(),
             in_sync: AtomicBool::new(true),
         };
         Ok(Self { inner: Arc::new(inner) })

@@ -296,3 +296,31 @@ async fn words_can_be_sorted_by_newest_or_price_instead_of_relevance() {
     assert_eq!(ids(&search(&app, "q=steel%20mug&sort=newest").await), [5, 1]);
     assert_eq!(ids(&search(&app, "q=steel%20mug&sort=-price").await), [1, 5]);
 }
+
+#[tokio::test]
+async fn the_unfiltered_browse_follows_catalog_changes_in_every_sort() {
+    let app = spawn_app_with(small_catalog).await;
+    // Browse once in every sort first, so that precomputed orders exist and must be replaced.
+    for sort in ["price", "-price", "newest"] {
+        assert_eq!(search(&app, &format!("sort={sort}")).await["count"], 5);
+    }
+    let product = |title: &str, price_cents| ProductFields {
+        title: title.to_owned(),
+        description: String::new(),
+        price_cents,
+        category_id: CategoryId(2),
+    };
+    let cheapest = app.state.writer.save_product(None, product("Penny Sweet", 1)).await.expect("saved");
+    let dearest = app.state.writer.save_product(None, product("Gold Tent", 99_999)).await.expect("saved");
+
+    let by_price = search(&app, "sort=price").await;
+    assert_eq!(by_price["count"], 7);
+    assert_eq!(ids(&by_price), [cheapest.0, 5, 2, 4, 1, 3, dearest.0]);
+    assert_eq!(by_price["facets"]["price"], json!({"min": "0.01", "max": "999.99"}));
+    assert_eq!(by_price["facets"]["category"][0], json!({"id": 2, "name": "Outdoor", "count": 4}));
+    assert_eq!(ids(&search(&app, "sort=-price&page_size=2").await), [dearest.0, 3]);
+    assert_eq!(ids(&search(&app, "sort=newest&page_size=1").await), [dearest.0], "created last");
+    let second_page = search(&app, "sort=price&page_size=3&page=2").await;
+    assert_eq!(ids(&second_page), [4, 1, 3]);
+    assert_eq!(second_page["count"], 7);
+}
