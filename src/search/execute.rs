@@ -41,10 +41,10 @@ impl SearchIndex {
             Some(category_id) if request.q.is_none() => in_category(query, self.inner.fields.category_id, category_id),
             _ => query,
         };
-        let matches = if request.is_unfiltered_browse() {
-            self.browse_all(request, top_n(request))?
-        } else {
-            self.collect(query.as_ref(), request, category_id)?
+        let precomputed = request.is_unfiltered_browse().then(|| self.precomputed_browse(request.sort, top_n(request)));
+        let matches = match precomputed.flatten() {
+            Some(matches) => matches,
+            None => self.collect(query.as_ref(), request, category_id)?,
         };
         let page = request.page;
         let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
