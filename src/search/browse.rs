@@ -3,7 +3,7 @@
 //! computed once per catalog generation and sort by the ordinary collector over all
 //! documents, in a background thread, then each page is a slice of that order: O(page)
 //! instead of visiting every document per request (`cargo bench --bench search`, case
-//! `no_words_by_price`: 7.2 ms → 81 µs at 1M products).
+//! `no_words_by_price`: 7.2 ms → 81–103 µs at 1M products).
 //!
 //! Computing a full order takes about a second at 1M products, so no request waits for it:
 //! until the order of the current generation is ready, browses take the ordinary path.
