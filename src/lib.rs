@@ -24,6 +24,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod locking;
 pub mod search;
 pub mod seed;
 pub mod suggest;

@@ -11,7 +11,7 @@
 //! at 1M products.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use tantivy::query::AllQuery;
 
@@ -19,6 +19,7 @@ use super::SearchIndex;
 use super::collector::Matches;
 use super::request::{SearchRequest, SortOrder};
 use crate::error::Result;
+use crate::locking::lock;
 
 /// Full browse orders, per sort, each with the catalog generation it was computed at.
 #[derive(Default)]
@@ -87,8 +88,4 @@ impl SearchIndex {
         lock(&self.inner.browse.ready).insert(sort, (generation, full));
         Ok(())
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

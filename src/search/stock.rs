@@ -16,6 +16,7 @@ use rusqlite::Connection;
 use crate::db::writer::{CommitEffects, CommitObserver, StockChange};
 use crate::domain::{ProductId, StoreId};
 use crate::error::Result;
+use crate::locking::lock;
 
 /// A slot for a product the store has no inventory row for ("does not carry").
 const NOT_CARRIED: u32 = u32::MAX;
@@ -187,7 +188,7 @@ impl StockView {
 
     /// Applies committed stock changes (absolute quantities, so replays are harmless).
     pub fn apply(&self, changes: &[StockChange]) {
-        let _writer = self.update.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _writer = lock(&self.update);
         for change in changes {
             let current = self.tables.load();
             if current.fits(change) && !current.starts_carrying(change) {

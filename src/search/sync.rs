@@ -20,6 +20,7 @@ use crate::db::catalog::catalog_version;
 use crate::db::writer::{CommitEffects, CommitObserver};
 use crate::domain::ProductId;
 use crate::error::{Error, Result};
+use crate::locking::lock;
 
 impl CommitObserver for SearchIndex {
     fn committed(&self, effects: &CommitEffects) {
@@ -40,7 +41,7 @@ impl SearchIndex {
     /// change visible to the next search.
     pub fn reindex_products(&self, product_ids: &[ProductId]) -> Result<()> {
         let inner = &self.inner;
-        let mut writer = inner.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut writer = lock(&inner.writer);
         let stamp = inner.reads.run_blocking(|conn| {
             for product_id in product_ids {
                 replace_document(conn, &writer, &inner.fields, *product_id)?;

@@ -12,7 +12,7 @@
 //!    overlay cut down to the changes it does not include.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -29,6 +29,7 @@ use crate::db::ReadPool;
 use crate::db::popularity::{product_titles, products_with_popularity};
 use crate::db::writer::{CommitEffects, CommitObserver};
 use crate::error::{Error, Result};
+use crate::locking::lock;
 
 /// How long a failed rebuild waits before trying again.
 const REBUILD_RETRY_DELAY: Duration = Duration::from_secs(1);
@@ -196,11 +197,6 @@ impl CommitObserver for SuggestService {
 
 fn publish(shared: &Shared, map: Arc<SuggestMap>, overlay: Overlay, previous_generation: u64) {
     shared.published.store(Arc::new(Published { map, overlay, generation: previous_generation + 1 }));
-}
-
-/// Locks ignoring poisoning: the guarded data (flags, or nothing) stay valid whatever panicked.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn request_rebuild(shared: &Arc<Shared>) {
