@@ -13,7 +13,8 @@
 //! - [`seed`] generates the deterministic demo catalog.
 //! - [`suggest`] is autocomplete: an fst map of title words, rebuilt in the background after
 //!   catalog changes, with a moka answer cache.
-//! - [`error`] is the one error type and its problem+json rendering.
+//! - [`error`] is the one error type and its problem+json rendering; [`locking`] the one
+//!   mutex helper.
 //!
 //! Start reading at [`app::Application::build`], then [`db::writer`]: every write goes there.
 
