@@ -54,7 +54,7 @@ fn bench_orders(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let (writer, _thread) = {
         let _guard = runtime.enter();
-        writer::spawn(store.write_conn, Vec::new()).expect("writer")
+        writer::spawn(store.write_conn, Vec::new(), writer::DEFAULT_MAX_BATCH).expect("writer")
     };
     let writer = Arc::new(writer);
 

@@ -121,7 +121,8 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
     // Builds its map in the background: serving starts at once.
     let suggest = SuggestService::start(store.reads.clone());
     let observers: Vec<Arc<dyn CommitObserver>> = vec![Arc::new(search.clone()), Arc::new(suggest.clone())];
-    let (writer, writer_thread) = writer::spawn(store.write_conn, observers).context("cannot start the writer")?;
+    let (writer, writer_thread) =
+        writer::spawn(store.write_conn, observers, config.writer_batch).context("cannot start the writer")?;
     Ok((AppState { reads: store.reads, writer, search, suggest }, writer_thread))
 }
 

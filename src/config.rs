@@ -3,7 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, ValueEnum};
+
+use crate::db::writer::DEFAULT_MAX_BATCH;
 
 /// Options every subcommand takes.
 #[derive(Debug, Clone, Args)]
@@ -20,12 +23,23 @@ pub struct Config {
     /// order survive power loss; `normal` only survives a process crash.
     #[arg(long, global = true, env = "AFORRO_SYNCHRONOUS", value_enum, default_value_t = Synchronous::Full)]
     pub synchronous: Synchronous,
+
+    /// Most writes (orders, catalog changes) committed together in one transaction and one
+    /// fsync. `1` commits every write on its own.
+    #[arg(long, global = true, env = "AFORRO_WRITER_BATCH", default_value_t = DEFAULT_MAX_BATCH,
+          value_parser = clap::value_parser!(u32).range(1..=65_536).map(|n| n as usize))]
+    pub writer_batch: usize,
 }
 
 impl Config {
     /// A configuration rooted in one folder, as tests and benches use it.
     pub fn in_dir(root: &Path) -> Self {
-        Self { data_dir: root.join("data"), index_dir: root.join("index"), synchronous: Synchronous::Full }
+        Self {
+            data_dir: root.join("data"),
+            index_dir: root.join("index"),
+            synchronous: Synchronous::Full,
+            writer_batch: DEFAULT_MAX_BATCH,
+        }
     }
 
     pub fn database_path(&self) -> PathBuf {

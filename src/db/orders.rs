@@ -50,6 +50,8 @@ pub struct PlacedOrder {
     /// The serialised order body.
     pub body: String,
     pub stock_changes: Vec<StockChange>,
+    /// Whether this call queued a confirmation job (a new confirmed order; never a replay).
+    pub enqueued_confirmation: bool,
 }
 
 /// Decides and stores an order. Must run inside the writer's `BEGIN IMMEDIATE` transaction
@@ -69,7 +71,12 @@ pub fn place_order(
         if stored.request_body != request_body {
             return Err(Error::IdempotencyKeyReused);
         }
-        return Ok(PlacedOrder { status: stored.status, body: stored.body, stock_changes: Vec::new() });
+        return Ok(PlacedOrder {
+            status: stored.status,
+            body: stored.body,
+            stock_changes: Vec::new(),
+            enqueued_confirmation: false,
+        });
     }
     if !catalog::store_exists(conn, order.store_id)? {
         return Err(Error::NotFound(format!("store {} does not exist", order.store_id)));
@@ -113,7 +120,8 @@ pub fn place_order(
         let stored = idempotency::StoredResponse { request_body, status: http_status, body: body.clone() };
         idempotency::remember(conn, key, &stored, now)?;
     }
-    Ok(PlacedOrder { status: http_status, body, stock_changes })
+    let enqueued_confirmation = status == OrderStatus::Confirmed;
+    Ok(PlacedOrder { status: http_status, body, stock_changes, enqueued_confirmation })
 }
 
 /// One order line with what the store has of it.

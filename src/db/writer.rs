@@ -1,12 +1,13 @@
 //! The single writer: one thread owns the only read-write connection and runs every write.
 //!
-//! Handlers send a [`Command`] over a channel and await its reply. The thread takes whatever
-//! commands are waiting (up to [`MAX_BATCH`]), runs each in its own savepoint inside one
-//! `BEGIN IMMEDIATE … COMMIT`, and only after the commit is durable tells the
-//! [`CommitObserver`]s (the in-memory stock view, the search index) and then replies. So:
+//! Callers send a write (a closure over the connection, see [`WriterHandle::write`]) over a
+//! channel and await its reply. The thread takes whatever writes are waiting (up to the batch
+//! bound), runs each in its own savepoint inside one `BEGIN IMMEDIATE … COMMIT`, and only
+//! after the commit is durable tells the [`CommitObserver`]s (the in-memory stock view, the
+//! search index, the job workers) and then replies. So:
 //! - no two writers ever race: the stock check and the deduction cannot interleave;
 //! - one fsync covers a whole batch (group commit), which is where the orders/s come from;
-//! - a command that fails rolls back its savepoint only: an order is whole or absent;
+//! - a write that fails rolls back its savepoint only: an order is whole or absent;
 //! - a client never sees a response whose effects the derived views have not seen.
 
 use std::sync::Arc;
@@ -20,11 +21,11 @@ use super::orders::{self, PlacedOrder};
 use crate::domain::{IdempotencyKey, NewOrder, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
-/// Most commands committed together. Bounds the latency one batch adds to its first command
-/// (about 0.1 ms of work per order); 1,024 rather than 256 took `cargo bench --bench orders`
-/// from 5.9k to 8.0k durable orders/s, fewer fsyncs per order.
-pub const MAX_BATCH: usize = 1024;
-/// Commands that may wait for the writer before senders wait too (backpressure).
+/// Default for the most writes committed together. Bounds the latency one batch adds to its
+/// first write (about 0.1 ms of work per order); 1,024 rather than 256 took
+/// `cargo bench --bench orders` from 5.9k to 8.0k durable orders/s, fewer fsyncs per order.
+pub const DEFAULT_MAX_BATCH: usize = 1024;
+/// Writes that may wait for the writer before senders wait too (backpressure).
 const CHANNEL_CAPACITY: usize = 4096;
 
 /// A store's stock of one product after a commit changed it.
@@ -36,62 +37,161 @@ pub struct StockChange {
     pub quantity: i64,
 }
 
-/// What one committed batch changed, for the views derived from the database.
-#[derive(Debug, Default)]
+/// What a write (and then a whole committed batch) changed, for the views derived from the
+/// database.
+#[derive(Debug, Default, Clone)]
 pub struct CommitEffects {
     pub stock_changes: Vec<StockChange>,
     pub changed_products: Vec<ProductId>,
+    /// Jobs queued by the batch: the workers wake up for them instead of waiting for a poll.
+    pub enqueued_jobs: usize,
+}
+
+impl CommitEffects {
+    pub fn is_empty(&self) -> bool {
+        self.stock_changes.is_empty() && self.changed_products.is_empty() && self.enqueued_jobs == 0
+    }
+
+    fn absorb(&mut self, other: &CommitEffects) {
+        self.stock_changes.extend_from_slice(&other.stock_changes);
+        self.changed_products.extend_from_slice(&other.changed_products);
+        self.enqueued_jobs += other.enqueued_jobs;
+    }
 }
 
 /// A view derived from the database that must see every commit before its response goes out.
 pub trait CommitObserver: Send + Sync {
-    /// Called on the writer thread after `COMMIT` succeeded. Must be quick and must not fail:
-    /// the data is already durable.
+    /// Called on the writer thread after `COMMIT` succeeded, only for batches with effects.
+    /// Must be quick and must not fail: the data is already durable.
     fn committed(&self, effects: &CommitEffects);
 }
 
-/// A write the writer can run.
-enum Command {
-    PlaceOrder {
-        order: NewOrder,
-        key: Option<IdempotencyKey>,
-        reply: oneshot::Sender<Result<PlacedOrder>>,
-    },
-    /// Create (`product_id: None`) or replace a product.
-    SaveProduct {
-        product_id: Option<ProductId>,
-        fields: ProductFields,
-        reply: oneshot::Sender<Result<ProductId>>,
-    },
+/// The value a write returns and what it changed.
+pub struct Written<T> {
+    pub value: T,
+    pub effects: CommitEffects,
+}
+
+impl<T> Written<T> {
+    /// A write that changed nothing the derived views hold (a job's bookkeeping, say).
+    pub fn quietly(value: T) -> Self {
+        Self { value, effects: CommitEffects::default() }
+    }
+}
+
+/// A write as the writer thread runs it: type-erased so any caller's closure fits one channel.
+trait Command: Send {
+    /// Runs in its own savepoint; the reply waits until the batch commits.
+    fn execute(self: Box<Self>, tx: &mut Transaction<'_>) -> Box<dyn Pending>;
+    /// The batch could not even begin: answer without running.
+    fn fail_unrun(self: Box<Self>, error: &rusqlite::Error);
+}
+
+/// A write that ran, holding its reply until the batch's commit decides whether it stands.
+trait Pending: Send {
+    fn effects(&self) -> Option<&CommitEffects>;
+    fn reply(self: Box<Self>);
+    fn fail(self: Box<Self>, error: &rusqlite::Error);
+}
+
+struct Write<T, F> {
+    work: F,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+struct Ran<T> {
+    result: Result<Written<T>>,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Command for Write<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
+{
+    fn execute(self: Box<Self>, tx: &mut Transaction<'_>) -> Box<dyn Pending> {
+        let Write { work, reply } = *self;
+        Box::new(Ran { result: in_savepoint(tx, work), reply })
+    }
+
+    fn fail_unrun(self: Box<Self>, error: &rusqlite::Error) {
+        drop(self.reply.send(Err(commit_failed(error))));
+    }
+}
+
+impl<T: Send + 'static> Pending for Ran<T> {
+    fn effects(&self) -> Option<&CommitEffects> {
+        self.result.as_ref().ok().map(|written| &written.effects)
+    }
+
+    fn reply(self: Box<Self>) {
+        // A caller that went away no longer needs its reply; the commit stands regardless.
+        drop(self.reply.send(self.result.map(|written| written.value)));
+    }
+
+    fn fail(self: Box<Self>, error: &rusqlite::Error) {
+        drop(self.reply.send(Err(commit_failed(error))));
+    }
+}
+
+fn commit_failed(error: &rusqlite::Error) -> Error {
+    Error::Internal(format!("commit failed: {error}"))
 }
 
 /// A cheap clonable handle for sending writes. When every handle is dropped, the writer
-/// finishes the commands already sent and its thread ends.
+/// finishes the writes already sent and its thread ends.
 #[derive(Clone)]
 pub struct WriterHandle {
-    commands: mpsc::Sender<Command>,
+    commands: mpsc::Sender<Box<dyn Command>>,
 }
 
 impl WriterHandle {
+    /// Runs `work` on the write connection, in its own savepoint of the next batch's
+    /// transaction. Resolves after the commit is durable and every observer has seen its
+    /// effects; an error from `work` rolls back exactly what `work` wrote.
+    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
+    {
+        let (reply, response) = oneshot::channel();
+        self.commands
+            .send(Box::new(Write { work, reply }))
+            .await
+            .map_err(|_| Error::Unavailable("the service is shutting down".to_owned()))?;
+        response.await.map_err(|_| Error::Internal("the writer dropped a command".to_owned()))?
+    }
+
     /// Places an order; resolves once it is committed (or rejected and nothing was written).
     pub async fn place_order(&self, order: NewOrder, key: Option<IdempotencyKey>) -> Result<PlacedOrder> {
-        self.request(|reply| Command::PlaceOrder { order, key, reply }).await
+        self.write(move |conn| {
+            let placed = orders::place_order(conn, &order, key.as_ref(), Timestamp::now())?;
+            let effects = CommitEffects {
+                stock_changes: placed.stock_changes.clone(),
+                enqueued_jobs: usize::from(placed.enqueued_confirmation),
+                ..CommitEffects::default()
+            };
+            Ok(Written { value: placed, effects })
+        })
+        .await
     }
 
     /// Creates a product, or replaces one when `product_id` is given (404 if it does not
     /// exist). Resolves after the commit, once every observer (search, suggest) has seen it.
     pub async fn save_product(&self, product_id: Option<ProductId>, fields: ProductFields) -> Result<ProductId> {
-        self.request(|reply| Command::SaveProduct { product_id, fields, reply }).await
+        self.write(move |conn| {
+            let id = save_product(conn, product_id, &fields)?;
+            Ok(Written { value: id, effects: CommitEffects { changed_products: vec![id], ..CommitEffects::default() } })
+        })
+        .await
     }
+}
 
-    /// Sends the command `make` builds around a reply channel, and waits for the reply.
-    async fn request<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T>>) -> Command) -> Result<T> {
-        let (reply, response) = oneshot::channel();
-        self.commands
-            .send(make(reply))
-            .await
-            .map_err(|_| Error::Unavailable("the service is shutting down".to_owned()))?;
-        response.await.map_err(|_| Error::Internal("the writer dropped a command".to_owned()))?
+fn save_product(conn: &Connection, product_id: Option<ProductId>, fields: &ProductFields) -> Result<ProductId> {
+    match product_id {
+        None => catalog::insert_product(conn, fields, Timestamp::now()),
+        Some(id) if catalog::update_product(conn, id, fields)? => Ok(id),
+        Some(id) => Err(Error::NotFound(format!("product {id} does not exist"))),
     }
 }
 
@@ -109,20 +209,31 @@ impl WriterThread {
 }
 
 /// Starts the writer on `conn`, which must be the process's only read-write connection.
+/// `max_batch` bounds how many writes share one commit (at least 1: one commit per write).
 pub fn spawn(
     conn: Connection,
     observers: Vec<Arc<dyn CommitObserver>>,
+    max_batch: usize,
 ) -> std::io::Result<(WriterHandle, WriterThread)> {
     let (sender, receiver) = mpsc::channel(CHANNEL_CAPACITY);
-    let thread =
-        std::thread::Builder::new().name("aforro-writer".to_owned()).spawn(move || run(conn, receiver, &observers))?;
+    let max_batch = max_batch.max(1);
+    let thread = std::thread::Builder::new()
+        .name("aforro-writer".to_owned())
+        .spawn(move || run(conn, receiver, &observers, max_batch))?;
     Ok((WriterHandle { commands: sender }, WriterThread { thread }))
 }
 
-fn run(mut conn: Connection, mut commands: mpsc::Receiver<Command>, observers: &[Arc<dyn CommitObserver>]) {
+fn run(
+    mut conn: Connection,
+    mut commands: mpsc::Receiver<Box<dyn Command>>,
+    observers: &[Arc<dyn CommitObserver>],
+    max_batch: usize,
+) {
+    // Never waits to fill a batch: whatever is queued when the writer comes round is the batch,
+    // so a lone write under light load commits at once.
     while let Some(first) = commands.blocking_recv() {
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < max_batch {
             match commands.try_recv() {
                 Ok(command) => batch.push(command),
                 Err(_) => break,
@@ -133,52 +244,26 @@ fn run(mut conn: Connection, mut commands: mpsc::Receiver<Command>, observers: &
     tracing::debug!("writer: every handle dropped, stopping");
 }
 
-/// A command's reply, held until the batch's commit decides whether it stands.
-enum Pending {
-    PlaceOrder(oneshot::Sender<Result<PlacedOrder>>, Result<PlacedOrder>),
-    SaveProduct(oneshot::Sender<Result<ProductId>>, Result<ProductId>),
-}
-
-impl Pending {
-    fn record_effects(&self, effects: &mut CommitEffects) {
-        match self {
-            Self::PlaceOrder(_, Ok(placed)) => effects.stock_changes.extend_from_slice(&placed.stock_changes),
-            Self::SaveProduct(_, Ok(product_id)) => effects.changed_products.push(*product_id),
-            Self::PlaceOrder(_, Err(_)) | Self::SaveProduct(_, Err(_)) => {}
-        }
-    }
-
-    fn reply(self) {
-        // A client that went away no longer needs its reply; the commit stands regardless.
-        match self {
-            Self::PlaceOrder(reply, result) => drop(reply.send(result)),
-            Self::SaveProduct(reply, result) => drop(reply.send(result)),
-        }
-    }
-
-    fn fail(self, error: &rusqlite::Error) {
-        let failed = || Error::Internal(format!("commit failed: {error}"));
-        match self {
-            Self::PlaceOrder(reply, _) => drop(reply.send(Err(failed()))),
-            Self::SaveProduct(reply, _) => drop(reply.send(Err(failed()))),
-        }
-    }
-}
-
-fn commit_batch(conn: &mut Connection, batch: Vec<Command>, observers: &[Arc<dyn CommitObserver>]) {
+fn commit_batch(conn: &mut Connection, batch: Vec<Box<dyn Command>>, observers: &[Arc<dyn CommitObserver>]) {
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(error) => return fail_all(batch.into_iter().map(Command::into_pending_without_result), &error),
+        Err(error) => {
+            tracing::error!(%error, "writer: cannot begin a transaction; every write in the batch failed");
+            return batch.into_iter().for_each(|command| command.fail_unrun(&error));
+        }
     };
-    let pending: Vec<Pending> = batch.into_iter().map(|command| execute(&mut tx, command)).collect();
+    let pending: Vec<Box<dyn Pending>> = batch.into_iter().map(|command| command.execute(&mut tx)).collect();
     if let Err(error) = tx.commit() {
-        return fail_all(pending, &error);
+        tracing::error!(%error, "writer: batch could not be committed; every write in it failed");
+        return pending.into_iter().for_each(|outcome| outcome.fail(&error));
     }
     let mut effects = CommitEffects::default();
     for outcome in &pending {
-        outcome.record_effects(&mut effects);
+        if let Some(own) = outcome.effects() {
+            effects.absorb(own);
+        }
     }
-    if !effects.stock_changes.is_empty() || !effects.changed_products.is_empty() {
+    if !effects.is_empty() {
         for observer in observers {
             observer.committed(&effects);
         }
@@ -188,48 +273,9 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Command>, observers: &[Arc<dyn
     }
 }
 
-/// Runs one command in its own savepoint, so its failure undoes exactly its own writes.
-fn execute(tx: &mut Transaction<'_>, command: Command) -> Pending {
-    match command {
-        Command::PlaceOrder { order, key, reply } => {
-            let result = in_savepoint(tx, |conn| orders::place_order(conn, &order, key.as_ref(), Timestamp::now()));
-            Pending::PlaceOrder(reply, result)
-        }
-        Command::SaveProduct { product_id, fields, reply } => {
-            let result = in_savepoint(tx, |conn| save_product(conn, product_id, &fields));
-            Pending::SaveProduct(reply, result)
-        }
-    }
-}
-
-fn save_product(conn: &Connection, product_id: Option<ProductId>, fields: &ProductFields) -> Result<ProductId> {
-    match product_id {
-        None => catalog::insert_product(conn, fields, Timestamp::now()),
-        Some(id) if catalog::update_product(conn, id, fields)? => Ok(id),
-        Some(id) => Err(Error::NotFound(format!("product {id} does not exist"))),
-    }
-}
-
 fn in_savepoint<T>(tx: &mut Transaction<'_>, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
     let savepoint = tx.savepoint()?;
     let value = work(&savepoint)?; // dropping the savepoint on error rolls it back
     savepoint.commit()?;
     Ok(value)
-}
-
-fn fail_all(pending: impl IntoIterator<Item = Pending>, error: &rusqlite::Error) {
-    tracing::error!(%error, "writer: batch could not be committed; every command in it failed");
-    for outcome in pending {
-        outcome.fail(error);
-    }
-}
-
-impl Command {
-    fn into_pending_without_result(self) -> Pending {
-        let not_run = || Error::Internal("not run".to_owned());
-        match self {
-            Command::PlaceOrder { reply, .. } => Pending::PlaceOrder(reply, Err(not_run())),
-            Command::SaveProduct { reply, .. } => Pending::SaveProduct(reply, Err(not_run())),
-        }
-    }
 }

@@ -33,7 +33,8 @@ fn start_writer() -> (WriterHandle, WriterThread, Arc<RecordingObserver>, TempDi
     let store = open_store(&config).expect("open");
     small_catalog(&store.write_conn);
     let observer = Arc::new(RecordingObserver::default());
-    let (handle, thread) = writer::spawn(store.write_conn, vec![observer.clone()]).expect("spawn");
+    let (handle, thread) =
+        writer::spawn(store.write_conn, vec![observer.clone()], writer::DEFAULT_MAX_BATCH).expect("spawn");
     (handle, thread, observer, dir)
 }
 
