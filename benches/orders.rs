@@ -4,13 +4,13 @@
 //! against a seeded catalog, with `synchronous=FULL` (every acknowledged order is on disk).
 //! Criterion reports orders/s as "elements/s".
 //!
+//! Compared across writer batch bounds (1 = one commit per order, no group commit).
+//!
 //! Run: `cargo bench --bench orders`
-
-use std::sync::Arc;
 
 use aforro::app::open_store;
 use aforro::config::{Config, Synchronous};
-use aforro::db::writer::{self, WriterHandle};
+use aforro::db::writer::{self, WriterHandle, WriterThread};
 use aforro::domain::{NewOrder, OrderLine, ProductId, QuantityRequested, StoreId};
 use aforro::seed::{SeedOptions, seed};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -42,32 +42,42 @@ async fn place_concurrently(writer: &WriterHandle, offset: u64) {
     }
 }
 
-fn bench_orders(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config { synchronous: Synchronous::Full, ..Config::in_dir(dir.path()) };
+/// Batch bounds compared: 1 is one commit (one fsync) per order, the default is 1,024.
+const BATCH_BOUNDS: &[usize] = &[1, 16, 256, writer::DEFAULT_MAX_BATCH];
+
+/// A writer on a freshly seeded, plentifully stocked catalog, so every iteration does the
+/// full confirm path (deduct + job row).
+fn stocked_writer(dir: &std::path::Path, max_batch: usize) -> (WriterHandle, WriterThread) {
+    let config = Config { synchronous: Synchronous::Full, ..Config::in_dir(dir) };
     let mut store = open_store(&config).expect("open store");
     let options =
         SeedOptions { products: PRODUCTS, stores: STORES, inventory_per_store: PRODUCTS, ..SeedOptions::default() };
     seed(&mut store.write_conn, &options).expect("seed");
-    // Plenty of stock, so every iteration does the full confirm path (deduct + job row).
     store.write_conn.execute("UPDATE inventory SET quantity = 1000000000", []).expect("restock");
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let (writer, _thread) = {
-        let _guard = runtime.enter();
-        writer::spawn(store.write_conn, Vec::new(), writer::DEFAULT_MAX_BATCH).expect("writer")
-    };
-    let writer = Arc::new(writer);
+    writer::spawn(store.write_conn, Vec::new(), max_batch).expect("writer")
+}
 
+fn bench_orders(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let mut group = c.benchmark_group("orders");
     group.throughput(Throughput::Elements(CONCURRENT_ORDERS));
     group.sample_size(10);
-    let mut offset = 0;
-    group.bench_function("place_2000_concurrent_durable_orders", |b| {
-        b.iter(|| {
-            offset += CONCURRENT_ORDERS;
-            runtime.block_on(place_concurrently(&writer, offset));
-        })
-    });
+    for &max_batch in BATCH_BOUNDS {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (writer, thread) = {
+            let _guard = runtime.enter();
+            stocked_writer(dir.path(), max_batch)
+        };
+        let mut offset = 0;
+        group.bench_function(format!("place_2000_concurrent_durable_orders/batch_{max_batch}"), |b| {
+            b.iter(|| {
+                offset += CONCURRENT_ORDERS;
+                runtime.block_on(place_concurrently(&writer, offset));
+            })
+        });
+        drop(writer);
+        thread.join();
+    }
     group.finish();
 }
 

@@ -47,6 +47,10 @@ pub fn open_write_connection(path: &Path, synchronous: Synchronous) -> rusqlite:
     // pages back and fsyncs the main file on the writer's time. Measured with
     // `cargo bench --bench orders`: 8.0k → 10.3k durable orders/s.
     conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
+    // Every write runs in a savepoint, and SQLite journals the pages a savepoint touches to a
+    // temp file (a `pwrite` per page). In memory instead: the profile of the orders path
+    // (docs/performance.md) had a quarter of the writer's time in those writes.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
 
