@@ -1,6 +1,7 @@
 //! The HTTP contract, tested through a real server on port 0 (one test binary for speed).
 
 mod cli;
+mod contention;
 mod errors;
 mod helpers;
 mod orders;
