@@ -4,6 +4,7 @@ mod cli;
 mod contention;
 mod errors;
 mod helpers;
+mod hostile;
 mod orders;
 mod search;
 mod search_brute_force;
