@@ -12,4 +12,5 @@ mod search_index;
 mod seed;
 mod stores;
 mod suggest;
+mod torn_index;
 mod writer;

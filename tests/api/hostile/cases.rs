@@ -116,8 +116,11 @@ async fn json_nested_ten_thousand_levels_deep_is_400() {
 async fn a_one_megabyte_body_is_413_whether_its_length_is_declared_or_chunked() {
     let app = spawn_app_with(small_catalog).await;
     let line = r#"{"product_id": 1, "quantity_requested": 1},"#;
-    let big =
-        format!(r#"{{"store_id": 1, "items": [{}{}]}}"#, line.repeat((1 << 20) / line.len()), line.trim_end_matches(','));
+    let big = format!(
+        r#"{{"store_id": 1, "items": [{}{}]}}"#,
+        line.repeat((1 << 20) / line.len()),
+        line.trim_end_matches(',')
+    );
     assert!(big.len() >= 1 << 20);
     let before = snapshot(&app);
 
