@@ -28,9 +28,10 @@ pub enum Staleness {
     Damaged(PathBuf),
     OtherSchema,
     /// Built by another format or migration, or before the catalog's last change.
+    /// Boxed: two stamps would make every `Result<_, Staleness>` large.
     OtherStamp {
-        found: Option<IndexStamp>,
-        expected: IndexStamp,
+        found: Box<Option<IndexStamp>>,
+        expected: Box<IndexStamp>,
     },
 }
 
@@ -69,7 +70,7 @@ pub fn open_if_current(path: &Path, expected: &IndexStamp) -> Result<Index, Stal
     let metas = index.load_metas().map_err(Staleness::Unreadable)?;
     let found = IndexStamp::from_payload(metas.payload.as_deref());
     if found.as_ref() != Some(expected) {
-        return Err(Staleness::OtherStamp { found, expected: expected.clone() });
+        return Err(Staleness::OtherStamp { found: Box::new(found), expected: Box::new(expected.clone()) });
     }
     verify_files(path, &index)?;
     register_analyzer(&index);
