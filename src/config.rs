@@ -75,3 +75,27 @@ impl Synchronous {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Options {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    #[test]
+    fn the_request_timeout_is_given_in_whole_seconds_from_one_to_an_hour() {
+        let parse = |args: &[&str]| Options::try_parse_from([&["aforro"], args].concat()).map(|o| o.config);
+        assert_eq!(parse(&[]).expect("defaults").request_timeout, DEFAULT_REQUEST_TIMEOUT);
+        let five = parse(&["--request-timeout-secs", "5"]).expect("5 s");
+        assert_eq!(five.request_timeout, Duration::from_secs(5));
+        for bad in ["0", "3601", "-1", "1.5", "soon"] {
+            assert!(parse(&["--request-timeout-secs", bad]).is_err(), "{bad}");
+        }
+    }
+}
