@@ -178,3 +178,17 @@ async fn percent_encoded_garbage_in_query_strings_is_answered_within_the_contrac
     }
     assert_eq!(status_of(&app, get("/stores/1/orders/", "?page=%FF")).await, 400);
 }
+
+/// The contract has no admin routes over HTTP (users are created with the CLI): nothing that
+/// looks like one may answer anything but 404 or 405.
+#[tokio::test]
+async fn admin_looking_paths_are_not_served() {
+    let app = spawn_app_with(small_catalog).await;
+    for path in ["/admin/", "/admin/login/", "/api/admin/", "/api/users/", "/stores/1/", "/.env", "/../aforro.db"] {
+        for method in [Method::GET, Method::POST, Method::DELETE] {
+            let request = HostileRequest { method, ..get(path, "") };
+            let status = status_of(&app, request).await;
+            assert!(status == 404 || status == 405, "{path}: {status}");
+        }
+    }
+}
