@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use rusqlite::Connection;
@@ -68,6 +69,8 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     writer_thread: WriterThread,
+    /// `--request-timeout-secs`, applied by the router.
+    request_timeout: Duration,
     /// Held while serving: no other aforro process may write this database meanwhile.
     data_dir_lock: DataDirLock,
 }
@@ -76,12 +79,13 @@ impl Application {
     /// Opens the store (migrating it), seeds it for `--demo`, starts the writer and binds.
     pub async fn build(config: &Config, addr: SocketAddr, options: ServeOptions) -> anyhow::Result<Self> {
         let data_dir_lock = lock_data_dir(&config.data_dir)?;
+        let request_timeout = config.request_timeout;
         let config = config.clone();
         let (state, writer_thread) = tokio::task::spawn_blocking(move || start_store(&config, &options))
             .await
             .context("start-up task failed")??;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-        Ok(Self { listener, state, writer_thread, data_dir_lock })
+        Ok(Self { listener, state, writer_thread, request_timeout, data_dir_lock })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -96,8 +100,8 @@ impl Application {
     /// requests finish; then drop the last writer handles so the writer commits what it was
     /// given and stops; then return.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state, writer_thread, data_dir_lock } = self;
-        let router = crate::http::router(state);
+        let Self { listener, state, writer_thread, request_timeout, data_dir_lock } = self;
+        let router = crate::http::router(state, request_timeout);
         axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("server error")?;
         tokio::task::spawn_blocking(move || writer_thread.join()).await.context("writer join failed")?;
         // Only now may another process write the database.

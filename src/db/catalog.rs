@@ -45,6 +45,23 @@ pub fn catalog_version(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT version FROM catalog_version WHERE id = 1", [], |row| row.get(0))?)
 }
 
+/// Which database a catalog is and how far it has changed: derived data stamped with another
+/// watermark is stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogWatermark {
+    /// Random, fixed when the database was first migrated (`0002_catalog_lineage.sql`): two
+    /// databases at the same version are still told apart.
+    pub lineage: String,
+    /// [`catalog_version`].
+    pub version: i64,
+}
+
+pub fn catalog_watermark(conn: &Connection) -> Result<CatalogWatermark> {
+    Ok(conn.query_row("SELECT lineage, version FROM catalog_version WHERE id = 1", [], |row| {
+        Ok(CatalogWatermark { lineage: row.get(0)?, version: row.get(1)? })
+    })?)
+}
+
 pub fn count_products(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT COUNT(*) FROM products", [], |row| row.get(0))?)
 }

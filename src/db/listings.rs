@@ -76,11 +76,14 @@ pub struct InventoryFilter {
     pub in_stock: Option<bool>,
 }
 
-/// The inventory listing's WHERE clause: ?1 store, ?2 LIKE pattern or NULL, ?3 in_stock or NULL.
+/// The inventory listing's WHERE clause: ?1 store, ?2 title text or NULL, ?3 in_stock or NULL.
+/// `instr` on ASCII-lowercased text, not `LIKE`: LIKE stops reading its pattern at a NUL, so
+/// `q=%00` became `%` and matched every title; `instr` compares whole strings and has no
+/// wildcards to escape. Case folding is the same (`lower` and LIKE both fold ASCII only).
 macro_rules! inventory_filter {
     () => {
         " i.store_id = ?1
-          AND (?2 IS NULL OR p.title LIKE ?2 ESCAPE '\\')
+          AND (?2 IS NULL OR instr(lower(p.title), lower(?2)) > 0)
           AND (?3 IS NULL OR (?3 = 1 AND i.quantity > 0) OR (?3 = 0 AND i.quantity = 0)) "
     };
 }
@@ -104,7 +107,7 @@ pub fn store_inventory(
     filter: &InventoryFilter,
     page: PageRequest,
 ) -> Result<PageOf<InventoryRow>> {
-    let pattern = filter.title_contains.as_deref().map(like_pattern);
+    let pattern = filter.title_contains.as_deref();
     let in_stock = filter.in_stock;
     let count: i64 =
         conn.prepare_cached(INVENTORY_COUNT)?.query_row(params![store_id, pattern, in_stock], |row| row.get(0))?;
@@ -122,20 +125,6 @@ pub fn store_inventory(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(PageOf { count, rows })
-}
-
-/// `%text%` for LIKE, with LIKE's own wildcards in `text` escaped so they match literally.
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for ch in text.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(ch);
-    }
-    pattern.push('%');
-    pattern
 }
 
 #[cfg(test)]
@@ -165,10 +154,5 @@ mod tests {
                 plan.iter().filter(|step| step.starts_with("SCAN") && !step.contains("INDEX")).collect();
             assert!(full_scans.is_empty(), "{sql}\n{plan:#?}");
         }
-    }
-
-    #[test]
-    fn like_wildcards_in_the_query_match_literally() {
-        assert_eq!(like_pattern("50%_off"), "%50\\%\\_off%");
     }
 }

@@ -27,11 +27,9 @@ use crate::error::Problem;
 
 /// Request bodies larger than this are refused with 413 (contract).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// A request still running after this is answered 503 rather than left hanging.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The whole application router.
-pub fn router(state: AppState) -> Router {
+/// The whole application router. A request still running after `request_timeout`
+/// (`--request-timeout-secs`) is answered 503 rather than left hanging.
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
     Router::new()
         .merge(orders::router())
         .merge(stores::router())
@@ -41,7 +39,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
         // Outside the limit and timeout layers, so their responses are reshaped too.
         .layer(axum::middleware::map_response(errors_as_problems))
         .layer(TraceLayer::new_for_http())

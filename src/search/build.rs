@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use rusqlite::Connection;
-use tantivy::{Index, IndexWriter, TantivyDocument};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 
 use super::schema::{IndexStamp, ProductFields, product_schema, register_analyzer};
-use crate::db::catalog::catalog_version;
+use crate::db::catalog::catalog_watermark;
 
 /// Indexing heap per thread for a full build. Large enough that 1M products make a few
 /// segments rather than dozens; freed when the build ends.
@@ -24,11 +24,14 @@ const PROGRESS_STEP: u64 = 50_000;
 pub enum Staleness {
     Missing,
     Unreadable(tantivy::TantivyError),
+    /// A segment file whose checksum does not match its contents (truncated, overwritten).
+    Damaged(PathBuf),
     OtherSchema,
     /// Built by another format or migration, or before the catalog's last change.
+    /// Boxed: two stamps would make every `Result<_, Staleness>` large.
     OtherStamp {
-        found: Option<IndexStamp>,
-        expected: IndexStamp,
+        found: Box<Option<IndexStamp>>,
+        expected: Box<IndexStamp>,
     },
 }
 
@@ -37,6 +40,7 @@ impl std::fmt::Display for Staleness {
         match self {
             Self::Missing => write!(f, "there is no index yet"),
             Self::Unreadable(error) => write!(f, "the index cannot be opened: {error}"),
+            Self::Damaged(file) => write!(f, "the index file {} is damaged", file.display()),
             Self::OtherSchema => write!(f, "the index has another schema"),
             Self::OtherStamp { found, expected } => {
                 write!(f, "the index is stamped {found:?}, the database needs {expected:?}")
@@ -54,7 +58,7 @@ pub struct BuildReport {
     pub elapsed: Duration,
 }
 
-/// Opens the index at `path` if its schema and stamp match `expected`.
+/// Opens the index at `path` if its schema and stamp match `expected` and its files are whole.
 pub fn open_if_current(path: &Path, expected: &IndexStamp) -> Result<Index, Staleness> {
     if !path.join("meta.json").exists() {
         return Err(Staleness::Missing);
@@ -66,10 +70,29 @@ pub fn open_if_current(path: &Path, expected: &IndexStamp) -> Result<Index, Stal
     let metas = index.load_metas().map_err(Staleness::Unreadable)?;
     let found = IndexStamp::from_payload(metas.payload.as_deref());
     if found.as_ref() != Some(expected) {
-        return Err(Staleness::OtherStamp { found, expected: expected.clone() });
+        return Err(Staleness::OtherStamp { found: Box::new(found), expected: Box::new(expected.clone()) });
     }
+    verify_files(path, &index)?;
     register_analyzer(&index);
     Ok(index)
+}
+
+/// A stamp vouches for what was committed, not for what is on disk now: a file truncated,
+/// deleted or overwritten while the server was stopped would fail at start or, worse, in the
+/// middle of a search (a 500). So every segment file's checksum is checked, and a reader is
+/// opened and walked once, exactly as serving will. Costs one sequential read of the index.
+fn verify_files(path: &Path, index: &Index) -> Result<(), Staleness> {
+    let metas = index.load_metas().map_err(Staleness::Unreadable)?;
+    // Listed for every extension a segment may have; the reader below fails on a missing one.
+    for file in metas.list_segment_files().into_iter().filter(|file| path.join(file).exists()) {
+        if !index.directory().validate_checksum(&file).unwrap_or(false) {
+            return Err(Staleness::Damaged(file));
+        }
+    }
+    let reader: IndexReader =
+        index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(Staleness::Unreadable)?;
+    super::scan::DocsByProduct::build(&reader.searcher()).map_err(Staleness::Unreadable)?;
+    Ok(())
 }
 
 /// Rebuilds the index at `path` from the database behind `conn`. Builds beside it and swaps
@@ -93,7 +116,7 @@ fn write_all_products(conn: &Connection, index: &Index) -> anyhow::Result<(u64, 
     let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, MAX_BUILD_THREADS);
     let mut writer: IndexWriter = index.writer_with_num_threads(threads, threads * BUILD_HEAP_BYTES_PER_THREAD)?;
     let snapshot = conn.unchecked_transaction()?;
-    let version = catalog_version(&snapshot)?;
+    let watermark = catalog_watermark(&snapshot)?;
     let total: i64 = snapshot.query_row("SELECT COUNT(*) FROM products", [], |row| row.get(0))?;
     let progress = crate::seed::progress_bar(u64::try_from(total).unwrap_or(0), "indexing");
     let mut stmt = snapshot
@@ -116,7 +139,7 @@ fn write_all_products(conn: &Connection, index: &Index) -> anyhow::Result<(u64, 
         }
     }
     progress.finish_and_clear();
-    let stamp = IndexStamp::current(version);
+    let stamp = IndexStamp::current(watermark);
     commit_with_stamp(&mut writer, &stamp)?;
     merge_into_one_segment(index, &mut writer)?;
     writer.wait_merging_threads()?;

@@ -40,7 +40,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 use self::schema::{IndexStamp, ProductFields};
 use self::stock::StockView;
 use crate::db::ReadPool;
-use crate::db::catalog::catalog_version;
+use crate::db::catalog::catalog_watermark;
 
 pub use self::request::{CategoryFilter, PriceRange, SearchRequest, SortOrder};
 pub use self::rows::{SearchResults, SearchRow};
@@ -157,7 +157,7 @@ fn open_or_rebuild(conn: &Connection, path: &Path) -> anyhow::Result<Index> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    let expected = IndexStamp::current(catalog_version(conn)?);
+    let expected = IndexStamp::current(catalog_watermark(conn)?);
     match build::open_if_current(path, &expected) {
         Ok(index) => Ok(index),
         Err(staleness) => {

@@ -2,6 +2,8 @@
 //! migration, catalog watermark) every commit records in its payload.
 
 use serde::{Deserialize, Serialize};
+
+use crate::db::catalog::CatalogWatermark;
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 
@@ -85,17 +87,20 @@ pub struct IndexStamp {
     pub format: u32,
     /// The newest migration of the database the index was built from.
     pub migration: String,
+    /// The lineage of the database the index was built from (see `CatalogWatermark`).
+    pub lineage: String,
     /// `catalog_version` of the database when the index was last committed.
     pub catalog_version: i64,
 }
 
 impl IndexStamp {
-    /// The stamp an index must carry to match a database at `catalog_version`.
-    pub fn current(catalog_version: i64) -> Self {
+    /// The stamp an index must carry to match a database at `watermark`.
+    pub fn current(watermark: CatalogWatermark) -> Self {
         Self {
             format: INDEX_FORMAT_VERSION,
             migration: crate::db::migrate::latest_migration().to_owned(),
-            catalog_version,
+            lineage: watermark.lineage,
+            catalog_version: watermark.version,
         }
     }
 
@@ -135,9 +140,15 @@ mod tests {
 
     #[test]
     fn a_stamp_survives_its_payload_and_garbage_is_no_stamp() {
-        let stamp = IndexStamp::current(42);
+        let stamp = IndexStamp::current(CatalogWatermark { lineage: "0f1e".to_owned(), version: 42 });
         assert_eq!(IndexStamp::from_payload(Some(&stamp.to_payload())), Some(stamp));
         assert_eq!(IndexStamp::from_payload(Some("not json")), None);
         assert_eq!(IndexStamp::from_payload(None), None);
+    }
+
+    #[test]
+    fn stamps_of_two_databases_at_the_same_version_differ() {
+        let stamp = |lineage: &str| IndexStamp::current(CatalogWatermark { lineage: lineage.to_owned(), version: 7 });
+        assert_ne!(stamp("aa"), stamp("bb"));
     }
 }

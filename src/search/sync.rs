@@ -16,7 +16,7 @@ use super::SearchIndex;
 use super::build::{IndexedProduct, commit_with_stamp};
 use super::scan::DocsByProduct;
 use super::schema::{IndexStamp, ProductFields};
-use crate::db::catalog::catalog_version;
+use crate::db::catalog::catalog_watermark;
 use crate::db::writer::{CommitEffects, CommitObserver};
 use crate::domain::ProductId;
 use crate::error::{Error, Result};
@@ -46,7 +46,7 @@ impl SearchIndex {
             for product_id in product_ids {
                 replace_document(conn, &writer, &inner.fields, *product_id)?;
             }
-            Ok(IndexStamp::current(catalog_version(conn)?))
+            Ok(IndexStamp::current(catalog_watermark(conn)?))
         })?;
         commit_with_stamp(&mut writer, &stamp).map_err(index_error)?;
         let reloaded = inner.reader.reload().map_err(index_error);

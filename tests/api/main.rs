@@ -1,8 +1,10 @@
 //! The HTTP contract, tested through a real server on port 0 (one test binary for speed).
 
 mod cli;
+mod contention;
 mod errors;
 mod helpers;
+mod hostile;
 mod orders;
 mod search;
 mod search_brute_force;
@@ -10,4 +12,5 @@ mod search_index;
 mod seed;
 mod stores;
 mod suggest;
+mod torn_index;
 mod writer;

@@ -1,0 +1,194 @@
+//! The hostile inputs the contract names, one behaviour each: huge numbers, negative ids,
+//! unicode and NUL, deep nesting, 1 MB bodies, wrong content types, repeated query keys,
+//! percent-encoded garbage.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use super::{HostileRequest, send_and_check, snapshot};
+use crate::helpers::{TestApp, json_with_status, small_catalog, spawn_app_with};
+
+fn post_order(body: impl Into<Vec<u8>>, content_type: &str) -> HostileRequest {
+    HostileRequest {
+        method: Method::POST,
+        path: "/orders/".to_owned(),
+        query: String::new(),
+        content_type: Some(content_type.to_owned()),
+        body: body.into(),
+    }
+}
+
+fn get(path: &str, query: &str) -> HostileRequest {
+    HostileRequest {
+        method: Method::GET,
+        path: path.to_owned(),
+        query: query.to_owned(),
+        content_type: None,
+        body: Vec::new(),
+    }
+}
+
+async fn status_of(app: &TestApp, request: HostileRequest) -> StatusCode {
+    send_and_check(app, &request).await
+}
+
+#[tokio::test]
+async fn numbers_beyond_every_integer_type_are_400_not_500() {
+    let app = spawn_app_with(small_catalog).await;
+    for numeral in ["1e400", "18446744073709551616", "-9223372036854775809", "9223372036854775808", "1.5", "-0"] {
+        for body in [
+            format!(r#"{{"store_id": {numeral}, "items": [{{"product_id": 1, "quantity_requested": 1}}]}}"#),
+            format!(r#"{{"store_id": 1, "items": [{{"product_id": {numeral}, "quantity_requested": 1}}]}}"#),
+            format!(r#"{{"store_id": 1, "items": [{{"product_id": 1, "quantity_requested": {numeral}}}]}}"#),
+        ] {
+            assert_eq!(status_of(&app, post_order(body.clone(), "application/json")).await, 400, "{body}");
+        }
+    }
+    for huge in ["99999999999999999999", "9223372036854775807", "4294967296"] {
+        assert_eq!(status_of(&app, get("/stores/1/orders/", &format!("?page={huge}"))).await, 400, "page={huge}");
+    }
+    // Prices are stored in i64 cents: these overflow it.
+    for huge in ["99999999999999999999", "9223372036854775807", "92233720368547758.08"] {
+        let query = format!("?min_price={huge}");
+        assert_eq!(status_of(&app, get("/api/search/products/", &query)).await, 400, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn negative_zero_and_overflowing_ids_in_paths_are_404() {
+    let app = spawn_app_with(small_catalog).await;
+    for id in ["-1", "0", "-9223372036854775808", "99999999999999999999", "1.0", "%00", "%F0%9F%92%A5"] {
+        for path in [format!("/orders/{id}/"), format!("/stores/{id}/orders/"), format!("/stores/{id}/inventory/")] {
+            assert_eq!(status_of(&app, get(&path, "")).await, 404, "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn ids_that_are_not_utf8_are_rejected_as_problems() {
+    let app = spawn_app_with(small_catalog).await;
+    for path in ["/orders/%FF%FE/", "/stores/%C3/orders/", "/stores/%80/inventory/"] {
+        assert!(status_of(&app, get(path, "")).await.is_client_error(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn unicode_and_nul_in_bodies_and_queries_are_answered_within_the_contract() {
+    let app = spawn_app_with(small_catalog).await;
+    let body =
+        json!({"store_id": "\u{0}", "items": [{"product_id": "💥", "quantity_requested": "\u{202e}1"}], "\u{0}": "é"});
+    assert_eq!(status_of(&app, post_order(body.to_string(), "application/json")).await, 400);
+    let lone_surrogate = r#"{"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}], "x": "\ud800"}"#;
+    assert_eq!(status_of(&app, post_order(lone_surrogate, "application/json")).await, 400);
+    for path in ["/api/search/products/", "/api/search/suggest/", "/stores/1/inventory/", "/stores/1/orders/"] {
+        for query in ["?q=%00%00%00", "?q=%E2%80%AEkettle", "?q=%F0%9F%92%A5%F0%9F%92%A5%F0%9F%92%A5", "?category=%00"]
+        {
+            status_of(&app, get(path, query)).await;
+        }
+    }
+}
+
+/// Regression: the title filter used LIKE, which stops reading its pattern at a NUL, so
+/// `q=%00` matched every product.
+#[tokio::test]
+async fn a_nul_in_the_inventory_title_filter_matches_no_title() {
+    let app = spawn_app_with(small_catalog).await;
+
+    let page = json_with_status(app.get("/stores/1/inventory/?q=%00").await, StatusCode::OK).await;
+    let kettle = json_with_status(app.get("/stores/1/inventory/?q=kett%00le").await, StatusCode::OK).await;
+
+    assert_eq!(page["count"], 0, "{page}");
+    assert_eq!(kettle["count"], 0, "{kettle}");
+}
+
+#[tokio::test]
+async fn json_nested_ten_thousand_levels_deep_is_400() {
+    let app = spawn_app_with(small_catalog).await;
+    let arrays = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let objects = format!("{}1{}", r#"{"a":"#.repeat(10_000), "}".repeat(10_000));
+    let items = format!(r#"{{"store_id": 1, "items": {}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+    for body in [arrays, objects, items] {
+        assert_eq!(status_of(&app, post_order(body, "application/json")).await, 400);
+    }
+}
+
+#[tokio::test]
+async fn a_one_megabyte_body_is_413_whether_its_length_is_declared_or_chunked() {
+    let app = spawn_app_with(small_catalog).await;
+    let line = r#"{"product_id": 1, "quantity_requested": 1},"#;
+    let big = format!(
+        r#"{{"store_id": 1, "items": [{}{}]}}"#,
+        line.repeat((1 << 20) / line.len()),
+        line.trim_end_matches(',')
+    );
+    assert!(big.len() >= 1 << 20);
+    let before = snapshot(&app);
+
+    assert_eq!(status_of(&app, post_order(big.clone(), "application/json")).await, 413);
+    let chunked =
+        super::slow::raw_request(app.address, "POST", "Transfer-Encoding: chunked", &chunked_body(&big)).await;
+    assert!(chunked.starts_with("HTTP/1.1 413"), "{chunked}");
+    assert!(chunked.contains("application/problem+json"), "{chunked}");
+    assert_eq!(snapshot(&app), before);
+}
+
+/// `body` in HTTP/1.1 chunked encoding, 8 KiB a chunk.
+fn chunked_body(body: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in body.as_bytes().chunks(8192) {
+        out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_by_content_type_is_415() {
+    let app = spawn_app_with(small_catalog).await;
+    let order = r#"{"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]}"#;
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""] {
+        assert_eq!(status_of(&app, post_order(order, content_type)).await, 415, "{content_type:?}");
+    }
+    let mut missing = post_order(order, "");
+    missing.content_type = None;
+    assert_eq!(status_of(&app, missing).await, 415);
+}
+
+#[tokio::test]
+async fn a_repeated_query_key_uses_its_first_value() {
+    let app = spawn_app_with(small_catalog).await;
+
+    let page = json_with_status(app.get("/stores/1/inventory/?page_size=2&page_size=abc").await, StatusCode::OK).await;
+    let bad_first = app.get("/stores/1/inventory/?page_size=abc&page_size=2").await;
+
+    assert_eq!(page["results"].as_array().map(Vec::len), Some(2));
+    json_with_status(bad_first, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn percent_encoded_garbage_in_query_strings_is_answered_within_the_contract() {
+    let app = spawn_app_with(small_catalog).await;
+    let garbage = ["?%", "?%zz=%zz", "?q=%FF%FE", "?page=%FF", "?%00=%00", "?q=%E2%82", "?sort=%2Dprice", "?=&=&&"];
+    for path in ["/api/search/products/", "/api/search/suggest/", "/stores/1/inventory/", "/stores/1/orders/"] {
+        for query in garbage {
+            status_of(&app, get(path, query)).await;
+        }
+    }
+    assert_eq!(status_of(&app, get("/stores/1/orders/", "?page=%FF")).await, 400);
+}
+
+/// The contract has no admin routes over HTTP (users are created with the CLI): nothing that
+/// looks like one may answer anything but 404 or 405.
+#[tokio::test]
+async fn admin_looking_paths_are_not_served() {
+    let app = spawn_app_with(small_catalog).await;
+    for path in ["/admin/", "/admin/login/", "/api/admin/", "/api/users/", "/stores/1/", "/.env", "/../aforro.db"] {
+        for method in [Method::GET, Method::POST, Method::DELETE] {
+            let request = HostileRequest { method, ..get(path, "") };
+            let status = status_of(&app, request).await;
+            assert!(status == 404 || status == 405, "{path}: {status}");
+        }
+    }
+}
