@@ -1,12 +1,16 @@
-//! Runtime configuration shared by every subcommand: where the data lives and how durable
-//! a commit is. Parsed by clap from flags and `AFORRO_*` environment variables.
+//! Runtime configuration: what every subcommand shares (where the data lives, how durable a
+//! commit is) and what only `serve` needs (its HTTP limits). Parsed by clap from flags and
+//! `AFORRO_*` environment variables; the README's configuration table lists every one (a test
+//! keeps it in step with this file).
 
 use std::path::{Path, PathBuf};
 
+use axum::http::HeaderValue;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, ValueEnum};
 
 use crate::db::writer::DEFAULT_MAX_BATCH;
+use crate::telemetry::LogFormat;
 
 /// Options every subcommand takes.
 #[derive(Debug, Clone, Args)]
@@ -29,6 +33,11 @@ pub struct Config {
     #[arg(long, global = true, env = "AFORRO_WRITER_BATCH", default_value_t = DEFAULT_MAX_BATCH,
           value_parser = clap::value_parser!(u32).range(1..=65_536).map(|n| n as usize))]
     pub writer_batch: usize,
+
+    /// Log line format on stderr: `pretty` on a terminal and `json` otherwise (`auto`), or
+    /// either always. `RUST_LOG` sets the filter (default `info`).
+    #[arg(long, global = true, env = "AFORRO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
 }
 
 impl Config {
@@ -39,6 +48,7 @@ impl Config {
             index_dir: root.join("index"),
             synchronous: Synchronous::Full,
             writer_batch: DEFAULT_MAX_BATCH,
+            log_format: LogFormat::Auto,
         }
     }
 
@@ -63,4 +73,34 @@ impl Synchronous {
             Self::Off => "OFF",
         }
     }
+}
+
+/// Default of `--max-concurrent-requests`: far above what 2 cores serve at once (the load
+/// tests use 64 clients), so it only bites when requests pile up faster than they finish.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 1024;
+
+/// Options of `serve`'s HTTP layers.
+#[derive(Debug, Clone, Args)]
+pub struct HttpOptions {
+    /// API requests handled at once; one more is refused at once with 503 and `Retry-After`
+    /// instead of queueing. `/healthz`, `/readyz` and `/metrics` are not counted.
+    #[arg(long, env = "AFORRO_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
+    pub max_concurrent_requests: usize,
+
+    /// Browser origins allowed to call the API (CORS), e.g. `https://shop.example`; repeat the
+    /// flag or separate with commas; `*` allows any. None by default: no CORS headers.
+    #[arg(long = "cors-origin", env = "AFORRO_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self { max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS, cors_origins: Vec::new() }
+    }
+}
+
+/// An origin must be a valid header value; anything else is refused at start-up, not per request.
+fn parse_origin(text: &str) -> Result<HeaderValue, String> {
+    HeaderValue::from_str(text.trim()).map_err(|error| format!("not a valid origin: {error}"))
 }

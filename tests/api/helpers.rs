@@ -29,6 +29,14 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app after `fixture` has written directly to the migrated database (before the
 /// server, its writer and its in-memory views start, as a previous run would have left it).
 pub async fn spawn_app_with(fixture: impl FnOnce(&Connection) + Send + 'static) -> TestApp {
+    spawn_app_with_options(fixture, ServeOptions::default()).await
+}
+
+/// [`spawn_app_with`], serving with `options` (HTTP limits, CORS).
+pub async fn spawn_app_with_options(
+    fixture: impl FnOnce(&Connection) + Send + 'static,
+    options: ServeOptions,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     // Tests do not need power-loss durability; `normal` keeps fsyncs out of the suite's time.
     let config = Config { synchronous: Synchronous::Normal, ..Config::in_dir(dir.path()) };
@@ -39,7 +47,7 @@ pub async fn spawn_app_with(fixture: impl FnOnce(&Connection) + Send + 'static) 
     })
     .await
     .expect("fixture");
-    let application = Application::build(&config, "127.0.0.1:0".parse().expect("addr"), ServeOptions::default())
+    let application = Application::build(&config, "127.0.0.1:0".parse().expect("addr"), options)
         .await
         .expect("build app");
     let address = application.local_addr().expect("local addr");
