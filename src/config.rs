@@ -83,7 +83,7 @@ pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 1024;
 #[derive(Debug, Clone, Args)]
 pub struct HttpOptions {
     /// API requests handled at once; one more is refused at once with 503 and `Retry-After`
-    /// instead of queueing. `/healthz`, `/readyz` and `/metrics` are not counted.
+    /// instead of queueing. `/healthz`, `/readyz`, `/metrics` and `/openapi.json` are not counted.
     #[arg(long, env = "AFORRO_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
     pub max_concurrent_requests: usize,

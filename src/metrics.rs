@@ -58,8 +58,19 @@ pub fn handle() -> &'static PrometheusHandle {
             // Only if something else installed one first; /metrics then renders an empty registry.
             tracing::warn!("another metrics recorder is installed; /metrics will be empty");
         }
+        describe();
         handle
     })
+}
+
+/// The `# HELP` lines.
+fn describe() {
+    ::metrics::describe_counter!(HTTP_REQUESTS, "HTTP requests served, by method, matched route and status");
+    ::metrics::describe_histogram!(HTTP_DURATION, ::metrics::Unit::Seconds, "Time to the response head");
+    ::metrics::describe_counter!(ORDERS, "Orders answered, by outcome (CONFIRMED, REJECTED, replayed)");
+    ::metrics::describe_counter!(CACHE_LOOKUPS, "Cache lookups, by cache (search, suggest) and result (hit, miss)");
+    ::metrics::describe_gauge!(JOBS, "Rows of the jobs table by status, counted at scrape time");
+    ::metrics::describe_gauge!(INDEX_DOCUMENTS, "Live documents in the search index");
 }
 
 /// Records `outcome` of an order (see [`ORDERS`]).
@@ -114,7 +125,9 @@ pub async fn render_metrics(State(state): State<AppState>) -> Result<Response> {
     let handle = handle();
     handle.run_upkeep();
     let mut response = handle.render().into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
     Ok(response)
 }
 

@@ -1,8 +1,8 @@
 //! `GET /healthz` (the process serves) and `GET /readyz` (the database answers, the search
 //! index has every committed catalog change, the autocomplete map is built).
 
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::Route;

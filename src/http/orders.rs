@@ -1,13 +1,13 @@
 //! `POST /orders/` and `GET /orders/<id>/`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 use super::Route;
-use super::openapi::schemas::{NewOrderRequest, OrderDoc, ProblemDoc};
 use super::extract::{IdempotencyKeyHeader, JsonBody};
+use super::openapi::schemas::{NewOrderRequest, OrderDoc, ProblemDoc};
 use crate::app::AppState;
 use crate::db::orders::load_order;
 use crate::domain::{NewOrder, OrderId, parse_positive_id};

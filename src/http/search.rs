@@ -1,13 +1,13 @@
 //! `GET /api/search/products/`: parses the query string into a [`SearchRequest`] and runs
 //! it on the blocking pool (tantivy and SQLite both block).
 
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use serde::Serialize;
 
 use super::Route;
-use super::openapi::schemas::{self as doc, PageParams, ProblemDoc, SearchParams};
 use super::extract::QueryParams;
+use super::openapi::schemas::{self as doc, PageParams, ProblemDoc, SearchParams};
 use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::listings::PageOf;

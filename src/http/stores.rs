@@ -1,11 +1,11 @@
 //! `GET /stores/<id>/orders/` and `GET /stores/<id>/inventory/`.
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 
 use super::Route;
-use super::openapi::schemas::{self as doc, InventoryPage, PageParams, ProblemDoc, StoreOrdersFilter, StoreOrdersPage};
 use super::extract::QueryParams;
+use super::openapi::schemas::{self as doc, InventoryPage, PageParams, ProblemDoc, StoreOrdersFilter, StoreOrdersPage};
 use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::catalog::store_exists;

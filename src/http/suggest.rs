@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::Route;
-use super::openapi::schemas::{ProblemDoc, SuggestParams, Suggestions};
 use super::extract::QueryParams;
+use super::openapi::schemas::{ProblemDoc, SuggestParams, Suggestions};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::suggest::SuggestQuery;

@@ -47,9 +47,8 @@ pub async fn spawn_app_with_options(
     })
     .await
     .expect("fixture");
-    let application = Application::build(&config, "127.0.0.1:0".parse().expect("addr"), options)
-        .await
-        .expect("build app");
+    let application =
+        Application::build(&config, "127.0.0.1:0".parse().expect("addr"), options).await.expect("build app");
     let address = application.local_addr().expect("local addr");
     let state = application.state().clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));

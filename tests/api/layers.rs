@@ -20,7 +20,8 @@ async fn every_response_carries_a_request_id_and_a_given_one_is_kept() {
     let app = spawn_app().await;
 
     let generated = app.get("/healthz").await;
-    let given = app.client.get(app.url("/healthz")).header("x-request-id", "trace-me-42").send().await.expect("request");
+    let given =
+        app.client.get(app.url("/healthz")).header("x-request-id", "trace-me-42").send().await.expect("request");
 
     let id = generated.headers().get("x-request-id").expect("a generated request id");
     assert!(!id.is_empty());
@@ -50,8 +51,7 @@ async fn gzip_is_used_when_asked_and_problems_stay_problem_json() {
 async fn metrics_are_gzipped_when_asked() {
     let app = spawn_app().await;
 
-    let response =
-        app.client.get(app.url("/metrics")).header("accept-encoding", "gzip").send().await.expect("request");
+    let response = app.client.get(app.url("/metrics")).header("accept-encoding", "gzip").send().await.expect("request");
 
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/plain"));
@@ -70,7 +70,8 @@ async fn cors_headers_are_absent_by_default() {
 
 #[tokio::test]
 async fn a_configured_origin_is_allowed_and_others_are_not() {
-    let http = HttpOptions { cors_origins: vec![HeaderValue::from_static("https://shop.example")], ..HttpOptions::default() };
+    let http =
+        HttpOptions { cors_origins: vec![HeaderValue::from_static("https://shop.example")], ..HttpOptions::default() };
     let app = spawn_app_with_http(http).await;
 
     let allowed = app
@@ -91,7 +92,8 @@ async fn a_configured_origin_is_allowed_and_others_are_not() {
 /// concurrency slot until [`finish_held_order`] sends the rest.
 async fn hold_an_order_request(app: &TestApp) -> TcpStream {
     let mut stream = TcpStream::connect(app.address).await.expect("connect");
-    let head = "POST /orders/ HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{";
+    let head =
+        "POST /orders/ HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{";
     stream.write_all(head.as_bytes()).await.expect("write");
     stream
 }

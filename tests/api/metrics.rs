@@ -36,6 +36,7 @@ async fn request_counts_and_latencies_move_per_matched_route_and_status() {
     let after = scrape(&app).await;
     assert!(sample(&after, "aforro_http_requests_total", &labels) >= before + 3.0, "{after}");
     assert!(sample(&after, "aforro_http_request_duration_seconds_count", &labels) >= 3.0, "{after}");
+    assert!(after.contains("# HELP aforro_http_requests_total"), "{after}");
 }
 
 #[tokio::test]
@@ -83,7 +84,8 @@ async fn orders_are_counted_by_outcome() {
 async fn cache_hits_and_misses_are_counted_for_search_and_suggest() {
     let app = spawn_app_with(small_catalog).await;
     app.state.suggest.wait_until_current().await;
-    let count = |text: &str, cache, result| sample(text, "aforro_cache_lookups_total", &[("cache", cache), ("result", result)]);
+    let count =
+        |text: &str, cache, result| sample(text, "aforro_cache_lookups_total", &[("cache", cache), ("result", result)]);
     let before = scrape(&app).await;
 
     for _ in 0..2 {

@@ -31,7 +31,9 @@ async fn the_document_lists_exactly_the_routes_the_router_serves() {
         .as_object()
         .expect("paths")
         .iter()
-        .flat_map(|(path, item)| item.as_object().expect("path item").keys().map(|method| (method.clone(), path.clone())))
+        .flat_map(|(path, item)| {
+            item.as_object().expect("path item").keys().map(|method| (method.clone(), path.clone()))
+        })
         .collect();
     let served: BTreeSet<(String, String)> = aforro::http::routes()
         .iter()
@@ -68,7 +70,13 @@ fn samples() -> Vec<(&'static str, &'static str, &'static str, Option<Value>, u1
         ("post", "/orders/", "/orders/", Some(order), 201),
         ("post", "/orders/", "/orders/", Some(short), 409),
         ("post", "/orders/", "/orders/", Some(json!({"items": []})), 400),
-        ("post", "/orders/", "/orders/", Some(json!({"store_id": 9, "items": [{"product_id": 1, "quantity_requested": 1}]})), 404),
+        (
+            "post",
+            "/orders/",
+            "/orders/",
+            Some(json!({"store_id": 9, "items": [{"product_id": 1, "quantity_requested": 1}]})),
+            404,
+        ),
         ("get", "/orders/{order_id}/", "/orders/1/", None, 200),
         ("get", "/orders/{order_id}/", "/orders/999/", None, 404),
         ("get", "/stores/{store_id}/orders/", "/stores/1/orders/?page_size=1", None, 200),
@@ -116,6 +124,20 @@ async fn a_sample_response_of_every_route_matches_its_documented_schema() {
             assert_matches_schema(&doc, schema, &body, &format!("{method} {url} → {status}"));
         }
     }
+}
+
+#[tokio::test]
+async fn the_schema_check_rejects_a_body_of_the_wrong_shape() {
+    let app = spawn_app().await;
+    let doc = openapi(&app).await;
+    let schema =
+        &doc["paths"]["/orders/{order_id}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+
+    let result = std::panic::catch_unwind(|| {
+        assert_matches_schema(&doc, schema, &json!({"id": "seven", "items": []}), "a wrong body");
+    });
+
+    assert!(result.is_err(), "a body without the order's fields passed the schema check");
 }
 
 /// Validates `instance` against `schema`, resolving `$ref`s into the document's components.
