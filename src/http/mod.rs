@@ -79,6 +79,7 @@ fn operations_routes() -> Vec<Route> {
     let mut routes = health::routes();
     routes.push(Route::get("/metrics", metrics::render_metrics));
     routes.push(Route::get("/openapi.json", openapi::serve_openapi));
+    routes.push(Route::get("/docs/", openapi::serve_docs));
     routes
 }
 
@@ -120,7 +121,7 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
 async fn fallback(request: Request) -> Response {
     let uri = request.uri();
     let path = uri.path();
-    let slashable = ["/orders", "/stores", "/api/"].iter().any(|prefix| path.starts_with(prefix));
+    let slashable = ["/orders", "/stores", "/api/", "/docs"].iter().any(|prefix| path.starts_with(prefix));
     if slashable && !path.ends_with('/') {
         let target = match uri.query() {
             Some(query) => format!("{path}/?{query}"),

@@ -92,6 +92,7 @@ fn samples() -> Vec<(&'static str, &'static str, &'static str, Option<Value>, u1
         ("get", "/readyz", "/readyz", None, 200),
         ("get", "/metrics", "/metrics", None, 200),
         ("get", "/openapi.json", "/openapi.json", None, 200),
+        ("get", "/docs/", "/docs/", None, 200),
     ]
 }
 
