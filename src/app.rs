@@ -5,13 +5,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use rusqlite::Connection;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, HttpOptions};
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
 use crate::db::writer::{self, CommitObserver, WriterHandle, WriterThread};
 use crate::db::{ReadPool, migrate, open_write_connection};
@@ -62,6 +61,8 @@ fn create_dir(dir: &Path) -> anyhow::Result<()> {
 pub struct ServeOptions {
     /// Seed the demo catalog first when the database has no products.
     pub demo: bool,
+    /// Concurrency limit and CORS of the HTTP layers.
+    pub http: HttpOptions,
 }
 
 /// A built application, bound to its port, not yet serving.
@@ -69,8 +70,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     writer_thread: WriterThread,
-    /// `--request-timeout-secs`, applied by the router.
-    request_timeout: Duration,
+    http: HttpOptions,
     /// Held while serving: no other aforro process may write this database meanwhile.
     data_dir_lock: DataDirLock,
 }
@@ -79,13 +79,13 @@ impl Application {
     /// Opens the store (migrating it), seeds it for `--demo`, starts the writer and binds.
     pub async fn build(config: &Config, addr: SocketAddr, options: ServeOptions) -> anyhow::Result<Self> {
         let data_dir_lock = lock_data_dir(&config.data_dir)?;
-        let request_timeout = config.request_timeout;
         let config = config.clone();
+        let http = options.http.clone();
         let (state, writer_thread) = tokio::task::spawn_blocking(move || start_store(&config, &options))
             .await
             .context("start-up task failed")??;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-        Ok(Self { listener, state, writer_thread, request_timeout, data_dir_lock })
+        Ok(Self { listener, state, writer_thread, http, data_dir_lock })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -100,8 +100,8 @@ impl Application {
     /// requests finish; then drop the last writer handles so the writer commits what it was
     /// given and stops; then return.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state, writer_thread, request_timeout, data_dir_lock } = self;
-        let router = crate::http::router(state, request_timeout);
+        let Self { listener, state, writer_thread, http, data_dir_lock } = self;
+        let router = crate::http::router(state, &http);
         axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("server error")?;
         tokio::task::spawn_blocking(move || writer_thread.join()).await.context("writer join failed")?;
         // Only now may another process write the database.

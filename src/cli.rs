@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, Application, ServeOptions};
-use crate::config::Config;
+use crate::config::{Config, HttpOptions};
 use crate::db::exclusive::lock_data_dir;
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
@@ -29,8 +29,10 @@ pub enum Command {
         #[arg(long, env = "AFORRO_ADDR", default_value = "127.0.0.1:8000")]
         addr: SocketAddr,
         /// Seed the demo catalog first when the database is empty.
-        #[arg(long)]
+        #[arg(long, env = "AFORRO_DEMO")]
         demo: bool,
+        #[command(flatten)]
+        http: HttpOptions,
     },
     /// Apply pending migrations and print what was applied.
     Migrate,
@@ -56,7 +58,7 @@ pub enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { addr, demo } => serve(&cli.config, addr, demo),
+        Command::Serve { addr, demo, http } => serve(&cli.config, addr, ServeOptions { demo, http }),
         Command::Migrate => {
             let _lock = lock_data_dir(&cli.config.data_dir)?;
             migrate(&cli.config)
@@ -73,10 +75,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn serve(config: &Config, addr: SocketAddr, demo: bool) -> anyhow::Result<()> {
+fn serve(config: &Config, addr: SocketAddr, options: ServeOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let application = Application::build(config, addr, ServeOptions { demo }).await?;
+        let application = Application::build(config, addr, options).await?;
         tracing::info!(addr = %application.local_addr()?, "serving");
         application.run_until_stopped(app::shutdown_signal()).await
     })

@@ -1,16 +1,17 @@
-//! Runtime configuration shared by every subcommand: where the data lives and how durable
-//! a commit is. Parsed by clap from flags and `AFORRO_*` environment variables.
+//! Runtime configuration: what every subcommand shares (where the data lives, how durable a
+//! commit is) and what only `serve` needs (its HTTP limits). Parsed by clap from flags and
+//! `AFORRO_*` environment variables; the README's configuration table lists every one (a test
+//! keeps it in step with this file).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use axum::http::HeaderValue;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, ValueEnum};
 
 use crate::db::writer::DEFAULT_MAX_BATCH;
-
-/// How long a request may take unless `--request-timeout-secs` says otherwise.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::telemetry::LogFormat;
 
 /// Options every subcommand takes.
 #[derive(Debug, Clone, Args)]
@@ -34,11 +35,10 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=65_536).map(|n| n as usize))]
     pub writer_batch: usize,
 
-    /// Seconds a request may take, body upload included, before it is answered 503: a slow
-    /// or stalled client (slowloris) cannot hold a connection and its task for longer.
-    #[arg(long = "request-timeout-secs", global = true, env = "AFORRO_REQUEST_TIMEOUT_SECS",
-          default_value = "30", value_parser = clap::value_parser!(u64).range(1..=3600).map(Duration::from_secs))]
-    pub request_timeout: Duration,
+    /// Log line format on stderr: `pretty` on a terminal and `json` otherwise (`auto`), or
+    /// either always. `RUST_LOG` sets the filter (default `info`).
+    #[arg(long, global = true, env = "AFORRO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
 }
 
 impl Config {
@@ -49,7 +49,7 @@ impl Config {
             index_dir: root.join("index"),
             synchronous: Synchronous::Full,
             writer_batch: DEFAULT_MAX_BATCH,
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            log_format: LogFormat::Auto,
         }
     }
 
@@ -76,6 +76,49 @@ impl Synchronous {
     }
 }
 
+/// Default of `--max-concurrent-requests`: far above what 2 cores serve at once (the load
+/// tests use 64 clients), so it only bites when requests pile up faster than they finish.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 1024;
+
+/// How long a request may take unless `--request-timeout-secs` says otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Options of `serve`'s HTTP layers.
+#[derive(Debug, Clone, Args)]
+pub struct HttpOptions {
+    /// Seconds a request may take, body upload included, before it is answered 503: a slow
+    /// or stalled client (slowloris) cannot hold a connection and its task for longer.
+    #[arg(long = "request-timeout-secs", env = "AFORRO_REQUEST_TIMEOUT_SECS", default_value = "30",
+          value_parser = clap::value_parser!(u64).range(1..=3600).map(Duration::from_secs))]
+    pub request_timeout: Duration,
+
+    /// API requests handled at once; one more is refused at once with 503 and `Retry-After`
+    /// instead of queueing. `/healthz`, `/readyz`, `/metrics` and `/openapi.json` are not counted.
+    #[arg(long, env = "AFORRO_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
+    pub max_concurrent_requests: usize,
+
+    /// Browser origins allowed to call the API (CORS), e.g. `https://shop.example`; repeat the
+    /// flag or separate with commas; `*` allows any. None by default: no CORS headers.
+    #[arg(long = "cors-origin", env = "AFORRO_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+/// An origin must be a valid header value; anything else is refused at start-up, not per request.
+fn parse_origin(text: &str) -> Result<HeaderValue, String> {
+    HeaderValue::from_str(text.trim()).map_err(|error| format!("not a valid origin: {error}"))
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -85,12 +128,12 @@ mod tests {
     #[derive(Debug, Parser)]
     struct Options {
         #[command(flatten)]
-        config: Config,
+        http: HttpOptions,
     }
 
     #[test]
     fn the_request_timeout_is_given_in_whole_seconds_from_one_to_an_hour() {
-        let parse = |args: &[&str]| Options::try_parse_from([&["aforro"], args].concat()).map(|o| o.config);
+        let parse = |args: &[&str]| Options::try_parse_from([&["aforro"], args].concat()).map(|o| o.http);
         assert_eq!(parse(&[]).expect("defaults").request_timeout, DEFAULT_REQUEST_TIMEOUT);
         let five = parse(&["--request-timeout-secs", "5"]).expect("5 s");
         assert_eq!(five.request_timeout, Duration::from_secs(5));

@@ -13,6 +13,8 @@
 //! - [`seed`] generates the deterministic demo catalog.
 //! - [`suggest`] is autocomplete: an fst map of title words, rebuilt in the background after
 //!   catalog changes, with a moka answer cache.
+//! - [`metrics`] is the Prometheus registry, request metrics and `/metrics`; [`telemetry`]
+//!   sets up logging and the per-request span.
 //! - [`error`] is the one error type and its problem+json rendering; [`locking`] the one
 //!   mutex helper.
 //!
@@ -26,6 +28,8 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod locking;
+pub mod metrics;
 pub mod search;
 pub mod seed;
 pub mod suggest;
+pub mod telemetry;

@@ -52,6 +52,8 @@ pub struct PlacedOrder {
     pub stock_changes: Vec<StockChange>,
     /// Whether this call queued a confirmation job (a new confirmed order; never a replay).
     pub enqueued_confirmation: bool,
+    /// Whether this is the stored first response to an idempotent retry.
+    pub replayed: bool,
 }
 
 /// Decides and stores an order. Must run inside the writer's `BEGIN IMMEDIATE` transaction
@@ -76,6 +78,7 @@ pub fn place_order(
             body: stored.body,
             stock_changes: Vec::new(),
             enqueued_confirmation: false,
+            replayed: true,
         });
     }
     if !catalog::store_exists(conn, order.store_id)? {
@@ -121,7 +124,7 @@ pub fn place_order(
         idempotency::remember(conn, key, &stored, now)?;
     }
     let enqueued_confirmation = status == OrderStatus::Confirmed;
-    Ok(PlacedOrder { status: http_status, body, stock_changes, enqueued_confirmation })
+    Ok(PlacedOrder { status: http_status, body, stock_changes, enqueued_confirmation, replayed: false })
 }
 
 /// One order line with what the store has of it.

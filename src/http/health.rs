@@ -1,23 +1,33 @@
 //! `GET /healthz` (the process serves) and `GET /readyz` (the database answers, the search
 //! index has every committed catalog change, the autocomplete map is built).
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use super::Route;
+use super::openapi::schemas::{ProblemDoc, Status};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+pub fn routes() -> Vec<Route> {
+    vec![Route::get("/healthz", healthz), Route::get("/readyz", readyz)]
 }
 
-async fn healthz() -> Json<Value> {
+/// The process serves.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Serving", body = Status)))]
+pub(super) async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-async fn readyz(State(state): State<AppState>) -> Result<Json<Value>> {
+/// The database answers, the index has every committed change, the autocomplete map is built.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Status),
+        (status = 503, description = "Not ready; `detail` says why", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>> {
     state
         .reads
         .run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))

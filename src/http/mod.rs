@@ -3,6 +3,8 @@
 
 mod extract;
 mod health;
+mod layers;
+pub mod openapi;
 mod orders;
 pub mod pagination;
 mod search;
@@ -12,37 +14,101 @@ mod suggest;
 pub use extract::{JsonBody, QueryParams};
 pub use stores::{ensure_store_exists, parse_store_id};
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::handler::Handler;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{self, MethodRouter};
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
+use crate::config::HttpOptions;
 use crate::error::Problem;
+use crate::metrics;
 
 /// Request bodies larger than this are refused with 413 (contract).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// The whole application router. A request still running after `request_timeout`
-/// (`--request-timeout-secs`) is answered 503 rather than left hanging.
-pub fn router(state: AppState, request_timeout: Duration) -> Router {
-    Router::new()
-        .merge(orders::router())
-        .merge(stores::router())
-        .merge(search::router())
-        .merge(health::router())
-        .merge(suggest::router())
+/// One route the app serves. Each resource file lists its routes; the router is built from
+/// [`routes`] and the OpenAPI test reads the same list, so a route cannot be served without
+/// that test checking it is documented.
+#[derive(Clone)]
+pub struct Route {
+    pub method: Method,
+    /// axum's template, e.g. `/orders/{order_id}/` (the OpenAPI template too).
+    pub path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+impl Route {
+    pub fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
+        Self { method: Method::GET, path, handler: routing::get(handler) }
+    }
+
+    pub fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
+        Self { method: Method::POST, path, handler: routing::post(handler) }
+    }
+
+    pub fn put<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
+        Self { method: Method::PUT, path, handler: routing::put(handler) }
+    }
+
+    pub fn patch<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
+        Self { method: Method::PATCH, path, handler: routing::patch(handler) }
+    }
+
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
+        Self { method: Method::DELETE, path, handler: routing::delete(handler) }
+    }
+}
+
+/// The API: behind the concurrency limit.
+fn api_routes() -> Vec<Route> {
+    [orders::routes(), stores::routes(), search::routes(), suggest::routes()].concat()
+}
+
+/// What an operator needs while the API is overloaded: never shed.
+fn operations_routes() -> Vec<Route> {
+    let mut routes = health::routes();
+    routes.push(Route::get("/metrics", metrics::render_metrics));
+    routes.push(Route::get("/openapi.json", openapi::serve_openapi));
+    routes.push(Route::get("/docs/", openapi::serve_docs));
+    routes
+}
+
+/// Every route the app serves.
+pub fn routes() -> Vec<Route> {
+    [api_routes(), operations_routes()].concat()
+}
+
+fn build(routes: Vec<Route>) -> Router<AppState> {
+    // axum merges two methods on one path; the same method twice panics at start-up.
+    routes.into_iter().fold(Router::new(), |router, route| router.route(route.path, route.handler))
+}
+
+/// The whole application router. Layers, from the outside in: request id and tracing span;
+/// CORS (when configured); gzip; request metrics (inside the router, to see the matched route);
+/// problem+json for every error; timeout; body limit; then, on the API routes only, load
+/// shedding.
+pub fn router(state: AppState, options: &HttpOptions) -> Router {
+    let api = layers::with_load_shedding(build(api_routes()), options.max_concurrent_requests);
+    let router = api
+        .merge(build(operations_routes()))
         .fallback(fallback)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, options.request_timeout))
         // Outside the limit and timeout layers, so their responses are reshaped too.
         .layer(axum::middleware::map_response(errors_as_problems))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(metrics::track_requests))
+        .layer(CompressionLayer::new().gzip(true));
+    let router = match layers::cors(&options.cors_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    layers::with_request_id_and_trace(router)
 }
 
 /// Unknown routes: a path missing its trailing slash is redirected (308 keeps the method and
@@ -50,7 +116,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
 async fn fallback(request: Request) -> Response {
     let uri = request.uri();
     let path = uri.path();
-    let slashable = ["/orders", "/stores", "/api/"].iter().any(|prefix| path.starts_with(prefix));
+    let slashable = ["/orders", "/stores", "/api/", "/docs"].iter().any(|prefix| path.starts_with(prefix));
     if slashable && !path.ends_with('/') {
         let target = match uri.query() {
             Some(query) => format!("{path}/?{query}"),

@@ -1,22 +1,37 @@
 //! `POST /orders/` and `GET /orders/<id>/`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 
+use super::Route;
 use super::extract::{IdempotencyKeyHeader, JsonBody};
+use super::openapi::schemas::{NewOrderRequest, OrderDoc, ProblemDoc};
 use crate::app::AppState;
 use crate::db::orders::load_order;
 use crate::domain::{NewOrder, OrderId, parse_positive_id};
 use crate::error::{Error, Result};
+use crate::metrics;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/orders/", post(create_order)).route("/orders/{order_id}/", get(get_order))
+pub fn routes() -> Vec<Route> {
+    vec![Route::post("/orders/", create_order), Route::get("/orders/{order_id}/", get_order)]
 }
 
 /// Validates everything up front, then lets the writer decide the order in one transaction.
+#[utoipa::path(post, path = "/orders/", tag = "orders", request_body = NewOrderRequest,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "1-255 printable characters; a retry with the same key and body replays the first response")),
+    responses(
+        (status = 201, description = "Confirmed: stock deducted, confirmation queued", body = OrderDoc),
+        (status = 409, description = "Rejected: a line is short; `errors` lists requested/available", body = OrderDoc),
+        (status = 400, description = "Invalid body or unknown product", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown store", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Idempotency-Key reused with another body", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Overloaded or shutting down; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
 async fn create_order(
     State(state): State<AppState>,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
@@ -24,10 +39,23 @@ async fn create_order(
 ) -> Result<Response> {
     let order = NewOrder::parse(&body).map_err(Error::Validation)?;
     let placed = state.writer.place_order(order, key).await?;
+    metrics::order_answered(match placed.status {
+        _ if placed.replayed => "replayed",
+        201 => "CONFIRMED",
+        _ => "REJECTED",
+    });
     let status = StatusCode::from_u16(placed.status).map_err(|error| Error::Internal(error.to_string()))?;
     Ok((status, [(header::CONTENT_TYPE, "application/json")], placed.body).into_response())
 }
 
+/// An order with its confirmation job's state.
+#[utoipa::path(get, path = "/orders/{order_id}/", tag = "orders",
+    params(("order_id" = i64, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderDoc),
+        (status = 404, description = "Unknown order", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
 async fn get_order(State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Response> {
     let not_found = || Error::NotFound(format!("order {order_id} does not exist"));
     let id = OrderId(parse_positive_id(&order_id).ok_or_else(not_found)?);

@@ -1,12 +1,13 @@
 //! `GET /api/search/products/`: parses the query string into a [`SearchRequest`] and runs
 //! it on the blocking pool (tantivy and SQLite both block).
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
 
+use super::Route;
 use super::extract::QueryParams;
+use super::openapi::schemas::{self as doc, PageParams, ProblemDoc, SearchParams};
 use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::listings::PageOf;
@@ -15,8 +16,8 @@ use crate::error::{Error, Result};
 use crate::search::rows::Facets;
 use crate::search::{CategoryFilter, PriceRange, SearchRequest, SearchRow, SortOrder};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/search/products/", get(search_products))
+pub fn routes() -> Vec<Route> {
+    vec![Route::get("/api/search/products/", search_products)]
 }
 
 /// The pagination envelope plus the facets of the whole match set.
@@ -27,6 +28,15 @@ struct SearchPage {
     facets: Facets,
 }
 
+/// Relevance-ranked, filtered, faceted product search.
+#[utoipa::path(get, path = "/api/search/products/", tag = "search",
+    params(SearchParams, PageParams),
+    responses(
+        (status = 200, description = "A page of products and the facets of all matches", body = doc::SearchPage),
+        (status = 400, description = "Invalid parameter", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
 async fn search_products(
     State(state): State<AppState>,
     query: QueryParams,

@@ -1,10 +1,11 @@
 //! `GET /stores/<id>/orders/` and `GET /stores/<id>/inventory/`.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 
+use super::Route;
 use super::extract::QueryParams;
+use super::openapi::schemas::{self as doc, InventoryPage, PageParams, ProblemDoc, StoreOrdersFilter, StoreOrdersPage};
 use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::catalog::store_exists;
@@ -12,12 +13,22 @@ use crate::db::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_in
 use crate::domain::{OrderStatus, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/stores/{store_id}/orders/", get(list_store_orders))
-        .route("/stores/{store_id}/inventory/", get(list_store_inventory))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/stores/{store_id}/orders/", list_store_orders),
+        Route::get("/stores/{store_id}/inventory/", list_store_inventory),
+    ]
 }
 
+/// A store's orders, newest first.
+#[utoipa::path(get, path = "/stores/{store_id}/orders/", tag = "stores",
+    params(("store_id" = i64, Path, description = "Store id"), StoreOrdersFilter, PageParams),
+    responses(
+        (status = 200, description = "A page of orders", body = StoreOrdersPage),
+        (status = 400, description = "Invalid status or pagination", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
 async fn list_store_orders(
     State(state): State<AppState>,
     Path(store_id): Path<String>,
@@ -43,6 +54,15 @@ async fn list_store_orders(
     Ok(Json(Paginated::new(rows, page, &links)?))
 }
 
+/// A store's inventory by title (case-insensitive), then product id.
+#[utoipa::path(get, path = "/stores/{store_id}/inventory/", tag = "stores",
+    params(("store_id" = i64, Path, description = "Store id"), doc::InventoryFilter, PageParams),
+    responses(
+        (status = 200, description = "A page of inventory rows", body = InventoryPage),
+        (status = 400, description = "Invalid in_stock or pagination", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
 async fn list_store_inventory(
     State(state): State<AppState>,
     Path(store_id): Path<String>,

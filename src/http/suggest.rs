@@ -1,21 +1,29 @@
 //! `GET /api/search/suggest/?q=...`: autocomplete titles, cached.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
+use super::Route;
 use super::extract::QueryParams;
+use super::openapi::schemas::{ProblemDoc, SuggestParams, Suggestions};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::suggest::SuggestQuery;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/search/suggest/", get(suggest_titles))
+pub fn routes() -> Vec<Route> {
+    vec![Route::get("/api/search/suggest/", suggest_titles)]
 }
 
+/// Autocomplete: up to 10 titles (prefix of the first word, then of any word, then typos).
+#[utoipa::path(get, path = "/api/search/suggest/", tag = "search",
+    params(SuggestParams),
+    responses(
+        (status = 200, description = "Matching titles", body = Suggestions),
+        (status = 400, description = "`q` missing or shorter than 3 characters", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
 async fn suggest_titles(State(state): State<AppState>, params: QueryParams) -> Result<Response> {
     let query = SuggestQuery::parse(params.get("q")).map_err(|error| Error::field("q", error.to_string()))?;
     let body = state.suggest.answer(&query).await?;

@@ -53,7 +53,9 @@ impl SearchIndex {
             catalog_generation: self.catalog_generation(),
             stock_generation: if request.reads_stock() { self.inner.stock.generation() } else { 0 },
         };
-        if let Some(results) = self.inner.cache.entries.get(&key) {
+        let cached = self.inner.cache.entries.get(&key);
+        crate::metrics::cache_lookup("search", cached.is_some());
+        if let Some(results) = cached {
             return Ok(results);
         }
         let results = Arc::new(self.search(conn, request)?);

@@ -47,6 +47,7 @@ impl AnswerCache {
     /// The cached body for `key` if it was computed by map `generation`; counts a hit or a miss.
     pub async fn get(&self, key: &str, generation: u64) -> Option<Bytes> {
         let answer = self.answers.get(key).await.filter(|answer| answer.generation == generation);
+        crate::metrics::cache_lookup("suggest", answer.is_some());
         let counter = if answer.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
         answer.map(|answer| answer.body.clone())

@@ -29,18 +29,17 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app after `fixture` has written directly to the migrated database (before the
 /// server, its writer and its in-memory views start, as a previous run would have left it).
 pub async fn spawn_app_with(fixture: impl FnOnce(&Connection) + Send + 'static) -> TestApp {
-    spawn_app_tuned(fixture, |_| {}).await
+    spawn_app_with_options(fixture, ServeOptions::default()).await
 }
 
-/// As [`spawn_app_with`], with `tune` adjusting the configuration (e.g. a short request timeout).
-pub async fn spawn_app_tuned(
+/// [`spawn_app_with`], serving with `options` (HTTP limits, CORS).
+pub async fn spawn_app_with_options(
     fixture: impl FnOnce(&Connection) + Send + 'static,
-    tune: impl FnOnce(&mut Config),
+    options: ServeOptions,
 ) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     // Tests do not need power-loss durability; `normal` keeps fsyncs out of the suite's time.
-    let mut config = Config { synchronous: Synchronous::Normal, ..Config::in_dir(dir.path()) };
-    tune(&mut config);
+    let config = Config { synchronous: Synchronous::Normal, ..Config::in_dir(dir.path()) };
     let setup_config = config.clone();
     tokio::task::spawn_blocking(move || {
         let store = open_store(&setup_config).expect("open store");
@@ -48,9 +47,8 @@ pub async fn spawn_app_tuned(
     })
     .await
     .expect("fixture");
-    let application = Application::build(&config, "127.0.0.1:0".parse().expect("addr"), ServeOptions::default())
-        .await
-        .expect("build app");
+    let application =
+        Application::build(&config, "127.0.0.1:0".parse().expect("addr"), options).await.expect("build app");
     let address = application.local_addr().expect("local addr");
     let state = application.state().clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));

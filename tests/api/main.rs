@@ -1,10 +1,14 @@
 //! The HTTP contract, tested through a real server on port 0 (one test binary for speed).
 
 mod cli;
+mod config;
 mod contention;
 mod errors;
 mod helpers;
 mod hostile;
+mod layers;
+mod metrics;
+mod openapi;
 mod orders;
 mod search;
 mod search_brute_force;

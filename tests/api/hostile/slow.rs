@@ -8,7 +8,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::snapshot;
-use crate::helpers::{small_catalog, spawn_app_tuned};
+use aforro::app::ServeOptions;
+use aforro::config::HttpOptions;
+
+use crate::helpers::{TestApp, small_catalog, spawn_app_with_options};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long past the timeout the answer may take (scheduling on a loaded CI machine).
@@ -39,7 +42,7 @@ async fn read_answer(stream: &mut TcpStream) -> String {
 
 #[tokio::test]
 async fn a_body_trickling_in_slower_than_the_request_timeout_gets_503_and_stores_nothing() {
-    let app = spawn_app_tuned(small_catalog, |config| config.request_timeout = REQUEST_TIMEOUT).await;
+    let app = spawn_app_with_request_timeout(REQUEST_TIMEOUT).await;
     let before = snapshot(&app);
     let mut stream = TcpStream::connect(app.address).await.expect("connect");
     let head = format!(
@@ -74,7 +77,7 @@ async fn a_body_trickling_in_slower_than_the_request_timeout_gets_503_and_stores
 
 #[tokio::test]
 async fn a_slow_body_that_finishes_within_the_timeout_is_served() {
-    let app = spawn_app_tuned(small_catalog, |config| config.request_timeout = Duration::from_secs(5)).await;
+    let app = spawn_app_with_request_timeout(Duration::from_secs(5)).await;
     let mut stream = TcpStream::connect(app.address).await.expect("connect");
     let head = format!(
         "POST /orders/ HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -91,4 +94,10 @@ async fn a_slow_body_that_finishes_within_the_timeout_is_served() {
 
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     assert_eq!(app.stock(1, 1), 9);
+}
+
+/// The small catalog served with a short request timeout.
+async fn spawn_app_with_request_timeout(request_timeout: Duration) -> TestApp {
+    let http = HttpOptions { request_timeout, ..HttpOptions::default() };
+    spawn_app_with_options(small_catalog, ServeOptions { http, ..ServeOptions::default() }).await
 }

@@ -1,0 +1,158 @@
+//! Prometheus metrics: the process's recorder, the names every module records under, the
+//! middleware that counts and times requests, and the `GET /metrics` handler.
+//!
+//! The `metrics` recorder is global to the process and installed once, so every app in one
+//! process (the test suite runs many) records into the same registry: counters only grow,
+//! and tests assert that they moved, never their exact value. Gauges that describe one app's
+//! state (job queue depth, index documents) are computed when that app is scraped.
+//!
+//! The crate `metrics` is spelled `::metrics` here and by callers: this module shares its name.
+
+use std::collections::BTreeSet;
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use rusqlite::Connection;
+
+use crate::app::AppState;
+use crate::error::Result;
+use crate::locking::lock;
+
+/// Requests served, by `method`, `route` (the matched route template) and `status`.
+pub const HTTP_REQUESTS: &str = "aforro_http_requests_total";
+/// Time to the response head, in seconds, with the same labels.
+pub const HTTP_DURATION: &str = "aforro_http_request_duration_seconds";
+/// Orders answered, by `outcome`: `CONFIRMED`, `REJECTED` or `replayed` (an idempotent retry).
+pub const ORDERS: &str = "aforro_orders_total";
+/// Cache lookups, by `cache` (`search`, `suggest`) and `result` (`hit`, `miss`).
+pub const CACHE_LOOKUPS: &str = "aforro_cache_lookups_total";
+/// Rows of the jobs table, by `status` (whatever statuses the table holds).
+pub const JOBS: &str = "aforro_jobs";
+/// Live documents in the search index.
+pub const INDEX_DOCUMENTS: &str = "aforro_search_index_documents";
+
+/// The `route` label of requests no route matched. Never the raw path: every scanner's
+/// probe would become a new time series.
+const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// Request latency buckets, seconds: from cached answers (sub-millisecond) to the timeout.
+const LATENCY_BUCKETS_SECS: &[f64] =
+    &[0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's metrics registry, installing the recorder on first use.
+pub fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.to_owned()), LATENCY_BUCKETS_SECS)
+            .expect("the bucket list is not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        if ::metrics::set_global_recorder(recorder).is_err() {
+            // Only if something else installed one first; /metrics then renders an empty registry.
+            tracing::warn!("another metrics recorder is installed; /metrics will be empty");
+        }
+        describe();
+        handle
+    })
+}
+
+/// The `# HELP` lines.
+fn describe() {
+    ::metrics::describe_counter!(HTTP_REQUESTS, "HTTP requests served, by method, matched route and status");
+    ::metrics::describe_histogram!(HTTP_DURATION, ::metrics::Unit::Seconds, "Time to the response head");
+    ::metrics::describe_counter!(ORDERS, "Orders answered, by outcome (CONFIRMED, REJECTED, replayed)");
+    ::metrics::describe_counter!(CACHE_LOOKUPS, "Cache lookups, by cache (search, suggest) and result (hit, miss)");
+    ::metrics::describe_gauge!(JOBS, "Rows of the jobs table by status, counted at scrape time");
+    ::metrics::describe_gauge!(INDEX_DOCUMENTS, "Live documents in the search index");
+}
+
+/// Records `outcome` of an order (see [`ORDERS`]).
+pub fn order_answered(outcome: &'static str) {
+    ::metrics::counter!(ORDERS, "outcome" => outcome).increment(1);
+}
+
+/// Records a lookup in `cache` (see [`CACHE_LOOKUPS`]).
+pub fn cache_lookup(cache: &'static str, hit: bool) {
+    let result = if hit { "hit" } else { "miss" };
+    ::metrics::counter!(CACHE_LOOKUPS, "cache" => cache, "result" => result).increment(1);
+}
+
+/// Middleware: counts and times every request by matched route and status. Must sit inside
+/// the router (`Router::layer`) to see the [`MatchedPath`], and outside the layers that answer
+/// on their own (timeout, load shedding) to count their answers too.
+pub async fn track_requests(request: Request, next: Next) -> Response {
+    handle();
+    let route = request.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str).to_owned();
+    let method = method_label(request.method());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let labels = [("method", method.to_owned()), ("route", route), ("status", response.status().as_str().to_owned())];
+    ::metrics::counter!(HTTP_REQUESTS, &labels).increment(1);
+    ::metrics::histogram!(HTTP_DURATION, &labels).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Standard methods by name; any other (clients may invent methods) as one value.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// `GET /metrics`: the registry in Prometheus text format, with this app's gauges refreshed.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain")))]
+pub async fn render_metrics(State(state): State<AppState>) -> Result<Response> {
+    let jobs = state.reads.run(jobs_by_status).await?;
+    record_job_depths(&jobs);
+    // Precision loss only past 2^53 documents.
+    #[allow(clippy::cast_precision_loss)]
+    ::metrics::gauge!(INDEX_DOCUMENTS).set(state.search.num_docs() as f64);
+    let handle = handle();
+    handle.run_upkeep();
+    let mut response = handle.render().into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    Ok(response)
+}
+
+/// Job counts per status. The statuses are read, not listed here, so a new status shows up
+/// on its own.
+fn jobs_by_status(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT status, COUNT(*) FROM jobs GROUP BY status")?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Statuses seen in an earlier scrape: one absent now is set to 0 rather than left at its
+/// last count (`GROUP BY` returns no row for an empty status).
+static SEEN_JOB_STATUSES: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+#[allow(clippy::cast_precision_loss)]
+fn record_job_depths(counts: &[(String, i64)]) {
+    let mut seen = lock(&SEEN_JOB_STATUSES);
+    for status in seen.iter() {
+        if !counts.iter().any(|(name, _)| name == status) {
+            ::metrics::gauge!(JOBS, "status" => status.clone()).set(0.0);
+        }
+    }
+    for (status, count) in counts {
+        ::metrics::gauge!(JOBS, "status" => status.clone()).set(*count as f64);
+        seen.insert(status.clone());
+    }
+}
