@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(search::router())
         .merge(health::router())
         .merge(suggest::router())
+        .merge(crate::admin::router())
         .fallback(fallback)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
