@@ -35,6 +35,12 @@ pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {
     Ok(applied)
 }
 
+/// Whether this binary has a migration of that name (a database recording others was
+/// written by a newer version).
+pub fn is_known(name: &str) -> bool {
+    MIGRATIONS.iter().any(|(known, _)| *known == name)
+}
+
 /// The name of the newest migration this binary knows: derived data built by another schema
 /// version is stale.
 pub fn latest_migration() -> &'static str {
