@@ -60,7 +60,8 @@ pub fn restore(config: &Config, backup_file: &Path) -> anyhow::Result<CopyReport
     for suffix in ["-wal", "-shm"] {
         remove_if_exists(&sibling_with_suffix(&target, suffix))?;
     }
-    std::fs::rename(&staged, &target).with_context(|| format!("cannot move the restored file to {}", target.display()))?;
+    std::fs::rename(&staged, &target)
+        .with_context(|| format!("cannot move the restored file to {}", target.display()))?;
     sync_dir(&config.data_dir)?;
     let index = index_path(&config.index_dir);
     if index.exists() {
