@@ -4,6 +4,7 @@ mod admin_auth;
 mod admin_catalog;
 mod admin_stock;
 mod admin_support;
+mod admin_web;
 mod backup;
 mod cli;
 mod errors;

@@ -7,7 +7,7 @@ mod session;
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -52,9 +52,9 @@ async fn log_in(State(state): State<AppState>, Form(fields): FormFields) -> Resu
             response.headers_mut().insert(header::SET_COOKIE, session_cookie(&token));
             Ok(response)
         }
-        Err(Error::Unauthorized(message)) => {
-            Ok((StatusCode::UNAUTHORIZED, pages::login(Some(message.as_str()))).into_response())
-        }
+        // 200 with the form again, as Django's admin does: the page is the answer, and the
+        // error middleware would turn a 4xx HTML body into problem+json.
+        Err(Error::Unauthorized(message)) => Ok(pages::login(Some(message.as_str())).into_response()),
         Err(other) => Err(other),
     }
 }
