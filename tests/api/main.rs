@@ -1,6 +1,7 @@
 //! The HTTP contract, tested through a real server on port 0 (one test binary for speed).
 
 mod admin_auth;
+mod admin_browser;
 mod admin_catalog;
 mod admin_stock;
 mod admin_support;

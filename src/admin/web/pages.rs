@@ -72,7 +72,7 @@ pub fn dashboard(page: &Dashboard<'_>) -> Markup {
             h2 { "Products" }
             form method="get" action="/admin/" {
                 input type="search" name="q" id="q" value=(page.query) placeholder="title contains…";
-                button type="submit" { "Search" }
+                button type="submit" id="products-search" { "Search" }
             }
             p { (page.products.count) " products" @if !page.query.is_empty() { " matching “" (page.query) "”" } }
             table id="products" {
