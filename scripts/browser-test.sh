@@ -12,7 +12,8 @@ done
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 chromedriver --port="$port" --allowed-ips=127.0.0.1 >target/chromedriver.log 2>&1 &
 driver_pid=$!
-trap 'kill "$driver_pid" 2>/dev/null || true' EXIT
+# Chromium is chromedriver's child: stop it too if a failed test left it running.
+trap 'pkill -P "$driver_pid" 2>/dev/null || true; kill "$driver_pid" 2>/dev/null || true' EXIT
 
 # Wait (at most 10 s) for chromedriver to answer.
 for _ in $(seq 1 100); do

@@ -119,7 +119,7 @@ impl Browser {
         self.command(Method::GET, &format!("/element/{element}/text"), None).await.as_str().unwrap_or("").to_owned()
     }
 
-    async fn quit(self) {
+    async fn quit(&self) {
         let _ = self.client.delete(&self.session).send().await;
     }
 }
@@ -148,16 +148,13 @@ async fn log_in_restock_and_see_it(admin: &AdminApp, browser: &Browser) {
 async fn an_admin_logs_in_restocks_and_sees_the_change_in_headless_chromium() {
     let driver = std::env::var("CHROMEDRIVER_URL").expect("CHROMEDRIVER_URL (scripts/browser-test.sh sets it)");
     let admin = spawn_admin_app().await;
-    let browser = Browser::start(&driver).await;
+    let browser = std::sync::Arc::new(Browser::start(&driver).await);
 
     // Quit the browser whatever the outcome, then report the outcome.
-    let outcome = tokio::spawn(async move {
-        log_in_restock_and_see_it(&admin, &browser).await;
-        browser
-    })
-    .await;
-    match outcome {
-        Ok(browser) => browser.quit().await,
-        Err(panic) => std::panic::resume_unwind(panic.into_panic()),
+    let driving = std::sync::Arc::clone(&browser);
+    let outcome = tokio::spawn(async move { log_in_restock_and_see_it(&admin, &driving).await }).await;
+    browser.quit().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic.into_panic());
     }
 }
