@@ -76,6 +76,13 @@ pub fn categories(conn: &Connection, page: PageRequest) -> Result<PageOf<Categor
     Ok(PageOf { count, rows: rows.collect::<rusqlite::Result<_>>()? })
 }
 
+/// Every category by name (the product form's choice; catalogs have tens).
+pub fn all_categories(conn: &Connection) -> Result<Vec<CategoryRow>> {
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM categories ORDER BY name COLLATE NOCASE")?;
+    let rows = stmt.query_map([], |row| Ok(CategoryRow { id: row.get(0)?, name: row.get(1)? }))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn category(conn: &Connection, id: CategoryId) -> Result<CategoryRow> {
     let found = optional(conn.query_row("SELECT id, name FROM categories WHERE id = ?1", [id], |row| {
         Ok(CategoryRow { id: row.get(0)?, name: row.get(1)? })

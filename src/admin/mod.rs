@@ -24,8 +24,15 @@ mod web;
 use axum::Router;
 
 use crate::app::AppState;
+use crate::domain::parse_positive_id;
+use crate::error::{Error, Result};
 
 /// Every admin route, API and page.
 pub fn router() -> Router<AppState> {
     Router::new().merge(api::router()).merge(web::router())
+}
+
+/// An id from a path; anything that is not a positive integer names nothing (404).
+fn path_id<T>(text: &str, what: &str, wrap: impl FnOnce(i64) -> T) -> Result<T> {
+    parse_positive_id(text).map(wrap).ok_or_else(|| Error::NotFound(format!("{what} {text} does not exist")))
 }

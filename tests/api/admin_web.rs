@@ -3,7 +3,7 @@
 //! headless Chromium.)
 
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{Client, StatusCode, redirect};
+use reqwest::{Client, Response, StatusCode, redirect};
 
 use crate::admin_support::{AdminApp, PASSWORD, USERNAME, spawn_admin_app};
 
@@ -14,12 +14,7 @@ fn client() -> Client {
 
 /// Logs in through the form; returns the `Cookie` header value for the session.
 async fn log_in(admin: &AdminApp) -> String {
-    let response = client()
-        .post(admin.app.url("/admin/login/"))
-        .form(&[("username", USERNAME), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("request");
+    let response = post_form(admin, None, "/admin/login/", &[("username", USERNAME), ("password", PASSWORD)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let cookie = response.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).expect("a cookie").to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
@@ -30,6 +25,15 @@ async fn page(admin: &AdminApp, cookie: &str, path: &str) -> String {
     let response = client().get(admin.app.url(path)).header(COOKIE, cookie).send().await.expect("request");
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     response.text().await.expect("html")
+}
+
+/// Posts a form, with the session cookie when given.
+async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(&str, &str)]) -> Response {
+    let mut request = client().post(admin.app.url(path)).form(form);
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    request.send().await.expect("request")
 }
 
 /// The hidden `csrf` field's value on a page.
@@ -46,12 +50,7 @@ async fn without_a_session_the_page_redirects_to_the_login_form() {
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
         assert_eq!(response.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/admin/login/"));
     }
-    let forged = client()
-        .post(admin.app.url("/admin/products/3/restock/"))
-        .form(&[("store_id", "1"), ("quantity", "5")])
-        .send()
-        .await
-        .expect("request");
+    let forged = post_form(&admin, None, "/admin/products/3/restock/", &[("store_id", "1"), ("quantity", "5")]).await;
     assert_eq!(forged.status(), StatusCode::SEE_OTHER);
     assert_eq!(admin.app.stock(1, 3), 0);
 }
@@ -61,7 +60,7 @@ async fn a_wrong_password_shows_the_form_again_with_an_error() {
     let admin = spawn_admin_app().await;
     let form = [("username", USERNAME), ("password", "nope nope nope")];
 
-    let response = client().post(admin.app.url("/admin/login/")).form(&form).send().await.expect("request");
+    let response = post_form(&admin, None, "/admin/login/", &form).await;
 
     assert_eq!(response.status(), StatusCode::OK, "the form again, not a redirect");
     assert!(response.headers().get(SET_COOKIE).is_none());
@@ -75,15 +74,10 @@ async fn a_logged_in_admin_restocks_and_sees_the_change_on_the_page_and_in_searc
     let dashboard = page(&admin, &cookie, "/admin/?q=tent").await;
     assert!(dashboard.contains("Camping Tent") && dashboard.contains("signed in as"));
     let product = page(&admin, &cookie, "/admin/products/3/").await;
-    let form = [("csrf", csrf_of(&product)), ("store_id", "1".into()), ("quantity", "6".into())];
+    let csrf = csrf_of(&product);
+    let form = [("csrf", csrf.as_str()), ("store_id", "1"), ("quantity", "6")];
 
-    let response = client()
-        .post(admin.app.url("/admin/products/3/restock/"))
-        .header(COOKIE, &cookie)
-        .form(&form)
-        .send()
-        .await
-        .expect("request");
+    let response = post_form(&admin, Some(&cookie), "/admin/products/3/restock/", &form).await;
 
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.text().await.expect("html").contains("it now holds 6"));
@@ -95,18 +89,11 @@ async fn a_logged_in_admin_restocks_and_sees_the_change_on_the_page_and_in_searc
 async fn a_form_without_the_session_form_token_is_refused() {
     let admin = spawn_admin_app().await;
     let cookie = log_in(&admin).await;
-    for token in [None, Some("0".repeat(64))] {
-        let mut form = vec![("store_id", "1".to_owned()), ("quantity", "6".to_owned())];
-        if let Some(token) = token {
-            form.push(("csrf", token));
-        }
-        let response = client()
-            .post(admin.app.url("/admin/products/3/restock/"))
-            .header(COOKIE, &cookie)
-            .form(&form)
-            .send()
-            .await
-            .expect("request");
+    let wrong = "0".repeat(64);
+    for token in [None, Some(wrong.as_str())] {
+        let mut form = vec![("store_id", "1"), ("quantity", "6")];
+        form.extend(token.map(|token| ("csrf", token)));
+        let response = post_form(&admin, Some(&cookie), "/admin/products/3/restock/", &form).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     }
     assert_eq!(admin.app.stock(1, 3), 0);
@@ -125,13 +112,7 @@ async fn editing_a_product_on_the_page_renames_it_in_search() {
         ("category_id", "2"),
     ];
 
-    let response = client()
-        .post(admin.app.url("/admin/products/4/"))
-        .header(COOKIE, &cookie)
-        .form(&form)
-        .send()
-        .await
-        .expect("request");
+    let response = post_form(&admin, Some(&cookie), "/admin/products/4/", &form).await;
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(admin.search_ids("q=torch").await, [4]);
@@ -144,13 +125,7 @@ async fn logging_out_ends_the_page_session() {
     let cookie = log_in(&admin).await;
     let csrf = csrf_of(&page(&admin, &cookie, "/admin/").await);
 
-    let response = client()
-        .post(admin.app.url("/admin/logout/"))
-        .header(COOKIE, &cookie)
-        .form(&[("csrf", csrf)])
-        .send()
-        .await
-        .expect("request");
+    let response = post_form(&admin, Some(&cookie), "/admin/logout/", &[("csrf", &csrf)]).await;
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let after = client().get(admin.app.url("/admin/")).header(COOKIE, &cookie).send().await.expect("request");

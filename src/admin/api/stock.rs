@@ -9,7 +9,7 @@ use crate::admin::changes;
 use crate::admin::input::{self, StockUpdate};
 use crate::admin::listing::{self, OrderFilter, OrderRow, StockRow};
 use crate::app::AppState;
-use crate::domain::{OrderStatus, ProductId, StoreId};
+use crate::domain::{FieldError, OrderStatus, ProductId, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::http::pagination::{PageLinks, Paginated};
 use crate::http::{JsonBody, QueryParams};
@@ -75,15 +75,15 @@ fn order_filter(query: &QueryParams) -> Result<OrderFilter> {
     let mut errors = Vec::new();
     let store_id = match query.get("store").filter(|text| !text.is_empty()) {
         None => None,
-        Some(text) => crate::domain::parse_positive_id(text).map(StoreId).or_else(|| {
-            errors.push(crate::domain::FieldError::new("store", "must be a positive integer"));
+        Some(text) => parse_positive_id(text).map(StoreId).or_else(|| {
+            errors.push(FieldError::new("store", "must be a positive integer"));
             None
         }),
     };
     let status = match query.get("status").filter(|text| !text.is_empty()) {
         None => None,
         Some(text) => OrderStatus::parse(&text.to_ascii_uppercase()).or_else(|| {
-            errors.push(crate::domain::FieldError::new("status", "must be one of PENDING, CONFIRMED, REJECTED"));
+            errors.push(FieldError::new("status", "must be one of PENDING, CONFIRMED, REJECTED"));
             None
         }),
     };

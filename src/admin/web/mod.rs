@@ -19,7 +19,7 @@ use super::input::StockUpdate;
 use super::listing::{self, OrderFilter};
 use super::{auth, changes, input};
 use crate::app::AppState;
-use crate::domain::{PageRequest, ProductId, StoreId, parse_positive_id};
+use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
 
 /// Orders and failed jobs shown on the dashboard.
@@ -104,8 +104,7 @@ async fn render_product(session: &WebSession, state: &AppState, id: ProductId, n
     let (product, categories, stock) = state
         .reads
         .run(move |conn| {
-            let all = PageRequest { page: 1, page_size: u32::MAX / 2 };
-            Ok((listing::product(conn, id)?, listing::categories(conn, all)?.rows, listing::product_stock(conn, id)?))
+            Ok((listing::product(conn, id)?, listing::all_categories(conn)?, listing::product_stock(conn, id)?))
         })
         .await?;
     let csrf = session.csrf_token();
@@ -158,7 +157,7 @@ async fn restock(
 }
 
 fn product_id(text: &str) -> Result<ProductId> {
-    parse_positive_id(text).map(ProductId).ok_or_else(|| Error::NotFound(format!("product {text} does not exist")))
+    super::path_id(text, "product", ProductId)
 }
 
 /// Form fields as the JSON the API parsers take: integers where the text is one.
