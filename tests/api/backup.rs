@@ -148,3 +148,62 @@ async fn restore_refuses_a_file_that_is_not_an_aforro_database() {
     }
     assert!(!config.database_path().exists(), "nothing was put in place");
 }
+
+/// Serves `config` until the returned sender is dropped or fires; returns its address.
+async fn serve(
+    config: &Config,
+) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let server =
+        Application::build(config, "127.0.0.1:0".parse().expect("addr"), ServeOptions::default()).await.expect("serve");
+    let address = server.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        server.run_until_stopped(async move { drop(stopped.await) }).await.expect("clean stop");
+    });
+    (address, stop, running)
+}
+
+/// Regression: the index watermark is a change counter, so two databases with the same
+/// number of catalog changes carry the same stamp. Restore must not leave the old index to
+/// be taken for current.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_over_a_used_folder_is_served_with_an_index_of_the_restored_catalog() {
+    let (used, other) = (tempfile::tempdir().expect("temp dir"), tempfile::tempdir().expect("temp dir"));
+    let (used, other) = (Config::in_dir(used.path()), Config::in_dir(other.path()));
+    // Same shape (same watermark), other titles.
+    let write = |config: &Config, fixture: fn(&Connection)| {
+        let store = aforro::app::open_store(config).expect("open");
+        fixture(&store.write_conn);
+    };
+    write(&used, |conn| {
+        small_catalog(conn);
+        conn.execute("UPDATE products SET title = 'Steel Kettle' WHERE id = 1", []).expect("retitle");
+    });
+    write(&other, |conn| {
+        small_catalog(conn);
+        conn.execute("UPDATE products SET title = 'Brass Teapot' WHERE id = 1", []).expect("retitle");
+    });
+    let (_, stop, running) = serve(&used).await; // builds the used folder's index
+    drop(stop);
+    running.await.expect("stopped");
+    let file = other.data_dir.join("copy.db");
+    let (config, path) = (other.clone(), file.clone());
+    tokio::task::spawn_blocking(move || aforro::backup::backup(&config, &path)).await.expect("task").expect("backup");
+
+    let watermark = |config: &Config| {
+        Connection::open(config.database_path())
+            .expect("open")
+            .query_row("SELECT version FROM catalog_version", [], |row| row.get::<_, i64>(0))
+            .expect("watermark")
+    };
+    assert_eq!(watermark(&used), watermark(&other), "the case this guards: equal watermarks");
+    let (config, path) = (used.clone(), file);
+    tokio::task::spawn_blocking(move || aforro::backup::restore(&config, &path)).await.expect("task").expect("restore");
+    let (address, _stop, _running) = serve(&used).await;
+
+    let client = reqwest::Client::new();
+    for (q, expected) in [("teapot", 1), ("kettle", 0)] {
+        let response = client.get(format!("http://{address}/api/search/products/?q={q}")).send().await.expect("search");
+        assert_eq!(json_with_status(response, StatusCode::OK).await["count"], expected, "q={q}");
+    }
+}
