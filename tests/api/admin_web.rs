@@ -131,3 +131,17 @@ async fn logging_out_ends_the_page_session() {
     let after = client().get(admin.app.url("/admin/")).header(COOKIE, &cookie).send().await.expect("request");
     assert_eq!(after.status(), StatusCode::SEE_OTHER, "back to the login form");
 }
+
+#[tokio::test]
+async fn an_invalid_edit_shows_the_form_again_naming_the_field_and_saves_nothing() {
+    let admin = spawn_admin_app().await;
+    let cookie = log_in(&admin).await;
+    let csrf = csrf_of(&page(&admin, &cookie, "/admin/products/4/").await);
+    let form = [("csrf", csrf.as_str()), ("title", "Head Torch"), ("price", "cheap"), ("category_id", "2")];
+
+    let response = post_form(&admin, Some(&cookie), "/admin/products/4/", &form).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.expect("html").contains("Not saved. price:"));
+    assert!(admin.search_ids("q=torch").await.is_empty());
+}

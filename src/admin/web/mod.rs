@@ -127,9 +127,21 @@ async fn save_product(
 ) -> Result<Response> {
     session.check_csrf(fields.get("csrf").map(String::as_str))?;
     let id = product_id(&id)?;
-    let product = input::product(&form_as_json(&fields))?;
-    state.writer.write(move |conn| changes::save_product(conn, Some(id), &product)).await?;
-    Ok(Redirect::to(&format!("/admin/products/{id}/")).into_response())
+    let saved = match input::product(&form_as_json(&fields)) {
+        Ok(product) => state.writer.write(move |conn| changes::save_product(conn, Some(id), &product)).await,
+        Err(error) => Err(error),
+    };
+    match saved {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/products/{id}/")).into_response()),
+        // The form again with what to fix (200: the error middleware would turn a 4xx HTML
+        // page into problem+json); the stored product is unchanged.
+        Err(Error::Validation(errors)) => {
+            let reasons: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            let notice = format!("Not saved. {}", reasons.join("; "));
+            Ok(render_product(&session, &state, id, Some(&notice)).await?.into_response())
+        }
+        Err(other) => Err(other),
+    }
 }
 
 async fn restock(
