@@ -1,10 +1,13 @@
-//! The command line: `aforro [--data-dir D] [--index-dir I] <serve|migrate|seed|reindex>`.
+//! The command line: `aforro [--data-dir D] [--index-dir I] <serve|migrate|seed|reindex|
+//! createsuperuser|backup|restore>`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use crate::admin::accounts::{SuperuserOutcome, create_superuser as create_superuser_in};
 use crate::app::{self, Application, ServeOptions};
 use crate::config::{Config, HttpOptions};
 use crate::db::exclusive::lock_data_dir;
@@ -53,6 +56,23 @@ pub enum Command {
     /// Rebuild the search index from the database (refused while `serve` runs). The
     /// autocomplete map needs no rebuild: `serve` builds it from the database at every start.
     Reindex,
+    /// Create an admin account for `/api/admin/` and `/admin/` (password asked twice, not
+    /// echoed). Safe while `serve` runs.
+    Createsuperuser {
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of standard input instead (scripts).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Change the password of an existing account (and end its sessions) instead of failing.
+        #[arg(long)]
+        update: bool,
+    },
+    /// Copy the database to FILE with SQLite's online backup API. Safe while `serve` runs.
+    Backup { file: PathBuf },
+    /// Replace the database with the backup FILE (refused while `serve` runs); the next
+    /// `serve` rebuilds the search index.
+    Restore { file: PathBuf },
 }
 
 /// Runs the parsed command line.
@@ -71,6 +91,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex => {
             let _lock = lock_data_dir(&cli.config.data_dir)?;
             reindex(&cli.config)
+        }
+        Command::Createsuperuser { username, password_stdin, update } => {
+            create_superuser(&cli.config, &username, password_stdin, update)
+        }
+        Command::Backup { file } => {
+            let report = crate::backup::backup(&cli.config, &file)?;
+            println!("backed up {} bytes to {} in {:.1}s", report.bytes, file.display(), report.elapsed.as_secs_f64());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let report = crate::backup::restore(&cli.config, &file)?;
+            println!("restored {} bytes from {} in {:.1}s", report.bytes, file.display(), report.elapsed.as_secs_f64());
+            Ok(())
         }
     }
 }
@@ -115,4 +148,38 @@ fn run_seed(config: &Config, options: &SeedOptions) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// No data-folder lock: it writes only `admin_users`, which no in-memory view of a running
+/// `serve` holds, and SQLite's own locking (busy timeout) orders it with the server's writer.
+fn create_superuser(config: &Config, username: &str, password_stdin: bool, update: bool) -> anyhow::Result<()> {
+    let password = if password_stdin { read_password_line()? } else { prompt_password_twice()? };
+    let store = app::open_store(config)?;
+    let outcome = create_superuser_in(&store.write_conn, username, &password, update).map_err(|error| match error {
+        crate::error::Error::Validation(fields) => {
+            let reasons: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+            anyhow::anyhow!("{}", reasons.join("; "))
+        }
+        other => anyhow::Error::new(other),
+    })?;
+    match outcome {
+        SuperuserOutcome::Created => println!("created admin user {username:?}"),
+        SuperuserOutcome::PasswordChanged => println!("changed the password of admin user {username:?}"),
+    }
+    Ok(())
+}
+
+fn read_password_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn prompt_password_twice() -> anyhow::Result<String> {
+    let password = rpassword::prompt_password("Password: ").context("cannot read the password")?;
+    let again = rpassword::prompt_password("Password (again): ").context("cannot read the password")?;
+    if password != again {
+        anyhow::bail!("the passwords do not match");
+    }
+    Ok(password)
 }

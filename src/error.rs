@@ -22,6 +22,15 @@ pub enum Error {
     #[error("{0}")]
     BadRequest(String),
 
+    /// No valid credentials: a missing, wrong or expired admin token, or a failed login (401).
+    #[error("{0}")]
+    Unauthorized(String),
+
+    /// The change conflicts with what the data holds, e.g. deleting a category that products
+    /// still use (409).
+    #[error("{0}")]
+    Conflict(String),
+
     /// The named resource does not exist (404).
     #[error("{0}")]
     NotFound(String),
@@ -60,6 +69,8 @@ impl Error {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::Validation(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -122,11 +133,17 @@ impl IntoResponse for Error {
             tracing::error!(error = %self, "request failed");
             return Problem::new(status, "an internal error occurred; it has been logged").into_response();
         }
+        let challenge = matches!(self, Self::Unauthorized(_));
         let mut problem = Problem::new(status, self.to_string());
         if let Self::Validation(errors) = self {
             problem.errors = errors;
         }
-        problem.into_response()
+        let mut response = problem.into_response();
+        if challenge {
+            // RFC 9110: a 401 names the scheme that would be accepted.
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }
 

@@ -10,6 +10,8 @@
 //! - [`http`] is the axum router, one file per resource, plus extractors and pagination.
 //! - [`search`] is product search: the tantivy index derived from the catalog, the in-memory
 //!   stock view, and the writer observer that keeps both in step with every commit.
+//! - [`admin`] is administration: admin accounts and sessions, the `/api/admin/` API and the
+//!   `/admin/` page; [`backup`] copies a live database and restores one onto a stopped server.
 //! - [`seed`] generates the deterministic demo catalog.
 //! - [`suggest`] is autocomplete: an fst map of title words, rebuilt in the background after
 //!   catalog changes, with a moka answer cache.
@@ -20,7 +22,9 @@
 //!
 //! Start reading at [`app::Application::build`], then [`db::writer`]: every write goes there.
 
+pub mod admin;
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -49,7 +49,7 @@ pub fn catalog_version(conn: &Connection) -> Result<i64> {
 /// watermark is stale.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogWatermark {
-    /// Random, fixed when the database was first migrated (`0002_catalog_lineage.sql`): two
+    /// Random, fixed when the database was first migrated (`0004_catalog_lineage.sql`): two
     /// databases at the same version are still told apart.
     pub lineage: String,
     /// [`catalog_version`].

@@ -8,7 +8,8 @@ use crate::error::Result;
 /// Every migration, in the order it must be applied. Names are recorded in the database.
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../migrations/0001_init.sql")),
-    ("0002_catalog_lineage", include_str!("../../migrations/0002_catalog_lineage.sql")),
+    ("0003_admin", include_str!("../../migrations/0003_admin.sql")),
+    ("0004_catalog_lineage", include_str!("../../migrations/0004_catalog_lineage.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
@@ -35,6 +36,12 @@ pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {
     Ok(applied)
 }
 
+/// Whether this binary has a migration of that name (a database recording others was
+/// written by a newer version).
+pub fn is_known(name: &str) -> bool {
+    MIGRATIONS.iter().any(|(known, _)| *known == name)
+}
+
 /// The name of the newest migration this binary knows: derived data built by another schema
 /// version is stale.
 pub fn latest_migration() -> &'static str {
@@ -48,7 +55,7 @@ mod tests {
     #[test]
     fn migrating_twice_applies_nothing_the_second_time() {
         let mut conn = Connection::open_in_memory().expect("in-memory db");
-        assert_eq!(migrate(&mut conn).expect("first run"), ["0001_init", "0002_catalog_lineage"]);
+        assert_eq!(migrate(&mut conn).expect("first run"), ["0001_init", "0003_admin", "0004_catalog_lineage"]);
         assert!(migrate(&mut conn).expect("second run").is_empty());
     }
 }

@@ -37,24 +37,44 @@ pub struct StockChange {
     pub quantity: i64,
 }
 
+/// An inventory row that a commit deleted: the store no longer carries the product at all
+/// (which a quantity of 0 cannot say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InventoryRemoval {
+    pub store_id: StoreId,
+    pub product_id: ProductId,
+}
+
 /// What a write (and then a whole committed batch) changed, for the views derived from the
 /// database.
 #[derive(Debug, Default, Clone)]
 pub struct CommitEffects {
     pub stock_changes: Vec<StockChange>,
+    /// Inventory rows deleted (with their product, by the admin API).
+    pub removed_inventory: Vec<InventoryRemoval>,
+    /// Products created, edited or deleted: search and suggest re-read them.
     pub changed_products: Vec<ProductId>,
+    /// A category was created, renamed or deleted: search results name categories, so cached
+    /// results must go even when no product changed.
+    pub categories_changed: bool,
     /// Jobs queued by the batch: the workers wake up for them instead of waiting for a poll.
     pub enqueued_jobs: usize,
 }
 
 impl CommitEffects {
     pub fn is_empty(&self) -> bool {
-        self.stock_changes.is_empty() && self.changed_products.is_empty() && self.enqueued_jobs == 0
+        self.stock_changes.is_empty()
+            && self.removed_inventory.is_empty()
+            && self.changed_products.is_empty()
+            && !self.categories_changed
+            && self.enqueued_jobs == 0
     }
 
     fn absorb(&mut self, other: &CommitEffects) {
         self.stock_changes.extend_from_slice(&other.stock_changes);
+        self.removed_inventory.extend_from_slice(&other.removed_inventory);
         self.changed_products.extend_from_slice(&other.changed_products);
+        self.categories_changed |= other.categories_changed;
         self.enqueued_jobs += other.enqueued_jobs;
     }
 }

@@ -94,7 +94,9 @@ fn build(routes: Vec<Route>) -> Router<AppState> {
 /// shedding.
 pub fn router(state: AppState, options: &HttpOptions) -> Router {
     let api = layers::with_load_shedding(build(api_routes()), options.max_concurrent_requests);
+    // The admin API and page are not part of the public contract's OpenAPI route list.
     let router = api
+        .merge(crate::admin::router())
         .merge(build(operations_routes()))
         .fallback(fallback)
         .with_state(state)

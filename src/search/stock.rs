@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use rusqlite::Connection;
 
-use crate::db::writer::{CommitEffects, CommitObserver, StockChange};
+use crate::db::writer::{CommitEffects, CommitObserver, InventoryRemoval, StockChange};
 use crate::domain::{ProductId, StoreId};
 use crate::error::Result;
 use crate::locking::lock;
@@ -96,6 +96,17 @@ impl StockTables {
         self.carried.insert(store_id, carried);
     }
 
+    /// The same arrays (shared: they are live atomics) with copies of the maps, to replace
+    /// the carried lists.
+    fn shallow_copy(&self) -> Self {
+        Self {
+            product_slots: self.product_slots,
+            stores: self.stores.clone(),
+            carried: self.carried.clone(),
+            stores_in_stock: self.stores_in_stock.clone(),
+        }
+    }
+
     /// Whether applying `change` would make its store carry a product it did not.
     fn starts_carrying(&self, change: &StockChange) -> bool {
         let Some(column) = self.stores.get(&change.store_id) else {
@@ -140,10 +151,27 @@ impl StockTables {
     fn set(&self, change: &StockChange) {
         let column = self.stores.get(&change.store_id).expect("callers grow the tables first");
         let index = index_of(change.product_id.0).expect("callers grow the tables first");
-        let new = quantity_slot(change.quantity);
+        self.store_slot(column, index, quantity_slot(change.quantity));
+    }
+
+    /// Marks a product as not carried by a store; false when the store did not carry it.
+    fn uncarry(&self, removal: &InventoryRemoval) -> bool {
+        let Some(column) = self.stores.get(&removal.store_id) else {
+            return false;
+        };
+        let Some(index) = index_of(removal.product_id.0).filter(|index| *index < column.len()) else {
+            return false;
+        };
+        self.store_slot(column, index, NOT_CARRIED)
+    }
+
+    /// Stores `new` in a slot, keeping the in-any-store count in step; returns whether the
+    /// slot held a carried quantity before.
+    fn store_slot(&self, column: &[AtomicU32], index: usize, new: u32) -> bool {
         let old = column[index].swap(new, Ordering::Relaxed);
         let was_in_stock = old != NOT_CARRIED && old > 0;
-        match (was_in_stock, new > 0) {
+        let is_in_stock = new != NOT_CARRIED && new > 0;
+        match (was_in_stock, is_in_stock) {
             (false, true) => {
                 self.stores_in_stock[index].fetch_add(1, Ordering::Relaxed);
             }
@@ -152,6 +180,7 @@ impl StockTables {
             }
             _ => {}
         }
+        old != NOT_CARRIED
     }
 }
 
@@ -207,6 +236,27 @@ impl StockView {
         }
     }
 
+    /// Forgets deleted inventory rows: the store no longer carries those products, so a
+    /// store browse must not list them (and a product id SQLite reuses starts uncarried).
+    pub fn remove(&self, removals: &[InventoryRemoval]) {
+        if removals.is_empty() {
+            return;
+        }
+        let _writer = lock(&self.update);
+        let current = self.tables.load_full();
+        let mut touched: Vec<StoreId> = removals.iter().filter(|r| current.uncarry(r)).map(|r| r.store_id).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        if !touched.is_empty() {
+            let mut tables = current.shallow_copy();
+            for store_id in touched {
+                tables.refresh_carried(store_id);
+            }
+            self.tables.store(Arc::new(tables));
+        }
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
     /// Changes with every applied batch of stock changes.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -223,6 +273,7 @@ impl StockView {
 impl CommitObserver for StockView {
     fn committed(&self, effects: &CommitEffects) {
         self.apply(&effects.stock_changes);
+        self.remove(&effects.removed_inventory);
     }
 }
 
@@ -294,6 +345,17 @@ mod tests {
         assert_eq!(view.quantity(StoreId(7), ProductId(5000)), Some(2));
         assert_eq!(view.quantity(StoreId(1), ProductId(1)), Some(3), "existing values are copied");
         assert!(view.tables().in_stock_anywhere(5000));
+    }
+
+    #[test]
+    fn removed_inventory_is_no_longer_carried_nor_counted() {
+        let view = view();
+        view.remove(&[InventoryRemoval { store_id: StoreId(1), product_id: ProductId(1) }]);
+        assert_eq!(view.quantity(StoreId(1), ProductId(1)), None);
+        assert!(!view.tables().in_stock_anywhere(1), "store 1 held the only units");
+        assert_eq!(view.tables().carried(StoreId(1)).map(|ids| ids.to_vec()), Some(vec![]));
+        view.apply(&[change(1, 1, 2)]);
+        assert_eq!(view.tables().carried(StoreId(1)).map(|ids| ids.to_vec()), Some(vec![1]), "carried again");
     }
 
     #[test]

@@ -25,7 +25,10 @@ use crate::locking::lock;
 impl CommitObserver for SearchIndex {
     fn committed(&self, effects: &CommitEffects) {
         self.inner.stock.apply(&effects.stock_changes);
-        if effects.changed_products.is_empty() {
+        self.inner.stock.remove(&effects.removed_inventory);
+        // A category change alone still goes through the reindex: it commits the new catalog
+        // watermark and bumps the generation, so no cached result shows the old name.
+        if effects.changed_products.is_empty() && !effects.categories_changed {
             return;
         }
         if let Err(error) = self.reindex_products(&effects.changed_products) {

@@ -1,5 +1,12 @@
 //! The HTTP contract, tested through a real server on port 0 (one test binary for speed).
 
+mod admin_auth;
+mod admin_browser;
+mod admin_catalog;
+mod admin_stock;
+mod admin_support;
+mod admin_web;
+mod backup;
 mod cli;
 mod config;
 mod contention;

@@ -179,16 +179,22 @@ async fn percent_encoded_garbage_in_query_strings_is_answered_within_the_contrac
     assert_eq!(status_of(&app, get("/stores/1/orders/", "?page=%FF")).await, 400);
 }
 
-/// The contract has no admin routes over HTTP (users are created with the CLI): nothing that
-/// looks like one may answer anything but 404 or 405.
+/// Without a token the admin API answers 401 (or 404/405 for what it does not serve), never
+/// data; paths that merely look interesting are not served at all.
 #[tokio::test]
-async fn admin_looking_paths_are_not_served() {
+async fn admin_and_private_looking_paths_give_nothing_away() {
     let app = spawn_app_with(small_catalog).await;
-    for path in ["/admin/", "/admin/login/", "/api/admin/", "/api/users/", "/stores/1/", "/.env", "/../aforro.db"] {
-        for method in [Method::GET, Method::POST, Method::DELETE] {
-            let request = HostileRequest { method, ..get(path, "") };
-            let status = status_of(&app, request).await;
-            assert!(status == 404 || status == 405, "{path}: {status}");
+    let cases: [(&[&str], &[u16]); 2] = [
+        (&["/api/admin/", "/api/admin/products/", "/api/admin/orders/", "/api/admin/stores/1/"], &[401, 404, 405]),
+        (&["/api/users/", "/stores/1/", "/.env", "/../aforro.db"], &[404, 405]),
+    ];
+    for (paths, allowed) in cases {
+        for path in paths {
+            for method in [Method::GET, Method::POST, Method::DELETE] {
+                let request = HostileRequest { method, ..get(path, "") };
+                let status = status_of(&app, request).await;
+                assert!(allowed.contains(&status.as_u16()), "{path}: {status}");
+            }
         }
     }
 }

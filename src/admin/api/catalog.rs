@@ -1,0 +1,181 @@
+//! Admin CRUD for categories, products and stores. Reads use the read pool; every change is
+//! one write on the single writer (see `admin::changes`), answered after the search index,
+//! stock view and autocomplete have it.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+
+use super::{AdminSession, path_id};
+use crate::admin::listing::{self, CategoryRow, ProductRow, StoreRow};
+use crate::admin::{changes, input};
+use crate::app::AppState;
+use crate::domain::{CategoryId, ProductId, StoreId};
+use crate::error::Result;
+use crate::http::pagination::{PageLinks, Paginated};
+use crate::http::{JsonBody, QueryParams};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/categories/", get(list_categories).post(create_category))
+        .route("/api/admin/categories/{id}/", get(get_category).put(update_category).delete(delete_category))
+        .route("/api/admin/products/", get(list_products).post(create_product))
+        .route("/api/admin/products/{id}/", get(get_product).put(update_product).delete(delete_product))
+        .route("/api/admin/stores/", get(list_stores).post(create_store))
+        .route("/api/admin/stores/{id}/", get(get_store).put(update_store).delete(delete_store))
+}
+
+fn category_id(text: &str) -> Result<CategoryId> {
+    path_id(text, "category", CategoryId)
+}
+
+fn product_id(text: &str) -> Result<ProductId> {
+    path_id(text, "product", ProductId)
+}
+
+fn store_id(text: &str) -> Result<StoreId> {
+    path_id(text, "store", StoreId)
+}
+
+async fn list_categories(
+    _: AdminSession,
+    State(state): State<AppState>,
+    query: QueryParams,
+    links: PageLinks,
+) -> Result<Json<Paginated<CategoryRow>>> {
+    let page = query.page_request()?;
+    let rows = state.reads.run(move |conn| listing::categories(conn, page)).await?;
+    Ok(Json(Paginated::new(rows, page, &links)?))
+}
+
+async fn get_category(
+    _: AdminSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CategoryRow>> {
+    let id = category_id(&id)?;
+    Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
+}
+
+async fn create_category(
+    _: AdminSession,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<CategoryRow>)> {
+    let input = input::category(&body)?;
+    let id = state.writer.write(move |conn| changes::save_category(conn, None, &input)).await?;
+    Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::category(conn, id)).await?)))
+}
+
+async fn update_category(
+    _: AdminSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<CategoryRow>> {
+    let id = category_id(&id)?;
+    let input = input::category(&body)?;
+    state.writer.write(move |conn| changes::save_category(conn, Some(id), &input)).await?;
+    Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
+}
+
+async fn delete_category(_: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
+    let id = category_id(&id)?;
+    state.writer.write(move |conn| changes::delete_category(conn, id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?q=` narrows to titles containing it.
+async fn list_products(
+    _: AdminSession,
+    State(state): State<AppState>,
+    query: QueryParams,
+    links: PageLinks,
+) -> Result<Json<Paginated<ProductRow>>> {
+    let page = query.page_request()?;
+    let q = query.get("q").map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
+    let rows = state.reads.run(move |conn| listing::products(conn, q.as_deref(), page)).await?;
+    Ok(Json(Paginated::new(rows, page, &links)?))
+}
+
+async fn get_product(
+    _: AdminSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ProductRow>> {
+    let id = product_id(&id)?;
+    Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
+}
+
+async fn create_product(
+    _: AdminSession,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<ProductRow>)> {
+    let fields = input::product(&body)?;
+    let id = state.writer.write(move |conn| changes::save_product(conn, None, &fields)).await?;
+    Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::product(conn, id)).await?)))
+}
+
+async fn update_product(
+    _: AdminSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<ProductRow>> {
+    let id = product_id(&id)?;
+    let fields = input::product(&body)?;
+    state.writer.write(move |conn| changes::save_product(conn, Some(id), &fields)).await?;
+    Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
+}
+
+async fn delete_product(_: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
+    let id = product_id(&id)?;
+    state.writer.write(move |conn| changes::delete_product(conn, id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_stores(
+    _: AdminSession,
+    State(state): State<AppState>,
+    query: QueryParams,
+    links: PageLinks,
+) -> Result<Json<Paginated<StoreRow>>> {
+    let page = query.page_request()?;
+    let rows = state.reads.run(move |conn| listing::stores(conn, page)).await?;
+    Ok(Json(Paginated::new(rows, page, &links)?))
+}
+
+async fn get_store(_: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<StoreRow>> {
+    let id = store_id(&id)?;
+    Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
+}
+
+async fn create_store(
+    _: AdminSession,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<StoreRow>)> {
+    let input = input::store(&body)?;
+    let id = state.writer.write(move |conn| changes::save_store(conn, None, &input)).await?;
+    Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::store(conn, id)).await?)))
+}
+
+async fn update_store(
+    _: AdminSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<StoreRow>> {
+    let id = store_id(&id)?;
+    let input = input::store(&body)?;
+    state.writer.write(move |conn| changes::save_store(conn, Some(id), &input)).await?;
+    Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
+}
+
+async fn delete_store(_: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
+    let id = store_id(&id)?;
+    state.writer.write(move |conn| changes::delete_store(conn, id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

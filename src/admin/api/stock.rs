@@ -1,0 +1,91 @@
+//! Admin inventory changes (set, adjust, restock) and the order list across stores.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+
+use super::{AdminSession, path_id};
+use crate::admin::changes;
+use crate::admin::input::{self, StockUpdate};
+use crate::admin::listing::{self, OrderFilter, OrderRow, StockRow};
+use crate::app::AppState;
+use crate::domain::{FieldError, OrderStatus, ProductId, StoreId, parse_positive_id};
+use crate::error::{Error, Result};
+use crate::http::pagination::{PageLinks, Paginated};
+use crate::http::{JsonBody, QueryParams};
+
+const INVENTORY: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(INVENTORY, put(set_stock))
+        .route(&format!("{INVENTORY}adjust/"), post(adjust_stock))
+        .route(&format!("{INVENTORY}restock/"), post(restock))
+        .route("/api/admin/orders/", get(list_orders))
+}
+
+async fn set_stock(
+    _: AdminSession,
+    State(state): State<AppState>,
+    Path(ids): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<StockRow>> {
+    apply(&state, &ids, input::set_quantity(&body)?).await
+}
+
+async fn adjust_stock(
+    _: AdminSession,
+    State(state): State<AppState>,
+    Path(ids): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<StockRow>> {
+    apply(&state, &ids, input::adjust(&body)?).await
+}
+
+async fn restock(
+    _: AdminSession,
+    State(state): State<AppState>,
+    Path(ids): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<StockRow>> {
+    apply(&state, &ids, input::restock(&body)?).await
+}
+
+async fn apply(state: &AppState, (store, product): &(String, String), update: StockUpdate) -> Result<Json<StockRow>> {
+    let store_id = path_id(store, "store", StoreId)?;
+    let product_id = path_id(product, "product", ProductId)?;
+    let quantity = state.writer.write(move |conn| changes::update_stock(conn, store_id, product_id, update)).await?;
+    Ok(Json(StockRow { store_id, product_id, quantity }))
+}
+
+/// `?store=<id>` and `?status=PENDING|CONFIRMED|REJECTED` narrow the list.
+async fn list_orders(
+    _: AdminSession,
+    State(state): State<AppState>,
+    query: QueryParams,
+    links: PageLinks,
+) -> Result<Json<Paginated<OrderRow>>> {
+    let page = query.page_request()?;
+    let filter = order_filter(&query)?;
+    let rows = state.reads.run(move |conn| listing::orders(conn, filter, page)).await?;
+    Ok(Json(Paginated::new(rows, page, &links)?))
+}
+
+fn order_filter(query: &QueryParams) -> Result<OrderFilter> {
+    let mut errors = Vec::new();
+    let store_id = match query.get("store").filter(|text| !text.is_empty()) {
+        None => None,
+        Some(text) => parse_positive_id(text).map(StoreId).or_else(|| {
+            errors.push(FieldError::new("store", "must be a positive integer"));
+            None
+        }),
+    };
+    let status = match query.get("status").filter(|text| !text.is_empty()) {
+        None => None,
+        Some(text) => OrderStatus::parse(&text.to_ascii_uppercase()).or_else(|| {
+            errors.push(FieldError::new("status", "must be one of PENDING, CONFIRMED, REJECTED"));
+            None
+        }),
+    };
+    if errors.is_empty() { Ok(OrderFilter { store_id, status }) } else { Err(Error::Validation(errors)) }
+}

@@ -1,0 +1,72 @@
+//! Signing in and checking who is signed in: login (password → new session), logout, and
+//! the session lookup both the API (Bearer token) and the page (cookie) use.
+
+use std::sync::LazyLock;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+
+use super::accounts::find_admin;
+use super::password::{hash_password, verify_password};
+use super::sessions::{AdminSession, SessionToken, delete_session, find_session, insert_session};
+use crate::app::AppState;
+use crate::db::writer::Written;
+use crate::domain::Timestamp;
+use crate::error::{Error, Result};
+
+/// Verified when the username is unknown, so a failed login takes as long either way and the
+/// timing does not tell which names exist.
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("decoy password nobody has").unwrap_or_default());
+
+/// Checks a username and password and opens a session: the new token (shown once) and its
+/// expiry. Wrong name and wrong password fail alike.
+pub async fn login(state: &AppState, username: String, password: String) -> Result<(SessionToken, Timestamp)> {
+    let found = state.reads.run(move |conn| find_admin(conn, &username)).await?;
+    // Argon2 takes tens of milliseconds of CPU: never on an async worker.
+    let user_id = tokio::task::spawn_blocking(move || match found {
+        Some((id, hash)) => verify_password(&password, &hash).then_some(id),
+        None => {
+            verify_password(&password, &DECOY_HASH);
+            None
+        }
+    })
+    .await?
+    .ok_or_else(|| Error::Unauthorized("wrong username or password".to_owned()))?;
+    let token = SessionToken::generate();
+    let stored = token.clone();
+    let expires_at = state
+        .writer
+        .write(move |conn| Ok(Written::quietly(insert_session(conn, &stored, user_id, Timestamp::now())?)))
+        .await?;
+    Ok((token, expires_at))
+}
+
+/// Ends the session holding `token`.
+pub async fn logout(state: &AppState, token: SessionToken) -> Result<()> {
+    state.writer.write(move |conn| Ok(Written::quietly(delete_session(conn, &token)?))).await
+}
+
+/// The live session for `token`, or 401.
+pub async fn authenticate(state: &AppState, token: Option<SessionToken>) -> Result<AdminSession> {
+    let unauthorized = || Error::Unauthorized("a valid admin token is required (Authorization: Bearer <token>)".into());
+    let token = token.ok_or_else(unauthorized)?;
+    state.reads.run(move |conn| find_session(conn, &token, Timestamp::now())).await?.ok_or_else(unauthorized)
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if well-formed.
+pub fn bearer_token(headers: &HeaderMap) -> Option<SessionToken> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| SessionToken::parse(token.trim())).flatten()
+}
+
+/// Any admin API handler taking this runs only for a live session (401 problem+json
+/// otherwise, before the handler reads anything).
+impl FromRequestParts<AppState> for AdminSession {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        authenticate(state, bearer_token(&parts.headers)).await
+    }
+}

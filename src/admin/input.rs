@@ -1,0 +1,184 @@
+//! The admin API's request bodies, parsed from JSON into typed inputs that name every bad
+//! field at once (`errors[].field`), as the public API does.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::db::catalog::ProductFields;
+use crate::domain::{CategoryId, FieldError, Money};
+use crate::error::{Error, Result};
+
+/// Longest name or title accepted; longer ones are almost certainly pasted by mistake.
+const MAX_NAME_CHARS: usize = 200;
+const MAX_DESCRIPTION_CHARS: usize = 10_000;
+/// Largest quantity or restock delta: far beyond any shelf, far below any overflow.
+pub const MAX_QUANTITY: i64 = 1_000_000_000;
+
+/// `POST /api/admin/login/`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// A category's writable fields.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CategoryInput {
+    pub name: String,
+}
+
+/// A store's writable fields.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct StoreInput {
+    pub name: String,
+    #[serde(default)]
+    pub location: String,
+}
+
+/// `PUT …/inventory/<product>/` sets, `POST …/adjust/` adds `delta` (may be negative),
+/// `POST …/restock/` adds a positive `quantity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockUpdate {
+    Set(i64),
+    Adjust(i64),
+}
+
+/// Collects field errors while reading one JSON object.
+struct Reader<'a> {
+    object: &'a Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(body: &'a Value) -> Result<Self> {
+        body.as_object()
+            .map(|object| Self { object, errors: Vec::new() })
+            .ok_or_else(|| Error::field("body", "must be a JSON object"))
+    }
+
+    fn text(&mut self, name: &str, required: bool, max_chars: usize) -> String {
+        match self.object.get(name) {
+            None | Some(Value::Null) if !required => String::new(),
+            None | Some(Value::Null) => self.fail(name, "is required"),
+            Some(Value::String(text)) if required && text.trim().is_empty() => self.fail(name, "must not be blank"),
+            Some(Value::String(text)) if text.chars().count() > max_chars => {
+                self.fail(name, &format!("must have at most {max_chars} characters"))
+            }
+            Some(Value::String(text)) => text.trim().to_owned(),
+            Some(_) => self.fail(name, "must be a string"),
+        }
+    }
+
+    fn integer(&mut self, name: &str, range: std::ops::RangeInclusive<i64>) -> i64 {
+        match self.object.get(name).map(Value::as_i64) {
+            None => self.fail(name, "is required"),
+            Some(Some(value)) if range.contains(&value) => value,
+            Some(_) => self.fail(name, &format!("must be an integer from {} to {}", range.start(), range.end())),
+        }
+    }
+
+    /// A price as the API shows it (`"12.50"`); a JSON number is taken as its decimal text.
+    fn money(&mut self, name: &str) -> Money {
+        let text = match self.object.get(name) {
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Number(number)) => number.to_string(),
+            None | Some(Value::Null) => return self.fail(name, "is required"),
+            Some(_) => return self.fail(name, "must be a decimal string like \"12.50\""),
+        };
+        Money::parse(&text)
+            .unwrap_or_else(|| self.fail(name, "must be a non-negative amount with at most two decimals"))
+    }
+
+    fn fail<T: Default>(&mut self, name: &str, message: &str) -> T {
+        self.errors.push(FieldError::new(name, message));
+        T::default()
+    }
+
+    fn finish<T>(self, value: T) -> Result<T> {
+        if self.errors.is_empty() { Ok(value) } else { Err(Error::Validation(self.errors)) }
+    }
+}
+
+pub fn login(body: &Value) -> Result<LoginRequest> {
+    let mut reader = Reader::new(body)?;
+    let username = reader.text("username", true, MAX_NAME_CHARS);
+    let password = match reader.object.get("password") {
+        Some(Value::String(password)) if !password.is_empty() => password.clone(),
+        _ => reader.fail("password", "is required"),
+    };
+    reader.finish(LoginRequest { username, password })
+}
+
+pub fn category(body: &Value) -> Result<CategoryInput> {
+    let mut reader = Reader::new(body)?;
+    let name = reader.text("name", true, MAX_NAME_CHARS);
+    reader.finish(CategoryInput { name })
+}
+
+pub fn store(body: &Value) -> Result<StoreInput> {
+    let mut reader = Reader::new(body)?;
+    let name = reader.text("name", true, MAX_NAME_CHARS);
+    let location = reader.text("location", false, MAX_NAME_CHARS);
+    reader.finish(StoreInput { name, location })
+}
+
+/// A product's fields: `title`, `description` (optional), `price`, `category_id`.
+pub fn product(body: &Value) -> Result<ProductFields> {
+    let mut reader = Reader::new(body)?;
+    let title = reader.text("title", true, MAX_NAME_CHARS);
+    let description = reader.text("description", false, MAX_DESCRIPTION_CHARS);
+    let price = reader.money("price");
+    let category_id = CategoryId(reader.integer("category_id", 1..=i64::MAX));
+    reader.finish(ProductFields { title, description, price_cents: price.cents, category_id })
+}
+
+pub fn set_quantity(body: &Value) -> Result<StockUpdate> {
+    let mut reader = Reader::new(body)?;
+    let quantity = reader.integer("quantity", 0..=MAX_QUANTITY);
+    reader.finish(StockUpdate::Set(quantity))
+}
+
+pub fn adjust(body: &Value) -> Result<StockUpdate> {
+    let mut reader = Reader::new(body)?;
+    let delta = reader.integer("delta", -MAX_QUANTITY..=MAX_QUANTITY);
+    reader.finish(StockUpdate::Adjust(delta))
+}
+
+pub fn restock(body: &Value) -> Result<StockUpdate> {
+    let mut reader = Reader::new(body)?;
+    let quantity = reader.integer("quantity", 1..=MAX_QUANTITY);
+    reader.finish(StockUpdate::Adjust(quantity))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields_of(error: Error) -> Vec<String> {
+        match error {
+            Error::Validation(errors) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_product_body_names_every_bad_field() {
+        let error = product(&json!({"title": " ", "price": "1.234", "category_id": 0})).expect_err("invalid");
+        assert_eq!(fields_of(error), ["title", "price", "category_id"]);
+    }
+
+    #[test]
+    fn prices_parse_from_strings_and_numbers() {
+        let fields = product(&json!({"title": "Mug", "price": 12.5, "category_id": 1})).expect("valid");
+        assert_eq!(fields.price_cents, 1250);
+        assert_eq!(fields.description, "");
+    }
+
+    #[test]
+    fn restock_needs_a_positive_quantity() {
+        assert_eq!(fields_of(restock(&json!({"quantity": 0})).expect_err("zero")), ["quantity"]);
+        assert_eq!(restock(&json!({"quantity": 5})).expect("valid"), StockUpdate::Adjust(5));
+    }
+}

@@ -1,0 +1,201 @@
+//! What the admin API and page read: categories, products, stores, orders across stores and
+//! failed jobs, as small named queries on a read connection.
+
+use rusqlite::{Connection, Row, params};
+use serde::Serialize;
+
+use crate::db::listings::PageOf;
+use crate::db::optional;
+use crate::domain::{CategoryId, Money, OrderId, OrderStatus, PageRequest, ProductId, StoreId, Timestamp};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryRow {
+    pub id: CategoryId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductRow {
+    pub id: ProductId,
+    pub title: String,
+    pub description: String,
+    pub price: Money,
+    pub category_id: CategoryId,
+    pub category: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreRow {
+    pub id: StoreId,
+    pub name: String,
+    pub location: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderRow {
+    pub id: OrderId,
+    pub store_id: StoreId,
+    pub status: OrderStatus,
+    pub created_at: Timestamp,
+    pub total_quantity: i64,
+}
+
+/// A job that gave up, for the page's "failed jobs" list.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedJobRow {
+    pub id: i64,
+    pub kind: String,
+    pub order_id: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// The inventory of one store for one product, after a change.
+#[derive(Debug, Clone, Serialize)]
+pub struct StockRow {
+    pub store_id: StoreId,
+    pub product_id: ProductId,
+    pub quantity: i64,
+}
+
+/// Filters of the cross-store order list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OrderFilter {
+    pub store_id: Option<StoreId>,
+    pub status: Option<OrderStatus>,
+}
+
+pub fn categories(conn: &Connection, page: PageRequest) -> Result<PageOf<CategoryRow>> {
+    let count = conn.query_row("SELECT COUNT(*) FROM categories", [], |row| row.get(0))?;
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM categories ORDER BY id LIMIT ?1 OFFSET ?2")?;
+    let rows = stmt.query_map(params![page.limit(), page.offset()], |row| {
+        Ok(CategoryRow { id: row.get(0)?, name: row.get(1)? })
+    })?;
+    Ok(PageOf { count, rows: rows.collect::<rusqlite::Result<_>>()? })
+}
+
+/// Every category by name (the product form's choice; catalogs have tens).
+pub fn all_categories(conn: &Connection) -> Result<Vec<CategoryRow>> {
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM categories ORDER BY name COLLATE NOCASE")?;
+    let rows = stmt.query_map([], |row| Ok(CategoryRow { id: row.get(0)?, name: row.get(1)? }))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn category(conn: &Connection, id: CategoryId) -> Result<CategoryRow> {
+    let found = optional(conn.query_row("SELECT id, name FROM categories WHERE id = ?1", [id], |row| {
+        Ok(CategoryRow { id: row.get(0)?, name: row.get(1)? })
+    }))?;
+    found.ok_or_else(|| Error::NotFound(format!("category {id} does not exist")))
+}
+
+const PRODUCT_COLUMNS: &str = "SELECT p.id, p.title, p.description, p.price_cents, p.category_id, c.name, p.created_at
+   FROM products p JOIN categories c ON c.id = p.category_id";
+
+fn product_row(row: &Row<'_>) -> rusqlite::Result<ProductRow> {
+    Ok(ProductRow {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        description: row.get(2)?,
+        price: Money::from_cents(row.get(3)?),
+        category_id: row.get(4)?,
+        category: row.get(5)?,
+        created_at: Timestamp::from_micros(row.get(6)?),
+    })
+}
+
+/// Products by id, optionally only those whose title contains `title_contains`
+/// (case-insensitively): the admin's lookup, not the ranked search.
+pub fn products(conn: &Connection, title_contains: Option<&str>, page: PageRequest) -> Result<PageOf<ProductRow>> {
+    let pattern = title_contains.map(|text| format!("%{}%", text.replace(['%', '_'], "")));
+    let count =
+        conn.query_row("SELECT COUNT(*) FROM products WHERE ?1 IS NULL OR title LIKE ?1", [&pattern], |row| {
+            row.get(0)
+        })?;
+    let sql = format!("{PRODUCT_COLUMNS} WHERE ?1 IS NULL OR p.title LIKE ?1 ORDER BY p.id LIMIT ?2 OFFSET ?3");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![pattern, page.limit(), page.offset()], product_row)?;
+    Ok(PageOf { count, rows: rows.collect::<rusqlite::Result<_>>()? })
+}
+
+pub fn product(conn: &Connection, id: ProductId) -> Result<ProductRow> {
+    let found = optional(conn.query_row(&format!("{PRODUCT_COLUMNS} WHERE p.id = ?1"), [id], product_row))?;
+    found.ok_or_else(|| Error::NotFound(format!("product {id} does not exist")))
+}
+
+/// Every store's stock of one product (the page's edit form shows it).
+pub fn product_stock(conn: &Connection, id: ProductId) -> Result<Vec<(StoreRow, Option<i64>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.name, s.location, i.quantity
+           FROM stores s LEFT JOIN inventory i ON i.store_id = s.id AND i.product_id = ?1
+          ORDER BY s.id",
+    )?;
+    let rows = stmt.query_map([id], |row| {
+        Ok((StoreRow { id: row.get(0)?, name: row.get(1)?, location: row.get(2)? }, row.get(3)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn stores(conn: &Connection, page: PageRequest) -> Result<PageOf<StoreRow>> {
+    let count = conn.query_row("SELECT COUNT(*) FROM stores", [], |row| row.get(0))?;
+    let mut stmt = conn.prepare_cached("SELECT id, name, location FROM stores ORDER BY id LIMIT ?1 OFFSET ?2")?;
+    let rows = stmt.query_map(params![page.limit(), page.offset()], |row| {
+        Ok(StoreRow { id: row.get(0)?, name: row.get(1)?, location: row.get(2)? })
+    })?;
+    Ok(PageOf { count, rows: rows.collect::<rusqlite::Result<_>>()? })
+}
+
+pub fn store(conn: &Connection, id: StoreId) -> Result<StoreRow> {
+    let found = optional(conn.query_row("SELECT id, name, location FROM stores WHERE id = ?1", [id], |row| {
+        Ok(StoreRow { id: row.get(0)?, name: row.get(1)?, location: row.get(2)? })
+    }))?;
+    found.ok_or_else(|| Error::NotFound(format!("store {id} does not exist")))
+}
+
+/// Orders of every store, newest first.
+pub fn orders(conn: &Connection, filter: OrderFilter, page: PageRequest) -> Result<PageOf<OrderRow>> {
+    let status = filter.status.map(OrderStatus::as_str);
+    let count = conn.query_row(
+        "SELECT COUNT(*) FROM orders WHERE (?1 IS NULL OR store_id = ?1) AND (?2 IS NULL OR status = ?2)",
+        params![filter.store_id, status],
+        |row| row.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, o.store_id, o.status, o.created_at,
+                (SELECT COALESCE(SUM(oi.quantity_requested), 0) FROM order_items oi WHERE oi.order_id = o.id)
+           FROM orders o
+          WHERE (?1 IS NULL OR o.store_id = ?1) AND (?2 IS NULL OR o.status = ?2)
+          ORDER BY o.created_at DESC, o.id DESC
+          LIMIT ?3 OFFSET ?4",
+    )?;
+    let rows = stmt
+        .query_map(params![filter.store_id, status, page.limit(), page.offset()], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get::<_, String>(2)?, row.get(3)?, row.get(4)?))
+        })?
+        .map(|row| {
+            let (id, store_id, status, created_at, total_quantity) = row?;
+            let status = OrderStatus::parse(&status)
+                .ok_or_else(|| Error::Internal(format!("order {id} has status {status:?}")))?;
+            Ok(OrderRow { id, store_id, status, created_at: Timestamp::from_micros(created_at), total_quantity })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(PageOf { count, rows })
+}
+
+/// The most recent failed jobs. Names only columns every version of the jobs table has.
+pub fn failed_jobs(conn: &Connection, limit: i64) -> Result<Vec<FailedJobRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, order_id, attempts, last_error FROM jobs WHERE status = 'failed' ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |row| {
+        Ok(FailedJobRow {
+            id: row.get(0)?,
+            kind: row.get(1)?,
+            order_id: row.get(2)?,
+            attempts: row.get(3)?,
+            last_error: row.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

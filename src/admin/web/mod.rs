@@ -1,0 +1,189 @@
+//! The admin page under `/admin/`: log in, find and edit products, restock, and see recent
+//! orders and failed jobs. Server-rendered forms (POST → 303 redirect → GET), no scripts.
+
+mod pages;
+mod session;
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::Markup;
+use serde_json::{Map, Value};
+
+use self::session::{LOGIN_PATH, WebSession, cleared_cookie, session_cookie};
+use super::input::StockUpdate;
+use super::listing::{self, OrderFilter};
+use super::{auth, changes, input};
+use crate::app::AppState;
+use crate::domain::{PageRequest, ProductId, StoreId};
+use crate::error::{Error, Result};
+
+/// Orders and failed jobs shown on the dashboard.
+const RECENT_ROWS: u32 = 20;
+/// Products per dashboard page.
+const PRODUCTS_SHOWN: u32 = 50;
+
+type FormFields = Form<HashMap<String, String>>;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
+        .route("/admin/", get(dashboard))
+        .route("/admin/login/", get(login_form).post(log_in))
+        .route("/admin/logout/", post(log_out))
+        .route("/admin/products/{id}/", get(product_page).post(save_product))
+        .route("/admin/products/{id}/restock/", post(restock))
+}
+
+async fn login_form() -> Markup {
+    pages::login(None)
+}
+
+async fn log_in(State(state): State<AppState>, Form(fields): FormFields) -> Result<Response> {
+    let username = fields.get("username").cloned().unwrap_or_default();
+    let password = fields.get("password").cloned().unwrap_or_default();
+    match auth::login(&state, username, password).await {
+        Ok((token, _)) => {
+            let mut response = Redirect::to("/admin/").into_response();
+            response.headers_mut().insert(header::SET_COOKIE, session_cookie(&token));
+            Ok(response)
+        }
+        // 200 with the form again, as Django's admin does: the page is the answer, and the
+        // error middleware would turn a 4xx HTML body into problem+json.
+        Err(Error::Unauthorized(message)) => Ok(pages::login(Some(message.as_str())).into_response()),
+        Err(other) => Err(other),
+    }
+}
+
+async fn log_out(session: WebSession, State(state): State<AppState>, Form(fields): FormFields) -> Result<Response> {
+    session.check_csrf(fields.get("csrf").map(String::as_str))?;
+    auth::logout(&state, session.0.token).await?;
+    let mut response = Redirect::to(LOGIN_PATH).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cleared_cookie());
+    Ok(response)
+}
+
+async fn dashboard(
+    session: WebSession,
+    State(state): State<AppState>,
+    query: crate::http::QueryParams,
+) -> Result<Markup> {
+    let q = query.get("q").map(str::trim).unwrap_or("").to_owned();
+    let search = q.clone();
+    let (products, orders, failed_jobs) = state
+        .reads
+        .run(move |conn| {
+            let products_page = PageRequest { page: 1, page_size: PRODUCTS_SHOWN };
+            let products =
+                listing::products(conn, Some(&search).filter(|q| !q.is_empty()).map(String::as_str), products_page)?;
+            let orders_page = PageRequest { page: 1, page_size: RECENT_ROWS };
+            let orders = listing::orders(conn, OrderFilter::default(), orders_page)?.rows;
+            Ok((products, orders, listing::failed_jobs(conn, i64::from(RECENT_ROWS))?))
+        })
+        .await?;
+    let csrf = session.csrf_token();
+    Ok(pages::dashboard(&pages::Dashboard {
+        username: &session.0.username,
+        csrf: &csrf,
+        query: &q,
+        products: &products,
+        orders: &orders,
+        failed_jobs: &failed_jobs,
+    }))
+}
+
+async fn product_page(session: WebSession, state: State<AppState>, Path(id): Path<String>) -> Result<Markup> {
+    render_product(&session, &state, product_id(&id)?, None).await
+}
+
+async fn render_product(session: &WebSession, state: &AppState, id: ProductId, notice: Option<&str>) -> Result<Markup> {
+    let (product, categories, stock) = state
+        .reads
+        .run(move |conn| {
+            Ok((listing::product(conn, id)?, listing::all_categories(conn)?, listing::product_stock(conn, id)?))
+        })
+        .await?;
+    let csrf = session.csrf_token();
+    Ok(pages::product(&pages::ProductPage {
+        username: &session.0.username,
+        csrf: &csrf,
+        product: &product,
+        categories: &categories,
+        stock: &stock,
+        notice,
+    }))
+}
+
+/// The edit form, through the same parser and the same write as `PUT /api/admin/products/<id>/`.
+async fn save_product(
+    session: WebSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(fields): FormFields,
+) -> Result<Response> {
+    session.check_csrf(fields.get("csrf").map(String::as_str))?;
+    let id = product_id(&id)?;
+    let saved = match input::product(&form_as_json(&fields)) {
+        Ok(product) => state.writer.write(move |conn| changes::save_product(conn, Some(id), &product)).await,
+        Err(error) => Err(error),
+    };
+    match saved {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/products/{id}/")).into_response()),
+        // The form again with what to fix (200: the error middleware would turn a 4xx HTML
+        // page into problem+json); the stored product is unchanged.
+        Err(Error::Validation(errors)) => {
+            let reasons: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            let notice = format!("Not saved. {}", reasons.join("; "));
+            Ok(render_product(&session, &state, id, Some(&notice)).await?.into_response())
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn restock(
+    session: WebSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(fields): FormFields,
+) -> Result<Markup> {
+    session.check_csrf(fields.get("csrf").map(String::as_str))?;
+    let product_id = product_id(&id)?;
+    let body = form_as_json(&fields);
+    let StockUpdate::Adjust(quantity) = input::restock(&body)? else {
+        return Err(Error::Internal("restock parses to an adjustment".to_owned()));
+    };
+    let store_id = body
+        .get("store_id")
+        .and_then(Value::as_i64)
+        .filter(|id| *id > 0)
+        .map(StoreId)
+        .ok_or_else(|| Error::field("store_id", "must be a store id"))?;
+    let update = StockUpdate::Adjust(quantity);
+    let now = state.writer.write(move |conn| changes::update_stock(conn, store_id, product_id, update)).await?;
+    let notice = format!("Restocked {quantity} at store {store_id}: it now holds {now}.");
+    render_product(&session, &state, product_id, Some(&notice)).await
+}
+
+fn product_id(text: &str) -> Result<ProductId> {
+    super::path_id(text, "product", ProductId)
+}
+
+/// Form fields as the JSON the API parsers take: integers where the text is one.
+fn form_as_json(fields: &HashMap<String, String>) -> Value {
+    let object: Map<String, Value> = fields
+        .iter()
+        .filter(|(name, _)| name.as_str() != "csrf")
+        .map(|(name, text)| {
+            let value = match text.trim().parse::<i64>() {
+                Ok(number) if name != "title" && name != "description" && name != "price" => Value::from(number),
+                _ => Value::from(text.as_str()),
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    Value::Object(object)
+}

@@ -1,0 +1,82 @@
+//! The page's session: the login token in an HttpOnly, SameSite=Strict cookie, checked
+//! against the same session table as the API's Bearer tokens, and the per-session form token
+//! every POST must carry (CSRF: SameSite keeps other sites' requests cookieless, the form
+//! token covers browsers that ignore SameSite).
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::admin::auth::authenticate;
+use crate::admin::sessions::{AdminSession, SESSION_TTL, SessionToken};
+use crate::app::AppState;
+use crate::error::{Error, Result};
+
+const COOKIE_NAME: &str = "aforro_admin";
+/// Where a visitor without a session is sent.
+pub const LOGIN_PATH: &str = "/admin/login/";
+
+/// A signed-in admin on the page; anyone else is redirected to the login form.
+pub struct WebSession(pub AdminSession);
+
+impl FromRequestParts<AppState> for WebSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> std::result::Result<Self, Response> {
+        match authenticate(state, cookie_token(&parts.headers)).await {
+            Ok(session) => Ok(Self(session)),
+            Err(Error::Unauthorized(_)) => Err(Redirect::to(LOGIN_PATH).into_response()),
+            Err(other) => Err(other.into_response()),
+        }
+    }
+}
+
+impl WebSession {
+    /// The hidden field value every form of this session carries.
+    pub fn csrf_token(&self) -> String {
+        self.0.token.csrf_token()
+    }
+
+    /// Refuses a form whose token is not this session's (403 would tell an attacker nothing
+    /// more than 400 does; 400 keeps the error type's set small).
+    pub fn check_csrf(&self, submitted: Option<&str>) -> Result<()> {
+        let expected = self.csrf_token();
+        match submitted {
+            Some(submitted) if constant_time_eq(submitted.as_bytes(), expected.as_bytes()) => Ok(()),
+            _ => Err(Error::BadRequest("the form has expired or did not come from this site; reload it".into())),
+        }
+    }
+}
+
+/// The session token from the request's cookie, if any.
+fn cookie_token(headers: &HeaderMap) -> Option<SessionToken> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .and_then(|(_, value)| SessionToken::parse(value))
+}
+
+/// `Set-Cookie` for a new session. No `Secure`: the service speaks plain HTTP and sits behind
+/// whatever terminates TLS; the cookie is scoped to `/admin/` and invisible to scripts.
+pub fn session_cookie(token: &SessionToken) -> HeaderValue {
+    let cookie = format!(
+        "{COOKIE_NAME}={}; Path=/admin/; HttpOnly; SameSite=Strict; Max-Age={}",
+        token.as_str(),
+        SESSION_TTL.as_secs()
+    );
+    HeaderValue::from_str(&cookie).expect("hex digits and fixed text make a valid header")
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn cleared_cookie() -> HeaderValue {
+    HeaderValue::from_static("aforro_admin=; Path=/admin/; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}

@@ -1,0 +1,147 @@
+//! The `/admin/` page over plain HTTP: the cookie session, CSRF-protected forms, and a
+//! restock showing on the page and in search. (`admin_browser` drives the same flow in
+//! headless Chromium.)
+
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode, redirect};
+
+use crate::admin_support::{AdminApp, PASSWORD, USERNAME, spawn_admin_app};
+
+/// A client that shows redirects instead of following them (there is no cookie jar).
+fn client() -> Client {
+    Client::builder().redirect(redirect::Policy::none()).build().expect("client")
+}
+
+/// Logs in through the form; returns the `Cookie` header value for the session.
+async fn log_in(admin: &AdminApp) -> String {
+    let response = post_form(admin, None, "/admin/login/", &[("username", USERNAME), ("password", PASSWORD)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).expect("a cookie").to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    cookie.split(';').next().expect("name=value").to_owned()
+}
+
+async fn page(admin: &AdminApp, cookie: &str, path: &str) -> String {
+    let response = client().get(admin.app.url(path)).header(COOKIE, cookie).send().await.expect("request");
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.text().await.expect("html")
+}
+
+/// Posts a form, with the session cookie when given.
+async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(&str, &str)]) -> Response {
+    let mut request = client().post(admin.app.url(path)).form(form);
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    request.send().await.expect("request")
+}
+
+/// The hidden `csrf` field's value on a page.
+fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    html[start..start + 64].to_owned()
+}
+
+#[tokio::test]
+async fn without_a_session_the_page_redirects_to_the_login_form() {
+    let admin = spawn_admin_app().await;
+    for path in ["/admin/", "/admin/products/1/"] {
+        let response = client().get(admin.app.url(path)).send().await.expect("request");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(response.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/admin/login/"));
+    }
+    let forged = post_form(&admin, None, "/admin/products/3/restock/", &[("store_id", "1"), ("quantity", "5")]).await;
+    assert_eq!(forged.status(), StatusCode::SEE_OTHER);
+    assert_eq!(admin.app.stock(1, 3), 0);
+}
+
+#[tokio::test]
+async fn a_wrong_password_shows_the_form_again_with_an_error() {
+    let admin = spawn_admin_app().await;
+    let form = [("username", USERNAME), ("password", "nope nope nope")];
+
+    let response = post_form(&admin, None, "/admin/login/", &form).await;
+
+    assert_eq!(response.status(), StatusCode::OK, "the form again, not a redirect");
+    assert!(response.headers().get(SET_COOKIE).is_none());
+    assert!(response.text().await.expect("html").contains("wrong username or password"));
+}
+
+#[tokio::test]
+async fn a_logged_in_admin_restocks_and_sees_the_change_on_the_page_and_in_search() {
+    let admin = spawn_admin_app().await;
+    let cookie = log_in(&admin).await;
+    let dashboard = page(&admin, &cookie, "/admin/?q=tent").await;
+    assert!(dashboard.contains("Camping Tent") && dashboard.contains("signed in as"));
+    let product = page(&admin, &cookie, "/admin/products/3/").await;
+    let csrf = csrf_of(&product);
+    let form = [("csrf", csrf.as_str()), ("store_id", "1"), ("quantity", "6")];
+
+    let response = post_form(&admin, Some(&cookie), "/admin/products/3/restock/", &form).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.expect("html").contains("it now holds 6"));
+    assert_eq!(admin.app.stock(1, 3), 6);
+    assert_eq!(admin.search_ids("q=tent&store_id=1&in_stock=true").await, [3]);
+}
+
+#[tokio::test]
+async fn a_form_without_the_session_form_token_is_refused() {
+    let admin = spawn_admin_app().await;
+    let cookie = log_in(&admin).await;
+    let wrong = "0".repeat(64);
+    for token in [None, Some(wrong.as_str())] {
+        let mut form = vec![("store_id", "1"), ("quantity", "6")];
+        form.extend(token.map(|token| ("csrf", token)));
+        let response = post_form(&admin, Some(&cookie), "/admin/products/3/restock/", &form).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(admin.app.stock(1, 3), 0);
+}
+
+#[tokio::test]
+async fn editing_a_product_on_the_page_renames_it_in_search() {
+    let admin = spawn_admin_app().await;
+    let cookie = log_in(&admin).await;
+    let csrf = csrf_of(&page(&admin, &cookie, "/admin/products/4/").await);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("title", "Head Torch"),
+        ("description", "bright"),
+        ("price", "21.50"),
+        ("category_id", "2"),
+    ];
+
+    let response = post_form(&admin, Some(&cookie), "/admin/products/4/", &form).await;
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(admin.search_ids("q=torch").await, [4]);
+    assert!(page(&admin, &cookie, "/admin/products/4/").await.contains("21.50"));
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_page_session() {
+    let admin = spawn_admin_app().await;
+    let cookie = log_in(&admin).await;
+    let csrf = csrf_of(&page(&admin, &cookie, "/admin/").await);
+
+    let response = post_form(&admin, Some(&cookie), "/admin/logout/", &[("csrf", &csrf)]).await;
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let after = client().get(admin.app.url("/admin/")).header(COOKIE, &cookie).send().await.expect("request");
+    assert_eq!(after.status(), StatusCode::SEE_OTHER, "back to the login form");
+}
+
+#[tokio::test]
+async fn an_invalid_edit_shows_the_form_again_naming_the_field_and_saves_nothing() {
+    let admin = spawn_admin_app().await;
+    let cookie = log_in(&admin).await;
+    let csrf = csrf_of(&page(&admin, &cookie, "/admin/products/4/").await);
+    let form = [("csrf", csrf.as_str()), ("title", "Head Torch"), ("price", "cheap"), ("category_id", "2")];
+
+    let response = post_form(&admin, Some(&cookie), "/admin/products/4/", &form).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.expect("html").contains("Not saved. price:"));
+    assert!(admin.search_ids("q=torch").await.is_empty());
+}
