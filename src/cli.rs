@@ -1,4 +1,4 @@
-//! The command line: `aforro [--data-dir D] [--index-dir I] <serve|migrate|seed|reindex>`.
+//! The command line: `aforro [--data-dir D] [--index-dir I] <serve|migrate|seed|reindex|jobs>`.
 
 use std::net::SocketAddr;
 
@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use crate::app::{self, Application, ServeOptions};
 use crate::config::Config;
 use crate::db::exclusive::lock_data_dir;
+use crate::db::jobs::JobState;
+use crate::jobs::inspect;
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
 
@@ -51,6 +53,24 @@ pub enum Command {
     /// Rebuild the search index from the database (refused while `serve` runs). The
     /// autocomplete map needs no rebuild: `serve` builds it from the database at every start.
     Reindex,
+    /// List the confirmation job queue, newest first (works beside `serve`), or re-queue a
+    /// failed job with `jobs retry <id>` (refused while `serve` runs).
+    Jobs {
+        /// Only jobs in this state.
+        #[arg(long, value_parser = ["queued", "running", "done", "failed"])]
+        state: Option<String>,
+        /// Most jobs listed.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(subcommand)]
+        action: Option<JobsAction>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// Put a failed (dead-lettered) job back in the queue with a fresh set of attempts.
+    Retry { id: i64 },
 }
 
 /// Runs the parsed command line.
@@ -69,6 +89,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex => {
             let _lock = lock_data_dir(&cli.config.data_dir)?;
             reindex(&cli.config)
+        }
+        Command::Jobs { action: Some(JobsAction::Retry { id }), .. } => inspect::retry(&cli.config, id),
+        Command::Jobs { state, limit, action: None } => {
+            inspect::list(&cli.config, state.as_deref().and_then(JobState::parse), limit)
         }
     }
 }

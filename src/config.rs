@@ -7,6 +7,7 @@ use clap::builder::TypedValueParser as _;
 use clap::{Args, ValueEnum};
 
 use crate::db::writer::DEFAULT_MAX_BATCH;
+use crate::jobs::JobsConfig;
 
 /// Options every subcommand takes.
 #[derive(Debug, Clone, Args)]
@@ -29,6 +30,10 @@ pub struct Config {
     #[arg(long, global = true, env = "AFORRO_WRITER_BATCH", default_value_t = DEFAULT_MAX_BATCH,
           value_parser = clap::value_parser!(u32).range(1..=65_536).map(|n| n as usize))]
     pub writer_batch: usize,
+
+    /// The order-confirmation queue: workers, sender, retention.
+    #[command(flatten)]
+    pub jobs: JobsConfig,
 }
 
 impl Config {
@@ -39,6 +44,7 @@ impl Config {
             index_dir: root.join("index"),
             synchronous: Synchronous::Full,
             writer_batch: DEFAULT_MAX_BATCH,
+            jobs: JobsConfig::default(),
         }
     }
 

@@ -10,6 +10,8 @@
 //! - [`http`] is the axum router, one file per resource, plus extractors and pagination.
 //! - [`search`] is product search: the tantivy index derived from the catalog, the in-memory
 //!   stock view, and the writer observer that keeps both in step with every commit.
+//! - [`jobs`] is the order-confirmation queue: workers that drain the `jobs` table through the
+//!   writer, the senders (`log`, `webhook`) and the maintenance schedule.
 //! - [`seed`] generates the deterministic demo catalog.
 //! - [`suggest`] is autocomplete: an fst map of title words, rebuilt in the background after
 //!   catalog changes, with a moka answer cache.
@@ -25,6 +27,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod locking;
 pub mod search;
 pub mod seed;

@@ -6,7 +6,10 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::Result;
 
 /// Every migration, in the order it must be applied. Names are recorded in the database.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../migrations/0001_init.sql")),
+    ("0002_jobs", include_str!("../../migrations/0002_jobs.sql")),
+];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
 /// applies nothing and returns an empty list.
@@ -45,7 +48,7 @@ mod tests {
     #[test]
     fn migrating_twice_applies_nothing_the_second_time() {
         let mut conn = Connection::open_in_memory().expect("in-memory db");
-        assert_eq!(migrate(&mut conn).expect("first run"), ["0001_init"]);
+        assert_eq!(migrate(&mut conn).expect("first run"), ["0001_init", "0002_jobs"]);
         assert!(migrate(&mut conn).expect("second run").is_empty());
     }
 }
