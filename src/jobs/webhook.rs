@@ -24,9 +24,6 @@ pub struct WebhookSender {
 impl WebhookSender {
     pub fn new(url: &str, secret: Secret, timeout: Duration) -> anyhow::Result<Self> {
         let url = reqwest::Url::parse(url).with_context(|| format!("--webhook-url {url:?} is not a URL"))?;
-        // reqwest is built without a bundled crypto provider (aws-lc would add a C toolchain
-        // build): install ring's. An error only means a provider is already installed.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)

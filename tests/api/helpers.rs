@@ -29,9 +29,18 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app after `fixture` has written directly to the migrated database (before the
 /// server, its writer and its in-memory views start, as a previous run would have left it).
 pub async fn spawn_app_with(fixture: impl FnOnce(&Connection) + Send + 'static) -> TestApp {
+    spawn_app_configured(|_| {}, fixture).await
+}
+
+/// [`spawn_app_with`], after `configure` has adjusted the test configuration.
+pub async fn spawn_app_configured(
+    configure: impl FnOnce(&mut Config),
+    fixture: impl FnOnce(&Connection) + Send + 'static,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     // Tests do not need power-loss durability; `normal` keeps fsyncs out of the suite's time.
-    let config = Config { synchronous: Synchronous::Normal, ..Config::in_dir(dir.path()) };
+    let mut config = Config { synchronous: Synchronous::Normal, ..Config::in_dir(dir.path()) };
+    configure(&mut config);
     let setup_config = config.clone();
     tokio::task::spawn_blocking(move || {
         let store = open_store(&setup_config).expect("open store");

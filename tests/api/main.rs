@@ -3,6 +3,7 @@
 mod cli;
 mod errors;
 mod helpers;
+mod jobs;
 mod orders;
 mod search;
 mod search_brute_force;
