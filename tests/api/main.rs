@@ -1,6 +1,7 @@
 //! The HTTP contract, tested through a real server on port 0 (one test binary for speed).
 
 mod cli;
+mod crash;
 mod errors;
 mod helpers;
 mod jobs;
@@ -11,4 +12,5 @@ mod search_index;
 mod seed;
 mod stores;
 mod suggest;
+mod webhook;
 mod writer;
