@@ -92,14 +92,15 @@ async fn run_tasks(
     }
 }
 
-/// Runs one task now, logging what it did.
-pub async fn run(writer: &WriterHandle, task: Task, retention: Duration) {
+/// Runs one task now, logging what it did or why it failed.
+async fn run(writer: &WriterHandle, task: Task, retention: Duration) {
     if let Err(error) = run_task(writer, task, retention).await {
         tracing::error!(?task, %error, "maintenance failed");
     }
 }
 
-async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) -> Result<()> {
+/// Runs one task now, logging what it did; the error is the caller's to log.
+pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) -> Result<()> {
     match task {
         Task::RequeueExpiredLeases => {
             let requeued = writer

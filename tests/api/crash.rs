@@ -1,7 +1,8 @@
 //! Kill -9 while orders flow: the real binary is started on temp folders, several clients
 //! place orders, the process is SIGKILLed at five different moments and restarted on the same
 //! folders. After every restart nothing acknowledged is lost, nothing is half-written, the
-//! search stock view agrees with SQLite; at the end every confirmation went out exactly once.
+//! search stock view agrees with SQLite; at the end every confirmation went out exactly once
+//! and SIGTERM stops the server cleanly.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -232,6 +233,20 @@ async fn kill_9_mid_stream_loses_no_acknowledged_order_and_sends_each_confirmati
         ),
         confirmed
     );
-    server.kill().expect("stop");
-    server.wait().expect("reap");
+    stop_gracefully(&mut server);
+}
+
+/// SIGTERM, then a clean exit within the shutdown grace.
+fn stop_gracefully(server: &mut Child) {
+    let sent = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("run kill");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = server.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop within 15 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
 }

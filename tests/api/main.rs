@@ -5,6 +5,7 @@ mod crash;
 mod errors;
 mod helpers;
 mod jobs;
+mod maintenance;
 mod orders;
 mod search;
 mod search_brute_force;
