@@ -85,12 +85,13 @@ impl Application {
     pub async fn build(config: &Config, addr: SocketAddr, options: ServeOptions) -> anyhow::Result<Self> {
         let data_dir_lock = lock_data_dir(&config.data_dir)?;
         let sender = sender::from_config(&config.jobs)?;
-        let retention = config.jobs.retention();
+        let (retention, settings) =
+            (config.jobs.retention(), WorkerSettings::for_sender(config.jobs.confirmation_sender));
         let config = config.clone();
         let (state, writer_thread) = tokio::task::spawn_blocking(move || start_store(&config, &options))
             .await
             .context("start-up task failed")??;
-        let worker = Worker::new(state.reads.clone(), state.writer.clone(), sender, WorkerSettings::default());
+        let worker = Worker::new(state.reads.clone(), state.writer.clone(), sender, settings);
         let workers = WorkerPool::start(&state.jobs, &worker);
         drop(worker);
         let maintenance = Maintenance::start(state.writer.clone(), retention)
