@@ -7,6 +7,7 @@ mod helpers;
 mod jobs;
 mod maintenance;
 mod orders;
+mod queue_figures;
 mod search;
 mod search_brute_force;
 mod search_index;
