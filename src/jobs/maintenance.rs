@@ -106,7 +106,12 @@ pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) ->
             let requeued = writer
                 .write(|conn| Ok(Written::quietly(jobs::requeue_expired_leases(conn, Timestamp::now(), false)?)))
                 .await?;
-            tracing::info!(requeued, "maintenance: re-queued jobs whose lease expired");
+            // Every 15 s: only a run that found something is worth an info line.
+            if requeued > 0 {
+                tracing::info!(requeued, "maintenance: re-queued jobs whose lease expired");
+            } else {
+                tracing::debug!("maintenance: no expired leases");
+            }
         }
         Task::Purge => {
             let retention_micros = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
