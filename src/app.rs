@@ -13,7 +13,10 @@ use tokio::net::TcpListener;
 use crate::config::{Config, HttpOptions};
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
 use crate::db::writer::{self, CommitObserver, WriterHandle, WriterThread};
-use crate::db::{ReadPool, migrate, open_write_connection};
+use crate::db::{ReadPool, jobs, migrate, open_write_connection};
+use crate::domain::Timestamp;
+use crate::jobs::maintenance::Maintenance;
+use crate::jobs::{JobQueue, Worker, WorkerPool, WorkerSettings, sender};
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
 use crate::suggest::SuggestService;
@@ -31,6 +34,8 @@ pub struct AppState {
     pub search: SearchIndex,
     /// Autocomplete: the published title map and its answer cache, kept current by the writer.
     pub suggest: SuggestService,
+    /// The confirmation queue: woken by the writer after each enqueue; reports worker health.
+    pub jobs: JobQueue,
 }
 
 /// The store of record opened and migrated: the one read-write connection and the read pool.
@@ -71,6 +76,9 @@ pub struct Application {
     state: AppState,
     writer_thread: WriterThread,
     http: HttpOptions,
+    /// The confirmation workers and the maintenance schedule, each holding a writer handle.
+    workers: WorkerPool,
+    maintenance: Maintenance,
     /// Held while serving: no other aforro process may write this database meanwhile.
     data_dir_lock: DataDirLock,
 }
@@ -79,13 +87,22 @@ impl Application {
     /// Opens the store (migrating it), seeds it for `--demo`, starts the writer and binds.
     pub async fn build(config: &Config, addr: SocketAddr, options: ServeOptions) -> anyhow::Result<Self> {
         let data_dir_lock = lock_data_dir(&config.data_dir)?;
+        let sender = sender::from_config(&config.jobs)?;
+        let (retention, settings) =
+            (config.jobs.retention(), WorkerSettings::for_sender(config.jobs.confirmation_sender));
         let config = config.clone();
         let http = options.http.clone();
         let (state, writer_thread) = tokio::task::spawn_blocking(move || start_store(&config, &options))
             .await
             .context("start-up task failed")??;
+        let worker = Worker::new(state.reads.clone(), state.writer.clone(), sender, settings);
+        let workers = WorkerPool::start(&state.jobs, &worker);
+        drop(worker);
+        let maintenance = Maintenance::start(state.writer.clone(), retention)
+            .await
+            .context("cannot start the maintenance schedule")?;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-        Ok(Self { listener, state, writer_thread, http, data_dir_lock })
+        Ok(Self { listener, state, writer_thread, http, workers, maintenance, data_dir_lock })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -97,12 +114,16 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes. Shutdown order: stop accepting and let in-flight
-    /// requests finish; then drop the last writer handles so the writer commits what it was
-    /// given and stops; then return.
+    /// requests finish; then stop the job workers (no new claims; running jobs get
+    /// [`crate::jobs::SHUTDOWN_GRACE`], unclaimed ones stay queued) and the maintenance
+    /// schedule; with their handles gone, the writer commits what it was given and stops;
+    /// then return.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state, writer_thread, http, data_dir_lock } = self;
+        let Self { listener, state, writer_thread, http, workers, maintenance, data_dir_lock } = self;
         let router = crate::http::router(state, &http);
         axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("server error")?;
+        workers.shutdown(crate::jobs::SHUTDOWN_GRACE).await;
+        maintenance.stop().await;
         tokio::task::spawn_blocking(move || writer_thread.join()).await.context("writer join failed")?;
         // Only now may another process write the database.
         drop(data_dir_lock);
@@ -119,15 +140,23 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
         tracing::info!("--demo: the database is empty, seeding the demo catalog");
         seed::seed(&mut store.write_conn, &SeedOptions::default()).context("cannot seed the demo catalog")?;
     }
+    // We hold the data folder's lock, so no worker anywhere holds a lease: jobs left running
+    // by a killed process are due again now rather than when their lease would expire.
+    let requeued = jobs::requeue_expired_leases(&store.write_conn, Timestamp::now(), true)?;
+    if requeued > 0 {
+        tracing::info!(requeued, "re-queued jobs a previous run left running");
+    }
     // Opened before the writer starts: nothing can commit between the index's watermark
     // check, the stock view's load and the first observed commit.
     let search = SearchIndex::open(&config.index_dir, store.reads.clone()).context("cannot open the search index")?;
     // Builds its map in the background: serving starts at once.
     let suggest = SuggestService::start(store.reads.clone());
-    let observers: Vec<Arc<dyn CommitObserver>> = vec![Arc::new(search.clone()), Arc::new(suggest.clone())];
+    let jobs = JobQueue::new(usize::from(config.jobs.job_workers));
+    let observers: Vec<Arc<dyn CommitObserver>> =
+        vec![Arc::new(search.clone()), Arc::new(suggest.clone()), Arc::new(jobs.clone())];
     let (writer, writer_thread) =
         writer::spawn(store.write_conn, observers, config.writer_batch).context("cannot start the writer")?;
-    Ok((AppState { reads: store.reads, writer, search, suggest }, writer_thread))
+    Ok((AppState { reads: store.reads, writer, search, suggest, jobs }, writer_thread))
 }
 
 /// Resolves on SIGINT or SIGTERM.

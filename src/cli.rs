@@ -1,4 +1,4 @@
-//! The command line: `aforro [--data-dir D] [--index-dir I] <serve|migrate|seed|reindex|
+//! The command line: `aforro [--data-dir D] [--index-dir I] <serve|migrate|seed|reindex|jobs|
 //! createsuperuser|backup|restore>`.
 
 use std::net::SocketAddr;
@@ -11,6 +11,8 @@ use crate::admin::accounts::{SuperuserOutcome, create_superuser as create_superu
 use crate::app::{self, Application, ServeOptions};
 use crate::config::{Config, HttpOptions};
 use crate::db::exclusive::lock_data_dir;
+use crate::db::jobs::JobState;
+use crate::jobs::inspect;
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
 
@@ -73,6 +75,24 @@ pub enum Command {
     /// Replace the database with the backup FILE (refused while `serve` runs); the next
     /// `serve` rebuilds the search index.
     Restore { file: PathBuf },
+    /// List the confirmation job queue, newest first (works beside `serve`), or re-queue a
+    /// failed job with `jobs retry <id>` (refused while `serve` runs).
+    Jobs {
+        /// Only jobs in this state.
+        #[arg(long, value_parser = ["queued", "running", "done", "failed"])]
+        state: Option<String>,
+        /// Most jobs listed.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(subcommand)]
+        action: Option<JobsAction>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// Put a failed (dead-lettered) job back in the queue with a fresh set of attempts.
+    Retry { id: i64 },
 }
 
 /// Runs the parsed command line.
@@ -104,6 +124,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let report = crate::backup::restore(&cli.config, &file)?;
             println!("restored {} bytes from {} in {:.1}s", report.bytes, file.display(), report.elapsed.as_secs_f64());
             Ok(())
+        }
+        Command::Jobs { action: Some(JobsAction::Retry { id }), .. } => inspect::retry(&cli.config, id),
+        Command::Jobs { state, limit, action: None } => {
+            inspect::list(&cli.config, state.as_deref().and_then(JobState::parse), limit)
         }
     }
 }

@@ -11,6 +11,7 @@ use clap::builder::TypedValueParser as _;
 use clap::{Args, ValueEnum};
 
 use crate::db::writer::DEFAULT_MAX_BATCH;
+use crate::jobs::JobsConfig;
 use crate::telemetry::LogFormat;
 
 /// Options every subcommand takes.
@@ -39,6 +40,9 @@ pub struct Config {
     /// either always. `RUST_LOG` sets the filter (default `info`).
     #[arg(long, global = true, env = "AFORRO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
     pub log_format: LogFormat,
+    /// The order-confirmation queue: workers, sender, retention.
+    #[command(flatten)]
+    pub jobs: JobsConfig,
 }
 
 impl Config {
@@ -50,6 +54,7 @@ impl Config {
             synchronous: Synchronous::Full,
             writer_batch: DEFAULT_MAX_BATCH,
             log_format: LogFormat::Auto,
+            jobs: JobsConfig::default(),
         }
     }
 

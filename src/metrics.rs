@@ -31,7 +31,7 @@ pub const HTTP_DURATION: &str = "aforro_http_request_duration_seconds";
 pub const ORDERS: &str = "aforro_orders_total";
 /// Cache lookups, by `cache` (`search`, `suggest`) and `result` (`hit`, `miss`).
 pub const CACHE_LOOKUPS: &str = "aforro_cache_lookups_total";
-/// Rows of the jobs table, by `status` (whatever statuses the table holds).
+/// Rows of the jobs table, by `state` (whatever states the table holds).
 pub const JOBS: &str = "aforro_jobs";
 /// Live documents in the search index.
 pub const INDEX_DOCUMENTS: &str = "aforro_search_index_documents";
@@ -69,7 +69,7 @@ fn describe() {
     ::metrics::describe_histogram!(HTTP_DURATION, ::metrics::Unit::Seconds, "Time to the response head");
     ::metrics::describe_counter!(ORDERS, "Orders answered, by outcome (CONFIRMED, REJECTED, replayed)");
     ::metrics::describe_counter!(CACHE_LOOKUPS, "Cache lookups, by cache (search, suggest) and result (hit, miss)");
-    ::metrics::describe_gauge!(JOBS, "Rows of the jobs table by status, counted at scrape time");
+    ::metrics::describe_gauge!(JOBS, "Rows of the jobs table by state, counted at scrape time");
     ::metrics::describe_gauge!(INDEX_DOCUMENTS, "Live documents in the search index");
 }
 
@@ -134,7 +134,7 @@ pub async fn render_metrics(State(state): State<AppState>) -> Result<Response> {
 /// Job counts per status. The statuses are read, not listed here, so a new status shows up
 /// on its own.
 fn jobs_by_status(conn: &Connection) -> Result<Vec<(String, i64)>> {
-    let mut stmt = conn.prepare_cached("SELECT status, COUNT(*) FROM jobs GROUP BY status")?;
+    let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
     let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -148,11 +148,11 @@ fn record_job_depths(counts: &[(String, i64)]) {
     let mut seen = lock(&SEEN_JOB_STATUSES);
     for status in seen.iter() {
         if !counts.iter().any(|(name, _)| name == status) {
-            ::metrics::gauge!(JOBS, "status" => status.clone()).set(0.0);
+            ::metrics::gauge!(JOBS, "state" => status.clone()).set(0.0);
         }
     }
     for (status, count) in counts {
-        ::metrics::gauge!(JOBS, "status" => status.clone()).set(*count as f64);
+        ::metrics::gauge!(JOBS, "state" => status.clone()).set(*count as f64);
         seen.insert(status.clone());
     }
 }

@@ -186,7 +186,7 @@ pub fn orders(conn: &Connection, filter: OrderFilter, page: PageRequest) -> Resu
 /// The most recent failed jobs. Names only columns every version of the jobs table has.
 pub fn failed_jobs(conn: &Connection, limit: i64) -> Result<Vec<FailedJobRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, kind, order_id, attempts, last_error FROM jobs WHERE status = 'failed' ORDER BY id DESC LIMIT ?1",
+        "SELECT id, kind, order_id, attempts, last_error FROM jobs WHERE state = 'failed' ORDER BY id DESC LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit], |row| {
         Ok(FailedJobRow {

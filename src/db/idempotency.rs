@@ -31,3 +31,9 @@ pub fn remember(conn: &Connection, key: &IdempotencyKey, response: &StoredRespon
     stmt.execute(params![key.as_str(), response.request_body, response.status, response.body, now.micros])?;
     Ok(())
 }
+
+/// Forgets keys first used before `cutoff`: a retry after the retention window is a new order.
+pub fn purge_before(conn: &Connection, cutoff: Timestamp) -> Result<usize> {
+    let mut stmt = conn.prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?;
+    Ok(stmt.execute([cutoff.micros])?)
+}

@@ -1,4 +1,10 @@
-//! The job queue table: rows written in the same transaction as the work they follow from.
+//! The job queue table: rows written in the same transaction as the work they follow from,
+//! claimed by the workers under a lease, and finished, rescheduled or dead-lettered.
+//!
+//! Every function that changes a row runs on the writer (`WriterHandle::write`); the queries
+//! are the whole state machine, documented in `migrations/0002_jobs.sql` and `docs/jobs.md`.
+
+use std::time::Duration;
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
@@ -10,20 +16,51 @@ use crate::error::Result;
 /// The job kind that sends an order confirmation.
 pub const ORDER_CONFIRMATION: &str = "order_confirmation";
 
+/// Attempts a job gets before it is dead-lettered (`failed`).
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 4] = [Self::Queued, Self::Running, Self::Done, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == text)
+    }
+}
+
 /// Queues the confirmation of a just-confirmed order, due now.
 pub fn enqueue_order_confirmation(conn: &Connection, order_id: OrderId, now: Timestamp) -> Result<()> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO jobs (kind, order_id, payload, run_after, created_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+        "INSERT INTO jobs (kind, order_id, payload, max_attempts, run_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5)",
     )?;
     let payload = serde_json::json!({ "order_id": order_id }).to_string();
-    stmt.execute(params![ORDER_CONFIRMATION, order_id, payload, now.micros])?;
+    stmt.execute(params![ORDER_CONFIRMATION, order_id, payload, DEFAULT_MAX_ATTEMPTS, now.micros])?;
     Ok(())
 }
 
 /// The `confirmation` object of an order body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Confirmation {
-    /// `queued`, `sent` or `failed` (a job being worked on still shows as `queued`).
+    /// `queued`, `sent` or `failed`: the contract's names, so a job being worked on still
+    /// shows as `queued` and a `done` one as `sent`.
     pub status: String,
     pub attempts: i64,
     pub sent_at: Option<Timestamp>,
@@ -31,19 +68,192 @@ pub struct Confirmation {
 
 pub fn confirmation_for(conn: &Connection, order_id: OrderId) -> Result<Option<Confirmation>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT status, attempts, sent_at FROM jobs WHERE order_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1",
+        "SELECT state, attempts, done_at FROM jobs WHERE order_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1",
     )?;
     optional(stmt.query_row(params![order_id, ORDER_CONFIRMATION], |row| {
-        let status: String = row.get(0)?;
+        let state: String = row.get(0)?;
+        let status = match state.as_str() {
+            "done" => "sent",
+            "failed" => "failed",
+            _ => "queued",
+        };
         Ok(Confirmation {
-            status: if status == "running" { "queued".to_owned() } else { status },
+            status: status.to_owned(),
             attempts: row.get(1)?,
             sent_at: row.get::<_, Option<i64>>(2)?.map(Timestamp::from_micros),
         })
     }))
 }
 
-/// Jobs waiting to run: the queue depth.
+/// Jobs waiting to run or running: the queue depth.
 pub fn queued_count(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')", [], |row| row.get(0))?)
+    Ok(conn.query_row("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')", [], |row| row.get(0))?)
+}
+
+/// A job a worker has claimed: it holds the lease until `lease_expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub order_id: Option<OrderId>,
+    /// This claim's attempt number (1 for the first run). It doubles as the lease token: a
+    /// worker whose lease expired and was claimed again no longer matches it.
+    pub attempt: i64,
+    pub max_attempts: i64,
+}
+
+/// Claims up to `limit` jobs that are due, or whose lease expired (their worker died), in one
+/// atomic `UPDATE … RETURNING`: no two workers can hold the same lease.
+pub fn claim_due_jobs(conn: &Connection, now: Timestamp, lease: Duration, limit: usize) -> Result<Vec<ClaimedJob>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_expires_at = ?2, updated_at = ?1
+          WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?1 ORDER BY run_at LIMIT ?3)
+             OR id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= ?1 LIMIT ?3)
+         RETURNING id, kind, order_id, attempts, max_attempts",
+    )?;
+    let lease_end = now.micros.saturating_add(micros(lease));
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut jobs = stmt
+        .query_map(params![now.micros, lease_end, limit], |row| {
+            Ok(ClaimedJob {
+                id: row.get(0)?,
+                kind: row.get(1)?,
+                order_id: row.get(2)?,
+                attempt: row.get(3)?,
+                max_attempts: row.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    jobs.sort_by_key(|job| job.id);
+    Ok(jobs)
+}
+
+/// The job succeeded: `done`, whoever holds its lease now (the work is delivered either way).
+pub fn mark_done(conn: &Connection, job_id: i64, now: Timestamp) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE jobs SET state = 'done', done_at = ?2, updated_at = ?2, lease_expires_at = NULL, last_error = NULL
+          WHERE id = ?1 AND state <> 'done'",
+    )?;
+    stmt.execute(params![job_id, now.micros])?;
+    Ok(())
+}
+
+/// The attempt failed: back to `queued` at `retry_at`, or `failed` (dead letter) when there
+/// is none. Only while this claim still holds the lease; returns whether it did.
+pub fn record_failure(
+    conn: &Connection,
+    job: &ClaimedJob,
+    error: &str,
+    retry_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE jobs SET state = CASE WHEN ?3 IS NULL THEN 'failed' ELSE 'queued' END,
+                         run_at = COALESCE(?3, run_at), lease_expires_at = NULL, last_error = ?4, updated_at = ?5
+          WHERE id = ?1 AND attempts = ?2 AND state = 'running'",
+    )?;
+    let changed = stmt.execute(params![job.id, job.attempt, retry_at.map(|at| at.micros), error, now.micros])?;
+    Ok(changed == 1)
+}
+
+/// Gives back a claimed job that was never attempted (shutdown came first): queued again,
+/// due now, and the claim does not count as an attempt.
+pub fn release(conn: &Connection, job: &ClaimedJob, now: Timestamp) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_expires_at = NULL, updated_at = ?3
+          WHERE id = ?1 AND attempts = ?2 AND state = 'running'",
+    )?;
+    stmt.execute(params![job.id, job.attempt, now.micros])?;
+    Ok(())
+}
+
+/// Queues again every job whose lease expired. With `everything`, every running job: at
+/// start-up, when the data-folder lock proves no worker of another process holds one.
+pub fn requeue_expired_leases(conn: &Connection, now: Timestamp, everything: bool) -> Result<usize> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE jobs SET state = 'queued', lease_expires_at = NULL, updated_at = ?1
+          WHERE state = 'running' AND (?2 OR lease_expires_at <= ?1)",
+    )?;
+    Ok(stmt.execute(params![now.micros, everything])?)
+}
+
+/// Deletes `done` jobs finished before `cutoff`; failed ones stay for inspection.
+pub fn purge_done_before(conn: &Connection, cutoff: Timestamp) -> Result<usize> {
+    let mut stmt = conn.prepare_cached("DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1")?;
+    Ok(stmt.execute([cutoff.micros])?)
+}
+
+/// Puts a dead-lettered job back in the queue with a fresh set of attempts. Returns false
+/// when no `failed` job has that id.
+pub fn retry_failed(conn: &Connection, job_id: i64, now: Timestamp) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?2, updated_at = ?2 WHERE id = ?1 AND state = 'failed'",
+    )?;
+    Ok(stmt.execute(params![job_id, now.micros])? == 1)
+}
+
+/// One line of `aforro jobs`.
+#[derive(Debug, Clone)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub order_id: Option<OrderId>,
+    pub state: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at: Timestamp,
+    pub last_error: Option<String>,
+}
+
+/// Jobs, newest first, optionally only those in one state.
+pub fn list_jobs(conn: &Connection, state: Option<JobState>, limit: usize) -> Result<Vec<JobRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error FROM jobs
+          WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt
+        .query_map(params![state.map(JobState::as_str), limit], |row| {
+            Ok(JobRow {
+                id: row.get(0)?,
+                kind: row.get(1)?,
+                order_id: row.get(2)?,
+                state: row.get(3)?,
+                attempts: row.get(4)?,
+                max_attempts: row.get(5)?,
+                run_at: Timestamp::from_micros(row.get(6)?),
+                last_error: row.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_an_old_queue_maps_sent_to_done_and_keeps_the_rows() {
+        let mut conn = Connection::open_in_memory().expect("in-memory db");
+        conn.execute_batch(include_str!("../../migrations/0001_init.sql")).expect("0001");
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT '');
+             INSERT INTO schema_migrations (name) VALUES ('0001_init');
+             INSERT INTO stores (id, name) VALUES (1, 'S');
+             INSERT INTO orders (id, store_id, status, created_at) VALUES (1, 1, 'CONFIRMED', 10), (2, 1, 'CONFIRMED', 20);
+             INSERT INTO jobs (kind, order_id, status, attempts, run_after, sent_at, created_at)
+               VALUES ('order_confirmation', 1, 'sent', 1, 10, 15, 10), ('order_confirmation', 2, 'queued', 0, 20, NULL, 20);",
+        )
+        .expect("old rows");
+        super::super::migrate::migrate(&mut conn).expect("0002");
+        let sent = confirmation_for(&conn, OrderId(1)).expect("read").expect("job");
+        assert_eq!((sent.status.as_str(), sent.sent_at), ("sent", Some(Timestamp::from_micros(15))));
+        let queued = confirmation_for(&conn, OrderId(2)).expect("read").expect("job");
+        assert_eq!(queued.status, "queued");
+    }
 }

@@ -8,6 +8,7 @@ use crate::error::Result;
 /// Every migration, in the order it must be applied. Names are recorded in the database.
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../migrations/0001_init.sql")),
+    ("0002_jobs", include_str!("../../migrations/0002_jobs.sql")),
     ("0003_admin", include_str!("../../migrations/0003_admin.sql")),
     ("0004_catalog_lineage", include_str!("../../migrations/0004_catalog_lineage.sql")),
 ];
@@ -55,7 +56,10 @@ mod tests {
     #[test]
     fn migrating_twice_applies_nothing_the_second_time() {
         let mut conn = Connection::open_in_memory().expect("in-memory db");
-        assert_eq!(migrate(&mut conn).expect("first run"), ["0001_init", "0003_admin", "0004_catalog_lineage"]);
+        assert_eq!(
+            migrate(&mut conn).expect("first run"),
+            ["0001_init", "0002_jobs", "0003_admin", "0004_catalog_lineage"]
+        );
         assert!(migrate(&mut conn).expect("second run").is_empty());
     }
 }

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod listings;
 pub mod migrate;
+pub mod notifications;
 pub mod orders;
 pub mod popularity;
 pub mod writer;

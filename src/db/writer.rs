@@ -154,6 +154,13 @@ impl<T: Send + 'static> Pending for Ran<T> {
     }
 }
 
+/// What travels the writer's channel.
+enum Request {
+    Write(Box<dyn Command>),
+    /// Runs on the connection between batches, outside any transaction.
+    Maintenance(Box<dyn FnOnce(&Connection) + Send>),
+}
+
 fn commit_failed(error: &rusqlite::Error) -> Error {
     Error::Internal(format!("commit failed: {error}"))
 }
@@ -162,7 +169,7 @@ fn commit_failed(error: &rusqlite::Error) -> Error {
 /// finishes the writes already sent and its thread ends.
 #[derive(Clone)]
 pub struct WriterHandle {
-    commands: mpsc::Sender<Box<dyn Command>>,
+    commands: mpsc::Sender<Request>,
 }
 
 impl WriterHandle {
@@ -175,11 +182,27 @@ impl WriterHandle {
         F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
     {
         let (reply, response) = oneshot::channel();
-        self.commands
-            .send(Box::new(Write { work, reply }))
-            .await
-            .map_err(|_| Error::Unavailable("the service is shutting down".to_owned()))?;
+        self.send(Request::Write(Box::new(Write { work, reply }))).await?;
         response.await.map_err(|_| Error::Internal("the writer dropped a command".to_owned()))?
+    }
+
+    /// Runs `work` on the write connection between two batches, outside any transaction:
+    /// for statements SQLite refuses inside one, such as `PRAGMA wal_checkpoint(TRUNCATE)`
+    /// (it cannot checkpoint a WAL that its own open transaction is reading). Nothing is rolled
+    /// back on error and no observer is told: only for maintenance that changes no data.
+    pub async fn maintain<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply, response) = oneshot::channel();
+        let run = move |conn: &Connection| drop(reply.send(work(conn)));
+        self.send(Request::Maintenance(Box::new(run))).await?;
+        response.await.map_err(|_| Error::Internal("the writer dropped a maintenance task".to_owned()))?
+    }
+
+    async fn send(&self, request: Request) -> Result<()> {
+        self.commands.send(request).await.map_err(|_| Error::Unavailable("the service is shutting down".to_owned()))
     }
 
     /// Places an order; resolves once it is committed (or rejected and nothing was written).
@@ -245,21 +268,32 @@ pub fn spawn(
 
 fn run(
     mut conn: Connection,
-    mut commands: mpsc::Receiver<Box<dyn Command>>,
+    mut commands: mpsc::Receiver<Request>,
     observers: &[Arc<dyn CommitObserver>],
     max_batch: usize,
 ) {
     // Never waits to fill a batch: whatever is queued when the writer comes round is the batch,
     // so a lone write under light load commits at once.
+    // A maintenance request ends the batch: the writes before it commit, then it runs alone.
     while let Some(first) = commands.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < max_batch {
-            match commands.try_recv() {
-                Ok(command) => batch.push(command),
-                Err(_) => break,
+        let mut batch = Vec::new();
+        let mut maintenance = None;
+        let mut next = Some(first);
+        while let Some(request) = next.take() {
+            match request {
+                Request::Write(command) => batch.push(command),
+                Request::Maintenance(work) => maintenance = Some(work),
+            }
+            if maintenance.is_none() && batch.len() < max_batch {
+                next = commands.try_recv().ok();
             }
         }
-        commit_batch(&mut conn, batch, observers);
+        if !batch.is_empty() {
+            commit_batch(&mut conn, batch, observers);
+        }
+        if let Some(work) = maintenance {
+            work(&conn);
+        }
     }
     tracing::debug!("writer: every handle dropped, stopping");
 }

@@ -1,5 +1,6 @@
 //! `GET /healthz` (the process serves) and `GET /readyz` (the database answers, the search
-//! index has every committed catalog change, the autocomplete map is built).
+//! index has every committed catalog change, the autocomplete map is built, every job worker
+//! runs).
 
 use axum::Json;
 use axum::extract::State;
@@ -38,6 +39,10 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>>
     }
     if !state.suggest.is_ready() {
         return Err(Error::Unavailable("the autocomplete map is still being built".to_owned()));
+    }
+    if !state.jobs.workers_running() {
+        let (running, configured) = state.jobs.worker_counts();
+        return Err(Error::Unavailable(format!("{running} of {configured} job workers are running")));
     }
     Ok(Json(json!({"status": "ready"})))
 }

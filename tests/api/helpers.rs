@@ -29,7 +29,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app after `fixture` has written directly to the migrated database (before the
 /// server, its writer and its in-memory views start, as a previous run would have left it).
 pub async fn spawn_app_with(fixture: impl FnOnce(&Connection) + Send + 'static) -> TestApp {
-    spawn_app_with_options(fixture, ServeOptions::default()).await
+    spawn_app_full(|_| {}, fixture, ServeOptions::default()).await
 }
 
 /// [`spawn_app_with`], serving with `options` (HTTP limits, CORS).
@@ -37,9 +37,28 @@ pub async fn spawn_app_with_options(
     fixture: impl FnOnce(&Connection) + Send + 'static,
     options: ServeOptions,
 ) -> TestApp {
+    spawn_app_full(|_| {}, fixture, options).await
+}
+
+/// [`spawn_app_with`], after `configure` has adjusted the test configuration.
+pub async fn spawn_app_configured(
+    configure: impl FnOnce(&mut Config),
+    fixture: impl FnOnce(&Connection) + Send + 'static,
+) -> TestApp {
+    spawn_app_full(configure, fixture, ServeOptions::default()).await
+}
+
+/// The app on a fresh folder: `configure` adjusts the configuration, `fixture` writes to the
+/// migrated database before start, `options` are `serve`'s.
+pub async fn spawn_app_full(
+    configure: impl FnOnce(&mut Config),
+    fixture: impl FnOnce(&Connection) + Send + 'static,
+    options: ServeOptions,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     // Tests do not need power-loss durability; `normal` keeps fsyncs out of the suite's time.
-    let config = Config { synchronous: Synchronous::Normal, ..Config::in_dir(dir.path()) };
+    let mut config = Config { synchronous: Synchronous::Normal, ..Config::in_dir(dir.path()) };
+    configure(&mut config);
     let setup_config = config.clone();
     tokio::task::spawn_blocking(move || {
         let store = open_store(&setup_config).expect("open store");

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{json_with_status, small_catalog, spawn_app_with};
+use crate::helpers::{json_with_status, small_catalog, spawn_app_configured, spawn_app_with};
 
 #[tokio::test]
 async fn a_confirmed_order_deducts_exactly_what_it_asked_for() {
@@ -58,7 +58,8 @@ async fn a_product_the_store_does_not_carry_has_zero_stock() {
 
 #[tokio::test]
 async fn a_confirmed_order_is_stored_whole_with_its_confirmation_job() {
-    let app = spawn_app_with(small_catalog).await;
+    // No job workers: the job must still be there, queued, when we look.
+    let app = spawn_app_configured(|config| config.jobs.job_workers = 0, small_catalog).await;
     let body = json!({"store_id": 1, "items": [{"product_id": 4, "quantity_requested": 2}, {"product_id": 5, "quantity_requested": 1}]});
     let created = json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
 

@@ -1,0 +1,144 @@
+//! Periodic maintenance on a `tokio-cron-scheduler` schedule: re-queue jobs whose lease
+//! expired, purge `done` jobs and idempotency keys older than the retention window, and
+//! checkpoint and optimize the database. Each run is logged.
+//!
+//! The scheduler's callbacks only send a [`Task`] to one task of ours that holds the writer
+//! handle, so stopping that task is enough to release the handle at shutdown (the scheduler
+//! keeps its callbacks alive in tasks of its own).
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::db::writer::{WriterHandle, Written};
+use crate::db::{idempotency, jobs};
+use crate::domain::Timestamp;
+use crate::error::Result;
+
+/// One kind of maintenance run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    RequeueExpiredLeases,
+    Purge,
+    Checkpoint,
+    Optimize,
+}
+
+/// When each task runs (cron with seconds first). Leases are 30 s, so a dead worker's jobs
+/// wait at most ~45 s; the checkpoint keeps the WAL from growing between the writer's own
+/// automatic checkpoints under steady load; `optimize` is what SQLite suggests every few hours.
+const SCHEDULE: [(&str, Task); 4] = [
+    ("*/15 * * * * *", Task::RequeueExpiredLeases),
+    ("0 7 * * * *", Task::Purge),
+    ("0 */5 * * * *", Task::Checkpoint),
+    ("0 37 */3 * * *", Task::Optimize),
+];
+
+/// The running schedule. Stop it with [`Maintenance::stop`].
+pub struct Maintenance {
+    scheduler: JobScheduler,
+    runner: JoinHandle<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl Maintenance {
+    pub async fn start(writer: WriterHandle, retention: Duration) -> anyhow::Result<Self> {
+        let (tasks, receiver) = mpsc::channel(SCHEDULE.len());
+        let scheduler = JobScheduler::new().await?;
+        for (cron, task) in SCHEDULE {
+            let tasks = tasks.clone();
+            scheduler
+                .add(Job::new_async(cron, move |_, _| {
+                    // A task still waiting from the last tick makes this one redundant.
+                    let _ = tasks.try_send(task);
+                    Box::pin(async {})
+                })?)
+                .await?;
+        }
+        scheduler.start().await?;
+        let (stop, stopped) = watch::channel(false);
+        let runner = tokio::spawn(run_tasks(writer, retention, receiver, stopped));
+        Ok(Self { scheduler, runner, stop })
+    }
+
+    /// Stops the schedule and waits for a run in progress; the writer handle is dropped.
+    pub async fn stop(mut self) {
+        if let Err(error) = self.scheduler.shutdown().await {
+            tracing::warn!(%error, "maintenance: the scheduler did not shut down cleanly");
+        }
+        let _ = self.stop.send(true);
+        if let Err(error) = self.runner.await {
+            tracing::error!(%error, "maintenance: the task runner failed");
+        }
+    }
+}
+
+async fn run_tasks(
+    writer: WriterHandle,
+    retention: Duration,
+    mut tasks: mpsc::Receiver<Task>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            task = tasks.recv() => match task {
+                Some(task) => run(&writer, task, retention).await,
+                None => break,
+            },
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+/// Runs one task now, logging what it did or why it failed.
+async fn run(writer: &WriterHandle, task: Task, retention: Duration) {
+    if let Err(error) = run_task(writer, task, retention).await {
+        tracing::error!(?task, %error, "maintenance failed");
+    }
+}
+
+/// Runs one task now, logging what it did; the error is the caller's to log.
+pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) -> Result<()> {
+    match task {
+        Task::RequeueExpiredLeases => {
+            let requeued = writer
+                .write(|conn| Ok(Written::quietly(jobs::requeue_expired_leases(conn, Timestamp::now(), false)?)))
+                .await?;
+            // Every 15 s: only a run that found something is worth an info line.
+            if requeued > 0 {
+                tracing::info!(requeued, "maintenance: re-queued jobs whose lease expired");
+            } else {
+                tracing::debug!("maintenance: no expired leases");
+            }
+        }
+        Task::Purge => {
+            let retention_micros = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
+            let cutoff = Timestamp::from_micros(Timestamp::now().micros.saturating_sub(retention_micros));
+            let (jobs, keys) = writer
+                .write(move |conn| {
+                    let purged = (jobs::purge_done_before(conn, cutoff)?, idempotency::purge_before(conn, cutoff)?);
+                    Ok(Written::quietly(purged))
+                })
+                .await?;
+            tracing::info!(jobs, idempotency_keys = keys, cutoff = %cutoff.to_rfc3339(), "maintenance: purged");
+        }
+        Task::Checkpoint => {
+            let (busy, wal_pages, checkpointed) = writer
+                .maintain(|conn| {
+                    Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+                    })?)
+                })
+                .await?;
+            // busy = 1: a reader still needed old pages; the WAL is truncated next time.
+            tracing::info!(busy, wal_pages, checkpointed, "maintenance: WAL checkpoint (TRUNCATE)");
+        }
+        Task::Optimize => {
+            writer.maintain(|conn| Ok(conn.execute_batch("PRAGMA optimize")?)).await?;
+            tracing::info!("maintenance: PRAGMA optimize");
+        }
+    }
+    Ok(())
+}

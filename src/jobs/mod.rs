@@ -1,0 +1,130 @@
+//! Order confirmations: a crash-safe job queue in the same SQLite file, drained by tokio
+//! workers inside the binary. Design and operations in `docs/jobs.md`.
+//!
+//! - [`settings`]: the flags (`--job-workers`, the sender, retention) and the workers' tuning.
+//! - [`worker`]: one step (`try_execute_task` → [`ExecutionOutcome`]) and the loop around it.
+//! - [`sender`], [`webhook`]: how a confirmation goes out (`log` or a signed `webhook`).
+//! - [`maintenance`]: the cron schedule (expired leases, purge, checkpoint, optimize).
+//! - This file: the [`JobQueue`] handle (wake-up on enqueue, worker health) and the
+//!   [`WorkerPool`] that starts and stops the workers.
+//!
+//! The rows live in `db::jobs`; the order's own transaction inserts its job.
+
+pub mod inspect;
+pub mod maintenance;
+pub mod sender;
+pub mod settings;
+pub mod webhook;
+pub mod worker;
+
+pub use settings::{JobsConfig, SenderKind, WorkerSettings};
+pub use worker::{BatchReport, ExecutionOutcome, Worker};
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::db::writer::{CommitEffects, CommitObserver};
+
+/// How long running jobs may take to finish once shutdown begins.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The queue as the rest of the app sees it: wakes the workers, reports their health.
+/// Cloning is shallow.
+#[derive(Clone)]
+pub struct JobQueue {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// Notified after every commit that queued jobs, so idle workers claim them at once.
+    wake: Arc<Notify>,
+    /// Workers configured to run.
+    configured: usize,
+    /// Workers whose loop is running now (a panicked or stopped one is not counted).
+    running: AtomicUsize,
+}
+
+impl JobQueue {
+    pub fn new(configured_workers: usize) -> Self {
+        let shared =
+            Shared { wake: Arc::new(Notify::new()), configured: configured_workers, running: AtomicUsize::new(0) };
+        Self { shared: Arc::new(shared) }
+    }
+
+    /// Whether every configured worker is running (readiness).
+    pub fn workers_running(&self) -> bool {
+        self.shared.running.load(Ordering::Acquire) >= self.shared.configured
+    }
+
+    /// (running, configured) workers, for the readiness message.
+    pub fn worker_counts(&self) -> (usize, usize) {
+        (self.shared.running.load(Ordering::Acquire), self.shared.configured)
+    }
+}
+
+impl CommitObserver for JobQueue {
+    fn committed(&self, effects: &CommitEffects) {
+        if effects.enqueued_jobs > 0 {
+            self.shared.wake.notify_waiters();
+        }
+    }
+}
+
+/// The running workers. Dropping it does not stop them: call [`WorkerPool::shutdown`].
+pub struct WorkerPool {
+    workers: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+}
+
+impl WorkerPool {
+    /// Starts `queue`'s configured number of workers, each running `worker`'s loop.
+    pub fn start(queue: &JobQueue, worker: &Worker) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let workers = (0..queue.shared.configured)
+            .map(|_| {
+                let running = RunningGuard::enter(Arc::clone(&queue.shared));
+                let (worker, wake, stopped) = (worker.clone(), Arc::clone(&queue.shared.wake), stopped.clone());
+                tokio::spawn(async move {
+                    let _running = running;
+                    worker.run(wake, stopped).await;
+                })
+            })
+            .collect();
+        Self { workers, stop }
+    }
+
+    /// Stops claiming, lets each worker finish the batch it is delivering for up to `grace`,
+    /// then abandons the rest: their jobs keep a lease and run again after the next start.
+    /// Either way the workers' writer handles are dropped when this returns.
+    pub async fn shutdown(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let deadline = tokio::time::Instant::now() + grace;
+        for mut worker in self.workers {
+            if tokio::time::timeout_at(deadline, &mut worker).await.is_err() {
+                tracing::warn!("job worker still busy at the shutdown deadline; its jobs run again after restart");
+                worker.abort();
+            }
+        }
+        tracing::info!("job workers stopped");
+    }
+}
+
+/// Counts a worker as running for as long as its task lives, however it ends.
+struct RunningGuard(Arc<Shared>);
+
+impl RunningGuard {
+    fn enter(shared: Arc<Shared>) -> Self {
+        shared.running.fetch_add(1, Ordering::AcqRel);
+        Self(shared)
+    }
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
