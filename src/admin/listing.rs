@@ -93,6 +93,10 @@ pub fn category(conn: &Connection, id: CategoryId) -> Result<CategoryRow> {
 const PRODUCT_COLUMNS: &str = "SELECT p.id, p.title, p.description, p.price_cents, p.category_id, c.name, p.created_at
    FROM products p JOIN categories c ON c.id = p.category_id";
 
+/// One page of products whose title contains `?1` (all when NULL).
+const PRODUCTS_TITLED_PAGE: &str =
+    "WHERE ?1 IS NULL OR instr(lower(p.title), lower(?1)) > 0 ORDER BY p.id LIMIT ?2 OFFSET ?3";
+
 fn product_row(row: &Row<'_>) -> rusqlite::Result<ProductRow> {
     Ok(ProductRow {
         id: row.get(0)?,
@@ -108,14 +112,15 @@ fn product_row(row: &Row<'_>) -> rusqlite::Result<ProductRow> {
 /// Products by id, optionally only those whose title contains `title_contains`
 /// (case-insensitively): the admin's lookup, not the ranked search.
 pub fn products(conn: &Connection, title_contains: Option<&str>, page: PageRequest) -> Result<PageOf<ProductRow>> {
-    let pattern = title_contains.map(|text| format!("%{}%", text.replace(['%', '_'], "")));
-    let count =
-        conn.query_row("SELECT COUNT(*) FROM products WHERE ?1 IS NULL OR title LIKE ?1", [&pattern], |row| {
-            row.get(0)
-        })?;
-    let sql = format!("{PRODUCT_COLUMNS} WHERE ?1 IS NULL OR p.title LIKE ?1 ORDER BY p.id LIMIT ?2 OFFSET ?3");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![pattern, page.limit(), page.offset()], product_row)?;
+    // instr, not LIKE: no wildcards to escape, and a NUL in the text does not cut the pattern
+    // short (LIKE stops reading at a NUL and would match every title).
+    let count = conn.query_row(
+        "SELECT COUNT(*) FROM products WHERE ?1 IS NULL OR instr(lower(title), lower(?1)) > 0",
+        [title_contains],
+        |row| row.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached(&format!("{PRODUCT_COLUMNS} {PRODUCTS_TITLED_PAGE}"))?;
+    let rows = stmt.query_map(params![title_contains, page.limit(), page.offset()], product_row)?;
     Ok(PageOf { count, rows: rows.collect::<rusqlite::Result<_>>()? })
 }
 
