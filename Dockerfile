@@ -5,6 +5,8 @@ FROM rust:1.95-slim-bookworm AS builder
 WORKDIR /src
 # gcc comes with the image; rusqlite's bundled SQLite needs nothing else.
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
+# Build settings (SQLite compiled without STAT4: see the file).
+COPY .cargo ./.cargo
 COPY src ./src
 COPY migrations ./migrations
 COPY benches ./benches
