@@ -42,16 +42,6 @@ pub struct OrderRow {
     pub total_quantity: i64,
 }
 
-/// A job that gave up, for the page's "failed jobs" list.
-#[derive(Debug, Clone, Serialize)]
-pub struct FailedJobRow {
-    pub id: i64,
-    pub kind: String,
-    pub order_id: Option<i64>,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-}
-
 /// The inventory of one store for one product, after a change.
 #[derive(Debug, Clone, Serialize)]
 pub struct StockRow {
@@ -186,21 +176,4 @@ pub fn orders(conn: &Connection, filter: OrderFilter, page: PageRequest) -> Resu
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(PageOf { count, rows })
-}
-
-/// The most recent failed jobs. Names only columns every version of the jobs table has.
-pub fn failed_jobs(conn: &Connection, limit: i64) -> Result<Vec<FailedJobRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, kind, order_id, attempts, last_error FROM jobs WHERE state = 'failed' ORDER BY id DESC LIMIT ?1",
-    )?;
-    let rows = stmt.query_map([limit], |row| {
-        Ok(FailedJobRow {
-            id: row.get(0)?,
-            kind: row.get(1)?,
-            order_id: row.get(2)?,
-            attempts: row.get(3)?,
-            last_error: row.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -19,6 +19,7 @@ use super::input::StockUpdate;
 use super::listing::{self, OrderFilter};
 use super::{auth, changes, input};
 use crate::app::AppState;
+use crate::db::jobs::{self, JobState};
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
 
@@ -82,7 +83,11 @@ async fn dashboard(
                 listing::products(conn, Some(&search).filter(|q| !q.is_empty()).map(String::as_str), products_page)?;
             let orders_page = PageRequest { page: 1, page_size: RECENT_ROWS };
             let orders = listing::orders(conn, OrderFilter::default(), orders_page)?.rows;
-            Ok((products, orders, listing::failed_jobs(conn, i64::from(RECENT_ROWS))?))
+            Ok((
+                products,
+                orders,
+                jobs::list_jobs(conn, Some(JobState::Failed), usize::try_from(RECENT_ROWS).unwrap_or(usize::MAX))?,
+            ))
         })
         .await?;
     let csrf = session.csrf_token();

@@ -3,7 +3,8 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::admin::listing::{CategoryRow, FailedJobRow, OrderRow, ProductRow, StoreRow};
+use crate::admin::listing::{CategoryRow, OrderRow, ProductRow, StoreRow};
+use crate::db::jobs::JobRow;
 use crate::db::listings::PageOf;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}
@@ -61,7 +62,7 @@ pub struct Dashboard<'a> {
     pub query: &'a str,
     pub products: &'a PageOf<ProductRow>,
     pub orders: &'a [OrderRow],
-    pub failed_jobs: &'a [FailedJobRow],
+    pub failed_jobs: &'a [JobRow],
 }
 
 pub fn dashboard(page: &Dashboard<'_>) -> Markup {
