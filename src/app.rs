@@ -11,8 +11,9 @@ use rusqlite::Connection;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, HttpOptions};
+use crate::db::effects::CommitObserver;
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
-use crate::db::writer::{self, CommitObserver, WriterHandle, WriterThread};
+use crate::db::writer::{self, WriterHandle, WriterThread};
 use crate::db::{ReadPool, jobs, migrate, open_write_connection};
 use crate::domain::Timestamp;
 use crate::jobs::maintenance::Maintenance;

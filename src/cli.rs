@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::admin::accounts::{SuperuserOutcome, create_superuser as create_superuser_in};
 use crate::app::{self, Application, ServeOptions};
 use crate::config::{Config, HttpOptions};
+use crate::db::accounts::{SuperuserOutcome, create_superuser as create_superuser_in};
 use crate::db::exclusive::lock_data_dir;
 use crate::db::jobs::JobState;
 use crate::jobs::inspect;

@@ -11,14 +11,9 @@
 //! - [`listing`]: the reads both surfaces show.
 //! - `api`: the JSON routes; `web`: the HTML page (cookie session, CSRF form tokens).
 
-pub mod accounts;
 mod api;
 pub mod auth;
-pub mod changes;
-pub mod input;
 pub mod listing;
-pub mod password;
-pub mod sessions;
 mod web;
 
 use axum::Router;

@@ -49,7 +49,7 @@ pub fn store_orders(
         .map(|row| {
             let (id, status, created_at, total_quantity) = row?;
             let status = OrderStatus::parse(&status)
-                .ok_or_else(|| Error::Internal(format!("order {id} has status {status:?}")))?;
+                .ok_or_else(|| Error::Invariant(format!("order {id} has status {status:?}")))?;
             Ok(StoreOrderRow { id, status, created_at: Timestamp::from_micros(created_at), total_quantity })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -5,7 +5,9 @@
 //! `BEGIN IMMEDIATE` transaction per batch. The other files here are small named SQL functions
 //! on a `&Connection`, grouped by table.
 
+pub mod accounts;
 pub mod catalog;
+pub mod effects;
 pub mod exclusive;
 pub mod idempotency;
 pub mod jobs;
@@ -14,6 +16,7 @@ pub mod migrate;
 pub mod notifications;
 pub mod orders;
 pub mod popularity;
+pub mod sessions;
 pub mod writer;
 
 use std::path::Path;

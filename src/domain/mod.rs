@@ -3,10 +3,12 @@
 //! Past `http`, code only sees these types, so an order line with quantity 0 or a page size of
 //! -3 cannot be represented (parse, don't validate).
 
+pub mod catalog;
 mod ids;
 mod money;
 mod order;
 mod page;
+pub mod password;
 mod timestamp;
 
 pub use ids::{CategoryId, OrderId, ProductId, StoreId, parse_positive_id};

@@ -7,6 +7,7 @@ mod layers;
 pub mod openapi;
 mod orders;
 pub mod pagination;
+pub mod problem;
 mod search;
 mod stores;
 mod suggest;
@@ -24,9 +25,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use self::problem::Problem;
 use crate::app::AppState;
 use crate::config::HttpOptions;
-use crate::error::Problem;
 use crate::metrics;
 
 /// Request bodies larger than this are refused with 413 (contract).

@@ -12,8 +12,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::db::writer::{WriterHandle, Written};
-use crate::db::{idempotency, jobs};
+use crate::db::writer::WriterHandle;
 use crate::domain::Timestamp;
 use crate::error::Result;
 
@@ -103,9 +102,7 @@ async fn run(writer: &WriterHandle, task: Task, retention: Duration) {
 pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) -> Result<()> {
     match task {
         Task::RequeueExpiredLeases => {
-            let requeued = writer
-                .write(|conn| Ok(Written::quietly(jobs::requeue_expired_leases(conn, Timestamp::now(), false)?)))
-                .await?;
+            let requeued = writer.requeue_expired_leases().await?;
             // Every 15 s: only a run that found something is worth an info line.
             if requeued > 0 {
                 tracing::info!(requeued, "maintenance: re-queued jobs whose lease expired");
@@ -116,27 +113,16 @@ pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) ->
         Task::Purge => {
             let retention_micros = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
             let cutoff = Timestamp::from_micros(Timestamp::now().micros.saturating_sub(retention_micros));
-            let (jobs, keys) = writer
-                .write(move |conn| {
-                    let purged = (jobs::purge_done_before(conn, cutoff)?, idempotency::purge_before(conn, cutoff)?);
-                    Ok(Written::quietly(purged))
-                })
-                .await?;
+            let (jobs, keys) = writer.purge_before(cutoff).await?;
             tracing::info!(jobs, idempotency_keys = keys, cutoff = %cutoff.to_rfc3339(), "maintenance: purged");
         }
         Task::Checkpoint => {
-            let (busy, wal_pages, checkpointed) = writer
-                .maintain(|conn| {
-                    Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
-                        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
-                    })?)
-                })
-                .await?;
+            let (busy, wal_pages, checkpointed) = writer.checkpoint_wal().await?;
             // busy = 1: a reader still needed old pages; the WAL is truncated next time.
             tracing::info!(busy, wal_pages, checkpointed, "maintenance: WAL checkpoint (TRUNCATE)");
         }
         Task::Optimize => {
-            writer.maintain(|conn| Ok(conn.execute_batch("PRAGMA optimize")?)).await?;
+            writer.optimize().await?;
             tracing::info!("maintenance: PRAGMA optimize");
         }
     }

@@ -100,7 +100,7 @@ impl SearchIndex {
             StockCondition::Store { .. } => searcher.search(query, &collector),
             StockCondition::Unfiltered | StockCondition::AnyStore { .. } => scan_all(&collector, &searcher),
         };
-        result.map_err(|error| Error::Internal(format!("search failed: {error}")))
+        result.map_err(Error::Index)
     }
 
     fn stock_condition(&self, request: &SearchRequest) -> StockCondition {

@@ -7,9 +7,10 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::AdminSession;
-use crate::admin::{auth, input};
+use crate::admin::auth;
 use crate::app::AppState;
 use crate::domain::Timestamp;
+use crate::domain::catalog as input;
 use crate::error::Result;
 use crate::http::JsonBody;
 

@@ -15,11 +15,11 @@ use maud::Markup;
 use serde_json::{Map, Value};
 
 use self::session::{LOGIN_PATH, WebSession, cleared_cookie, session_cookie};
-use super::input::StockUpdate;
+use super::auth;
 use super::listing::{self, OrderFilter};
-use super::{auth, changes, input};
 use crate::app::AppState;
 use crate::db::jobs::{self, JobState};
+use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
 
@@ -133,7 +133,7 @@ async fn save_product(
     session.check_csrf(fields.get("csrf").map(String::as_str))?;
     let id = product_id(&id)?;
     let saved = match input::product(&form_as_json(&fields)) {
-        Ok(product) => state.writer.write(move |conn| changes::save_product(conn, Some(id), &product)).await,
+        Ok(product) => state.writer.save_product(Some(id), product).await,
         Err(error) => Err(error),
     };
     match saved {
@@ -158,17 +158,15 @@ async fn restock(
     session.check_csrf(fields.get("csrf").map(String::as_str))?;
     let product_id = product_id(&id)?;
     let body = form_as_json(&fields);
-    let StockUpdate::Adjust(quantity) = input::restock(&body)? else {
-        return Err(Error::Internal("restock parses to an adjustment".to_owned()));
-    };
+    let update = input::restock(&body)?;
+    let (StockUpdate::Adjust(quantity) | StockUpdate::Set(quantity)) = update;
     let store_id = body
         .get("store_id")
         .and_then(Value::as_i64)
         .filter(|id| *id > 0)
         .map(StoreId)
         .ok_or_else(|| Error::field("store_id", "must be a store id"))?;
-    let update = StockUpdate::Adjust(quantity);
-    let now = state.writer.write(move |conn| changes::update_stock(conn, store_id, product_id, update)).await?;
+    let now = state.writer.update_stock(store_id, product_id, update).await?;
     let notice = format!("Restocked {quantity} at store {store_id}: it now holds {now}.");
     render_product(&session, &state, product_id, Some(&notice)).await
 }

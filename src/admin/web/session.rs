@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::admin::auth::authenticate;
-use crate::admin::sessions::{AdminSession, SESSION_TTL, SessionToken};
 use crate::app::AppState;
+use crate::db::sessions::{AdminSession, SESSION_TTL, SessionToken};
 use crate::error::{Error, Result};
 
 const COOKIE_NAME: &str = "aforro_admin";
