@@ -1,9 +1,11 @@
 //! The HTTP surface: one router per resource, merged here, and the layers every request
 //! passes through (tracing, timeout, body limit, problem+json for every error).
 
+pub mod admin;
 mod extract;
 mod health;
 mod layers;
+mod metrics;
 pub mod openapi;
 mod orders;
 pub mod pagination;
@@ -14,6 +16,8 @@ mod suggest;
 
 pub use extract::{JsonBody, QueryParams};
 pub use stores::{ensure_store_exists, parse_store_id};
+
+use std::future::Future;
 
 use axum::Router;
 use axum::extract::Request;
@@ -28,7 +32,6 @@ use tower_http::timeout::TimeoutLayer;
 use self::problem::Problem;
 use crate::app::AppState;
 use crate::config::HttpOptions;
-use crate::metrics;
 
 /// Request bodies larger than this are refused with 413 (contract).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -97,7 +100,7 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
     let api = layers::with_load_shedding(build(api_routes()), options.max_concurrent_requests);
     // The admin API and page are not part of the public contract's OpenAPI route list.
     let router = api
-        .merge(crate::admin::router())
+        .merge(admin::router())
         .merge(build(operations_routes()))
         .fallback(fallback)
         .with_state(state)
@@ -112,6 +115,14 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         None => router,
     };
     layers::with_request_id_and_trace(router)
+}
+
+/// Serving is the application's lifecycle with this router; `app` does not know `http`.
+impl crate::app::Application {
+    /// Serves until `shutdown` completes, then shuts down in order (see [`Self::serve`]).
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        self.serve(router, shutdown).await
+    }
 }
 
 /// Unknown routes: a path missing its trailing slash is redirected (308 keeps the method and

@@ -10,7 +10,6 @@
 //!
 //! The rows live in `db::jobs`; the order's own transaction inserts its job.
 
-pub mod inspect;
 pub mod maintenance;
 pub mod sender;
 pub mod settings;

@@ -16,8 +16,8 @@ use serde_json::{Map, Value};
 
 use self::session::{LOGIN_PATH, WebSession, cleared_cookie, session_cookie};
 use super::auth;
-use super::listing::{self, OrderFilter};
 use crate::app::AppState;
+use crate::db::admin_listing::{self as listing, OrderFilter};
 use crate::db::jobs::{self, JobState};
 use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{PageRequest, ProductId, StoreId};
