@@ -99,15 +99,14 @@ fn build(routes: Vec<Route>) -> Router<AppState> {
 pub fn router(state: AppState, options: &HttpOptions) -> Router {
     let api = layers::with_load_shedding(build(api_routes()), options.max_concurrent_requests);
     // The admin API and page are not part of the public contract's OpenAPI route list.
-    let router = api
-        .merge(admin::router())
-        .merge(build(operations_routes()))
-        .fallback(fallback)
+    let json =
+        with_limits(api.merge(admin::api_router()).merge(build(operations_routes())).fallback(fallback), options)
+            // Outside the limit and timeout layers, so their responses are reshaped too. The JSON
+            // routes only: the admin page answers its errors as HTML with their real status.
+            .layer(axum::middleware::map_response(errors_as_problems));
+    let router = json
+        .merge(with_limits(admin::web_router(), options))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, options.request_timeout))
-        // Outside the limit and timeout layers, so their responses are reshaped too.
-        .layer(axum::middleware::map_response(errors_as_problems))
         .layer(axum::middleware::from_fn(metrics::track_requests))
         .layer(CompressionLayer::new().gzip(true));
     let router = match layers::cors(&options.cors_origins) {
@@ -123,6 +122,13 @@ impl crate::app::Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         self.serve(router, shutdown).await
     }
+}
+
+/// The body limit and the request timeout, which every route has.
+fn with_limits(routes: Router<AppState>, options: &HttpOptions) -> Router<AppState> {
+    routes
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, options.request_timeout))
 }
 
 /// Unknown routes: a path missing its trailing slash is redirected (308 keeps the method and

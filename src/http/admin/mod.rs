@@ -18,9 +18,15 @@ use crate::app::AppState;
 use crate::domain::parse_positive_id;
 use crate::error::{Error, Result};
 
-/// Every admin route, API and page.
-pub fn router() -> Router<AppState> {
-    Router::new().merge(api::router()).merge(web::router())
+/// The admin JSON API (errors as problem+json, like the public API).
+pub fn api_router() -> Router<AppState> {
+    api::router()
+}
+
+/// The admin HTML page: outside the problem+json middleware, so a page with an error is an
+/// HTML page with its real status code.
+pub fn web_router() -> Router<AppState> {
+    web::router()
 }
 
 /// An id from a path; anything that is not a positive integer names nothing (404).
