@@ -2,12 +2,14 @@
 //!
 //! Use [`Error`] anywhere a request can fail; use `anyhow` only at start-up and in the CLI.
 //! Client errors carry what the client needs to fix the request. Infrastructure errors
-//! (SQLite, I/O, a dead writer) become a bare 500 whose cause is logged once, never shown.
+//! (SQLite, I/O, a dead writer) become a bare 500 whose cause is logged once, never shown,
+//! except storage faults (a full or failing data volume): a 503 saying what to fix.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::db::fault::StorageFault;
 use crate::domain::FieldError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -55,8 +57,13 @@ pub enum Error {
     #[error("{0}")]
     Unavailable(String),
 
+    /// The data volume cannot take writes (full, failing, read-only): 503 with `Retry-After`
+    /// and what to do about it. Every `rusqlite::Error` that is one becomes this on `?`.
+    #[error("{0}")]
+    Storage(StorageFault),
+
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
 
     #[error("connection pool error: {0}")]
     Pool(#[from] r2d2::Error),
@@ -76,7 +83,7 @@ impl Error {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Sqlite(_) | Self::Pool(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,7 +94,7 @@ impl Error {
     }
 
     fn is_infrastructure(&self) -> bool {
-        self.status_code().is_server_error() && !matches!(self, Self::Unavailable(_))
+        self.status_code().is_server_error() && !matches!(self, Self::Unavailable(_) | Self::Storage(_))
     }
 }
 
@@ -134,6 +141,7 @@ impl IntoResponse for Error {
             return Problem::new(status, "an internal error occurred; it has been logged").into_response();
         }
         let challenge = matches!(self, Self::Unauthorized(_));
+        let retry = matches!(self, Self::Storage(_));
         let mut problem = Problem::new(status, self.to_string());
         if let Self::Validation(errors) = self {
             problem.errors = errors;
@@ -143,7 +151,24 @@ impl IntoResponse for Error {
             // RFC 9110: a 401 names the scheme that would be accepted.
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if retry {
+            // Not logged per request: the writer logs each storage episode once (db::health).
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(STORAGE_RETRY_AFTER_SECS));
+        }
         response
+    }
+}
+
+/// `Retry-After` of a storage fault: long enough not to hammer a full volume, short enough that
+/// clients come back soon after it is fixed.
+const STORAGE_RETRY_AFTER_SECS: &str = "10";
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        match StorageFault::classify(&error) {
+            Some(fault) => Self::Storage(fault),
+            None => Self::Sqlite(error),
+        }
     }
 }
 

@@ -7,6 +7,8 @@
 
 pub mod catalog;
 pub mod exclusive;
+pub mod fault;
+pub mod health;
 pub mod idempotency;
 pub mod jobs;
 pub mod listings;
@@ -96,6 +98,6 @@ pub(crate) fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-        Err(error) => Err(Error::Sqlite(error)),
+        Err(error) => Err(Error::from(error)),
     }
 }

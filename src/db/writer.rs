@@ -8,7 +8,9 @@
 //! - no two writers ever race: the stock check and the deduction cannot interleave;
 //! - one fsync covers a whole batch (group commit), which is where the orders/s come from;
 //! - a write that fails rolls back its savepoint only: an order is whole or absent;
-//! - a client never sees a response whose effects the derived views have not seen.
+//! - a client never sees a response whose effects the derived views have not seen;
+//! - a batch the data volume fails (full, I/O error, read-only) is answered 503 and recorded in
+//!   [`StorageHealth`], which `/readyz` reads; the next clean commit ends the episode.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -17,6 +19,8 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use super::catalog::{self, ProductFields};
+use super::fault::StorageFault;
+use super::health::{self, StorageHealth};
 use super::orders::{self, PlacedOrder};
 use crate::domain::{IdempotencyKey, NewOrder, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
@@ -104,14 +108,16 @@ trait Command: Send {
     /// Runs in its own savepoint; the reply waits until the batch commits.
     fn execute(self: Box<Self>, tx: &Transaction<'_>) -> Box<dyn Pending>;
     /// The batch could not even begin: answer without running.
-    fn fail_unrun(self: Box<Self>, error: &rusqlite::Error);
+    fn fail_unrun(self: Box<Self>, error: &rusqlite::Error, fault: Option<StorageFault>);
 }
 
 /// A write that ran, holding its reply until the batch's commit decides whether it stands.
 trait Pending: Send {
     fn effects(&self) -> Option<&CommitEffects>;
+    /// The storage fault this write hit, if it failed because of one.
+    fn fault(&self) -> Option<StorageFault>;
     fn reply(self: Box<Self>);
-    fn fail(self: Box<Self>, error: &rusqlite::Error);
+    fn fail(self: Box<Self>, error: &rusqlite::Error, fault: Option<StorageFault>);
 }
 
 struct Write<T, F> {
@@ -134,8 +140,8 @@ where
         Box::new(Ran { result: in_savepoint(tx, work), reply })
     }
 
-    fn fail_unrun(self: Box<Self>, error: &rusqlite::Error) {
-        drop(self.reply.send(Err(commit_failed(error))));
+    fn fail_unrun(self: Box<Self>, error: &rusqlite::Error, fault: Option<StorageFault>) {
+        drop(self.reply.send(Err(commit_failed(error, fault))));
     }
 }
 
@@ -144,13 +150,20 @@ impl<T: Send + 'static> Pending for Ran<T> {
         self.result.as_ref().ok().map(|written| &written.effects)
     }
 
+    fn fault(&self) -> Option<StorageFault> {
+        match &self.result {
+            Err(Error::Storage(fault)) => Some(*fault),
+            _ => None,
+        }
+    }
+
     fn reply(self: Box<Self>) {
         // A caller that went away no longer needs its reply; the commit stands regardless.
         drop(self.reply.send(self.result.map(|written| written.value)));
     }
 
-    fn fail(self: Box<Self>, error: &rusqlite::Error) {
-        drop(self.reply.send(Err(commit_failed(error))));
+    fn fail(self: Box<Self>, error: &rusqlite::Error, fault: Option<StorageFault>) {
+        drop(self.reply.send(Err(commit_failed(error, fault))));
     }
 }
 
@@ -161,8 +174,14 @@ enum Request {
     Maintenance(Box<dyn FnOnce(&Connection) + Send>),
 }
 
-fn commit_failed(error: &rusqlite::Error) -> Error {
-    Error::Internal(format!("commit failed: {error}"))
+/// The answer to a write whose batch failed. `fault` is a storage fault one of the batch's
+/// writes hit: SQLite may then have rolled the whole transaction back, and the `COMMIT` error
+/// ("no transaction is active") would hide the cause.
+fn commit_failed(error: &rusqlite::Error, fault: Option<StorageFault>) -> Error {
+    match fault.or_else(|| StorageFault::classify(error)) {
+        Some(fault) => Error::Storage(fault),
+        None => Error::Internal(format!("commit failed: {error}")),
+    }
 }
 
 /// A cheap clonable handle for sending writes. When every handle is dropped, the writer
@@ -170,6 +189,8 @@ fn commit_failed(error: &rusqlite::Error) -> Error {
 #[derive(Clone)]
 pub struct WriterHandle {
     commands: mpsc::Sender<Request>,
+    /// Whether commits succeed; the writer thread updates it after every batch.
+    health: StorageHealth,
 }
 
 impl WriterHandle {
@@ -199,6 +220,16 @@ impl WriterHandle {
         let run = move |conn: &Connection| drop(reply.send(work(conn)));
         self.send(Request::Maintenance(Box::new(run))).await?;
         response.await.map_err(|_| Error::Internal("the writer dropped a maintenance task".to_owned()))?
+    }
+
+    /// The storage fault writes currently fail with, if any, after a probe write when one is
+    /// due: with readiness red no traffic writes, and the probe is what sees the fault clear.
+    pub async fn storage_fault(&self) -> Option<StorageFault> {
+        if self.health.claim_probe() {
+            // Its outcome is recorded by the batch it runs in, like any write's.
+            drop(self.write(|conn| health::probe_write(conn).map(Written::quietly)).await);
+        }
+        self.health.fault()
     }
 
     async fn send(&self, request: Request) -> Result<()> {
@@ -260,16 +291,19 @@ pub fn spawn(
 ) -> std::io::Result<(WriterHandle, WriterThread)> {
     let (sender, receiver) = mpsc::channel(CHANNEL_CAPACITY);
     let max_batch = max_batch.max(1);
+    let health = StorageHealth::default();
+    let writer_health = health.clone();
     let thread = std::thread::Builder::new()
         .name("aforro-writer".to_owned())
-        .spawn(move || run(conn, receiver, &observers, max_batch))?;
-    Ok((WriterHandle { commands: sender }, WriterThread { thread }))
+        .spawn(move || run(conn, receiver, &observers, &writer_health, max_batch))?;
+    Ok((WriterHandle { commands: sender, health }, WriterThread { thread }))
 }
 
 fn run(
     mut conn: Connection,
     mut commands: mpsc::Receiver<Request>,
     observers: &[Arc<dyn CommitObserver>],
+    health: &StorageHealth,
     max_batch: usize,
 ) {
     // Never waits to fill a batch: whatever is queued when the writer comes round is the batch,
@@ -289,7 +323,7 @@ fn run(
             }
         }
         if !batch.is_empty() {
-            commit_batch(&mut conn, batch, observers);
+            commit_batch(&mut conn, batch, observers, health);
         }
         if let Some(work) = maintenance {
             work(&conn);
@@ -298,18 +332,33 @@ fn run(
     tracing::debug!("writer: every handle dropped, stopping");
 }
 
-fn commit_batch(conn: &mut Connection, batch: Vec<Box<dyn Command>>, observers: &[Arc<dyn CommitObserver>]) {
+fn commit_batch(
+    conn: &mut Connection,
+    batch: Vec<Box<dyn Command>>,
+    observers: &[Arc<dyn CommitObserver>],
+    health: &StorageHealth,
+) {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(error) => {
-            tracing::error!(%error, "writer: cannot begin a transaction; every write in the batch failed");
-            return batch.into_iter().for_each(|command| command.fail_unrun(&error));
+            let fault = batch_failed(health, &error, None, "cannot begin a transaction");
+            return batch.into_iter().for_each(|command| command.fail_unrun(&error, fault));
         }
     };
     let pending: Vec<Box<dyn Pending>> = batch.into_iter().map(|command| command.execute(&tx)).collect();
+    let write_fault = pending.iter().find_map(|outcome| outcome.fault());
     if let Err(error) = tx.commit() {
-        tracing::error!(%error, "writer: batch could not be committed; every write in it failed");
-        return pending.into_iter().for_each(|outcome| outcome.fail(&error));
+        let fault = batch_failed(health, &error, write_fault, "batch could not be committed");
+        return pending.into_iter().for_each(|outcome| outcome.fail(&error, fault));
+    }
+    match write_fault {
+        // The writes that hit it were answered 503; the episode goes on until a clean batch.
+        Some(fault) => {
+            health.commit_failed(fault);
+        }
+        None => {
+            health.commit_succeeded();
+        }
     }
     let mut effects = CommitEffects::default();
     for outcome in &pending {
@@ -325,6 +374,24 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Box<dyn Command>>, observers: 
     for outcome in pending {
         outcome.reply();
     }
+}
+
+/// Records a failed batch: a storage fault goes to `health` (which logs it once per episode),
+/// anything else is logged here. Returns the fault, if it was one.
+fn batch_failed(
+    health: &StorageHealth,
+    error: &rusqlite::Error,
+    write_fault: Option<StorageFault>,
+    what: &str,
+) -> Option<StorageFault> {
+    let fault = write_fault.or_else(|| StorageFault::classify(error));
+    match fault {
+        Some(fault) => {
+            health.commit_failed(fault);
+        }
+        None => tracing::error!(%error, "writer: {what}; every write in the batch failed"),
+    }
+    fault
 }
 
 /// Runs `work` in a savepoint, so its failure undoes exactly its own writes. The savepoint
