@@ -47,7 +47,9 @@ impl StorageFault {
             Self::IoError => {
                 "the data volume reports I/O errors: writes fail until it answers again; check the disk and the kernel log"
             }
-            Self::ReadOnly => "the data volume is read-only: writes fail until it is writable again (remount it read-write)",
+            Self::ReadOnly => {
+                "the data volume is read-only: writes fail until it is writable again (remount it read-write)"
+            }
         }
     }
 }

@@ -1,14 +1,16 @@
-//! Whether the store of record can write right now. The writer reports every batch's outcome
-//! here; `/readyz` reads it, so a load balancer stops sending traffic while the data volume is
-//! full or failing and sends it again once a commit succeeds, with no restart.
+//! Whether the store of record can write right now. The writer reports every batch the data
+//! volume failed here; `/readyz` reads it, so a load balancer stops sending traffic while the
+//! volume is full or failing and sends it again once it takes writes, with no restart.
 //!
-//! A run of failed commits is one *episode*: it is logged when it starts and when it ends,
-//! never per request (3,000 failed orders made 3,000 identical error lines before, issue 18).
-//! Each failed commit is counted by cause on `/metrics`.
+//! A run of failures is one *episode*: it is logged when it starts and when it ends, never per
+//! request (3,000 failed orders made 3,000 identical error lines before, issue 18). Each failed
+//! commit is counted by cause on `/metrics`.
 //!
-//! With readiness red no traffic may write, so nothing would ever end the episode: while one is
-//! open, `/readyz` asks for a [`probe_write`] (at most one per [`PROBE_INTERVAL`]), a write
-//! that needs fresh space exactly as an order would.
+//! Only a successful [`probe_write`] ends an episode, not any successful commit: on a full
+//! volume small updates that fit in existing pages still commit (a job marked sent) while
+//! orders, which need new pages, fail; readiness would flap with every one of them. While an
+//! episode is open `/readyz` sends the probe (at most one per [`PROBE_INTERVAL`]), and with
+//! readiness red it is also the only write that can end the episode.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -68,7 +70,7 @@ impl StorageHealth {
             None => {
                 tracing::error!(
                     cause = fault.label(),
-                    "storage fault: {fault}. Writes are answered 503 and /readyz is 503 until a commit succeeds"
+                    "storage fault: {fault}. Writes that need space are answered 503, and /readyz until a probe write succeeds"
                 );
                 state.episode = Some(Episode { fault, started: Instant::now(), failed_commits: 1 });
                 true
@@ -76,8 +78,9 @@ impl StorageHealth {
         }
     }
 
-    /// A commit succeeded: ends the open episode, if any. Returns whether one ended.
-    pub fn commit_succeeded(&self) -> bool {
+    /// A probe write committed: the volume takes new pages again. Ends the open episode, if
+    /// any; returns whether one ended.
+    pub fn probe_succeeded(&self) -> bool {
         let Some(episode) = lock(&self.state).episode.take() else {
             return false;
         };
@@ -85,7 +88,7 @@ impl StorageHealth {
             cause = episode.fault.label(),
             failed_commits = episode.failed_commits,
             lasted_secs = episode.started.elapsed().as_secs(),
-            "storage recovered: commits succeed again"
+            "storage recovered: the data volume takes writes again"
         );
         true
     }
@@ -124,16 +127,16 @@ mod tests {
     use crate::db::fault::StorageFault;
 
     #[test]
-    fn an_episode_opens_once_and_closes_at_the_first_successful_commit() {
+    fn an_episode_opens_once_and_closes_at_the_first_successful_probe() {
         let health = StorageHealth::default();
-        assert!(!health.commit_succeeded(), "no episode to close");
+        assert!(!health.probe_succeeded(), "no episode to close");
 
         assert!(health.commit_failed(StorageFault::Full));
         assert!(!health.commit_failed(StorageFault::Full), "the same episode is not opened twice");
         assert!(!health.commit_failed(StorageFault::IoError));
         assert_eq!(health.fault(), Some(StorageFault::IoError), "the latest cause is the one reported");
 
-        assert!(health.commit_succeeded());
+        assert!(health.probe_succeeded());
         assert_eq!(health.fault(), None);
         assert!(health.commit_failed(StorageFault::ReadOnly), "a later fault is a new episode");
     }

@@ -10,7 +10,7 @@
 //! - a write that fails rolls back its savepoint only: an order is whole or absent;
 //! - a client never sees a response whose effects the derived views have not seen;
 //! - a batch the data volume fails (full, I/O error, read-only) is answered 503 and recorded in
-//!   [`StorageHealth`], which `/readyz` reads; the next clean commit ends the episode.
+//!   [`StorageHealth`], which `/readyz` reads; a probe write that needs fresh space ends it.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -225,9 +225,9 @@ impl WriterHandle {
     /// The storage fault writes currently fail with, if any, after a probe write when one is
     /// due: with readiness red no traffic writes, and the probe is what sees the fault clear.
     pub async fn storage_fault(&self) -> Option<StorageFault> {
-        if self.health.claim_probe() {
-            // Its outcome is recorded by the batch it runs in, like any write's.
-            drop(self.write(|conn| health::probe_write(conn).map(Written::quietly)).await);
+        if self.health.claim_probe() && self.write(|conn| health::probe_write(conn).map(Written::quietly)).await.is_ok()
+        {
+            self.health.probe_succeeded();
         }
         self.health.fault()
     }
@@ -351,14 +351,9 @@ fn commit_batch(
         let fault = batch_failed(health, &error, write_fault, "batch could not be committed");
         return pending.into_iter().for_each(|outcome| outcome.fail(&error, fault));
     }
-    match write_fault {
-        // The writes that hit it were answered 503; the episode goes on until a clean batch.
-        Some(fault) => {
-            health.commit_failed(fault);
-        }
-        None => {
-            health.commit_succeeded();
-        }
+    if let Some(fault) = write_fault {
+        // The writes that hit it are answered 503; the others stand.
+        health.commit_failed(fault);
     }
     let mut effects = CommitEffects::default();
     for outcome in &pending {
@@ -408,9 +403,15 @@ fn in_savepoint<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T
         Ok(value) => Ok(value),
         Err(error) => {
             // If even the rollback fails, the batch's COMMIT fails too and every write in it
-            // is answered with an error: nothing half-done is ever acknowledged.
-            run_cached(conn, "ROLLBACK TO write")?;
-            run_cached(conn, "RELEASE write")?;
+            // is answered with an error: nothing half-done is ever acknowledged. The write's own
+            // error is still the one returned: after SQLITE_FULL or an I/O error SQLite rolls
+            // the whole batch back, the savepoint is gone, and "no such savepoint" would hide
+            // the storage fault the batch is then answered with.
+            if let Err(rollback) =
+                run_cached(conn, "ROLLBACK TO write").and_then(|()| run_cached(conn, "RELEASE write"))
+            {
+                tracing::debug!(%rollback, "writer: the savepoint could not be rolled back");
+            }
             Err(error)
         }
     }
