@@ -6,14 +6,16 @@
 #   SOAK_SECS=1800 SCRAPE_SECS=10 scripts/soak.sh   # by hand: 30 min, /metrics scraped every 10 s
 #   SOAK_DIR=target/bench-data/1m SOAK_SECS=600 scripts/soak.sh   # an existing data+index folder
 #
-# Needs `cargo build --release --bin aforro --example load` and curl. Loopback only; every load
+# Needs `cargo build --release --bin aforro --example load` (or SOAK_PROFILE=debug and a plain
+# `cargo build --bin aforro --example load`) and curl. Loopback only; every load
 # run is bounded in time (at most 600 s each, repeated) and in requests (the harness's budget).
 # Plateau: the last third of the samples grows by less than SOAK_MAX_GROWTH_PCT (default 2) % of
 # its first sample (the first two thirds are the warm-up: caches fill, the heap finds its size).
 set -u
 cd "$(dirname "$0")/.."
-A=./target/release/aforro
-L=./target/release/examples/load
+P=${SOAK_PROFILE:-release}
+A=./target/$P/aforro
+L=./target/$P/examples/load
 SECS=${SOAK_SECS:-90}
 SAMPLE=${SAMPLE_SECS:-5}
 SCRAPE=${SCRAPE_SECS:-0}
