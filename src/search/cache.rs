@@ -64,8 +64,7 @@ fn entry_bytes(key: &CacheKey, results: &SearchResults) -> usize {
         .iter()
         .map(|row| size_of_val(row) + row.title.len() + row.description.len() + row.category.len())
         .sum();
-    let facet_bytes: usize =
-        results.facets.category.iter().map(|facet| size_of_val(facet) + facet.name.len()).sum();
+    let facet_bytes: usize = results.facets.category.iter().map(|facet| size_of_val(facet) + facet.name.len()).sum();
     key_bytes + size_of::<SearchResults>() + row_bytes + facet_bytes
 }
 
