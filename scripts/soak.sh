@@ -5,6 +5,7 @@
 #   scripts/soak.sh                      # CI form: 90 s on the demo catalog, never scraped
 #   SOAK_SECS=1800 SCRAPE_SECS=10 scripts/soak.sh   # by hand: 30 min, /metrics scraped every 10 s
 #   SOAK_DIR=target/bench-data/1m SOAK_SECS=600 scripts/soak.sh   # an existing data+index folder
+#   SOAK_BIN=path/to/another/aforro ...  # compare builds (e.g. allocators) on the same workload
 #
 # Needs `cargo build --release --bin aforro --example load` (or SOAK_PROFILE=debug and a plain
 # `cargo build --bin aforro --example load`) and curl. Loopback only; every load
@@ -14,7 +15,7 @@
 set -u
 cd "$(dirname "$0")/.."
 P=${SOAK_PROFILE:-release}
-A=./target/$P/aforro
+A=${SOAK_BIN:-./target/$P/aforro}
 L=./target/$P/examples/load
 SECS=${SOAK_SECS:-90}
 SAMPLE=${SAMPLE_SECS:-5}
