@@ -10,6 +10,7 @@ pub mod admin_listing;
 pub mod catalog;
 pub mod effects;
 pub mod exclusive;
+pub mod health;
 pub mod idempotency;
 pub mod jobs;
 pub mod listings;
@@ -139,6 +140,6 @@ pub(crate) fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-        Err(error) => Err(Error::Sqlite(error)),
+        Err(error) => Err(Error::from(error)),
     }
 }

@@ -1,6 +1,6 @@
-//! `GET /healthz` (the process serves) and `GET /readyz` (the database answers, the search
-//! index has every committed catalog change, the autocomplete map is built, every job worker
-//! runs).
+//! `GET /healthz` (the process serves) and `GET /readyz` (the database answers, commits
+//! succeed, the search index has every committed catalog change, the autocomplete map is built,
+//! every job worker runs).
 
 use axum::Json;
 use axum::extract::State;
@@ -22,7 +22,8 @@ pub(super) async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The database answers, the index has every committed change, the autocomplete map is built.
+/// The database answers, commits succeed (a full or failing data volume is 503 until a commit
+/// succeeds again), the index has every committed change, the autocomplete map is built.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Status),
@@ -34,6 +35,9 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>>
         .run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))
         .await
         .map_err(|error| Error::Unavailable(format!("the database is not ready: {error}")))?;
+    if let Some(fault) = state.writer.storage_fault().await {
+        return Err(Error::Unavailable(fault.detail().to_owned()));
+    }
     if !state.search.is_in_sync() {
         return Err(Error::Unavailable("the search index is behind the database; restart to rebuild it".to_owned()));
     }

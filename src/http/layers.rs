@@ -7,13 +7,16 @@ use axum::error_handling::HandleErrorLayer;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{BoxError, Router};
+use std::time::Duration;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
 use tower::load_shed::error::Overloaded;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 use super::problem::Problem;
 use crate::telemetry::{self, REQUEST_ID_HEADER};
@@ -80,7 +83,18 @@ pub fn with_request_id_and_trace(router: Router) -> Router {
     router.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(header.clone(), MakeRequestUuid))
-            .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span::<Body>))
+            .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span::<Body>).on_failure(log_failure))
             .layer(PropagateRequestIdLayer::new(header)),
     )
+}
+
+/// Logs a failed response, except a `503`: those come in storms (a full data volume, an
+/// overload) whose cause is logged once elsewhere (`db::health`) or counted (`/metrics`),
+/// and one line per refused request would bury it.
+fn log_failure(class: ServerErrorsFailureClass, latency: Duration, _span: &Span) {
+    if matches!(class, ServerErrorsFailureClass::StatusCode(StatusCode::SERVICE_UNAVAILABLE)) {
+        tracing::debug!(%class, ?latency, "response failed");
+    } else {
+        tracing::error!(%class, ?latency, "response failed");
+    }
 }

@@ -30,7 +30,7 @@ pub fn routes() -> Vec<Route> {
         (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "Idempotency-Key reused with another body", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded or shutting down; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Overloaded, shutting down, or the data volume is full or failing (`detail` says which); see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 async fn create_order(
     State(state): State<AppState>,

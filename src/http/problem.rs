@@ -20,7 +20,7 @@ pub fn status_of(error: &Error) -> StatusCode {
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Unavailable(_) | Error::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Sqlite(_)
         | Error::Pool(_)
         | Error::Commit(_)
@@ -89,6 +89,7 @@ impl IntoResponse for Error {
             return Problem::new(status, "an internal error occurred; it has been logged").into_response();
         }
         let challenge = matches!(self, Error::Unauthorized(_));
+        let retry = matches!(self, Error::Storage(_));
         let mut problem = Problem::new(status, self.to_string());
         if let Error::Validation(errors) = self {
             problem.errors = errors;
@@ -98,9 +99,17 @@ impl IntoResponse for Error {
             // RFC 9110: a 401 names the scheme that would be accepted.
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if retry {
+            // Not logged per request: the writer logs each storage episode once (db::health).
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(STORAGE_RETRY_AFTER_SECS));
+        }
         response
     }
 }
+
+/// `Retry-After` of a storage fault: long enough not to hammer a full volume, short enough that
+/// clients come back soon after it is fixed.
+const STORAGE_RETRY_AFTER_SECS: &str = "10";
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,7 @@ use crate::db::jobs::{ClaimedJob, JobOutcome, ORDER_CONFIRMATION};
 use crate::db::notifications::{self, ConfirmationMessage};
 use crate::db::writer::WriterHandle;
 use crate::domain::Timestamp;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// What one step did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,6 +150,8 @@ impl Worker {
             match self.try_execute_task().await {
                 Ok(ExecutionOutcome::TasksCompleted(_)) => continue,
                 Ok(ExecutionOutcome::EmptyQueue) => {}
+                // The writer logs a storage fault once per episode; every poll would repeat it.
+                Err(Error::Storage(fault)) => tracing::debug!(%fault, "job worker: storage fault; retrying"),
                 Err(error) => tracing::error!(%error, "job worker: a step failed; retrying after the poll interval"),
             }
             tokio::select! {

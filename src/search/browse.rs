@@ -118,8 +118,7 @@ impl SearchIndex {
         let request = SearchRequest { sort, ..SearchRequest::default() };
         let every_document = usize::try_from(self.num_docs()).unwrap_or(usize::MAX);
         let matches = self.collect_top(&AllQuery, &request, None, every_document)?;
-        let aids = FilterAids::build(&self.inner.reader.searcher(), &matches.top)
-            .map_err(|error| crate::error::Error::Internal(format!("cannot read the browse facts: {error}")))?;
+        let aids = FilterAids::build(&self.inner.reader.searcher(), &matches.top)?;
         lock(&self.inner.browse.ready).insert(sort, Arc::new(FullOrder { generation, matches, aids }));
         Ok(())
     }

@@ -26,6 +26,7 @@ mod search;
 mod search_brute_force;
 mod search_index;
 mod seed;
+mod storage_faults;
 mod stores;
 mod suggest;
 mod torn_index;
