@@ -13,6 +13,7 @@ use crate::config::{Config, HttpOptions};
 use crate::db::exclusive::lock_data_dir;
 use crate::db::jobs::JobState;
 use crate::jobs::inspect;
+use crate::replica::ReplicationOptions;
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
 
@@ -38,6 +39,8 @@ pub enum Command {
         demo: bool,
         #[command(flatten)]
         http: HttpOptions,
+        #[command(flatten)]
+        replication: ReplicationOptions,
     },
     /// Apply pending migrations and print what was applied.
     Migrate,
@@ -98,7 +101,9 @@ pub enum JobsAction {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { addr, demo, http } => serve(&cli.config, addr, ServeOptions { demo, http }),
+        Command::Serve { addr, demo, http, replication } => {
+            serve(&cli.config, addr, ServeOptions { demo, http, replication })
+        }
         Command::Migrate => {
             let _lock = lock_data_dir(&cli.config.data_dir)?;
             migrate(&cli.config)

@@ -15,6 +15,8 @@
 //! - [`admin`] is administration: admin accounts and sessions, the `/api/admin/` API and the
 //!   `/admin/` page; [`backup`] copies a live database and restores one onto a stopped server.
 //! - [`seed`] generates the deterministic demo catalog.
+//! - [`replica`] is `serve --read-replica`: it follows the database Litestream keeps current
+//!   and applies each logged commit to the views (the primary's `--litestream` too).
 //! - [`suggest`] is autocomplete: an fst map of title words, rebuilt in the background after
 //!   catalog changes, with a moka answer cache.
 //! - [`metrics`] is the Prometheus registry, request metrics and `/metrics`; [`telemetry`]
@@ -36,6 +38,7 @@ pub mod http;
 pub mod jobs;
 pub mod locking;
 pub mod metrics;
+pub mod replica;
 pub mod search;
 pub mod seed;
 pub mod suggest;

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_jobs", include_str!("../../migrations/0002_jobs.sql")),
     ("0003_admin", include_str!("../../migrations/0003_admin.sql")),
     ("0004_catalog_lineage", include_str!("../../migrations/0004_catalog_lineage.sql")),
+    ("0005_commit_log", include_str!("../../migrations/0005_commit_log.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run

@@ -6,6 +6,7 @@
 //! on a `&Connection`, grouped by table.
 
 pub mod catalog;
+pub mod commit_log;
 pub mod exclusive;
 pub mod idempotency;
 pub mod jobs;
@@ -16,7 +17,8 @@ pub mod orders;
 pub mod popularity;
 pub mod writer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -58,20 +60,44 @@ pub fn open_write_connection(path: &Path, synchronous: Synchronous) -> rusqlite:
 /// A pool of read-only connections.
 #[derive(Clone)]
 pub struct ReadPool {
-    pool: r2d2::Pool<SqliteConnectionManager>,
+    source: Source,
+}
+
+#[derive(Clone)]
+enum Source {
+    Pooled(r2d2::Pool<SqliteConnectionManager>),
+    /// A connection opened for each read and closed after it: see [`ReadPool::open_follower`].
+    Fresh(Arc<PathBuf>),
+}
+
+const READ_ONLY_FLAGS: OpenFlags =
+    OpenFlags::SQLITE_OPEN_READ_ONLY.union(OpenFlags::SQLITE_OPEN_NO_MUTEX).union(OpenFlags::SQLITE_OPEN_URI);
+
+fn init_read_connection(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
 }
 
 impl ReadPool {
     /// Opens the pool. The database must exist and be migrated.
     pub fn open(path: &Path) -> Result<Self> {
         let manager = SqliteConnectionManager::file(path)
-            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
-            .with_init(|conn| {
-                conn.busy_timeout(BUSY_TIMEOUT)?;
-                conn.pragma_update(None, "foreign_keys", "ON")
-            });
+            .with_flags(READ_ONLY_FLAGS)
+            .with_init(|conn| init_read_connection(conn));
         let pool = r2d2::Pool::builder().max_size(READ_POOL_SIZE).min_idle(Some(1)).build(manager)?;
-        Ok(Self { pool })
+        Ok(Self { source: Source::Pooled(pool) })
+    }
+
+    /// Reads of a database that another process rewrites page by page underneath (a read
+    /// replica's file, which `litestream restore -f` keeps current): each read opens its own
+    /// connection and closes it after. A kept connection would (a) hold SQLite's shared lock
+    /// for as long as it stays open (the file's header says WAL), which stops Litestream from
+    /// applying anything, and (b) keep pages cached across Litestream's writes, which SQLite
+    /// only notices when page 1 changes. Opening costs tens of microseconds (docs/scaling.md).
+    pub fn open_follower(path: &Path) -> Result<Self> {
+        let pool = Self { source: Source::Fresh(Arc::new(path.to_path_buf())) };
+        pool.run_blocking(|_| Ok(()))?;
+        Ok(pool)
     }
 
     /// Runs `read` with a pooled connection on the blocking pool, so the async runtime never
@@ -81,13 +107,20 @@ impl ReadPool {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || read(&*pool.get()?)).await?
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || pool.run_blocking(read)).await?
     }
 
     /// Runs `read` on the calling thread: for CLI code and start-up, never from async code.
     pub fn run_blocking<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        read(&*self.pool.get()?)
+        match &self.source {
+            Source::Pooled(pool) => read(&*pool.get()?),
+            Source::Fresh(path) => {
+                let conn = Connection::open_with_flags(path.as_path(), READ_ONLY_FLAGS)?;
+                init_read_connection(&conn)?;
+                read(&conn)
+            }
+        }
     }
 }
 

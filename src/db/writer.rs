@@ -17,6 +17,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use super::catalog::{self, ProductFields};
+use super::commit_log;
 use super::orders::{self, PlacedOrder};
 use crate::domain::{IdempotencyKey, NewOrder, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
@@ -70,7 +71,8 @@ impl CommitEffects {
             && self.enqueued_jobs == 0
     }
 
-    fn absorb(&mut self, other: &CommitEffects) {
+    /// Adds `other` to these effects (one batch's, or a replica's run of logged batches).
+    pub fn absorb(&mut self, other: &CommitEffects) {
         self.stock_changes.extend_from_slice(&other.stock_changes);
         self.removed_inventory.extend_from_slice(&other.removed_inventory);
         self.changed_products.extend_from_slice(&other.changed_products);
@@ -201,8 +203,19 @@ impl WriterHandle {
         response.await.map_err(|_| Error::Internal("the writer dropped a maintenance task".to_owned()))?
     }
 
+    /// A handle with no writer behind it, for a read replica (whose database only Litestream
+    /// writes): every write is refused with 503. The HTTP layer sends writes to the primary
+    /// before they could get here.
+    pub fn without_writer() -> Self {
+        let (commands, _) = mpsc::channel(1);
+        Self { commands }
+    }
+
     async fn send(&self, request: Request) -> Result<()> {
-        self.commands.send(request).await.map_err(|_| Error::Unavailable("the service is shutting down".to_owned()))
+        self.commands
+            .send(request)
+            .await
+            .map_err(|_| Error::Unavailable("no writer accepts writes (shutting down, or a read replica)".to_owned()))
     }
 
     /// Places an order; resolves once it is committed (or rejected and nothing was written).
@@ -307,15 +320,20 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Box<dyn Command>>, observers: 
         }
     };
     let pending: Vec<Box<dyn Pending>> = batch.into_iter().map(|command| command.execute(&tx)).collect();
-    if let Err(error) = tx.commit() {
-        tracing::error!(%error, "writer: batch could not be committed; every write in it failed");
-        return pending.into_iter().for_each(|outcome| outcome.fail(&error));
-    }
     let mut effects = CommitEffects::default();
     for outcome in &pending {
         if let Some(own) = outcome.effects() {
             effects.absorb(own);
         }
+    }
+    // In the same transaction, so a read replica sees the change and its notice together.
+    let logged = match commit_log::concerns_views(&effects) {
+        true => commit_log::append(&tx, &effects, Timestamp::now()),
+        false => Ok(()),
+    };
+    if let Err(error) = logged.and_then(|()| tx.commit()) {
+        tracing::error!(%error, "writer: batch could not be committed; every write in it failed");
+        return pending.into_iter().for_each(|outcome| outcome.fail(&error));
     }
     if !effects.is_empty() {
         for observer in observers {

@@ -7,6 +7,7 @@ mod layers;
 pub mod openapi;
 mod orders;
 pub mod pagination;
+mod primary_redirect;
 mod search;
 mod stores;
 mod suggest;
@@ -94,12 +95,16 @@ fn build(routes: Vec<Route>) -> Router<AppState> {
 /// shedding.
 pub fn router(state: AppState, options: &HttpOptions) -> Router {
     let api = layers::with_load_shedding(build(api_routes()), options.max_concurrent_requests);
+    let primary = state.replica.as_ref().map(|replica| replica.primary().clone());
     // The admin API and page are not part of the public contract's OpenAPI route list.
-    let router = api
-        .merge(crate::admin::router())
-        .merge(build(operations_routes()))
-        .fallback(fallback)
-        .with_state(state)
+    let router =
+        api.merge(crate::admin::router()).merge(build(operations_routes())).fallback(fallback).with_state(state);
+    // A read replica: writes go to the primary before any handler could see them.
+    let router = match primary {
+        Some(primary) => router.layer(axum::middleware::from_fn_with_state(primary, primary_redirect::redirect_writes)),
+        None => router,
+    };
+    let router = router
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, options.request_timeout))
         // Outside the limit and timeout layers, so their responses are reshaped too.

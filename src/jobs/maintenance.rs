@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::db::writer::{WriterHandle, Written};
-use crate::db::{idempotency, jobs};
+use crate::db::{commit_log, idempotency, jobs};
 use crate::domain::Timestamp;
 use crate::error::Result;
 
@@ -23,6 +23,12 @@ pub enum Task {
     RequeueExpiredLeases,
     Purge,
     Checkpoint,
+    /// The checkpoint when Litestream replicates the database (`serve --litestream`): PASSIVE,
+    /// which never waits and never restarts the WAL. Litestream holds a read transaction on
+    /// the WAL until it has copied every frame, and runs its own checkpoints; a TRUNCATE would
+    /// wait on that reader (holding up the writer for the busy timeout) to reset the WAL it is
+    /// reading. PASSIVE copies only what no reader still needs, so no frame is lost.
+    CheckpointPassive,
     Optimize,
 }
 
@@ -44,10 +50,15 @@ pub struct Maintenance {
 }
 
 impl Maintenance {
-    pub async fn start(writer: WriterHandle, retention: Duration) -> anyhow::Result<Self> {
+    /// Starts the schedule; with `litestream`, the checkpoint is [`Task::CheckpointPassive`].
+    pub async fn start(writer: WriterHandle, retention: Duration, litestream: bool) -> anyhow::Result<Self> {
         let (tasks, receiver) = mpsc::channel(SCHEDULE.len());
         let scheduler = JobScheduler::new().await?;
         for (cron, task) in SCHEDULE {
+            let task = match task {
+                Task::Checkpoint if litestream => Task::CheckpointPassive,
+                other => other,
+            };
             let tasks = tasks.clone();
             scheduler
                 .add(Job::new_async(cron, move |_, _| {
@@ -99,6 +110,20 @@ async fn run(writer: &WriterHandle, task: Task, retention: Duration) {
     }
 }
 
+/// How long `commit_log` rows are kept: a read replica further behind than this cannot catch
+/// up incrementally and says so in `readyz` (docs/scaling.md).
+const COMMIT_LOG_MICROS: i64 = 3_600 * 1_000_000;
+
+async fn checkpoint(writer: &WriterHandle, pragma: &'static str) -> Result<(i64, i64, i64)> {
+    writer
+        .maintain(move |conn| {
+            Ok(conn.query_row(pragma, [], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+            })?)
+        })
+        .await
+}
+
 /// Runs one task now, logging what it did; the error is the caller's to log.
 pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) -> Result<()> {
     match task {
@@ -116,24 +141,23 @@ pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) ->
         Task::Purge => {
             let retention_micros = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
             let cutoff = Timestamp::from_micros(Timestamp::now().micros.saturating_sub(retention_micros));
-            let (jobs, keys) = writer
+            let ((jobs, keys), commit_log) = writer
                 .write(move |conn| {
                     let purged = (jobs::purge_done_before(conn, cutoff)?, idempotency::purge_before(conn, cutoff)?);
-                    Ok(Written::quietly(purged))
+                    let log_cutoff = Timestamp::from_micros(Timestamp::now().micros.saturating_sub(COMMIT_LOG_MICROS));
+                    Ok(Written::quietly((purged, commit_log::purge_before(conn, log_cutoff)?)))
                 })
                 .await?;
-            tracing::info!(jobs, idempotency_keys = keys, cutoff = %cutoff.to_rfc3339(), "maintenance: purged");
+            tracing::info!(jobs, idempotency_keys = keys, commit_log, cutoff = %cutoff.to_rfc3339(), "maintenance: purged");
         }
         Task::Checkpoint => {
-            let (busy, wal_pages, checkpointed) = writer
-                .maintain(|conn| {
-                    Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
-                        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
-                    })?)
-                })
-                .await?;
+            let (busy, wal_pages, checkpointed) = checkpoint(writer, "PRAGMA wal_checkpoint(TRUNCATE)").await?;
             // busy = 1: a reader still needed old pages; the WAL is truncated next time.
             tracing::info!(busy, wal_pages, checkpointed, "maintenance: WAL checkpoint (TRUNCATE)");
+        }
+        Task::CheckpointPassive => {
+            let (busy, wal_pages, checkpointed) = checkpoint(writer, "PRAGMA wal_checkpoint(PASSIVE)").await?;
+            tracing::info!(busy, wal_pages, checkpointed, "maintenance: WAL checkpoint (PASSIVE, Litestream)");
         }
         Task::Optimize => {
             writer.maintain(|conn| Ok(conn.execute_batch("PRAGMA optimize")?)).await?;
