@@ -286,3 +286,87 @@ fn missed(applied: i64, next: i64) -> Problem {
         permanent: true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+    use crate::domain::ProductId;
+
+    /// Remembers every effects it was handed.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<CommitEffects>>);
+
+    impl CommitObserver for Recorder {
+        fn committed(&self, effects: &CommitEffects) {
+            lock(&self.0).push(effects.clone());
+        }
+    }
+
+    /// A migrated database file with `products` logged as one batch each.
+    fn logged_database(dir: &Path, products: &[i64]) -> (Connection, ReadPool) {
+        let path = dir.join("aforro.db");
+        let mut conn = Connection::open(&path).expect("db");
+        crate::db::migrate::migrate(&mut conn).expect("migrate");
+        for (at, product) in products.iter().enumerate() {
+            let effects = CommitEffects { changed_products: vec![ProductId(*product)], ..CommitEffects::default() };
+            commit_log::append(&conn, &effects, Timestamp::from_micros(at as i64)).expect("append");
+        }
+        (conn, ReadPool::open_follower(&path).expect("reads"))
+    }
+
+    fn status() -> ReplicaStatus {
+        ReplicaStatus::new(PrimaryUrl("http://primary:8000".to_owned()), 0)
+    }
+
+    #[test]
+    fn each_step_hands_the_observers_every_new_batch_in_order_then_reports_caught_up() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (conn, reads) = logged_database(dir.path(), &[3, 5]);
+        let recorder = Arc::new(Recorder::default());
+        let observers: [Arc<dyn CommitObserver>; 1] = [recorder.clone()];
+        let status = status();
+
+        assert!(!step(&status, &reads, &observers).map_err(|p| p.message).expect("step"), "nothing more waits");
+        assert_eq!(status.applied_seq(), 2);
+        assert_eq!(status.lag(), Duration::ZERO);
+        let effects = CommitEffects { changed_products: vec![ProductId(8)], ..CommitEffects::default() };
+        commit_log::append(&conn, &effects, Timestamp::now()).expect("append");
+        step(&status, &reads, &observers).map_err(|p| p.message).expect("step");
+
+        let seen: Vec<Vec<ProductId>> = lock(&recorder.0).iter().map(|e| e.changed_products.clone()).collect();
+        assert_eq!(seen, [vec![ProductId(3), ProductId(5)], vec![ProductId(8)]]);
+        assert_eq!(status.applied_seq(), 3);
+        assert_eq!(status.readiness(), Ok(()));
+    }
+
+    #[test]
+    fn a_replica_that_missed_purged_commits_is_not_ready_until_restarted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (conn, reads) = logged_database(dir.path(), &[1, 2, 3]);
+        commit_log::purge_before(&conn, Timestamp::from_micros(2)).expect("purge seq 1 and 2");
+        let status = status();
+        let observers: [Arc<dyn CommitObserver>; 0] = [];
+
+        let problem = step(&status, &reads, &observers).err().expect("a gap");
+        assert!(problem.permanent && problem.message.contains("missed commits 1..2"), "{}", problem.message);
+        status.set_problem(Some(problem));
+        status.set_problem(None);
+        assert!(status.readiness().is_err_and(|why| why.contains("restart")), "a later good step does not hide it");
+    }
+
+    #[test]
+    fn views_trailing_by_more_than_the_bound_are_not_ready() {
+        let status = status();
+        status.received(1);
+        assert_eq!(status.readiness(), Ok(()), "just behind");
+        let long_ago = Instant::now().checked_sub(MAX_LAG + Duration::from_secs(1)).expect("an earlier instant");
+        *lock(&status.inner.behind_since) = Some(long_ago);
+        assert!(status.lag() > MAX_LAG);
+        assert!(status.readiness().is_err_and(|why| why.contains("trail")));
+        status.applied(1, 1);
+        assert_eq!(status.lag(), Duration::ZERO);
+        assert_eq!(status.readiness(), Ok(()));
+    }
+}
