@@ -349,7 +349,7 @@ mod tests {
         let status = status();
         let observers: [Arc<dyn CommitObserver>; 0] = [];
 
-        let problem = step(&status, &reads, &observers).err().expect("a gap");
+        let problem = step(&status, &reads, &observers).expect_err("a gap");
         assert!(problem.permanent && problem.message.contains("missed commits 1..2"), "{}", problem.message);
         status.set_problem(Some(problem));
         status.set_problem(None);

@@ -148,37 +148,37 @@ async fn assert_consistent(db_path: &Path, addr: SocketAddr, acknowledged: &[(i6
 pub(crate) async fn assert_whole_and_balanced(db: &Connection, addr: SocketAddr) {
     assert_eq!(
         query_i64(
-            &db,
+            db,
             "SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)"
         ),
         0
     );
     assert_eq!(
         query_i64(
-            &db,
+            db,
             "SELECT COUNT(*) FROM order_items i WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = i.order_id)"
         ),
         0
     );
     assert_eq!(
         query_i64(
-            &db,
+            db,
             "SELECT COUNT(*) FROM orders o WHERE status = 'CONFIRMED' AND (SELECT COUNT(*) FROM jobs j WHERE j.order_id = o.id) <> 1"
         ),
         0,
         "every confirmed order has exactly one job"
     );
     assert_eq!(
-        query_i64(&db, "SELECT COUNT(*) FROM jobs j JOIN orders o ON o.id = j.order_id WHERE o.status <> 'CONFIRMED'"),
+        query_i64(db, "SELECT COUNT(*) FROM jobs j JOIN orders o ON o.id = j.order_id WHERE o.status <> 'CONFIRMED'"),
         0
     );
     for ((store_id, product_id), seeded) in seeded_stock() {
         let now = query_i64(
-            &db,
+            db,
             &format!("SELECT quantity FROM inventory WHERE store_id = {store_id} AND product_id = {product_id}"),
         );
         let confirmed = query_i64(
-            &db,
+            db,
             &format!(
                 "SELECT COALESCE(SUM(i.quantity_requested), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
                   WHERE o.status = 'CONFIRMED' AND o.store_id = {store_id} AND i.product_id = {product_id}"
