@@ -59,7 +59,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().expect("in-memory db");
         assert_eq!(
             migrate(&mut conn).expect("first run"),
-            ["0001_init", "0002_jobs", "0003_admin", "0004_catalog_lineage"]
+            ["0001_init", "0002_jobs", "0003_admin", "0004_catalog_lineage", "0005_commit_log"]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());
     }
