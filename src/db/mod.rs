@@ -66,8 +66,26 @@ pub struct ReadPool {
 #[derive(Clone)]
 enum Source {
     Pooled(r2d2::Pool<SqliteConnectionManager>),
-    /// A connection opened for each read and closed after it: see [`ReadPool::open_follower`].
-    Fresh(Arc<PathBuf>),
+    /// A database another process rewrites underneath: see [`ReadPool::open_follower`].
+    Follower(Arc<Follower>),
+}
+
+struct Follower {
+    path: PathBuf,
+    /// Used only while the file's header says rollback mode (no connection in it is WAL-mode).
+    pool: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl Follower {
+    /// Whether the file's header (bytes 18 and 19) says rollback journal rather than WAL.
+    fn in_rollback_mode(&self) -> Result<bool> {
+        use std::io::Read as _;
+        let mut header = [0_u8; 20];
+        std::fs::File::open(&self.path)
+            .and_then(|mut file| file.read_exact(&mut header))
+            .map_err(|error| Error::Internal(format!("cannot read the database header: {error}")))?;
+        Ok(header[18] == 1 && header[19] == 1)
+    }
 }
 
 const READ_ONLY_FLAGS: OpenFlags =
@@ -89,15 +107,24 @@ impl ReadPool {
     }
 
     /// Reads of a database that another process rewrites page by page underneath (a read
-    /// replica's file, which `litestream restore -f` keeps current): each read opens its own
-    /// connection and closes it after. A kept connection would (a) hold SQLite's shared lock
-    /// for as long as it stays open (the file's header says WAL), which stops Litestream from
-    /// applying anything, and (b) keep pages cached across Litestream's writes, which SQLite
-    /// only notices when page 1 changes. Opening costs tens of microseconds (docs/scaling.md).
+    /// replica's file, which `litestream restore -f` keeps current). Two hazards of kept
+    /// connections: (a) while the file's header says WAL (as restored), an open connection
+    /// holds SQLite's shared lock for as long as it stays open, which stops Litestream from
+    /// applying anything; (b) pages cached across Litestream's writes are only noticed as
+    /// stale when page 1 changes. So: while the header says WAL, each read opens its own
+    /// connection and closes it after; once Litestream has rewritten it to rollback mode (on
+    /// the first commit touching page 1), pooled connections are used, each emptying its page
+    /// cache before every read (`sqlite3_db_release_memory`), so every page comes from the file
+    /// under the read's own lock. docs/scaling.md has the costs.
     pub fn open_follower(path: &Path) -> Result<Self> {
-        let pool = Self { source: Source::Fresh(Arc::new(path.to_path_buf())) };
-        pool.run_blocking(|_| Ok(()))?;
-        Ok(pool)
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(READ_ONLY_FLAGS)
+            .with_init(|conn| init_read_connection(conn));
+        // No connection opened up front: the first may only be opened in rollback mode.
+        let pool = r2d2::Pool::builder().max_size(READ_POOL_SIZE).min_idle(Some(0)).build(manager)?;
+        let reads = Self { source: Source::Follower(Arc::new(Follower { path: path.to_path_buf(), pool })) };
+        reads.run_blocking(|_| Ok(()))?;
+        Ok(reads)
     }
 
     /// Runs `read` with a pooled connection on the blocking pool, so the async runtime never
@@ -115,8 +142,13 @@ impl ReadPool {
     pub fn run_blocking<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         match &self.source {
             Source::Pooled(pool) => read(&*pool.get()?),
-            Source::Fresh(path) => {
-                let conn = Connection::open_with_flags(path.as_path(), READ_ONLY_FLAGS)?;
+            Source::Follower(follower) if follower.in_rollback_mode()? => {
+                let conn = follower.pool.get()?;
+                conn.release_memory()?;
+                read(&conn)
+            }
+            Source::Follower(follower) => {
+                let conn = Connection::open_with_flags(&follower.path, READ_ONLY_FLAGS)?;
                 init_read_connection(&conn)?;
                 read(&conn)
             }
