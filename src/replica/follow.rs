@@ -3,8 +3,8 @@
 //! batches to the same observers the primary's writer calls (search index and stock view,
 //! autocomplete), so catalog and stock changes are applied incrementally, never by a rebuild.
 //!
-//! Litestream writes the database file underneath us; see [`ReadPool::open_follower`] for why
-//! every read here opens its own connection.
+//! Litestream writes the database file underneath us; see [`ReadPool::open_follower`] for how
+//! reads stay correct (and never block Litestream) while it does.
 
 use std::path::Path;
 use std::sync::Arc;
