@@ -11,7 +11,7 @@
 use aforro::app::open_store;
 use aforro::config::{Config, Synchronous};
 use aforro::db::writer::{self, WriterHandle, WriterThread};
-use aforro::domain::{NewOrder, OrderLine, ProductId, QuantityRequested, StoreId};
+use aforro::domain::{NewOrder, OrderLine, OrderStatus, ProductId, QuantityRequested, StoreId};
 use aforro::seed::{SeedOptions, seed};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::task::JoinSet;
@@ -38,7 +38,7 @@ async fn place_concurrently(writer: &WriterHandle, offset: u64) {
         tasks.spawn(async move { writer.place_order(order(index), None).await.expect("order placed") });
     }
     while let Some(placed) = tasks.join_next().await {
-        assert_eq!(placed.expect("task").status, 201, "stock is plentiful, every order confirms");
+        assert_eq!(placed.expect("task").status, OrderStatus::Confirmed, "stock is plentiful, every order confirms");
     }
 }
 

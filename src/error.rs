@@ -1,14 +1,13 @@
-//! The one error type of the request path, and its `application/problem+json` rendering.
+//! The one error type of the core (domain, db, search, suggest, jobs): what went wrong, with
+//! the real cause kept as its `source()`.
 //!
 //! Use [`Error`] anywhere a request can fail; use `anyhow` only at start-up and in the CLI.
-//! Client errors carry what the client needs to fix the request. Infrastructure errors
-//! (SQLite, I/O, a dead writer) become a bare 500 whose cause is logged once, never shown.
+//! Client errors carry what the client needs to fix the request. Infrastructure errors keep
+//! their cause (SQLite, the pool, a task, the index) for the log; they are never shown.
+//! This file knows nothing of HTTP: `http::problem` alone turns an error into a status and
+//! an `application/problem+json` body.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-
-use crate::domain::FieldError;
+use std::sync::Arc;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -55,100 +54,58 @@ pub enum Error {
     #[error("{0}")]
     Unavailable(String),
 
-    #[error("database error: {0}")]
+    #[error("database error")]
     Sqlite(#[from] rusqlite::Error),
 
-    #[error("connection pool error: {0}")]
+    #[error("connection pool error")]
     Pool(#[from] r2d2::Error),
 
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A batch's `BEGIN` or `COMMIT` failed: every write in it shares the one cause.
+    #[error("the batch could not be committed")]
+    Commit(#[source] Arc<rusqlite::Error>),
+
+    /// SQLite rolled the batch's transaction back under a write (an I/O error, say).
+    #[error("the batch's transaction was rolled back")]
+    RolledBack,
+
+    /// The writer thread went away without answering.
+    #[error("the writer stopped before replying")]
+    WriterGone,
+
+    #[error("a blocking task failed")]
+    Task(#[from] tokio::task::JoinError),
+
+    #[error("JSON encoding failed")]
+    Json(#[from] serde_json::Error),
+
+    #[error("search index error")]
+    Index(#[from] tantivy::TantivyError),
+
+    #[error("password hashing failed: {0}")]
+    PasswordHash(argon2::password_hash::Error),
+
+    /// Stored data breaks an invariant the code relies on (a bug or a hand-edited database).
+    #[error("broken invariant: {0}")]
+    Invariant(String),
 }
 
 impl Error {
-    pub fn status_code(&self) -> StatusCode {
-        match self {
-            Self::Validation(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Sqlite(_) | Self::Pool(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
     /// A single-field validation error.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }
-
-    fn is_infrastructure(&self) -> bool {
-        self.status_code().is_server_error() && !matches!(self, Self::Unavailable(_))
-    }
 }
 
-/// The RFC 9457 body the contract prescribes.
-#[derive(Debug, Serialize)]
-pub struct Problem {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+/// One problem with one field of a request, as the contract's `errors[]` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// JSON path of the field, e.g. `items[1].quantity_requested`.
+    pub field: String,
+    pub message: String,
 }
 
-impl Problem {
-    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self {
-            kind: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: status.as_u16(),
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
-    }
-}
-
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).expect("a Problem always serialises");
-        let mut response = (status, body).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        response
-    }
-}
-
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        let status = self.status_code();
-        if self.is_infrastructure() {
-            // Logged here, once; the client only learns that it was our fault.
-            tracing::error!(error = %self, "request failed");
-            return Problem::new(status, "an internal error occurred; it has been logged").into_response();
-        }
-        let challenge = matches!(self, Self::Unauthorized(_));
-        let mut problem = Problem::new(status, self.to_string());
-        if let Self::Validation(errors) = self {
-            problem.errors = errors;
-        }
-        let mut response = problem.into_response();
-        if challenge {
-            // RFC 9110: a 401 names the scheme that would be accepted.
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        response
-    }
-}
-
-impl From<tokio::task::JoinError> for Error {
-    fn from(error: tokio::task::JoinError) -> Self {
-        Self::Internal(format!("blocking task failed: {error}"))
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
     }
 }

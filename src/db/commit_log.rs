@@ -11,7 +11,8 @@
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::writer::{CommitEffects, InventoryRemoval, StockChange};
+use super::effects::{CommitEffects, InventoryRemoval, StockChange, Written};
+use super::writer::WriterHandle;
 use crate::domain::{ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
@@ -108,7 +109,7 @@ pub fn read_after(conn: &Connection, seq: i64, limit: usize) -> Result<Vec<Logge
     for row in rows {
         let (seq, committed_at, json) = row?;
         let stored: Stored = serde_json::from_str(&json)
-            .map_err(|error| Error::Internal(format!("commit_log row {seq} is not readable: {error}")))?;
+            .map_err(|error| Error::Invariant(format!("commit_log row {seq} is not readable: {error}")))?;
         commits.push(LoggedCommit {
             seq,
             committed_at: Timestamp::from_micros(committed_at),
@@ -122,6 +123,13 @@ pub fn read_after(conn: &Connection, seq: i64, limit: usize) -> Result<Vec<Logge
 pub fn purge_before(conn: &Connection, cutoff: Timestamp) -> Result<usize> {
     let mut stmt = conn.prepare_cached("DELETE FROM commit_log WHERE committed_at < ?1")?;
     Ok(stmt.execute([cutoff.micros])?)
+}
+
+impl WriterHandle {
+    /// Deletes the `commit_log` rows committed before `cutoff`; returns how many.
+    pub async fn purge_commit_log_before(&self, cutoff: Timestamp) -> Result<usize> {
+        self.write(move |conn| Ok(Written::quietly(purge_before(conn, cutoff)?))).await
+    }
 }
 
 #[cfg(test)]

@@ -3,24 +3,45 @@
 use rusqlite::{Connection, params};
 
 use super::optional;
-use crate::domain::{IdempotencyKey, Timestamp};
-use crate::error::Result;
+use crate::domain::{IdempotencyKey, OrderStatus, Timestamp};
+use crate::error::{Error, Result};
 
 /// What a key remembers.
 #[derive(Debug, Clone)]
 pub struct StoredResponse {
     /// The canonical request body the key was first used with.
     pub request_body: String,
-    pub status: u16,
+    pub status: OrderStatus,
     pub body: String,
+}
+
+/// The `response_status` column holds the status code the first response had (schema 0001):
+/// 201 for a confirmed order, 409 for a rejected one. Only this file reads or writes it.
+fn status_column(status: OrderStatus) -> Result<u16> {
+    match status {
+        OrderStatus::Confirmed => Ok(201),
+        OrderStatus::Rejected => Ok(409),
+        OrderStatus::Pending => Err(Error::Invariant("a placed order is never pending".to_owned())),
+    }
+}
+
+fn status_from_column(code: u16) -> Result<OrderStatus> {
+    match code {
+        201 => Ok(OrderStatus::Confirmed),
+        409 => Ok(OrderStatus::Rejected),
+        other => Err(Error::Invariant(format!("an idempotency key stores response status {other}"))),
+    }
 }
 
 pub fn find(conn: &Connection, key: &IdempotencyKey) -> Result<Option<StoredResponse>> {
     let mut stmt = conn
         .prepare_cached("SELECT request_body, response_status, response_body FROM idempotency_keys WHERE key = ?1")?;
-    optional(stmt.query_row([key.as_str()], |row| {
-        Ok(StoredResponse { request_body: row.get(0)?, status: row.get(1)?, body: row.get(2)? })
-    }))
+    let found = optional(stmt.query_row([key.as_str()], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, u16>(1)?, row.get::<_, String>(2)?))
+    }))?;
+    found
+        .map(|(request_body, code, body)| Ok(StoredResponse { request_body, status: status_from_column(code)?, body }))
+        .transpose()
 }
 
 pub fn remember(conn: &Connection, key: &IdempotencyKey, response: &StoredResponse, now: Timestamp) -> Result<()> {
@@ -28,7 +49,8 @@ pub fn remember(conn: &Connection, key: &IdempotencyKey, response: &StoredRespon
         "INSERT INTO idempotency_keys (key, request_body, response_status, response_body, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    stmt.execute(params![key.as_str(), response.request_body, response.status, response.body, now.micros])?;
+    let status = status_column(response.status)?;
+    stmt.execute(params![key.as_str(), response.request_body, status, response.body, now.micros])?;
     Ok(())
 }
 

@@ -9,7 +9,9 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use super::optional;
+use super::effects::Written;
+use super::writer::WriterHandle;
+use super::{idempotency, notifications, optional};
 use crate::domain::{OrderId, Timestamp};
 use crate::error::Result;
 
@@ -181,6 +183,70 @@ pub fn requeue_expired_leases(conn: &Connection, now: Timestamp, everything: boo
 pub fn purge_done_before(conn: &Connection, cutoff: Timestamp) -> Result<usize> {
     let mut stmt = conn.prepare_cached("DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1")?;
     Ok(stmt.execute([cutoff.micros])?)
+}
+
+/// Job counts per status. The statuses are read, not listed here, so a new status shows up
+/// on its own.
+pub fn count_by_state(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How one claimed job's attempt ended, as a worker records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// Delivered: record this body as sent on `channel` and mark the job done.
+    Sent { channel: &'static str, body: String },
+    /// Someone delivered it before (the `notifications` row exists): just mark it done.
+    AlreadySent,
+    /// Failed: queued again at `retry_at`, or dead-lettered when there is none.
+    Failed { error: String, retry_at: Option<Timestamp> },
+}
+
+fn record_outcomes(conn: &Connection, outcomes: &[(ClaimedJob, JobOutcome)], now: Timestamp) -> Result<()> {
+    for (job, outcome) in outcomes {
+        match outcome {
+            JobOutcome::Sent { channel, body } => {
+                if let Some(order_id) = job.order_id {
+                    notifications::record_sent(conn, order_id, channel, body, now)?;
+                }
+                mark_done(conn, job.id, now)?;
+            }
+            JobOutcome::AlreadySent => mark_done(conn, job.id, now)?,
+            JobOutcome::Failed { error, retry_at } => {
+                record_failure(conn, job, error, *retry_at, now)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The job queue's named writes. None changes what the derived views hold.
+impl WriterHandle {
+    /// Claims up to `limit` due jobs (or jobs whose lease expired) for `lease`.
+    pub async fn claim_due_jobs(&self, lease: Duration, limit: usize) -> Result<Vec<ClaimedJob>> {
+        self.write(move |conn| Ok(Written::quietly(claim_due_jobs(conn, Timestamp::now(), lease, limit)?))).await
+    }
+
+    /// Records every outcome of a claimed batch in one write.
+    pub async fn record_job_outcomes(&self, outcomes: Vec<(ClaimedJob, JobOutcome)>, now: Timestamp) -> Result<()> {
+        self.write(move |conn| Ok(Written::quietly(record_outcomes(conn, &outcomes, now)?))).await
+    }
+
+    /// Queues again every job whose lease expired; returns how many.
+    pub async fn requeue_expired_leases(&self) -> Result<usize> {
+        self.write(|conn| Ok(Written::quietly(requeue_expired_leases(conn, Timestamp::now(), false)?))).await
+    }
+
+    /// Forgets what the retention window no longer needs: `done` jobs and idempotency keys
+    /// from before `cutoff`. Returns (jobs, keys) deleted.
+    pub async fn purge_before(&self, cutoff: Timestamp) -> Result<(usize, usize)> {
+        self.write(move |conn| {
+            Ok(Written::quietly((purge_done_before(conn, cutoff)?, idempotency::purge_before(conn, cutoff)?)))
+        })
+        .await
+    }
 }
 
 /// Puts a dead-lettered job back in the queue with a fresh set of attempts. Returns false

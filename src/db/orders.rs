@@ -3,8 +3,9 @@
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
+use super::effects::{CommitEffects, StockChange, Written};
 use super::jobs::{self, Confirmation};
-use super::writer::StockChange;
+use super::writer::WriterHandle;
 use super::{catalog, idempotency, optional};
 use crate::domain::{FieldError, IdempotencyKey, NewOrder, OrderId, OrderStatus, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
@@ -41,12 +42,12 @@ pub struct ShortLine {
     pub available: i64,
 }
 
-/// The outcome of placing an order: the HTTP status and body to answer with, and the stock it
-/// changed (for the in-memory views, after the commit).
+/// The outcome of placing an order: its status and body to answer with, and the stock it
+/// changed (for the in-memory views, after the commit). `http` maps the status to 201/409.
 #[derive(Debug, Clone)]
 pub struct PlacedOrder {
-    /// 201 (confirmed) or 409 (rejected); a replay repeats the first response's status.
-    pub status: u16,
+    /// Confirmed or rejected; a replay repeats the first response's status.
+    pub status: OrderStatus,
     /// The serialised order body.
     pub body: String,
     pub stock_changes: Vec<StockChange>,
@@ -94,7 +95,7 @@ pub fn place_order(
         for line in &lines {
             let remaining =
                 catalog::take_stock(conn, order.store_id, line.product_id, line.requested)?.ok_or_else(|| {
-                    Error::Internal(format!("stock of product {} changed inside the transaction", line.product_id))
+                    Error::Invariant(format!("stock of product {} changed inside the transaction", line.product_id))
                 })?;
             stock_changes.push(StockChange {
                 store_id: order.store_id,
@@ -117,14 +118,13 @@ pub fn place_order(
         errors: short,
         confirmation: None,
     };
-    let http_status = if status == OrderStatus::Confirmed { 201 } else { 409 };
-    let body = serde_json::to_string(&body).map_err(|error| Error::Internal(error.to_string()))?;
+    let body = serde_json::to_string(&body)?;
     if let Some(key) = key {
-        let stored = idempotency::StoredResponse { request_body, status: http_status, body: body.clone() };
+        let stored = idempotency::StoredResponse { request_body, status, body: body.clone() };
         idempotency::remember(conn, key, &stored, now)?;
     }
     let enqueued_confirmation = status == OrderStatus::Confirmed;
-    Ok(PlacedOrder { status: http_status, body, stock_changes, enqueued_confirmation, replayed: false })
+    Ok(PlacedOrder { status, body, stock_changes, enqueued_confirmation, replayed: false })
 }
 
 /// One order line with what the store has of it.
@@ -190,7 +190,7 @@ pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBo
         return Ok(None);
     };
     let status = OrderStatus::parse(&status)
-        .ok_or_else(|| Error::Internal(format!("order {order_id} has status {status:?}")))?;
+        .ok_or_else(|| Error::Invariant(format!("order {order_id} has status {status:?}")))?;
     let mut items_stmt = conn.prepare_cached(
         "SELECT oi.product_id, p.title, oi.quantity_requested
            FROM order_items oi JOIN products p ON p.id = oi.product_id
@@ -213,4 +213,21 @@ pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBo
         errors: Vec::new(),
         confirmation,
     }))
+}
+
+/// The orders' named write.
+impl WriterHandle {
+    /// Places an order; resolves once it is committed (or rejected and nothing was written).
+    pub async fn place_order(&self, order: NewOrder, key: Option<IdempotencyKey>) -> Result<PlacedOrder> {
+        self.write(move |conn| {
+            let placed = place_order(conn, &order, key.as_ref(), Timestamp::now())?;
+            let effects = CommitEffects {
+                stock_changes: placed.stock_changes.clone(),
+                enqueued_jobs: usize::from(placed.enqueued_confirmation),
+                ..CommitEffects::default()
+            };
+            Ok(Written { value: placed, effects })
+        })
+        .await
+    }
 }

@@ -1,7 +1,9 @@
 //! The single writer: one thread owns the only read-write connection and runs every write.
 //!
-//! Callers send a write (a closure over the connection, see [`WriterHandle::write`]) over a
-//! channel and await its reply. The thread takes whatever writes are waiting (up to the batch
+//! Every write is a named method of [`WriterHandle`], defined beside its table's SQL (for
+//! example `save_product` in `catalog.rs`, `place_order` in `orders.rs`); each sends its
+//! statement function over a channel (the crate-private `WriterHandle::write`) and awaits the
+//! reply. What a write changed is its [`CommitEffects`] (`effects.rs`). The thread takes whatever writes are waiting (up to the batch
 //! bound), runs each in its own savepoint inside one `BEGIN IMMEDIATE … COMMIT`, and only
 //! after the commit is durable tells the [`CommitObserver`]s (the in-memory stock view, the
 //! search index, the job workers) and then replies. So:
@@ -16,10 +18,9 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::catalog::{self, ProductFields};
 use super::commit_log;
-use super::orders::{self, PlacedOrder};
-use crate::domain::{IdempotencyKey, NewOrder, ProductId, StoreId, Timestamp};
+use super::effects::{CommitEffects, CommitObserver, Written};
+use crate::domain::Timestamp;
 use crate::error::{Error, Result};
 
 /// Default for the most writes committed together. Bounds the latency one batch adds to its
@@ -29,91 +30,19 @@ pub const DEFAULT_MAX_BATCH: usize = 1024;
 /// Writes that may wait for the writer before senders wait too (backpressure).
 const CHANNEL_CAPACITY: usize = 4096;
 
-/// A store's stock of one product after a commit changed it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StockChange {
-    pub store_id: StoreId,
-    pub product_id: ProductId,
-    /// The new quantity (absolute, not a delta, so applying it twice is harmless).
-    pub quantity: i64,
-}
-
-/// An inventory row that a commit deleted: the store no longer carries the product at all
-/// (which a quantity of 0 cannot say).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InventoryRemoval {
-    pub store_id: StoreId,
-    pub product_id: ProductId,
-}
-
-/// What a write (and then a whole committed batch) changed, for the views derived from the
-/// database.
-#[derive(Debug, Default, Clone)]
-pub struct CommitEffects {
-    pub stock_changes: Vec<StockChange>,
-    /// Inventory rows deleted (with their product, by the admin API).
-    pub removed_inventory: Vec<InventoryRemoval>,
-    /// Products created, edited or deleted: search and suggest re-read them.
-    pub changed_products: Vec<ProductId>,
-    /// A category was created, renamed or deleted: search results name categories, so cached
-    /// results must go even when no product changed.
-    pub categories_changed: bool,
-    /// Jobs queued by the batch: the workers wake up for them instead of waiting for a poll.
-    pub enqueued_jobs: usize,
-}
-
-impl CommitEffects {
-    pub fn is_empty(&self) -> bool {
-        self.stock_changes.is_empty()
-            && self.removed_inventory.is_empty()
-            && self.changed_products.is_empty()
-            && !self.categories_changed
-            && self.enqueued_jobs == 0
-    }
-
-    /// Adds `other` to these effects (one batch's, or a replica's run of logged batches).
-    pub fn absorb(&mut self, other: &CommitEffects) {
-        self.stock_changes.extend_from_slice(&other.stock_changes);
-        self.removed_inventory.extend_from_slice(&other.removed_inventory);
-        self.changed_products.extend_from_slice(&other.changed_products);
-        self.categories_changed |= other.categories_changed;
-        self.enqueued_jobs += other.enqueued_jobs;
-    }
-}
-
-/// A view derived from the database that must see every commit before its response goes out.
-pub trait CommitObserver: Send + Sync {
-    /// Called on the writer thread after `COMMIT` succeeded, only for batches with effects.
-    /// Must be quick and must not fail: the data is already durable.
-    fn committed(&self, effects: &CommitEffects);
-}
-
-/// The value a write returns and what it changed.
-pub struct Written<T> {
-    pub value: T,
-    pub effects: CommitEffects,
-}
-
-impl<T> Written<T> {
-    /// A write that changed nothing the derived views hold (a job's bookkeeping, say).
-    pub fn quietly(value: T) -> Self {
-        Self { value, effects: CommitEffects::default() }
-    }
-}
-
 /// A write as the writer thread runs it: type-erased so any caller's closure fits one channel.
 trait Command: Send {
     /// Runs in its own savepoint; the reply waits until the batch commits.
     fn execute(self: Box<Self>, tx: &Transaction<'_>) -> Box<dyn Pending>;
     /// The batch could not even begin: answer without running.
-    fn fail_unrun(self: Box<Self>, error: &rusqlite::Error);
+    fn fail_unrun(self: Box<Self>, error: &Arc<rusqlite::Error>);
 }
 
 /// A write that ran, holding its reply until the batch's commit decides whether it stands.
 trait Pending: Send {
     fn effects(&self) -> Option<&CommitEffects>;
     fn reply(self: Box<Self>);
-    fn fail(self: Box<Self>, error: &rusqlite::Error);
+    fn fail(self: Box<Self>, error: &Arc<rusqlite::Error>);
 }
 
 struct Write<T, F> {
@@ -136,7 +65,7 @@ where
         Box::new(Ran { result: in_savepoint(tx, work), reply })
     }
 
-    fn fail_unrun(self: Box<Self>, error: &rusqlite::Error) {
+    fn fail_unrun(self: Box<Self>, error: &Arc<rusqlite::Error>) {
         drop(self.reply.send(Err(commit_failed(error))));
     }
 }
@@ -151,7 +80,7 @@ impl<T: Send + 'static> Pending for Ran<T> {
         drop(self.reply.send(self.result.map(|written| written.value)));
     }
 
-    fn fail(self: Box<Self>, error: &rusqlite::Error) {
+    fn fail(self: Box<Self>, error: &Arc<rusqlite::Error>) {
         drop(self.reply.send(Err(commit_failed(error))));
     }
 }
@@ -163,8 +92,8 @@ enum Request {
     Maintenance(Box<dyn FnOnce(&Connection) + Send>),
 }
 
-fn commit_failed(error: &rusqlite::Error) -> Error {
-    Error::Internal(format!("commit failed: {error}"))
+fn commit_failed(error: &Arc<rusqlite::Error>) -> Error {
+    Error::Commit(Arc::clone(error))
 }
 
 /// A cheap clonable handle for sending writes. When every handle is dropped, the writer
@@ -178,21 +107,21 @@ impl WriterHandle {
     /// Runs `work` on the write connection, in its own savepoint of the next batch's
     /// transaction. Resolves after the commit is durable and every observer has seen its
     /// effects; an error from `work` rolls back exactly what `work` wrote.
-    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    pub(super) async fn write<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
     {
         let (reply, response) = oneshot::channel();
         self.send(Request::Write(Box::new(Write { work, reply }))).await?;
-        response.await.map_err(|_| Error::Internal("the writer dropped a command".to_owned()))?
+        response.await.map_err(|_| Error::WriterGone)?
     }
 
     /// Runs `work` on the write connection between two batches, outside any transaction:
     /// for statements SQLite refuses inside one, such as `PRAGMA wal_checkpoint(TRUNCATE)`
     /// (it cannot checkpoint a WAL that its own open transaction is reading). Nothing is rolled
     /// back on error and no observer is told: only for maintenance that changes no data.
-    pub async fn maintain<T, F>(&self, work: F) -> Result<T>
+    async fn maintain<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -200,7 +129,33 @@ impl WriterHandle {
         let (reply, response) = oneshot::channel();
         let run = move |conn: &Connection| drop(reply.send(work(conn)));
         self.send(Request::Maintenance(Box::new(run))).await?;
-        response.await.map_err(|_| Error::Internal("the writer dropped a maintenance task".to_owned()))?
+        response.await.map_err(|_| Error::WriterGone)?
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`: returns SQLite's (busy, WAL pages, checkpointed).
+    pub async fn checkpoint_wal(&self) -> Result<(i64, i64, i64)> {
+        self.maintain(|conn| {
+            Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+            })?)
+        })
+        .await
+    }
+
+    /// `PRAGMA wal_checkpoint(PASSIVE)`, the checkpoint beside Litestream (`serve
+    /// --litestream`): never waits on a reader, never restarts the WAL. Returns the same triple.
+    pub async fn checkpoint_wal_passive(&self) -> Result<(i64, i64, i64)> {
+        self.maintain(|conn| {
+            Ok(conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+            })?)
+        })
+        .await
+    }
+
+    /// `PRAGMA optimize`: lets SQLite refresh the statistics its query planner uses.
+    pub async fn optimize(&self) -> Result<()> {
+        self.maintain(|conn| Ok(conn.execute_batch("PRAGMA optimize")?)).await
     }
 
     /// A handle with no writer behind it, for a read replica (whose database only Litestream
@@ -216,38 +171,6 @@ impl WriterHandle {
             .send(request)
             .await
             .map_err(|_| Error::Unavailable("no writer accepts writes (shutting down, or a read replica)".to_owned()))
-    }
-
-    /// Places an order; resolves once it is committed (or rejected and nothing was written).
-    pub async fn place_order(&self, order: NewOrder, key: Option<IdempotencyKey>) -> Result<PlacedOrder> {
-        self.write(move |conn| {
-            let placed = orders::place_order(conn, &order, key.as_ref(), Timestamp::now())?;
-            let effects = CommitEffects {
-                stock_changes: placed.stock_changes.clone(),
-                enqueued_jobs: usize::from(placed.enqueued_confirmation),
-                ..CommitEffects::default()
-            };
-            Ok(Written { value: placed, effects })
-        })
-        .await
-    }
-
-    /// Creates a product, or replaces one when `product_id` is given (404 if it does not
-    /// exist). Resolves after the commit, once every observer (search, suggest) has seen it.
-    pub async fn save_product(&self, product_id: Option<ProductId>, fields: ProductFields) -> Result<ProductId> {
-        self.write(move |conn| {
-            let id = save_product(conn, product_id, &fields)?;
-            Ok(Written { value: id, effects: CommitEffects { changed_products: vec![id], ..CommitEffects::default() } })
-        })
-        .await
-    }
-}
-
-fn save_product(conn: &Connection, product_id: Option<ProductId>, fields: &ProductFields) -> Result<ProductId> {
-    match product_id {
-        None => catalog::insert_product(conn, fields, Timestamp::now()),
-        Some(id) if catalog::update_product(conn, id, fields)? => Ok(id),
-        Some(id) => Err(Error::NotFound(format!("product {id} does not exist"))),
     }
 }
 
@@ -316,6 +239,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Box<dyn Command>>, observers: 
         Ok(tx) => tx,
         Err(error) => {
             tracing::error!(%error, "writer: cannot begin a transaction; every write in the batch failed");
+            let error = Arc::new(error);
             return batch.into_iter().for_each(|command| command.fail_unrun(&error));
         }
     };
@@ -333,6 +257,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Box<dyn Command>>, observers: 
     };
     if let Err(error) = logged.and_then(|()| tx.commit()) {
         tracing::error!(%error, "writer: batch could not be committed; every write in it failed");
+        let error = Arc::new(error);
         return pending.into_iter().for_each(|outcome| outcome.fail(&error));
     }
     if !effects.is_empty() {
@@ -352,7 +277,7 @@ fn in_savepoint<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T
     if conn.is_autocommit() {
         // An I/O error made SQLite roll back the whole batch: a savepoint now would be a
         // transaction of its own, committed by its RELEASE while the batch reports failure.
-        return Err(Error::Internal("the batch's transaction was rolled back".to_owned()));
+        return Err(Error::RolledBack);
     }
     run_cached(conn, "SAVEPOINT write")?;
     match work(conn).and_then(|value| run_cached(conn, "RELEASE write").map(|()| value)) {

@@ -3,10 +3,12 @@
 //! Past `http`, code only sees these types, so an order line with quantity 0 or a page size of
 //! -3 cannot be represented (parse, don't validate).
 
+pub mod catalog;
 mod ids;
 mod money;
 mod order;
 mod page;
+pub mod password;
 mod timestamp;
 
 pub use ids::{CategoryId, OrderId, ProductId, StoreId, parse_positive_id};
@@ -15,16 +17,5 @@ pub use order::{IdempotencyKey, NewOrder, OrderLine, OrderStatus, QuantityReques
 pub use page::PageRequest;
 pub use timestamp::Timestamp;
 
-/// One problem with one field of a request, as the contract's `errors[]` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FieldError {
-    /// JSON path of the field, e.g. `items[1].quantity_requested`.
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
-    }
-}
+/// Defined with the error type that carries it; a domain concept all the same.
+pub use crate::error::FieldError;

@@ -15,7 +15,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::error::Problem;
+use super::problem::Problem;
 use crate::telemetry::{self, REQUEST_ID_HEADER};
 
 /// Seconds a refused client is told to wait: requests here take milliseconds, so a slot is

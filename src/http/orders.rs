@@ -10,7 +10,7 @@ use super::extract::{IdempotencyKeyHeader, JsonBody};
 use super::openapi::schemas::{NewOrderRequest, OrderDoc, ProblemDoc};
 use crate::app::AppState;
 use crate::db::orders::load_order;
-use crate::domain::{NewOrder, OrderId, parse_positive_id};
+use crate::domain::{NewOrder, OrderId, OrderStatus, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::metrics;
 
@@ -39,12 +39,13 @@ async fn create_order(
 ) -> Result<Response> {
     let order = NewOrder::parse(&body).map_err(Error::Validation)?;
     let placed = state.writer.place_order(order, key).await?;
-    metrics::order_answered(match placed.status {
-        _ if placed.replayed => "replayed",
-        201 => "CONFIRMED",
-        _ => "REJECTED",
-    });
-    let status = StatusCode::from_u16(placed.status).map_err(|error| Error::Internal(error.to_string()))?;
+    metrics::order_answered(if placed.replayed { "replayed" } else { placed.status.as_str() });
+    // The contract: 201 for a confirmed order, 409 for a rejected one (replays alike).
+    let status = match placed.status {
+        OrderStatus::Confirmed => StatusCode::CREATED,
+        OrderStatus::Rejected => StatusCode::CONFLICT,
+        OrderStatus::Pending => return Err(Error::Invariant("a placed order is never pending".to_owned())),
+    };
     Ok((status, [(header::CONTENT_TYPE, "application/json")], placed.body).into_response())
 }
 

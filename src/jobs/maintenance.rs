@@ -12,8 +12,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::db::writer::{WriterHandle, Written};
-use crate::db::{commit_log, idempotency, jobs};
+use crate::db::writer::WriterHandle;
 use crate::domain::Timestamp;
 use crate::error::Result;
 
@@ -119,23 +118,11 @@ fn scheduled(task: Task, litestream: bool) -> Task {
 /// up incrementally and says so in `readyz` (docs/scaling.md).
 const COMMIT_LOG_MICROS: i64 = 3_600 * 1_000_000;
 
-async fn checkpoint(writer: &WriterHandle, pragma: &'static str) -> Result<(i64, i64, i64)> {
-    writer
-        .maintain(move |conn| {
-            Ok(conn.query_row(pragma, [], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
-            })?)
-        })
-        .await
-}
-
 /// Runs one task now, logging what it did; the error is the caller's to log.
 pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) -> Result<()> {
     match task {
         Task::RequeueExpiredLeases => {
-            let requeued = writer
-                .write(|conn| Ok(Written::quietly(jobs::requeue_expired_leases(conn, Timestamp::now(), false)?)))
-                .await?;
+            let requeued = writer.requeue_expired_leases().await?;
             // Every 15 s: only a run that found something is worth an info line.
             if requeued > 0 {
                 tracing::info!(requeued, "maintenance: re-queued jobs whose lease expired");
@@ -146,26 +133,22 @@ pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) ->
         Task::Purge => {
             let retention_micros = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
             let cutoff = Timestamp::from_micros(Timestamp::now().micros.saturating_sub(retention_micros));
-            let ((jobs, keys), commit_log) = writer
-                .write(move |conn| {
-                    let purged = (jobs::purge_done_before(conn, cutoff)?, idempotency::purge_before(conn, cutoff)?);
-                    let log_cutoff = Timestamp::from_micros(Timestamp::now().micros.saturating_sub(COMMIT_LOG_MICROS));
-                    Ok(Written::quietly((purged, commit_log::purge_before(conn, log_cutoff)?)))
-                })
-                .await?;
+            let (jobs, keys) = writer.purge_before(cutoff).await?;
+            let log_cutoff = Timestamp::from_micros(Timestamp::now().micros.saturating_sub(COMMIT_LOG_MICROS));
+            let commit_log = writer.purge_commit_log_before(log_cutoff).await?;
             tracing::info!(jobs, idempotency_keys = keys, commit_log, cutoff = %cutoff.to_rfc3339(), "maintenance: purged");
         }
         Task::Checkpoint => {
-            let (busy, wal_pages, checkpointed) = checkpoint(writer, "PRAGMA wal_checkpoint(TRUNCATE)").await?;
+            let (busy, wal_pages, checkpointed) = writer.checkpoint_wal().await?;
             // busy = 1: a reader still needed old pages; the WAL is truncated next time.
             tracing::info!(busy, wal_pages, checkpointed, "maintenance: WAL checkpoint (TRUNCATE)");
         }
         Task::CheckpointPassive => {
-            let (busy, wal_pages, checkpointed) = checkpoint(writer, "PRAGMA wal_checkpoint(PASSIVE)").await?;
+            let (busy, wal_pages, checkpointed) = writer.checkpoint_wal_passive().await?;
             tracing::info!(busy, wal_pages, checkpointed, "maintenance: WAL checkpoint (PASSIVE, Litestream)");
         }
         Task::Optimize => {
-            writer.maintain(|conn| Ok(conn.execute_batch("PRAGMA optimize")?)).await?;
+            writer.optimize().await?;
             tracing::info!("maintenance: PRAGMA optimize");
         }
     }

@@ -10,7 +10,6 @@
 //!
 //! The rows live in `db::jobs`; the order's own transaction inserts its job.
 
-pub mod inspect;
 pub mod maintenance;
 pub mod sender;
 pub mod settings;
@@ -27,7 +26,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::db::writer::{CommitEffects, CommitObserver};
+use crate::db::effects::{CommitEffects, CommitObserver};
 
 /// How long running jobs may take to finish once shutdown begins.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

@@ -14,9 +14,9 @@ use tokio::task::JoinSet;
 use super::sender::{ConfirmationSender, SendError};
 use super::settings::WorkerSettings;
 use crate::db::ReadPool;
-use crate::db::jobs::{self, ClaimedJob, ORDER_CONFIRMATION};
+use crate::db::jobs::{ClaimedJob, JobOutcome, ORDER_CONFIRMATION};
 use crate::db::notifications::{self, ConfirmationMessage};
-use crate::db::writer::{WriterHandle, Written};
+use crate::db::writer::WriterHandle;
 use crate::domain::Timestamp;
 use crate::error::Result;
 
@@ -71,10 +71,7 @@ impl Worker {
     /// Claims up to one batch of due jobs, delivers them concurrently, records the outcomes.
     pub async fn try_execute_task(&self) -> Result<ExecutionOutcome> {
         let (lease, limit) = (self.settings.lease, self.settings.claim_batch);
-        let claimed = self
-            .writer
-            .write(move |conn| Ok(Written::quietly(jobs::claim_due_jobs(conn, Timestamp::now(), lease, limit)?)));
-        let claimed = claimed.await?;
+        let claimed = self.writer.claim_due_jobs(lease, limit).await?;
         if claimed.is_empty() {
             return Ok(ExecutionOutcome::EmptyQueue);
         }
@@ -108,35 +105,35 @@ impl Worker {
     /// Records every outcome of the batch in one write.
     async fn record(&self, claimed: Vec<ClaimedJob>, attempts: Vec<Attempt>) -> Result<BatchReport> {
         let channel = self.sender.channel();
-        let settings = Arc::clone(&self.settings);
-        self.writer
-            .write(move |conn| {
-                let now = Timestamp::now();
-                let mut report = BatchReport::default();
-                for (job, attempt) in claimed.iter().zip(attempts) {
-                    match attempt {
-                        Attempt::Sent(body) => {
-                            if let Some(order_id) = job.order_id {
-                                notifications::record_sent(conn, order_id, channel, &body, now)?;
-                            }
-                            jobs::mark_done(conn, job.id, now)?;
-                            report.done += 1;
-                        }
-                        Attempt::AlreadySent => {
-                            jobs::mark_done(conn, job.id, now)?;
-                            report.done += 1;
-                        }
-                        Attempt::Failed(error) => {
-                            let retry_at = retry_at(&settings, job, now);
-                            jobs::record_failure(conn, job, &error, retry_at, now)?;
-                            log_failure(job, &error, retry_at);
-                            if retry_at.is_some() { report.retried += 1 } else { report.failed += 1 }
-                        }
+        let now = Timestamp::now();
+        let mut report = BatchReport::default();
+        let mut failures = Vec::new();
+        let outcomes: Vec<(ClaimedJob, JobOutcome)> = claimed
+            .into_iter()
+            .zip(attempts)
+            .map(|(job, attempt)| {
+                let outcome = match attempt {
+                    Attempt::Sent(body) => JobOutcome::Sent { channel, body },
+                    Attempt::AlreadySent => JobOutcome::AlreadySent,
+                    Attempt::Failed(error) => {
+                        let retry_at = retry_at(&self.settings, &job, now);
+                        failures.push((job.clone(), error.clone(), retry_at));
+                        JobOutcome::Failed { error, retry_at }
                     }
+                };
+                match &outcome {
+                    JobOutcome::Sent { .. } | JobOutcome::AlreadySent => report.done += 1,
+                    JobOutcome::Failed { retry_at: Some(_), .. } => report.retried += 1,
+                    JobOutcome::Failed { retry_at: None, .. } => report.failed += 1,
                 }
-                Ok(Written::quietly(report))
+                (job, outcome)
             })
-            .await
+            .collect();
+        self.writer.record_job_outcomes(outcomes, now).await?;
+        for (job, error, retry_at) in &failures {
+            log_failure(job, error, *retry_at);
+        }
+        Ok(report)
     }
 
     /// Steps until `stop` turns true, sleeping between empty steps until an enqueue wakes it

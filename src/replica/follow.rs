@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::{MAX_LAG, PrimaryUrl};
-use crate::db::writer::{CommitEffects, CommitObserver};
+use crate::db::effects::{CommitEffects, CommitObserver};
 use crate::db::{ReadPool, commit_log, migrate};
 use crate::domain::Timestamp;
 use crate::error::Error;

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use rusqlite::Connection;
 
-use crate::db::writer::{CommitEffects, CommitObserver, InventoryRemoval, StockChange};
+use crate::db::effects::{InventoryRemoval, StockChange};
 use crate::domain::{ProductId, StoreId};
 use crate::error::Result;
 use crate::locking::lock;
@@ -267,13 +267,6 @@ impl StockView {
         let tables = self.tables();
         let column = tables.store(store_id)?;
         StockTables::quantity_in(column, u64::try_from(product_id.0).ok()?)
-    }
-}
-
-impl CommitObserver for StockView {
-    fn committed(&self, effects: &CommitEffects) {
-        self.apply(&effects.stock_changes);
-        self.remove(&effects.removed_inventory);
     }
 }
 

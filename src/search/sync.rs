@@ -17,7 +17,7 @@ use super::build::{IndexedProduct, commit_with_stamp};
 use super::scan::DocsByProduct;
 use super::schema::{IndexStamp, ProductFields};
 use crate::db::catalog::catalog_watermark;
-use crate::db::writer::{CommitEffects, CommitObserver};
+use crate::db::effects::{CommitEffects, CommitObserver};
 use crate::domain::ProductId;
 use crate::error::{Error, Result};
 use crate::locking::lock;
@@ -72,7 +72,7 @@ fn replace_document(
     product_id: ProductId,
 ) -> Result<()> {
     let id =
-        u64::try_from(product_id.0).map_err(|_| Error::Internal(format!("product id {product_id} is negative")))?;
+        u64::try_from(product_id.0).map_err(|_| Error::Invariant(format!("product id {product_id} is negative")))?;
     writer.delete_term(Term::from_field_u64(fields.id, id));
     let mut stmt = conn.prepare_cached(
         "SELECT title, description, price_cents, category_id, created_at FROM products WHERE id = ?1",
@@ -94,5 +94,5 @@ fn replace_document(
 }
 
 fn index_error(error: tantivy::TantivyError) -> Error {
-    Error::Internal(format!("search index: {error}"))
+    Error::Index(error)
 }

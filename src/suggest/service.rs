@@ -26,8 +26,8 @@ use super::overlay::{ChangedTitle, Overlay};
 use super::query::SuggestQuery;
 use super::rank::suggest;
 use crate::db::ReadPool;
+use crate::db::effects::{CommitEffects, CommitObserver};
 use crate::db::popularity::{product_titles, products_with_popularity};
-use crate::db::writer::{CommitEffects, CommitObserver};
 use crate::error::{Error, Result};
 use crate::locking::lock;
 
@@ -117,7 +117,7 @@ impl SuggestService {
             serde_json::to_vec(&Answer { results: &results }).map(Bytes::from)
         })
         .await?
-        .map_err(|error| Error::Internal(format!("cannot serialise suggestions: {error}")))?;
+        .map_err(Error::Json)?;
         self.shared.cache.insert(key, generation, body.clone()).await;
         Ok(body)
     }

@@ -14,6 +14,7 @@ mod crash;
 mod errors;
 mod helpers;
 mod hostile;
+mod inventory_listing;
 mod jobs;
 mod layers;
 mod maintenance;

@@ -1,8 +1,8 @@
 //! `GET /api/search/products/`: parameters, errors, relevance, facets, and consistency with
 //! orders and catalog writes.
 
-use aforro::db::catalog::ProductFields;
 use aforro::domain::PageRequest;
+use aforro::domain::catalog::ProductFields;
 use aforro::domain::{CategoryId, ProductId};
 use aforro::search::{SearchRequest, SortOrder};
 use reqwest::StatusCode;

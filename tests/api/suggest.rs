@@ -1,7 +1,7 @@
 //! `GET /api/search/suggest/`: ranking, typo tolerance, validation, the cache and its
 //! invalidation by catalog changes.
 
-use aforro::db::catalog::ProductFields;
+use aforro::domain::catalog::ProductFields;
 use aforro::domain::{CategoryId, ProductId};
 use reqwest::StatusCode;
 use rusqlite::Connection;

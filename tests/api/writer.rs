@@ -5,9 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use aforro::app::open_store;
 use aforro::config::{Config, Synchronous};
-use aforro::db::catalog::ProductFields;
-use aforro::db::writer::{self, CommitEffects, CommitObserver, StockChange, WriterHandle, WriterThread};
-use aforro::domain::{CategoryId, NewOrder, OrderLine, ProductId, QuantityRequested, StoreId};
+use aforro::db::effects::{CommitEffects, CommitObserver, StockChange};
+use aforro::db::writer::{self, WriterHandle, WriterThread};
+use aforro::domain::catalog::ProductFields;
+use aforro::domain::{CategoryId, NewOrder, OrderLine, OrderStatus, ProductId, QuantityRequested, StoreId};
 use aforro::error::Error;
 use tempfile::TempDir;
 
@@ -58,7 +59,7 @@ async fn observers_see_the_new_stock_before_the_order_reply_arrives() {
 
     let placed = writer.place_order(one_line_order(1, 1, 4), None).await.expect("placed");
 
-    assert_eq!(placed.status, 201);
+    assert_eq!(placed.status, OrderStatus::Confirmed);
     let seen = observer.stock_changes.lock().expect("lock").clone();
     assert_eq!(seen, [StockChange { store_id: StoreId(1), product_id: ProductId(1), quantity: 6 }]);
 }
@@ -69,7 +70,7 @@ async fn a_rejected_order_reports_no_stock_change() {
 
     let placed = writer.place_order(one_line_order(1, 3, 1), None).await.expect("placed");
 
-    assert_eq!(placed.status, 409);
+    assert_eq!(placed.status, OrderStatus::Rejected);
     assert!(observer.stock_changes.lock().expect("lock").is_empty());
 }
 
@@ -89,8 +90,8 @@ async fn saved_products_are_reported_and_an_unknown_one_is_not_found() {
 #[tokio::test]
 async fn a_failing_command_in_a_batch_leaves_the_others_committed() {
     let (writer, thread, _observer, dir) = start_writer();
-    // Sent together, these usually share one batch; either way the bad category (a foreign key
-    // violation) must fail alone.
+    // Sent together, these usually share one batch; either way the product naming an unknown
+    // category must fail alone.
     let bad = ProductFields { category_id: CategoryId(77), ..fields("Orphan") };
     let (good_order, bad_product, good_product) = tokio::join!(
         writer.place_order(one_line_order(1, 1, 1), None),
@@ -99,7 +100,7 @@ async fn a_failing_command_in_a_batch_leaves_the_others_committed() {
     );
 
     assert!(good_order.is_ok() && good_product.is_ok());
-    assert!(bad_product.is_err());
+    assert!(matches!(bad_product, Err(Error::Validation(_))), "{bad_product:?}");
     drop(writer);
     tokio::task::spawn_blocking(move || thread.join()).await.expect("join");
     let conn = rusqlite::Connection::open(dir.path().join("data/aforro.db")).expect("db");

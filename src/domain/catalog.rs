@@ -1,10 +1,10 @@
-//! The admin API's request bodies, parsed from JSON into typed inputs that name every bad
-//! field at once (`errors[].field`), as the public API does.
+//! The catalog's writable inputs (categories, stores, products, stock updates) and the one
+//! parser of them, shared by the admin JSON API and the admin page's forms: every bad field
+//! is named at once (`errors[].field`), as the public API does.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::db::catalog::ProductFields;
 use crate::domain::{CategoryId, FieldError, Money};
 use crate::error::{Error, Result};
 
@@ -13,6 +13,15 @@ const MAX_NAME_CHARS: usize = 200;
 const MAX_DESCRIPTION_CHARS: usize = 10_000;
 /// Largest quantity or restock delta: far beyond any shelf, far below any overflow.
 pub const MAX_QUANTITY: i64 = 1_000_000_000;
+
+/// A product as the catalog writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductFields {
+    pub title: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub category_id: CategoryId,
+}
 
 /// `POST /api/admin/login/`.
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -9,7 +9,9 @@ use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 
 use super::accounts::AdminId;
-use crate::db::optional;
+use super::effects::Written;
+use super::optional;
+use super::writer::WriterHandle;
 use crate::domain::Timestamp;
 use crate::error::Result;
 
@@ -64,7 +66,7 @@ pub struct AdminSession {
 
 /// Stores a new session for `user_id` and forgets expired ones (so the table stays small
 /// without a sweeper). Returns the expiry.
-pub fn insert_session(conn: &Connection, token: &SessionToken, user_id: AdminId, now: Timestamp) -> Result<Timestamp> {
+fn insert_session(conn: &Connection, token: &SessionToken, user_id: AdminId, now: Timestamp) -> Result<Timestamp> {
     let expires_at = Timestamp::from_micros(now.micros + SESSION_TTL.as_micros() as i64);
     conn.execute("DELETE FROM admin_sessions WHERE expires_at <= ?1", [now.micros])?;
     conn.execute(
@@ -87,9 +89,22 @@ pub fn find_session(conn: &Connection, token: &SessionToken, now: Timestamp) -> 
 }
 
 /// Ends a session (logout). Ending one that is already gone is not an error.
-pub fn delete_session(conn: &Connection, token: &SessionToken) -> Result<()> {
+fn delete_session(conn: &Connection, token: &SessionToken) -> Result<()> {
     conn.execute("DELETE FROM admin_sessions WHERE token_sha256 = ?1", [token.sha256()])?;
     Ok(())
+}
+
+/// The sessions' named writes.
+impl WriterHandle {
+    /// Opens a session for `user_id` holding `token`; returns its expiry.
+    pub async fn open_session(&self, token: SessionToken, user_id: AdminId) -> Result<Timestamp> {
+        self.write(move |conn| Ok(Written::quietly(insert_session(conn, &token, user_id, Timestamp::now())?))).await
+    }
+
+    /// Ends the session holding `token` (logout).
+    pub async fn close_session(&self, token: SessionToken) -> Result<()> {
+        self.write(move |conn| Ok(Written::quietly(delete_session(conn, &token)?))).await
+    }
 }
 
 fn to_hex(bytes: &[u8]) -> String {

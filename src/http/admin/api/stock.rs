@@ -5,10 +5,9 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
 use super::{AdminSession, path_id};
-use crate::admin::changes;
-use crate::admin::input::{self, StockUpdate};
-use crate::admin::listing::{self, OrderFilter, OrderRow, StockRow};
 use crate::app::AppState;
+use crate::db::admin_listing::{self as listing, OrderFilter, OrderRow, StockRow};
+use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{FieldError, OrderStatus, ProductId, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::http::pagination::{PageLinks, Paginated};
@@ -54,7 +53,7 @@ async fn restock(
 async fn apply(state: &AppState, (store, product): &(String, String), update: StockUpdate) -> Result<Json<StockRow>> {
     let store_id = path_id(store, "store", StoreId)?;
     let product_id = path_id(product, "product", ProductId)?;
-    let quantity = state.writer.write(move |conn| changes::update_stock(conn, store_id, product_id, update)).await?;
+    let quantity = state.writer.update_stock(store_id, product_id, update).await?;
     Ok(Json(StockRow { store_id, product_id, quantity }))
 }
 

@@ -1,5 +1,5 @@
 //! Admin CRUD for categories, products and stores. Reads use the read pool; every change is
-//! one write on the single writer (see `admin::changes`), answered after the search index,
+//! one write on the single writer (named in `db::catalog`), answered after the search index,
 //! stock view and autocomplete have it.
 
 use axum::extract::{Path, State};
@@ -8,9 +8,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use super::{AdminSession, path_id};
-use crate::admin::listing::{self, CategoryRow, ProductRow, StoreRow};
-use crate::admin::{changes, input};
 use crate::app::AppState;
+use crate::db::admin_listing::{self as listing, CategoryRow, ProductRow, StoreRow};
+use crate::domain::catalog as input;
 use crate::domain::{CategoryId, ProductId, StoreId};
 use crate::error::Result;
 use crate::http::pagination::{PageLinks, Paginated};
@@ -64,7 +64,7 @@ async fn create_category(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<CategoryRow>)> {
     let input = input::category(&body)?;
-    let id = state.writer.write(move |conn| changes::save_category(conn, None, &input)).await?;
+    let id = state.writer.save_category(None, input).await?;
     Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::category(conn, id)).await?)))
 }
 
@@ -76,13 +76,13 @@ async fn update_category(
 ) -> Result<Json<CategoryRow>> {
     let id = category_id(&id)?;
     let input = input::category(&body)?;
-    state.writer.write(move |conn| changes::save_category(conn, Some(id), &input)).await?;
+    state.writer.save_category(Some(id), input).await?;
     Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
 }
 
 async fn delete_category(_: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
     let id = category_id(&id)?;
-    state.writer.write(move |conn| changes::delete_category(conn, id)).await?;
+    state.writer.delete_category(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -114,7 +114,7 @@ async fn create_product(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<ProductRow>)> {
     let fields = input::product(&body)?;
-    let id = state.writer.write(move |conn| changes::save_product(conn, None, &fields)).await?;
+    let id = state.writer.save_product(None, fields).await?;
     Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::product(conn, id)).await?)))
 }
 
@@ -126,13 +126,13 @@ async fn update_product(
 ) -> Result<Json<ProductRow>> {
     let id = product_id(&id)?;
     let fields = input::product(&body)?;
-    state.writer.write(move |conn| changes::save_product(conn, Some(id), &fields)).await?;
+    state.writer.save_product(Some(id), fields).await?;
     Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
 }
 
 async fn delete_product(_: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
     let id = product_id(&id)?;
-    state.writer.write(move |conn| changes::delete_product(conn, id)).await?;
+    state.writer.delete_product(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -158,7 +158,7 @@ async fn create_store(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<StoreRow>)> {
     let input = input::store(&body)?;
-    let id = state.writer.write(move |conn| changes::save_store(conn, None, &input)).await?;
+    let id = state.writer.save_store(None, input).await?;
     Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::store(conn, id)).await?)))
 }
 
@@ -170,12 +170,12 @@ async fn update_store(
 ) -> Result<Json<StoreRow>> {
     let id = store_id(&id)?;
     let input = input::store(&body)?;
-    state.writer.write(move |conn| changes::save_store(conn, Some(id), &input)).await?;
+    state.writer.save_store(Some(id), input).await?;
     Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
 }
 
 async fn delete_store(_: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
     let id = store_id(&id)?;
-    state.writer.write(move |conn| changes::delete_store(conn, id)).await?;
+    state.writer.delete_store(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

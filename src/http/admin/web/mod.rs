@@ -7,7 +7,7 @@ mod session;
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -15,11 +15,11 @@ use maud::Markup;
 use serde_json::{Map, Value};
 
 use self::session::{LOGIN_PATH, WebSession, cleared_cookie, session_cookie};
-use super::input::StockUpdate;
-use super::listing::{self, OrderFilter};
-use super::{auth, changes, input};
+use super::auth;
 use crate::app::AppState;
+use crate::db::admin_listing::{self as listing, OrderFilter};
 use crate::db::jobs::{self, JobState};
+use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
 
@@ -53,9 +53,11 @@ async fn log_in(State(state): State<AppState>, Form(fields): FormFields) -> Resu
             response.headers_mut().insert(header::SET_COOKIE, session_cookie(&token));
             Ok(response)
         }
-        // 200 with the form again, as Django's admin does: the page is the answer, and the
-        // error middleware would turn a 4xx HTML body into problem+json.
-        Err(Error::Unauthorized(message)) => Ok(pages::login(Some(message.as_str())).into_response()),
+        // The form again, with the error and its real status (the problem+json middleware
+        // wraps the JSON routes only).
+        Err(Error::Unauthorized(message)) => {
+            Ok((StatusCode::UNAUTHORIZED, pages::login(Some(message.as_str()))).into_response())
+        }
         Err(other) => Err(other),
     }
 }
@@ -133,17 +135,17 @@ async fn save_product(
     session.check_csrf(fields.get("csrf").map(String::as_str))?;
     let id = product_id(&id)?;
     let saved = match input::product(&form_as_json(&fields)) {
-        Ok(product) => state.writer.write(move |conn| changes::save_product(conn, Some(id), &product)).await,
+        Ok(product) => state.writer.save_product(Some(id), product).await,
         Err(error) => Err(error),
     };
     match saved {
         Ok(_) => Ok(Redirect::to(&format!("/admin/products/{id}/")).into_response()),
-        // The form again with what to fix (200: the error middleware would turn a 4xx HTML
-        // page into problem+json); the stored product is unchanged.
+        // The form again with what to fix, answered 400; the stored product is unchanged.
         Err(Error::Validation(errors)) => {
             let reasons: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
             let notice = format!("Not saved. {}", reasons.join("; "));
-            Ok(render_product(&session, &state, id, Some(&notice)).await?.into_response())
+            let page = render_product(&session, &state, id, Some(&notice)).await?;
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
         Err(other) => Err(other),
     }
@@ -158,17 +160,15 @@ async fn restock(
     session.check_csrf(fields.get("csrf").map(String::as_str))?;
     let product_id = product_id(&id)?;
     let body = form_as_json(&fields);
-    let StockUpdate::Adjust(quantity) = input::restock(&body)? else {
-        return Err(Error::Internal("restock parses to an adjustment".to_owned()));
-    };
+    let update = input::restock(&body)?;
+    let (StockUpdate::Adjust(quantity) | StockUpdate::Set(quantity)) = update;
     let store_id = body
         .get("store_id")
         .and_then(Value::as_i64)
         .filter(|id| *id > 0)
         .map(StoreId)
         .ok_or_else(|| Error::field("store_id", "must be a store id"))?;
-    let update = StockUpdate::Adjust(quantity);
-    let now = state.writer.write(move |conn| changes::update_stock(conn, store_id, product_id, update)).await?;
+    let now = state.writer.update_stock(store_id, product_id, update).await?;
     let notice = format!("Restocked {quantity} at store {store_id}: it now holds {now}.");
     render_product(&session, &state, product_id, Some(&notice)).await
 }

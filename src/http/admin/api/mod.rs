@@ -11,7 +11,7 @@ use axum::Router;
 use super::path_id;
 use crate::app::AppState;
 
-pub use super::sessions::AdminSession;
+pub use crate::db::sessions::AdminSession;
 
 pub fn router() -> Router<AppState> {
     Router::new().merge(session::router()).merge(catalog::router()).merge(stock::router())

@@ -3,9 +3,9 @@
 
 use rusqlite::{Connection, params};
 
-use super::password::{check_new_password, hash_password};
 use crate::db::optional;
 use crate::domain::Timestamp;
+use crate::domain::password::{check_new_password, hash_password};
 use crate::error::{Error, Result};
 
 /// An admin's id, as sessions refer to it.

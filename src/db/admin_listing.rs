@@ -4,8 +4,8 @@
 use rusqlite::{Connection, Row, params};
 use serde::Serialize;
 
+use super::optional;
 use crate::db::listings::PageOf;
-use crate::db::optional;
 use crate::domain::{CategoryId, Money, OrderId, OrderStatus, PageRequest, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
@@ -171,7 +171,7 @@ pub fn orders(conn: &Connection, filter: OrderFilter, page: PageRequest) -> Resu
         .map(|row| {
             let (id, store_id, status, created_at, total_quantity) = row?;
             let status = OrderStatus::parse(&status)
-                .ok_or_else(|| Error::Internal(format!("order {id} has status {status:?}")))?;
+                .ok_or_else(|| Error::Invariant(format!("order {id} has status {status:?}")))?;
             Ok(OrderRow { id, store_id, status, created_at: Timestamp::from_micros(created_at), total_quantity })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -14,12 +14,11 @@ pub const MAX_PASSWORD_CHARS: usize = 1024;
 /// minimum) and a random 128-bit salt. Costs tens of milliseconds: call it off the async
 /// workers.
 pub fn hash_password(password: &str) -> Result<String> {
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
-        .map_err(|error| Error::Internal(format!("cannot encode a salt: {error}")))?;
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(Error::PasswordHash)?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|error| Error::Internal(format!("cannot hash a password: {error}")))
+        .map_err(Error::PasswordHash)
 }
 
 /// Whether `password` matches the stored PHC string. A malformed stored hash never matches

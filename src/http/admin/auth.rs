@@ -7,12 +7,11 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
-use super::accounts::find_admin;
-use super::password::{hash_password, verify_password};
-use super::sessions::{AdminSession, SessionToken, delete_session, find_session, insert_session};
 use crate::app::AppState;
-use crate::db::writer::Written;
+use crate::db::accounts::find_admin;
+use crate::db::sessions::{AdminSession, SessionToken, find_session};
 use crate::domain::Timestamp;
+use crate::domain::password::{hash_password, verify_password};
 use crate::error::{Error, Result};
 
 /// Verified when the username is unknown, so a failed login takes as long either way and the
@@ -34,17 +33,13 @@ pub async fn login(state: &AppState, username: String, password: String) -> Resu
     .await?
     .ok_or_else(|| Error::Unauthorized("wrong username or password".to_owned()))?;
     let token = SessionToken::generate();
-    let stored = token.clone();
-    let expires_at = state
-        .writer
-        .write(move |conn| Ok(Written::quietly(insert_session(conn, &stored, user_id, Timestamp::now())?)))
-        .await?;
+    let expires_at = state.writer.open_session(token.clone(), user_id).await?;
     Ok((token, expires_at))
 }
 
 /// Ends the session holding `token`.
 pub async fn logout(state: &AppState, token: SessionToken) -> Result<()> {
-    state.writer.write(move |conn| Ok(Written::quietly(delete_session(conn, &token)?))).await
+    state.writer.close_session(token).await
 }
 
 /// The live session for `token`, or 401.

@@ -1,0 +1,78 @@
+//! What a write changed, in one place: each named write returns its [`CommitEffects`] with its
+//! value ([`Written`]); the writer merges a batch's effects and, after the commit is durable,
+//! hands them to every [`CommitObserver`] (the search index with its stock view, autocomplete,
+//! the job queue) before any reply goes out.
+
+use crate::domain::{ProductId, StoreId};
+
+/// A store's stock of one product after a commit changed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockChange {
+    pub store_id: StoreId,
+    pub product_id: ProductId,
+    /// The new quantity (absolute, not a delta, so applying it twice is harmless).
+    pub quantity: i64,
+}
+
+/// An inventory row that a commit deleted: the store no longer carries the product at all
+/// (which a quantity of 0 cannot say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InventoryRemoval {
+    pub store_id: StoreId,
+    pub product_id: ProductId,
+}
+
+/// What a write (and then a whole committed batch) changed, for the views derived from the
+/// database.
+#[derive(Debug, Default, Clone)]
+pub struct CommitEffects {
+    pub stock_changes: Vec<StockChange>,
+    /// Inventory rows deleted (with their product, by the admin API).
+    pub removed_inventory: Vec<InventoryRemoval>,
+    /// Products created, edited or deleted: search and suggest re-read them.
+    pub changed_products: Vec<ProductId>,
+    /// A category was created, renamed or deleted: search results name categories, so cached
+    /// results must go even when no product changed.
+    pub categories_changed: bool,
+    /// Jobs queued by the batch: the workers wake up for them instead of waiting for a poll.
+    pub enqueued_jobs: usize,
+}
+
+impl CommitEffects {
+    pub fn is_empty(&self) -> bool {
+        self.stock_changes.is_empty()
+            && self.removed_inventory.is_empty()
+            && self.changed_products.is_empty()
+            && !self.categories_changed
+            && self.enqueued_jobs == 0
+    }
+
+    /// Adds `other` to these effects (one batch's, or a replica's run of logged batches).
+    pub fn absorb(&mut self, other: &CommitEffects) {
+        self.stock_changes.extend_from_slice(&other.stock_changes);
+        self.removed_inventory.extend_from_slice(&other.removed_inventory);
+        self.changed_products.extend_from_slice(&other.changed_products);
+        self.categories_changed |= other.categories_changed;
+        self.enqueued_jobs += other.enqueued_jobs;
+    }
+}
+
+/// A view derived from the database that must see every commit before its response goes out.
+pub trait CommitObserver: Send + Sync {
+    /// Called on the writer thread after `COMMIT` succeeded, only for batches with effects.
+    /// Must be quick and must not fail: the data is already durable.
+    fn committed(&self, effects: &CommitEffects);
+}
+
+/// The value a write returns and what it changed.
+pub struct Written<T> {
+    pub value: T,
+    pub effects: CommitEffects,
+}
+
+impl<T> Written<T> {
+    /// A write that changed nothing the derived views hold (a job's bookkeeping, say).
+    pub fn quietly(value: T) -> Self {
+        Self { value, effects: CommitEffects::default() }
+    }
+}

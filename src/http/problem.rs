@@ -1,0 +1,117 @@
+//! The one place errors become HTTP: each [`Error`] gets its status code and an RFC 9457
+//! `application/problem+json` body. Infrastructure errors become a bare 500 whose cause chain
+//! is logged once, never shown.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::FieldError;
+use crate::error::Error;
+
+/// The status the contract gives each error.
+pub fn status_of(error: &Error) -> StatusCode {
+    match error {
+        Error::Validation(_) | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+        Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Sqlite(_)
+        | Error::Pool(_)
+        | Error::Commit(_)
+        | Error::RolledBack
+        | Error::WriterGone
+        | Error::Task(_)
+        | Error::Json(_)
+        | Error::Index(_)
+        | Error::PasswordHash(_)
+        | Error::Invariant(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The error and every cause under it, for the one log line of a 500.
+fn cause_chain(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The RFC 9457 body the contract prescribes.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).expect("a Problem always serialises");
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = status_of(&self);
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            // Logged here, once, with its causes; the client only learns that it was our fault.
+            tracing::error!(error = %cause_chain(&self), "request failed");
+            return Problem::new(status, "an internal error occurred; it has been logged").into_response();
+        }
+        let challenge = matches!(self, Error::Unauthorized(_));
+        let mut problem = Problem::new(status, self.to_string());
+        if let Error::Validation(errors) = self {
+            problem.errors = errors;
+        }
+        let mut response = problem.into_response();
+        if challenge {
+            // RFC 9110: a 401 names the scheme that would be accepted.
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_500_logs_the_whole_cause_chain() {
+        let error = Error::from(rusqlite::Error::InvalidQuery);
+        assert_eq!(status_of(&error), StatusCode::INTERNAL_SERVER_ERROR);
+        let chain = cause_chain(&error);
+        assert!(chain.starts_with("database error: "), "{chain}");
+        assert!(chain.len() > "database error: ".len(), "{chain}");
+    }
+}
