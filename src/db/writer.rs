@@ -134,19 +134,18 @@ impl WriterHandle {
 
     /// `PRAGMA wal_checkpoint(TRUNCATE)`: returns SQLite's (busy, WAL pages, checkpointed).
     pub async fn checkpoint_wal(&self) -> Result<(i64, i64, i64)> {
-        self.maintain(|conn| {
-            Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
-            })?)
-        })
-        .await
+        self.checkpoint("PRAGMA wal_checkpoint(TRUNCATE)").await
     }
 
     /// `PRAGMA wal_checkpoint(PASSIVE)`, the checkpoint beside Litestream (`serve
     /// --litestream`): never waits on a reader, never restarts the WAL. Returns the same triple.
     pub async fn checkpoint_wal_passive(&self) -> Result<(i64, i64, i64)> {
-        self.maintain(|conn| {
-            Ok(conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        self.checkpoint("PRAGMA wal_checkpoint(PASSIVE)").await
+    }
+
+    async fn checkpoint(&self, pragma: &'static str) -> Result<(i64, i64, i64)> {
+        self.maintain(move |conn| {
+            Ok(conn.query_row(pragma, [], |row| {
                 Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
             })?)
         })
