@@ -15,6 +15,8 @@
 //! - [`search`] (tantivy index and in-memory stock view), [`suggest`] (autocomplete) and
 //!   [`jobs`] (confirmation workers, senders, maintenance) are the derived views and workers,
 //!   kept in step by the writer's commit observers; [`seed`] generates the demo catalog.
+//!   Above them, [`replica`]: `serve --read-replica` following the database Litestream keeps
+//!   current, handing each logged commit to those views' observers.
 //! - [`db`] is the store of record: opening it, migrations, the read pool, every SQL
 //!   statement, and the single [`db::writer`] with its named writes (each beside its table's
 //!   SQL) and their effects ([`db::effects`]).
@@ -37,6 +39,7 @@ pub mod jobs;
 pub mod locking;
 pub mod metrics;
 pub mod progress;
+pub mod replica;
 pub mod search;
 pub mod seed;
 pub mod suggest;
@@ -54,6 +57,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["http"],
     &["app"],
     &["config"],
+    &["replica"],
     &["search", "suggest", "jobs", "seed"],
     &["db"],
     &["domain"],

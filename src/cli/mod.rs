@@ -15,6 +15,7 @@ use crate::config::{Config, HttpOptions};
 use crate::db::accounts::{SuperuserOutcome, create_superuser as create_superuser_in};
 use crate::db::exclusive::lock_data_dir;
 use crate::db::jobs::JobState;
+use crate::replica::ReplicationOptions;
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
 
@@ -40,6 +41,8 @@ pub enum Command {
         demo: bool,
         #[command(flatten)]
         http: HttpOptions,
+        #[command(flatten)]
+        replication: ReplicationOptions,
     },
     /// Apply pending migrations and print what was applied.
     Migrate,
@@ -100,7 +103,9 @@ pub enum JobsAction {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { addr, demo, http } => serve(&cli.config, addr, ServeOptions { demo, http }),
+        Command::Serve { addr, demo, http, replication } => {
+            serve(&cli.config, addr, ServeOptions { demo, http, replication })
+        }
         Command::Migrate => {
             let _lock = lock_data_dir(&cli.config.data_dir)?;
             migrate(&cli.config)

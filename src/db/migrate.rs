@@ -12,6 +12,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_admin", include_str!("../../migrations/0003_admin.sql")),
     ("0004_catalog_lineage", include_str!("../../migrations/0004_catalog_lineage.sql")),
     ("0005_store_order_counts", include_str!("../../migrations/0005_store_order_counts.sql")),
+    ("0006_commit_log", include_str!("../../migrations/0006_commit_log.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
@@ -59,7 +60,14 @@ mod tests {
         let mut conn = Connection::open_in_memory().expect("in-memory db");
         assert_eq!(
             migrate(&mut conn).expect("first run"),
-            ["0001_init", "0002_jobs", "0003_admin", "0004_catalog_lineage", "0005_store_order_counts"]
+            [
+                "0001_init",
+                "0002_jobs",
+                "0003_admin",
+                "0004_catalog_lineage",
+                "0005_store_order_counts",
+                "0006_commit_log"
+            ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());
     }

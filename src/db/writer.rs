@@ -20,8 +20,10 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
+use super::commit_log;
 use super::effects::{CommitEffects, CommitObserver, Written};
 use super::health::{self, StorageHealth};
+use crate::domain::Timestamp;
 use crate::error::fault::StorageFault;
 use crate::error::{Error, Result};
 
@@ -153,8 +155,18 @@ impl WriterHandle {
 
     /// `PRAGMA wal_checkpoint(TRUNCATE)`: returns SQLite's (busy, WAL pages, checkpointed).
     pub async fn checkpoint_wal(&self) -> Result<(i64, i64, i64)> {
-        self.maintain(|conn| {
-            Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        self.checkpoint("PRAGMA wal_checkpoint(TRUNCATE)").await
+    }
+
+    /// `PRAGMA wal_checkpoint(PASSIVE)`, the checkpoint beside Litestream (`serve
+    /// --litestream`): never waits on a reader, never restarts the WAL. Returns the same triple.
+    pub async fn checkpoint_wal_passive(&self) -> Result<(i64, i64, i64)> {
+        self.checkpoint("PRAGMA wal_checkpoint(PASSIVE)").await
+    }
+
+    async fn checkpoint(&self, pragma: &'static str) -> Result<(i64, i64, i64)> {
+        self.maintain(move |conn| {
+            Ok(conn.query_row(pragma, [], |row| {
                 Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
             })?)
         })
@@ -189,8 +201,19 @@ impl WriterHandle {
         self.health.fault()
     }
 
+    /// A handle with no writer behind it, for a read replica (whose database only Litestream
+    /// writes): every write is refused with 503. The HTTP layer sends writes to the primary
+    /// before they could get here.
+    pub fn without_writer() -> Self {
+        let (commands, _) = mpsc::channel(1);
+        Self { commands, health: StorageHealth::default() }
+    }
+
     async fn send(&self, request: Request) -> Result<()> {
-        self.commands.send(request).await.map_err(|_| Error::Unavailable("the service is shutting down".to_owned()))
+        self.commands
+            .send(request)
+            .await
+            .map_err(|_| Error::Unavailable("no writer accepts writes (shutting down, or a read replica)".to_owned()))
     }
 }
 
@@ -273,7 +296,18 @@ fn commit_batch(
     };
     let pending: Vec<Box<dyn Pending>> = batch.into_iter().map(|command| command.execute(&tx)).collect();
     let write_fault = pending.iter().find_map(|outcome| outcome.fault());
-    if let Err(error) = tx.commit() {
+    let mut effects = CommitEffects::default();
+    for outcome in &pending {
+        if let Some(own) = outcome.effects() {
+            effects.absorb(own);
+        }
+    }
+    // In the same transaction, so a read replica sees the change and its notice together.
+    let logged = match commit_log::concerns_views(&effects) {
+        true => commit_log::append(&tx, &effects, Timestamp::now()),
+        false => Ok(()),
+    };
+    if let Err(error) = logged.and_then(|()| tx.commit()) {
         let fault = batch_failed(health, &error, write_fault, "batch could not be committed");
         let error = Arc::new(error);
         return pending.into_iter().for_each(|outcome| outcome.fail(&error, fault));
@@ -281,12 +315,6 @@ fn commit_batch(
     if let Some(fault) = write_fault {
         // The writes that hit it are answered 503; the others stand.
         health.commit_failed(fault);
-    }
-    let mut effects = CommitEffects::default();
-    for outcome in &pending {
-        if let Some(own) = outcome.effects() {
-            effects.absorb(own);
-        }
     }
     if !effects.is_empty() {
         for observer in observers {

@@ -1,13 +1,13 @@
 //! `GET /healthz` (the process serves) and `GET /readyz` (the database answers, commits
 //! succeed, the search index has every committed catalog change, the autocomplete map is built,
-//! every job worker runs).
+//! every job worker runs; on a read replica, its views keep up with what Litestream brings).
 
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::Route;
-use super::openapi::schemas::{ProblemDoc, Status};
+use super::openapi::schemas::{ProblemDoc, Readiness, Status};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 
@@ -26,7 +26,7 @@ pub(super) async fn healthz() -> Json<Value> {
 /// succeeds again), the index has every committed change, the autocomplete map is built.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
-        (status = 200, description = "Ready", body = Status),
+        (status = 200, description = "Ready, with the node's role (and a replica's lag)", body = Readiness),
         (status = 503, description = "Not ready; `detail` says why", body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 pub(super) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>> {
@@ -48,5 +48,12 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>>
         let (running, configured) = state.jobs.worker_counts();
         return Err(Error::Unavailable(format!("{running} of {configured} job workers are running")));
     }
-    Ok(Json(json!({"status": "ready"})))
+    match &state.replica {
+        None => Ok(Json(json!({"status": "ok", "role": "primary"}))),
+        Some(replica) => {
+            replica.readiness().map_err(Error::Unavailable)?;
+            let lag_ms = u64::try_from(replica.lag().as_millis()).unwrap_or(u64::MAX);
+            Ok(Json(json!({"status": "ok", "role": "replica", "lag_ms": lag_ms})))
+        }
+    }
 }

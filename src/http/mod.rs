@@ -9,6 +9,7 @@ mod metrics;
 pub mod openapi;
 mod orders;
 pub mod pagination;
+mod primary_redirect;
 pub mod problem;
 mod search;
 mod stores;
@@ -98,17 +99,21 @@ fn build(routes: Vec<Route>) -> Router<AppState> {
 /// shedding.
 pub fn router(state: AppState, options: &HttpOptions) -> Router {
     let api = layers::with_load_shedding(build(api_routes()), options.max_concurrent_requests);
+    let primary = state.replica.as_ref().map(|replica| replica.primary().clone());
     // The admin API and page are not part of the public contract's OpenAPI route list.
     let json =
         with_limits(api.merge(admin::api_router()).merge(build(operations_routes())).fallback(fallback), options)
             // Outside the limit and timeout layers, so their responses are reshaped too. The JSON
             // routes only: the admin page answers its errors as HTML with their real status.
             .layer(axum::middleware::map_response(errors_as_problems));
-    let router = json
-        .merge(with_limits(admin::web_router(), options))
-        .with_state(state)
-        .layer(axum::middleware::from_fn(metrics::track_requests))
-        .layer(CompressionLayer::new().gzip(true));
+    let router = json.merge(with_limits(admin::web_router(), options)).with_state(state);
+    // A read replica: writes go to the primary before any handler could see them.
+    let router = match primary {
+        Some(primary) => router.layer(axum::middleware::from_fn_with_state(primary, primary_redirect::redirect_writes)),
+        None => router,
+    };
+    let router =
+        router.layer(axum::middleware::from_fn(metrics::track_requests)).layer(CompressionLayer::new().gzip(true));
     let router = match layers::cors(&options.cors_origins) {
         Some(cors) => router.layer(cors),
         None => router,

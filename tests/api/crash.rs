@@ -25,7 +25,7 @@ const CLIENTS: u64 = 4;
 const PLENTY: i64 = 1_000_000;
 const SCARCE: i64 = 25;
 
-fn seed_catalog(config: &Config) {
+pub(crate) fn seed_catalog(config: &Config) {
     let store = aforro::app::open_store(config).expect("open store");
     let mut sql = String::from(
         "INSERT INTO categories (id, name) VALUES (1, 'Kitchen');
@@ -54,8 +54,8 @@ fn seeded_stock() -> BTreeMap<(i64, i64), i64> {
     stock
 }
 
-/// Starts `aforro serve` on a free port and returns it with the address it logged.
-fn start_server(config: &Config) -> (Child, SocketAddr) {
+/// Starts `aforro serve [extra...]` on a free port and returns it with the address it logged.
+pub(crate) fn start_server(config: &Config, extra: &[&str]) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_aforro"))
         .args([
             "--data-dir".as_ref(),
@@ -65,6 +65,7 @@ fn start_server(config: &Config) -> (Child, SocketAddr) {
         ])
         // Pretty, not the JSON a pipe gets by default: the address is read from this line.
         .args(["--log-format", "pretty", "serve", "--addr", "127.0.0.1:0"])
+        .args(extra)
         .env("RUST_LOG", "warn,aforro::cli=info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -84,7 +85,7 @@ fn start_server(config: &Config) -> (Child, SocketAddr) {
 
 /// Places random orders until the server stops answering (or a bound is reached); returns the
 /// acknowledged (201) orders: id → lines.
-async fn place_orders_until_killed(addr: SocketAddr, seed: u64) -> Vec<(i64, Vec<(i64, i64)>)> {
+pub(crate) async fn place_orders_until_killed(addr: SocketAddr, seed: u64) -> Vec<(i64, Vec<(i64, i64)>)> {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
     let mut rng = StdRng::seed_from_u64(seed);
     let mut acknowledged = Vec::new();
@@ -112,7 +113,7 @@ async fn place_orders_until_killed(addr: SocketAddr, seed: u64) -> Vec<(i64, Vec
     acknowledged
 }
 
-async fn wait_until_ready(addr: SocketAddr) {
+pub(crate) async fn wait_until_ready(addr: SocketAddr) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(response) = reqwest::get(format!("http://{addr}/readyz")).await
@@ -125,7 +126,7 @@ async fn wait_until_ready(addr: SocketAddr) {
     }
 }
 
-fn query_i64(db: &Connection, sql: &str) -> i64 {
+pub(crate) fn query_i64(db: &Connection, sql: &str) -> i64 {
     db.query_row(sql, [], |row| row.get(0)).expect(sql)
 }
 
@@ -139,39 +140,45 @@ async fn assert_consistent(db_path: &Path, addr: SocketAddr, acknowledged: &[(i6
         let items = query_i64(&db, &format!("SELECT COUNT(*) FROM order_items WHERE order_id = {order_id}"));
         assert_eq!(items, lines.len() as i64, "order {order_id} is whole");
     }
+    assert_whole_and_balanced(&db, addr).await;
+}
+
+/// Whatever orders the database holds: each is whole, each confirmed one has one job, stock
+/// went down by exactly what confirmed orders took, and search's stock view agrees.
+pub(crate) async fn assert_whole_and_balanced(db: &Connection, addr: SocketAddr) {
     assert_eq!(
         query_i64(
-            &db,
+            db,
             "SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)"
         ),
         0
     );
     assert_eq!(
         query_i64(
-            &db,
+            db,
             "SELECT COUNT(*) FROM order_items i WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = i.order_id)"
         ),
         0
     );
     assert_eq!(
         query_i64(
-            &db,
+            db,
             "SELECT COUNT(*) FROM orders o WHERE status = 'CONFIRMED' AND (SELECT COUNT(*) FROM jobs j WHERE j.order_id = o.id) <> 1"
         ),
         0,
         "every confirmed order has exactly one job"
     );
     assert_eq!(
-        query_i64(&db, "SELECT COUNT(*) FROM jobs j JOIN orders o ON o.id = j.order_id WHERE o.status <> 'CONFIRMED'"),
+        query_i64(db, "SELECT COUNT(*) FROM jobs j JOIN orders o ON o.id = j.order_id WHERE o.status <> 'CONFIRMED'"),
         0
     );
     for ((store_id, product_id), seeded) in seeded_stock() {
         let now = query_i64(
-            &db,
+            db,
             &format!("SELECT quantity FROM inventory WHERE store_id = {store_id} AND product_id = {product_id}"),
         );
         let confirmed = query_i64(
-            &db,
+            db,
             &format!(
                 "SELECT COALESCE(SUM(i.quantity_requested), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
                   WHERE o.status = 'CONFIRMED' AND o.store_id = {store_id} AND i.product_id = {product_id}"
@@ -201,7 +208,7 @@ async fn kill_9_mid_stream_loses_no_acknowledged_order_and_sends_each_confirmati
     let mut acknowledged = Vec::new();
 
     for (cycle, kill_after) in KILL_AFTER_MS.into_iter().enumerate() {
-        let (mut server, addr) = start_server(&config);
+        let (mut server, addr) = start_server(&config, &[]);
         if cycle > 0 {
             assert_consistent(&config.database_path(), addr, &acknowledged).await;
         }
@@ -216,7 +223,7 @@ async fn kill_9_mid_stream_loses_no_acknowledged_order_and_sends_each_confirmati
         }
     }
 
-    let (mut server, addr) = start_server(&config);
+    let (mut server, addr) = start_server(&config, &[]);
     assert_consistent(&config.database_path(), addr, &acknowledged).await;
     assert!(acknowledged.len() > 50, "orders flowed: {}", acknowledged.len());
     let db = Connection::open(config.database_path()).expect("db");
@@ -238,7 +245,7 @@ async fn kill_9_mid_stream_loses_no_acknowledged_order_and_sends_each_confirmati
 }
 
 /// SIGTERM, then a clean exit within the shutdown grace.
-fn stop_gracefully(server: &mut Child) {
+pub(crate) fn stop_gracefully(server: &mut Child) {
     let sent = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("run kill");
     assert!(sent.success());
     let deadline = Instant::now() + Duration::from_secs(15);

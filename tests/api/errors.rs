@@ -124,5 +124,5 @@ async fn readyz_answers_ready_once_the_autocomplete_map_is_built() {
     let app = spawn_app_with(small_catalog).await;
     app.state.suggest.wait_until_current().await;
     let body = json_with_status(app.get("/readyz").await, StatusCode::OK).await;
-    assert_eq!(body, json!({"status": "ready"}));
+    assert_eq!(body, json!({"status": "ok", "role": "primary"}));
 }

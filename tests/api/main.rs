@@ -22,6 +22,7 @@ mod metrics;
 mod openapi;
 mod orders;
 mod queue_figures;
+mod replica;
 mod search;
 mod search_brute_force;
 mod search_index;

@@ -48,7 +48,7 @@ async fn expired_leases_are_requeued_and_the_database_is_checkpointed_and_optimi
     json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
     app.db().execute("UPDATE jobs SET state = 'running', lease_expires_at = 1", []).expect("a stale lease");
 
-    for task in [Task::RequeueExpiredLeases, Task::Optimize, Task::Checkpoint] {
+    for task in [Task::RequeueExpiredLeases, Task::Optimize, Task::Checkpoint, Task::CheckpointPassive] {
         run_task(&app.state.writer, task, HOUR).await.unwrap_or_else(|error| panic!("{task:?}: {error}"));
     }
 

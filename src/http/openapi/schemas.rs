@@ -214,6 +214,19 @@ pub struct Status {
     status: String,
 }
 
+/// `GET /readyz` when ready.
+#[derive(ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ok")]
+    status: String,
+    /// `primary`, or `replica` for `serve --read-replica`.
+    #[schema(example = "replica")]
+    role: String,
+    /// Replicas only: how far their views trail the newest commit they have received.
+    #[schema(example = 0)]
+    lag_ms: Option<u64>,
+}
+
 /// `page` and `page_size` of every list endpoint.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
