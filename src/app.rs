@@ -121,7 +121,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Self { listener, state, writer_thread, http, workers, maintenance, data_dir_lock } = self;
         let router = crate::http::router(state, &http);
-        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("server error")?;
+        crate::http::serve(listener, router, http.request_timeout, shutdown).await;
         workers.shutdown(crate::jobs::SHUTDOWN_GRACE).await;
         maintenance.stop().await;
         tokio::task::spawn_blocking(move || writer_thread.join()).await.context("writer join failed")?;

@@ -8,10 +8,12 @@ pub mod openapi;
 mod orders;
 pub mod pagination;
 mod search;
+mod serve;
 mod stores;
 mod suggest;
 
 pub use extract::{JsonBody, QueryParams};
+pub use serve::serve;
 pub use stores::{ensure_store_exists, parse_store_id};
 
 use axum::Router;
