@@ -21,6 +21,7 @@ mod metrics;
 mod openapi;
 mod orders;
 mod queue_figures;
+mod readiness;
 mod search;
 mod search_brute_force;
 mod search_index;
