@@ -10,7 +10,7 @@ mod words;
 
 use std::io::IsTerminal;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use rand::seq::{IndexedRandom, index};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -252,10 +252,19 @@ pub(crate) fn progress_bar(total: u64, what: &'static str) -> ProgressBar {
         return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden()).with_message(what);
     }
     let bar = ProgressBar::new(total).with_message(what);
-    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, {eta})") {
+    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({rate}, {eta})") {
+        // indicatif's own `{per_sec}` prints four decimals (`611,875.2573/s`): noise for a row count.
+        let style = style.with_key("rate", |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+            let _ = out.write_str(&whole_rate(state.per_sec()));
+        });
         bar.set_style(style.progress_chars("=> "));
     }
     bar
+}
+
+/// A rate in whole rows per second, e.g. `611876/s`.
+fn whole_rate(per_sec: f64) -> String {
+    format!("{per_sec:.0}/s")
 }
 
 fn tick(bar: &ProgressBar, done: u64) {
@@ -267,5 +276,16 @@ fn tick(bar: &ProgressBar, done: u64) {
         if bar.is_hidden() && done.is_multiple_of(tenth) {
             tracing::info!(done, total, what = %bar.message(), "seeding");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_rate;
+
+    #[test]
+    fn progress_rates_are_whole_rows_per_second() {
+        assert_eq!(whole_rate(611_875.2573), "611875/s");
+        assert_eq!(whole_rate(0.4), "0/s");
     }
 }
