@@ -153,7 +153,8 @@ fn healthcheck(addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> {
         _ => addr,
     };
     let url = format!("http://{addr}/readyz");
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start a runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start a runtime")?;
     let (status, body) = runtime
         .block_on(async {
             let response = reqwest::Client::builder().timeout(timeout).build()?.get(&url).send().await?;

@@ -133,8 +133,17 @@ async fn fallback(request: Request) -> Response {
 
 /// Gives every error response the contract's shape, including those produced outside our
 /// handlers (axum's 405, tower-http's 413 and timeout). JSON bodies (our problems, the
-/// order body of a 409) pass through untouched.
+/// order body of a 409) pass through untouched. Every 503 says when to retry.
 async fn errors_as_problems(response: Response) -> Response {
+    let mut response = reshape_as_problem(response);
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        // Load shedding sets its own; a timeout or a readiness 503 is worth a retry as soon.
+        response.headers_mut().entry(header::RETRY_AFTER).or_insert(HeaderValue::from_static(layers::RETRY_AFTER_SECS));
+    }
+    response
+}
+
+fn reshape_as_problem(response: Response) -> Response {
     let status = response.status();
     let is_json =
         response.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {

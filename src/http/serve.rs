@@ -174,7 +174,9 @@ fn hyper_parse_error_status(buf: &[u8]) -> Option<StatusCode> {
 fn problem_answer(status: StatusCode) -> Vec<u8> {
     let detail = match status {
         StatusCode::URI_TOO_LONG => "the request URI is longer than 65534 bytes",
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "the request has more than 100 header fields or they are too large",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+            "the request has more than 100 header fields or they are too large"
+        }
         _ => "the request line or a header field is malformed",
     };
     let body = serde_json::to_vec(&Problem::new(status, detail)).unwrap_or_default();
@@ -203,7 +205,8 @@ mod tests {
 
     #[test]
     fn the_routers_own_answers_are_left_alone() {
-        let problem = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: 0\r\n\r\n";
+        let problem =
+            b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: 0\r\n\r\n";
         assert_eq!(hyper_parse_error_status(problem), None);
         let with_body = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 12\r\n\r\n";
         assert_eq!(hyper_parse_error_status(with_body), None);

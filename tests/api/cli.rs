@@ -43,7 +43,10 @@ async fn healthcheck_fails_when_nothing_answers() {
     let dir = tempfile::tempdir().expect("temp dir");
     // Bound then dropped: nothing listens on this port any more.
     let addr = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
-    let cli = Cli { config: aforro::config::Config::in_dir(dir.path()), command: Command::Healthcheck { addr, timeout_secs: 1 } };
+    let cli = Cli {
+        config: aforro::config::Config::in_dir(dir.path()),
+        command: Command::Healthcheck { addr, timeout_secs: 1 },
+    };
 
     let error = tokio::task::spawn_blocking(move || run(cli)).await.expect("task").expect_err("nothing answers");
 

@@ -1,5 +1,5 @@
 //! `GET /readyz` follows the job workers: ready while every configured worker runs, `503`
-//! problem+json once one has died.
+//! problem+json with `Retry-After` once one has died.
 
 use std::time::{Duration, Instant};
 
@@ -36,7 +36,8 @@ async fn readyz_answers_503_once_a_job_worker_has_died() {
     app.state.suggest.wait_until_current().await;
     let queue = JobQueue::new(1);
     let settings = WorkerSettings { poll_interval: Duration::from_millis(20), ..WorkerSettings::default() };
-    let worker = Worker::new(app.state.reads.clone(), app.state.writer.clone(), std::sync::Arc::new(DeadlySender), settings);
+    let worker =
+        Worker::new(app.state.reads.clone(), app.state.writer.clone(), std::sync::Arc::new(DeadlySender), settings);
     let _pool = WorkerPool::start(&queue, &worker);
     let state = AppState { jobs: queue, ..app.state.clone() };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -54,6 +55,11 @@ async fn readyz_answers_503_once_a_job_worker_has_died() {
     let problem = loop {
         let response = app.client.get(&readyz).send().await.expect("request");
         if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+            assert_eq!(
+                response.headers().get("retry-after").map(|v| v.as_bytes()),
+                Some(&b"1"[..]),
+                "every 503 says when to retry"
+            );
             break json_with_status(response, StatusCode::SERVICE_UNAVAILABLE).await;
         }
         assert!(Instant::now() < deadline, "readyz still answers {} 10 s after the worker died", response.status());

@@ -37,6 +37,7 @@ use crate::metrics;
         serve_openapi,
         serve_docs,
     ),
+    components(responses(schemas::Unavailable)),
     tags(
         (name = "orders", description = "Placing and reading orders"),
         (name = "stores", description = "A store's orders and inventory"),
