@@ -285,7 +285,7 @@ mod tests {
 
     #[test]
     fn progress_rates_are_whole_rows_per_second() {
-        assert_eq!(whole_rate(611_875.2573), "611875/s");
+        assert_eq!(whole_rate(611_875.257_3), "611875/s");
         assert_eq!(whole_rate(0.4), "0/s");
     }
 }

@@ -236,9 +236,10 @@ pub struct PageParams {
     /// 1-based; a page past the end is 404.
     #[param(minimum = 1, maximum = 4_294_967_295_i64)]
     page: Option<i64>,
-    /// Default 20; larger than 100 is clamped to 100; 0 or non-numeric is 400.
-    #[param(minimum = 1)]
-    page_size: Option<i64>,
+    /// Digits, at least 1; default 20; any larger than 100 (however many digits) is clamped to
+    /// 100; 0 or non-numeric is 400.
+    #[param(pattern = r"^[0-9]*[1-9][0-9]*$")]
+    page_size: Option<String>,
 }
 
 #[derive(IntoParams)]
