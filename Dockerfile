@@ -34,5 +34,10 @@ ENV AFORRO_DATA_DIR=/data \
     RUST_LOG=info
 VOLUME ["/data", "/index"]
 EXPOSE 8000
+# The binary probes its own /readyz (the slim image has no curl): unhealthy when the database,
+# the search index, the autocomplete map or a job worker is not ready. The start period covers
+# an index rebuild at start.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["aforro", "healthcheck", "--timeout-secs", "5"]
 ENTRYPOINT ["aforro"]
 CMD ["serve", "--addr", "0.0.0.0:8000"]

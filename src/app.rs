@@ -131,14 +131,12 @@ impl Application {
     /// [`crate::jobs::SHUTDOWN_GRACE`], unclaimed ones stay queued) and the maintenance
     /// schedule; with their handles gone, the writer commits what it was given and stops;
     /// then return.
-    pub async fn serve(
+    pub async fn serve<Served: Future<Output = ()>>(
         self,
-        router: impl FnOnce(AppState, &HttpOptions) -> axum::Router,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        serve_http: impl FnOnce(TcpListener, AppState, HttpOptions) -> Served,
     ) -> anyhow::Result<()> {
         let Self { listener, state, http, duties, data_dir_lock } = self;
-        let router = router(state, &http);
-        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("server error")?;
+        serve_http(listener, state, http).await;
         match duties {
             Duties::Primary { writer_thread, workers, maintenance } => {
                 workers.shutdown(crate::jobs::SHUTDOWN_GRACE).await;

@@ -7,7 +7,7 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::Route;
-use super::openapi::schemas::{ProblemDoc, Readiness, Status};
+use super::openapi::schemas::{Readiness, Status, Unavailable};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 
@@ -27,7 +27,7 @@ pub(super) async fn healthz() -> Json<Value> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready, with the node's role (and a replica's lag)", body = Readiness),
-        (status = 503, description = "Not ready; `detail` says why", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     ))]
 pub(super) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>> {
     state

@@ -23,7 +23,7 @@ use crate::telemetry::{self, REQUEST_ID_HEADER};
 
 /// Seconds a refused client is told to wait: requests here take milliseconds, so a slot is
 /// free again almost at once.
-const RETRY_AFTER_SECS: &str = "1";
+pub const RETRY_AFTER_SECS: &str = "1";
 
 /// At most `max_concurrent` requests through `routes` at once (one semaphore shared by every
 /// route, though `Router::layer` wraps each route separately); one more is answered 503 at

@@ -12,10 +12,12 @@ pub mod pagination;
 mod primary_redirect;
 pub mod problem;
 mod search;
+mod serve;
 mod stores;
 mod suggest;
 
 pub use extract::{JsonBody, QueryParams};
+pub use serve::serve;
 pub use stores::{ensure_store_exists, parse_store_id};
 
 use std::future::Future;
@@ -125,7 +127,11 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
 impl crate::app::Application {
     /// Serves until `shutdown` completes, then shuts down in order (see [`Self::serve`]).
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        self.serve(router, shutdown).await
+        self.serve(|listener, state, http| async move {
+            let router = router(state, &http);
+            serve(listener, router, http.request_timeout, shutdown).await;
+        })
+        .await
     }
 }
 
@@ -154,8 +160,17 @@ async fn fallback(request: Request) -> Response {
 
 /// Gives every error response the contract's shape, including those produced outside our
 /// handlers (axum's 405, tower-http's 413 and timeout). JSON bodies (our problems, the
-/// order body of a 409) pass through untouched.
+/// order body of a 409) pass through untouched. Every 503 says when to retry.
 async fn errors_as_problems(response: Response) -> Response {
+    let mut response = reshape_as_problem(response);
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        // Load shedding sets its own; a timeout or a readiness 503 is worth a retry as soon.
+        response.headers_mut().entry(header::RETRY_AFTER).or_insert(HeaderValue::from_static(layers::RETRY_AFTER_SECS));
+    }
+    response
+}
+
+fn reshape_as_problem(response: Response) -> Response {
     let status = response.status();
     let is_json =
         response.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {

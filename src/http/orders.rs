@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::Route;
 use super::extract::{IdempotencyKeyHeader, JsonBody};
-use super::openapi::schemas::{NewOrderRequest, OrderDoc, ProblemDoc};
+use super::openapi::schemas::{NewOrderRequest, OrderDoc, ProblemDoc, Unavailable};
 use crate::app::AppState;
 use crate::db::orders::load_order;
 use crate::domain::{NewOrder, OrderId, OrderStatus, parse_positive_id};
@@ -20,17 +20,19 @@ pub fn routes() -> Vec<Route> {
 
 /// Validates everything up front, then lets the writer decide the order in one transaction.
 #[utoipa::path(post, path = "/orders/", tag = "orders", request_body = NewOrderRequest,
-    params(("Idempotency-Key" = Option<String>, Header,
-        description = "1-255 printable characters; a retry with the same key and body replays the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 255,
+        pattern = r"^[\x20-\x7E]*[\x21-\x7E][\x20-\x7E]*$",
+        description = "1-255 printable ASCII characters (spaces around it are not part of it); a retry \
+                       with the same key and body replays the first response, another body is 422")),
     responses(
         (status = 201, description = "Confirmed: stock deducted, confirmation queued", body = OrderDoc),
         (status = 409, description = "Rejected: a line is short; `errors` lists requested/available", body = OrderDoc),
-        (status = 400, description = "Invalid body or unknown product", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid body, unknown product or invalid Idempotency-Key", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "Idempotency-Key reused with another body", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded, shutting down, or the data volume is full or failing (`detail` says which); see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     ))]
 async fn create_order(
     State(state): State<AppState>,
@@ -55,7 +57,7 @@ async fn create_order(
     responses(
         (status = 200, description = "The order", body = OrderDoc),
         (status = 404, description = "Unknown order", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     ))]
 async fn get_order(State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Response> {
     let not_found = || Error::NotFound(format!("order {order_id} does not exist"));

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Route;
 use super::extract::QueryParams;
-use super::openapi::schemas::{self as doc, PageParams, ProblemDoc, SearchParams};
+use super::openapi::schemas::{self as doc, PageParams, ProblemDoc, SearchParams, Unavailable};
 use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::listings::PageOf;
@@ -35,7 +35,7 @@ struct SearchPage {
         (status = 200, description = "A page of products and the facets of all matches", body = doc::SearchPage),
         (status = 400, description = "Invalid parameter", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     ))]
 async fn search_products(
     State(state): State<AppState>,

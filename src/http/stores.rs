@@ -5,7 +5,9 @@ use axum::extract::{Path, State};
 
 use super::Route;
 use super::extract::QueryParams;
-use super::openapi::schemas::{self as doc, InventoryPage, PageParams, ProblemDoc, StoreOrdersFilter, StoreOrdersPage};
+use super::openapi::schemas::{
+    self as doc, InventoryPage, PageParams, ProblemDoc, StoreOrdersFilter, StoreOrdersPage, Unavailable,
+};
 use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::catalog::store_exists;
@@ -27,7 +29,7 @@ pub fn routes() -> Vec<Route> {
         (status = 200, description = "A page of orders", body = StoreOrdersPage),
         (status = 400, description = "Invalid status or pagination", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     ))]
 async fn list_store_orders(
     State(state): State<AppState>,
@@ -61,7 +63,7 @@ async fn list_store_orders(
         (status = 200, description = "A page of inventory rows", body = InventoryPage),
         (status = 400, description = "Invalid in_stock or pagination", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     ))]
 async fn list_store_inventory(
     State(state): State<AppState>,

@@ -28,3 +28,27 @@ async fn seed_runs_when_no_server_owns_the_data_folder() {
     let cli = Cli { config, command };
     tokio::task::spawn_blocking(move || run(cli)).await.expect("task").expect("seed runs");
 }
+
+#[tokio::test]
+async fn healthcheck_succeeds_against_a_ready_server() {
+    let app = spawn_app_with(small_catalog).await;
+    app.state.suggest.wait_until_current().await;
+    let cli = Cli { config: app.config.clone(), command: Command::Healthcheck { addr: app.address, timeout_secs: 5 } };
+
+    tokio::task::spawn_blocking(move || run(cli)).await.expect("task").expect("ready");
+}
+
+#[tokio::test]
+async fn healthcheck_fails_when_nothing_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Bound then dropped: nothing listens on this port any more.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
+    let cli = Cli {
+        config: aforro::config::Config::in_dir(dir.path()),
+        command: Command::Healthcheck { addr, timeout_secs: 1 },
+    };
+
+    let error = tokio::task::spawn_blocking(move || run(cli)).await.expect("task").expect_err("nothing answers");
+
+    assert!(error.to_string().contains("no answer from"), "{error:#}");
+}

@@ -4,6 +4,7 @@
 //! clients a request timeout must cut off.
 
 mod cases;
+mod limits;
 mod slow;
 
 use proptest::prelude::*;

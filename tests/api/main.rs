@@ -23,6 +23,7 @@ mod openapi;
 mod orders;
 mod queue_figures;
 mod replica;
+mod readiness;
 mod search;
 mod search_brute_force;
 mod search_index;

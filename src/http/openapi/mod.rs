@@ -36,6 +36,7 @@ use super::{health, metrics, orders, search, stores, suggest};
         serve_openapi,
         serve_docs,
     ),
+    components(responses(schemas::Unavailable)),
     tags(
         (name = "orders", description = "Placing and reading orders"),
         (name = "stores", description = "A store's orders and inventory"),

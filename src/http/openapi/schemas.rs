@@ -6,7 +6,7 @@
 
 #![allow(dead_code)] // Fields are read by the schema derive, never by code.
 
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToResponse, ToSchema};
 
 /// An RFC 9457 problem: the body of every 4xx and 5xx (`application/problem+json`).
 #[derive(ToSchema)]
@@ -23,6 +23,16 @@ pub struct ProblemDoc {
     /// Field problems of a 400, one per bad field.
     errors: Option<Vec<FieldErrorDoc>>,
 }
+
+/// Every `503`: the concurrency limit is reached, the request timed out, or (`/readyz`) a part
+/// of the service is not ready. Always carries `Retry-After`.
+#[derive(ToResponse)]
+#[response(
+    description = "Overloaded, timed out or not ready; retry after `Retry-After` seconds",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))
+)]
+pub struct Unavailable(ProblemDoc);
 
 #[derive(ToSchema)]
 #[schema(as = FieldError)]
@@ -227,23 +237,33 @@ pub struct Readiness {
     lag_ms: Option<u64>,
 }
 
+// The query patterns below describe exactly what the server accepts (schemathesis checks
+// both directions: values matching are accepted, values not matching are refused).
+// `[\t\n\u000b\f\r \u0085…\u3000]` is Rust's `char::is_whitespace`, which the server trims
+// where a pattern allows it around the value; `[0-9]`, not `\d`, which is Unicode in Python.
+
 /// `page` and `page_size` of every list endpoint.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// 1-based; a page past the end is 404.
-    #[param(minimum = 1)]
-    page: Option<u32>,
-    /// Default 20; larger than 100 is clamped to 100; 0 or non-numeric is 400.
-    #[param(minimum = 1)]
-    page_size: Option<u32>,
+    #[param(minimum = 1, maximum = 4_294_967_295_i64)]
+    page: Option<i64>,
+    /// Digits, at least 1; default 20; any larger than 100 (however many digits) is clamped to
+    /// 100; 0 or non-numeric is 400.
+    #[param(pattern = r"^[0-9]*[1-9][0-9]*$")]
+    page_size: Option<String>,
 }
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StoreOrdersFilter {
-    /// Only orders with this status.
-    status: Option<OrderStatusDoc>,
+    /// Only orders with this status: `PENDING`, `CONFIRMED` or `REJECTED`, any case; empty is
+    /// no filter.
+    #[param(
+        pattern = "^([Pp][Ee][Nn][Dd][Ii][Nn][Gg]|[Cc][Oo][Nn][Ff][Ii][Rr][Mm][Ee][Dd]|[Rr][Ee][Jj][Ee][Cc][Tt][Ee][Dd])?$"
+    )]
+    status: Option<String>,
 }
 
 #[derive(IntoParams)]
@@ -251,8 +271,10 @@ pub struct StoreOrdersFilter {
 pub struct InventoryFilter {
     /// Title contains (case-insensitive).
     q: Option<String>,
-    /// `true`: quantity > 0; `false`: quantity = 0.
-    in_stock: Option<bool>,
+    /// `true` (or `1`): quantity > 0; `false` (or `0`): quantity = 0; any case; empty is no
+    /// filter.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    in_stock: Option<String>,
 }
 
 #[derive(IntoParams)]
@@ -262,23 +284,38 @@ pub struct SearchParams {
     q: Option<String>,
     /// Category id or name (case-insensitive); unknown → no results.
     category: Option<String>,
-    /// Decimal, e.g. `10.00`; greater than `max_price` is 400.
+    /// Decimal with at most two places, e.g. `10` or `10.50`; greater than `max_price` is 400;
+    /// empty is no bound.
+    #[param(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(0*[0-9]{1,16}(\.[0-9]{1,2})?)?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     min_price: Option<String>,
+    /// As `min_price`.
+    #[param(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(0*[0-9]{1,16}(\.[0-9]{1,2})?)?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     max_price: Option<String>,
     /// Only products this store carries, with its stock as `quantity`; unknown store → 404.
     #[param(minimum = 1)]
     store_id: Option<i64>,
-    /// Stock > 0 (in `store_id`, or in any store).
-    in_stock: Option<bool>,
-    /// `relevance` (default with `q`), `price`, `-price`, `newest` (default without `q`).
-    #[param(pattern = "^(relevance|price|-price|newest)$")]
+    /// Stock > 0 (in `store_id`, or in any store): `true` or `1`, `false` or `0`, any case;
+    /// empty is no filter.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    in_stock: Option<String>,
+    /// `relevance` (default with `q`), `price`, `-price`, `newest` (default without `q`);
+    /// empty is the default.
+    #[param(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(relevance|price|-price|newest)?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     sort: Option<String>,
 }
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SuggestParams {
-    /// At least 3 characters after trimming.
-    #[param(min_length = 3)]
+    /// 3 to 100 characters after trimming whitespace.
+    #[param(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\s\S]{1,98}[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     q: String,
 }

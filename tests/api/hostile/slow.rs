@@ -1,5 +1,6 @@
-//! Slow clients: a body that trickles in (slowloris) is cut off by the request timeout with a
-//! problem+json 503, and stores nothing; a slow body that finishes in time is served.
+//! Slow clients: headers that trickle in (slowloris) are cut off by the header-read timeout;
+//! a body that trickles in is cut off by the request timeout with a problem+json 503 and stores
+//! nothing; a slow body that finishes in time is served.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -73,6 +74,34 @@ async fn a_body_trickling_in_slower_than_the_request_timeout_gets_503_and_stores
     assert!(answer.contains("application/problem+json"), "{answer}");
     assert!(started.elapsed() >= REQUEST_TIMEOUT - Duration::from_millis(100), "not before the timeout");
     assert_eq!(snapshot(&app), before, "the cut-off order stored nothing");
+}
+
+#[tokio::test]
+async fn headers_trickling_in_slower_than_the_request_timeout_get_the_connection_closed() {
+    let app = spawn_app_with_request_timeout(REQUEST_TIMEOUT).await;
+    let stream = TcpStream::connect(app.address).await.expect("connect");
+    let (mut reader, mut writer) = stream.into_split();
+    let started = Instant::now();
+
+    // One header byte every 100 ms, never the blank line that ends the head: without a
+    // header-read timeout the server would wait for it forever.
+    let head = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nX-Slow: {}\r\n", app.address, "a".repeat(200));
+    let trickle = tokio::spawn(async move {
+        for byte in head.bytes() {
+            if writer.write_all(&[byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(REQUEST_TIMEOUT + MARGIN, reader.read_to_end(&mut answer)).await;
+    trickle.abort();
+
+    // Closed (EOF, or a reset while we were still writing), with nothing served.
+    let closed = read.expect("the connection was closed within the timeout plus margin");
+    assert!(closed.is_err() || !String::from_utf8_lossy(&answer).contains(" 200 "), "{answer:?}");
+    assert!(started.elapsed() >= REQUEST_TIMEOUT - Duration::from_millis(100), "not before the timeout");
 }
 
 #[tokio::test]
