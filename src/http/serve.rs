@@ -30,7 +30,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use crate::error::Problem;
+use super::problem::Problem;
 
 /// How long to wait before accepting again after `accept` failed (e.g. out of file
 /// descriptors): retrying at once would spin on the same error.
