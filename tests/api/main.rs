@@ -24,6 +24,8 @@ mod queue_figures;
 mod search;
 mod search_brute_force;
 mod search_index;
+mod search_matching;
+mod search_relevance;
 mod seed;
 mod stores;
 mod suggest;
