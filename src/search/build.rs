@@ -119,8 +119,7 @@ fn write_all_products(conn: &Connection, index: &Index) -> anyhow::Result<(u64, 
     let watermark = catalog_watermark(&snapshot)?;
     let total: i64 = snapshot.query_row("SELECT COUNT(*) FROM products", [], |row| row.get(0))?;
     let progress = crate::seed::progress_bar(u64::try_from(total).unwrap_or(0), "indexing");
-    let mut stmt = snapshot
-        .prepare(&format!("{PRODUCT_ROWS} ORDER BY p.id"))?;
+    let mut stmt = snapshot.prepare(&format!("{PRODUCT_ROWS} ORDER BY p.id"))?;
     let mut rows = stmt.query([])?;
     let mut done = 0;
     while let Some(row) = rows.next()? {

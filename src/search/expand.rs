@@ -85,7 +85,8 @@ fn expand_word(searcher: &Searcher, fields: &ProductFields, word: &str, is_last:
     let mut alternatives = Vec::new();
     let mut direct_docs = 0;
     for (field, stem_field, rank) in exact_fields {
-        for (field, text, exactness) in [(field, word, Exactness::Exact), (stem_field, stem.as_str(), Exactness::Stem)] {
+        for (field, text, exactness) in [(field, word, Exactness::Exact), (stem_field, stem.as_str(), Exactness::Stem)]
+        {
             let term = Term::from_field_text(field, text);
             direct_docs += searcher.doc_freq(&term)?;
             alternatives.push(Alternative { term, class: MatchClass { typos: 0, exactness, field: rank } });

@@ -76,10 +76,7 @@ impl<'a> Highlighter<'a> {
                 tokens.push((token.offset_from, token.offset_to, token.text.clone()));
             }
         }
-        tokens
-            .into_iter()
-            .map(|(from, to, term)| Token { from, to, matched: self.matches(&term) })
-            .collect()
+        tokens.into_iter().map(|(from, to, term)| Token { from, to, matched: self.matches(&term) }).collect()
     }
 
     fn matches(&mut self, term: &str) -> bool {

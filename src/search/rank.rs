@@ -86,7 +86,10 @@ mod tests {
 
     #[test]
     fn fewer_typos_beat_exactness_fields_and_bm25() {
-        assert!(rank(&[(0, Exactness::Prefix, FieldRank::Description)], 0.1) > rank(&[(1, Exactness::Exact, FieldRank::Title)], 99.0));
+        assert!(
+            rank(&[(0, Exactness::Prefix, FieldRank::Description)], 0.1)
+                > rank(&[(1, Exactness::Exact, FieldRank::Title)], 99.0)
+        );
     }
 
     #[test]

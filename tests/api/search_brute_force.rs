@@ -47,7 +47,8 @@ fn load(conn: &Connection) -> Catalog {
         .expect("products");
     let products = stmt
         .query_map([], |row| {
-            let text = format!("{} {} {}", row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(5)?);
+            let text =
+                format!("{} {} {}", row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(5)?);
             let words = words(&text);
             Ok(Product {
                 id: row.get(0)?,
@@ -147,7 +148,9 @@ impl Filters {
             let found: Vec<&Product> = candidates
                 .iter()
                 .copied()
-                .filter(|product| query_words[..kept].iter().enumerate().all(|(i, word)| word_matches(word, i == last, product)))
+                .filter(|product| {
+                    query_words[..kept].iter().enumerate().all(|(i, word)| word_matches(word, i == last, product))
+                })
                 .collect();
             if !found.is_empty() || kept == 1 {
                 return found;

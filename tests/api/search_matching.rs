@@ -188,7 +188,10 @@ async fn highlight_marks_every_matched_word_and_escapes_the_text() {
     let body = search(&app, "q=kettles+steel&highlight=true").await;
     let first = &body["results"][0];
     assert_eq!(first["id"], 1);
-    assert_eq!(first["highlight"], json!({"title": "<mark>Steel</mark> <mark>Kettle</mark>", "description": "boils water"}));
+    assert_eq!(
+        first["highlight"],
+        json!({"title": "<mark>Steel</mark> <mark>Kettle</mark>", "description": "boils water"})
+    );
     let escaped = search(&app, "q=timer&highlight=true").await;
     assert_eq!(escaped["results"][0]["highlight"]["description"], "ticks &lt;loudly&gt; &amp; clearly");
     assert!(search(&app, "q=timer").await["results"][0].get("highlight").is_none());

@@ -47,7 +47,9 @@ struct Catalog {
 impl Catalog {
     fn load(conn: &Connection) -> Self {
         let mut stmt = conn
-            .prepare("SELECT p.id, p.title, p.description, c.name FROM products p JOIN categories c ON c.id = p.category_id")
+            .prepare(
+                "SELECT p.id, p.title, p.description, c.name FROM products p JOIN categories c ON c.id = p.category_id",
+            )
             .expect("products");
         let rows: Vec<(i64, String, String, String)> = stmt
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
@@ -112,16 +114,18 @@ async fn judge_class(
 ) -> String {
     assert!(queries.len() >= 10, "the {class} class needs queries, has {}", queries.len());
     let mut misses = Vec::new();
-    for (q, intended) in queries.iter().take(MAX_QUERIES_PER_CLASS) {
+    // Spread over the whole (sorted) list, not its first letters.
+    let total = queries.len().min(MAX_QUERIES_PER_CLASS);
+    let sample = (0..total).map(|i| &queries[i * queries.len() / total]);
+    for (q, intended) in sample {
         let body = search(app, q).await;
         if !judge(intended, &body) {
             misses.push(format!("{q:?} (for {intended:?}: {} results)", body["count"]));
         }
     }
-    let total = queries.len().min(MAX_QUERIES_PER_CLASS);
     let rate = (total - misses.len()) as f64 / total as f64;
     assert!(rate >= GOAL, "{class}: {:.0}% of {total} queries succeeded; misses: {misses:?}", rate * 100.0);
-    format!("{class}: {:.0}% of {total}", rate * 100.0)
+    format!("{class}: {:.0}% of {total}, misses {misses:?}", rate * 100.0)
 }
 
 /// A word one typo away: deleted, transposed or substituted letter in the middle.
@@ -148,7 +152,8 @@ fn plural(word: &str) -> String {
 async fn spawn_judged_app() -> (TestApp, Catalog) {
     let app = spawn_app_with(|conn| {
         let mut conn = Connection::open(conn.path().expect("file database")).expect("own connection");
-        let options = SeedOptions { categories: 12, products: 1200, stores: 3, inventory_per_store: 100, random_seed: 42 };
+        let options =
+            SeedOptions { categories: 12, products: 1200, stores: 3, inventory_per_store: 100, random_seed: 42 };
         seed(&mut conn, &options).expect("seed");
         conn.execute_batch(DIGIT_PRODUCTS).expect("digit products");
     })
@@ -160,16 +165,18 @@ async fn spawn_judged_app() -> (TestApp, Catalog) {
 #[tokio::test]
 async fn each_class_of_judged_queries_succeeds_at_least_95_percent_of_the_time() {
     let (app, catalog) = spawn_judged_app().await;
-    let top_has = |intended: &str, body: &Value| results(body).first().is_some_and(|row| row_words(row).contains(intended));
+    let top_has =
+        |intended: &str, body: &Value| results(body).first().is_some_and(|row| row_words(row).contains(intended));
     let mut report = Vec::new();
 
     // One-word typos: the top result has the word meant. Variants that are words of the
-    // catalog themselves are not typos, so they are left out.
+    // catalog themselves are not typos, so they are left out, and so are variants shorter
+    // than 5 letters: the contract (like Meilisearch's default) forgives no typo in those.
     let typos: Vec<(String, String)> = catalog
         .plain_title_words(5..=14)
         .into_iter()
         .flat_map(|word| typo_variants(&word).into_iter().map(move |typo| (typo, word.clone())))
-        .filter(|(typo, word)| typo != word && !catalog.is_word(typo))
+        .filter(|(typo, word)| typo != word && typo.len() >= 5 && !catalog.is_word(typo))
         .collect();
     report.push(judge_class(&app, "one-word typo", typos, top_has).await);
 
@@ -211,7 +218,8 @@ async fn each_class_of_judged_queries_succeeds_at_least_95_percent_of_the_time()
             let (first, last) = pair.split_once(' ').expect("two words");
             let both = catalog.products.values().filter(|w| w.contains(first) && w.contains(last)).count();
             let top = &results(body)[..both.min(10).min(results(body).len())];
-            top.len() == both.min(10) && top.iter().all(|row| row_words(row).contains(first) && row_words(row).contains(last))
+            top.len() == both.min(10)
+                && top.iter().all(|row| row_words(row).contains(first) && row_words(row).contains(last))
         })
         .await,
     );
