@@ -2,19 +2,20 @@
 //! matches one of its alternatives (AND), and its score is its packed rank (see `rank`).
 //!
 //! A word is a union of the posting lists of its alternatives (same word, stem, typos,
-//! prefixes, in each field); the words are intersected by leapfrogging from the rarest. The
-//! union is a plain scan of its cursors: a word has a few lists, at most
-//! 3 × [`MAX_EXPANSIONS`](super::query::MAX_EXPANSIONS) per expansion kind, and only the
-//! ones present in the segment are kept. Optional words (dropped by relaxation) never decide
+//! prefixes, in each field: at most 3 × [`MAX_EXPANSIONS`](super::query::MAX_EXPANSIONS)
+//! lists per expansion kind, only those present in the segment kept); the words are
+//! intersected by leapfrogging from the rarest. Optional words (dropped by relaxation) never decide
 //! a match; a document having them still ranks higher ("more words matched").
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, TermQuery, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyError};
 
-use super::expand::{MatchClass, WordMatch};
+use super::expand::{Exactness, FieldRank, MatchClass, WordMatch};
 use super::rank::DocRank;
 
 /// Matches documents having the first `required` words, ranks them by all the words.
@@ -94,21 +95,45 @@ impl Weight for RankedWeight {
 }
 
 /// One word in one segment: the union of its alternatives' posting lists.
+///
+/// The lists not on the current document wait in a min-heap by their next document, so a
+/// step costs the lists on that document (times a log), not all of them: a two-letter prefix
+/// can bring close to 200 lists, while a document has one or two of them.
 struct WordCursor {
     postings: Vec<(Box<dyn Scorer>, MatchClass)>,
-    /// The smallest document any alternative is on ([`TERMINATED`] when all are done).
+    /// The lists on `doc`.
+    on_doc: Vec<usize>,
+    /// The other live lists, by their current document.
+    waiting: BinaryHeap<Reverse<(DocId, usize)>>,
+    /// The smallest document any list is on ([`TERMINATED`] when all are done).
     doc: DocId,
 }
 
 impl WordCursor {
     fn new(postings: Vec<(Box<dyn Scorer>, MatchClass)>) -> Self {
-        let mut cursor = Self { postings, doc: TERMINATED };
-        cursor.doc = cursor.min_doc();
+        let waiting = postings.iter().enumerate().map(|(i, (scorer, _))| Reverse((scorer.doc(), i))).collect();
+        let mut cursor = Self { postings, on_doc: Vec::new(), waiting, doc: TERMINATED };
+        cursor.gather();
         cursor
     }
 
-    fn min_doc(&self) -> DocId {
-        self.postings.iter().map(|(scorer, _)| scorer.doc()).min().unwrap_or(TERMINATED)
+    /// Moves the lists on the smallest waiting document to `on_doc`.
+    fn gather(&mut self) -> DocId {
+        self.doc = self.waiting.peek().map_or(TERMINATED, |Reverse((doc, _))| *doc);
+        while let Some(Reverse((doc, i))) = self.waiting.peek().copied() {
+            if doc != self.doc {
+                break;
+            }
+            self.waiting.pop();
+            self.on_doc.push(i);
+        }
+        self.doc
+    }
+
+    fn wait(&mut self, i: usize, doc: DocId) {
+        if doc != TERMINATED {
+            self.waiting.push(Reverse((doc, i)));
+        }
     }
 
     fn size_hint(&self) -> u32 {
@@ -117,45 +142,44 @@ impl WordCursor {
 
     /// Moves to the first document at or after `target`.
     fn seek(&mut self, target: DocId) -> DocId {
-        if self.doc < target {
-            for (scorer, _) in &mut self.postings {
-                if scorer.doc() < target {
-                    scorer.seek(target);
-                }
-            }
-            self.doc = self.min_doc();
+        if self.doc >= target {
+            return self.doc;
         }
-        self.doc
+        for i in std::mem::take(&mut self.on_doc) {
+            let doc = self.postings[i].0.seek(target);
+            self.wait(i, doc);
+        }
+        while let Some(Reverse((doc, i))) = self.waiting.peek().copied() {
+            if doc >= target {
+                break;
+            }
+            self.waiting.pop();
+            let doc = self.postings[i].0.seek(target);
+            self.wait(i, doc);
+        }
+        self.gather()
     }
 
     fn advance(&mut self) -> DocId {
-        let current = self.doc;
-        for (scorer, _) in &mut self.postings {
-            if scorer.doc() == current {
-                scorer.advance();
-            }
+        for i in std::mem::take(&mut self.on_doc) {
+            let doc = self.postings[i].0.advance();
+            self.wait(i, doc);
         }
-        self.doc = self.min_doc();
-        self.doc
+        self.gather()
     }
 
     /// The best class among the alternatives on the current document, and their BM25 sum.
     fn features(&mut self, scoring: bool) -> (MatchClass, f32) {
         let mut best: Option<MatchClass> = None;
         let mut bm25 = 0.0;
-        for (scorer, class) in &mut self.postings {
-            if scorer.doc() == self.doc {
-                best = Some(best.map_or(*class, |best| best.min(*class)));
-                if scoring {
-                    bm25 += scorer.score() * class.field.boost();
-                }
+        for i in &self.on_doc {
+            let (scorer, class) = &mut self.postings[*i];
+            best = Some(best.map_or(*class, |best| best.min(*class)));
+            if scoring {
+                bm25 += scorer.score() * class.field.boost();
             }
         }
-        let worst = MatchClass {
-            typos: 2,
-            exactness: super::expand::Exactness::Prefix,
-            field: super::expand::FieldRank::Description,
-        };
+        let worst = MatchClass { typos: 2, exactness: Exactness::Prefix, field: FieldRank::Description };
         (best.unwrap_or(worst), bm25)
     }
 }
