@@ -77,12 +77,17 @@ fn cases() -> Vec<(&'static str, SearchRequest)> {
         ("relaxed_two_words", words("kettle qqqq")),
         ("two_words_highlight", SearchRequest { highlight: true, ..words("steel kettle") }),
         ("two_words_stock_first", SearchRequest { stock_first: true, ..words("steel kettle") }),
+        // The costliest shapes a client can send: the widest prefix, and eight long misspelt
+        // words (the cap) that each expand to their typo budget.
+        ("prefix_2_letters", words("st")),
+        ("eight_misspelt_words", words("stainles steal kettel cooper bambo leathr woolen grafite zzzzzzzzz qqqqqqqq")),
     ]
 }
 
 /// Requests whose tail matters (typos expand into many terms): their p50 and p99 over a
 /// fixed number of runs, printed beside criterion's estimates.
-const TAIL_CASES: &[&str] = &["one_word_typo", "prefix_4_letters", "relaxed_two_words"];
+const TAIL_CASES: &[&str] =
+    &["one_word_typo", "prefix_4_letters", "relaxed_two_words", "prefix_2_letters", "eight_misspelt_words"];
 const TAIL_RUNS: usize = 400;
 
 fn print_tails(label: &str, index: &SearchIndex, reads: &ReadPool) {
