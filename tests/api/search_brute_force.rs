@@ -32,7 +32,7 @@ struct Catalog {
 }
 
 /// The analyser's rules, restated: split on anything not alphanumeric, fold, lowercase.
-fn words(text: &str) -> Vec<String> {
+pub fn words(text: &str) -> Vec<String> {
     deunicode::deunicode(text)
         .to_lowercase()
         .split(|c: char| !c.is_alphanumeric())

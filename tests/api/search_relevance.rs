@@ -10,6 +10,7 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use crate::helpers::{TestApp, json_with_status, spawn_app_with};
+use crate::search_brute_force::words;
 
 /// Queries per class: enough for a percentage, few enough for a quick test.
 const MAX_QUERIES_PER_CLASS: usize = 60;
@@ -24,16 +25,6 @@ const DIGIT_PRODUCTS: &str = "
       ('Camp Lantern 2025', 'the 2025 model', 2600, 1, 4),
       ('Travel Charger 65w', 'charges at 65w', 3000, 1, 5),
       ('Travel Charger 45w', 'charges at 45w', 2800, 1, 6);";
-
-/// The analyser's rules, restated: split on anything not alphanumeric, fold, lowercase.
-fn words(text: &str) -> Vec<String> {
-    deunicode::deunicode(text)
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
 
 struct Catalog {
     /// Product id → its words (title, description and category name).
