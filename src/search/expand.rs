@@ -88,17 +88,21 @@ fn expand_word(searcher: &Searcher, fields: &ProductFields, word: &str, is_last:
         for (field, text, exactness) in [(field, word, Exactness::Exact), (stem_field, stem.as_str(), Exactness::Stem)]
         {
             let term = Term::from_field_text(field, text);
-            direct_docs += searcher.doc_freq(&term)?;
-            alternatives.push(Alternative { term, class: MatchClass { typos: 0, exactness, field: rank } });
+            let docs = searcher.doc_freq(&term)?;
+            direct_docs += docs;
+            // A term in no document would only cost a posting-list lookup per segment.
+            if docs > 0 {
+                alternatives.push(Alternative { term, class: MatchClass { typos: 0, exactness, field: rank } });
+            }
         }
     }
     let mut terms = BTreeSet::from([word.to_owned()]);
     if may_match_as_prefix(word, is_last) {
         let prefixed = most_frequent(searcher, &exact_fields, word, &Prefix(word.as_bytes()))?;
-        direct_docs += prefixed.iter().map(|(_, docs)| docs).sum::<u64>();
-        for (term, _) in prefixed {
-            push_exact(&mut alternatives, &exact_fields, &term, 0, Exactness::Prefix);
-            terms.insert(term);
+        direct_docs += prefixed.iter().map(|found| found.docs).sum::<u64>();
+        for found in prefixed {
+            push_exact(&mut alternatives, &exact_fields, &found, 0, Exactness::Prefix);
+            terms.insert(found.term);
         }
     }
     let mut correction = None;
@@ -107,15 +111,15 @@ fn expand_word(searcher: &Searcher, fields: &ProductFields, word: &str, is_last:
         let dfa = typo_builder(budget).build_dfa(word);
         let typos = most_frequent(searcher, &exact_fields, word, &Typos(&dfa))?;
         if direct_docs == 0 {
-            correction = typos.first().map(|(term, _)| term.clone());
+            correction = typos.first().map(|found| found.term.clone());
         }
-        for (term, _) in typos {
-            let distance = match dfa.eval(term.as_bytes()) {
+        for found in typos {
+            let distance = match dfa.eval(found.term.as_bytes()) {
                 Distance::Exact(distance) => distance,
                 Distance::AtLeast(distance) => distance,
             };
-            push_exact(&mut alternatives, &exact_fields, &term, distance, Exactness::Exact);
-            terms.insert(term);
+            push_exact(&mut alternatives, &exact_fields, &found, distance, Exactness::Exact);
+            terms.insert(found.term);
         }
     }
     Ok(WordMatch { word: word.to_owned(), terms, stem, alternatives, correction })
@@ -130,17 +134,30 @@ fn exact_fields(fields: &ProductFields) -> [(Field, Field, FieldRank); 3] {
     ]
 }
 
+/// One alternative per exact field the found term occurs in.
 fn push_exact(
     alternatives: &mut Vec<Alternative>,
     fields: &[(Field, Field, FieldRank)],
-    text: &str,
+    found: &FoundTerm,
     typos: u8,
     exactness: Exactness,
 ) {
-    for (field, _, rank) in fields {
-        let class = MatchClass { typos, exactness, field: *rank };
-        alternatives.push(Alternative { term: Term::from_field_text(*field, text), class });
+    for (i, (field, _, rank)) in fields.iter().enumerate() {
+        if found.in_fields & (1 << i) != 0 {
+            let class = MatchClass { typos, exactness, field: *rank };
+            alternatives.push(Alternative { term: Term::from_field_text(*field, &found.term), class });
+        }
     }
+}
+
+/// A term an automaton found in the exact fields.
+#[derive(Debug, Default)]
+struct FoundTerm {
+    term: String,
+    /// Documents having it, summed over fields and segments.
+    docs: u64,
+    /// Bit `i`: present in the `i`-th of [`exact_fields`].
+    in_fields: u8,
 }
 
 /// The terms of the exact fields that `automaton` accepts, other than `word` itself, with
@@ -151,26 +168,30 @@ fn most_frequent<A>(
     fields: &[(Field, Field, FieldRank)],
     word: &str,
     automaton: &A,
-) -> tantivy::Result<Vec<(String, u64)>>
+) -> tantivy::Result<Vec<FoundTerm>>
 where
     A: Automaton + Clone,
     A::State: Clone,
 {
-    let mut found: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+    let mut found: BTreeMap<Vec<u8>, FoundTerm> = BTreeMap::new();
     for segment in searcher.segment_readers() {
-        for (field, _, _) in fields {
+        for (i, (field, _, _)) in fields.iter().enumerate() {
             let inverted = segment.inverted_index(*field)?;
             let mut stream = inverted.terms().search(automaton.clone()).into_stream()?;
             while let Some((term, info)) = stream.next() {
                 if term != word.as_bytes() {
-                    *found.entry(term.to_vec()).or_default() += u64::from(info.doc_freq);
+                    let entry = found.entry(term.to_vec()).or_default();
+                    entry.docs += u64::from(info.doc_freq);
+                    entry.in_fields |= 1 << i;
                 }
             }
         }
     }
-    let mut found: Vec<(String, u64)> =
-        found.into_iter().filter_map(|(term, docs)| String::from_utf8(term).ok().map(|term| (term, docs))).collect();
-    found.sort_by(|a, b| (Reverse(a.1), &a.0).cmp(&(Reverse(b.1), &b.0)));
+    let mut found: Vec<FoundTerm> = found
+        .into_iter()
+        .filter_map(|(term, found)| String::from_utf8(term).ok().map(|term| FoundTerm { term, ..found }))
+        .collect();
+    found.sort_by(|a, b| (Reverse(a.docs), &a.term).cmp(&(Reverse(b.docs), &b.term)));
     found.truncate(MAX_EXPANSIONS);
     Ok(found)
 }
