@@ -196,6 +196,13 @@ where
     Ok(found)
 }
 
+/// Builds the typo automata's tables now, so the first long misspelt word of a serving
+/// process does not pay for them.
+pub fn prepare_typo_automata() {
+    typo_builder(1);
+    typo_builder(2);
+}
+
 /// Building a Levenshtein automaton builder is costly (tables for the distance); built once.
 fn typo_builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
     static ONE: OnceLock<LevenshteinAutomatonBuilder> = OnceLock::new();

@@ -121,6 +121,7 @@ impl SearchIndex {
         let writer =
             index.writer_with_num_threads(1, LIVE_WRITER_HEAP_BYTES).context("cannot lock the index for writing")?;
         let analyzer = schema::text_analyzer();
+        expand::prepare_typo_automata();
         let docs_by_product =
             scan::DocsByProduct::build(&reader.searcher()).context("cannot map products to documents")?;
         let inner = Inner {
