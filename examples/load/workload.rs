@@ -93,12 +93,30 @@ fn popular_word<'a>(catalog: &'a Catalog, rng: &mut impl Rng) -> &'a str {
     &catalog.words[index.min(catalog.words.len() - 1)]
 }
 
+/// The search mix's `q`, in twentieths: one word 35%, two words 20%, one misspelt word 10%,
+/// a word being typed (2-5 letters, alone or after a whole word) 15%, no words 20%.
+fn search_words(catalog: &Catalog, rng: &mut impl Rng) -> Option<String> {
+    match rng.random_range(0..20) {
+        0..=6 => Some(popular_word(catalog, rng).to_owned()),
+        7..=10 => Some(format!("{} {}", popular_word(catalog, rng), popular_word(catalog, rng))),
+        11..=12 => Some(misspelt(popular_word(catalog, rng), rng)),
+        13..=15 => {
+            let word = popular_word(catalog, rng);
+            let typed: String = word.chars().take(rng.random_range(2..=5)).collect();
+            Some(if rng.random_bool(0.5) { typed } else { format!("{} {typed}", popular_word(catalog, rng)) })
+        }
+        _ => None,
+    }
+}
+
 fn search(catalog: &Catalog, rng: &mut impl Rng) -> Request {
     let mut params: Vec<(&str, String)> = Vec::new();
-    match rng.random_range(0..10) {
-        0..=4 => params.push(("q", popular_word(catalog, rng).to_owned())),
-        5..=7 => params.push(("q", format!("{} {}", popular_word(catalog, rng), popular_word(catalog, rng)))),
-        _ => {}
+    if let Some(q) = search_words(catalog, rng) {
+        params.push(("q", q));
+        // A fifth of the searches with words ask for highlights (a results page would).
+        if rng.random_ratio(1, 5) {
+            params.push(("highlight", "true".to_owned()));
+        }
     }
     if rng.random_ratio(1, 5)
         && let Some((id, name)) = catalog.categories.choose(rng)
@@ -122,7 +140,7 @@ fn search(catalog: &Catalog, rng: &mut impl Rng) -> Request {
     }
     // Shoppers page through broad answers; a filtered one is often a single page, and a page
     // past the end is a 404 (contract), which would only measure the error path.
-    if params.len() <= 1 && rng.random_ratio(1, 5) {
+    if params.iter().all(|(name, _)| matches!(*name, "q" | "highlight")) && rng.random_ratio(1, 5) {
         params.push(("page", rng.random_range(2..=3).to_string()));
     }
     let query = serde_urlencoded::to_string(&params).expect("plain pairs encode");

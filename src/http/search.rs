@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::db::listings::PageOf;
 use crate::domain::{CategoryId, Money, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
-use crate::search::rows::Facets;
+use crate::search::rows::{Facets, MatchInfo};
 use crate::search::{CategoryFilter, PriceRange, SearchRequest, SearchRow, SortOrder};
 
 pub fn routes() -> Vec<Route> {
@@ -26,6 +26,9 @@ struct SearchPage {
     #[serde(flatten)]
     page: Paginated<SearchRow>,
     facets: Facets,
+    /// Only with words in `q`.
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    match_info: Option<MatchInfo>,
 }
 
 /// Relevance-ranked, filtered, faceted product search.
@@ -47,7 +50,11 @@ async fn search_products(
     let search = state.search.clone();
     let results = state.reads.run(move |conn| search.search_cached(conn, &request)).await?;
     let rows = PageOf { count: results.count, rows: results.rows.clone() };
-    Ok(Json(SearchPage { page: Paginated::new(rows, page, &links)?, facets: results.facets.clone() }))
+    Ok(Json(SearchPage {
+        page: Paginated::new(rows, page, &links)?,
+        facets: results.facets.clone(),
+        match_info: results.match_info.clone(),
+    }))
 }
 
 /// Every parameter of the contract; an empty value counts as absent (as DRF filters do).
@@ -77,6 +84,8 @@ fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
         store_id,
         in_stock: query.boolean("in_stock")?,
         sort,
+        stock_first: query.boolean("stock_first")?.unwrap_or(false),
+        highlight: query.boolean("highlight")?.unwrap_or(false),
         page: query.page_request()?,
     })
 }

@@ -75,6 +75,9 @@ impl SearchIndex {
         category_id: Option<CategoryId>,
         top_n: usize,
     ) -> Option<Matches> {
+        if request.stock_first {
+            return None; // the precomputed orders do not group in-stock products first
+        }
         let generation = self.catalog_generation();
         let ready = lock(&self.inner.browse.ready).get(&request.sort).cloned();
         let Some(full) = ready.filter(|full| full.generation == generation) else {

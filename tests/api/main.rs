@@ -27,6 +27,8 @@ mod readiness;
 mod search;
 mod search_brute_force;
 mod search_index;
+mod search_matching;
+mod search_relevance;
 mod seed;
 mod storage_faults;
 mod stores;

@@ -1,8 +1,11 @@
 //! `count`, facets and price order checked against a brute-force computation over a seeded
-//! catalog, for every combination of a grid of filters.
+//! catalog, for every combination of a grid of filters. The brute force restates the
+//! contract's matching rules (every word; same word, stem, typo budget, prefix for the last
+//! word; relaxation from the right) over each product's words.
 
 use std::collections::{BTreeMap, HashMap};
 
+use aforro::search::schema::stem_of;
 use aforro::seed::{SeedOptions, seed};
 use proptest::prelude::Strategy;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
@@ -15,6 +18,8 @@ use crate::helpers::{TestApp, json_with_status, spawn_app_with};
 struct Product {
     id: i64,
     words: Vec<String>,
+    /// The English stem of each word (tantivy's stemmer, as the index uses).
+    stems: Vec<String>,
     price_cents: i64,
     category_id: i64,
     category: String,
@@ -27,7 +32,7 @@ struct Catalog {
 }
 
 /// The analyser's rules, restated: split on anything not alphanumeric, fold, lowercase.
-fn words(text: &str) -> Vec<String> {
+pub fn words(text: &str) -> Vec<String> {
     deunicode::deunicode(text)
         .to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
@@ -42,10 +47,13 @@ fn load(conn: &Connection) -> Catalog {
         .expect("products");
     let products = stmt
         .query_map([], |row| {
-            let text = format!("{} {}", row.get::<_, String>(1)?, row.get::<_, String>(2)?);
+            let text =
+                format!("{} {} {}", row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(5)?);
+            let words = words(&text);
             Ok(Product {
                 id: row.get(0)?,
-                words: words(&text),
+                stems: words.iter().map(|word| stem_of(word)).collect(),
+                words,
                 price_cents: row.get(3)?,
                 category_id: row.get(4)?,
                 category: row.get(5)?,
@@ -101,8 +109,8 @@ impl Filters {
         serde_urlencoded::to_string(pairs).expect("encodable")
     }
 
+    /// Everything but the words.
     fn admits(&self, product: &Product, catalog: &Catalog) -> bool {
-        let q_ok = self.q.is_none_or(|q| words(q).iter().any(|word| product.words.contains(word)));
         let category_ok = self
             .category
             .is_none_or(|c| c == product.category_id.to_string() || c.eq_ignore_ascii_case(&product.category));
@@ -116,8 +124,80 @@ impl Filters {
                 !catalog.stock.iter().any(|((_, id), quantity)| *id == product.id && *quantity > 0)
             }
         };
-        q_ok && category_ok && price_ok && stock_ok
+        category_ok && price_ok && stock_ok
     }
+
+    /// The products that match: every word, or, when none does, the first words (dropping
+    /// from the right, never the first).
+    fn matches<'a>(&self, catalog: &'a Catalog) -> Vec<&'a Product> {
+        let candidates: Vec<&Product> = catalog.products.iter().filter(|p| self.admits(p, catalog)).collect();
+        let Some(q) = self.q else {
+            return candidates;
+        };
+        let mut query_words: Vec<String> = Vec::new();
+        for word in words(q) {
+            if !query_words.contains(&word) && query_words.len() < 8 {
+                query_words.push(word);
+            }
+        }
+        if query_words.is_empty() {
+            return Vec::new();
+        }
+        let last = query_words.len() - 1;
+        for kept in (1..=query_words.len()).rev() {
+            let found: Vec<&Product> = candidates
+                .iter()
+                .copied()
+                .filter(|product| {
+                    query_words[..kept].iter().enumerate().all(|(i, word)| word_matches(word, i == last, product))
+                })
+                .collect();
+            if !found.is_empty() || kept == 1 {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+}
+
+/// The contract's rules for one word against one product's words.
+fn word_matches(word: &str, is_last: bool, product: &Product) -> bool {
+    let has_digit = word.chars().any(|c| c.is_ascii_digit());
+    let budget = match word.chars().count() {
+        _ if has_digit => 0,
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    };
+    let stem = stem_of(word);
+    product.words.iter().zip(&product.stems).any(|(term, term_stem)| {
+        term == word
+            || *term_stem == stem
+            || (budget > 0 && typos(word, term) <= budget)
+            || (is_last && !has_digit && word.chars().count() >= 2 && term.starts_with(word))
+    })
+}
+
+/// Damerau-Levenshtein distance (optimal string alignment: a swapped pair is one edit).
+fn typos(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 fn expected_body_parts(matches: &[&Product]) -> (Value, Vec<i64>) {
@@ -146,7 +226,7 @@ async fn check(app: &TestApp, catalog: &Catalog, filters: &Filters) {
 /// One page of `page_size` rows of the price order, with the count and facets of every match.
 async fn check_page(app: &TestApp, catalog: &Catalog, filters: &Filters, page: usize, page_size: usize) {
     let query = format!("{}&page={page}&page_size={page_size}", filters.query_string());
-    let matches: Vec<&Product> = catalog.products.iter().filter(|p| filters.admits(p, catalog)).collect();
+    let matches = filters.matches(catalog);
     let response = app.get(&format!("/api/search/products/?{query}")).await;
     if page > 1 && (page - 1) * page_size >= matches.len() {
         json_with_status(response, StatusCode::NOT_FOUND).await; // a page past the end
@@ -180,7 +260,7 @@ async fn spawn_seeded_app() -> (TestApp, Catalog) {
 async fn count_facets_and_order_match_a_brute_force_computation() {
     let (app, catalog) = spawn_seeded_app().await;
 
-    for q in [None, Some("kettle"), Some("steel kettle"), Some("acme cotton tent")] {
+    for q in [None, Some("kettle"), Some("steel kettle"), Some("acme cotton tent"), Some("kettel"), Some("steel zzz")] {
         for category in [None, Some("1"), Some("OUTDOOR")] {
             for price_cents in [None, Some((1000, 20000))] {
                 for stock in
@@ -234,7 +314,22 @@ async fn browses_from_the_precomputed_order_match_a_brute_force_computation() {
 }
 
 fn any_filters() -> impl Strategy<Value = Filters> {
-    let words = ["kettle", "steel kettle", "acme cotton tent", "bamboo", "lamp wool", "zzz", "Élan crème"];
+    let words = [
+        "kettle",
+        "steel kettle",
+        "acme cotton tent",
+        "bamboo",
+        "lamp wool",
+        "zzz",
+        "Élan crème",
+        "kettel",
+        "ket",
+        "kettles",
+        "stainles stel",
+        "kitchen",
+        "tent zzz kettle",
+        "wool la",
+    ];
     let categories = ["1", "2", "3", "4", "99", "OUTDOOR", "kitchen", "Nope"];
     let stock = [StockFilter::Any, StockFilter::Store, StockFilter::StoreHasSome, StockFilter::NoStoreHasAny];
     (

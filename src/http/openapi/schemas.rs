@@ -146,10 +146,13 @@ pub struct SearchRowDoc {
     category_id: i64,
     #[schema(format = DateTime)]
     created_at: String,
-    /// Only when sorted by relevance.
+    /// Only when sorted by relevance: the BM25 part of the rank (the earlier ranking rules
+    /// decide first).
     score: Option<f32>,
     /// Only with `store_id`: that store's stock.
     quantity: Option<i64>,
+    /// Only with `highlight=true`.
+    highlight: Option<HighlightDoc>,
 }
 
 #[derive(ToSchema)]
@@ -209,6 +212,32 @@ pub struct SearchPage {
     previous: Option<String>,
     results: Vec<SearchRowDoc>,
     facets: FacetsDoc,
+    /// Only when `q` has words.
+    #[schema(rename = "match")]
+    match_info: Option<MatchDoc>,
+}
+
+/// The result's text, HTML-escaped, every matched word in `<mark>...</mark>`.
+#[derive(ToSchema)]
+#[schema(as = Highlight)]
+pub struct HighlightDoc {
+    title: String,
+    /// Cropped to about 30 words around the first match, `…` where cut.
+    description: String,
+}
+
+/// How `q` matched.
+#[derive(ToSchema)]
+#[schema(as = Match)]
+pub struct MatchDoc {
+    /// `all`: every word; `relaxed`: words were dropped from the right.
+    #[schema(pattern = "^(all|relaxed)$")]
+    mode: String,
+    /// The dropped words, in query order.
+    dropped: Vec<String>,
+    /// `q` with each word that matched only through typos replaced by its most frequent
+    /// matching term; null when none did.
+    did_you_mean: Option<String>,
 }
 
 /// Up to 10 distinct titles, best first.
@@ -280,7 +309,9 @@ pub struct InventoryFilter {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Free text, plain words (no query syntax); relevance-ranked.
+    /// Free text, plain words (no query syntax). Every word must match (title, category name
+    /// or description) as itself, its English stem, within its typo budget, or, for the last
+    /// word, as a prefix; when nothing matches, words are dropped from the right.
     q: Option<String>,
     /// Category id or name (case-insensitive); unknown → no results.
     category: Option<String>,
@@ -308,6 +339,10 @@ pub struct SearchParams {
         pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(relevance|price|-price|newest)?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     sort: Option<String>,
+    /// In-stock products first (in `store_id`, or in any store), `sort` within each group.
+    stock_first: Option<bool>,
+    /// Adds `highlight` to each result: matched words in `<mark>`.
+    highlight: Option<bool>,
 }
 
 #[derive(IntoParams)]
