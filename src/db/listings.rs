@@ -26,12 +26,26 @@ pub struct PageOf<T> {
 /// From the per-status counts the triggers of migration 0005 keep: at most three rows.
 const STORE_ORDERS_COUNT: &str =
     "SELECT COALESCE(SUM(orders), 0) FROM store_order_counts WHERE store_id = ?1 AND (?2 IS NULL OR status = ?2)";
-const STORE_ORDERS_PAGE: &str = "SELECT o.id, o.status, o.created_at,
-        (SELECT COALESCE(SUM(oi.quantity_requested), 0) FROM order_items oi WHERE oi.order_id = o.id)
-   FROM orders o
-  WHERE o.store_id = ?1 AND (?2 IS NULL OR o.status = ?2)
-  ORDER BY o.created_at DESC, o.id DESC
-  LIMIT ?3 OFFSET ?4";
+/// The page's order ids come from a subquery that walks only the covering index (store, then
+/// newest first; with a status filter, the (store, status, newest) one): an `OFFSET` there
+/// skips index entries without reading a single order row. One query per filter shape, since
+/// `?2 IS NULL OR status = ?2` made SQLite read every skipped row's status from the table
+/// (page 10,000 of a store with 1M orders: 46 ms of CPU with a status, 6–8 ms this way).
+macro_rules! store_orders_page {
+    ($filter:literal) => {
+        concat!(
+            "SELECT o.id, o.status, o.created_at,
+                    (SELECT COALESCE(SUM(oi.quantity_requested), 0) FROM order_items oi WHERE oi.order_id = o.id)
+               FROM orders o
+              WHERE o.id IN (SELECT id FROM orders WHERE store_id = ?1 ",
+            $filter,
+            " ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3)
+              ORDER BY o.created_at DESC, o.id DESC"
+        )
+    };
+}
+const STORE_ORDERS_PAGE: &str = store_orders_page!("");
+const STORE_ORDERS_PAGE_BY_STATUS: &str = store_orders_page!("AND status = ?4");
 
 /// A store's orders, newest first. `total_quantity` is summed in the same query (a correlated
 /// sub-select on `order_items`' unique (order_id, product_id) index), so a page is one query
@@ -44,9 +58,18 @@ pub fn store_orders(
 ) -> Result<PageOf<StoreOrderRow>> {
     let status = status.map(OrderStatus::as_str);
     let count: i64 = conn.prepare_cached(STORE_ORDERS_COUNT)?.query_row(params![store_id, status], |row| row.get(0))?;
-    let mut stmt = conn.prepare_cached(STORE_ORDERS_PAGE)?;
+    let (limit, offset) = (page.limit(), page.offset());
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&store_id, &limit, &offset];
+    let sql = match &status {
+        None => STORE_ORDERS_PAGE,
+        Some(status) => {
+            values.push(status);
+            STORE_ORDERS_PAGE_BY_STATUS
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt
-        .query_map(params![store_id, status, page.limit(), page.offset()], |row| {
+        .query_map(values.as_slice(), |row| {
             Ok((row.get::<_, OrderId>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?))
         })?
         .map(|row| {
@@ -176,7 +199,14 @@ mod tests {
     fn listing_queries_never_scan_a_whole_table() {
         let mut conn = Connection::open_in_memory().expect("db");
         crate::db::migrate::migrate(&mut conn).expect("migrate");
-        for sql in [STORE_ORDERS_COUNT, STORE_ORDERS_PAGE, INVENTORY_COUNT, INVENTORY_PAGE, INVENTORY_ROW] {
+        for sql in [
+            STORE_ORDERS_COUNT,
+            STORE_ORDERS_PAGE,
+            STORE_ORDERS_PAGE_BY_STATUS,
+            INVENTORY_COUNT,
+            INVENTORY_PAGE,
+            INVENTORY_ROW,
+        ] {
             let plan = query_plan(&conn, sql);
             // "SCAN x" without an index walks every row of x; "SEARCH" and index scans don't.
             let full_scans: Vec<_> =
@@ -206,10 +236,11 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The kept counts answer what `COUNT(*)` over the orders answers, for every store and
-        /// status filter, after any mix of inserts, status changes and deletes.
+        /// The kept counts answer what `COUNT(*)` over the orders answers, and the index-walking
+        /// pages what a plain `ORDER BY … LIMIT … OFFSET` answers, for every store and status
+        /// filter, after any mix of inserts, status changes and deletes.
         #[test]
-        fn store_order_counts_match_counting_the_orders(changes in proptest::collection::vec(any_change(), 0..60)) {
+        fn store_order_counts_and_pages_match_the_plain_sql(changes in proptest::collection::vec(any_change(), 0..60)) {
             let mut conn = Connection::open_in_memory().expect("db");
             crate::db::migrate::migrate(&mut conn).expect("migrate");
             conn.execute_batch("INSERT INTO stores (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c');").expect("stores");
@@ -220,8 +251,9 @@ mod tests {
                     .collect::<rusqlite::Result<_>>().expect("ids");
                 match change {
                     Change::Insert(store, status) => {
+                        // Every third shares a timestamp: ties fall back to id.
                         conn.execute("INSERT INTO orders (store_id, status, created_at) VALUES (?1, ?2, ?3)",
-                            params![store, STATUSES[*status], at as i64]).expect("insert");
+                            params![store, STATUSES[*status], at as i64 / 3]).expect("insert");
                     }
                     Change::SetStatus(n, status) if !ids.is_empty() => {
                         conn.execute("UPDATE orders SET status = ?1 WHERE id = ?2",
@@ -240,6 +272,18 @@ mod tests {
                         params![store, status.map(OrderStatus::as_str)], |row| row.get(0)).expect("count");
                     let listed = store_orders(&conn, StoreId(store), status, PageRequest::default()).expect("listing");
                     proptest::prop_assert_eq!(listed.count, counted, "store {} status {:?}", store, status);
+                    for page in 1..=4 {
+                        let request = PageRequest { page, page_size: 3 };
+                        let plain: Vec<i64> = conn
+                            .prepare("SELECT id FROM orders WHERE store_id = ?1 AND (?2 IS NULL OR status = ?2)
+                                      ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4").expect("plain")
+                            .query_map(params![store, status.map(OrderStatus::as_str), request.limit(), request.offset()],
+                                |row| row.get(0)).expect("plain")
+                            .collect::<rusqlite::Result<_>>().expect("plain");
+                        let listed = store_orders(&conn, StoreId(store), status, request).expect("listing");
+                        let ids: Vec<i64> = listed.rows.iter().map(|row| row.id.0).collect();
+                        proptest::prop_assert_eq!(ids, plain, "store {} status {:?} page {}", store, status, page);
+                    }
                 }
             }
         }
