@@ -6,7 +6,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json_with_status, small_catalog, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status, small_catalog};
 
 pub const USERNAME: &str = "boss";
 pub const PASSWORD: &str = "correct horse battery";
@@ -23,7 +23,7 @@ pub struct AdminApp {
 }
 
 pub async fn spawn_admin_app() -> AdminApp {
-    let app = spawn_app_with(catalog_and_admin).await;
+    let app = TestApp::builder().fixture(catalog_and_admin).spawn().await;
     let token = login(&app, USERNAME, PASSWORD).await;
     AdminApp { app, token }
 }
@@ -42,6 +42,11 @@ pub async fn login(app: &TestApp, username: &str, password: &str) -> String {
 }
 
 impl AdminApp {
+    /// Shuts the app down (see [`TestApp::shutdown`]).
+    pub async fn shutdown(self) {
+        self.app.shutdown().await;
+    }
+
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.app.client.request(method, self.app.url(path)).bearer_auth(&self.token)
     }

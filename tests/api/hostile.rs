@@ -11,7 +11,7 @@ use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, small_catalog, spawn_app_with};
+use crate::helpers::{TestApp, small_catalog};
 
 /// Everything a rejected request must leave as it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,12 +211,13 @@ fn any_request() -> impl Strategy<Value = HostileRequest> {
 /// Runs `cases` generated requests against one app seeded with the small catalog.
 pub fn run_cases(cases: u32, strategy: impl Strategy<Value = HostileRequest>) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let app = runtime.block_on(spawn_app_with(small_catalog));
+    let app = runtime.block_on(TestApp::builder().fixture(small_catalog).spawn());
     let mut runner = TestRunner::new(ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() });
     let outcome = runner.run(&strategy, |request| {
         runtime.block_on(send_and_check(&app, &request));
         Ok(())
     });
+    runtime.block_on(app.shutdown());
     outcome.expect("every generated request is answered within the contract");
 }
 
