@@ -9,9 +9,11 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::app::AppState;
-use crate::db::sessions::{AdminSession, SESSION_TTL, SessionToken};
+use crate::db::sessions::{AdminSession, SESSION_TTL};
+use crate::domain::SessionToken;
 use crate::error::{Error, Result};
 use crate::http::admin::auth::authenticate;
+use crate::http::problem::HttpError;
 
 const COOKIE_NAME: &str = "aforro_admin";
 /// Where a visitor without a session is sent.
@@ -40,11 +42,11 @@ impl WebSession {
 
     /// Refuses a form whose token is not this session's (403 would tell an attacker nothing
     /// more than 400 does; 400 keeps the error type's set small).
-    pub fn check_csrf(&self, submitted: Option<&str>) -> Result<()> {
+    pub fn check_csrf(&self, submitted: Option<&str>) -> Result<(), HttpError> {
         let expected = self.csrf_token();
         match submitted {
             Some(submitted) if constant_time_eq(submitted.as_bytes(), expected.as_bytes()) => Ok(()),
-            _ => Err(Error::BadRequest("the form has expired or did not come from this site; reload it".into())),
+            _ => Err(HttpError::BadRequest("the form has expired or did not come from this site; reload it".into())),
         }
     }
 }
