@@ -27,7 +27,8 @@ pub struct AdminSession {
 /// Stores a new session for `user_id` and forgets expired ones (so the table stays small
 /// without a sweeper). Returns the expiry.
 fn insert_session(conn: &Connection, token: &SessionToken, user_id: AdminId, now: Timestamp) -> Result<Timestamp> {
-    let expires_at = Timestamp::from_micros(now.micros + SESSION_TTL.as_micros() as i64);
+    let expires_at =
+        Timestamp::from_micros(now.micros + i64::try_from(SESSION_TTL.as_micros()).expect("12 hours in µs fit an i64"));
     conn.execute("DELETE FROM admin_sessions WHERE expires_at <= ?1", [now.micros])?;
     conn.execute(
         "INSERT INTO admin_sessions (token_sha256, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",

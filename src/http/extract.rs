@@ -81,7 +81,7 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
 }
 
 /// The optional `Idempotency-Key` header.
-pub struct IdempotencyKeyHeader(pub Option<IdempotencyKey>);
+pub(super) struct IdempotencyKeyHeader(pub Option<IdempotencyKey>);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
     type Rejection = Error;

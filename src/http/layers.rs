@@ -26,7 +26,10 @@ const RETRY_AFTER_SECS: &str = "1";
 /// route, though `Router::layer` wraps each route separately); one more is answered 503 at
 /// once rather than queued, so an overload costs clients a retry, not a timeout, and memory
 /// stays bounded.
-pub fn with_load_shedding<S: Clone + Send + Sync + 'static>(routes: Router<S>, max_concurrent: usize) -> Router<S> {
+pub(super) fn with_load_shedding<S: Clone + Send + Sync + 'static>(
+    routes: Router<S>,
+    max_concurrent: usize,
+) -> Router<S> {
     routes.layer(
         ServiceBuilder::new()
             .layer(HandleErrorLayer::new(overloaded))
@@ -50,7 +53,7 @@ async fn overloaded(error: BoxError) -> Response {
 }
 
 /// CORS for the configured origins, or `None` (no CORS headers at all) when there are none.
-pub fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
+pub(super) fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
     if origins.is_empty() {
         return None;
     }
@@ -75,7 +78,7 @@ pub fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
 
 /// Outermost layers: give the request an `x-request-id` when it has none, run it in a span
 /// carrying that id, and return the id on the response.
-pub fn with_request_id_and_trace(router: Router) -> Router {
+pub(super) fn with_request_id_and_trace(router: Router) -> Router {
     let header = HeaderName::from_static(REQUEST_ID_HEADER);
     router.layer(
         ServiceBuilder::new()

@@ -64,8 +64,9 @@ impl<S: Send + Sync> FromRequestParts<S> for PageLinks {
             Some("https") => "https",
             _ => "http",
         };
-        let host =
-            header_text(header::HOST).or_else(|| parts.uri.authority().map(|a| a.as_str())).unwrap_or("localhost");
+        let host = header_text(header::HOST)
+            .or_else(|| parts.uri.authority().map(axum::http::uri::Authority::as_str))
+            .unwrap_or("localhost");
         let query = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
             .map_err(|error| HttpError::BadRequest(format!("the query string is malformed: {error}")))?;
         Ok(Self { base: format!("{scheme}://{host}{}", parts.uri.path()), query })

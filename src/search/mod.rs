@@ -96,10 +96,10 @@ impl SearchIndex {
             .run_blocking(|conn| Ok(open_or_rebuild(conn, &path)))
             .context("cannot read the database to open the index")??;
         let stock = reads.run_blocking(StockView::load).context("cannot load the stock view")?;
-        Self::from_parts(index, stock, reads)
+        Self::from_parts(&index, stock, reads)
     }
 
-    fn from_parts(index: Index, stock: StockView, reads: ReadPool) -> anyhow::Result<Self> {
+    fn from_parts(index: &Index, stock: StockView, reads: ReadPool) -> anyhow::Result<Self> {
         let fields = ProductFields::from_schema(&index.schema()).context("the index has an unexpected schema")?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer =

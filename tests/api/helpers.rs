@@ -29,7 +29,7 @@ use tokio::task::JoinHandle;
 /// hang (a writer handle kept alive somewhere) fails instead of stalling the suite.
 const SHUTDOWN_BOUND: Duration = Duration::from_secs(30);
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     pub config: Config,
@@ -45,7 +45,7 @@ pub struct TestApp {
 }
 
 /// Starts the app on an empty, migrated database with the default configuration.
-pub async fn spawn_app() -> TestApp {
+pub(crate) async fn spawn_app() -> TestApp {
     TestApp::builder().spawn().await
 }
 
@@ -54,7 +54,7 @@ type Configure = Box<dyn FnOnce(&mut Config)>;
 
 /// A variant of the test app, started with [`TestAppBuilder::spawn`].
 #[must_use = "call .spawn().await to start the app"]
-pub struct TestAppBuilder {
+pub(crate) struct TestAppBuilder {
     configure: Configure,
     fixture: Fixture,
     options: ServeOptions,
@@ -63,25 +63,25 @@ pub struct TestAppBuilder {
 impl TestAppBuilder {
     /// `fixture` writes directly to the migrated database before the server, its writer and
     /// its in-memory views start (as a previous run would have left it).
-    pub fn fixture(mut self, fixture: impl FnOnce(&Connection) + Send + 'static) -> Self {
+    pub(crate) fn fixture(mut self, fixture: impl FnOnce(&Connection) + Send + 'static) -> Self {
         self.fixture = Box::new(fixture);
         self
     }
 
     /// `configure` adjusts the test configuration (in a fresh temp folder) before start.
-    pub fn configure(mut self, configure: impl FnOnce(&mut Config) + 'static) -> Self {
+    pub(crate) fn configure(mut self, configure: impl FnOnce(&mut Config) + 'static) -> Self {
         self.configure = Box::new(configure);
         self
     }
 
     /// Serves with these HTTP options (limits, timeout, CORS) instead of the defaults.
-    pub fn http(mut self, http: HttpOptions) -> Self {
+    pub(crate) fn http(mut self, http: HttpOptions) -> Self {
         self.options.http = http;
         self
     }
 
     /// Creates the folders, runs the fixture, builds the app on port 0 and starts serving.
-    pub async fn spawn(self) -> TestApp {
+    pub(crate) async fn spawn(self) -> TestApp {
         let Self { configure, fixture, options } = self;
         let dir = tempfile::tempdir().expect("temp dir");
         // Tests do not need power-loss durability; `normal` keeps fsyncs out of the suite's time.
@@ -117,13 +117,13 @@ impl TestAppBuilder {
 
 impl TestApp {
     /// A builder for a variant of the app; [`spawn_app`] is `TestApp::builder().spawn()`.
-    pub fn builder() -> TestAppBuilder {
+    pub(crate) fn builder() -> TestAppBuilder {
         TestAppBuilder { configure: Box::new(|_| {}), fixture: Box::new(|_| {}), options: ServeOptions::default() }
     }
 
     /// Stops the server through its shutdown signal and awaits it: in-flight requests finish,
     /// the workers stop and the writer thread is joined. Fails the test if that errs or hangs.
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         let (stop, server) = (self.stop.take(), self.server.take());
         if let Some(stop) = stop {
             let _ = stop.send(());
@@ -138,28 +138,28 @@ impl TestApp {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
 
-    pub async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.client.get(self.url(path)).send().await.expect("request")
     }
 
-    pub async fn post_order(&self, body: &Value) -> Response {
+    pub(crate) async fn post_order(&self, body: &Value) -> Response {
         self.client.post(self.url("/orders/")).json(body).send().await.expect("request")
     }
 
-    pub async fn post_order_with_key(&self, body: &Value, key: &str) -> Response {
+    pub(crate) async fn post_order_with_key(&self, body: &Value, key: &str) -> Response {
         self.client.post(self.url("/orders/")).header("Idempotency-Key", key).json(body).send().await.expect("request")
     }
 
     /// A direct connection to the database, for assertions on what was stored.
-    pub fn db(&self) -> Connection {
+    pub(crate) fn db(&self) -> Connection {
         Connection::open(self.config.database_path()).expect("open db")
     }
 
-    pub fn stock(&self, store_id: i64, product_id: i64) -> i64 {
+    pub(crate) fn stock(&self, store_id: i64, product_id: i64) -> i64 {
         self.db()
             .query_row(
                 "SELECT COALESCE((SELECT quantity FROM inventory WHERE store_id = ?1 AND product_id = ?2), 0)",
@@ -169,13 +169,13 @@ impl TestApp {
             .expect("stock query")
     }
 
-    pub fn count(&self, table: &str) -> i64 {
+    pub(crate) fn count(&self, table: &str) -> i64 {
         self.db().query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| row.get(0)).expect("count")
     }
 }
 
 /// Reads a JSON body, asserting the status first (with the body in the failure message).
-pub async fn json_with_status(response: Response, expected: StatusCode) -> Value {
+pub(crate) async fn json_with_status(response: Response, expected: StatusCode) -> Value {
     let status = response.status();
     let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap_or("").to_owned());
     let body: Value = response.json().await.expect("JSON body");
@@ -188,7 +188,7 @@ pub async fn json_with_status(response: Response, expected: StatusCode) -> Value
 }
 
 /// A small fixed catalog: 2 categories, products 1..=5, stores 1 and 2 with known stock.
-pub fn small_catalog(conn: &Connection) {
+pub(crate) fn small_catalog(conn: &Connection) {
     conn.execute_batch(
         "INSERT INTO categories (id, name) VALUES (1, 'Kitchen'), (2, 'Outdoor');
          INSERT INTO products (id, title, description, price_cents, category_id, created_at) VALUES

@@ -19,7 +19,7 @@ const ORDER: &str = r#"{"store_id": 1, "items": [{"product_id": 1, "quantity_req
 
 /// Sends one HTTP/1.1 request on a fresh connection and returns everything the server sends
 /// back before closing (`Connection: close`), bounded by the timeout plus margin.
-pub async fn raw_request(address: SocketAddr, method: &str, framing: &str, body: &[u8]) -> String {
+pub(super) async fn raw_request(address: SocketAddr, method: &str, framing: &str, body: &[u8]) -> String {
     let mut stream = TcpStream::connect(address).await.expect("connect");
     let head = format!(
         "{method} /orders/ HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n{framing}\r\nConnection: close\r\n\r\n"

@@ -31,7 +31,7 @@ const PRODUCTS_SHOWN: u32 = 50;
 
 type FormFields = Form<HashMap<String, String>>;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
         .route("/admin/", get(dashboard))
