@@ -73,7 +73,7 @@ fn bench_orders(c: &mut Criterion) {
             b.iter(|| {
                 offset += CONCURRENT_ORDERS;
                 runtime.block_on(place_concurrently(&writer, offset));
-            })
+            });
         });
         drop(writer);
         thread.join();

@@ -22,10 +22,6 @@ pub enum Error {
     #[error("the request has invalid fields")]
     Validation(Vec<FieldError>),
 
-    /// The request is unusable as a whole (400), e.g. malformed JSON.
-    #[error("{0}")]
-    BadRequest(String),
-
     /// No valid credentials: a missing, wrong or expired admin token, or a failed login (401).
     #[error("{0}")]
     Unauthorized(String),
@@ -38,18 +34,6 @@ pub enum Error {
     /// The named resource does not exist (404).
     #[error("{0}")]
     NotFound(String),
-
-    /// The route exists but not for this method (405).
-    #[error("method not allowed")]
-    MethodNotAllowed,
-
-    /// The body exceeds the request size limit (413).
-    #[error("the request body is too large")]
-    PayloadTooLarge,
-
-    /// The body is not `application/json` (415).
-    #[error("{0}")]
-    UnsupportedMediaType(String),
 
     /// An `Idempotency-Key` was reused with a different request body (422).
     #[error("this Idempotency-Key was already used with a different request body")]

@@ -11,7 +11,7 @@ use rand::seq::IndexedRandom;
 use crate::catalog::{Catalog, HOT_PRODUCTS_PER_STORE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Workload {
+pub(crate) enum Workload {
     /// Random 1–3 line orders; half the lines ask for a store's hot products.
     Orders,
     /// A mix of words, filters, sorts and pages on `/api/search/products/`.
@@ -23,29 +23,29 @@ pub enum Workload {
 }
 
 impl Workload {
-    pub fn places_orders(self) -> bool {
+    pub(crate) fn places_orders(self) -> bool {
         matches!(self, Self::Orders | Self::Mixed)
     }
 }
 
 /// The endpoint a request exercises: results are reported per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
+pub(crate) enum Kind {
     Order,
     Search,
     Suggest,
 }
 
 /// An order line as sent: `(store_id, product_id, quantity)`.
-pub type Line = (i64, i64, i64);
+pub(crate) type Line = (i64, i64, i64);
 
-pub enum Request {
+pub(crate) enum Request {
     Order { body: String, lines: Vec<Line> },
     Get { kind: Kind, path_and_query: String },
 }
 
 impl Request {
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match self {
             Self::Order { .. } => Kind::Order,
             Self::Get { kind, .. } => *kind,
@@ -53,7 +53,7 @@ impl Request {
     }
 }
 
-pub fn next(workload: Workload, catalog: &Catalog, rng: &mut impl Rng) -> Request {
+pub(crate) fn next(workload: Workload, catalog: &Catalog, rng: &mut impl Rng) -> Request {
     match workload {
         Workload::Orders => order(catalog, rng),
         Workload::Search => search(catalog, rng),
@@ -89,6 +89,7 @@ fn order(catalog: &Catalog, rng: &mut impl Rng) -> Request {
 /// A word drawn with a skew towards the most frequent ones (index ∝ u³).
 fn popular_word<'a>(catalog: &'a Catalog, rng: &mut impl Rng) -> &'a str {
     let u: f64 = rng.random();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "u is in 0..1")]
     let index = ((catalog.words.len() as f64) * u * u * u) as usize;
     &catalog.words[index.min(catalog.words.len() - 1)]
 }

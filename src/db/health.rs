@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
 
-use crate::error::fault::StorageFault;
 use crate::error::Result;
+use crate::error::fault::StorageFault;
 use crate::locking::lock;
 
 /// Least time between two probe writes, however often `/readyz` is asked.

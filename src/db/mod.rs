@@ -19,6 +19,7 @@ pub mod migrate;
 pub mod notifications;
 pub mod orders;
 pub mod popularity;
+pub mod seed;
 pub mod sessions;
 pub mod writer;
 

@@ -11,7 +11,7 @@ use super::openapi::schemas::{Readiness, Status, Unavailable};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 
-pub fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Route> {
     vec![Route::get("/healthz", healthz), Route::get("/readyz", readyz)]
 }
 

@@ -14,7 +14,7 @@ use crate::domain::{NewOrder, OrderId, OrderStatus, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::metrics;
 
-pub fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Route> {
     vec![Route::post("/orders/", create_order), Route::get("/orders/{order_id}/", get_order)]
 }
 

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::search::rows::{Facets, MatchInfo};
 use crate::search::{CategoryFilter, PriceRange, SearchRequest, SearchRow, SortOrder};
 
-pub fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Route> {
     vec![Route::get("/api/search/products/", search_products)]
 }
 

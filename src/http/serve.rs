@@ -91,7 +91,7 @@ pub async fn serve(
 /// `content-type`, and then closes the connection. The router never answers a 4xx without a
 /// `content-type` (every error it makes is problem+json), so such a write can only be hyper's.
 /// Nothing else on the connection is touched.
-pub struct ProblemOnParseError<IO> {
+pub(super) struct ProblemOnParseError<IO> {
     inner: IO,
     /// The replacement answer and how much of it is written; once set, hyper's own bytes are
     /// discarded (it closes the connection right after its error answer).
@@ -99,7 +99,7 @@ pub struct ProblemOnParseError<IO> {
 }
 
 impl<IO> ProblemOnParseError<IO> {
-    pub fn new(inner: IO) -> Self {
+    pub(super) fn new(inner: IO) -> Self {
         Self { inner, replacement: None }
     }
 }

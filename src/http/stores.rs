@@ -15,7 +15,7 @@ use crate::db::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_in
 use crate::domain::{OrderStatus, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 
-pub fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Route> {
     vec![
         Route::get("/stores/{store_id}/orders/", list_store_orders),
         Route::get("/stores/{store_id}/inventory/", list_store_inventory),

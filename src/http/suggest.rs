@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::suggest::SuggestQuery;
 
-pub fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Route> {
     vec![Route::get("/api/search/suggest/", suggest_titles)]
 }
 

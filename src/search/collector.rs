@@ -238,7 +238,7 @@ impl SegmentSearch {
             SortOrder::PriceDescending => u64::MAX - price_cents,
             SortOrder::Newest => {
                 // Flipping the sign bit maps i64 order onto u64 order; then newest first.
-                u64::MAX - ((created_at as u64) ^ (1 << 63))
+                u64::MAX - (created_at.cast_unsigned() ^ (1 << 63))
             }
         };
         RankKey(self.stock_first.group(product_id), primary, product_id)

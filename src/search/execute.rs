@@ -205,7 +205,6 @@ impl MatchedWords {
     }
 }
 
-
 /// Hits a page needs: everything up to the page's end.
 fn top_n(request: &SearchRequest) -> usize {
     usize::try_from(request.page.offset() + request.page.limit()).unwrap_or(usize::MAX)

@@ -107,11 +107,11 @@ impl SearchIndex {
             .context("cannot read the database to open the index")??;
         let stock = reads.run_blocking(StockView::load).context("cannot load the stock view")?;
         let category_names = reads.run_blocking(rows::categories).context("cannot read the categories")?;
-        Self::from_parts(index, stock, reads, category_names)
+        Self::from_parts(&index, stock, reads, category_names)
     }
 
     fn from_parts(
-        index: Index,
+        index: &Index,
         stock: StockView,
         reads: ReadPool,
         category_names: BTreeMap<CategoryId, String>,

@@ -13,8 +13,11 @@ use tantivy::Score;
 use super::expand::MatchClass;
 use super::query::MAX_QUERY_WORDS;
 
+/// [`MAX_QUERY_WORDS`] as the packing's integer type (it is a small constant).
+#[allow(clippy::cast_possible_truncation)]
+const MAX_WORDS: u32 = MAX_QUERY_WORDS as u32;
 /// Each summed part ranges over 0..=2 per word, so over 0..=2 * MAX_QUERY_WORDS.
-const BASE: u32 = 2 * MAX_QUERY_WORDS as u32 + 1;
+const BASE: u32 = 2 * MAX_WORDS + 1;
 const BM25_BITS: u32 = 15;
 const BM25_STEPS: f32 = ((1 << BM25_BITS) - 1) as f32;
 /// BM25 is squashed by `s / (s + K)` into 0..1 before quantising: it keeps the order and
@@ -45,13 +48,13 @@ impl DocRank {
     pub fn pack(&self) -> Score {
         let worst = BASE - 1;
         let better = |sum: u32| worst - sum.min(worst);
-        let tier = ((self.words_matched.min(MAX_QUERY_WORDS as u32) * BASE + better(self.typos)) * BASE
-            + better(self.exactness))
+        let tier = ((self.words_matched.min(MAX_WORDS) * BASE + better(self.typos)) * BASE + better(self.exactness))
             * BASE
             + better(self.fields);
         let bm25 = self.bm25.max(0.0);
         let squashed = bm25 / (bm25 + BM25_HALF_POINT);
         // `as` saturates and squashed is in 0..1: the quantised value fits in BM25_BITS.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let steps = (squashed * BM25_STEPS).round() as u32;
         Score::from_bits((tier << BM25_BITS) | steps)
     }

@@ -152,7 +152,11 @@ async fn an_admin_logs_in_restocks_and_sees_the_change_in_headless_chromium() {
 
     // Quit the browser whatever the outcome, then report the outcome.
     let driving = std::sync::Arc::clone(&browser);
-    let outcome = tokio::spawn(async move { log_in_restock_and_see_it(&admin, &driving).await }).await;
+    let outcome = tokio::spawn(async move {
+        log_in_restock_and_see_it(&admin, &driving).await;
+        admin.shutdown().await;
+    })
+    .await;
     browser.quit().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic.into_panic());

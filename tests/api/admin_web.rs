@@ -53,6 +53,7 @@ async fn without_a_session_the_page_redirects_to_the_login_form() {
     let forged = post_form(&admin, None, "/admin/products/3/restock/", &[("store_id", "1"), ("quantity", "5")]).await;
     assert_eq!(forged.status(), StatusCode::SEE_OTHER);
     assert_eq!(admin.app.stock(1, 3), 0);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -66,6 +67,7 @@ async fn a_wrong_password_shows_the_form_again_with_an_error() {
     assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
     assert!(response.headers().get(SET_COOKIE).is_none());
     assert!(response.text().await.expect("html").contains("wrong username or password"));
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -84,6 +86,7 @@ async fn a_logged_in_admin_restocks_and_sees_the_change_on_the_page_and_in_searc
     assert!(response.text().await.expect("html").contains("it now holds 6"));
     assert_eq!(admin.app.stock(1, 3), 6);
     assert_eq!(admin.search_ids("q=tent&store_id=1&in_stock=true").await, [3]);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -98,6 +101,7 @@ async fn a_form_without_the_session_form_token_is_refused() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     }
     assert_eq!(admin.app.stock(1, 3), 0);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -118,6 +122,7 @@ async fn editing_a_product_on_the_page_renames_it_in_search() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(admin.search_ids("q=torch").await, [4]);
     assert!(page(&admin, &cookie, "/admin/products/4/").await.contains("21.50"));
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -131,6 +136,7 @@ async fn logging_out_ends_the_page_session() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let after = client().get(admin.app.url("/admin/")).header(COOKIE, &cookie).send().await.expect("request");
     assert_eq!(after.status(), StatusCode::SEE_OTHER, "back to the login form");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -147,4 +153,5 @@ async fn an_invalid_edit_shows_the_form_again_naming_the_field_and_saves_nothing
     assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
     assert!(response.text().await.expect("html").contains("Not saved. price:"));
     assert!(admin.search_ids("q=torch").await.is_empty());
+    admin.shutdown().await;
 }

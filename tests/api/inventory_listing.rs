@@ -11,7 +11,7 @@ use rusqlite::Connection;
 use serde_json::{Value, json};
 
 use crate::admin_support::{AdminApp, PASSWORD, USERNAME, login};
-use crate::helpers::{TestApp, json_with_status, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status};
 
 const STORES: i64 = 3;
 /// Title pieces chosen to collide: case variants (NOCASE ties fall back to id), a shared
@@ -130,7 +130,7 @@ async fn fast_path_matches_sql(app: &TestApp, moment: &str) {
 }
 
 async fn check(world: World) {
-    let app = spawn_app_with(fixture(world.clone())).await;
+    let app = TestApp::builder().fixture(fixture(world.clone())).spawn().await;
     fast_path_matches_sql(&app, "at start").await;
 
     for (store, product, quantity) in &world.orders {
@@ -176,7 +176,7 @@ async fn a_listing_after_an_order_shows_its_deduction() {
         renames: Vec::new(),
         restock: (1, 0, 3),
     };
-    let app = spawn_app_with(fixture(world)).await;
+    let app = TestApp::builder().fixture(fixture(world)).spawn().await;
     let search = app.state.search.clone();
     tokio::task::spawn_blocking(move || search.compute_title_order()).await.expect("task").expect("title order");
     let order = json!({"store_id": 1, "items": [{"product_id": 2, "quantity_requested": 1}]});
@@ -188,4 +188,5 @@ async fn a_listing_after_an_order_shows_its_deduction() {
         body["results"].as_array().expect("rows").iter().map(|r| r["title"].as_str().expect("title")).collect();
     assert_eq!(titles, ["kettle Mug", "Kettle Mug"], "equal without case: by id; the emptied product is gone");
     assert_eq!(body["count"], 2);
+    app.shutdown().await;
 }

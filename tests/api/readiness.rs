@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use crate::helpers::{json_with_status, small_catalog, spawn_app_configured};
+use crate::helpers::{TestApp, json_with_status, small_catalog};
 
 /// A sender whose worker dies: `channel()` is called on the worker's own task when it records
 /// a batch, so its panic ends that task (a panic inside `send` would only fail the attempt).
@@ -32,7 +32,7 @@ impl ConfirmationSender for DeadlySender {
 async fn readyz_answers_503_once_a_job_worker_has_died() {
     // The app's own workers are off; this test's one worker serves its own router, so its
     // death is the only thing that can change readiness.
-    let app = spawn_app_configured(|config| config.jobs.job_workers = 0, small_catalog).await;
+    let app = TestApp::builder().configure(|config| config.jobs.job_workers = 0).fixture(small_catalog).spawn().await;
     app.state.suggest.wait_until_current().await;
     let queue = JobQueue::new(1);
     let settings = WorkerSettings { poll_interval: Duration::from_millis(20), ..WorkerSettings::default() };
@@ -56,7 +56,7 @@ async fn readyz_answers_503_once_a_job_worker_has_died() {
         let response = app.client.get(&readyz).send().await.expect("request");
         if response.status() == StatusCode::SERVICE_UNAVAILABLE {
             assert_eq!(
-                response.headers().get("retry-after").map(|v| v.as_bytes()),
+                response.headers().get("retry-after").map(reqwest::header::HeaderValue::as_bytes),
                 Some(&b"1"[..]),
                 "every 503 says when to retry"
             );
@@ -66,4 +66,5 @@ async fn readyz_answers_503_once_a_job_worker_has_died() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(problem["detail"], "0 of 1 job workers are running");
+    app.shutdown().await;
 }

@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json_with_status, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status};
 
 struct Product {
     id: i64,
@@ -32,7 +32,7 @@ struct Catalog {
 }
 
 /// The analyser's rules, restated: split on anything not alphanumeric, fold, lowercase.
-pub fn words(text: &str) -> Vec<String> {
+pub(crate) fn words(text: &str) -> Vec<String> {
     deunicode::deunicode(text)
         .to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
@@ -243,12 +243,15 @@ async fn check_page(app: &TestApp, catalog: &Catalog, filters: &Filters, page: u
 }
 
 async fn spawn_seeded_app() -> (TestApp, Catalog) {
-    let app = spawn_app_with(|conn| {
-        let mut conn = Connection::open(conn.path().expect("file database")).expect("own connection");
-        let options = SeedOptions { categories: 4, products: 400, stores: 3, inventory_per_store: 150, random_seed: 7 };
-        seed(&mut conn, &options).expect("seed");
-    })
-    .await;
+    let app = TestApp::builder()
+        .fixture(|conn| {
+            let mut conn = Connection::open(conn.path().expect("file database")).expect("own connection");
+            let options =
+                SeedOptions { categories: 4, products: 400, stores: 3, inventory_per_store: 150, random_seed: 7 };
+            seed(&mut conn, &options).expect("seed");
+        })
+        .spawn()
+        .await;
     let catalog = load(&app.db());
     let has = |word: &str| catalog.products.iter().filter(|p| p.words.iter().any(|w| w == word)).count();
     let counts = (has("kettle"), has("steel"), has("tent"));
@@ -271,6 +274,7 @@ async fn count_facets_and_order_match_a_brute_force_computation() {
             }
         }
     }
+    app.shutdown().await;
 }
 
 /// Every browse without words (category, price range, store, stock), first and third page.
@@ -311,6 +315,7 @@ async fn browses_from_the_precomputed_order_match_a_brute_force_computation() {
         json_with_status(app.post_order(&order).await, StatusCode::CREATED).await;
     }
     check_browses(&app, &load(&app.db())).await;
+    app.shutdown().await;
 }
 
 fn any_filters() -> impl Strategy<Value = Filters> {
@@ -351,6 +356,7 @@ fn random_filter_combinations_match_the_brute_force_computation() {
         runtime.block_on(check(&app, &catalog, &filters));
         Ok(())
     });
+    runtime.block_on(app.shutdown());
 
     outcome.expect("every combination matches the brute force");
 }

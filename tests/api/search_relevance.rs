@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use rusqlite::Connection;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, json_with_status, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status};
 use crate::search_brute_force::words;
 
 /// Queries per class: enough for a percentage, few enough for a quick test.
@@ -141,14 +141,16 @@ fn plural(word: &str) -> String {
 }
 
 async fn spawn_judged_app() -> (TestApp, Catalog) {
-    let app = spawn_app_with(|conn| {
-        let mut conn = Connection::open(conn.path().expect("file database")).expect("own connection");
-        let options =
-            SeedOptions { categories: 12, products: 1200, stores: 3, inventory_per_store: 100, random_seed: 42 };
-        seed(&mut conn, &options).expect("seed");
-        conn.execute_batch(DIGIT_PRODUCTS).expect("digit products");
-    })
-    .await;
+    let app = TestApp::builder()
+        .fixture(|conn| {
+            let mut conn = Connection::open(conn.path().expect("file database")).expect("own connection");
+            let options =
+                SeedOptions { categories: 12, products: 1200, stores: 3, inventory_per_store: 100, random_seed: 42 };
+            seed(&mut conn, &options).expect("seed");
+            conn.execute_batch(DIGIT_PRODUCTS).expect("digit products");
+        })
+        .spawn()
+        .await;
     let catalog = Catalog::load(&app.db());
     (app, catalog)
 }
@@ -177,7 +179,7 @@ async fn each_class_of_judged_queries_succeeds_at_least_95_percent_of_the_time()
         catalog.plain_title_words(6..=20).into_iter().map(|word| (word[..4].to_owned(), word)).collect();
     report.push(
         judge_class(&app, "one-word prefix", prefixes, |intended, body| {
-            let count = body["count"].as_u64().unwrap_or(0) as usize;
+            let count = count_of(body);
             let prefix = &intended[..4];
             count >= catalog.having(intended)
                 && results(body).first().is_some_and(|row| row_words(row).iter().any(|w| w.starts_with(prefix)))
@@ -195,7 +197,7 @@ async fn each_class_of_judged_queries_succeeds_at_least_95_percent_of_the_time()
         .collect();
     report.push(
         judge_class(&app, "plural", plurals, |intended, body| {
-            top_has(intended, body) && body["count"].as_u64().unwrap_or(0) as usize >= catalog.having(intended)
+            top_has(intended, body) && count_of(body) >= catalog.having(intended)
         })
         .await,
     );
@@ -228,7 +230,7 @@ async fn each_class_of_judged_queries_succeeds_at_least_95_percent_of_the_time()
     }
     report.push(
         judge_class(&app, "digits never fuzzy", digits, |exact, body| {
-            let count = body["count"].as_u64().unwrap_or(u64::MAX) as usize;
+            let count = count_of(body);
             if exact.is_empty() {
                 count == 0
             } else {
@@ -238,4 +240,10 @@ async fn each_class_of_judged_queries_succeeds_at_least_95_percent_of_the_time()
         .await,
     );
     eprintln!("judged relevance: {report:?}");
+    app.shutdown().await;
+}
+
+/// The envelope's `count` (every search answer has one).
+fn count_of(body: &Value) -> usize {
+    body["count"].as_u64().and_then(|count| usize::try_from(count).ok()).expect("a count")
 }

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json_with_status, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status};
 
 const STOCK: i64 = 1_000_000;
 /// Orders to try before giving up on filling the database (a few hundred fill it).
@@ -43,7 +43,7 @@ async fn ready_status(app: &TestApp) -> (StatusCode, Value) {
 
 #[tokio::test]
 async fn a_full_volume_is_503_with_readiness_red_writes_nothing_partial_and_recovers_by_itself() {
-    let app = spawn_app_with(stocked_catalog).await;
+    let app = TestApp::builder().fixture(stocked_catalog).spawn().await;
     assert_eq!(ready_status(&app).await.0, StatusCode::OK);
     set_max_pages(&app, None).await;
 
@@ -105,4 +105,5 @@ async fn a_full_volume_is_503_with_readiness_red_writes_nothing_partial_and_reco
     assert!(recovered, "/readyz stayed 503 after space was freed");
     json_with_status(app.post_order(&order()).await, StatusCode::CREATED).await;
     assert_eq!(app.stock(1, 1), STOCK - 2 * (confirmed + 1));
+    app.shutdown().await;
 }

@@ -16,7 +16,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::helpers::{TestApp, json_with_status, small_catalog, spawn_app_configured};
+use crate::helpers::{TestApp, json_with_status, small_catalog};
 
 const SECRET: &str = "test-webhook-secret";
 
@@ -48,7 +48,7 @@ async fn spawn_receiver(answers: Vec<(StatusCode, Duration)>) -> (Arc<Receiver>,
 }
 
 async fn app_with_an_order() -> (TestApp, Value) {
-    let app = spawn_app_configured(|config| config.jobs.job_workers = 0, small_catalog).await;
+    let app = TestApp::builder().configure(|config| config.jobs.job_workers = 0).fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [{"product_id": 4, "quantity_requested": 2}]});
     let order = json_with_status(app.post_order(&body).await, reqwest::StatusCode::CREATED).await;
     (app, order)
@@ -85,6 +85,9 @@ async fn the_webhook_receives_the_confirmation_signed_with_hmac_sha256() {
     assert_eq!(sent["total_price"], "39.98");
     let channel: String = app.db().query_row("SELECT channel FROM notifications", [], |row| row.get(0)).expect("row");
     assert_eq!(channel, "webhook");
+    // The worker holds a writer handle: the writer thread ends when the last one goes.
+    drop(worker);
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -102,6 +105,9 @@ async fn a_webhook_answering_an_error_is_retried() {
     let last_error: Option<String> =
         app.db().query_row("SELECT last_error FROM jobs", [], |row| row.get(0)).expect("job");
     assert_eq!(last_error, None, "a success clears the last error");
+    // The worker holds a writer handle: the writer thread ends when the last one goes.
+    drop(worker);
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -115,4 +121,7 @@ async fn a_webhook_that_does_not_answer_in_time_is_retried() {
     let last_error: String = app.db().query_row("SELECT last_error FROM jobs", [], |row| row.get(0)).expect("job");
     assert!(last_error.contains("webhook request failed"), "{last_error}");
     assert_eq!(app.count("notifications"), 0);
+    // The worker holds a writer handle: the writer thread ends when the last one goes.
+    drop(worker);
+    app.shutdown().await;
 }

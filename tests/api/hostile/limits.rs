@@ -41,6 +41,7 @@ async fn a_uri_over_64_kib_gets_414_problem_json() {
 
     assert_eq!(status, 414);
     assert_eq!(problem["title"], "URI Too Long");
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -51,6 +52,7 @@ async fn more_than_100_header_fields_get_431_problem_json() {
     let (status, _) = problem_for(&app, &format!("GET /healthz HTTP/1.1\r\nHost: aforro\r\n{fields}\r\n")).await;
 
     assert_eq!(status, 431);
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -60,4 +62,5 @@ async fn a_malformed_header_line_gets_400_problem_json() {
     let (status, _) = problem_for(&app, "GET /healthz HTTP/1.1\r\nHost: aforro\r\nno colon here\r\n\r\n").await;
 
     assert_eq!(status, 400);
+    app.shutdown().await;
 }

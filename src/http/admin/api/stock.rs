@@ -15,7 +15,7 @@ use crate::http::{JsonBody, QueryParams};
 
 const INVENTORY: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/";
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route(INVENTORY, put(set_stock))
         .route(&format!("{INVENTORY}adjust/"), post(adjust_stock))

@@ -22,6 +22,7 @@ use crate::db::jobs::{self, JobState};
 use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
+use crate::http::problem::HttpError;
 
 /// Orders and failed jobs shown on the dashboard.
 const RECENT_ROWS: u32 = 20;
@@ -30,7 +31,7 @@ const PRODUCTS_SHOWN: u32 = 50;
 
 type FormFields = Form<HashMap<String, String>>;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
         .route("/admin/", get(dashboard))
@@ -62,7 +63,11 @@ async fn log_in(State(state): State<AppState>, Form(fields): FormFields) -> Resu
     }
 }
 
-async fn log_out(session: WebSession, State(state): State<AppState>, Form(fields): FormFields) -> Result<Response> {
+async fn log_out(
+    session: WebSession,
+    State(state): State<AppState>,
+    Form(fields): FormFields,
+) -> Result<Response, HttpError> {
     session.check_csrf(fields.get("csrf").map(String::as_str))?;
     auth::logout(&state, session.0.token).await?;
     let mut response = Redirect::to(LOGIN_PATH).into_response();
@@ -131,7 +136,7 @@ async fn save_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Form(fields): FormFields,
-) -> Result<Response> {
+) -> Result<Response, HttpError> {
     session.check_csrf(fields.get("csrf").map(String::as_str))?;
     let id = product_id(&id)?;
     let saved = match input::product(&form_as_json(&fields)) {
@@ -147,7 +152,7 @@ async fn save_product(
             let page = render_product(&session, &state, id, Some(&notice)).await?;
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -156,7 +161,7 @@ async fn restock(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Form(fields): FormFields,
-) -> Result<Markup> {
+) -> Result<Markup, HttpError> {
     session.check_csrf(fields.get("csrf").map(String::as_str))?;
     let product_id = product_id(&id)?;
     let body = form_as_json(&fields);
@@ -170,7 +175,7 @@ async fn restock(
         .ok_or_else(|| Error::field("store_id", "must be a store id"))?;
     let now = state.writer.update_stock(store_id, product_id, update).await?;
     let notice = format!("Restocked {quantity} at store {store_id}: it now holds {now}.");
-    render_product(&session, &state, product_id, Some(&notice)).await
+    Ok(render_product(&session, &state, product_id, Some(&notice)).await?)
 }
 
 fn product_id(text: &str) -> Result<ProductId> {

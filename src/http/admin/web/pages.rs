@@ -11,7 +11,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;max-width
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
 form.inline{display:inline}.error{color:#b00}nav form{display:inline}input,select,textarea{margin:.2rem}";
 
-fn layout(title: &str, signed_in_as: Option<(&str, &str)>, body: Markup) -> Markup {
+fn layout(title: &str, signed_in_as: Option<(&str, &str)>, body: &Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -38,11 +38,11 @@ fn layout(title: &str, signed_in_as: Option<(&str, &str)>, body: Markup) -> Mark
     }
 }
 
-pub fn login(error: Option<&str>) -> Markup {
+pub(super) fn login(error: Option<&str>) -> Markup {
     layout(
         "Log in",
         None,
-        html! {
+        &html! {
             @if let Some(error) = error { p.error id="error" { (error) } }
             form method="post" action="/admin/login/" {
                 label { "Username " input type="text" name="username" id="username" autocomplete="username" required; }
@@ -56,7 +56,7 @@ pub fn login(error: Option<&str>) -> Markup {
 }
 
 /// What the dashboard shows.
-pub struct Dashboard<'a> {
+pub(super) struct Dashboard<'a> {
     pub username: &'a str,
     pub csrf: &'a str,
     pub query: &'a str,
@@ -65,11 +65,11 @@ pub struct Dashboard<'a> {
     pub failed_jobs: &'a [JobRow],
 }
 
-pub fn dashboard(page: &Dashboard<'_>) -> Markup {
+pub(super) fn dashboard(page: &Dashboard<'_>) -> Markup {
     layout(
         "Dashboard",
         Some((page.username, page.csrf)),
-        html! {
+        &html! {
             h2 { "Products" }
             form method="get" action="/admin/" {
                 input type="search" name="q" id="q" value=(page.query) placeholder="title contains…";
@@ -115,7 +115,7 @@ pub fn dashboard(page: &Dashboard<'_>) -> Markup {
 }
 
 /// What the product page shows.
-pub struct ProductPage<'a> {
+pub(super) struct ProductPage<'a> {
     pub username: &'a str,
     pub csrf: &'a str,
     pub product: &'a ProductRow,
@@ -125,12 +125,12 @@ pub struct ProductPage<'a> {
     pub notice: Option<&'a str>,
 }
 
-pub fn product(page: &ProductPage<'_>) -> Markup {
+pub(super) fn product(page: &ProductPage<'_>) -> Markup {
     let product = page.product;
     layout(
         &format!("Product {}", product.id),
         Some((page.username, page.csrf)),
-        html! {
+        &html! {
             @if let Some(notice) = page.notice { p id="notice" { (notice) } }
             form method="post" action={ "/admin/products/" (product.id) "/" } {
                 input type="hidden" name="csrf" value=(page.csrf);
