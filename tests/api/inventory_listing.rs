@@ -153,6 +153,7 @@ async fn check(world: World) {
     let path = format!("/api/admin/stores/{store}/inventory/{}/", product + 1);
     admin.call(Method::PUT, &path, Some(json!({"quantity": quantity})), StatusCode::OK).await;
     fast_path_matches_sql(&admin.app, "after catalog edits and a new inventory row").await;
+    admin.shutdown().await;
 }
 
 #[test]

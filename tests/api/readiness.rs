@@ -38,12 +38,14 @@ async fn readyz_answers_503_once_a_job_worker_has_died() {
     let settings = WorkerSettings { poll_interval: Duration::from_millis(20), ..WorkerSettings::default() };
     let worker =
         Worker::new(app.state.reads.clone(), app.state.writer.clone(), std::sync::Arc::new(DeadlySender), settings);
-    let _pool = WorkerPool::start(&queue, &worker);
+    let pool = WorkerPool::start(&queue, &worker);
     let state = AppState { jobs: queue, ..app.state.clone() };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let readyz = format!("http://{}/readyz", listener.local_addr().expect("addr"));
     let router = aforro::http::router(state, &HttpOptions::default());
-    tokio::spawn(aforro::http::serve(listener, router, Duration::from_secs(30), std::future::pending()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let stopped = async move { drop(stopped.await) };
+    let server = tokio::spawn(aforro::http::serve(listener, router, Duration::from_secs(30), stopped));
     let ready = app.client.get(&readyz).send().await.expect("request");
     json_with_status(ready, StatusCode::OK).await;
 
@@ -66,5 +68,11 @@ async fn readyz_answers_503_once_a_job_worker_has_died() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(problem["detail"], "0 of 1 job workers are running");
+    // This test's server, pool and worker hold writer handles: release them so the app's
+    // shutdown can join the writer.
+    drop(stop);
+    server.await.expect("the test's server stops");
+    pool.shutdown(Duration::from_secs(1)).await;
+    drop(worker);
     app.shutdown().await;
 }
