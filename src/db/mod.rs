@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod effects;
+pub mod events;
 pub mod exclusive;
 pub mod idempotency;
 pub mod jobs;

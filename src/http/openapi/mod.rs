@@ -27,6 +27,7 @@ use crate::metrics;
     paths(
         orders::create_order,
         orders::get_order,
+        orders::cancel_order,
         stores::list_store_orders,
         stores::list_store_inventory,
         search::search_products,

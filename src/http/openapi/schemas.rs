@@ -57,6 +57,7 @@ pub enum OrderStatusDoc {
     PENDING,
     CONFIRMED,
     REJECTED,
+    CANCELLED,
 }
 
 /// An order (201, 409 and `GET /orders/<id>/`).
