@@ -245,7 +245,13 @@ fn update_stock(
     )?
     .execute(params![store_id, product_id, quantity])?;
     let mut effects = CommitEffects::default();
-    events::stock_changed(conn, &mut effects, current, StockChange { store_id, product_id, quantity }, Timestamp::now())?;
+    events::stock_changed(
+        conn,
+        &mut effects,
+        current,
+        StockChange { store_id, product_id, quantity },
+        Timestamp::now(),
+    )?;
     Ok(Written { value: quantity, effects })
 }
 

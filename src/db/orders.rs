@@ -221,10 +221,9 @@ pub fn cancel_order(conn: &Connection, order_id: OrderId, now: Timestamp) -> Res
     let not_found = || Error::NotFound(format!("order {order_id} does not exist"));
     let mut effects = CommitEffects::default();
     let mut status_stmt = conn.prepare_cached("SELECT store_id, status FROM orders WHERE id = ?1")?;
-    let (store_id, status) = optional(
-        status_stmt.query_row([order_id], |row| Ok((row.get::<_, StoreId>(0)?, row.get::<_, String>(1)?))),
-    )?
-    .ok_or_else(not_found)?;
+    let (store_id, status) =
+        optional(status_stmt.query_row([order_id], |row| Ok((row.get::<_, StoreId>(0)?, row.get::<_, String>(1)?))))?
+            .ok_or_else(not_found)?;
     match OrderStatus::parse(&status) {
         Some(OrderStatus::Confirmed) => {
             conn.prepare_cached("UPDATE orders SET status = 'CANCELLED' WHERE id = ?1")?.execute([order_id])?;

@@ -14,8 +14,10 @@ async fn spawn_app_without_workers() -> TestApp {
 }
 
 async fn place(app: &TestApp, store_id: i64, lines: &[(i64, i64)], expected: StatusCode) -> Value {
-    let items: Vec<Value> =
-        lines.iter().map(|(product, quantity)| json!({"product_id": product, "quantity_requested": quantity})).collect();
+    let items: Vec<Value> = lines
+        .iter()
+        .map(|(product, quantity)| json!({"product_id": product, "quantity_requested": quantity}))
+        .collect();
     json_with_status(app.post_order(&json!({"store_id": store_id, "items": items})).await, expected).await
 }
 
@@ -110,8 +112,7 @@ async fn search_stock_and_the_inventory_listing_show_a_cancel_in_the_very_next_r
     assert!(in_stock_ids(&after).contains(&2), "in_stock sees the returned boards");
     let hit = after["results"].as_array().expect("results").iter().find(|hit| hit["id"] == 2).expect("board").clone();
     assert_eq!(hit["quantity"], 3);
-    let inventory =
-        json_with_status(app.get("/stores/1/inventory/?q=board&in_stock=true").await, StatusCode::OK).await;
+    let inventory = json_with_status(app.get("/stores/1/inventory/?q=board&in_stock=true").await, StatusCode::OK).await;
     assert_eq!(inventory["results"][0]["quantity"], 3);
 }
 

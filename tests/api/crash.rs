@@ -316,7 +316,10 @@ async fn kill_9_mid_stream_loses_no_acknowledged_order_or_cancel_and_sends_each_
         "one delivery per event"
     );
     assert_eq!(
-        query_i64(&db, "SELECT COUNT(*) FROM jobs j WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = j.event_id)"),
+        query_i64(
+            &db,
+            "SELECT COUNT(*) FROM jobs j WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = j.event_id)"
+        ),
         0,
         "every event delivered under its own id"
     );

@@ -104,8 +104,10 @@ async fn client(app: Arc<TestApp>, seed: u64) -> Tally {
         if rng.random_bool(0.5) {
             lines.push((first % HOT_PRODUCTS + 1, rng.random_range(1..=2)));
         }
-        let items: Vec<Value> =
-            lines.iter().map(|(product, quantity)| json!({"product_id": product, "quantity_requested": quantity})).collect();
+        let items: Vec<Value> = lines
+            .iter()
+            .map(|(product, quantity)| json!({"product_id": product, "quantity_requested": quantity}))
+            .collect();
         let response = app.post_order(&json!({"store_id": STORE, "items": items})).await;
         let status = response.status();
         let order: Value = response.json().await.expect("order body");
@@ -199,18 +201,27 @@ async fn sixty_four_clients_ordering_and_cancelling_never_oversell_and_every_eve
             assert_eq!(*kind, expected, "product {product}'s events: {kinds:?}");
         }
         let out_now = app.stock(STORE, product) == 0;
-        assert_eq!(kinds.len() % 2 == 1, out_now, "product {product} ends {} after {kinds:?}", app.stock(STORE, product));
+        assert_eq!(
+            kinds.len() % 2 == 1,
+            out_now,
+            "product {product} ends {} after {kinds:?}",
+            app.stock(STORE, product)
+        );
     }
     assert!(stock_events.iter().any(|(kind, _, _)| kind == "inventory.back_in_stock"), "shelves emptied and refilled");
     assert!(stock_events.iter().all(|(kind, _, quantity)| (kind == "inventory.out_of_stock") == (*quantity == 0)));
 
     // Delivery: every event once, under its id, with the header naming it.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while db.query_row("SELECT COUNT(*) FROM jobs WHERE state <> 'done'", [], |row| row.get::<_, i64>(0)).expect("q") > 0 {
+    while db.query_row("SELECT COUNT(*) FROM jobs WHERE state <> 'done'", [], |row| row.get::<_, i64>(0)).expect("q")
+        > 0
+    {
         assert!(Instant::now() < deadline, "the events were not all delivered within 30 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let jobs = query_rows(&db, "SELECT event_id, kind FROM jobs", |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)));
+    let jobs = query_rows(&db, "SELECT event_id, kind FROM jobs", |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+    });
     let received = received.lock().expect("lock");
     assert_eq!(received.len(), jobs.len(), "one delivery per event id");
     for (event_id, kind) in jobs {

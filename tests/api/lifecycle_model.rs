@@ -21,10 +21,19 @@ const INITIAL: i64 = 4;
 #[derive(Debug, Clone)]
 enum Op {
     /// Lines of (product, quantity) in a store; products distinct.
-    Order { store: i64, lines: Vec<(i64, i64)> },
+    Order {
+        store: i64,
+        lines: Vec<(i64, i64)>,
+    },
     /// Cancels the n-th order placed so far (modulo their count), whatever its status.
-    Cancel { nth: usize },
-    Restock { store: i64, product: i64, quantity: i64 },
+    Cancel {
+        nth: usize,
+    },
+    Restock {
+        store: i64,
+        product: i64,
+        quantity: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -142,7 +151,9 @@ fn check_against_model(config: &Config, ops: Vec<Op>) {
             "INSERT INTO products (id, title, price_cents, category_id, created_at) VALUES ({product}, 'Hot {product}', 100, 1, 1);"
         );
         for store_id in 1..=STORES {
-            sql += &format!("INSERT INTO inventory (store_id, product_id, quantity) VALUES ({store_id}, {product}, {INITIAL});");
+            sql += &format!(
+                "INSERT INTO inventory (store_id, product_id, quantity) VALUES ({store_id}, {product}, {INITIAL});"
+            );
         }
     }
     store.write_conn.execute_batch(&sql).expect("seed");

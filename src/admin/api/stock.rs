@@ -8,11 +8,11 @@ use axum::{Json, Router};
 use super::{AdminSession, path_id};
 use crate::admin::listing::{self, OrderFilter, OrderRow, StockRow};
 use crate::app::AppState;
+use crate::db::orders::OrderBody;
 use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{FieldError, OrderStatus, ProductId, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::http::pagination::{PageLinks, Paginated};
-use crate::db::orders::OrderBody;
 use crate::http::{JsonBody, QueryParams, order_id_from_path};
 
 const INVENTORY: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/";

@@ -121,7 +121,8 @@ async fn cancel_order(
 ) -> Result<Markup> {
     session.check_csrf(fields.get("csrf").map(String::as_str))?;
     let order = state.writer.cancel_order(crate::http::order_id_from_path(&id)?).await?;
-    let notice = format!("Order {} is {}; its stock is back in store {}.", order.id, order.status.as_str(), order.store_id);
+    let notice =
+        format!("Order {} is {}; its stock is back in store {}.", order.id, order.status.as_str(), order.store_id);
     render_dashboard(&session, &state, String::new(), Some(&notice)).await
 }
 
