@@ -10,8 +10,9 @@
 //! - [`http`] is the axum router, one file per resource, plus extractors and pagination.
 //! - [`search`] is product search: the tantivy index derived from the catalog, the in-memory
 //!   stock view, and the writer observer that keeps both in step with every commit.
-//! - [`jobs`] is the order-confirmation queue: workers that drain the `jobs` table through the
-//!   writer, the senders (`log`, `webhook`) and the maintenance schedule.
+//! - [`jobs`] delivers events (`order.confirmed`, `order.cancelled`, stock crossing zero;
+//!   written with their cause by `db::events`): workers that drain the `jobs` table through
+//!   the writer, the senders (`log`, `webhook`) and the maintenance schedule.
 //! - [`admin`] is administration: admin accounts and sessions, the `/api/admin/` API and the
 //!   `/admin/` page; [`backup`] copies a live database and restores one onto a stopped server.
 //! - [`seed`] generates the deterministic demo catalog.

@@ -44,8 +44,7 @@ pub struct ShortLine {
     pub available: i64,
 }
 
-/// The outcome of placing an order: its status and body to answer with, and what it changed
-/// (stock and queued events, for the in-memory views after the commit). `http` maps the
+/// The outcome of placing an order: its status and body to answer with. `http` maps the
 /// status to 201/409.
 #[derive(Debug, Clone)]
 pub struct PlacedOrder {
@@ -53,8 +52,6 @@ pub struct PlacedOrder {
     pub status: OrderStatus,
     /// The serialised order body.
     pub body: String,
-    /// Empty for a rejected order and for a replay.
-    pub effects: CommitEffects,
     /// Whether this is the stored first response to an idempotent retry.
     pub replayed: bool,
 }
@@ -62,13 +59,14 @@ pub struct PlacedOrder {
 /// Decides and stores an order. Must run inside the writer's `BEGIN IMMEDIATE` transaction
 /// (or a savepoint in it): the stock read and the deduction are then one atomic step.
 /// Returns an error, with nothing written by this call, for an unknown store or product or a
-/// reused idempotency key.
+/// reused idempotency key; otherwise the outcome with what it changed (stock and queued events,
+/// none for a rejected order or a replay).
 pub fn place_order(
     conn: &Connection,
     order: &NewOrder,
     key: Option<&IdempotencyKey>,
     now: Timestamp,
-) -> Result<PlacedOrder> {
+) -> Result<Written<PlacedOrder>> {
     let request_body = order.canonical_json();
     if let Some(key) = key
         && let Some(stored) = idempotency::find(conn, key)?
@@ -76,12 +74,7 @@ pub fn place_order(
         if stored.request_body != request_body {
             return Err(Error::IdempotencyKeyReused);
         }
-        return Ok(PlacedOrder {
-            status: stored.status,
-            body: stored.body,
-            effects: CommitEffects::default(),
-            replayed: true,
-        });
+        return Ok(Written::quietly(PlacedOrder { status: stored.status, body: stored.body, replayed: true }));
     }
     if !catalog::store_exists(conn, order.store_id)? {
         return Err(Error::NotFound(format!("store {} does not exist", order.store_id)));
@@ -122,7 +115,7 @@ pub fn place_order(
         let stored = idempotency::StoredResponse { request_body, status, body: body.clone() };
         idempotency::remember(conn, key, &stored, now)?;
     }
-    Ok(PlacedOrder { status, body, effects, replayed: false })
+    Ok(Written { value: PlacedOrder { status, body, replayed: false }, effects })
 }
 
 /// One order line with what the store has of it.
@@ -258,11 +251,7 @@ pub fn cancel_order(conn: &Connection, order_id: OrderId, now: Timestamp) -> Res
 impl WriterHandle {
     /// Places an order; resolves once it is committed (or rejected and nothing was written).
     pub async fn place_order(&self, order: NewOrder, key: Option<IdempotencyKey>) -> Result<PlacedOrder> {
-        self.write(move |conn| {
-            let placed = place_order(conn, &order, key.as_ref(), Timestamp::now())?;
-            Ok(Written { effects: placed.effects.clone(), value: placed })
-        })
-        .await
+        self.write(move |conn| place_order(conn, &order, key.as_ref(), Timestamp::now())).await
     }
 
     /// Cancels an order (see [`cancel_order`]); resolves once the cancel is committed and the

@@ -21,6 +21,7 @@ mod lifecycle_load;
 mod lifecycle_model;
 mod maintenance;
 mod metrics;
+mod migration_lifecycle;
 mod openapi;
 mod orders;
 mod queue_figures;
