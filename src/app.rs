@@ -3,18 +3,16 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use rusqlite::Connection;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, HttpOptions};
 use crate::db::effects::CommitObserver;
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
 use crate::db::writer::{self, WriterHandle, WriterThread};
-use crate::db::{ReadPool, jobs, migrate, open_write_connection};
+use crate::db::{self, OpenedStore, ReadPool, jobs};
 use crate::domain::Timestamp;
 use crate::jobs::maintenance::Maintenance;
 use crate::jobs::{JobQueue, Worker, WorkerPool, WorkerSettings, sender};
@@ -39,27 +37,9 @@ pub struct AppState {
     pub jobs: JobQueue,
 }
 
-/// The store of record opened and migrated: the one read-write connection and the read pool.
-pub struct OpenedStore {
-    pub write_conn: Connection,
-    pub reads: ReadPool,
-    /// Migrations this open applied (empty when the schema was current).
-    pub applied_migrations: Vec<&'static str>,
-}
-
-/// Creates the data folder if needed, opens the database and applies pending migrations.
+/// Opens the configured store (see [`crate::db::open_store`]).
 pub fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
-    create_dir(&config.data_dir)?;
-    let path = config.database_path();
-    let mut write_conn = open_write_connection(&path, config.synchronous)
-        .with_context(|| format!("cannot open the database {}", path.display()))?;
-    let applied_migrations = migrate::migrate(&mut write_conn).context("cannot apply migrations")?;
-    let reads = ReadPool::open(&path).context("cannot open the read pool")?;
-    Ok(OpenedStore { write_conn, reads, applied_migrations })
-}
-
-fn create_dir(dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))
+    db::open_store(&config.database_path(), config.synchronous)
 }
 
 /// Options of `serve` beyond the shared configuration.
@@ -114,14 +94,19 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes. Shutdown order: stop accepting and let in-flight
+    /// Serves `router` (built from the state and the HTTP options; `http` calls this with its
+    /// router, see `run_until_stopped`) until `shutdown` completes. Shutdown order: stop accepting and let in-flight
     /// requests finish; then stop the job workers (no new claims; running jobs get
     /// [`crate::jobs::SHUTDOWN_GRACE`], unclaimed ones stay queued) and the maintenance
     /// schedule; with their handles gone, the writer commits what it was given and stops;
     /// then return.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        router: impl FnOnce(AppState, &HttpOptions) -> axum::Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let Self { listener, state, writer_thread, http, workers, maintenance, data_dir_lock } = self;
-        let router = crate::http::router(state, &http);
+        let router = router(state, &http);
         axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("server error")?;
         workers.shutdown(crate::jobs::SHUTDOWN_GRACE).await;
         maintenance.stop().await;

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::http::HeaderValue;
+use clap::Args;
 use clap::builder::TypedValueParser as _;
-use clap::{Args, ValueEnum};
 
+pub use crate::db::Synchronous;
 use crate::db::writer::DEFAULT_MAX_BATCH;
 use crate::jobs::JobsConfig;
 use crate::telemetry::LogFormat;
@@ -60,24 +61,6 @@ impl Config {
 
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("aforro.db")
-    }
-}
-
-/// SQLite's `PRAGMA synchronous` levels that make sense with WAL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Synchronous {
-    Full,
-    Normal,
-    Off,
-}
-
-impl Synchronous {
-    pub fn pragma_value(self) -> &'static str {
-        match self {
-            Self::Full => "FULL",
-            Self::Normal => "NORMAL",
-            Self::Off => "OFF",
-        }
     }
 }
 

@@ -2,32 +2,32 @@
 //! fast product search, on one SQLite file and one index folder.
 //!
 //! # Layout
-//! - [`cli`] parses the command line and runs a subcommand; [`config`] is the shared settings.
-//! - [`app`] owns the lifecycle: open and migrate the store, start the writer, serve, shut down.
-//! - [`domain`] holds the parsed request types (`NewOrder`, `PageRequest`, ids, `Money`).
-//! - [`db`] is the store of record: the read pool, migrations, the single [`db::writer`] and
-//!   small SQL functions per table.
-//! - [`http`] is the axum router, one file per resource, plus extractors and pagination.
-//! - [`search`] is product search: the tantivy index derived from the catalog, the in-memory
-//!   stock view, and the writer observer that keeps both in step with every commit.
-//! - [`jobs`] delivers events (`order.confirmed`, `order.cancelled`, stock crossing zero;
-//!   written with their cause by `db::events`): workers that drain the `jobs` table through
-//!   the writer, the senders (`log`, `webhook`) and the maintenance schedule.
-//! - [`admin`] is administration: admin accounts and sessions, the `/api/admin/` API and the
-//!   `/admin/` page; [`backup`] copies a live database and restores one onto a stopped server.
-//! - [`seed`] generates the deterministic demo catalog.
-//! - [`suggest`] is autocomplete: an fst map of title words, rebuilt in the background after
-//!   catalog changes, with a moka answer cache.
-//! - [`metrics`] is the Prometheus registry, request metrics and `/metrics`; [`telemetry`]
-//!   sets up logging and the per-request span.
-//! - [`error`] is the one error type and its problem+json rendering; [`locking`] the one
-//!   mutex helper.
+//! Layers, top to bottom; a module imports only from layers below its own ([`LAYERS`] is the
+//! same list as a table, and a test fails on any import that points up it):
+//! - [`cli`] parses the command line and runs a subcommand, including the offline ones
+//!   (`cli::backup`, `cli::jobs`). `main` only calls it.
+//! - [`http`] is every route: the public API (one file per resource), the admin API and page
+//!   (`http::admin`), `/metrics`, health and OpenAPI, the tower layers, and `http::problem`,
+//!   the one place an error becomes a status and a problem+json body.
+//! - [`app`] owns the state and the lifecycle: open the store, start the writer, the derived
+//!   views and the workers, serve, shut down. [`config`] is the settings every subcommand
+//!   shares (each setting type lives with the layer that uses it).
+//! - [`search`] (tantivy index and in-memory stock view), [`suggest`] (autocomplete) and
+//!   [`jobs`] (event workers, senders, maintenance; the events are written with their cause by
+//!   `db::events`) are the derived views and workers,
+//!   kept in step by the writer's commit observers; [`seed`] generates the demo catalog.
+//! - [`db`] is the store of record: opening it, migrations, the read pool, every SQL
+//!   statement, and the single [`db::writer`] with its named writes (each beside its table's
+//!   SQL) and their effects ([`db::effects`]).
+//! - [`domain`] holds the parsed types (`NewOrder`, `PageRequest`, ids, `Money`, the catalog
+//!   inputs) and their one parser each.
+//! - Leaves: [`error`] (the core error type, no HTTP), [`telemetry`] (logging), [`metrics`]
+//!   (the recorder), [`progress`] (the CLI progress bar); under them [`locking`] (the mutex
+//!   helper).
 //!
 //! Start reading at [`app::Application::build`], then [`db::writer`]: every write goes there.
 
-pub mod admin;
 pub mod app;
-pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -37,7 +37,27 @@ pub mod http;
 pub mod jobs;
 pub mod locking;
 pub mod metrics;
+pub mod progress;
 pub mod search;
 pub mod seed;
 pub mod suggest;
 pub mod telemetry;
+
+#[cfg(test)]
+mod layer_guard;
+
+/// The Layout above as a table: top-level modules in bands, top to bottom. A module may
+/// import from any band below its own, never from its own band or above (`layer_guard`
+/// checks every file under `src/`).
+pub const LAYERS: &[&[&str]] = &[
+    &["main"],
+    &["cli"],
+    &["http"],
+    &["app"],
+    &["config"],
+    &["search", "suggest", "jobs", "seed"],
+    &["db"],
+    &["domain"],
+    &["error", "telemetry", "metrics", "progress"],
+    &["locking"],
+];

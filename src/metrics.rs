@@ -1,5 +1,6 @@
-//! Prometheus metrics: the process's recorder, the names every module records under, the
-//! middleware that counts and times requests, and the `GET /metrics` handler.
+//! Prometheus metrics: the process's recorder and the names every module records under. A
+//! leaf: the request middleware and the `GET /metrics` handler are in `http::metrics`, the
+//! job counts they show come from `db::jobs`.
 //!
 //! The `metrics` recorder is global to the process and installed once, so every app in one
 //! process (the test suite runs many) records into the same registry: counters only grow,
@@ -10,17 +11,10 @@
 
 use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
-use std::time::Instant;
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use rusqlite::Connection;
 
-use crate::app::AppState;
-use crate::error::Result;
 use crate::locking::lock;
 
 /// Requests served, by `method`, `route` (the matched route template) and `status`.
@@ -38,7 +32,7 @@ pub const INDEX_DOCUMENTS: &str = "aforro_search_index_documents";
 
 /// The `route` label of requests no route matched. Never the raw path: every scanner's
 /// probe would become a new time series.
-const UNMATCHED_ROUTE: &str = "unmatched";
+pub const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// Request latency buckets, seconds: from cached answers (sub-millisecond) to the timeout.
 const LATENCY_BUCKETS_SECS: &[f64] =
@@ -84,59 +78,25 @@ pub fn cache_lookup(cache: &'static str, hit: bool) {
     ::metrics::counter!(CACHE_LOOKUPS, "cache" => cache, "result" => result).increment(1);
 }
 
-/// Middleware: counts and times every request by matched route and status. Must sit inside
-/// the router (`Router::layer`) to see the [`MatchedPath`], and outside the layers that answer
-/// on their own (timeout, load shedding) to count their answers too.
-pub async fn track_requests(request: Request, next: Next) -> Response {
-    handle();
-    let route = request.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str).to_owned();
-    let method = method_label(request.method());
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let labels = [("method", method.to_owned()), ("route", route), ("status", response.status().as_str().to_owned())];
+/// Records one answered request (see [`HTTP_REQUESTS`] and [`HTTP_DURATION`]).
+pub fn request_answered(method: &'static str, route: String, status: &str, elapsed: Duration) {
+    let labels = [("method", method.to_owned()), ("route", route), ("status", status.to_owned())];
     ::metrics::counter!(HTTP_REQUESTS, &labels).increment(1);
-    ::metrics::histogram!(HTTP_DURATION, &labels).record(started.elapsed().as_secs_f64());
-    response
+    ::metrics::histogram!(HTTP_DURATION, &labels).record(elapsed.as_secs_f64());
 }
 
-/// Standard methods by name; any other (clients may invent methods) as one value.
-fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
-    }
-}
-
-/// `GET /metrics`: the registry in Prometheus text format, with this app's gauges refreshed.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain")))]
-pub async fn render_metrics(State(state): State<AppState>) -> Result<Response> {
-    let jobs = state.reads.run(jobs_by_status).await?;
-    record_job_depths(&jobs);
+/// Sets the gauge of live documents in the search index.
+pub fn index_documents(count: u64) {
     // Precision loss only past 2^53 documents.
     #[allow(clippy::cast_precision_loss)]
-    ::metrics::gauge!(INDEX_DOCUMENTS).set(state.search.num_docs() as f64);
-    let handle = handle();
-    handle.run_upkeep();
-    let mut response = handle.render().into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
-    Ok(response)
+    ::metrics::gauge!(INDEX_DOCUMENTS).set(count as f64);
 }
 
-/// Job counts per status. The statuses are read, not listed here, so a new status shows up
-/// on its own.
-fn jobs_by_status(conn: &Connection) -> Result<Vec<(String, i64)>> {
-    let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
-    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+/// The registry in Prometheus text format, after the recorder's upkeep.
+pub fn render() -> String {
+    let handle = handle();
+    handle.run_upkeep();
+    handle.render()
 }
 
 /// Statuses seen in an earlier scrape: one absent now is set to 0 rather than left at its
@@ -144,7 +104,7 @@ fn jobs_by_status(conn: &Connection) -> Result<Vec<(String, i64)>> {
 static SEEN_JOB_STATUSES: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 #[allow(clippy::cast_precision_loss)]
-fn record_job_depths(counts: &[(String, i64)]) {
+pub fn record_job_depths(counts: &[(String, i64)]) {
     let mut seen = lock(&SEEN_JOB_STATUSES);
     for status in seen.iter() {
         if !counts.iter().any(|(name, _)| name == status) {

@@ -183,6 +183,14 @@ pub fn purge_done_before(conn: &Connection, cutoff: Timestamp) -> Result<usize> 
     Ok(stmt.execute([cutoff.micros])?)
 }
 
+/// Job counts per status. The statuses are read, not listed here, so a new status shows up
+/// on its own.
+pub fn count_by_state(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// How one claimed job's attempt ended, as a worker records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {

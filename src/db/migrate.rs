@@ -11,7 +11,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_jobs", include_str!("../../migrations/0002_jobs.sql")),
     ("0003_admin", include_str!("../../migrations/0003_admin.sql")),
     ("0004_catalog_lineage", include_str!("../../migrations/0004_catalog_lineage.sql")),
-    ("0005_order_lifecycle", include_str!("../../migrations/0005_order_lifecycle.sql")),
+    ("0005_store_order_counts", include_str!("../../migrations/0005_store_order_counts.sql")),
+    ("0006_order_lifecycle", include_str!("../../migrations/0006_order_lifecycle.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
@@ -75,7 +76,14 @@ mod tests {
         let mut conn = Connection::open_in_memory().expect("in-memory db");
         assert_eq!(
             migrate(&mut conn).expect("first run"),
-            ["0001_init", "0002_jobs", "0003_admin", "0004_catalog_lineage", "0005_order_lifecycle"]
+            [
+                "0001_init",
+                "0002_jobs",
+                "0003_admin",
+                "0004_catalog_lineage",
+                "0005_store_order_counts",
+                "0006_order_lifecycle"
+            ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());
     }

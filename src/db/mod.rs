@@ -6,6 +6,7 @@
 //! on a `&Connection`, grouped by table.
 
 pub mod accounts;
+pub mod admin_listing;
 pub mod catalog;
 pub mod effects;
 pub mod events;
@@ -26,7 +27,6 @@ use std::time::Duration;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
-use crate::config::Synchronous;
 use crate::error::{Error, Result};
 
 /// How long a connection waits for another process's lock (e.g. `aforro seed` running beside
@@ -38,6 +38,46 @@ const WAL_AUTOCHECKPOINT_PAGES: i64 = 16_384;
 
 /// Read connections in the pool. Reads are short; more than twice the cores buys nothing.
 const READ_POOL_SIZE: u32 = 8;
+
+/// SQLite's `PRAGMA synchronous` levels that make sense with WAL (`--synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Synchronous {
+    Full,
+    Normal,
+    Off,
+}
+
+impl Synchronous {
+    pub fn pragma_value(self) -> &'static str {
+        match self {
+            Self::Full => "FULL",
+            Self::Normal => "NORMAL",
+            Self::Off => "OFF",
+        }
+    }
+}
+
+/// The store of record opened and migrated: the one read-write connection and the read pool.
+pub struct OpenedStore {
+    pub write_conn: Connection,
+    pub reads: ReadPool,
+    /// Migrations this open applied (empty when the schema was current).
+    pub applied_migrations: Vec<&'static str>,
+}
+
+/// Creates the database's folder if needed, opens the database at `path` and applies pending
+/// migrations.
+pub fn open_store(path: &Path, synchronous: Synchronous) -> anyhow::Result<OpenedStore> {
+    use anyhow::Context as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    }
+    let mut write_conn = open_write_connection(path, synchronous)
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
+    let applied_migrations = migrate::migrate(&mut write_conn).context("cannot apply migrations")?;
+    let reads = ReadPool::open(path).context("cannot open the read pool")?;
+    Ok(OpenedStore { write_conn, reads, applied_migrations })
+}
 
 /// Opens the read-write connection with the PRAGMAs every writer needs.
 pub fn open_write_connection(path: &Path, synchronous: Synchronous) -> rusqlite::Result<Connection> {

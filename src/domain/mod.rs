@@ -17,16 +17,5 @@ pub use order::{IdempotencyKey, NewOrder, OrderLine, OrderStatus, QuantityReques
 pub use page::PageRequest;
 pub use timestamp::Timestamp;
 
-/// One problem with one field of a request, as the contract's `errors[]` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FieldError {
-    /// JSON path of the field, e.g. `items[1].quantity_requested`.
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
-    }
-}
+/// Defined with the error type that carries it; a domain concept all the same.
+pub use crate::error::FieldError;

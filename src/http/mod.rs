@@ -1,9 +1,11 @@
 //! The HTTP surface: one router per resource, merged here, and the layers every request
 //! passes through (tracing, timeout, body limit, problem+json for every error).
 
+pub mod admin;
 mod extract;
 mod health;
 mod layers;
+mod metrics;
 pub mod openapi;
 mod orders;
 pub mod pagination;
@@ -15,6 +17,8 @@ mod suggest;
 pub use extract::{JsonBody, QueryParams};
 pub use orders::order_id_from_path;
 pub use stores::{ensure_store_exists, parse_store_id};
+
+use std::future::Future;
 
 use axum::Router;
 use axum::extract::Request;
@@ -29,7 +33,6 @@ use tower_http::timeout::TimeoutLayer;
 use self::problem::Problem;
 use crate::app::AppState;
 use crate::config::HttpOptions;
-use crate::metrics;
 
 /// Request bodies larger than this are refused with 413 (contract).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -97,15 +100,14 @@ fn build(routes: Vec<Route>) -> Router<AppState> {
 pub fn router(state: AppState, options: &HttpOptions) -> Router {
     let api = layers::with_load_shedding(build(api_routes()), options.max_concurrent_requests);
     // The admin API and page are not part of the public contract's OpenAPI route list.
-    let router = api
-        .merge(crate::admin::router())
-        .merge(build(operations_routes()))
-        .fallback(fallback)
+    let json =
+        with_limits(api.merge(admin::api_router()).merge(build(operations_routes())).fallback(fallback), options)
+            // Outside the limit and timeout layers, so their responses are reshaped too. The JSON
+            // routes only: the admin page answers its errors as HTML with their real status.
+            .layer(axum::middleware::map_response(errors_as_problems));
+    let router = json
+        .merge(with_limits(admin::web_router(), options))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, options.request_timeout))
-        // Outside the limit and timeout layers, so their responses are reshaped too.
-        .layer(axum::middleware::map_response(errors_as_problems))
         .layer(axum::middleware::from_fn(metrics::track_requests))
         .layer(CompressionLayer::new().gzip(true));
     let router = match layers::cors(&options.cors_origins) {
@@ -113,6 +115,21 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         None => router,
     };
     layers::with_request_id_and_trace(router)
+}
+
+/// Serving is the application's lifecycle with this router; `app` does not know `http`.
+impl crate::app::Application {
+    /// Serves until `shutdown` completes, then shuts down in order (see [`Self::serve`]).
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        self.serve(router, shutdown).await
+    }
+}
+
+/// The body limit and the request timeout, which every route has.
+fn with_limits(routes: Router<AppState>, options: &HttpOptions) -> Router<AppState> {
+    routes
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, options.request_timeout))
 }
 
 /// Unknown routes: a path missing its trailing slash is redirected (308 keeps the method and

@@ -75,11 +75,16 @@ async fn list_store_inventory(
         title_contains: query.get("q").map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned),
         in_stock: query.boolean("in_stock")?,
     };
+    let search = state.search.clone();
     let rows = state
         .reads
         .run(move |conn| {
             ensure_store_exists(conn, store_id)?;
-            store_inventory(conn, store_id, &filter, page)
+            // From the title order and the stock view once it is ready, else by SQL.
+            match search.inventory_page(conn, store_id, &filter, page)? {
+                Some(rows) => Ok(rows),
+                None => store_inventory(conn, store_id, &filter, page),
+            }
         })
         .await?;
     Ok(Json(Paginated::new(rows, page, &links)?))

@@ -11,7 +11,6 @@
 //!
 //! The rows live in `db::jobs`; `db::events` inserts each in its cause's own transaction.
 
-pub mod inspect;
 pub mod maintenance;
 pub mod sender;
 pub mod settings;

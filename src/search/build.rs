@@ -118,7 +118,7 @@ fn write_all_products(conn: &Connection, index: &Index) -> anyhow::Result<(u64, 
     let snapshot = conn.unchecked_transaction()?;
     let watermark = catalog_watermark(&snapshot)?;
     let total: i64 = snapshot.query_row("SELECT COUNT(*) FROM products", [], |row| row.get(0))?;
-    let progress = crate::seed::progress_bar(u64::try_from(total).unwrap_or(0), "indexing");
+    let progress = crate::progress::progress_bar(u64::try_from(total).unwrap_or(0), "indexing");
     let mut stmt = snapshot
         .prepare("SELECT id, title, description, price_cents, category_id, created_at FROM products ORDER BY id")?;
     let mut rows = stmt.query([])?;

@@ -41,7 +41,8 @@ impl SearchIndex {
             Some(category_id) if request.q.is_none() => in_category(query, self.inner.fields.category_id, category_id),
             _ => query,
         };
-        let precomputed = request.is_unfiltered_browse().then(|| self.precomputed_browse(request.sort, top_n(request)));
+        // Without words, from the precomputed browse orders where they can answer.
+        let precomputed = request.q.is_none().then(|| self.precomputed_browse(request, category_id, top_n(request)));
         let matches = match precomputed.flatten() {
             Some(matches) => matches,
             None => self.collect(query.as_ref(), request, category_id)?,
@@ -81,11 +82,7 @@ impl SearchIndex {
         top_n: usize,
     ) -> Result<Matches> {
         let collector = SearchCollector {
-            filter: MatchFilter {
-                category_id: category_id.map(|id| u64::try_from(id.0).unwrap_or(u64::MAX)),
-                price_cents: request.price.cents(),
-                stock: self.stock_condition(request),
-            },
+            filter: self.match_filter(request, category_id),
             sort: request.sort,
             scored: request.sort == SortOrder::Relevance && request.q.is_some(),
             top_n,
@@ -101,6 +98,15 @@ impl SearchIndex {
             StockCondition::Unfiltered | StockCondition::AnyStore { .. } => scan_all(&collector, &searcher),
         };
         result.map_err(Error::Index)
+    }
+
+    /// What a match of `request` must satisfy besides its words.
+    pub(super) fn match_filter(&self, request: &SearchRequest, category_id: Option<CategoryId>) -> MatchFilter {
+        MatchFilter {
+            category_id: category_id.map(|id| u64::try_from(id.0).unwrap_or(u64::MAX)),
+            price_cents: request.price.cents(),
+            stock: self.stock_condition(request),
+        }
     }
 
     fn stock_condition(&self, request: &SearchRequest) -> StockCondition {

@@ -8,9 +8,7 @@
 
 mod words;
 
-use std::io::IsTerminal;
-
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use rand::seq::{IndexedRandom, index};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -18,6 +16,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 use crate::domain::Timestamp;
 use crate::error::Result;
+use crate::progress::progress_bar;
 
 /// What to seed. Defaults are the contract's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,18 +243,6 @@ fn seed_inventory(conn: &mut Connection, rng: &mut ChaCha8Rng, store_ids: &[i64]
     progress.finish_and_clear();
     tracing::info!(rows = done, "seeded inventory");
     Ok(done)
-}
-
-/// A bar on a terminal; off a terminal a hidden bar, with plain log lines from [`tick`].
-pub(crate) fn progress_bar(total: u64, what: &'static str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden()).with_message(what);
-    }
-    let bar = ProgressBar::new(total).with_message(what);
-    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, {eta})") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }
 
 fn tick(bar: &ProgressBar, done: u64) {

@@ -73,7 +73,10 @@ async fn a_backup_taken_while_orders_flow_restores_to_the_same_catalog_and_order
     let backup_dir = tempfile::tempdir().expect("temp dir");
     let backup_file = backup_dir.path().join("aforro-backup.db");
     let (config, file) = (app.config.clone(), backup_file.clone());
-    tokio::task::spawn_blocking(move || aforro::backup::backup(&config, &file)).await.expect("task").expect("backup");
+    tokio::task::spawn_blocking(move || aforro::cli::backup::backup(&config, &file))
+        .await
+        .expect("task")
+        .expect("backup");
     let placed_during = placed.load(Ordering::Relaxed);
     stop.store(true, Ordering::Relaxed);
     flow.await.expect("order flow");
@@ -100,7 +103,10 @@ async fn a_backup_taken_while_orders_flow_restores_to_the_same_catalog_and_order
     let target = tempfile::tempdir().expect("temp dir");
     let restored = Config::in_dir(target.path());
     let (config, file) = (restored.clone(), backup_file.clone());
-    tokio::task::spawn_blocking(move || aforro::backup::restore(&config, &file)).await.expect("task").expect("restore");
+    tokio::task::spawn_blocking(move || aforro::cli::backup::restore(&config, &file))
+        .await
+        .expect("task")
+        .expect("restore");
     let server = Application::build(&restored, "127.0.0.1:0".parse().expect("addr"), ServeOptions::default())
         .await
         .expect("serve the restored data");
@@ -121,10 +127,13 @@ async fn restore_refuses_while_a_server_owns_the_data_folder() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("copy.db");
     let (config, path) = (app.config.clone(), file.clone());
-    tokio::task::spawn_blocking(move || aforro::backup::backup(&config, &path)).await.expect("task").expect("backup");
+    tokio::task::spawn_blocking(move || aforro::cli::backup::backup(&config, &path))
+        .await
+        .expect("task")
+        .expect("backup");
 
     let config = app.config.clone();
-    let error = tokio::task::spawn_blocking(move || aforro::backup::restore(&config, &file))
+    let error = tokio::task::spawn_blocking(move || aforro::cli::backup::restore(&config, &file))
         .await
         .expect("task")
         .expect_err("must refuse");
@@ -143,7 +152,8 @@ async fn restore_refuses_a_file_that_is_not_an_aforro_database() {
 
     for file in [other, junk] {
         let (config, path) = (config.clone(), file.clone());
-        let result = tokio::task::spawn_blocking(move || aforro::backup::restore(&config, &path)).await.expect("task");
+        let result =
+            tokio::task::spawn_blocking(move || aforro::cli::backup::restore(&config, &path)).await.expect("task");
         assert!(result.is_err(), "{} was accepted", file.display());
     }
     assert!(!config.database_path().exists(), "nothing was put in place");
@@ -188,7 +198,10 @@ async fn a_restore_over_a_used_folder_is_served_with_an_index_of_the_restored_ca
     running.await.expect("stopped");
     let file = other.data_dir.join("copy.db");
     let (config, path) = (other.clone(), file.clone());
-    tokio::task::spawn_blocking(move || aforro::backup::backup(&config, &path)).await.expect("task").expect("backup");
+    tokio::task::spawn_blocking(move || aforro::cli::backup::backup(&config, &path))
+        .await
+        .expect("task")
+        .expect("backup");
 
     let watermark = |config: &Config| {
         Connection::open(config.database_path())
@@ -198,7 +211,10 @@ async fn a_restore_over_a_used_folder_is_served_with_an_index_of_the_restored_ca
     };
     assert_eq!(watermark(&used), watermark(&other), "the case this guards: equal watermarks");
     let (config, path) = (used.clone(), file);
-    tokio::task::spawn_blocking(move || aforro::backup::restore(&config, &path)).await.expect("task").expect("restore");
+    tokio::task::spawn_blocking(move || aforro::cli::backup::restore(&config, &path))
+        .await
+        .expect("task")
+        .expect("restore");
     let (address, _stop, _running) = serve(&used).await;
 
     let client = reqwest::Client::new();

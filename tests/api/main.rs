@@ -15,6 +15,7 @@ mod crash;
 mod errors;
 mod helpers;
 mod hostile;
+mod inventory_listing;
 mod jobs;
 mod layers;
 mod lifecycle_load;

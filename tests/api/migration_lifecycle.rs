@@ -1,4 +1,4 @@
-//! Migration `0005_order_lifecycle` on a database written before it: orders, their items and
+//! Migration `0006_order_lifecycle` on a database written before it: orders, their items and
 //! the confirmation queue survive the table rebuilds, old jobs become `order.confirmed` events
 //! with ids, old deliveries keep pointing at their event, and `CANCELLED` is accepted.
 
@@ -14,6 +14,7 @@ fn migrating_an_old_database_keeps_orders_and_deliveries_and_accepts_cancelled()
         ("0002_jobs", include_str!("../../migrations/0002_jobs.sql")),
         ("0003_admin", include_str!("../../migrations/0003_admin.sql")),
         ("0004_catalog_lineage", include_str!("../../migrations/0004_catalog_lineage.sql")),
+        ("0005_store_order_counts", include_str!("../../migrations/0005_store_order_counts.sql")),
     ] {
         conn.execute_batch(sql).expect(name);
         conn.execute_batch(&format!(
@@ -34,7 +35,7 @@ fn migrating_an_old_database_keeps_orders_and_deliveries_and_accepts_cancelled()
     )
     .expect("old rows");
 
-    assert_eq!(migrate(&mut conn).expect("0005"), ["0005_order_lifecycle"]);
+    assert_eq!(migrate(&mut conn).expect("0006"), ["0006_order_lifecycle"]);
 
     let count = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, i64>(0)).expect(sql);
     assert_eq!(count("SELECT COUNT(*) FROM orders"), 2);
@@ -47,6 +48,13 @@ fn migrating_an_old_database_keeps_orders_and_deliveries_and_accepts_cancelled()
         conn.query_row("SELECT event_id FROM notifications WHERE order_id = 1", [], |row| row.get(0)).expect("delivery");
     assert_eq!(delivered, event_id, "the old delivery records the job's event");
     conn.execute("UPDATE orders SET status = 'CANCELLED' WHERE id = 1", []).expect("CANCELLED is a status now");
+    let counts = |status: &str| {
+        conn.query_row("SELECT orders FROM store_order_counts WHERE store_id = 1 AND status = ?1", [status], |row| {
+            row.get::<_, i64>(0)
+        })
+        .expect(status)
+    };
+    assert_eq!((counts("CONFIRMED"), counts("CANCELLED"), counts("REJECTED")), (0, 1, 1), "the count triggers came back");
     assert!(conn.execute("UPDATE orders SET status = 'LOST' WHERE id = 1", []).is_err(), "the CHECK still holds");
     let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |row| row.get(0)).expect("pragma");
     assert!(enforced, "foreign keys are back on after migrating");

@@ -81,7 +81,7 @@ struct Filters {
 
 impl Filters {
     fn query_string(&self) -> String {
-        let mut pairs: Vec<(&str, String)> = vec![("sort", "price".into()), ("page_size", "100".into())];
+        let mut pairs: Vec<(&str, String)> = vec![("sort", "price".into())];
         if let Some(q) = self.q {
             pairs.push(("q", q.into()));
         }
@@ -136,19 +136,30 @@ fn expected_body_parts(matches: &[&Product]) -> (Value, Vec<i64>) {
     });
     let mut by_price: Vec<(i64, i64)> = matches.iter().map(|p| (p.price_cents, p.id)).collect();
     by_price.sort_unstable();
-    (facets, by_price.into_iter().take(100).map(|(_, id)| id).collect())
+    (facets, by_price.into_iter().map(|(_, id)| id).collect())
 }
 
 async fn check(app: &TestApp, catalog: &Catalog, filters: &Filters) {
-    let query = filters.query_string();
-    let body = json_with_status(app.get(&format!("/api/search/products/?{query}")).await, StatusCode::OK).await;
+    check_page(app, catalog, filters, 1, 100).await;
+}
+
+/// One page of `page_size` rows of the price order, with the count and facets of every match.
+async fn check_page(app: &TestApp, catalog: &Catalog, filters: &Filters, page: usize, page_size: usize) {
+    let query = format!("{}&page={page}&page_size={page_size}", filters.query_string());
     let matches: Vec<&Product> = catalog.products.iter().filter(|p| filters.admits(p, catalog)).collect();
-    let (facets, first_page) = expected_body_parts(&matches);
+    let response = app.get(&format!("/api/search/products/?{query}")).await;
+    if page > 1 && (page - 1) * page_size >= matches.len() {
+        json_with_status(response, StatusCode::NOT_FOUND).await; // a page past the end
+        return;
+    }
+    let body = json_with_status(response, StatusCode::OK).await;
+    let (facets, by_price) = expected_body_parts(&matches);
+    let expected_page: Vec<i64> = by_price.into_iter().skip((page - 1) * page_size).take(page_size).collect();
     assert_eq!(body["count"], json!(matches.len()), "{query}");
     assert_eq!(body["facets"], facets, "{query}");
     let ids: Vec<i64> =
         body["results"].as_array().expect("results").iter().map(|r| r["id"].as_i64().expect("id")).collect();
-    assert_eq!(ids, first_page, "{query}");
+    assert_eq!(ids, expected_page, "{query}");
 }
 
 async fn spawn_seeded_app() -> (TestApp, Catalog) {
@@ -180,6 +191,46 @@ async fn count_facets_and_order_match_a_brute_force_computation() {
             }
         }
     }
+}
+
+/// Every browse without words (category, price range, store, stock), first and third page.
+async fn check_browses(app: &TestApp, catalog: &Catalog) {
+    for category in [None, Some("1"), Some("OUTDOOR"), Some("99")] {
+        for price_cents in [None, Some((1000, 20000))] {
+            for stock in [StockFilter::Any, StockFilter::Store, StockFilter::StoreHasSome, StockFilter::NoStoreHasAny] {
+                let filters = Filters { q: None, category, price_cents, stock };
+                check_page(app, catalog, &filters, 1, 100).await;
+                check_page(app, catalog, &filters, 3, 7).await;
+            }
+        }
+    }
+}
+
+/// Browses without words served from the precomputed price order (computed first, so no
+/// request waits for it) answer what the brute force answers, also after orders empty some of
+/// store 1's products.
+#[tokio::test]
+async fn browses_from_the_precomputed_order_match_a_brute_force_computation() {
+    let (app, catalog) = spawn_seeded_app().await;
+    let search = app.state.search.clone();
+    tokio::task::spawn_blocking(move || search.compute_browse(aforro::search::SortOrder::PriceAscending))
+        .await
+        .expect("task")
+        .expect("browse order");
+    check_browses(&app, &catalog).await;
+
+    let mut stocked: Vec<(i64, i64)> = catalog
+        .stock
+        .iter()
+        .filter(|((store, _), quantity)| *store == 1 && **quantity > 0)
+        .map(|((_, id), q)| (*id, *q))
+        .collect();
+    stocked.sort_unstable();
+    for (product_id, quantity) in stocked.into_iter().take(25) {
+        let order = json!({"store_id": 1, "items": [{"product_id": product_id, "quantity_requested": quantity}]});
+        json_with_status(app.post_order(&order).await, StatusCode::CREATED).await;
+    }
+    check_browses(&app, &load(&app.db())).await;
 }
 
 fn any_filters() -> impl Strategy<Value = Filters> {

@@ -14,8 +14,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
 
-use super::{health, orders, search, stores, suggest};
-use crate::metrics;
+use super::{health, metrics, orders, search, stores, suggest};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -7,12 +7,12 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::AdminSession;
-use crate::admin::auth;
 use crate::app::AppState;
 use crate::domain::Timestamp;
 use crate::domain::catalog as input;
 use crate::error::Result;
 use crate::http::JsonBody;
+use crate::http::admin::auth;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/admin/login/", post(login)).route("/api/admin/logout/", post(logout))

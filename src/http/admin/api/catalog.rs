@@ -8,8 +8,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use super::{AdminSession, path_id};
-use crate::admin::listing::{self, CategoryRow, ProductRow, StoreRow};
 use crate::app::AppState;
+use crate::db::admin_listing::{self as listing, CategoryRow, ProductRow, StoreRow};
 use crate::domain::catalog as input;
 use crate::domain::{CategoryId, ProductId, StoreId};
 use crate::error::Result;

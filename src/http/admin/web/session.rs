@@ -8,10 +8,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::admin::auth::authenticate;
 use crate::app::AppState;
 use crate::db::sessions::{AdminSession, SESSION_TTL, SessionToken};
 use crate::error::{Error, Result};
+use crate::http::admin::auth::authenticate;
 
 const COOKIE_NAME: &str = "aforro_admin";
 /// Where a visitor without a session is sent.

@@ -3,7 +3,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::admin::listing::{CategoryRow, OrderRow, ProductRow, StoreRow};
+use crate::db::admin_listing::{CategoryRow, OrderRow, ProductRow, StoreRow};
 use crate::db::jobs::JobRow;
 use crate::db::listings::PageOf;
 use crate::domain::OrderStatus;

@@ -4,8 +4,8 @@
 use rusqlite::{Connection, Row, params};
 use serde::Serialize;
 
+use super::optional;
 use crate::db::listings::PageOf;
-use crate::db::optional;
 use crate::domain::{CategoryId, Money, OrderId, OrderStatus, PageRequest, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 

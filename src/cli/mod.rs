@@ -1,6 +1,9 @@
 //! The command line: `aforro [--data-dir D] [--index-dir I] <serve|migrate|seed|reindex|jobs|
 //! createsuperuser|backup|restore>`.
 
+pub mod backup;
+pub mod jobs;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -12,7 +15,6 @@ use crate::config::{Config, HttpOptions};
 use crate::db::accounts::{SuperuserOutcome, create_superuser as create_superuser_in};
 use crate::db::exclusive::lock_data_dir;
 use crate::db::jobs::JobState;
-use crate::jobs::inspect;
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
 
@@ -116,18 +118,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             create_superuser(&cli.config, &username, password_stdin, update)
         }
         Command::Backup { file } => {
-            let report = crate::backup::backup(&cli.config, &file)?;
+            let report = backup::backup(&cli.config, &file)?;
             println!("backed up {} bytes to {} in {:.1}s", report.bytes, file.display(), report.elapsed.as_secs_f64());
             Ok(())
         }
         Command::Restore { file } => {
-            let report = crate::backup::restore(&cli.config, &file)?;
+            let report = backup::restore(&cli.config, &file)?;
             println!("restored {} bytes from {} in {:.1}s", report.bytes, file.display(), report.elapsed.as_secs_f64());
             Ok(())
         }
-        Command::Jobs { action: Some(JobsAction::Retry { id }), .. } => inspect::retry(&cli.config, id),
+        Command::Jobs { action: Some(JobsAction::Retry { id }), .. } => jobs::retry(&cli.config, id),
         Command::Jobs { state, limit, action: None } => {
-            inspect::list(&cli.config, state.as_deref().and_then(JobState::parse), limit)
+            jobs::list(&cli.config, state.as_deref().and_then(JobState::parse), limit)
         }
     }
 }

@@ -6,8 +6,8 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
 use super::{AdminSession, path_id};
-use crate::admin::listing::{self, OrderFilter, OrderRow, StockRow};
 use crate::app::AppState;
+use crate::db::admin_listing::{self as listing, OrderFilter, OrderRow, StockRow};
 use crate::db::orders::OrderBody;
 use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{FieldError, OrderStatus, ProductId, StoreId, parse_positive_id};

@@ -8,7 +8,7 @@ mod session;
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 
 use self::session::{LOGIN_PATH, WebSession, cleared_cookie, session_cookie};
 use super::auth;
-use super::listing::{self, OrderFilter};
 use crate::app::AppState;
+use crate::db::admin_listing::{self as listing, OrderFilter};
 use crate::db::jobs::{self, JobState};
 use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{PageRequest, ProductId, StoreId};
@@ -56,9 +56,11 @@ async fn log_in(State(state): State<AppState>, Form(fields): FormFields) -> Resu
             response.headers_mut().insert(header::SET_COOKIE, session_cookie(&token));
             Ok(response)
         }
-        // 200 with the form again, as Django's admin does: the page is the answer, and the
-        // error middleware would turn a 4xx HTML body into problem+json.
-        Err(Error::Unauthorized(message)) => Ok(pages::login(Some(message.as_str())).into_response()),
+        // The form again, with the error and its real status (the problem+json middleware
+        // wraps the JSON routes only).
+        Err(Error::Unauthorized(message)) => {
+            Ok((StatusCode::UNAUTHORIZED, pages::login(Some(message.as_str()))).into_response())
+        }
         Err(other) => Err(other),
     }
 }
@@ -179,12 +181,12 @@ async fn save_product(
     };
     match saved {
         Ok(_) => Ok(Redirect::to(&format!("/admin/products/{id}/")).into_response()),
-        // The form again with what to fix (200: the error middleware would turn a 4xx HTML
-        // page into problem+json); the stored product is unchanged.
+        // The form again with what to fix, answered 400; the stored product is unchanged.
         Err(Error::Validation(errors)) => {
             let reasons: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
             let notice = format!("Not saved. {}", reasons.join("; "));
-            Ok(render_product(&session, &state, id, Some(&notice)).await?.into_response())
+            let page = render_product(&session, &state, id, Some(&notice)).await?;
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
         Err(other) => Err(other),
     }

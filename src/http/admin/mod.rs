@@ -1,0 +1,35 @@
+//! The admin surfaces: the JSON API under `/api/admin/` and the server-rendered page under
+//! `/admin/`. Their inputs are parsed by `domain::catalog` (one parser for the API's JSON and
+//! the page's forms), their SQL is in `db` (`admin_listing`, `catalog`, `accounts`,
+//! `sessions`), and every change is a named write of the single writer.
+//!
+//! # Layout
+//! - [`auth`]: login, logout and the session check both surfaces share.
+//! - `api`: the JSON routes (problem+json errors); `web`: the HTML page (cookie session, CSRF
+//!   form tokens; its errors are HTML pages with real status codes).
+
+mod api;
+pub mod auth;
+mod web;
+
+use axum::Router;
+
+use crate::app::AppState;
+use crate::domain::parse_positive_id;
+use crate::error::{Error, Result};
+
+/// The admin JSON API (errors as problem+json, like the public API).
+pub fn api_router() -> Router<AppState> {
+    api::router()
+}
+
+/// The admin HTML page: outside the problem+json middleware, so a page with an error is an
+/// HTML page with its real status code.
+pub fn web_router() -> Router<AppState> {
+    web::router()
+}
+
+/// An id from a path; anything that is not a positive integer names nothing (404).
+fn path_id<T>(text: &str, what: &str, wrap: impl FnOnce(i64) -> T) -> Result<T> {
+    parse_positive_id(text).map(wrap).ok_or_else(|| Error::NotFound(format!("{what} {text} does not exist")))
+}
