@@ -119,7 +119,7 @@ impl SearchIndex {
         let every_document = usize::try_from(self.num_docs()).unwrap_or(usize::MAX);
         let matches = self.collect_top(&AllQuery, &request, None, every_document)?;
         let aids = FilterAids::build(&self.inner.reader.searcher(), &matches.top)
-            .map_err(|error| crate::error::Error::Internal(format!("cannot read the browse facts: {error}")))?;
+            .map_err(|error| crate::error::Error::Invariant(format!("cannot read the browse facts: {error}")))?;
         lock(&self.inner.browse.ready).insert(sort, Arc::new(FullOrder { generation, matches, aids }));
         Ok(())
     }

@@ -63,9 +63,9 @@ impl TitleOrder {
             let id = u32::try_from(id)
                 .ok()
                 .filter(|id| *id != NO_RANK)
-                .ok_or_else(|| Error::Internal(format!("product id {id} does not fit the title order")))?;
+                .ok_or_else(|| Error::Invariant(format!("product id {id} does not fit the title order")))?;
             let rank = u32::try_from(order.by_title.len())
-                .map_err(|_| Error::Internal("too many products for the title order".to_owned()))?;
+                .map_err(|_| Error::Invariant("too many products for the title order".to_owned()))?;
             order.by_title.push(id);
             let index = id as usize;
             if index >= order.rank.len() {
@@ -75,7 +75,7 @@ impl TitleOrder {
             let title: String = row.get(1)?;
             order.folded.extend(title.bytes().map(|byte| byte.to_ascii_lowercase()));
             let end = u32::try_from(order.folded.len())
-                .map_err(|_| Error::Internal("titles too long for the title order".to_owned()))?;
+                .map_err(|_| Error::Invariant("titles too long for the title order".to_owned()))?;
             order.starts.push(end);
         }
         Ok(order)
