@@ -1,7 +1,7 @@
 //! The store inventory listing's fast path (title order + stock view) against the plain SQL
 //! listing, on random catalogs, after random orders and after catalog edits.
 
-use aforro::admin::accounts::create_superuser;
+use aforro::db::accounts::create_superuser;
 use aforro::db::listings::{InventoryFilter, InventoryRow, PageOf, store_inventory};
 use aforro::domain::{PageRequest, StoreId};
 use proptest::prelude::{Strategy, prop};
