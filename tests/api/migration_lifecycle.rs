@@ -41,11 +41,13 @@ fn migrating_an_old_database_keeps_orders_and_deliveries_and_accepts_cancelled()
     assert_eq!(count("SELECT COUNT(*) FROM orders"), 2);
     assert_eq!(count("SELECT COUNT(*) FROM order_items"), 2);
     assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
-    let (kind, event_id): (String, String) =
-        conn.query_row("SELECT kind, event_id FROM jobs WHERE id = 5", [], |row| Ok((row.get(0)?, row.get(1)?))).expect("job");
+    let (kind, event_id): (String, String) = conn
+        .query_row("SELECT kind, event_id FROM jobs WHERE id = 5", [], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("job");
     assert_eq!((kind.as_str(), event_id.len()), ("order.confirmed", 32));
-    let delivered: String =
-        conn.query_row("SELECT event_id FROM notifications WHERE order_id = 1", [], |row| row.get(0)).expect("delivery");
+    let delivered: String = conn
+        .query_row("SELECT event_id FROM notifications WHERE order_id = 1", [], |row| row.get(0))
+        .expect("delivery");
     assert_eq!(delivered, event_id, "the old delivery records the job's event");
     conn.execute("UPDATE orders SET status = 'CANCELLED' WHERE id = 1", []).expect("CANCELLED is a status now");
     let counts = |status: &str| {
@@ -54,7 +56,11 @@ fn migrating_an_old_database_keeps_orders_and_deliveries_and_accepts_cancelled()
         })
         .expect(status)
     };
-    assert_eq!((counts("CONFIRMED"), counts("CANCELLED"), counts("REJECTED")), (0, 1, 1), "the count triggers came back");
+    assert_eq!(
+        (counts("CONFIRMED"), counts("CANCELLED"), counts("REJECTED")),
+        (0, 1, 1),
+        "the count triggers came back"
+    );
     assert!(conn.execute("UPDATE orders SET status = 'LOST' WHERE id = 1", []).is_err(), "the CHECK still holds");
     let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |row| row.get(0)).expect("pragma");
     assert!(enforced, "foreign keys are back on after migrating");
