@@ -50,12 +50,15 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// An order as the model placed it: (store, lines of (product, quantity), status).
+type ModelOrder = (i64, Vec<(i64, i64)>, OrderStatus);
+
 /// What the model expects of the database.
 #[derive(Default)]
 struct Model {
     stock: BTreeMap<(i64, i64), i64>,
-    /// (store, lines, status) of every order placed, in order.
-    orders: Vec<(i64, Vec<(i64, i64)>, OrderStatus)>,
+    /// Every order placed, in order.
+    orders: Vec<ModelOrder>,
     /// Expected stock events, in order: (kind, store, product, quantity).
     events: Vec<(String, i64, i64, i64)>,
 }
