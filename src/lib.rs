@@ -14,10 +14,11 @@
 //!   views and the workers, serve, shut down. [`config`] is the settings every subcommand
 //!   shares (each setting type lives with the layer that uses it).
 //! - [`search`] (tantivy index and in-memory stock view), [`suggest`] (autocomplete) and
-//!   [`jobs`] (confirmation workers, senders, maintenance) are the derived views and workers,
-//!   kept in step by the writer's commit observers; [`seed`] generates the demo catalog
-//!   (`db::seed` stores it). Above them, [`replica`]: `serve --read-replica` following the
-//!   database Litestream keeps current, handing each logged commit to those views' observers.
+//!   [`jobs`] (event workers, senders, maintenance; the events are written with their cause by
+//!   `db::events`) are the derived views and workers, kept in step by the writer's commit
+//!   observers; [`seed`] generates the demo catalog (`db::seed` stores it). Above them,
+//!   [`replica`]: `serve --read-replica` following the database Litestream keeps current,
+//!   handing each logged commit to those views' observers.
 //! - [`db`] is the store of record: opening it, migrations, the read pool, every SQL
 //!   statement, and the single [`db::writer`] with its named writes (each beside its table's
 //!   SQL) and their effects ([`db::effects`]).

@@ -10,6 +10,7 @@ pub mod admin_listing;
 pub mod catalog;
 pub mod commit_log;
 pub mod effects;
+pub mod events;
 pub mod exclusive;
 pub mod health;
 pub mod idempotency;

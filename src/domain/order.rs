@@ -155,14 +155,20 @@ pub enum OrderStatus {
     Pending,
     Confirmed,
     Rejected,
+    /// Was confirmed; its stock went back to the store.
+    Cancelled,
 }
 
 impl OrderStatus {
+    /// The accepted values of a `status` filter, for its error message.
+    pub const CHOICES: &'static str = "PENDING, CONFIRMED, REJECTED, CANCELLED";
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "PENDING",
             Self::Confirmed => "CONFIRMED",
             Self::Rejected => "REJECTED",
+            Self::Cancelled => "CANCELLED",
         }
     }
 
@@ -172,6 +178,7 @@ impl OrderStatus {
             "PENDING" => Some(Self::Pending),
             "CONFIRMED" => Some(Self::Confirmed),
             "REJECTED" => Some(Self::Rejected),
+            "CANCELLED" => Some(Self::Cancelled),
             _ => None,
         }
     }

@@ -43,7 +43,7 @@ async fn list_store_orders(
         None => None,
         Some(text) => Some(
             OrderStatus::parse(&text.to_ascii_uppercase())
-                .ok_or_else(|| Error::field("status", "must be one of PENDING, CONFIRMED, REJECTED"))?,
+                .ok_or_else(|| Error::field("status", format!("must be one of {}", OrderStatus::CHOICES)))?,
         ),
     };
     let rows = state

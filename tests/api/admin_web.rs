@@ -155,3 +155,48 @@ async fn an_invalid_edit_shows_the_form_again_naming_the_field_and_saves_nothing
     assert!(admin.search_ids("q=torch").await.is_empty());
     admin.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_cancels_an_order_and_lists_its_events() {
+    let admin = spawn_admin_app().await;
+    let cookie = log_in(&admin).await;
+    let body = serde_json::json!({"store_id": 1, "items": [{"product_id": 5, "quantity_requested": 1}]});
+    let order: serde_json::Value = admin.app.post_order(&body).await.json().await.expect("order");
+    let dashboard = page(&admin, &cookie, "/admin/").await;
+    let cancel_path = format!("/admin/orders/{}/cancel/", order["id"]);
+    assert!(dashboard.contains(&cancel_path), "a confirmed order has a cancel button");
+    assert!(dashboard.contains("inventory.out_of_stock") && dashboard.contains("order.confirmed"));
+
+    let response = post_form(&admin, Some(&cookie), &cancel_path, &[("csrf", &csrf_of(&dashboard))]).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let after = response.text().await.expect("html");
+    assert!(after.contains("is CANCELLED"), "{after}");
+    assert!(after.contains("order.cancelled") && after.contains("inventory.back_in_stock"));
+    assert!(!after.contains(&cancel_path), "a cancelled order has no cancel button");
+    assert_eq!(admin.app.stock(1, 5), 1);
+}
+
+#[tokio::test]
+async fn the_dashboard_retries_a_failed_delivery() {
+    let admin = spawn_admin_app().await;
+    let cookie = log_in(&admin).await;
+    let db = admin.app.db();
+    db.execute_batch(
+        "INSERT INTO orders (id, store_id, status, created_at) VALUES (90, 2, 'REJECTED', 1);
+         INSERT INTO jobs (id, kind, event_id, order_id, state, attempts, run_at, created_at, updated_at, last_error)
+           VALUES (77, 'order.confirmed', 'e77', 90, 'failed', 8, 1, 1, 1, 'receiver down');",
+    )
+    .expect("a dead letter");
+    let dashboard = page(&admin, &cookie, "/admin/").await;
+    assert!(dashboard.contains("receiver down") && dashboard.contains("/admin/jobs/77/retry/"));
+
+    let response = post_form(&admin, Some(&cookie), "/admin/jobs/77/retry/", &[("csrf", &csrf_of(&dashboard))]).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.expect("html").contains("Job 77 is queued again."));
+    let attempts: i64 = db.query_row("SELECT attempts FROM jobs WHERE id = 77", [], |row| row.get(0)).expect("job");
+    assert!(attempts <= 1, "fresh attempts: {attempts}");
+    let again = post_form(&admin, Some(&cookie), "/admin/jobs/77/retry/", &[("csrf", &csrf_of(&dashboard))]).await;
+    assert_ne!(again.status(), StatusCode::OK, "only a failed job can be retried");
+}

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aforro::cli::{Cli, Command, JobsAction, run};
-use aforro::db::notifications::ConfirmationMessage;
+use aforro::db::events::Event;
 use aforro::jobs::sender::{ConfirmationSender, LogSender, SendError, SendFuture};
 use aforro::jobs::{BatchReport, ExecutionOutcome, Worker, WorkerSettings};
 use reqwest::StatusCode;
@@ -59,7 +59,7 @@ impl ConfirmationSender for FlakySender {
         "log"
     }
 
-    fn send<'a>(&'a self, _message: &'a ConfirmationMessage) -> SendFuture<'a> {
+    fn send<'a>(&'a self, _event: &'a Event, _body: &'a str) -> SendFuture<'a> {
         let attempt = self.sends.fetch_add(1, Ordering::SeqCst);
         let failures = self.failures;
         Box::pin(async move {
@@ -106,9 +106,9 @@ async fn a_worker_sends_the_confirmation_and_marks_the_job_done() {
     assert!(confirmation["sent_at"].is_string(), "{confirmation}");
     let body: String = app.db().query_row("SELECT body FROM notifications", [], |row| row.get(0)).expect("recorded");
     let body: Value = serde_json::from_str(&body).expect("JSON body");
-    assert_eq!(body["order_id"], order["id"]);
-    assert_eq!(body["lines"][0]["title"], "Steel Kettle");
-    assert_eq!(body["total_price"], "50.00");
+    assert_eq!(body["event"], "order.confirmed");
+    assert_eq!(body["id"].as_str().map(str::len), Some(32), "a 128-bit hex event id: {body}");
+    assert_eq!(body["data"], order, "the data is the order body");
     assert_eq!(step(&worker).await, ExecutionOutcome::EmptyQueue, "nothing is left to do");
     // The worker holds a writer handle: the writer thread ends when the last one goes.
     drop(worker);
@@ -203,7 +203,7 @@ impl ConfirmationSender for StuckSender {
         "log"
     }
 
-    fn send<'a>(&'a self, _message: &'a ConfirmationMessage) -> SendFuture<'a> {
+    fn send<'a>(&'a self, _event: &'a Event, _body: &'a str) -> SendFuture<'a> {
         Box::pin(async move {
             self.entered.notify_one();
             self.release.notified().await;
@@ -284,7 +284,7 @@ async fn jobs_retry_requeues_a_failed_job_with_fresh_attempts() {
         .execute_batch(
             "INSERT INTO orders (id, store_id, status, created_at) VALUES (1, 1, 'CONFIRMED', 1);
              INSERT INTO jobs (id, kind, order_id, state, attempts, run_at, created_at, updated_at, last_error)
-               VALUES (7, 'order_confirmation', 1, 'failed', 8, 1, 1, 1, 'boom');",
+               VALUES (7, 'order.confirmed', 1, 'failed', 8, 1, 1, 1, 'boom');",
         )
         .expect("a dead letter");
     drop(store);

@@ -82,6 +82,10 @@ fn samples() -> Vec<(&'static str, &'static str, &'static str, Option<Value>, u1
         ),
         ("get", "/orders/{order_id}/", "/orders/1/", None, 200),
         ("get", "/orders/{order_id}/", "/orders/999/", None, 404),
+        // Order 1 was confirmed above, order 2 rejected.
+        ("post", "/orders/{order_id}/cancel/", "/orders/1/cancel/", None, 200),
+        ("post", "/orders/{order_id}/cancel/", "/orders/2/cancel/", None, 409),
+        ("post", "/orders/{order_id}/cancel/", "/orders/999/cancel/", None, 404),
         ("get", "/stores/{store_id}/orders/", "/stores/1/orders/?page_size=1", None, 200),
         ("get", "/stores/{store_id}/orders/", "/stores/1/orders/?status=LOST", None, 400),
         ("get", "/stores/{store_id}/inventory/", "/stores/1/inventory/?in_stock=true", None, 200),

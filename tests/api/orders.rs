@@ -73,7 +73,12 @@ async fn a_confirmed_order_is_stored_whole_with_its_confirmation_job() {
     assert_eq!(fetched["total_quantity"], 3);
     assert_eq!(fetched["confirmation"], json!({"status": "queued", "attempts": 0, "sent_at": null}));
     assert_eq!(app.count("order_items"), 2);
-    assert_eq!(app.count("jobs"), 1);
+    let events: Vec<String> = app
+        .db()
+        .prepare("SELECT kind FROM jobs ORDER BY id")
+        .and_then(|mut stmt| stmt.query_map([], |row| row.get(0))?.collect())
+        .expect("jobs");
+    assert_eq!(events, ["inventory.out_of_stock", "order.confirmed"], "the last mug sold: one crossing, one order");
     app.shutdown().await;
 }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use aforro::app::AppState;
 use aforro::config::HttpOptions;
-use aforro::db::notifications::ConfirmationMessage;
+use aforro::db::events::Event;
 use aforro::jobs::sender::{ConfirmationSender, SendFuture};
 use aforro::jobs::{JobQueue, Worker, WorkerPool, WorkerSettings};
 use reqwest::StatusCode;
@@ -23,7 +23,7 @@ impl ConfirmationSender for DeadlySender {
         panic!("the worker dies while recording its batch")
     }
 
-    fn send<'a>(&'a self, _message: &'a ConfirmationMessage) -> SendFuture<'a> {
+    fn send<'a>(&'a self, _event: &'a Event, _body: &'a str) -> SendFuture<'a> {
         Box::pin(async { Ok(()) })
     }
 }

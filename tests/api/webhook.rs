@@ -1,11 +1,11 @@
-//! The `webhook` sender against a local server on 127.0.0.1: a signed POST per confirmation,
-//! retried on a non-2xx answer or a timeout.
+//! The `webhook` sender against a local server on 127.0.0.1: a signed POST per event (here an
+//! order's confirmation), retried on a non-2xx answer or a timeout.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aforro::jobs::settings::Secret;
-use aforro::jobs::webhook::{SIGNATURE_HEADER, WebhookSender};
+use aforro::jobs::webhook::{EVENT_HEADER, SIGNATURE_HEADER, WebhookSender};
 use aforro::jobs::{BatchReport, ExecutionOutcome, Worker, WorkerSettings};
 use axum::Router;
 use axum::body::Bytes;
@@ -79,10 +79,11 @@ async fn the_webhook_receives_the_confirmation_signed_with_hmac_sha256() {
     mac.update(body);
     let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
     assert_eq!(headers.get(SIGNATURE_HEADER).and_then(|value| value.to_str().ok()), Some(expected.as_str()));
+    assert_eq!(headers.get(EVENT_HEADER).and_then(|value| value.to_str().ok()), Some("order.confirmed"));
     let sent: Value = serde_json::from_slice(body).expect("JSON");
-    assert_eq!(sent["order_id"], order["id"]);
-    assert_eq!(sent["lines"][0]["quantity"], 2);
-    assert_eq!(sent["total_price"], "39.98");
+    assert_eq!(sent["event"], "order.confirmed");
+    assert_eq!(sent["data"], order, "the data is the order body");
+    assert!(sent["created_at"].is_string() && sent["id"].is_string(), "{sent}");
     let channel: String = app.db().query_row("SELECT channel FROM notifications", [], |row| row.get(0)).expect("row");
     assert_eq!(channel, "webhook");
     // The worker holds a writer handle: the writer thread ends when the last one goes.

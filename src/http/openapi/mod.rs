@@ -26,6 +26,7 @@ use super::{health, metrics, orders, search, stores, suggest};
     paths(
         orders::create_order,
         orders::get_order,
+        orders::cancel_order,
         stores::list_store_orders,
         stores::list_store_inventory,
         search::search_products,

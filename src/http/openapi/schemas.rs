@@ -67,6 +67,7 @@ pub enum OrderStatusDoc {
     PENDING,
     CONFIRMED,
     REJECTED,
+    CANCELLED,
 }
 
 /// An order (201, 409 and `GET /orders/<id>/`).

@@ -1,5 +1,6 @@
-//! The admin page under `/admin/`: log in, find and edit products, restock, and see recent
-//! orders and failed jobs. Server-rendered forms (POST → 303 redirect → GET), no scripts.
+//! The admin page under `/admin/`: log in, find and edit products, restock, see recent orders
+//! (and cancel one), recent events and failed deliveries (and retry one). Server-rendered
+//! forms, no scripts.
 
 mod pages;
 mod session;
@@ -39,6 +40,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/logout/", post(log_out))
         .route("/admin/products/{id}/", get(product_page).post(save_product))
         .route("/admin/products/{id}/restock/", post(restock))
+        .route("/admin/orders/{id}/cancel/", post(cancel_order))
+        .route("/admin/jobs/{id}/retry/", post(retry_job))
 }
 
 async fn login_form() -> Markup {
@@ -81,8 +84,12 @@ async fn dashboard(
     query: crate::http::QueryParams,
 ) -> Result<Markup> {
     let q = query.get("q").map(str::trim).unwrap_or("").to_owned();
+    render_dashboard(&session, &state, q, None).await
+}
+
+async fn render_dashboard(session: &WebSession, state: &AppState, q: String, notice: Option<&str>) -> Result<Markup> {
     let search = q.clone();
-    let (products, orders, failed_jobs) = state
+    let (products, orders, events, failed_jobs) = state
         .reads
         .run(move |conn| {
             let products_page = PageRequest { page: 1, page_size: PRODUCTS_SHOWN };
@@ -90,10 +97,12 @@ async fn dashboard(
                 listing::products(conn, Some(&search).filter(|q| !q.is_empty()).map(String::as_str), products_page)?;
             let orders_page = PageRequest { page: 1, page_size: RECENT_ROWS };
             let orders = listing::orders(conn, OrderFilter::default(), orders_page)?.rows;
+            let recent = usize::try_from(RECENT_ROWS).unwrap_or(usize::MAX);
             Ok((
                 products,
                 orders,
-                jobs::list_jobs(conn, Some(JobState::Failed), usize::try_from(RECENT_ROWS).unwrap_or(usize::MAX))?,
+                jobs::list_jobs(conn, None, recent)?,
+                jobs::list_jobs(conn, Some(JobState::Failed), recent)?,
             ))
         })
         .await?;
@@ -104,8 +113,40 @@ async fn dashboard(
         query: &q,
         products: &products,
         orders: &orders,
+        events: &events,
         failed_jobs: &failed_jobs,
+        notice,
     }))
+}
+
+/// Cancels an order through the same write as `POST /orders/<id>/cancel/`.
+async fn cancel_order(
+    session: WebSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(fields): FormFields,
+) -> Result<Markup, HttpError> {
+    session.check_csrf(fields.get("csrf").map(String::as_str))?;
+    let order = state.writer.cancel_order(crate::http::order_id_from_path(&id)?).await?;
+    let notice =
+        format!("Order {} is {}; its stock is back in store {}.", order.id, order.status.as_str(), order.store_id);
+    Ok(render_dashboard(&session, &state, String::new(), Some(&notice)).await?)
+}
+
+/// Puts a failed delivery back in the queue with fresh attempts.
+async fn retry_job(
+    session: WebSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(fields): FormFields,
+) -> Result<Markup, HttpError> {
+    session.check_csrf(fields.get("csrf").map(String::as_str))?;
+    let job_id = super::path_id(&id, "failed job", |id| id)?;
+    if !state.writer.retry_failed_job(job_id).await? {
+        return Err(Error::NotFound(format!("failed job {job_id} does not exist")).into());
+    }
+    let notice = format!("Job {job_id} is queued again.");
+    Ok(render_dashboard(&session, &state, String::new(), Some(&notice)).await?)
 }
 
 async fn product_page(session: WebSession, state: State<AppState>, Path(id): Path<String>) -> Result<Markup> {

@@ -6,6 +6,7 @@ use maud::{DOCTYPE, Markup, html};
 use crate::db::admin_listing::{CategoryRow, OrderRow, ProductRow, StoreRow};
 use crate::db::jobs::JobRow;
 use crate::db::listings::PageOf;
+use crate::domain::OrderStatus;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
@@ -62,7 +63,10 @@ pub(super) struct Dashboard<'a> {
     pub query: &'a str,
     pub products: &'a PageOf<ProductRow>,
     pub orders: &'a [OrderRow],
+    /// The newest events (jobs), whatever their state.
+    pub events: &'a [JobRow],
     pub failed_jobs: &'a [JobRow],
+    pub notice: Option<&'a str>,
 }
 
 pub(super) fn dashboard(page: &Dashboard<'_>) -> Markup {
@@ -70,6 +74,7 @@ pub(super) fn dashboard(page: &Dashboard<'_>) -> Markup {
         "Dashboard",
         Some((page.username, page.csrf)),
         &html! {
+            @if let Some(notice) = page.notice { p id="notice" { (notice) } }
             h2 { "Products" }
             form method="get" action="/admin/" {
                 input type="search" name="q" id="q" value=(page.query) placeholder="title contains…";
@@ -89,29 +94,58 @@ pub(super) fn dashboard(page: &Dashboard<'_>) -> Markup {
             }
             h2 { "Recent orders" }
             table id="orders" {
-                tr { th { "id" } th { "store" } th { "status" } th { "items" } th { "created" } }
+                tr { th { "id" } th { "store" } th { "status" } th { "items" } th { "created" } th {} }
                 @for order in page.orders {
-                    tr {
-                        td { (order.id) } td { (order.store_id) } td { (order.status.as_str()) }
+                    tr id={ "order-" (order.id) } {
+                        td { (order.id) } td { (order.store_id) } td.status { (order.status.as_str()) }
                         td { (order.total_quantity) } td { (order.created_at.to_rfc3339()) }
+                        td {
+                            @if order.status == OrderStatus::Confirmed {
+                                (post_button(&format!("/admin/orders/{}/cancel/", order.id), page.csrf, "Cancel"))
+                            }
+                        }
                     }
                 }
             }
-            h2 { "Failed jobs" }
+            h2 { "Recent events" }
+            @if page.events.is_empty() { p { "None." } } @else {
+                table id="events" {
+                    tr { th { "job" } th { "event" } th { "id" } th { "order" } th { "state" } th { "attempts" } }
+                    @for job in page.events {
+                        tr {
+                            td { (job.id) } td { (job.kind) } td { (job.event_id.as_deref().unwrap_or("")) }
+                            td { @if let Some(order) = job.order_id { (order) } }
+                            td { (job.state) } td { (job.attempts) }
+                        }
+                    }
+                }
+            }
+            h2 { "Failed deliveries" }
             @if page.failed_jobs.is_empty() { p { "None." } } @else {
                 table id="failed-jobs" {
-                    tr { th { "id" } th { "kind" } th { "order" } th { "attempts" } th { "last error" } }
+                    tr { th { "job" } th { "event" } th { "order" } th { "attempts" } th { "last error" } th {} }
                     @for job in page.failed_jobs {
-                        tr {
+                        tr id={ "job-" (job.id) } {
                             td { (job.id) } td { (job.kind) }
                             td { @if let Some(order) = job.order_id { (order) } }
                             td { (job.attempts) } td { (job.last_error.as_deref().unwrap_or("")) }
+                            td { (post_button(&format!("/admin/jobs/{}/retry/", job.id), page.csrf, "Retry")) }
                         }
                     }
                 }
             }
         },
     )
+}
+
+/// A one-button form that POSTs to `action` with the CSRF token.
+fn post_button(action: &str, csrf: &str, label: &str) -> Markup {
+    html! {
+        form.inline method="post" action=(action) {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" { (label) }
+        }
+    }
 }
 
 /// What the product page shows.
