@@ -175,6 +175,7 @@ async fn the_dashboard_cancels_an_order_and_lists_its_events() {
     assert!(after.contains("order.cancelled") && after.contains("inventory.back_in_stock"));
     assert!(!after.contains(&cancel_path), "a cancelled order has no cancel button");
     assert_eq!(admin.app.stock(1, 5), 1);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -199,4 +200,5 @@ async fn the_dashboard_retries_a_failed_delivery() {
     assert!(attempts <= 1, "fresh attempts: {attempts}");
     let again = post_form(&admin, Some(&cookie), "/admin/jobs/77/retry/", &[("csrf", &csrf_of(&dashboard))]).await;
     assert_ne!(again.status(), StatusCode::OK, "only a failed job can be retried");
+    admin.shutdown().await;
 }

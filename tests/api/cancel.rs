@@ -190,4 +190,5 @@ async fn the_admin_api_cancels_with_the_public_answer_and_needs_a_session() {
     let listed = admin.call(Method::GET, "/api/admin/orders/?status=CANCELLED", None, StatusCode::OK).await;
     assert_eq!(listed["results"][0]["id"], order["id"]);
     admin.call(Method::POST, "/api/admin/orders/424242/cancel/", None, StatusCode::NOT_FOUND).await;
+    admin.shutdown().await;
 }
