@@ -11,6 +11,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_jobs", include_str!("../../migrations/0002_jobs.sql")),
     ("0003_admin", include_str!("../../migrations/0003_admin.sql")),
     ("0004_catalog_lineage", include_str!("../../migrations/0004_catalog_lineage.sql")),
+    ("0005_admin_history", include_str!("../../migrations/0005_admin_history.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
@@ -58,7 +59,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().expect("in-memory db");
         assert_eq!(
             migrate(&mut conn).expect("first run"),
-            ["0001_init", "0002_jobs", "0003_admin", "0004_catalog_lineage"]
+            ["0001_init", "0002_jobs", "0003_admin", "0004_catalog_lineage", "0005_admin_history"]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());
     }

@@ -10,6 +10,7 @@ pub mod admin_listing;
 pub mod catalog;
 pub mod effects;
 pub mod exclusive;
+pub mod history;
 pub mod idempotency;
 pub mod jobs;
 pub mod listings;
