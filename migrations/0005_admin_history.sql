@@ -23,3 +23,7 @@ CREATE INDEX admin_log_object ON admin_log (object_type, object_id, id DESC);
 CREATE INDEX products_price ON products (price_cents, id);
 -- The cross-store order list (newest first, optionally by status) without sorting every order.
 CREATE INDEX orders_newest ON orders (created_at DESC, id DESC);
+-- The job list by state, newest first.
+CREATE INDEX jobs_state_newest ON jobs (state, id DESC);
+-- A store's inventory sorted by quantity (lowest stock first) without sorting the store's rows.
+CREATE INDEX inventory_store_quantity ON inventory (store_id, quantity, product_id);

@@ -87,7 +87,7 @@ const PRODUCT_COLUMNS: &str = "SELECT p.id, p.title, p.description, p.price_cent
 const PRODUCTS_TITLED_PAGE: &str =
     "WHERE ?1 IS NULL OR instr(lower(p.title), lower(?1)) > 0 ORDER BY p.id LIMIT ?2 OFFSET ?3";
 
-fn product_row(row: &Row<'_>) -> rusqlite::Result<ProductRow> {
+pub(super) fn product_row(row: &Row<'_>) -> rusqlite::Result<ProductRow> {
     Ok(ProductRow {
         id: row.get(0)?,
         title: row.get(1)?,

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod admin_listing;
+pub mod admin_pages;
 pub mod catalog;
 pub mod effects;
 pub mod exclusive;
