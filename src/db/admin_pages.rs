@@ -241,6 +241,50 @@ pub fn stores(
     Ok(PageOf { count, rows: rows.collect::<rusqlite::Result<_>>()? })
 }
 
+/// The dashboard's tiles: (link, label, bounded count as shown).
+pub fn dashboard_counts(conn: &Connection) -> Result<Vec<(&'static str, &'static str, String)>> {
+    let bounded = |count: i64| if count > COUNT_BOUND { format!("{COUNT_BOUND}+") } else { count.to_string() };
+    let mut tiles = Vec::new();
+    let products: i64 =
+        conn.query_row("SELECT COUNT(*) FROM (SELECT 1 FROM products LIMIT ?1)", [COUNT_BOUND + 1], |row| row.get(0))?;
+    tiles.push(("/admin/products/", "products", bounded(products)));
+    let categories: i64 = conn.query_row("SELECT COUNT(*) FROM categories", [], |row| row.get(0))?;
+    tiles.push(("/admin/categories/", "categories", bounded(categories)));
+    let stores: i64 = conn.query_row("SELECT COUNT(*) FROM stores", [], |row| row.get(0))?;
+    tiles.push(("/admin/stores/", "stores", bounded(stores)));
+    let orders: i64 =
+        conn.query_row("SELECT COUNT(*) FROM (SELECT 1 FROM orders LIMIT ?1)", [COUNT_BOUND + 1], |row| row.get(0))?;
+    tiles.push(("/admin/orders/", "orders", bounded(orders)));
+    let failed: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE state = 'failed' LIMIT ?1)",
+        [COUNT_BOUND + 1],
+        |row| row.get(0),
+    )?;
+    tiles.push(("/admin/jobs/?state=failed", "failed jobs", bounded(failed)));
+    Ok(tiles)
+}
+
+/// One page of jobs, newest first, optionally in one state (`jobs_state_newest`).
+pub fn jobs(
+    conn: &Connection,
+    state: Option<&str>,
+    page: crate::domain::PageRequest,
+) -> Result<PageOf<super::jobs::JobRow>> {
+    let count = conn.query_row(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE ?1 IS NULL OR state = ?1 LIMIT ?2)",
+        params![state, COUNT_BOUND + 1],
+        |row| row.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error FROM jobs
+          WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+    )?;
+    let rows = stmt
+        .query_map(params![state, page.limit(), page.offset()], super::jobs::job_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(PageOf { count, rows })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
