@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
-use super::{AdminSession, path_id};
+use super::{AdminSession, actor, path_id};
 use crate::app::AppState;
 use crate::db::admin_listing::{self as listing, OrderFilter, OrderRow, StockRow};
 use crate::domain::catalog::{self as input, StockUpdate};
@@ -24,36 +24,36 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn set_stock(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     Path(ids): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StockRow>> {
-    apply(&state, &ids, input::set_quantity(&body)?).await
+    apply(&session, &state, &ids, input::set_quantity(&body)?).await
 }
 
 async fn adjust_stock(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     Path(ids): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StockRow>> {
-    apply(&state, &ids, input::adjust(&body)?).await
+    apply(&session, &state, &ids, input::adjust(&body)?).await
 }
 
 async fn restock(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     Path(ids): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StockRow>> {
-    apply(&state, &ids, input::restock(&body)?).await
+    apply(&session, &state, &ids, input::restock(&body)?).await
 }
 
-async fn apply(state: &AppState, (store, product): &(String, String), update: StockUpdate) -> Result<Json<StockRow>> {
+async fn apply(session: &AdminSession, state: &AppState, (store, product): &(String, String), update: StockUpdate) -> Result<Json<StockRow>> {
     let store_id = path_id(store, "store", StoreId)?;
     let product_id = path_id(product, "product", ProductId)?;
-    let quantity = state.writer.update_stock(store_id, product_id, update).await?;
+    let quantity = state.writer.update_stock_as(actor(session), store_id, product_id, update).await?;
     Ok(Json(StockRow { store_id, product_id, quantity }))
 }
 

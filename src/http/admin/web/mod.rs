@@ -65,7 +65,7 @@ impl WebSession {
     }
 
     fn actor(&self) -> Actor {
-        Actor { user_id: self.0.user_id, username: self.0.username.clone() }
+        super::actor(&self.0)
     }
 
     /// Checks the form's CSRF token and returns its other fields.
