@@ -8,12 +8,12 @@ use reqwest::{Client, Response, StatusCode, redirect};
 use crate::admin_support::{AdminApp, PASSWORD, USERNAME, spawn_admin_app};
 
 /// A client that shows redirects instead of following them (there is no cookie jar).
-fn client() -> Client {
+pub fn client() -> Client {
     Client::builder().redirect(redirect::Policy::none()).build().expect("client")
 }
 
 /// Logs in through the form; returns the `Cookie` header value for the session.
-async fn log_in(admin: &AdminApp) -> String {
+pub async fn log_in(admin: &AdminApp) -> String {
     let response = post_form(admin, None, "/admin/login/", &[("username", USERNAME), ("password", PASSWORD)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let cookie = response.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).expect("a cookie").to_owned();
@@ -21,14 +21,14 @@ async fn log_in(admin: &AdminApp) -> String {
     cookie.split(';').next().expect("name=value").to_owned()
 }
 
-async fn page(admin: &AdminApp, cookie: &str, path: &str) -> String {
+pub async fn page(admin: &AdminApp, cookie: &str, path: &str) -> String {
     let response = client().get(admin.app.url(path)).header(COOKIE, cookie).send().await.expect("request");
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     response.text().await.expect("html")
 }
 
 /// Posts a form, with the session cookie when given.
-async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(&str, &str)]) -> Response {
+pub async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(&str, &str)]) -> Response {
     let mut request = client().post(admin.app.url(path)).form(form);
     if let Some(cookie) = cookie {
         request = request.header(COOKIE, cookie);
@@ -37,7 +37,7 @@ async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(
 }
 
 /// The hidden `csrf` field's value on a page.
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
     html[start..start + 64].to_owned()
 }
@@ -72,7 +72,7 @@ async fn a_wrong_password_shows_the_form_again_with_an_error() {
 async fn a_logged_in_admin_restocks_and_sees_the_change_on_the_page_and_in_search() {
     let admin = spawn_admin_app().await;
     let cookie = log_in(&admin).await;
-    let dashboard = page(&admin, &cookie, "/admin/?q=tent").await;
+    let dashboard = page(&admin, &cookie, "/admin/products/?q=tent").await;
     assert!(dashboard.contains("Camping Tent") && dashboard.contains("signed in as"));
     let product = page(&admin, &cookie, "/admin/products/3/").await;
     let csrf = csrf_of(&product);
@@ -145,6 +145,8 @@ async fn an_invalid_edit_shows_the_form_again_naming_the_field_and_saves_nothing
     // A real status on an HTML page: the problem+json middleware wraps the JSON routes only.
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
-    assert!(response.text().await.expect("html").contains("Not saved. price:"));
+    let html = response.text().await.expect("html");
+    assert!(html.contains("id=\"price-error\""), "the error sits beside the price field");
+    assert!(html.contains("value=\"cheap\""), "the submitted value is kept for fixing");
     assert!(admin.search_ids("q=torch").await.is_empty());
 }

@@ -80,7 +80,11 @@ async fn update_category(
     Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
 }
 
-async fn delete_category(session: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
+async fn delete_category(
+    session: AdminSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
     let id = category_id(&id)?;
     state.writer.delete_category_as(actor(&session), id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -130,7 +134,11 @@ async fn update_product(
     Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
 }
 
-async fn delete_product(session: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
+async fn delete_product(
+    session: AdminSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
     let id = product_id(&id)?;
     state.writer.delete_product_as(actor(&session), id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -174,7 +182,11 @@ async fn update_store(
     Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
 }
 
-async fn delete_store(session: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
+async fn delete_store(
+    session: AdminSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
     let id = store_id(&id)?;
     state.writer.delete_store_as(actor(&session), id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -50,7 +50,12 @@ async fn restock(
     apply(&session, &state, &ids, input::restock(&body)?).await
 }
 
-async fn apply(session: &AdminSession, state: &AppState, (store, product): &(String, String), update: StockUpdate) -> Result<Json<StockRow>> {
+async fn apply(
+    session: &AdminSession,
+    state: &AppState,
+    (store, product): &(String, String),
+    update: StockUpdate,
+) -> Result<Json<StockRow>> {
     let store_id = path_id(store, "store", StoreId)?;
     let product_id = path_id(product, "product", ProductId)?;
     let quantity = state.writer.update_stock_as(actor(session), store_id, product_id, update).await?;
