@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The admin page's browser test: starts chromedriver (Debian's `chromium` and
+# The admin pages' browser test: starts chromedriver (Debian's `chromium` and
 # `chromium-driver` packages) on a free local port, runs the ignored test
-# `admin_browser`, and stops chromedriver again. Usage: scripts/browser-test.sh
+# `admin_browser` (which saves screenshots to docs/img/), and stops chromedriver again. Usage: scripts/browser-test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,5 +21,6 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
-CHROMEDRIVER_URL="http://127.0.0.1:$port" CHROMIUM_BINARY="$(command -v chromium)" \
+mkdir -p docs/img
+SCREENSHOT_DIR="$PWD/docs/img" CHROMEDRIVER_URL="http://127.0.0.1:$port" CHROMIUM_BINARY="$(command -v chromium)" \
     cargo nextest run --locked --run-ignored only admin_browser

@@ -73,7 +73,7 @@ async fn a_logged_in_admin_restocks_and_sees_the_change_on_the_page_and_in_searc
     let admin = spawn_admin_app().await;
     let cookie = log_in(&admin).await;
     let dashboard = page(&admin, &cookie, "/admin/products/?q=tent").await;
-    assert!(dashboard.contains("Camping Tent") && dashboard.contains("signed in as"));
+    assert!(dashboard.contains("Camping Tent") && dashboard.contains("Signed in as"));
     let product = page(&admin, &cookie, "/admin/products/3/").await;
     let csrf = csrf_of(&product);
     let form = [("csrf", csrf.as_str()), ("store_id", "1"), ("quantity", "6")];
