@@ -143,7 +143,8 @@ impl Browser {
 
     /// The product ids linked from the `#products` table, in order.
     async fn listed_products(&self) -> Vec<i64> {
-        let script = "return [...document.querySelectorAll('#products tbody td:first-child')].map(td => Number(td.textContent))";
+        let script =
+            "return [...document.querySelectorAll('#products tbody td:first-child')].map(td => Number(td.textContent))";
         let ids = self.command(Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await;
         ids.as_array().expect("ids").iter().map(|id| id.as_i64().expect("id")).collect()
     }
