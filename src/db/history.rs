@@ -59,9 +59,9 @@ const UNEDITED_FIELDS: [&str; 2] = ["id", "created_at"];
 /// The object as its admin page shows it, or `None` when it does not exist.
 fn snapshot(conn: &Connection, object: ObjectType, id: i64) -> Result<Option<Value>> {
     let found = match object {
-        ObjectType::Category => admin_listing::category(conn, CategoryId(id)).map(|row| serde_json::to_value(row)),
-        ObjectType::Product => admin_listing::product(conn, ProductId(id)).map(|row| serde_json::to_value(row)),
-        ObjectType::Store => admin_listing::store(conn, StoreId(id)).map(|row| serde_json::to_value(row)),
+        ObjectType::Category => admin_listing::category(conn, CategoryId(id)).map(serde_json::to_value),
+        ObjectType::Product => admin_listing::product(conn, ProductId(id)).map(serde_json::to_value),
+        ObjectType::Store => admin_listing::store(conn, StoreId(id)).map(serde_json::to_value),
         ObjectType::Job => return Err(Error::Invariant("jobs are recorded by their own write".into())),
     };
     match found {
