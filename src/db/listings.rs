@@ -127,21 +127,19 @@ pub fn store_inventory(
     Ok(PageOf { count, rows })
 }
 
+/// The plan of `sql`, one detail line per step (the listing tests check it).
+#[cfg(test)]
+pub(crate) fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("explain");
+    let nulls = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count()));
+    stmt.query_map(nulls, |row| row.get::<_, String>(3)).expect("plan").collect::<rusqlite::Result<_>>().expect("rows")
+}
+
 #[cfg(test)]
 mod tests {
     use rusqlite::Connection;
 
     use super::*;
-
-    /// The plan of `sql`, one detail line per step.
-    fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("explain");
-        let nulls = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count()));
-        stmt.query_map(nulls, |row| row.get::<_, String>(3))
-            .expect("plan")
-            .collect::<rusqlite::Result<_>>()
-            .expect("rows")
-    }
 
     #[test]
     fn listing_queries_never_scan_a_whole_table() {

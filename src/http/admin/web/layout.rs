@@ -122,7 +122,7 @@ pub fn sort_header<K: SortKey>(url: &ListUrl, current: Sort<K>, key: K, label: &
     }
 }
 
-/// "N rows · page P · previous / next", with counts past [`COUNT_BOUND`] shown as "10,000+".
+/// "N rows · page P · previous / next", with counts past [`COUNT_BOUND`] shown as "1000+".
 pub fn pager(url: &ListUrl, page: PageRequest, count: i64, shown: usize) -> Markup {
     let more = count > COUNT_BOUND;
     let total = if more { format!("{COUNT_BOUND}+") } else { count.to_string() };
