@@ -6,9 +6,9 @@
 use rusqlite::{Connection, Row, params};
 
 use super::admin_listing::{CategoryRow, OrderRow, ProductRow, StoreRow, order_columns, order_row, product_row};
-use super::listings::{InventoryRow, PageOf};
+use super::listings::{InventoryRow, PageOf, inventory_row};
 use crate::domain::admin_list::{InventoryList, InventorySort, NameSort, OrderList, ProductList, ProductSort, Sort};
-use crate::domain::{Money, OrderStatus, StoreId};
+use crate::domain::{OrderStatus, StoreId};
 use crate::error::Result;
 
 /// Counts stop here: a list shows "1000+" rather than scanning a million rows to count them.
@@ -102,16 +102,7 @@ pub fn inventory(conn: &Connection, store: StoreId, list: &InventoryList) -> Res
         .query_row(params![store, list.q, list.in_stock, COUNT_BOUND + 1], |row| row.get(0))?;
     let mut stmt = conn.prepare_cached(inventory_page_sql(list.sort))?;
     let rows = stmt
-        .query_map(params![store, list.q, list.in_stock, list.page.limit(), list.page.offset()], |row| {
-            Ok(InventoryRow {
-                product_id: row.get(0)?,
-                title: row.get(1)?,
-                price: Money::from_cents(row.get(2)?),
-                category: row.get(3)?,
-                category_id: row.get(4)?,
-                quantity: row.get(5)?,
-            })
-        })?
+        .query_map(params![store, list.q, list.in_stock, list.page.limit(), list.page.offset()], inventory_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(PageOf { count, rows })
 }

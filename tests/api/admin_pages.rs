@@ -263,6 +263,16 @@ async fn a_failed_job_is_retried_from_the_jobs_page() {
     let admin = spawn_admin_app().await;
     let order = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
     admin.app.post_order(&order).await;
+    // Let the workers finish with the job first, so none of them overwrites the failure below
+    // (a bounded poll: the worker runs on its own task).
+    let job_state = || -> String {
+        admin.app.db().query_row("SELECT state FROM jobs WHERE id = 1", [], |row| row.get(0)).expect("job")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while job_state() != "done" {
+        assert!(std::time::Instant::now() < deadline, "the confirmation was never sent");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     admin.app.db().execute("UPDATE jobs SET state = 'failed', last_error = 'smtp down'", []).expect("fail the job");
     let (cookie, csrf) = signed_in(&admin).await;
     assert!(page(&admin, &cookie, "/admin/jobs/?state=failed").await.contains("smtp down"));

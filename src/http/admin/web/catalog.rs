@@ -295,23 +295,8 @@ fn delete_page(model: Model, session: &WebSession, record: &Record, refusal: Opt
     let viewer = layout::Viewer { username: &session.0.username, csrf: &csrf };
     let path = format!("{}{}/", model.path(), record.id);
     let title = format!("Delete {} {}?", model.title().0, record.id);
-    let body = html! {
-        @if let Some(refusal) = refusal {
-            p.notice.bad id="refusal" role="alert" { (refusal) }
-            a.button.secondary href=(path) { "Back" }
-        } @else {
-            div.card {
-                p { "Delete " strong { (record.values[0]) } "? This cannot be undone." }
-                form method="post" action={ (path) "delete/" } {
-                    (csrf_field(&viewer))
-                    div.actions {
-                        button.danger type="submit" id="confirm-delete" { "Yes, delete it" }
-                        a.button.secondary href=(path) { "No, keep it" }
-                    }
-                }
-            }
-        }
-    };
+    let question = html! { "Delete " strong { (record.values[0]) } "?" };
+    let body = layout::delete_confirmation(&viewer, &path, question, refusal);
     signed_in_page(session, &title, model.path(), body)
 }
 

@@ -207,3 +207,25 @@ fn shown(value: &serde_json::Value) -> String {
 pub fn notice(text: Option<&str>, class: &str) -> Markup {
     html! { @if let Some(text) = text { p.notice.(class) id="notice" role="status" { (text) } } }
 }
+
+/// A delete confirmation: what will go, a form that deletes it, a way back; or, when the data
+/// forbade the delete, the reason and the way back.
+pub fn delete_confirmation(viewer: &Viewer<'_>, object_path: &str, question: Markup, refusal: Option<&str>) -> Markup {
+    html! {
+        @if let Some(refusal) = refusal {
+            p.notice.bad id="refusal" role="alert" { (refusal) }
+            a.button.secondary href=(object_path) { "Back" }
+        } @else {
+            div.card {
+                p { (question) " This cannot be undone." }
+                form method="post" action={ (object_path) "delete/" } {
+                    (csrf_field(viewer))
+                    div.actions {
+                        button.danger type="submit" id="confirm-delete" { "Yes, delete it" }
+                        a.button.secondary href=(object_path) { "No, keep it" }
+                    }
+                }
+            }
+        }
+    }
+}

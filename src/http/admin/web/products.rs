@@ -293,23 +293,12 @@ fn delete_page(session: &WebSession, product: &ProductRow, refusal: Option<&str>
         session,
         &format!("Delete product {id}?"),
         SECTION,
-        html! {
-            @if let Some(refusal) = refusal {
-                p.notice.bad id="refusal" role="alert" { (refusal) }
-                a.button.secondary href={ "/admin/products/" (id) "/" } { "Back to the product" }
-            } @else {
-                div.card {
-                    p { "Delete " strong { (product.title) } " and its stock rows in every store? This cannot be undone." }
-                    form method="post" action={ "/admin/products/" (id) "/delete/" } {
-                        (csrf_field(&viewer))
-                        div.actions {
-                            button.danger type="submit" id="confirm-delete" { "Yes, delete it" }
-                            a.button.secondary href={ "/admin/products/" (id) "/" } { "No, keep it" }
-                        }
-                    }
-                }
-            }
-        },
+        layout::delete_confirmation(
+            &viewer,
+            &format!("/admin/products/{id}/"),
+            html! { "Delete " strong { (product.title) } " and its stock rows in every store?" },
+            refusal,
+        ),
     )
 }
 
