@@ -16,6 +16,7 @@ PAGES = [
     "/admin/products/?sort=-price",
     "/admin/products/?category=3&sort=price",
     "/admin/products/?q=kettle",
+    "/admin/products/?q=zzqx",
     "/admin/products/?sort=title&page=200",
     "/admin/categories/",
     "/admin/stores/",

@@ -47,14 +47,26 @@ fn product_page_sql(sort: Sort<ProductSort>) -> &'static str {
     }
 }
 
-/// One page of products, and how many match (at most `COUNT_BOUND + 1`).
-pub fn products(conn: &Connection, list: &ProductList) -> Result<PageOf<ProductRow>> {
-    let count = conn
-        .prepare_cached(ADMIN_PRODUCTS_COUNT)?
-        .query_row(params![list.q, list.category, COUNT_BOUND + 1], |row| row.get(0))?;
+/// One page of products and how many match (at most `COUNT_BOUND + 1`), and whether that is
+/// a count. A title search is not counted: `contains` has no index, so counting walks titles
+/// until the bound fills (27 ms p50 for `q=kettle` at 1M products); instead the page reads one
+/// row more than it shows, and `count` is the rows up to this page plus one when there are more.
+pub fn products(conn: &Connection, list: &ProductList) -> Result<(PageOf<ProductRow>, bool)> {
     let mut stmt = conn.prepare_cached(product_page_sql(list.sort))?;
-    let rows = stmt.query_map(params![list.q, list.category, list.page.limit(), list.page.offset()], product_row)?;
-    Ok(PageOf { count, rows: rows.collect::<rusqlite::Result<_>>()? })
+    let counted = list.q.is_none();
+    let limit = list.page.limit() + i64::from(!counted);
+    let mut rows: Vec<ProductRow> = stmt
+        .query_map(params![list.q, list.category, limit, list.page.offset()], product_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let count = if counted {
+        conn.prepare_cached(ADMIN_PRODUCTS_COUNT)?
+            .query_row(params![list.q, list.category, COUNT_BOUND + 1], |row| row.get(0))?
+    } else {
+        let seen = list.page.offset() + i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        rows.truncate(usize::try_from(list.page.limit()).unwrap_or(usize::MAX));
+        seen
+    };
+    Ok((PageOf { count, rows }, counted))
 }
 
 /// A store's inventory: ?1 store, ?2 title contains (or NULL), ?3 in stock (or NULL).

@@ -122,14 +122,22 @@ pub fn sort_header<K: SortKey>(url: &ListUrl, current: Sort<K>, key: K, label: &
     }
 }
 
-/// "N rows · page P · previous / next", with counts past [`COUNT_BOUND`] shown as "1000+".
+/// "N found · page P · previous / next", with counts past [`COUNT_BOUND`] shown as "1000+".
 pub fn pager(url: &ListUrl, page: PageRequest, count: i64, shown: usize) -> Markup {
-    let more = count > COUNT_BOUND;
-    let total = if more { format!("{COUNT_BOUND}+") } else { count.to_string() };
+    let total = if count > COUNT_BOUND { format!("{COUNT_BOUND}+") } else { count.to_string() };
+    pages(url, page, count, shown, Some(&total))
+}
+
+/// The pager of a list that was not counted (`seen`: rows up to this page, plus one if more).
+pub fn uncounted_pager(url: &ListUrl, page: PageRequest, seen: i64, shown: usize) -> Markup {
+    pages(url, page, seen, shown, None)
+}
+
+fn pages(url: &ListUrl, page: PageRequest, count: i64, shown: usize, total: Option<&str>) -> Markup {
     let has_next = page.offset() + i64::try_from(shown).unwrap_or(0) < count;
     html! {
         nav.pager aria-label="Pages" {
-            span id="count" { (total) " found · page " (page.page) }
+            span id="count" { @if let Some(total) = total { (total) " found · " } "page " (page.page) }
             @if page.page > 1 {
                 a href=(url.with("page", Some(&(page.page - 1).to_string()))) id="previous" rel="prev" { "← Previous" }
             }

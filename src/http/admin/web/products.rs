@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 
-use super::layout::{self, FieldErrors, ListUrl, as_field_errors, csrf_field, field, pager, sort_header};
+use super::layout::{
+    self, FieldErrors, ListUrl, as_field_errors, csrf_field, field, pager, sort_header, uncounted_pager,
+};
 use super::session::WebSession;
 use super::{FormFields, form_as_json, list_url, redirect, signed_in_page};
 use crate::app::AppState;
@@ -58,7 +60,12 @@ async fn list_products(session: WebSession, State(state): State<AppState>, query
     Ok(signed_in_page(&session, "Products", SECTION, list_page(&url, &list, &products, &categories)).into_response())
 }
 
-fn list_page(url: &ListUrl, list: &ProductList, products: &PageOf<ProductRow>, categories: &[CategoryRow]) -> Markup {
+fn list_page(
+    url: &ListUrl,
+    list: &ProductList,
+    (products, counted): &(PageOf<ProductRow>, bool),
+    categories: &[CategoryRow],
+) -> Markup {
     html! {
         form.toolbar method="get" action=(SECTION) role="search" {
             label for="q" { "Title contains" input type="search" name="q" id="q" value=(url.get("q")); }
@@ -91,7 +98,11 @@ fn list_page(url: &ListUrl, list: &ProductList, products: &PageOf<ProductRow>, c
             } }
         } }
         @if products.rows.is_empty() { p.muted { "No product matches." } }
-        (pager(url, list.page, products.count, products.rows.len()))
+        @if *counted {
+            (pager(url, list.page, products.count, products.rows.len()))
+        } @else {
+            (uncounted_pager(url, list.page, products.count, products.rows.len()))
+        }
         p.muted { "Sortable by id, title and price: the orders an index serves at any catalog size." }
     }
 }
