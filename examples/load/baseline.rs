@@ -26,7 +26,7 @@ use crate::catalog::{Catalog, open_read_only};
 /// The most frequent title words the queries are drawn from.
 const VOCABULARY: usize = 500;
 
-pub fn run(data_dir: &Path, index_dir: &Path, queries: usize) -> anyhow::Result<()> {
+pub(crate) fn run(data_dir: &Path, index_dir: &Path, queries: usize) -> anyhow::Result<()> {
     let _lock = lock_data_dir(data_dir)?;
     let database = data_dir.join("aforro.db");
     let catalog = Catalog::load(&database)?;

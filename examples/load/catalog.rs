@@ -6,7 +6,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 /// Products a shopper may ask for, per store, and the words they type.
-pub struct Catalog {
+pub(crate) struct Catalog {
     /// Each store with the products it carries (an inventory row, stocked or not).
     pub stores: Vec<(i64, Vec<i64>)>,
     /// Title words, most frequent first (so a skewed draw favours popular words).
@@ -16,12 +16,12 @@ pub struct Catalog {
 }
 
 /// Products at the front of each store's list that most orders ask for (contention).
-pub const HOT_PRODUCTS_PER_STORE: usize = 16;
+pub(crate) const HOT_PRODUCTS_PER_STORE: usize = 16;
 /// Titles sampled for the vocabulary: enough for thousands of distinct words.
 const TITLE_SAMPLE: i64 = 50_000;
 
 impl Catalog {
-    pub fn load(database: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn load(database: &Path) -> anyhow::Result<Self> {
         let conn = open_read_only(database)?;
         let catalog = Self { stores: stores(&conn)?, words: words(&conn)?, categories: categories(&conn)? };
         anyhow::ensure!(!catalog.stores.is_empty(), "the database has no stocked stores; seed it first");
@@ -30,7 +30,7 @@ impl Catalog {
     }
 }
 
-pub fn open_read_only(database: &Path) -> anyhow::Result<Connection> {
+pub(crate) fn open_read_only(database: &Path) -> anyhow::Result<Connection> {
     anyhow::ensure!(database.exists(), "{} does not exist", database.display());
     Ok(Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY)?)
 }

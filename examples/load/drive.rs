@@ -15,7 +15,7 @@ use reqwest::header::CONTENT_TYPE;
 use crate::catalog::Catalog;
 use crate::workload::{self, Kind, Line, Request, Workload};
 
-pub struct Plan {
+pub(crate) struct Plan {
     pub addr: SocketAddr,
     pub clients: usize,
     pub duration: Duration,
@@ -24,7 +24,7 @@ pub struct Plan {
 }
 
 /// One endpoint's results.
-pub struct KindResults {
+pub(crate) struct KindResults {
     /// Latency in microseconds.
     pub latency: Histogram<u64>,
     pub statuses: BTreeMap<u16, u64>,
@@ -47,7 +47,7 @@ impl KindResults {
 }
 
 /// Everything the run saw.
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub elapsed: Duration,
     pub by_kind: BTreeMap<Kind, KindResults>,
     /// Units per `(store_id, product_id)` of every order answered 201.
@@ -72,13 +72,13 @@ impl Outcome {
     }
 
     /// Orders the server answered (201 or 409): each is stored, confirmed or rejected.
-    pub fn orders_answered(&self) -> u64 {
+    pub(crate) fn orders_answered(&self) -> u64 {
         self.by_kind.get(&Kind::Order).map_or(0, |results| {
             results.statuses.iter().filter(|(status, _)| matches!(status, 201 | 409)).map(|(_, count)| count).sum()
         })
     }
 
-    pub fn print(&self) {
+    pub(crate) fn print(&self) {
         let seconds = self.elapsed.as_secs_f64();
         println!(
             "{:<8} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8}  statuses",
@@ -108,7 +108,7 @@ impl Outcome {
     }
 }
 
-pub async fn drive(plan: &Plan, workload: Workload, catalog: Catalog) -> anyhow::Result<Outcome> {
+pub(crate) async fn drive(plan: &Plan, workload: Workload, catalog: Catalog) -> anyhow::Result<Outcome> {
     let client =
         reqwest::Client::builder().pool_max_idle_per_host(plan.clients).timeout(Duration::from_secs(30)).build()?;
     let catalog = Arc::new(catalog);

@@ -9,13 +9,13 @@ use crate::catalog::open_read_only;
 use crate::drive::Outcome;
 
 /// The database before the run.
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     stock: HashMap<(i64, i64), i64>,
     last_order_id: i64,
 }
 
 impl Snapshot {
-    pub fn take(database: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn take(database: &Path) -> anyhow::Result<Self> {
         let conn = open_read_only(database)?;
         let last_order_id = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM orders", [], |row| row.get(0))?;
         Ok(Self { stock: stock(&conn)?, last_order_id })
@@ -29,7 +29,7 @@ fn stock(conn: &rusqlite::Connection) -> anyhow::Result<HashMap<(i64, i64), i64>
 }
 
 /// Prints the verdict; returns whether every check held.
-pub fn check(database: &Path, before: &Snapshot, outcome: &Outcome) -> anyhow::Result<bool> {
+pub(crate) fn check(database: &Path, before: &Snapshot, outcome: &Outcome) -> anyhow::Result<bool> {
     let conn = open_read_only(database)?;
     let after = stock(&conn)?;
     let negative = after.values().filter(|quantity| **quantity < 0).count();

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use aforro::db::exclusive::lock_data_dir;
 
-pub fn stock_everything(data_dir: &Path, quantity: i64) -> anyhow::Result<()> {
+pub(crate) fn stock_everything(data_dir: &Path, quantity: i64) -> anyhow::Result<()> {
     let _lock = lock_data_dir(data_dir)?;
     let database = data_dir.join("aforro.db");
     anyhow::ensure!(database.exists(), "{} does not exist", database.display());

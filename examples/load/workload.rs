@@ -11,7 +11,7 @@ use rand::seq::IndexedRandom;
 use crate::catalog::{Catalog, HOT_PRODUCTS_PER_STORE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Workload {
+pub(crate) enum Workload {
     /// Random 1–3 line orders; half the lines ask for a store's hot products.
     Orders,
     /// A mix of words, filters, sorts and pages on `/api/search/products/`.
@@ -23,29 +23,29 @@ pub enum Workload {
 }
 
 impl Workload {
-    pub fn places_orders(self) -> bool {
+    pub(crate) fn places_orders(self) -> bool {
         matches!(self, Self::Orders | Self::Mixed)
     }
 }
 
 /// The endpoint a request exercises: results are reported per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
+pub(crate) enum Kind {
     Order,
     Search,
     Suggest,
 }
 
 /// An order line as sent: `(store_id, product_id, quantity)`.
-pub type Line = (i64, i64, i64);
+pub(crate) type Line = (i64, i64, i64);
 
-pub enum Request {
+pub(crate) enum Request {
     Order { body: String, lines: Vec<Line> },
     Get { kind: Kind, path_and_query: String },
 }
 
 impl Request {
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match self {
             Self::Order { .. } => Kind::Order,
             Self::Get { kind, .. } => *kind,
@@ -53,7 +53,7 @@ impl Request {
     }
 }
 
-pub fn next(workload: Workload, catalog: &Catalog, rng: &mut impl Rng) -> Request {
+pub(crate) fn next(workload: Workload, catalog: &Catalog, rng: &mut impl Rng) -> Request {
     match workload {
         Workload::Orders => order(catalog, rng),
         Workload::Search => search(catalog, rng),
@@ -89,16 +89,35 @@ fn order(catalog: &Catalog, rng: &mut impl Rng) -> Request {
 /// A word drawn with a skew towards the most frequent ones (index ∝ u³).
 fn popular_word<'a>(catalog: &'a Catalog, rng: &mut impl Rng) -> &'a str {
     let u: f64 = rng.random();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "u is in 0..1")]
     let index = ((catalog.words.len() as f64) * u * u * u) as usize;
     &catalog.words[index.min(catalog.words.len() - 1)]
 }
 
+/// The search mix's `q`, in twentieths: one word 35%, two words 20%, one misspelt word 10%,
+/// a word being typed (2-5 letters, alone or after a whole word) 15%, no words 20%.
+fn search_words(catalog: &Catalog, rng: &mut impl Rng) -> Option<String> {
+    match rng.random_range(0..20) {
+        0..=6 => Some(popular_word(catalog, rng).to_owned()),
+        7..=10 => Some(format!("{} {}", popular_word(catalog, rng), popular_word(catalog, rng))),
+        11..=12 => Some(misspelt(popular_word(catalog, rng), rng)),
+        13..=15 => {
+            let word = popular_word(catalog, rng);
+            let typed: String = word.chars().take(rng.random_range(2..=5)).collect();
+            Some(if rng.random_bool(0.5) { typed } else { format!("{} {typed}", popular_word(catalog, rng)) })
+        }
+        _ => None,
+    }
+}
+
 fn search(catalog: &Catalog, rng: &mut impl Rng) -> Request {
     let mut params: Vec<(&str, String)> = Vec::new();
-    match rng.random_range(0..10) {
-        0..=4 => params.push(("q", popular_word(catalog, rng).to_owned())),
-        5..=7 => params.push(("q", format!("{} {}", popular_word(catalog, rng), popular_word(catalog, rng)))),
-        _ => {}
+    if let Some(q) = search_words(catalog, rng) {
+        params.push(("q", q));
+        // A fifth of the searches with words ask for highlights (a results page would).
+        if rng.random_ratio(1, 5) {
+            params.push(("highlight", "true".to_owned()));
+        }
     }
     if rng.random_ratio(1, 5)
         && let Some((id, name)) = catalog.categories.choose(rng)
@@ -122,7 +141,7 @@ fn search(catalog: &Catalog, rng: &mut impl Rng) -> Request {
     }
     // Shoppers page through broad answers; a filtered one is often a single page, and a page
     // past the end is a 404 (contract), which would only measure the error path.
-    if params.len() <= 1 && rng.random_ratio(1, 5) {
+    if params.iter().all(|(name, _)| matches!(*name, "q" | "highlight")) && rng.random_ratio(1, 5) {
         params.push(("page", rng.random_range(2..=3).to_string()));
     }
     let query = serde_urlencoded::to_string(&params).expect("plain pairs encode");

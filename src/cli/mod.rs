@@ -1,11 +1,12 @@
 //! The command line: `aforro [--data-dir D] [--index-dir I] <serve|migrate|seed|reindex|jobs|
-//! createsuperuser|backup|restore>`.
+//! createsuperuser|backup|restore|healthcheck>`.
 
 pub mod backup;
 pub mod jobs;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -15,6 +16,7 @@ use crate::config::{Config, HttpOptions};
 use crate::db::accounts::{SuperuserOutcome, create_superuser as create_superuser_in};
 use crate::db::exclusive::lock_data_dir;
 use crate::db::jobs::JobState;
+use crate::replica::ReplicationOptions;
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
 
@@ -40,6 +42,8 @@ pub enum Command {
         demo: bool,
         #[command(flatten)]
         http: HttpOptions,
+        #[command(flatten)]
+        replication: ReplicationOptions,
     },
     /// Apply pending migrations and print what was applied.
     Migrate,
@@ -89,6 +93,16 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<JobsAction>,
     },
+    /// Ask a running server's `GET /readyz` whether it is ready: exit 0 on `200`, else a
+    /// one-line reason and exit 1. The container HEALTHCHECK (the slim image has no curl).
+    Healthcheck {
+        /// The server's listen address; an unspecified one (`0.0.0.0`, `::`) is probed on loopback.
+        #[arg(long, env = "AFORRO_ADDR", default_value = "127.0.0.1:8000")]
+        addr: SocketAddr,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
+        timeout_secs: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,7 +114,9 @@ pub enum JobsAction {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { addr, demo, http } => serve(&cli.config, addr, ServeOptions { demo, http }),
+        Command::Serve { addr, demo, http, replication } => {
+            serve(&cli.config, addr, ServeOptions { demo, http, replication })
+        }
         Command::Migrate => {
             let _lock = lock_data_dir(&cli.config.data_dir)?;
             migrate(&cli.config)
@@ -131,7 +147,33 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs { state, limit, action: None } => {
             jobs::list(&cli.config, state.as_deref().and_then(JobState::parse), limit)
         }
+        Command::Healthcheck { addr, timeout_secs } => healthcheck(addr, Duration::from_secs(timeout_secs)),
     }
+}
+
+/// `GET /readyz` on `addr`; `Ok` only for a `200`.
+fn healthcheck(addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> {
+    // A server listening on every interface is reached on loopback from inside its container.
+    let addr = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, addr.port())),
+        ip if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
+        _ => addr,
+    };
+    let url = format!("http://{addr}/readyz");
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start a runtime")?;
+    let (status, body) = runtime
+        .block_on(async {
+            let response = reqwest::Client::builder().timeout(timeout).build()?.get(&url).send().await?;
+            let status = response.status();
+            Ok::<_, reqwest::Error>((status, response.text().await.unwrap_or_default()))
+        })
+        .with_context(|| format!("no answer from {url}"))?;
+    if !status.is_success() {
+        anyhow::bail!("{url} answered {status}: {body}");
+    }
+    println!("ready: {url}");
+    Ok(())
 }
 
 fn serve(config: &Config, addr: SocketAddr, options: ServeOptions) -> anyhow::Result<()> {

@@ -273,7 +273,7 @@ pub fn jobs(
         |row| row.get(0),
     )?;
     let mut stmt = conn.prepare_cached(
-        "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error FROM jobs
+        "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id FROM jobs
           WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
     )?;
     let rows = stmt

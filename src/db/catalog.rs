@@ -6,8 +6,8 @@
 use rusqlite::{Connection, params};
 
 use super::effects::{CommitEffects, InventoryRemoval, StockChange, Written};
-use super::optional;
 use super::writer::WriterHandle;
+use super::{events, optional};
 use crate::domain::catalog::{CategoryInput, MAX_QUANTITY, ProductFields, StockUpdate, StoreInput};
 use crate::domain::{CategoryId, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
@@ -43,6 +43,18 @@ pub fn take_stock(conn: &Connection, store_id: StoreId, product_id: ProductId, q
       RETURNING quantity",
     )?;
     optional(stmt.query_row(params![store_id, product_id, quantity], |row| row.get(0)))
+}
+
+/// Puts `quantity` units of a product back in a store (a cancelled order's line), creating the
+/// inventory row if it is gone; returns the stock (before, after).
+pub fn return_stock(conn: &Connection, store_id: StoreId, product_id: ProductId, quantity: i64) -> Result<(i64, i64)> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO inventory (store_id, product_id, quantity) VALUES (?1, ?2, ?3)
+         ON CONFLICT (store_id, product_id) DO UPDATE SET quantity = quantity + excluded.quantity
+         RETURNING quantity",
+    )?;
+    let after: i64 = stmt.query_row(params![store_id, product_id, quantity], |row| row.get(0))?;
+    Ok((after - quantity, after))
 }
 
 /// The catalog watermark: changes whenever a product or category changes (see the triggers
@@ -240,8 +252,15 @@ pub(super) fn update_stock(
          ON CONFLICT (store_id, product_id) DO UPDATE SET quantity = excluded.quantity",
     )?
     .execute(params![store_id, product_id, quantity])?;
-    let change = StockChange { store_id, product_id, quantity };
-    Ok(Written { value: quantity, effects: CommitEffects { stock_changes: vec![change], ..CommitEffects::default() } })
+    let mut effects = CommitEffects::default();
+    events::stock_changed(
+        conn,
+        &mut effects,
+        current,
+        StockChange { store_id, product_id, quantity },
+        Timestamp::now(),
+    )?;
+    Ok(Written { value: quantity, effects })
 }
 
 /// The catalog's named writes: each runs its statement function above on the writer and

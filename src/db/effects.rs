@@ -47,7 +47,8 @@ impl CommitEffects {
             && self.enqueued_jobs == 0
     }
 
-    pub(super) fn absorb(&mut self, other: &CommitEffects) {
+    /// Adds `other` to these effects (one batch's, or a replica's run of logged batches).
+    pub fn absorb(&mut self, other: &CommitEffects) {
         self.stock_changes.extend_from_slice(&other.stock_changes);
         self.removed_inventory.extend_from_slice(&other.removed_inventory);
         self.changed_products.extend_from_slice(&other.changed_products);

@@ -22,7 +22,7 @@ pub struct Actor {
     pub username: String,
 }
 
-/// The kinds of object the history covers (the `object_type` CHECK in `0005_admin_history.sql`).
+/// The kinds of object the history covers (the `object_type` CHECK in `0008_admin_history.sql`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectType {
     Category,

@@ -21,7 +21,9 @@ fn status_column(status: OrderStatus) -> Result<u16> {
     match status {
         OrderStatus::Confirmed => Ok(201),
         OrderStatus::Rejected => Ok(409),
-        OrderStatus::Pending => Err(Error::Invariant("a placed order is never pending".to_owned())),
+        OrderStatus::Pending | OrderStatus::Cancelled => {
+            Err(Error::Invariant(format!("a placed order is never {}", status.as_str())))
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! The job queue table: rows written in the same transaction as the work they follow from,
-//! claimed by the workers under a lease, and finished, rescheduled or dead-lettered.
+//! The job queue table: rows written in the same transaction as the work they follow from
+//! (every job is an event, see `events.rs`), claimed by the workers under a lease, and
+//! finished, rescheduled or dead-lettered.
 //!
 //! Every function that changes a row runs on the writer (`WriterHandle::write`); the queries
 //! are the whole state machine, documented in `migrations/0002_jobs.sql` and `docs/jobs.md`.
@@ -9,14 +10,12 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use super::effects::Written;
+use super::effects::{CommitEffects, Written};
+use super::events::EventKind;
 use super::writer::WriterHandle;
 use super::{idempotency, notifications, optional};
 use crate::domain::{OrderId, Timestamp};
 use crate::error::Result;
-
-/// The job kind that sends an order confirmation.
-pub const ORDER_CONFIRMATION: &str = "order_confirmation";
 
 /// Attempts a job gets before it is dead-lettered (`failed`).
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
@@ -47,17 +46,6 @@ impl JobState {
     }
 }
 
-/// Queues the confirmation of a just-confirmed order, due now.
-pub fn enqueue_order_confirmation(conn: &Connection, order_id: OrderId, now: Timestamp) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO jobs (kind, order_id, payload, max_attempts, run_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5)",
-    )?;
-    let payload = serde_json::json!({ "order_id": order_id }).to_string();
-    stmt.execute(params![ORDER_CONFIRMATION, order_id, payload, DEFAULT_MAX_ATTEMPTS, now.micros])?;
-    Ok(())
-}
-
 /// The `confirmation` object of an order body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Confirmation {
@@ -72,7 +60,7 @@ pub fn confirmation_for(conn: &Connection, order_id: OrderId) -> Result<Option<C
     let mut stmt = conn.prepare_cached(
         "SELECT state, attempts, done_at FROM jobs WHERE order_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1",
     )?;
-    optional(stmt.query_row(params![order_id, ORDER_CONFIRMATION], |row| {
+    optional(stmt.query_row(params![order_id, EventKind::OrderConfirmed.as_str()], |row| {
         let state: String = row.get(0)?;
         let status = match state.as_str() {
             "done" => "sent",
@@ -96,8 +84,15 @@ pub fn queued_count(conn: &Connection) -> Result<i64> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedJob {
     pub id: i64,
+    /// The event's name (`order.confirmed`, …).
     pub kind: String,
+    /// The id receivers dedupe on.
+    pub event_id: String,
     pub order_id: Option<OrderId>,
+    /// The event's data when it carries its own (stock events); `{}` for order events.
+    pub payload: String,
+    /// When the cause committed: the event's `created_at`.
+    pub created_at: Timestamp,
     /// This claim's attempt number (1 for the first run). It doubles as the lease token: a
     /// worker whose lease expired and was claimed again no longer matches it.
     pub attempt: i64,
@@ -111,7 +106,7 @@ pub fn claim_due_jobs(conn: &Connection, now: Timestamp, lease: Duration, limit:
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_expires_at = ?2, updated_at = ?1
           WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?1 ORDER BY run_at LIMIT ?3)
              OR id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= ?1 LIMIT ?3)
-         RETURNING id, kind, order_id, attempts, max_attempts",
+         RETURNING id, kind, event_id, order_id, payload, created_at, attempts, max_attempts",
     )?;
     let lease_end = now.micros.saturating_add(micros(lease));
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -120,9 +115,12 @@ pub fn claim_due_jobs(conn: &Connection, now: Timestamp, lease: Duration, limit:
             Ok(ClaimedJob {
                 id: row.get(0)?,
                 kind: row.get(1)?,
-                order_id: row.get(2)?,
-                attempt: row.get(3)?,
-                max_attempts: row.get(4)?,
+                event_id: row.get(2)?,
+                order_id: row.get(3)?,
+                payload: row.get(4)?,
+                created_at: Timestamp::from_micros(row.get(5)?),
+                attempt: row.get(6)?,
+                max_attempts: row.get(7)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -198,7 +196,7 @@ pub fn count_by_state(conn: &Connection) -> Result<Vec<(String, i64)>> {
 pub enum JobOutcome {
     /// Delivered: record this body as sent on `channel` and mark the job done.
     Sent { channel: &'static str, body: String },
-    /// Someone delivered it before (the `notifications` row exists): just mark it done.
+    /// Someone delivered it before (its event's `notifications` row exists): just mark it done.
     AlreadySent,
     /// Failed: queued again at `retry_at`, or dead-lettered when there is none.
     Failed { error: String, retry_at: Option<Timestamp> },
@@ -208,9 +206,7 @@ fn record_outcomes(conn: &Connection, outcomes: &[(ClaimedJob, JobOutcome)], now
     for (job, outcome) in outcomes {
         match outcome {
             JobOutcome::Sent { channel, body } => {
-                if let Some(order_id) = job.order_id {
-                    notifications::record_sent(conn, order_id, channel, body, now)?;
-                }
+                notifications::record_sent(conn, job, channel, body, now)?;
                 mark_done(conn, job.id, now)?;
             }
             JobOutcome::AlreadySent => mark_done(conn, job.id, now)?,
@@ -249,6 +245,19 @@ impl WriterHandle {
     }
 }
 
+impl WriterHandle {
+    /// Puts a dead-lettered job back in the queue (see [`retry_failed`]) and wakes the workers.
+    /// Returns false when no `failed` job has that id.
+    pub async fn retry_failed_job(&self, job_id: i64) -> Result<bool> {
+        self.write(move |conn| {
+            let retried = retry_failed(conn, job_id, Timestamp::now())?;
+            let effects = CommitEffects { enqueued_jobs: usize::from(retried), ..CommitEffects::default() };
+            Ok(Written { value: retried, effects })
+        })
+        .await
+    }
+}
+
 /// Puts a dead-lettered job back in the queue with a fresh set of attempts. Returns false
 /// when no `failed` job has that id.
 pub fn retry_failed(conn: &Connection, job_id: i64, now: Timestamp) -> Result<bool> {
@@ -263,6 +272,8 @@ pub fn retry_failed(conn: &Connection, job_id: i64, now: Timestamp) -> Result<bo
 pub struct JobRow {
     pub id: i64,
     pub kind: String,
+    /// `None` only for rows written before events had ids (and by hand).
+    pub event_id: Option<String>,
     pub order_id: Option<OrderId>,
     pub state: String,
     pub attempts: i64,
@@ -274,7 +285,7 @@ pub struct JobRow {
 /// Jobs, newest first, optionally only those in one state.
 pub fn list_jobs(conn: &Connection, state: Option<JobState>, limit: usize) -> Result<Vec<JobRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error FROM jobs
+        "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id FROM jobs
           WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2",
     )?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -294,6 +305,7 @@ pub(super) fn job_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
         max_attempts: row.get(5)?,
         run_at: Timestamp::from_micros(row.get(6)?),
         last_error: row.get(7)?,
+        event_id: row.get(8)?,
     })
 }
 

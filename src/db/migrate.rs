@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Every migration, in the order it must be applied. Names are recorded in the database.
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -11,12 +11,27 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_jobs", include_str!("../../migrations/0002_jobs.sql")),
     ("0003_admin", include_str!("../../migrations/0003_admin.sql")),
     ("0004_catalog_lineage", include_str!("../../migrations/0004_catalog_lineage.sql")),
-    ("0005_admin_history", include_str!("../../migrations/0005_admin_history.sql")),
+    ("0005_store_order_counts", include_str!("../../migrations/0005_store_order_counts.sql")),
+    ("0006_commit_log", include_str!("../../migrations/0006_commit_log.sql")),
+    ("0007_order_lifecycle", include_str!("../../migrations/0007_order_lifecycle.sql")),
+    ("0008_admin_history", include_str!("../../migrations/0008_admin_history.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
 /// applies nothing and returns an empty list.
+///
+/// Foreign keys are off while they run, as SQLite's table-rebuild procedure requires (dropping
+/// a referenced table would otherwise delete through it), and checked before the commit: a
+/// migration that leaves a dangling reference is rolled back whole.
 pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {
+    let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |row| row.get(0))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let applied = apply_pending(conn);
+    conn.pragma_update(None, "foreign_keys", enforced)?;
+    applied
+}
+
+fn apply_pending(conn: &mut Connection) -> Result<Vec<&'static str>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -33,6 +48,10 @@ pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {
             tx.execute("INSERT INTO schema_migrations (name) VALUES (?1)", [name])?;
             applied.push(*name);
         }
+    }
+    let dangling: i64 = tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |row| row.get(0))?;
+    if dangling > 0 {
+        return Err(Error::Invariant(format!("the migrations left {dangling} rows with dangling foreign keys")));
     }
     tx.commit()?;
     Ok(applied)
@@ -59,7 +78,16 @@ mod tests {
         let mut conn = Connection::open_in_memory().expect("in-memory db");
         assert_eq!(
             migrate(&mut conn).expect("first run"),
-            ["0001_init", "0002_jobs", "0003_admin", "0004_catalog_lineage", "0005_admin_history"]
+            [
+                "0001_init",
+                "0002_jobs",
+                "0003_admin",
+                "0004_catalog_lineage",
+                "0005_store_order_counts",
+                "0006_commit_log",
+                "0007_order_lifecycle",
+                "0008_admin_history"
+            ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());
     }

@@ -9,8 +9,11 @@ pub mod accounts;
 pub mod admin_listing;
 pub mod admin_pages;
 pub mod catalog;
+pub mod commit_log;
 pub mod effects;
+pub mod events;
 pub mod exclusive;
+pub mod health;
 pub mod history;
 pub mod idempotency;
 pub mod jobs;
@@ -19,10 +22,12 @@ pub mod migrate;
 pub mod notifications;
 pub mod orders;
 pub mod popularity;
+pub mod seed;
 pub mod sessions;
 pub mod writer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -103,20 +108,71 @@ pub fn open_write_connection(path: &Path, synchronous: Synchronous) -> rusqlite:
 /// A pool of read-only connections.
 #[derive(Clone)]
 pub struct ReadPool {
+    source: Source,
+}
+
+#[derive(Clone)]
+enum Source {
+    Pooled(r2d2::Pool<SqliteConnectionManager>),
+    /// A database another process rewrites underneath: see [`ReadPool::open_follower`].
+    Follower(Arc<Follower>),
+}
+
+struct Follower {
+    path: PathBuf,
+    /// Used only while the file's header says rollback mode (no connection in it is WAL-mode).
     pool: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl Follower {
+    /// Whether the file's header (bytes 18 and 19) says rollback journal rather than WAL.
+    fn in_rollback_mode(&self) -> Result<bool> {
+        use std::io::Read as _;
+        let mut header = [0_u8; 20];
+        std::fs::File::open(&self.path)
+            .and_then(|mut file| file.read_exact(&mut header))
+            .map_err(|error| Error::Invariant(format!("cannot read the database header: {error}")))?;
+        Ok(header[18] == 1 && header[19] == 1)
+    }
+}
+
+const READ_ONLY_FLAGS: OpenFlags =
+    OpenFlags::SQLITE_OPEN_READ_ONLY.union(OpenFlags::SQLITE_OPEN_NO_MUTEX).union(OpenFlags::SQLITE_OPEN_URI);
+
+fn init_read_connection(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
 }
 
 impl ReadPool {
     /// Opens the pool. The database must exist and be migrated.
     pub fn open(path: &Path) -> Result<Self> {
         let manager = SqliteConnectionManager::file(path)
-            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
-            .with_init(|conn| {
-                conn.busy_timeout(BUSY_TIMEOUT)?;
-                conn.pragma_update(None, "foreign_keys", "ON")
-            });
+            .with_flags(READ_ONLY_FLAGS)
+            .with_init(|conn| init_read_connection(conn));
         let pool = r2d2::Pool::builder().max_size(READ_POOL_SIZE).min_idle(Some(1)).build(manager)?;
-        Ok(Self { pool })
+        Ok(Self { source: Source::Pooled(pool) })
+    }
+
+    /// Reads of a database that another process rewrites page by page underneath (a read
+    /// replica's file, which `litestream restore -f` keeps current). Two hazards of kept
+    /// connections: (a) while the file's header says WAL (as restored), an open connection
+    /// holds SQLite's shared lock for as long as it stays open, which stops Litestream from
+    /// applying anything; (b) pages cached across Litestream's writes are only noticed as
+    /// stale when page 1 changes. So: while the header says WAL, each read opens its own
+    /// connection and closes it after; once Litestream has rewritten it to rollback mode (on
+    /// the first commit touching page 1), pooled connections are used, each emptying its page
+    /// cache before every read (`sqlite3_db_release_memory`), so every page comes from the file
+    /// under the read's own lock. docs/scaling.md has the costs.
+    pub fn open_follower(path: &Path) -> Result<Self> {
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(READ_ONLY_FLAGS)
+            .with_init(|conn| init_read_connection(conn));
+        // No connection opened up front: the first may only be opened in rollback mode.
+        let pool = r2d2::Pool::builder().max_size(READ_POOL_SIZE).min_idle(Some(0)).build(manager)?;
+        let reads = Self { source: Source::Follower(Arc::new(Follower { path: path.to_path_buf(), pool })) };
+        reads.run_blocking(|_| Ok(()))?;
+        Ok(reads)
     }
 
     /// Runs `read` with a pooled connection on the blocking pool, so the async runtime never
@@ -126,13 +182,25 @@ impl ReadPool {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || read(&*pool.get()?)).await?
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || pool.run_blocking(read)).await?
     }
 
     /// Runs `read` on the calling thread: for CLI code and start-up, never from async code.
     pub fn run_blocking<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        read(&*self.pool.get()?)
+        match &self.source {
+            Source::Pooled(pool) => read(&*pool.get()?),
+            Source::Follower(follower) if follower.in_rollback_mode()? => {
+                let conn = follower.pool.get()?;
+                conn.release_memory()?;
+                read(&conn)
+            }
+            Source::Follower(follower) => {
+                let conn = Connection::open_with_flags(&follower.path, READ_ONLY_FLAGS)?;
+                init_read_connection(&conn)?;
+                read(&conn)
+            }
+        }
     }
 }
 
@@ -141,6 +209,6 @@ pub(crate) fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-        Err(error) => Err(Error::Sqlite(error)),
+        Err(error) => Err(Error::from(error)),
     }
 }

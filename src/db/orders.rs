@@ -1,9 +1,11 @@
-//! Orders: placing one (inside the writer's transaction) and reading one back.
+//! Orders: placing one and cancelling one (inside the writer's transaction), and reading one
+//! back.
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::effects::{CommitEffects, StockChange, Written};
+use super::events::{self, EventKind};
 use super::jobs::{self, Confirmation};
 use super::writer::WriterHandle;
 use super::{catalog, idempotency, optional};
@@ -42,17 +44,14 @@ pub struct ShortLine {
     pub available: i64,
 }
 
-/// The outcome of placing an order: its status and body to answer with, and the stock it
-/// changed (for the in-memory views, after the commit). `http` maps the status to 201/409.
+/// The outcome of placing an order: its status and body to answer with. `http` maps the
+/// status to 201/409.
 #[derive(Debug, Clone)]
 pub struct PlacedOrder {
     /// Confirmed or rejected; a replay repeats the first response's status.
     pub status: OrderStatus,
     /// The serialised order body.
     pub body: String,
-    pub stock_changes: Vec<StockChange>,
-    /// Whether this call queued a confirmation job (a new confirmed order; never a replay).
-    pub enqueued_confirmation: bool,
     /// Whether this is the stored first response to an idempotent retry.
     pub replayed: bool,
 }
@@ -60,13 +59,14 @@ pub struct PlacedOrder {
 /// Decides and stores an order. Must run inside the writer's `BEGIN IMMEDIATE` transaction
 /// (or a savepoint in it): the stock read and the deduction are then one atomic step.
 /// Returns an error, with nothing written by this call, for an unknown store or product or a
-/// reused idempotency key.
+/// reused idempotency key; otherwise the outcome with what it changed (stock and queued events,
+/// none for a rejected order or a replay).
 pub fn place_order(
     conn: &Connection,
     order: &NewOrder,
     key: Option<&IdempotencyKey>,
     now: Timestamp,
-) -> Result<PlacedOrder> {
+) -> Result<Written<PlacedOrder>> {
     let request_body = order.canonical_json();
     if let Some(key) = key
         && let Some(stored) = idempotency::find(conn, key)?
@@ -74,13 +74,7 @@ pub fn place_order(
         if stored.request_body != request_body {
             return Err(Error::IdempotencyKeyReused);
         }
-        return Ok(PlacedOrder {
-            status: stored.status,
-            body: stored.body,
-            stock_changes: Vec::new(),
-            enqueued_confirmation: false,
-            replayed: true,
-        });
+        return Ok(Written::quietly(PlacedOrder { status: stored.status, body: stored.body, replayed: true }));
     }
     if !catalog::store_exists(conn, order.store_id)? {
         return Err(Error::NotFound(format!("store {} does not exist", order.store_id)));
@@ -90,23 +84,21 @@ pub fn place_order(
         lines.iter().filter(|line| line.available < line.requested).map(CheckedLine::short).collect();
     let status = if short.is_empty() { OrderStatus::Confirmed } else { OrderStatus::Rejected };
 
-    let mut stock_changes = Vec::new();
+    let mut effects = CommitEffects::default();
     if status == OrderStatus::Confirmed {
         for line in &lines {
             let remaining =
                 catalog::take_stock(conn, order.store_id, line.product_id, line.requested)?.ok_or_else(|| {
                     Error::Invariant(format!("stock of product {} changed inside the transaction", line.product_id))
                 })?;
-            stock_changes.push(StockChange {
-                store_id: order.store_id,
-                product_id: line.product_id,
-                quantity: remaining,
-            });
+            let change = StockChange { store_id: order.store_id, product_id: line.product_id, quantity: remaining };
+            events::stock_changed(conn, &mut effects, line.available, change, now)?;
         }
     }
     let order_id = insert_order(conn, order, status, now)?;
     if status == OrderStatus::Confirmed {
-        jobs::enqueue_order_confirmation(conn, order_id, now)?;
+        events::enqueue_order_event(conn, EventKind::OrderConfirmed, order_id, now)?;
+        effects.enqueued_jobs += 1;
     }
     let body = OrderBody {
         id: order_id,
@@ -123,8 +115,7 @@ pub fn place_order(
         let stored = idempotency::StoredResponse { request_body, status, body: body.clone() };
         idempotency::remember(conn, key, &stored, now)?;
     }
-    let enqueued_confirmation = status == OrderStatus::Confirmed;
-    Ok(PlacedOrder { status, body, stock_changes, enqueued_confirmation, replayed: false })
+    Ok(Written { value: PlacedOrder { status, body, replayed: false }, effects })
 }
 
 /// One order line with what the store has of it.
@@ -215,19 +206,57 @@ pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBo
     }))
 }
 
-/// The orders' named write.
+/// Cancels a confirmed order: its status becomes `CANCELLED`, every line's quantity goes back
+/// to the store's inventory and `order.cancelled` is queued, all in the caller's transaction.
+/// An order already cancelled is answered as it stands and nothing changes (idempotent); a
+/// rejected (or pending) order is a conflict; an unknown one is not found.
+pub fn cancel_order(conn: &Connection, order_id: OrderId, now: Timestamp) -> Result<Written<OrderBody>> {
+    let not_found = || Error::NotFound(format!("order {order_id} does not exist"));
+    let mut effects = CommitEffects::default();
+    let mut status_stmt = conn.prepare_cached("SELECT store_id, status FROM orders WHERE id = ?1")?;
+    let (store_id, status) =
+        optional(status_stmt.query_row([order_id], |row| Ok((row.get::<_, StoreId>(0)?, row.get::<_, String>(1)?))))?
+            .ok_or_else(not_found)?;
+    match OrderStatus::parse(&status) {
+        Some(OrderStatus::Confirmed) => {
+            conn.prepare_cached("UPDATE orders SET status = 'CANCELLED' WHERE id = ?1")?.execute([order_id])?;
+            let mut lines = conn.prepare_cached(
+                "SELECT product_id, quantity_requested FROM order_items WHERE order_id = ?1 ORDER BY id",
+            )?;
+            let lines = lines
+                .query_map([order_id], |row| Ok((row.get::<_, ProductId>(0)?, row.get::<_, i64>(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for (product_id, quantity) in lines {
+                let (before, after) = catalog::return_stock(conn, store_id, product_id, quantity)?;
+                let change = StockChange { store_id, product_id, quantity: after };
+                events::stock_changed(conn, &mut effects, before, change, now)?;
+            }
+            events::enqueue_order_event(conn, EventKind::OrderCancelled, order_id, now)?;
+            effects.enqueued_jobs += 1;
+        }
+        Some(OrderStatus::Cancelled) => {}
+        Some(other @ (OrderStatus::Rejected | OrderStatus::Pending)) => {
+            return Err(Error::Conflict(format!(
+                "order {order_id} is {}; only a CONFIRMED order can be cancelled",
+                other.as_str()
+            )));
+        }
+        None => return Err(Error::Invariant(format!("order {order_id} has status {status:?}"))),
+    }
+    let body = load_order(conn, order_id)?.ok_or_else(not_found)?;
+    Ok(Written { value: body, effects })
+}
+
+/// The orders' named writes.
 impl WriterHandle {
     /// Places an order; resolves once it is committed (or rejected and nothing was written).
     pub async fn place_order(&self, order: NewOrder, key: Option<IdempotencyKey>) -> Result<PlacedOrder> {
-        self.write(move |conn| {
-            let placed = place_order(conn, &order, key.as_ref(), Timestamp::now())?;
-            let effects = CommitEffects {
-                stock_changes: placed.stock_changes.clone(),
-                enqueued_jobs: usize::from(placed.enqueued_confirmation),
-                ..CommitEffects::default()
-            };
-            Ok(Written { value: placed, effects })
-        })
-        .await
+        self.write(move |conn| place_order(conn, &order, key.as_ref(), Timestamp::now())).await
+    }
+
+    /// Cancels an order (see [`cancel_order`]); resolves once the cancel is committed and the
+    /// stock views hold the returned stock.
+    pub async fn cancel_order(&self, order_id: OrderId) -> Result<OrderBody> {
+        self.write(move |conn| cancel_order(conn, order_id, Timestamp::now())).await
     }
 }

@@ -2,59 +2,19 @@
 //! SHA-256, valid until an expiry. The API takes them as `Authorization: Bearer`, the web
 //! page as a cookie; both check the same table.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
-use sha2::{Digest, Sha256};
 
 use super::accounts::AdminId;
 use super::effects::Written;
 use super::optional;
 use super::writer::WriterHandle;
-use crate::domain::Timestamp;
+use crate::domain::{SessionToken, Timestamp};
 use crate::error::Result;
 
 /// How long a session lasts from login: a working day, then log in again.
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
-
-/// A session token as the client holds it: 64 hex digits. Never stored, never logged.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SessionToken(String);
-
-impl std::fmt::Debug for SessionToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionToken(..)")
-    }
-}
-
-impl SessionToken {
-    /// A fresh token from the thread-local CSPRNG (ChaCha, seeded from the OS).
-    pub fn generate() -> Self {
-        Self(to_hex(&rand::random::<[u8; 32]>()))
-    }
-
-    /// A token as presented by a client; `None` when it cannot be one of ours, so no lookup
-    /// is wasted on it.
-    pub fn parse(text: &str) -> Option<Self> {
-        (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Self(text.to_ascii_lowercase()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// What the database stores instead of the token.
-    pub fn sha256(&self) -> Vec<u8> {
-        Sha256::digest(self.0.as_bytes()).to_vec()
-    }
-
-    /// The web page's per-session form token: derived from the session token, so it needs no
-    /// storage and no one without the cookie can compute it.
-    pub fn csrf_token(&self) -> String {
-        to_hex(&Sha256::digest(format!("aforro-csrf:{}", self.0).as_bytes()))
-    }
-}
 
 /// A signed-in admin, as the handlers see them.
 #[derive(Debug, Clone)]
@@ -67,7 +27,8 @@ pub struct AdminSession {
 /// Stores a new session for `user_id` and forgets expired ones (so the table stays small
 /// without a sweeper). Returns the expiry.
 fn insert_session(conn: &Connection, token: &SessionToken, user_id: AdminId, now: Timestamp) -> Result<Timestamp> {
-    let expires_at = Timestamp::from_micros(now.micros + SESSION_TTL.as_micros() as i64);
+    let expires_at =
+        Timestamp::from_micros(now.micros + i64::try_from(SESSION_TTL.as_micros()).expect("12 hours in µs fit an i64"));
     conn.execute("DELETE FROM admin_sessions WHERE expires_at <= ?1", [now.micros])?;
     conn.execute(
         "INSERT INTO admin_sessions (token_sha256, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
@@ -104,33 +65,5 @@ impl WriterHandle {
     /// Ends the session holding `token` (logout).
     pub async fn close_session(&self, token: SessionToken) -> Result<()> {
         self.write(move |conn| Ok(Written::quietly(delete_session(conn, &token)?))).await
-    }
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {
-        let _ = write!(text, "{byte:02x}");
-        text
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_256_bit_hex_and_differ() {
-        let (a, b) = (SessionToken::generate(), SessionToken::generate());
-        assert_eq!(a.as_str().len(), 64);
-        assert_ne!(a, b);
-        assert_eq!(SessionToken::parse(a.as_str()), Some(a.clone()));
-        assert_ne!(a.csrf_token(), b.csrf_token());
-    }
-
-    #[test]
-    fn malformed_tokens_do_not_parse() {
-        for bad in ["", "abc", &"g".repeat(64), &"a".repeat(65)] {
-            assert_eq!(SessionToken::parse(bad), None, "{bad:?}");
-        }
     }
 }

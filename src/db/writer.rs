@@ -10,7 +10,9 @@
 //! - no two writers ever race: the stock check and the deduction cannot interleave;
 //! - one fsync covers a whole batch (group commit), which is where the orders/s come from;
 //! - a write that fails rolls back its savepoint only: an order is whole or absent;
-//! - a client never sees a response whose effects the derived views have not seen.
+//! - a client never sees a response whose effects the derived views have not seen;
+//! - a batch the data volume fails (full, I/O error, read-only) is answered 503 and recorded in
+//!   [`StorageHealth`], which `/readyz` reads; a probe write that needs fresh space ends it.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -18,7 +20,11 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
+use super::commit_log;
 use super::effects::{CommitEffects, CommitObserver, Written};
+use super::health::{self, StorageHealth};
+use crate::domain::Timestamp;
+use crate::error::fault::StorageFault;
 use crate::error::{Error, Result};
 
 /// Default for the most writes committed together. Bounds the latency one batch adds to its
@@ -33,14 +39,16 @@ trait Command: Send {
     /// Runs in its own savepoint; the reply waits until the batch commits.
     fn execute(self: Box<Self>, tx: &Transaction<'_>) -> Box<dyn Pending>;
     /// The batch could not even begin: answer without running.
-    fn fail_unrun(self: Box<Self>, error: &Arc<rusqlite::Error>);
+    fn fail_unrun(self: Box<Self>, error: &Arc<rusqlite::Error>, fault: Option<StorageFault>);
 }
 
 /// A write that ran, holding its reply until the batch's commit decides whether it stands.
 trait Pending: Send {
     fn effects(&self) -> Option<&CommitEffects>;
+    /// The storage fault this write hit, if it failed because of one.
+    fn fault(&self) -> Option<StorageFault>;
     fn reply(self: Box<Self>);
-    fn fail(self: Box<Self>, error: &Arc<rusqlite::Error>);
+    fn fail(self: Box<Self>, error: &Arc<rusqlite::Error>, fault: Option<StorageFault>);
 }
 
 struct Write<T, F> {
@@ -63,8 +71,8 @@ where
         Box::new(Ran { result: in_savepoint(tx, work), reply })
     }
 
-    fn fail_unrun(self: Box<Self>, error: &Arc<rusqlite::Error>) {
-        drop(self.reply.send(Err(commit_failed(error))));
+    fn fail_unrun(self: Box<Self>, error: &Arc<rusqlite::Error>, fault: Option<StorageFault>) {
+        drop(self.reply.send(Err(commit_failed(error, fault))));
     }
 }
 
@@ -73,13 +81,20 @@ impl<T: Send + 'static> Pending for Ran<T> {
         self.result.as_ref().ok().map(|written| &written.effects)
     }
 
+    fn fault(&self) -> Option<StorageFault> {
+        match &self.result {
+            Err(Error::Storage(fault)) => Some(*fault),
+            _ => None,
+        }
+    }
+
     fn reply(self: Box<Self>) {
         // A caller that went away no longer needs its reply; the commit stands regardless.
         drop(self.reply.send(self.result.map(|written| written.value)));
     }
 
-    fn fail(self: Box<Self>, error: &Arc<rusqlite::Error>) {
-        drop(self.reply.send(Err(commit_failed(error))));
+    fn fail(self: Box<Self>, error: &Arc<rusqlite::Error>, fault: Option<StorageFault>) {
+        drop(self.reply.send(Err(commit_failed(error, fault))));
     }
 }
 
@@ -90,8 +105,14 @@ enum Request {
     Maintenance(Box<dyn FnOnce(&Connection) + Send>),
 }
 
-fn commit_failed(error: &Arc<rusqlite::Error>) -> Error {
-    Error::Commit(Arc::clone(error))
+/// The answer to a write whose batch failed. `fault` is a storage fault one of the batch's
+/// writes hit: SQLite may then have rolled the whole transaction back, and the `COMMIT` error
+/// ("no transaction is active") would hide the cause.
+fn commit_failed(error: &Arc<rusqlite::Error>, fault: Option<StorageFault>) -> Error {
+    match fault.or_else(|| StorageFault::classify(error)) {
+        Some(fault) => Error::Storage(fault),
+        None => Error::Commit(Arc::clone(error)),
+    }
 }
 
 /// A cheap clonable handle for sending writes. When every handle is dropped, the writer
@@ -99,6 +120,8 @@ fn commit_failed(error: &Arc<rusqlite::Error>) -> Error {
 #[derive(Clone)]
 pub struct WriterHandle {
     commands: mpsc::Sender<Request>,
+    /// Whether commits succeed; the writer thread updates it after every batch.
+    health: StorageHealth,
 }
 
 impl WriterHandle {
@@ -132,8 +155,18 @@ impl WriterHandle {
 
     /// `PRAGMA wal_checkpoint(TRUNCATE)`: returns SQLite's (busy, WAL pages, checkpointed).
     pub async fn checkpoint_wal(&self) -> Result<(i64, i64, i64)> {
-        self.maintain(|conn| {
-            Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        self.checkpoint("PRAGMA wal_checkpoint(TRUNCATE)").await
+    }
+
+    /// `PRAGMA wal_checkpoint(PASSIVE)`, the checkpoint beside Litestream (`serve
+    /// --litestream`): never waits on a reader, never restarts the WAL. Returns the same triple.
+    pub async fn checkpoint_wal_passive(&self) -> Result<(i64, i64, i64)> {
+        self.checkpoint("PRAGMA wal_checkpoint(PASSIVE)").await
+    }
+
+    async fn checkpoint(&self, pragma: &'static str) -> Result<(i64, i64, i64)> {
+        self.maintain(move |conn| {
+            Ok(conn.query_row(pragma, [], |row| {
                 Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
             })?)
         })
@@ -145,8 +178,42 @@ impl WriterHandle {
         self.maintain(|conn| Ok(conn.execute_batch("PRAGMA optimize")?)).await
     }
 
+    /// `PRAGMA max_page_count` on the writer's connection: caps the database at `pages` (its
+    /// current size when `None`) and returns the cap SQLite took. A write that needs more pages
+    /// fails with `SQLITE_FULL`, exactly as on a full volume, which is how the disk-full test
+    /// emulates one without mounting a filesystem.
+    pub async fn limit_database_pages(&self, pages: Option<i64>) -> Result<i64> {
+        self.maintain(move |conn| {
+            let current: i64 = conn.query_row("PRAGMA page_count", [], |row| row.get(0))?;
+            let limit = pages.unwrap_or(current);
+            Ok(conn.pragma_update_and_check(None, "max_page_count", limit, |row| row.get(0))?)
+        })
+        .await
+    }
+
+    /// The storage fault writes currently fail with, if any, after a probe write when one is
+    /// due: with readiness red no traffic writes, and the probe is what sees the fault clear.
+    pub async fn storage_fault(&self) -> Option<StorageFault> {
+        if self.health.claim_probe() && self.write(|conn| health::probe_write(conn).map(Written::quietly)).await.is_ok()
+        {
+            self.health.probe_succeeded();
+        }
+        self.health.fault()
+    }
+
+    /// A handle with no writer behind it, for a read replica (whose database only Litestream
+    /// writes): every write is refused with 503. The HTTP layer sends writes to the primary
+    /// before they could get here.
+    pub fn without_writer() -> Self {
+        let (commands, _) = mpsc::channel(1);
+        Self { commands, health: StorageHealth::default() }
+    }
+
     async fn send(&self, request: Request) -> Result<()> {
-        self.commands.send(request).await.map_err(|_| Error::Unavailable("the service is shutting down".to_owned()))
+        self.commands
+            .send(request)
+            .await
+            .map_err(|_| Error::Unavailable("no writer accepts writes (shutting down, or a read replica)".to_owned()))
     }
 }
 
@@ -172,16 +239,19 @@ pub fn spawn(
 ) -> std::io::Result<(WriterHandle, WriterThread)> {
     let (sender, receiver) = mpsc::channel(CHANNEL_CAPACITY);
     let max_batch = max_batch.max(1);
+    let health = StorageHealth::default();
+    let writer_health = health.clone();
     let thread = std::thread::Builder::new()
         .name("aforro-writer".to_owned())
-        .spawn(move || run(conn, receiver, &observers, max_batch))?;
-    Ok((WriterHandle { commands: sender }, WriterThread { thread }))
+        .spawn(move || run(conn, receiver, &observers, &writer_health, max_batch))?;
+    Ok((WriterHandle { commands: sender, health }, WriterThread { thread }))
 }
 
 fn run(
     mut conn: Connection,
     mut commands: mpsc::Receiver<Request>,
     observers: &[Arc<dyn CommitObserver>],
+    health: &StorageHealth,
     max_batch: usize,
 ) {
     // Never waits to fill a batch: whatever is queued when the writer comes round is the batch,
@@ -201,7 +271,7 @@ fn run(
             }
         }
         if !batch.is_empty() {
-            commit_batch(&mut conn, batch, observers);
+            commit_batch(&mut conn, batch, observers, health);
         }
         if let Some(work) = maintenance {
             work(&conn);
@@ -210,26 +280,41 @@ fn run(
     tracing::debug!("writer: every handle dropped, stopping");
 }
 
-fn commit_batch(conn: &mut Connection, batch: Vec<Box<dyn Command>>, observers: &[Arc<dyn CommitObserver>]) {
+fn commit_batch(
+    conn: &mut Connection,
+    batch: Vec<Box<dyn Command>>,
+    observers: &[Arc<dyn CommitObserver>],
+    health: &StorageHealth,
+) {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(error) => {
-            tracing::error!(%error, "writer: cannot begin a transaction; every write in the batch failed");
+            let fault = batch_failed(health, &error, None, "cannot begin a transaction");
             let error = Arc::new(error);
-            return batch.into_iter().for_each(|command| command.fail_unrun(&error));
+            return batch.into_iter().for_each(|command| command.fail_unrun(&error, fault));
         }
     };
     let pending: Vec<Box<dyn Pending>> = batch.into_iter().map(|command| command.execute(&tx)).collect();
-    if let Err(error) = tx.commit() {
-        tracing::error!(%error, "writer: batch could not be committed; every write in it failed");
-        let error = Arc::new(error);
-        return pending.into_iter().for_each(|outcome| outcome.fail(&error));
-    }
+    let write_fault = pending.iter().find_map(|outcome| outcome.fault());
     let mut effects = CommitEffects::default();
     for outcome in &pending {
         if let Some(own) = outcome.effects() {
             effects.absorb(own);
         }
+    }
+    // In the same transaction, so a read replica sees the change and its notice together.
+    let logged = match commit_log::concerns_views(&effects) {
+        true => commit_log::append(&tx, &effects, Timestamp::now()),
+        false => Ok(()),
+    };
+    if let Err(error) = logged.and_then(|()| tx.commit()) {
+        let fault = batch_failed(health, &error, write_fault, "batch could not be committed");
+        let error = Arc::new(error);
+        return pending.into_iter().for_each(|outcome| outcome.fail(&error, fault));
+    }
+    if let Some(fault) = write_fault {
+        // The writes that hit it are answered 503; the others stand.
+        health.commit_failed(fault);
     }
     if !effects.is_empty() {
         for observer in observers {
@@ -239,6 +324,24 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Box<dyn Command>>, observers: 
     for outcome in pending {
         outcome.reply();
     }
+}
+
+/// Records a failed batch: a storage fault goes to `health` (which logs it once per episode),
+/// anything else is logged here. Returns the fault, if it was one.
+fn batch_failed(
+    health: &StorageHealth,
+    error: &rusqlite::Error,
+    write_fault: Option<StorageFault>,
+    what: &str,
+) -> Option<StorageFault> {
+    let fault = write_fault.or_else(|| StorageFault::classify(error));
+    match fault {
+        Some(fault) => {
+            health.commit_failed(fault);
+        }
+        None => tracing::error!(%error, "writer: {what}; every write in the batch failed"),
+    }
+    fault
 }
 
 /// Runs `work` in a savepoint, so its failure undoes exactly its own writes. The savepoint
@@ -255,9 +358,15 @@ fn in_savepoint<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T
         Ok(value) => Ok(value),
         Err(error) => {
             // If even the rollback fails, the batch's COMMIT fails too and every write in it
-            // is answered with an error: nothing half-done is ever acknowledged.
-            run_cached(conn, "ROLLBACK TO write")?;
-            run_cached(conn, "RELEASE write")?;
+            // is answered with an error: nothing half-done is ever acknowledged. The write's own
+            // error is still the one returned: after SQLITE_FULL or an I/O error SQLite rolls
+            // the whole batch back, the savepoint is gone, and "no such savepoint" would hide
+            // the storage fault the batch is then answered with.
+            if let Err(rollback) =
+                run_cached(conn, "ROLLBACK TO write").and_then(|()| run_cached(conn, "RELEASE write"))
+            {
+                tracing::debug!(%rollback, "writer: the savepoint could not be rolled back");
+            }
             Err(error)
         }
     }

@@ -10,12 +10,14 @@ mod money;
 mod order;
 mod page;
 pub mod password;
+mod session;
 mod timestamp;
 
 pub use ids::{CategoryId, OrderId, ProductId, StoreId, parse_positive_id};
 pub use money::Money;
 pub use order::{IdempotencyKey, NewOrder, OrderLine, OrderStatus, QuantityRequested};
 pub use page::PageRequest;
+pub use session::SessionToken;
 pub use timestamp::Timestamp;
 
 /// Defined with the error type that carries it; a domain concept all the same.

@@ -8,9 +8,9 @@ use serde_json::Value;
 use super::{FieldError, ProductId, StoreId};
 
 /// The most lines one order may have (contract).
-pub const MAX_ORDER_LINES: usize = 100;
+pub(super) const MAX_ORDER_LINES: usize = 100;
 /// The most units one line may ask for (contract).
-pub const MAX_QUANTITY_REQUESTED: i64 = 1_000_000;
+pub(super) const MAX_QUANTITY_REQUESTED: i64 = 1_000_000;
 
 /// Units asked for on one line: an integer in `1..=1_000_000`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -155,14 +155,20 @@ pub enum OrderStatus {
     Pending,
     Confirmed,
     Rejected,
+    /// Was confirmed; its stock went back to the store.
+    Cancelled,
 }
 
 impl OrderStatus {
+    /// The accepted values of a `status` filter, for its error message.
+    pub const CHOICES: &'static str = "PENDING, CONFIRMED, REJECTED, CANCELLED";
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "PENDING",
             Self::Confirmed => "CONFIRMED",
             Self::Rejected => "REJECTED",
+            Self::Cancelled => "CANCELLED",
         }
     }
 
@@ -172,6 +178,7 @@ impl OrderStatus {
             "PENDING" => Some(Self::Pending),
             "CONFIRMED" => Some(Self::Confirmed),
             "REJECTED" => Some(Self::Rejected),
+            "CANCELLED" => Some(Self::Cancelled),
             _ => None,
         }
     }
@@ -198,8 +205,8 @@ mod tests {
 
     use super::*;
 
-    fn fields(body: Value) -> Vec<String> {
-        NewOrder::parse(&body).expect_err("should be invalid").into_iter().map(|e| e.field).collect()
+    fn fields(body: &Value) -> Vec<String> {
+        NewOrder::parse(body).expect_err("should be invalid").into_iter().map(|e| e.field).collect()
     }
 
     #[test]
@@ -214,11 +221,11 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_named() {
-        assert_eq!(fields(json!({})), ["store_id", "items"]);
-        assert_eq!(fields(json!({"store_id": "1", "items": []})), ["store_id", "items"]);
+        assert_eq!(fields(&json!({})), ["store_id", "items"]);
+        assert_eq!(fields(&json!({"store_id": "1", "items": []})), ["store_id", "items"]);
         assert_eq!(
             fields(
-                json!({"store_id": 1, "items": [{"quantity_requested": 0}, {"product_id": 2.5, "quantity_requested": 1_000_001}]})
+                &json!({"store_id": 1, "items": [{"quantity_requested": 0}, {"product_id": 2.5, "quantity_requested": 1_000_001}]})
             ),
             [
                 "items[0].product_id",
@@ -229,7 +236,7 @@ mod tests {
         );
         assert_eq!(
             fields(
-                json!({"store_id": 1, "items": [{"product_id": 3, "quantity_requested": 1}, {"product_id": 3, "quantity_requested": 2}]})
+                &json!({"store_id": 1, "items": [{"product_id": 3, "quantity_requested": 1}, {"product_id": 3, "quantity_requested": 2}]})
             ),
             ["items[1].product_id"]
         );
@@ -238,7 +245,7 @@ mod tests {
     #[test]
     fn more_than_one_hundred_lines_is_rejected() {
         let items: Vec<_> = (1..=101).map(|id| json!({"product_id": id, "quantity_requested": 1})).collect();
-        assert_eq!(fields(json!({"store_id": 1, "items": items})), ["items"]);
+        assert_eq!(fields(&json!({"store_id": 1, "items": items})), ["items"]);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use super::FieldError;
 
-pub const DEFAULT_PAGE_SIZE: u32 = 20;
-pub const MAX_PAGE_SIZE: u32 = 100;
+pub(super) const DEFAULT_PAGE_SIZE: u32 = 20;
+pub(super) const MAX_PAGE_SIZE: u32 = 100;
 
 /// A validated page request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,10 +34,13 @@ impl PageRequest {
         };
         let page_size = match page_size {
             None => DEFAULT_PAGE_SIZE,
-            Some(text) => positive(text).map(|size| size.min(u64::from(MAX_PAGE_SIZE))).unwrap_or_else(|| {
-                errors.push(FieldError::new("page_size", "must be a positive integer"));
-                u64::from(DEFAULT_PAGE_SIZE)
-            }) as u32,
+            // Clamped to MAX_PAGE_SIZE first, so the conversion back to u32 cannot fail.
+            Some(text) => positive(text)
+                .map(|size| u32::try_from(size.min(u64::from(MAX_PAGE_SIZE))).unwrap_or(MAX_PAGE_SIZE))
+                .unwrap_or_else(|| {
+                    errors.push(FieldError::new("page_size", "must be a positive integer"));
+                    DEFAULT_PAGE_SIZE
+                }),
         };
         if !errors.is_empty() {
             return Err(errors);

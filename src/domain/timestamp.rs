@@ -16,7 +16,7 @@ impl Timestamp {
 
     pub fn now() -> Self {
         let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
-        Self::from_micros((nanos / 1_000) as i64)
+        Self::from_micros(i64::try_from(nanos / 1_000).expect("µs since 1970 fit an i64 until the year 294247"))
     }
 
     /// `2026-11-24T19:05:11.123456Z`: always six fractional digits, always `Z`.

@@ -9,28 +9,29 @@ use serde_json::Value;
 
 use crate::domain::{FieldError, IdempotencyKey, PageRequest};
 use crate::error::Error;
+use crate::http::problem::HttpError;
 
 /// A JSON request body, parsed into a `serde_json::Value` so that field-level validation can
 /// name every bad field (serde's derive would stop at the first).
 pub struct JsonBody(pub Value);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
-    type Rejection = Error;
+    type Rejection = HttpError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
+    async fn from_request(request: Request, state: &S) -> Result<Self, HttpError> {
         if !is_json(request.headers()) {
-            return Err(Error::UnsupportedMediaType("the request body must be application/json".to_owned()));
+            return Err(HttpError::UnsupportedMediaType("the request body must be application/json".to_owned()));
         }
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::PayloadTooLarge
+                HttpError::PayloadTooLarge
             } else {
-                Error::BadRequest(format!("the request body could not be read: {rejection}"))
+                HttpError::BadRequest(format!("the request body could not be read: {rejection}"))
             }
         })?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
-            .map_err(|error| Error::BadRequest(format!("the request body is not valid JSON: {error}")))
+            .map_err(|error| HttpError::BadRequest(format!("the request body is not valid JSON: {error}")))
     }
 }
 
@@ -69,18 +70,18 @@ impl QueryParams {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
-    type Rejection = Error;
+    type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, HttpError> {
         let query = parts.uri.query().unwrap_or("");
         serde_urlencoded::from_str(query)
             .map(QueryParams)
-            .map_err(|error| Error::BadRequest(format!("the query string is malformed: {error}")))
+            .map_err(|error| HttpError::BadRequest(format!("the query string is malformed: {error}")))
     }
 }
 
 /// The optional `Idempotency-Key` header.
-pub struct IdempotencyKeyHeader(pub Option<IdempotencyKey>);
+pub(super) struct IdempotencyKeyHeader(pub Option<IdempotencyKey>);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
     type Rejection = Error;

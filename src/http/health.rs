@@ -1,17 +1,17 @@
-//! `GET /healthz` (the process serves) and `GET /readyz` (the database answers, the search
-//! index has every committed catalog change, the autocomplete map is built, every job worker
-//! runs).
+//! `GET /healthz` (the process serves) and `GET /readyz` (the database answers, commits
+//! succeed, the search index has every committed catalog change, the autocomplete map is built,
+//! every job worker runs; on a read replica, its views keep up with what Litestream brings).
 
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::Route;
-use super::openapi::schemas::{ProblemDoc, Status};
+use super::openapi::schemas::{Readiness, Status, Unavailable};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 
-pub fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Route> {
     vec![Route::get("/healthz", healthz), Route::get("/readyz", readyz)]
 }
 
@@ -22,11 +22,12 @@ pub(super) async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The database answers, the index has every committed change, the autocomplete map is built.
+/// The database answers, commits succeed (a full or failing data volume is 503 until a commit
+/// succeeds again), the index has every committed change, the autocomplete map is built.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
-        (status = 200, description = "Ready", body = Status),
-        (status = 503, description = "Not ready; `detail` says why", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 200, description = "Ready, with the node's role (and a replica's lag)", body = Readiness),
+        (status = 503, response = Unavailable),
     ))]
 pub(super) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>> {
     state
@@ -34,6 +35,9 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>>
         .run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))
         .await
         .map_err(|error| Error::Unavailable(format!("the database is not ready: {error}")))?;
+    if let Some(fault) = state.writer.storage_fault().await {
+        return Err(Error::Unavailable(fault.detail().to_owned()));
+    }
     if !state.search.is_in_sync() {
         return Err(Error::Unavailable("the search index is behind the database; restart to rebuild it".to_owned()));
     }
@@ -44,5 +48,12 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>>
         let (running, configured) = state.jobs.worker_counts();
         return Err(Error::Unavailable(format!("{running} of {configured} job workers are running")));
     }
-    Ok(Json(json!({"status": "ready"})))
+    match &state.replica {
+        None => Ok(Json(json!({"status": "ok", "role": "primary"}))),
+        Some(replica) => {
+            replica.readiness().map_err(Error::Unavailable)?;
+            let lag_ms = u64::try_from(replica.lag().as_millis()).unwrap_or(u64::MAX);
+            Ok(Json(json!({"status": "ok", "role": "replica", "lag_ms": lag_ms})))
+        }
+    }
 }

@@ -7,26 +7,32 @@ use axum::error_handling::HandleErrorLayer;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{BoxError, Router};
+use std::time::Duration;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
 use tower::load_shed::error::Overloaded;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 use super::problem::Problem;
 use crate::telemetry::{self, REQUEST_ID_HEADER};
 
 /// Seconds a refused client is told to wait: requests here take milliseconds, so a slot is
 /// free again almost at once.
-const RETRY_AFTER_SECS: &str = "1";
+pub(super) const RETRY_AFTER_SECS: &str = "1";
 
 /// At most `max_concurrent` requests through `routes` at once (one semaphore shared by every
 /// route, though `Router::layer` wraps each route separately); one more is answered 503 at
 /// once rather than queued, so an overload costs clients a retry, not a timeout, and memory
 /// stays bounded.
-pub fn with_load_shedding<S: Clone + Send + Sync + 'static>(routes: Router<S>, max_concurrent: usize) -> Router<S> {
+pub(super) fn with_load_shedding<S: Clone + Send + Sync + 'static>(
+    routes: Router<S>,
+    max_concurrent: usize,
+) -> Router<S> {
     routes.layer(
         ServiceBuilder::new()
             .layer(HandleErrorLayer::new(overloaded))
@@ -50,7 +56,7 @@ async fn overloaded(error: BoxError) -> Response {
 }
 
 /// CORS for the configured origins, or `None` (no CORS headers at all) when there are none.
-pub fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
+pub(super) fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
     if origins.is_empty() {
         return None;
     }
@@ -75,12 +81,25 @@ pub fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
 
 /// Outermost layers: give the request an `x-request-id` when it has none, run it in a span
 /// carrying that id, and return the id on the response.
-pub fn with_request_id_and_trace(router: Router) -> Router {
+pub(super) fn with_request_id_and_trace(router: Router) -> Router {
     let header = HeaderName::from_static(REQUEST_ID_HEADER);
     router.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(header.clone(), MakeRequestUuid))
-            .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span::<Body>))
+            .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span::<Body>).on_failure(log_failure))
             .layer(PropagateRequestIdLayer::new(header)),
     )
+}
+
+/// Logs a failed response, except a `503`: those come in storms (a full data volume, an
+/// overload) whose cause is logged once elsewhere (`db::health`) or counted (`/metrics`),
+/// and one line per refused request would bury it.
+// tower-http's `on_failure` hands the class over by value.
+#[allow(clippy::needless_pass_by_value)]
+fn log_failure(class: ServerErrorsFailureClass, latency: Duration, _span: &Span) {
+    if matches!(class, ServerErrorsFailureClass::StatusCode(StatusCode::SERVICE_UNAVAILABLE)) {
+        tracing::debug!(%class, ?latency, "response failed");
+    } else {
+        tracing::error!(%class, ?latency, "response failed");
+    }
 }

@@ -17,7 +17,7 @@ use crate::metrics::{self, UNMATCHED_ROUTE};
 /// Middleware: counts and times every request by matched route and status. Must sit inside
 /// the router (`Router::layer`) to see the [`MatchedPath`], and outside the layers that answer
 /// on their own (timeout, load shedding) to count their answers too.
-pub async fn track_requests(request: Request, next: Next) -> Response {
+pub(super) async fn track_requests(request: Request, next: Next) -> Response {
     // Installs the recorder before any handler records (the first request of a process too).
     metrics::handle();
     let route = request.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str).to_owned();
@@ -45,7 +45,7 @@ fn method_label(method: &Method) -> &'static str {
 /// `GET /metrics`: the registry in Prometheus text format, with this app's gauges refreshed.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain")))]
-pub async fn render_metrics(State(state): State<AppState>) -> Result<Response> {
+pub(super) async fn render_metrics(State(state): State<AppState>) -> Result<Response> {
     let jobs = state.reads.run(count_by_state).await?;
     metrics::record_job_depths(&jobs);
     metrics::index_documents(state.search.num_docs());

@@ -9,12 +9,16 @@ mod metrics;
 pub mod openapi;
 mod orders;
 pub mod pagination;
+mod primary_redirect;
 pub mod problem;
 mod search;
+mod serve;
 mod stores;
 mod suggest;
 
 pub use extract::{JsonBody, QueryParams};
+pub use orders::order_id_from_path;
+pub use serve::serve;
 pub use stores::{ensure_store_exists, parse_store_id};
 
 use std::future::Future;
@@ -98,17 +102,21 @@ fn build(routes: Vec<Route>) -> Router<AppState> {
 /// shedding.
 pub fn router(state: AppState, options: &HttpOptions) -> Router {
     let api = layers::with_load_shedding(build(api_routes()), options.max_concurrent_requests);
+    let primary = state.replica.as_ref().map(|replica| replica.primary().clone());
     // The admin API and page are not part of the public contract's OpenAPI route list.
     let json =
         with_limits(api.merge(admin::api_router()).merge(build(operations_routes())).fallback(fallback), options)
             // Outside the limit and timeout layers, so their responses are reshaped too. The JSON
             // routes only: the admin page answers its errors as HTML with their real status.
             .layer(axum::middleware::map_response(errors_as_problems));
-    let router = json
-        .merge(with_limits(admin::web_router(), options))
-        .with_state(state)
-        .layer(axum::middleware::from_fn(metrics::track_requests))
-        .layer(CompressionLayer::new().gzip(true));
+    let router = json.merge(with_limits(admin::web_router(), options)).with_state(state);
+    // A read replica: writes go to the primary before any handler could see them.
+    let router = match primary {
+        Some(primary) => router.layer(axum::middleware::from_fn_with_state(primary, primary_redirect::redirect_writes)),
+        None => router,
+    };
+    let router =
+        router.layer(axum::middleware::from_fn(metrics::track_requests)).layer(CompressionLayer::new().gzip(true));
     let router = match layers::cors(&options.cors_origins) {
         Some(cors) => router.layer(cors),
         None => router,
@@ -120,7 +128,11 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
 impl crate::app::Application {
     /// Serves until `shutdown` completes, then shuts down in order (see [`Self::serve`]).
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        self.serve(router, shutdown).await
+        self.serve(|listener, state, http| async move {
+            let router = router(state, &http);
+            serve(listener, router, http.request_timeout, shutdown).await;
+        })
+        .await
     }
 }
 
@@ -149,8 +161,17 @@ async fn fallback(request: Request) -> Response {
 
 /// Gives every error response the contract's shape, including those produced outside our
 /// handlers (axum's 405, tower-http's 413 and timeout). JSON bodies (our problems, the
-/// order body of a 409) pass through untouched.
+/// order body of a 409) pass through untouched. Every 503 says when to retry.
 async fn errors_as_problems(response: Response) -> Response {
+    let mut response = reshape_as_problem(response);
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        // Load shedding sets its own; a timeout or a readiness 503 is worth a retry as soon.
+        response.headers_mut().entry(header::RETRY_AFTER).or_insert(HeaderValue::from_static(layers::RETRY_AFTER_SECS));
+    }
+    response
+}
+
+fn reshape_as_problem(response: Response) -> Response {
     let status = response.status();
     let is_json =
         response.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {

@@ -1,4 +1,4 @@
-//! `POST /orders/` and `GET /orders/<id>/`.
+//! `POST /orders/`, `GET /orders/<id>/` and `POST /orders/<id>/cancel/`.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -7,30 +7,36 @@ use axum::response::{IntoResponse, Response};
 
 use super::Route;
 use super::extract::{IdempotencyKeyHeader, JsonBody};
-use super::openapi::schemas::{NewOrderRequest, OrderDoc, ProblemDoc};
+use super::openapi::schemas::{NewOrderRequest, OrderDoc, ProblemDoc, Unavailable};
 use crate::app::AppState;
-use crate::db::orders::load_order;
+use crate::db::orders::{OrderBody, load_order};
 use crate::domain::{NewOrder, OrderId, OrderStatus, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::metrics;
 
-pub fn routes() -> Vec<Route> {
-    vec![Route::post("/orders/", create_order), Route::get("/orders/{order_id}/", get_order)]
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        Route::post("/orders/", create_order),
+        Route::get("/orders/{order_id}/", get_order),
+        Route::post("/orders/{order_id}/cancel/", cancel_order),
+    ]
 }
 
 /// Validates everything up front, then lets the writer decide the order in one transaction.
 #[utoipa::path(post, path = "/orders/", tag = "orders", request_body = NewOrderRequest,
-    params(("Idempotency-Key" = Option<String>, Header,
-        description = "1-255 printable characters; a retry with the same key and body replays the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 255,
+        pattern = r"^[\x20-\x7E]*[\x21-\x7E][\x20-\x7E]*$",
+        description = "1-255 printable ASCII characters (spaces around it are not part of it); a retry \
+                       with the same key and body replays the first response, another body is 422")),
     responses(
         (status = 201, description = "Confirmed: stock deducted, confirmation queued", body = OrderDoc),
         (status = 409, description = "Rejected: a line is short; `errors` lists requested/available", body = OrderDoc),
-        (status = 400, description = "Invalid body or unknown product", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid body, unknown product or invalid Idempotency-Key", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "Idempotency-Key reused with another body", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded or shutting down; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     ))]
 async fn create_order(
     State(state): State<AppState>,
@@ -44,7 +50,9 @@ async fn create_order(
     let status = match placed.status {
         OrderStatus::Confirmed => StatusCode::CREATED,
         OrderStatus::Rejected => StatusCode::CONFLICT,
-        OrderStatus::Pending => return Err(Error::Invariant("a placed order is never pending".to_owned())),
+        OrderStatus::Pending | OrderStatus::Cancelled => {
+            return Err(Error::Invariant(format!("a placed order is never {}", placed.status.as_str())));
+        }
     };
     Ok((status, [(header::CONTENT_TYPE, "application/json")], placed.body).into_response())
 }
@@ -55,11 +63,33 @@ async fn create_order(
     responses(
         (status = 200, description = "The order", body = OrderDoc),
         (status = 404, description = "Unknown order", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     ))]
 async fn get_order(State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Response> {
-    let not_found = || Error::NotFound(format!("order {order_id} does not exist"));
-    let id = OrderId(parse_positive_id(&order_id).ok_or_else(not_found)?);
-    let order = state.reads.run(move |conn| load_order(conn, id)).await?.ok_or_else(not_found)?;
+    let id = order_id_from_path(&order_id)?;
+    let order = state.reads.run(move |conn| load_order(conn, id)).await?.ok_or_else(|| order_not_found(&order_id))?;
     Ok(Json(order).into_response())
+}
+
+/// Cancels a confirmed order through the writer; a repeat answers the same body.
+#[utoipa::path(post, path = "/orders/{order_id}/cancel/", tag = "orders",
+    params(("order_id" = i64, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "Cancelled (now or before): stock returned, cancellation queued", body = OrderDoc),
+        (status = 404, description = "Unknown order", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "The order is not confirmed (rejected)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
+    ))]
+async fn cancel_order(State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Json<OrderBody>> {
+    let order = state.writer.cancel_order(order_id_from_path(&order_id)?).await?;
+    Ok(Json(order))
+}
+
+/// An order id from a path; anything that is not a positive integer names no order (404).
+pub fn order_id_from_path(text: &str) -> Result<OrderId> {
+    parse_positive_id(text).map(OrderId).ok_or_else(|| order_not_found(text))
+}
+
+fn order_not_found(text: &str) -> Error {
+    Error::NotFound(format!("order {text} does not exist"))
 }

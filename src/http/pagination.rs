@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::db::listings::PageOf;
 use crate::domain::PageRequest;
 use crate::error::Error;
+use crate::http::problem::HttpError;
 
 /// The response body of every list endpoint.
 #[derive(Debug, Serialize)]
@@ -54,19 +55,20 @@ impl PageLinks {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for PageLinks {
-    type Rejection = Error;
+    type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, HttpError> {
         let header_text = |name| parts.headers.get(name).and_then(|value: &header::HeaderValue| value.to_str().ok());
         // Behind a TLS-terminating proxy the scheme arrives in X-Forwarded-Proto.
         let scheme = match header_text(header::HeaderName::from_static("x-forwarded-proto")) {
             Some("https") => "https",
             _ => "http",
         };
-        let host =
-            header_text(header::HOST).or_else(|| parts.uri.authority().map(|a| a.as_str())).unwrap_or("localhost");
+        let host = header_text(header::HOST)
+            .or_else(|| parts.uri.authority().map(axum::http::uri::Authority::as_str))
+            .unwrap_or("localhost");
         let query = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
-            .map_err(|error| Error::BadRequest(format!("the query string is malformed: {error}")))?;
+            .map_err(|error| HttpError::BadRequest(format!("the query string is malformed: {error}")))?;
         Ok(Self { base: format!("{scheme}://{host}{}", parts.uri.path()), query })
     }
 }

@@ -1,4 +1,5 @@
-//! The one place errors become HTTP: each [`Error`] gets its status code and an RFC 9457
+//! The one place errors become HTTP: each [`Error`] (and each [`HttpError`], the faults
+//! only a request's bytes can have) gets its status code and an RFC 9457
 //! `application/problem+json` body. Infrastructure errors become a bare 500 whose cause chain
 //! is logged once, never shown.
 
@@ -12,15 +13,12 @@ use crate::error::Error;
 /// The status the contract gives each error.
 pub fn status_of(error: &Error) -> StatusCode {
     match error {
-        Error::Validation(_) | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+        Error::Validation(_) => StatusCode::BAD_REQUEST,
         Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::NotFound(_) => StatusCode::NOT_FOUND,
-        Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Unavailable(_) | Error::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Sqlite(_)
         | Error::Pool(_)
         | Error::Commit(_)
@@ -31,6 +29,44 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::Index(_)
         | Error::PasswordHash(_)
         | Error::Invariant(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// What a route or extractor can fail with: a core [`Error`], or a fault of the HTTP request
+/// itself that only this layer can see, so the core error type stays free of HTTP. (A wrong
+/// method is answered by the router; `errors_as_problems` reshapes its 405.)
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// Anything the layers below report.
+    #[error(transparent)]
+    Core(#[from] Error),
+
+    /// The request is unusable as a whole (400): an unreadable body, malformed JSON or query
+    /// string, a form from a stale page.
+    #[error("{0}")]
+    BadRequest(String),
+
+    /// The body exceeds the request size limit (413).
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+
+    /// The body is not `application/json` (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::Core(error) => status_of(error),
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        };
+        match self {
+            Self::Core(error) => error.into_response(),
+            other => Problem::new(status, other.to_string()).into_response(),
+        }
     }
 }
 
@@ -89,6 +125,7 @@ impl IntoResponse for Error {
             return Problem::new(status, "an internal error occurred; it has been logged").into_response();
         }
         let challenge = matches!(self, Error::Unauthorized(_));
+        let retry = matches!(self, Error::Storage(_));
         let mut problem = Problem::new(status, self.to_string());
         if let Error::Validation(errors) = self {
             problem.errors = errors;
@@ -98,9 +135,17 @@ impl IntoResponse for Error {
             // RFC 9110: a 401 names the scheme that would be accepted.
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if retry {
+            // Not logged per request: the writer logs each storage episode once (db::health).
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(STORAGE_RETRY_AFTER_SECS));
+        }
         response
     }
 }
+
+/// `Retry-After` of a storage fault: long enough not to hammer a full volume, short enough that
+/// clients come back soon after it is fixed.
+const STORAGE_RETRY_AFTER_SECS: &str = "10";
 
 #[cfg(test)]
 mod tests {

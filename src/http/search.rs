@@ -7,16 +7,16 @@ use serde::Serialize;
 
 use super::Route;
 use super::extract::QueryParams;
-use super::openapi::schemas::{self as doc, PageParams, ProblemDoc, SearchParams};
+use super::openapi::schemas::{self as doc, PageParams, ProblemDoc, SearchParams, Unavailable};
 use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::listings::PageOf;
 use crate::domain::{CategoryId, Money, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
-use crate::search::rows::Facets;
+use crate::search::rows::{Facets, MatchInfo};
 use crate::search::{CategoryFilter, PriceRange, SearchRequest, SearchRow, SortOrder};
 
-pub fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Route> {
     vec![Route::get("/api/search/products/", search_products)]
 }
 
@@ -26,6 +26,9 @@ struct SearchPage {
     #[serde(flatten)]
     page: Paginated<SearchRow>,
     facets: Facets,
+    /// Only with words in `q`.
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    match_info: Option<MatchInfo>,
 }
 
 /// Relevance-ranked, filtered, faceted product search.
@@ -35,7 +38,7 @@ struct SearchPage {
         (status = 200, description = "A page of products and the facets of all matches", body = doc::SearchPage),
         (status = 400, description = "Invalid parameter", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     ))]
 async fn search_products(
     State(state): State<AppState>,
@@ -47,7 +50,11 @@ async fn search_products(
     let search = state.search.clone();
     let results = state.reads.run(move |conn| search.search_cached(conn, &request)).await?;
     let rows = PageOf { count: results.count, rows: results.rows.clone() };
-    Ok(Json(SearchPage { page: Paginated::new(rows, page, &links)?, facets: results.facets.clone() }))
+    Ok(Json(SearchPage {
+        page: Paginated::new(rows, page, &links)?,
+        facets: results.facets.clone(),
+        match_info: results.match_info.clone(),
+    }))
 }
 
 /// Every parameter of the contract; an empty value counts as absent (as DRF filters do).
@@ -77,6 +84,8 @@ fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
         store_id,
         in_stock: query.boolean("in_stock")?,
         sort,
+        stock_first: query.boolean("stock_first")?.unwrap_or(false),
+        highlight: query.boolean("highlight")?.unwrap_or(false),
         page: query.page_request()?,
     })
 }

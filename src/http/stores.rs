@@ -5,7 +5,9 @@ use axum::extract::{Path, State};
 
 use super::Route;
 use super::extract::QueryParams;
-use super::openapi::schemas::{self as doc, InventoryPage, PageParams, ProblemDoc, StoreOrdersFilter, StoreOrdersPage};
+use super::openapi::schemas::{
+    self as doc, InventoryPage, PageParams, ProblemDoc, StoreOrdersFilter, StoreOrdersPage, Unavailable,
+};
 use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::catalog::store_exists;
@@ -13,7 +15,7 @@ use crate::db::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_in
 use crate::domain::{OrderStatus, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 
-pub fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Route> {
     vec![
         Route::get("/stores/{store_id}/orders/", list_store_orders),
         Route::get("/stores/{store_id}/inventory/", list_store_inventory),
@@ -27,7 +29,7 @@ pub fn routes() -> Vec<Route> {
         (status = 200, description = "A page of orders", body = StoreOrdersPage),
         (status = 400, description = "Invalid status or pagination", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     ))]
 async fn list_store_orders(
     State(state): State<AppState>,
@@ -41,7 +43,7 @@ async fn list_store_orders(
         None => None,
         Some(text) => Some(
             OrderStatus::parse(&text.to_ascii_uppercase())
-                .ok_or_else(|| Error::field("status", "must be one of PENDING, CONFIRMED, REJECTED"))?,
+                .ok_or_else(|| Error::field("status", format!("must be one of {}", OrderStatus::CHOICES)))?,
         ),
     };
     let rows = state
@@ -61,7 +63,7 @@ async fn list_store_orders(
         (status = 200, description = "A page of inventory rows", body = InventoryPage),
         (status = 400, description = "Invalid in_stock or pagination", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     ))]
 async fn list_store_inventory(
     State(state): State<AppState>,
@@ -75,11 +77,16 @@ async fn list_store_inventory(
         title_contains: query.get("q").map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned),
         in_stock: query.boolean("in_stock")?,
     };
+    let search = state.search.clone();
     let rows = state
         .reads
         .run(move |conn| {
             ensure_store_exists(conn, store_id)?;
-            store_inventory(conn, store_id, &filter, page)
+            // From the title order and the stock view once it is ready, else by SQL.
+            match search.inventory_page(conn, store_id, &filter, page)? {
+                Some(rows) => Ok(rows),
+                None => store_inventory(conn, store_id, &filter, page),
+            }
         })
         .await?;
     Ok(Json(Paginated::new(rows, page, &links)?))

@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Response};
 
 use super::Route;
 use super::extract::QueryParams;
-use super::openapi::schemas::{ProblemDoc, SuggestParams, Suggestions};
+use super::openapi::schemas::{ProblemDoc, SuggestParams, Suggestions, Unavailable};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::suggest::SuggestQuery;
 
-pub fn routes() -> Vec<Route> {
+pub(super) fn routes() -> Vec<Route> {
     vec![Route::get("/api/search/suggest/", suggest_titles)]
 }
 
@@ -22,7 +22,7 @@ pub fn routes() -> Vec<Route> {
     responses(
         (status = 200, description = "Matching titles", body = Suggestions),
         (status = 400, description = "`q` missing or shorter than 3 characters", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     ))]
 async fn suggest_titles(State(state): State<AppState>, params: QueryParams) -> Result<Response> {
     let query = SuggestQuery::parse(params.get("q")).map_err(|error| Error::field("q", error.to_string()))?;

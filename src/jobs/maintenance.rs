@@ -22,6 +22,12 @@ pub enum Task {
     RequeueExpiredLeases,
     Purge,
     Checkpoint,
+    /// The checkpoint when Litestream replicates the database (`serve --litestream`): PASSIVE,
+    /// which never waits and never restarts the WAL. Litestream holds a read transaction on
+    /// the WAL until it has copied every frame, and runs its own checkpoints; a TRUNCATE would
+    /// wait on that reader (holding up the writer for the busy timeout) to reset the WAL it is
+    /// reading. PASSIVE copies only what no reader still needs, so no frame is lost.
+    CheckpointPassive,
     Optimize,
 }
 
@@ -43,10 +49,12 @@ pub struct Maintenance {
 }
 
 impl Maintenance {
-    pub async fn start(writer: WriterHandle, retention: Duration) -> anyhow::Result<Self> {
+    /// Starts the schedule; with `litestream`, the checkpoint is [`Task::CheckpointPassive`].
+    pub async fn start(writer: WriterHandle, retention: Duration, litestream: bool) -> anyhow::Result<Self> {
         let (tasks, receiver) = mpsc::channel(SCHEDULE.len());
         let scheduler = JobScheduler::new().await?;
         for (cron, task) in SCHEDULE {
+            let task = scheduled(task, litestream);
             let tasks = tasks.clone();
             scheduler
                 .add(Job::new_async(cron, move |_, _| {
@@ -98,6 +106,18 @@ async fn run(writer: &WriterHandle, task: Task, retention: Duration) {
     }
 }
 
+/// The task that runs in `task`'s slot: beside Litestream, the checkpoint is the passive one.
+fn scheduled(task: Task, litestream: bool) -> Task {
+    match task {
+        Task::Checkpoint if litestream => Task::CheckpointPassive,
+        other => other,
+    }
+}
+
+/// How long `commit_log` rows are kept: a read replica further behind than this cannot catch
+/// up incrementally and says so in `readyz` (docs/scaling.md).
+const COMMIT_LOG_MICROS: i64 = 3_600 * 1_000_000;
+
 /// Runs one task now, logging what it did; the error is the caller's to log.
 pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) -> Result<()> {
     match task {
@@ -114,12 +134,18 @@ pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) ->
             let retention_micros = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
             let cutoff = Timestamp::from_micros(Timestamp::now().micros.saturating_sub(retention_micros));
             let (jobs, keys) = writer.purge_before(cutoff).await?;
-            tracing::info!(jobs, idempotency_keys = keys, cutoff = %cutoff.to_rfc3339(), "maintenance: purged");
+            let log_cutoff = Timestamp::from_micros(Timestamp::now().micros.saturating_sub(COMMIT_LOG_MICROS));
+            let commit_log = writer.purge_commit_log_before(log_cutoff).await?;
+            tracing::info!(jobs, idempotency_keys = keys, commit_log, cutoff = %cutoff.to_rfc3339(), "maintenance: purged");
         }
         Task::Checkpoint => {
             let (busy, wal_pages, checkpointed) = writer.checkpoint_wal().await?;
             // busy = 1: a reader still needed old pages; the WAL is truncated next time.
             tracing::info!(busy, wal_pages, checkpointed, "maintenance: WAL checkpoint (TRUNCATE)");
+        }
+        Task::CheckpointPassive => {
+            let (busy, wal_pages, checkpointed) = writer.checkpoint_wal_passive().await?;
+            tracing::info!(busy, wal_pages, checkpointed, "maintenance: WAL checkpoint (PASSIVE, Litestream)");
         }
         Task::Optimize => {
             writer.optimize().await?;
@@ -127,4 +153,18 @@ pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) ->
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beside_litestream_the_scheduled_checkpoint_never_truncates() {
+        let tasks = |litestream| SCHEDULE.map(|(_, task)| scheduled(task, litestream));
+        assert!(tasks(false).contains(&Task::Checkpoint));
+        assert!(!tasks(true).contains(&Task::Checkpoint));
+        assert!(tasks(true).contains(&Task::CheckpointPassive));
+        assert_eq!(tasks(true).len(), tasks(false).len(), "every other task still runs");
+    }
 }

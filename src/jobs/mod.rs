@@ -1,14 +1,15 @@
-//! Order confirmations: a crash-safe job queue in the same SQLite file, drained by tokio
-//! workers inside the binary. Design and operations in `docs/jobs.md`.
+//! Events (order confirmations and cancellations, stock crossing zero): a crash-safe job queue
+//! in the same SQLite file, drained by tokio workers inside the binary. Design and operations
+//! in `docs/jobs.md`.
 //!
 //! - [`settings`]: the flags (`--job-workers`, the sender, retention) and the workers' tuning.
 //! - [`worker`]: one step (`try_execute_task` → [`ExecutionOutcome`]) and the loop around it.
-//! - [`sender`], [`webhook`]: how a confirmation goes out (`log` or a signed `webhook`).
+//! - [`sender`], [`webhook`]: how an event goes out (`log` or a signed `webhook`).
 //! - [`maintenance`]: the cron schedule (expired leases, purge, checkpoint, optimize).
 //! - This file: the [`JobQueue`] handle (wake-up on enqueue, worker health) and the
 //!   [`WorkerPool`] that starts and stops the workers.
 //!
-//! The rows live in `db::jobs`; the order's own transaction inserts its job.
+//! The rows live in `db::jobs`; `db::events` inserts each in its cause's own transaction.
 
 pub mod maintenance;
 pub mod sender;

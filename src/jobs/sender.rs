@@ -1,7 +1,7 @@
-//! Senders: the "send" of `send_order_confirmation`. Chosen by `--confirmation-sender`; the
-//! worker records every delivery in `notifications`, so a sender only has to deliver.
+//! Senders: how an event (an order's confirmation or cancellation, a stock crossing zero) goes
+//! out. Chosen by `--confirmation-sender`; the worker records every delivery in
+//! `notifications`, so a sender only has to deliver.
 
-use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use super::settings::{JobsConfig, SenderKind};
 use super::webhook::WebhookSender;
-use crate::db::notifications::ConfirmationMessage;
+use crate::db::events::Event;
 
 /// A failed delivery. Always retryable: the worker reschedules it with backoff until the
 /// job's attempts run out.
@@ -20,13 +20,14 @@ pub struct SendError(pub String);
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>>;
 
-/// Delivers one order confirmation. Delivery is at-least-once (a job whose lease expired runs
-/// again), so a sender must tolerate a repeat; the message carries the order id to dedupe on.
+/// Delivers one event. Delivery is at-least-once (a job whose lease expired runs again), so a
+/// receiver must tolerate a repeat; the event carries the id to dedupe on.
 pub trait ConfirmationSender: Send + Sync {
     /// What `notifications.channel` records for this sender (`log` or `webhook`).
     fn channel(&self) -> &'static str;
 
-    fn send<'a>(&'a self, message: &'a ConfirmationMessage) -> SendFuture<'a>;
+    /// Sends `event`, whose JSON is `body` (`{"event", "id", "created_at", "data"}`).
+    fn send<'a>(&'a self, event: &'a Event, body: &'a str) -> SendFuture<'a>;
 }
 
 /// The sender `config` asks for.
@@ -43,7 +44,7 @@ pub fn from_config(config: &JobsConfig) -> anyhow::Result<Arc<dyn ConfirmationSe
     })
 }
 
-/// The zero-service default: the rendered confirmation goes to the structured log.
+/// The zero-service default: each event goes to the structured log, its data as JSON.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LogSender;
 
@@ -52,30 +53,10 @@ impl ConfirmationSender for LogSender {
         "log"
     }
 
-    fn send<'a>(&'a self, message: &'a ConfirmationMessage) -> SendFuture<'a> {
+    fn send<'a>(&'a self, event: &'a Event, body: &'a str) -> SendFuture<'a> {
         Box::pin(async move {
-            tracing::info!(
-                target: "aforro::confirmation",
-                order_id = %message.order_id,
-                store_id = %message.store_id,
-                total_quantity = message.total_quantity,
-                total_price = %message.total_price,
-                "{}",
-                render(message)
-            );
+            tracing::info!(target: "aforro::confirmation", event = event.event, event_id = %event.id, "{body}");
             Ok(())
         })
     }
-}
-
-/// The confirmation as a person would read it.
-pub fn render(message: &ConfirmationMessage) -> String {
-    let mut text =
-        format!("Order {} confirmed at {} (store {}):", message.order_id, message.store_name, message.store_id);
-    for line in &message.lines {
-        // Writing to a String cannot fail.
-        let _ = write!(text, " {} x {} @ {} = {};", line.quantity, line.title, line.unit_price, line.line_price);
-    }
-    let _ = write!(text, " total {} items, {}", message.total_quantity, message.total_price);
-    text
 }

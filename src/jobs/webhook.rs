@@ -1,6 +1,6 @@
-//! The `webhook` sender: POSTs the confirmation JSON, signed with
-//! `X-Aforro-Signature: sha256=<hex HMAC-SHA256 of the body>`, within a timeout. Anything but a
-//! 2xx (or no answer in time) is a retryable failure.
+//! The `webhook` sender: POSTs each event's JSON with its name in `X-Aforro-Event`, signed
+//! with `X-Aforro-Signature: sha256=<hex HMAC-SHA256 of the body>`, within a timeout. Anything
+//! but a 2xx (or no answer in time) is a retryable failure.
 
 use std::time::Duration;
 
@@ -10,10 +10,12 @@ use sha2::Sha256;
 
 use super::sender::{ConfirmationSender, SendError, SendFuture};
 use super::settings::Secret;
-use crate::db::notifications::ConfirmationMessage;
+use crate::db::events::Event;
 
 /// The header carrying the body's signature.
 pub const SIGNATURE_HEADER: &str = "X-Aforro-Signature";
+/// The header naming the event (`order.confirmed`, …), so a receiver can route before parsing.
+pub const EVENT_HEADER: &str = "X-Aforro-Event";
 
 pub struct WebhookSender {
     client: reqwest::Client,
@@ -38,14 +40,15 @@ impl ConfirmationSender for WebhookSender {
         "webhook"
     }
 
-    fn send<'a>(&'a self, message: &'a ConfirmationMessage) -> SendFuture<'a> {
+    fn send<'a>(&'a self, event: &'a Event, body: &'a str) -> SendFuture<'a> {
         Box::pin(async move {
-            let body = serde_json::to_vec(message).map_err(|error| SendError(error.to_string()))?;
+            let body = body.as_bytes().to_vec();
             let response = self
                 .client
                 .post(self.url.clone())
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .header(SIGNATURE_HEADER, signature(self.secret.expose().as_bytes(), &body))
+                .header(EVENT_HEADER, event.event)
                 .body(body)
                 .send()
                 .await

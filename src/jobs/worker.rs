@@ -14,11 +14,12 @@ use tokio::task::JoinSet;
 use super::sender::{ConfirmationSender, SendError};
 use super::settings::WorkerSettings;
 use crate::db::ReadPool;
-use crate::db::jobs::{ClaimedJob, JobOutcome, ORDER_CONFIRMATION};
-use crate::db::notifications::{self, ConfirmationMessage};
+use crate::db::events::{self, Event};
+use crate::db::jobs::{ClaimedJob, JobOutcome};
+use crate::db::notifications;
 use crate::db::writer::WriterHandle;
 use crate::domain::Timestamp;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// What one step did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +45,7 @@ pub struct BatchReport {
 enum Attempt {
     /// Delivered: record it (this body, on this channel) and mark the job done.
     Sent(String),
-    /// Someone delivered it before (the `notifications` row exists): just mark it done.
+    /// Someone delivered it before (its event's `notifications` row exists): just mark it done.
     AlreadySent,
     Failed(String),
 }
@@ -87,10 +88,10 @@ impl Worker {
         let mut attempts: Vec<Option<Attempt>> = Vec::with_capacity(claimed.len());
         for (index, preparation) in prepared.into_iter().enumerate() {
             match preparation {
-                Preparation::Send(message) => {
+                Preparation::Send(event) => {
                     attempts.push(None);
                     let sender = Arc::clone(&self.sender);
-                    sends.spawn(async move { (index, deliver(sender.as_ref(), &message).await) });
+                    sends.spawn(async move { (index, deliver(sender.as_ref(), &event).await) });
                 }
                 Preparation::Done(attempt) => attempts.push(Some(attempt)),
             }
@@ -150,6 +151,8 @@ impl Worker {
             match self.try_execute_task().await {
                 Ok(ExecutionOutcome::TasksCompleted(_)) => continue,
                 Ok(ExecutionOutcome::EmptyQueue) => {}
+                // The writer logs a storage fault once per episode; every poll would repeat it.
+                Err(Error::Storage(fault)) => tracing::debug!(%fault, "job worker: storage fault; retrying"),
                 Err(error) => tracing::error!(%error, "job worker: a step failed; retrying after the poll interval"),
             }
             tokio::select! {
@@ -163,7 +166,7 @@ impl Worker {
 
 /// What a claimed job needs before it can be sent, read in one blocking call per batch.
 enum Preparation {
-    Send(ConfirmationMessage),
+    Send(Event),
     Done(Attempt),
 }
 
@@ -173,15 +176,12 @@ async fn prepare(reads: &ReadPool, claimed: Vec<ClaimedJob>) -> Result<Vec<Prepa
             claimed
                 .iter()
                 .map(|job| {
-                    let Some(order_id) = job.order_id.filter(|_| job.kind == ORDER_CONFIRMATION) else {
-                        return Ok(Preparation::Done(Attempt::Failed(format!("unknown job kind {:?}", job.kind))));
-                    };
-                    if notifications::already_sent(conn, order_id)? {
+                    if notifications::already_sent(conn, &job.event_id)? {
                         return Ok(Preparation::Done(Attempt::AlreadySent));
                     }
-                    Ok(match notifications::confirmation_message(conn, order_id)? {
-                        Some(message) => Preparation::Send(message),
-                        None => Preparation::Done(Attempt::Failed(format!("order {order_id} does not exist"))),
+                    Ok(match events::load_event(conn, job)? {
+                        Ok(event) => Preparation::Send(event),
+                        Err(reason) => Preparation::Done(Attempt::Failed(reason)),
                     })
                 })
                 .collect()
@@ -189,12 +189,12 @@ async fn prepare(reads: &ReadPool, claimed: Vec<ClaimedJob>) -> Result<Vec<Prepa
         .await
 }
 
-async fn deliver(sender: &dyn ConfirmationSender, message: &ConfirmationMessage) -> Attempt {
-    let body = match serde_json::to_string(message) {
+async fn deliver(sender: &dyn ConfirmationSender, event: &Event) -> Attempt {
+    let body = match serde_json::to_string(event) {
         Ok(body) => body,
         Err(error) => return Attempt::Failed(error.to_string()),
     };
-    match sender.send(message).await {
+    match sender.send(event, &body).await {
         Ok(()) => Attempt::Sent(body),
         Err(SendError(error)) => Attempt::Failed(error),
     }

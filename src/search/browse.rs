@@ -9,24 +9,49 @@
 //! until the order of the current generation is ready, browses take the ordinary path.
 //! Memory: one `Hit` (40 bytes) per product per sort asked for, e.g. 40 MB for price order
 //! at 1M products.
+//!
+//! [`titles`] is the same idea for the store inventory listing: one title order per catalog
+//! generation, walked through a store's stock column.
+
+pub mod filtered;
+pub mod titles;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use tantivy::query::AllQuery;
 
+use rusqlite::Connection;
+
+use self::filtered::FilterAids;
+use self::titles::{SharedTitleOrder, TitleOrder};
 use super::SearchIndex;
 use super::collector::Matches;
 use super::request::{SearchRequest, SortOrder};
+use crate::db::listings::{InventoryFilter, InventoryRow, PageOf};
+use crate::domain::{CategoryId, PageRequest, StoreId};
 use crate::error::Result;
 use crate::locking::lock;
+
+/// One full browse order: every product in one sort, its totals, and what filtered browses
+/// need beside it.
+struct FullOrder {
+    /// The catalog generation it was computed at (or after).
+    generation: u64,
+    matches: Matches,
+    aids: FilterAids,
+}
 
 /// Full browse orders, per sort, each with the catalog generation it was computed at.
 #[derive(Default)]
 pub struct BrowseOrders {
-    ready: Mutex<HashMap<SortOrder, (u64, Arc<Matches>)>>,
+    ready: Mutex<HashMap<SortOrder, Arc<FullOrder>>>,
     /// Sorts being computed right now: at most one thread per sort.
     computing: Mutex<HashSet<SortOrder>>,
+    /// The inventory listing's title order, with the generation it was read at.
+    titles: Mutex<SharedTitleOrder>,
+    /// Whether a thread is computing the title order right now.
+    computing_titles: Mutex<bool>,
 }
 
 impl SearchRequest {
@@ -41,23 +66,34 @@ impl SearchRequest {
 }
 
 impl SearchIndex {
-    /// The precomputed matches of an unfiltered browse in `sort`, cut to the best `top_n`, if
-    /// they are current; otherwise `None`, after starting their computation.
-    pub(super) fn precomputed_browse(&self, sort: SortOrder, top_n: usize) -> Option<Matches> {
-        let generation = self.catalog_generation();
-        let ready = lock(&self.inner.browse.ready).get(&sort).cloned();
-        match ready {
-            Some((computed_at, full)) if computed_at == generation => Some(Matches {
-                count: full.count,
-                categories: full.categories.clone(),
-                price_cents: full.price_cents,
-                top: full.top.iter().take(top_n).cloned().collect(),
-            }),
-            _ => {
-                self.start_computing_browse(sort);
-                None
-            }
+    /// The matches of a browse without words, cut to the best `top_n`, from the precomputed
+    /// order of its sort when that order is current and the filter has a cheap way through it
+    /// (see [`filtered`]); otherwise `None`, after starting the order's computation.
+    pub(super) fn precomputed_browse(
+        &self,
+        request: &SearchRequest,
+        category_id: Option<CategoryId>,
+        top_n: usize,
+    ) -> Option<Matches> {
+        if request.stock_first {
+            return None; // the precomputed orders do not group in-stock products first
         }
+        let generation = self.catalog_generation();
+        let ready = lock(&self.inner.browse.ready).get(&request.sort).cloned();
+        let Some(full) = ready.filter(|full| full.generation == generation) else {
+            self.start_computing_browse(request.sort);
+            return None;
+        };
+        if request.is_unfiltered_browse() {
+            let matches = &full.matches;
+            return Some(Matches {
+                count: matches.count,
+                categories: matches.categories.clone(),
+                price_cents: matches.price_cents,
+                top: matches.top.iter().take(top_n).cloned().collect(),
+            });
+        }
+        full.aids.matches(&full.matches, &self.match_filter(request, category_id), top_n)
     }
 
     fn start_computing_browse(&self, sort: SortOrder) {
@@ -84,8 +120,65 @@ impl SearchIndex {
         let generation = self.catalog_generation();
         let request = SearchRequest { sort, ..SearchRequest::default() };
         let every_document = usize::try_from(self.num_docs()).unwrap_or(usize::MAX);
-        let full = Arc::new(self.collect_top(&AllQuery, &request, None, every_document)?);
-        lock(&self.inner.browse.ready).insert(sort, (generation, full));
+        let matches = self.collect_top(&AllQuery, &request, None, every_document)?;
+        let aids = FilterAids::build(&self.inner.reader.searcher(), &matches.top)?;
+        lock(&self.inner.browse.ready).insert(sort, Arc::new(FullOrder { generation, matches, aids }));
+        Ok(())
+    }
+}
+
+impl SearchIndex {
+    /// A store's inventory page from the title order and the stock view, when the order of
+    /// the current catalog generation is ready; otherwise `None` (the caller takes the SQL
+    /// path), after starting its computation.
+    pub fn inventory_page(
+        &self,
+        conn: &Connection,
+        store_id: StoreId,
+        filter: &InventoryFilter,
+        page: PageRequest,
+    ) -> Result<Option<PageOf<InventoryRow>>> {
+        let generation = self.catalog_generation();
+        let order = lock(&self.inner.browse.titles).clone();
+        match order {
+            Some(order) if order.generation == generation => {
+                titles::inventory_page(conn, &order, self.stock(), store_id, filter, page).map(Some)
+            }
+            _ => {
+                self.start_computing_titles();
+                Ok(None)
+            }
+        }
+    }
+
+    fn start_computing_titles(&self) {
+        {
+            let mut computing = lock(&self.inner.browse.computing_titles);
+            if *computing {
+                return; // already on its way
+            }
+            *computing = true;
+        }
+        let index = self.clone();
+        let spawned = std::thread::Builder::new().name("aforro-titles".to_owned()).spawn(move || {
+            if let Err(error) = index.compute_title_order() {
+                tracing::error!(%error, "cannot compute the inventory title order");
+            }
+            *lock(&index.inner.browse.computing_titles) = false;
+        });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "cannot start the inventory title order computation");
+            *lock(&self.inner.browse.computing_titles) = false;
+        }
+    }
+
+    /// Computes and publishes the title order of the current catalog (blocking; tests,
+    /// benchmarks and the background thread call it).
+    pub fn compute_title_order(&self) -> Result<()> {
+        // Read before loading: an order may be newer than its generation, never older.
+        let generation = self.catalog_generation();
+        let order = self.inner.reads.run_blocking(|conn| TitleOrder::load(conn, generation))?;
+        *lock(&self.inner.browse.titles) = Some(Arc::new(order));
         Ok(())
     }
 }

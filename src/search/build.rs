@@ -119,8 +119,7 @@ fn write_all_products(conn: &Connection, index: &Index) -> anyhow::Result<(u64, 
     let watermark = catalog_watermark(&snapshot)?;
     let total: i64 = snapshot.query_row("SELECT COUNT(*) FROM products", [], |row| row.get(0))?;
     let progress = crate::progress::progress_bar(u64::try_from(total).unwrap_or(0), "indexing");
-    let mut stmt = snapshot
-        .prepare("SELECT id, title, description, price_cents, category_id, created_at FROM products ORDER BY id")?;
+    let mut stmt = snapshot.prepare(PRODUCT_ROWS_BY_ID)?;
     let mut rows = stmt.query([])?;
     let mut done = 0;
     while let Some(row) = rows.next()? {
@@ -131,6 +130,7 @@ fn write_all_products(conn: &Connection, index: &Index) -> anyhow::Result<(u64, 
             price_cents: row.get(3)?,
             category_id: row.get(4)?,
             created_at: row.get(5)?,
+            category: row.get_ref(6)?.as_str()?,
         };
         writer.add_document(product.to_document(&fields))?;
         done += 1;
@@ -146,6 +146,21 @@ fn write_all_products(conn: &Connection, index: &Index) -> anyhow::Result<(u64, 
     Ok((done, stamp))
 }
 
+/// The columns of [`IndexedProduct`], in its order, as a literal that the two queries below
+/// complete (`concat!` keeps them literals, which `scripts/check-sql.sh` checks).
+macro_rules! product_rows {
+    () => {
+        "SELECT p.id, p.title, p.description, p.price_cents, p.category_id, p.created_at, c.name
+           FROM products p JOIN categories c ON c.id = p.category_id"
+    };
+}
+
+/// Every product, for a full build.
+const PRODUCT_ROWS_BY_ID: &str = concat!(product_rows!(), " ORDER BY p.id");
+
+/// One product, for an incremental update.
+pub const PRODUCT_ROW: &str = concat!(product_rows!(), " WHERE p.id = ?1");
+
 /// A product row as the index sees it.
 pub struct IndexedProduct<'a> {
     pub id: i64,
@@ -154,6 +169,8 @@ pub struct IndexedProduct<'a> {
     pub price_cents: i64,
     pub category_id: i64,
     pub created_at: i64,
+    /// The category's name.
+    pub category: &'a str,
 }
 
 impl IndexedProduct<'_> {
@@ -162,8 +179,14 @@ impl IndexedProduct<'_> {
         let unsigned = |value: i64| u64::try_from(value).unwrap_or(0);
         let mut document = TantivyDocument::new();
         document.add_u64(fields.id, unsigned(self.id));
-        document.add_text(fields.title, self.title);
-        document.add_text(fields.description, self.description);
+        for (exact, stem, text) in [
+            (fields.title, fields.title_stem, self.title),
+            (fields.description, fields.description_stem, self.description),
+            (fields.category, fields.category_stem, self.category),
+        ] {
+            document.add_text(exact, text);
+            document.add_text(stem, text);
+        }
         document.add_u64(fields.category_id, unsigned(self.category_id));
         document.add_u64(fields.price_cents, unsigned(self.price_cents));
         document.add_i64(fields.created_at, self.created_at);

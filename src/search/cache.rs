@@ -7,6 +7,8 @@
 //! out). A write therefore never has to find and evict entries: the next request after it
 //! builds a key that no entry has, so read-your-writes holds exactly as without the cache.
 //! Generations are read *before* searching, so an entry is never older than its key.
+//!
+//! Bounded in bytes (32 MiB) and in time (60 s), see docs/reliability.md.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,9 +21,10 @@ use super::request::SearchRequest;
 use super::rows::SearchResults;
 use crate::error::Result;
 
-/// Entries kept. A page of 20 rows with facets is a few KiB, so this bounds the cache to a
-/// few tens of MiB.
-const MAX_ENTRIES: u64 = 4_096;
+/// Bytes of keys and results the cache may hold (as [`entry_bytes`] counts them). Bounded in
+/// bytes, not entries: a page of 100 rows with long descriptions weighs fifty times a page of 2,
+/// so an entry count bounded nothing (issue 18). 32 MiB is some 4,000 pages of 20 rows.
+const MAX_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 /// Entries also expire, so a rarely repeated request does not hold memory until evicted.
 const TIME_TO_LIVE: Duration = Duration::from_secs(60);
 
@@ -41,8 +44,28 @@ pub struct ResultCache {
 
 impl Default for ResultCache {
     fn default() -> Self {
-        Self { entries: Cache::builder().max_capacity(MAX_ENTRIES).time_to_live(TIME_TO_LIVE).build() }
+        let entries = Cache::builder()
+            .max_capacity(MAX_CACHE_BYTES)
+            .weigher(|key: &CacheKey, results: &Arc<SearchResults>| {
+                u32::try_from(entry_bytes(key, results)).unwrap_or(u32::MAX)
+            })
+            .time_to_live(TIME_TO_LIVE)
+            .build();
+        Self { entries }
     }
+}
+
+/// The heap an entry holds: its structs and every string they own (what moka adds per entry,
+/// about 100 bytes, is left out).
+fn entry_bytes(key: &CacheKey, results: &SearchResults) -> usize {
+    let key_bytes = size_of::<CacheKey>() + key.request.q.as_ref().map_or(0, String::len);
+    let row_bytes: usize = results
+        .rows
+        .iter()
+        .map(|row| size_of_val(row) + row.title.len() + row.description.len() + row.category.len())
+        .sum();
+    let facet_bytes: usize = results.facets.category.iter().map(|facet| size_of_val(facet) + facet.name.len()).sum();
+    key_bytes + size_of::<SearchResults>() + row_bytes + facet_bytes
 }
 
 impl SearchIndex {

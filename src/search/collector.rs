@@ -14,17 +14,17 @@ use tantivy::fastfield::AliveBitSet;
 use tantivy::query::Weight;
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocId, Score, SegmentOrdinal, SegmentReader};
 
-pub use super::filter::{MatchFilter, StockCondition};
+pub use super::filter::{MatchFilter, StockCondition, StockFirst};
 use super::request::SortOrder;
 
 /// Category ids below this are counted in an array; the few catalogs with larger ids fall
 /// back to a map.
 const DENSE_CATEGORY_IDS: usize = 4096;
 
-/// Sort position of a hit: smaller is better. The second part is the product id, so ties
-/// always break by id and pages never overlap.
+/// Sort position of a hit: smaller is better. The stock group first (`stock_first`), then the
+/// sort's own key, then the product id, so ties always break by id and pages never overlap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct RankKey(u64, u64);
+struct RankKey(u64, u64, u64);
 
 /// One document that made the page (or could still make it).
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +63,7 @@ pub struct Matches {
 pub struct SearchCollector {
     pub filter: MatchFilter,
     pub sort: SortOrder,
+    pub stock_first: StockFirst,
     /// Whether BM25 scores are needed (relevance sort with words to score).
     pub scored: bool,
     /// Hits to keep: the requested page's end.
@@ -89,6 +90,7 @@ impl Collector for SearchCollector {
             created_at,
             filter: self.filter.clone(),
             sort: self.sort,
+            stock_first: self.stock_first.clone(),
             top_n: self.top_n,
             matches: Matches::default(),
             dense_categories: vec![0; dense_category_slots],
@@ -152,6 +154,7 @@ pub struct SegmentSearch {
     created_at: Option<Arc<dyn ColumnValues<i64>>>,
     filter: MatchFilter,
     sort: SortOrder,
+    stock_first: StockFirst,
     top_n: usize,
     matches: Matches,
     /// Matches per category id for ids below [`DENSE_CATEGORY_IDS`], folded into
@@ -235,10 +238,10 @@ impl SegmentSearch {
             SortOrder::PriceDescending => u64::MAX - price_cents,
             SortOrder::Newest => {
                 // Flipping the sign bit maps i64 order onto u64 order; then newest first.
-                u64::MAX - ((created_at as u64) ^ (1 << 63))
+                u64::MAX - (created_at.cast_unsigned() ^ (1 << 63))
             }
         };
-        RankKey(primary, product_id)
+        RankKey(self.stock_first.group(product_id), primary, product_id)
     }
 
     #[inline(always)]

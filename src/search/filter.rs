@@ -40,6 +40,33 @@ impl StockCondition {
     }
 }
 
+/// `stock_first=true`: which group a product sorts in, answered from the live stock view, so
+/// an order that empties a product moves it at once, without touching the index.
+#[derive(Clone)]
+pub enum StockFirst {
+    Off,
+    /// In stock in this store (`None`: the store carries nothing).
+    Store(Option<StoreColumn>),
+    /// In stock in any store.
+    Anywhere(Arc<StockTables>),
+}
+
+impl StockFirst {
+    /// 0 for products that go first (in stock, or everything when off), 1 for the rest.
+    #[inline(always)]
+    pub(super) fn group(&self, product_id: u64) -> u64 {
+        let in_stock = match self {
+            Self::Off => true,
+            Self::Store(column) => column
+                .as_deref()
+                .and_then(|column| StockTables::quantity_in(column, product_id))
+                .is_some_and(|quantity| quantity > 0),
+            Self::Anywhere(tables) => tables.in_stock_anywhere(product_id),
+        };
+        u64::from(!in_stock)
+    }
+}
+
 /// Everything a match must satisfy besides the text query.
 #[derive(Clone)]
 pub struct MatchFilter {
@@ -87,5 +114,15 @@ mod tests {
         let nowhere = StockCondition::AnyStore { tables, in_stock: false };
         assert_eq!((anywhere.admits(1), anywhere.admits(2), anywhere.admits(3)), (Some(None), None, None));
         assert_eq!((nowhere.admits(1), nowhere.admits(2), nowhere.admits(3)), (None, Some(None), Some(None)));
+    }
+
+    #[test]
+    fn stock_first_puts_in_stock_products_in_group_zero() {
+        let tables = tables();
+        let in_store = StockFirst::Store(tables.store(StoreId(1)).cloned());
+        assert_eq!((in_store.group(1), in_store.group(2), in_store.group(3)), (0, 1, 1));
+        let anywhere = StockFirst::Anywhere(tables);
+        assert_eq!((anywhere.group(1), anywhere.group(2), anywhere.group(3)), (0, 1, 1));
+        assert_eq!(StockFirst::Off.group(3), 0);
     }
 }

@@ -6,8 +6,9 @@
 //! - [`sync`]: the writer's observer, applying each commit's catalog and stock changes
 //!   before the client hears back;
 //! - [`stock`]: per-store quantities in memory (stock is never in tantivy);
-//! - [`query`], [`filter`], [`collector`], [`execute`], [`rows`]: one search, from words to
-//!   result rows;
+//! - [`query`], [`expand`], [`matcher`], [`rank`], [`filter`], [`collector`], [`execute`],
+//!   [`rows`], [`highlight`]: one search, from words (and what each may match) to ranked,
+//!   highlighted result rows;
 //! - [`scan`]: fast paths for browsing without words (a store's stock, everything);
 //! - [`cache`]: whole results of repeated requests, keyed by the views' generations.
 //!
@@ -18,8 +19,12 @@ pub mod build;
 pub mod cache;
 pub mod collector;
 pub mod execute;
+pub mod expand;
 pub mod filter;
+pub mod highlight;
+pub mod matcher;
 pub mod query;
+pub mod rank;
 pub mod request;
 pub mod rows;
 pub mod scan;
@@ -27,6 +32,7 @@ pub mod schema;
 pub mod stock;
 pub mod sync;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,6 +47,7 @@ use self::schema::{IndexStamp, ProductFields};
 use self::stock::StockView;
 use crate::db::ReadPool;
 use crate::db::catalog::catalog_watermark;
+use crate::domain::CategoryId;
 
 pub use self::request::{CategoryFilter, PriceRange, SearchRequest, SortOrder};
 pub use self::rows::{SearchResults, SearchRow};
@@ -76,6 +83,9 @@ struct Inner {
     cache: cache::ResultCache,
     /// Precomputed count, facets and order of the unfiltered browse.
     browse: browse::BrowseOrders,
+    /// Category names as the index's documents carry them, to find the products a rename
+    /// must reindex.
+    category_names: Mutex<BTreeMap<CategoryId, String>>,
     /// False once an index update failed: the index no longer matches the database. Searches
     /// still run; readiness reports it, and the next start rebuilds (the stamp will differ).
     in_sync: AtomicBool,
@@ -96,15 +106,22 @@ impl SearchIndex {
             .run_blocking(|conn| Ok(open_or_rebuild(conn, &path)))
             .context("cannot read the database to open the index")??;
         let stock = reads.run_blocking(StockView::load).context("cannot load the stock view")?;
-        Self::from_parts(index, stock, reads)
+        let category_names = reads.run_blocking(rows::categories).context("cannot read the categories")?;
+        Self::from_parts(&index, stock, reads, category_names)
     }
 
-    fn from_parts(index: Index, stock: StockView, reads: ReadPool) -> anyhow::Result<Self> {
+    fn from_parts(
+        index: &Index,
+        stock: StockView,
+        reads: ReadPool,
+        category_names: BTreeMap<CategoryId, String>,
+    ) -> anyhow::Result<Self> {
         let fields = ProductFields::from_schema(&index.schema()).context("the index has an unexpected schema")?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer =
             index.writer_with_num_threads(1, LIVE_WRITER_HEAP_BYTES).context("cannot lock the index for writing")?;
         let analyzer = schema::text_analyzer();
+        expand::prepare_typo_automata();
         let docs_by_product =
             scan::DocsByProduct::build(&reader.searcher()).context("cannot map products to documents")?;
         let inner = Inner {
@@ -118,6 +135,7 @@ impl SearchIndex {
             catalog_generation: AtomicU64::new(0),
             cache: cache::ResultCache::default(),
             browse: browse::BrowseOrders::default(),
+            category_names: Mutex::new(category_names),
             in_sync: AtomicBool::new(true),
         };
         Ok(Self { inner: Arc::new(inner) })

@@ -1,26 +1,22 @@
-//! Turns the user's `q` into a tantivy query, word by word, without any query syntax.
+//! The words of the user's `q`, and the rules that say how each word may match.
 //!
-//! `q` is run through the index's own analyser, so the terms are exactly the indexed ones and
-//! `"`, `title:x AND (`, `*` or control characters are just separators. Each word matches in
-//! the title (boosted) or the description; a multi-word query adds one more clause matching
-//! only documents that have every word, so those rank above documents with some words.
+//! `q` is run through the index's own analyser, so the words are exactly the indexed terms
+//! and `"`, `title:x AND (`, `*` or control characters are just separators. No query syntax
+//! is ever interpreted.
 
 use std::collections::BTreeSet;
 
-use tantivy::Term;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 
-use super::schema::ProductFields;
-
-/// A title hit weighs this many description hits: titles are short and say what it is.
-const TITLE_BOOST: f32 = 3.0;
-/// Weight of the "has every word" clause, on top of the per-word scores it repeats.
-const ALL_WORDS_BOOST: f32 = 2.0;
-/// Words of `q` beyond this are ignored: it bounds the work one request can ask for
-/// (a 500-character `q` is at most this many term lookups).
-pub const MAX_QUERY_WORDS: usize = 16;
+/// Words of `q` beyond this are ignored. It bounds the work one request can ask for (a
+/// 500-word `q` costs what an 8-word one does) and the ranking key (see `rank`), which
+/// counts matched words, typos, exactness and fields per word. Meilisearch keeps 10.
+pub const MAX_QUERY_WORDS: usize = 8;
+/// Typo and prefix expansions kept per word: the most frequent terms first. A word's cost
+/// (postings walked) is bounded by this many terms per field, however short or common it is.
+pub const MAX_EXPANSIONS: usize = 64;
+/// A prefix shorter than this expands to too much to mean anything.
+pub const MIN_PREFIX_CHARS: usize = 2;
 
 /// The distinct terms of `q`, in the order they first appear, at most [`MAX_QUERY_WORDS`].
 pub fn query_terms(analyzer: &mut TextAnalyzer, q: &str) -> Vec<String> {
@@ -36,42 +32,29 @@ pub fn query_terms(analyzer: &mut TextAnalyzer, q: &str) -> Vec<String> {
     terms
 }
 
-/// The scoring query for `terms`; `None` when there are none (then nothing matches).
-///
-/// One flat union of every (word, field) term, so tantivy scores it with one union scorer
-/// instead of a union of unions; the all-words clause is an intersection driven by the
-/// rarest word, so it costs little beyond the union.
-pub fn text_query(fields: &ProductFields, terms: &[String]) -> Option<Box<dyn Query>> {
-    if terms.is_empty() {
-        return None;
+/// The Damerau-Levenshtein distance a word may be from a term: 1 for 5-8 characters, 2 for
+/// 9 or more, none for shorter words or any word with a digit (SKUs, sizes and years match
+/// exactly: `500ml` must not find `300ml`).
+pub fn typo_budget(word: &str) -> u8 {
+    if has_digit(word) {
+        return 0;
     }
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(2 * terms.len() + 1);
-    for word in terms {
-        clauses.push((Occur::Should, title_query(fields, word)));
-        clauses.push((Occur::Should, term_query(fields.description, word)));
+    match word.chars().count() {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
     }
-    if terms.len() > 1 {
-        let every_word = terms.iter().map(|word| word_query(fields, word)).collect();
-        let all_words = Box::new(BoostQuery::new(Box::new(BooleanQuery::intersection(every_word)), ALL_WORDS_BOOST));
-        clauses.push((Occur::Should, all_words));
-    }
-    Some(Box::new(BooleanQuery::new(clauses)))
 }
 
-/// One word, in the title (boosted) or the description.
-fn word_query(fields: &ProductFields, word: &str) -> Box<dyn Query> {
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Should, title_query(fields, word)),
-        (Occur::Should, term_query(fields.description, word)),
-    ]))
+/// Whether the word may also match the terms it is a prefix of: only the last word (the one
+/// being typed), of at least [`MIN_PREFIX_CHARS`] characters, and never a word with a digit
+/// (`10` must not find `100`: numbers match exactly).
+pub fn may_match_as_prefix(word: &str, is_last: bool) -> bool {
+    is_last && word.chars().count() >= MIN_PREFIX_CHARS && !has_digit(word)
 }
 
-fn title_query(fields: &ProductFields, word: &str) -> Box<dyn Query> {
-    Box::new(BoostQuery::new(term_query(fields.title, word), TITLE_BOOST))
-}
-
-fn term_query(field: Field, word: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs))
+fn has_digit(word: &str) -> bool {
+    word.chars().any(|c| c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -86,5 +69,19 @@ mod tests {
         assert!(query_terms(&mut analyzer, "\"*( \u{0} \u{7}").is_empty());
         let long: String = (0..200).map(|i| format!("w{i} ")).collect();
         assert_eq!(query_terms(&mut analyzer, &long).len(), MAX_QUERY_WORDS);
+    }
+
+    #[test]
+    fn the_typo_budget_grows_with_the_word_and_is_zero_with_digits() {
+        let budgets: Vec<u8> = ["tent", "kettl", "kettlers", "stainless", "500ml", "kettle2"].map(typo_budget).to_vec();
+        assert_eq!(budgets, [0, 1, 1, 2, 0, 0]);
+    }
+
+    #[test]
+    fn only_the_last_word_of_two_letters_or_more_without_digits_is_a_prefix() {
+        assert!(may_match_as_prefix("ke", true));
+        assert!(!may_match_as_prefix("k", true));
+        assert!(!may_match_as_prefix("kett", false));
+        assert!(!may_match_as_prefix("50", true));
     }
 }

@@ -70,13 +70,17 @@ pub struct SearchRequest {
     pub store_id: Option<StoreId>,
     pub in_stock: Option<bool>,
     pub sort: SortOrder,
+    /// In-stock products before out-of-stock ones, `sort` within each group.
+    pub stock_first: bool,
+    /// Mark the matched words in each row.
+    pub highlight: bool,
     pub page: PageRequest,
 }
 
 impl SearchRequest {
     /// Whether the answer depends on stock (and so must not outlive a stock change).
     pub fn reads_stock(&self) -> bool {
-        self.store_id.is_some() || self.in_stock.is_some()
+        self.store_id.is_some() || self.in_stock.is_some() || self.stock_first
     }
 }
 
@@ -89,6 +93,8 @@ impl Default for SearchRequest {
             store_id: None,
             in_stock: None,
             sort: SortOrder::Newest,
+            stock_first: false,
+            highlight: false,
             page: PageRequest::default(),
         }
     }

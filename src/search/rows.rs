@@ -10,6 +10,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use super::collector::{Hit, Matches};
+use super::highlight::Highlight;
 use crate::domain::{CategoryId, Money, ProductId, Timestamp};
 use crate::error::Result;
 
@@ -29,6 +30,9 @@ pub struct SearchRow {
     /// Only with `store_id`: that store's current stock.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
+    /// Only with `highlight=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highlight: Option<Highlight>,
 }
 
 /// Facets over every match, not just the page.
@@ -53,12 +57,32 @@ pub struct PriceFacet {
     pub max: Option<Money>,
 }
 
+/// How `q` matched: every word, or only after dropping words from the right.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MatchInfo {
+    pub mode: MatchMode,
+    /// The words dropped, in query order.
+    pub dropped: Vec<String>,
+    /// The query with each word that matched only through typos replaced by its most
+    /// frequent matching term; `None` when no word needed that.
+    pub did_you_mean: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchMode {
+    All,
+    Relaxed,
+}
+
 /// A page of results with the total and facets of the whole match set.
 #[derive(Debug, Clone, Default)]
 pub struct SearchResults {
     pub count: i64,
     pub rows: Vec<SearchRow>,
     pub facets: Facets,
+    /// Only when `q` has words.
+    pub match_info: Option<MatchInfo>,
 }
 
 /// Every category by id. Catalogs have tens of categories, so one small query per search.
@@ -116,6 +140,7 @@ pub fn rows_for(conn: &Connection, hits: &[Hit], with_score: bool) -> Result<Vec
                 created_at: Timestamp::from_micros(row.get(5)?),
                 score: with_score.then_some(hit.score),
                 quantity: hit.quantity.map(i64::from),
+                highlight: None,
             });
         }
     }

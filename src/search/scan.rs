@@ -58,6 +58,8 @@ impl DocsByProduct {
 
     fn address(&self, product_id: u64) -> Option<(SegmentOrdinal, DocId)> {
         let packed = *self.addresses.get(usize::try_from(product_id).ok()?)?;
+        // Unpacking: the high and low 32 bits were packed from a u32 each, so nothing is cut.
+        #[allow(clippy::cast_possible_truncation, reason = "unpacks two u32 halves")]
         (packed != ABSENT).then_some(((packed >> 32) as SegmentOrdinal, packed as DocId))
     }
 }
@@ -75,7 +77,7 @@ pub fn scan_store(
         .segment_readers()
         .iter()
         .enumerate()
-        .map(|(ordinal, reader)| collector.for_segment(ordinal as SegmentOrdinal, reader))
+        .map(|(ordinal, reader)| collector.for_segment(segment_ordinal(ordinal), reader))
         .collect::<tantivy::Result<Vec<_>>>()?;
     // Documents are gathered per segment and handed over in blocks, so the collector reads
     // its columns once per block instead of once per document.
@@ -104,7 +106,7 @@ pub fn scan_store(
 pub fn scan_all(collector: &SearchCollector, searcher: &Searcher) -> tantivy::Result<Matches> {
     let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
     for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
-        let mut segment = collector.for_segment(ordinal as SegmentOrdinal, reader)?;
+        let mut segment = collector.for_segment(segment_ordinal(ordinal), reader)?;
         let mut start = 0;
         while start < reader.max_doc() {
             let end = start.saturating_add(RANGE_LEN).min(reader.max_doc());
@@ -114,4 +116,9 @@ pub fn scan_all(collector: &SearchCollector, searcher: &Searcher) -> tantivy::Re
         fruits.push(segment.harvest());
     }
     collector.merge_fruits(fruits)
+}
+
+/// Tantivy numbers a searcher's segments with `u32`; an index never holds more.
+fn segment_ordinal(position: usize) -> SegmentOrdinal {
+    SegmentOrdinal::try_from(position).expect("fewer than 2^32 segments")
 }

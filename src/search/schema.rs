@@ -5,14 +5,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::catalog::CatalogWatermark;
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
-use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+};
 
 /// Bump when the schema, the analyser or the meaning of a field changes: an index written
 /// with another format is rebuilt at start.
-pub const INDEX_FORMAT_VERSION: u32 = 2;
+pub const INDEX_FORMAT_VERSION: u32 = 3;
 
 /// Name the analyser is registered under (tantivy keeps names in the schema, not the code).
 const ANALYZER_NAME: &str = "aforro_text";
+/// Name of the stemming analyser of the `*_stem` fields.
+const STEM_ANALYZER_NAME: &str = "aforro_stem";
 
 /// Tokens longer than this are dropped: no product word is that long, and it bounds the
 /// terms a hostile query can produce.
@@ -25,8 +29,15 @@ const MAX_TOKEN_BYTES: usize = 40;
 pub struct ProductFields {
     /// Product id: fast (read by the collector) and indexed (`delete_term` on update).
     pub id: Field,
+    /// Each searchable text is indexed twice: exact (folded) terms, and English stems beside
+    /// them, so `kettles` meets `kettle` while an exact match can still rank first.
     pub title: Field,
+    pub title_stem: Field,
     pub description: Field,
+    pub description_stem: Field,
+    /// The category's name, so `q=kitchen` finds Kitchen products.
+    pub category: Field,
+    pub category_stem: Field,
     /// Fast for facets; indexed so a category filter walks that category's postings
     /// instead of scanning every document.
     pub category_id: Field,
@@ -41,7 +52,11 @@ impl ProductFields {
         Some(Self {
             id: schema.get_field("id").ok()?,
             title: schema.get_field("title").ok()?,
+            title_stem: schema.get_field("title_stem").ok()?,
             description: schema.get_field("description").ok()?,
+            description_stem: schema.get_field("description_stem").ok()?,
+            category: schema.get_field("category").ok()?,
+            category_stem: schema.get_field("category_stem").ok()?,
             category_id: schema.get_field("category_id").ok()?,
             price_cents: schema.get_field("price_cents").ok()?,
             created_at: schema.get_field("created_at").ok()?,
@@ -53,21 +68,24 @@ impl ProductFields {
 pub fn product_schema() -> Schema {
     // Frequencies without positions: BM25 needs term frequencies; we build no phrase queries,
     // so positions would only make the index bigger and the build slower.
-    let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(ANALYZER_NAME).set_index_option(IndexRecordOption::WithFreqs),
-    );
+    let text = |analyzer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqs),
+        )
+    };
     let mut builder = Schema::builder();
     builder.add_u64_field("id", INDEXED | FAST);
-    builder.add_text_field("title", text.clone());
-    builder.add_text_field("description", text);
+    for name in ["title", "description", "category"] {
+        builder.add_text_field(name, text(ANALYZER_NAME));
+        builder.add_text_field(&format!("{name}_stem"), text(STEM_ANALYZER_NAME));
+    }
     builder.add_u64_field("category_id", INDEXED | FAST);
     builder.add_u64_field("price_cents", FAST);
     builder.add_i64_field("created_at", FAST);
     builder.build()
 }
 
-/// Lowercase + ASCII folding, so `Élan` and `elan` are one term. No stemming: the seeded
-/// catalog's nouns are distinct enough that stemming only merged unrelated words.
+/// Lowercase + ASCII folding, so `Élan` and `elan` are one term.
 pub fn text_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
@@ -76,9 +94,27 @@ pub fn text_analyzer() -> TextAnalyzer {
         .build()
 }
 
-/// Registers the analyser on an index (created or opened: tantivy does not persist it).
+/// [`text_analyzer`] followed by tantivy's English (Snowball) stemmer, for the `*_stem` fields.
+pub fn stem_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// The English stem of one already analysed word (`kettles` → `kettl`).
+pub fn stem_of(word: &str) -> String {
+    let mut analyzer = stem_analyzer();
+    let mut stream = analyzer.token_stream(word);
+    if stream.advance() { stream.token().text.clone() } else { word.to_owned() }
+}
+
+/// Registers the analysers on an index (created or opened: tantivy does not persist them).
 pub fn register_analyzer(index: &tantivy::Index) {
     index.tokenizers().register(ANALYZER_NAME, text_analyzer());
+    index.tokenizers().register(STEM_ANALYZER_NAME, stem_analyzer());
 }
 
 /// What an index was built from; stored as JSON in every commit's payload.
@@ -131,6 +167,13 @@ mod tests {
     #[test]
     fn the_analyzer_lowercases_and_folds_accents() {
         assert_eq!(tokens("Élève CRÈME brûlée"), ["eleve", "creme", "brulee"]);
+    }
+
+    #[test]
+    fn plurals_and_gerunds_share_a_stem_and_short_words_keep_theirs() {
+        assert_eq!(stem_of("kettles"), stem_of("kettle"));
+        assert_eq!(stem_of("kettling"), stem_of("kettle"));
+        assert_eq!(stem_of("500ml"), "500ml");
     }
 
     #[test]

@@ -13,12 +13,13 @@ use rusqlite::Connection;
 use tantivy::{IndexWriter, Term};
 
 use super::SearchIndex;
-use super::build::{IndexedProduct, commit_with_stamp};
+use super::build::{IndexedProduct, PRODUCT_ROW, commit_with_stamp};
+use super::rows::categories;
 use super::scan::DocsByProduct;
 use super::schema::{IndexStamp, ProductFields};
 use crate::db::catalog::catalog_watermark;
 use crate::db::effects::{CommitEffects, CommitObserver};
-use crate::domain::ProductId;
+use crate::domain::{CategoryId, ProductId};
 use crate::error::{Error, Result};
 use crate::locking::lock;
 
@@ -31,7 +32,17 @@ impl CommitObserver for SearchIndex {
         if effects.changed_products.is_empty() && !effects.categories_changed {
             return;
         }
-        if let Err(error) = self.reindex_products(&effects.changed_products) {
+        let mut changed = effects.changed_products.clone();
+        if effects.categories_changed {
+            match self.products_of_renamed_categories() {
+                Ok(products) => changed.extend(products),
+                Err(error) => {
+                    tracing::error!(%error, "cannot find the products of renamed categories");
+                    self.inner.in_sync.store(false, Ordering::Relaxed);
+                }
+            }
+        }
+        if let Err(error) = self.reindex_products(&changed) {
             // The commit stands; the index is behind until the next start rebuilds it.
             tracing::error!(%error, "cannot apply catalog changes to the search index");
             self.inner.in_sync.store(false, Ordering::Relaxed);
@@ -40,6 +51,26 @@ impl CommitObserver for SearchIndex {
 }
 
 impl SearchIndex {
+    /// The products whose category's name differs from the one their documents carry
+    /// (category names are searchable, so a rename must reach every product of it); records
+    /// the current names.
+    fn products_of_renamed_categories(&self) -> Result<Vec<ProductId>> {
+        let mut indexed = lock(&self.inner.category_names);
+        self.inner.reads.run_blocking(|conn| {
+            let current = categories(conn)?;
+            let renamed: Vec<CategoryId> =
+                current.iter().filter(|(id, name)| indexed.get(id) != Some(*name)).map(|(id, _)| *id).collect();
+            let mut stmt = conn.prepare_cached("SELECT id FROM products WHERE category_id = ?1")?;
+            let mut products = Vec::new();
+            for category_id in renamed {
+                let rows = stmt.query_map([category_id], |row| row.get(0).map(ProductId))?;
+                products.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+            }
+            *indexed = current;
+            Ok(products)
+        })
+    }
+
     /// Replaces the documents of `product_ids` with their committed state and makes the
     /// change visible to the next search.
     pub fn reindex_products(&self, product_ids: &[ProductId]) -> Result<()> {
@@ -74,19 +105,18 @@ fn replace_document(
     let id =
         u64::try_from(product_id.0).map_err(|_| Error::Invariant(format!("product id {product_id} is negative")))?;
     writer.delete_term(Term::from_field_u64(fields.id, id));
-    let mut stmt = conn.prepare_cached(
-        "SELECT title, description, price_cents, category_id, created_at FROM products WHERE id = ?1",
-    )?;
+    let mut stmt = conn.prepare_cached(PRODUCT_ROW)?;
     let mut rows = stmt.query([product_id])?;
     if let Some(row) = rows.next()? {
-        let (title, description): (String, String) = (row.get(0)?, row.get(1)?);
+        let (title, description, category): (String, String, String) = (row.get(1)?, row.get(2)?, row.get(6)?);
         let product = IndexedProduct {
             id: product_id.0,
             title: &title,
             description: &description,
-            price_cents: row.get(2)?,
-            category_id: row.get(3)?,
-            created_at: row.get(4)?,
+            price_cents: row.get(3)?,
+            category_id: row.get(4)?,
+            created_at: row.get(5)?,
+            category: &category,
         };
         writer.add_document(product.to_document(fields)).map_err(index_error)?;
     }

@@ -1,10 +1,10 @@
 //! `aforro seed`: a deterministic, realistic demo catalog, fast enough for a million products.
 //!
-//! Everything is inserted with prepared statements in one transaction per phase (categories,
-//! products, stores, inventory), so a seed is all-or-nothing per phase and fsyncs a handful of
-//! times instead of millions. Running it again adds new products and new stores; categories
-//! are matched by name and inventory rows only ever go to the stores this run created, so no
-//! unique constraint can be hit.
+//! This module generates the rows; [`crate::db::seed`] stores them, one transaction per phase
+//! (categories, products, stores, inventory), so a seed is all-or-nothing per phase and fsyncs
+//! a handful of times instead of millions. Running it again adds new products and new stores;
+//! categories are matched by name and inventory rows only ever go to the stores this run
+//! created, so no unique constraint can be hit.
 
 mod words;
 
@@ -12,8 +12,9 @@ use indicatif::ProgressBar;
 use rand::seq::{IndexedRandom, index};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::Connection;
 
+use crate::db::seed::{self as store, SeedProduct};
 use crate::domain::Timestamp;
 use crate::error::Result;
 use crate::progress::progress_bar;
@@ -45,8 +46,6 @@ pub struct SeedReport {
 
 /// The demo catalog's time span: created_at is spread over the two years before this instant.
 const TWO_YEARS_MICROS: i64 = 2 * 365 * 24 * 3600 * 1_000_000;
-/// SQLite page cache for seeding, in KiB (256 MiB).
-const SEED_CACHE_KIB: i64 = 256 * 1024;
 /// Rows between progress updates (and plain log lines off a terminal).
 const PROGRESS_STEP: u64 = 50_000;
 
@@ -57,12 +56,7 @@ pub fn is_empty(conn: &Connection) -> Result<bool> {
 
 /// Seeds the database behind `conn` (which must be migrated).
 pub fn seed(conn: &mut Connection, options: &SeedOptions) -> Result<SeedReport> {
-    // A big page cache keeps a million-row insert in memory instead of re-reading the file.
-    let cache_size: i64 = conn.pragma_query_value(None, "cache_size", |row| row.get(0))?;
-    conn.pragma_update(None, "cache_size", -SEED_CACHE_KIB)?;
-    let report = seed_all(conn, options);
-    conn.pragma_update(None, "cache_size", cache_size)?;
-    report
+    store::with_bulk_settings(conn, |conn| seed_all(conn, options))
 }
 
 fn seed_all(conn: &mut Connection, options: &SeedOptions) -> Result<SeedReport> {
@@ -72,8 +66,6 @@ fn seed_all(conn: &mut Connection, options: &SeedOptions) -> Result<SeedReport> 
     let products = seed_products(conn, &mut rng, &categories, options.products, now)?;
     let store_ids = seed_stores(conn, &mut rng, options.stores)?;
     let inventory_rows = seed_inventory(conn, &mut rng, &store_ids, options.inventory_per_store)?;
-    // Fresh statistics let the planner pick the indexes the listings were designed around.
-    conn.execute_batch("ANALYZE")?;
     Ok(SeedReport {
         categories: categories.iter().filter(|category| category.created).count() as u64,
         products,
@@ -90,22 +82,15 @@ struct SeededCategory {
 
 /// Finds or creates `count` categories by name (names beyond the word list get a number).
 fn seed_categories(conn: &mut Connection, count: u32) -> Result<Vec<SeededCategory>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut categories = Vec::with_capacity(count as usize);
-    {
-        let mut insert = tx.prepare("INSERT INTO categories (name) VALUES (?1) ON CONFLICT DO NOTHING")?;
-        let mut find = tx.prepare("SELECT id FROM categories WHERE name = ?1 COLLATE NOCASE")?;
-        for index in 0..count as usize {
+    let (names, word_lists): (Vec<String>, Vec<_>) = (0..count as usize)
+        .map(|index| {
             let (base, nouns) = words::CATEGORIES[index % words::CATEGORIES.len()];
             let round = index / words::CATEGORIES.len();
-            let name = if round == 0 { base.to_owned() } else { format!("{base} {}", round + 1) };
-            let created = insert.execute([&name])? == 1;
-            let id = find.query_row([&name], |row| row.get(0))?;
-            categories.push(SeededCategory { id, nouns, created });
-        }
-    }
-    tx.commit()?;
-    Ok(categories)
+            (if round == 0 { base.to_owned() } else { format!("{base} {}", round + 1) }, nouns)
+        })
+        .unzip();
+    let found = store::find_or_create_categories(conn, &names)?;
+    Ok(found.into_iter().zip(word_lists).map(|((id, created), nouns)| SeededCategory { id, nouns, created }).collect())
 }
 
 fn seed_products(
@@ -119,29 +104,23 @@ fn seed_products(
         return Ok(0);
     }
     let progress = progress_bar(u64::from(count), "products");
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    {
-        let mut insert = tx.prepare(
-            "INSERT INTO products (title, description, price_cents, category_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for done in 1..=u64::from(count) {
-            let category = &categories[rng.random_range(0..categories.len())];
-            let product = random_product(rng, category.nouns);
-            let created_at = now.micros - rng.random_range(0..TWO_YEARS_MICROS);
-            insert.execute(params![
-                product.title,
-                product.description,
-                product.price_cents,
-                category.id,
-                created_at
-            ])?;
-            tick(&progress, done);
+    let products = (1..=u64::from(count)).map(|done| {
+        let category = &categories[rng.random_range(0..categories.len())];
+        let product = random_product(rng, category.nouns);
+        let created_at = Timestamp { micros: now.micros - rng.random_range(0..TWO_YEARS_MICROS) };
+        tick(&progress, done);
+        SeedProduct {
+            title: product.title,
+            description: product.description,
+            price_cents: product.price_cents,
+            category_id: category.id,
+            created_at,
         }
-    }
-    tx.commit()?;
+    });
+    let inserted = store::insert_products(conn, products)?;
     progress.finish_and_clear();
     tracing::info!(count, "seeded products");
-    Ok(u64::from(count))
+    Ok(inserted)
 }
 
 struct RandomProduct {
@@ -198,17 +177,12 @@ fn random_product(rng: &mut ChaCha8Rng, nouns: &[&'static str]) -> RandomProduct
 }
 
 fn seed_stores(conn: &mut Connection, rng: &mut ChaCha8Rng, count: u32) -> Result<Vec<i64>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut ids = Vec::with_capacity(count as usize);
-    {
-        let mut insert = tx.prepare("INSERT INTO stores (name, location) VALUES (?1, ?2) RETURNING id")?;
-        for _ in 0..count {
-            let city = *words::CITIES.choose(rng).expect("cities are not empty");
-            let kind = *words::STORE_KINDS.choose(rng).expect("store kinds are not empty");
-            ids.push(insert.query_row(params![format!("Aforro {city} {kind}"), city], |row| row.get(0))?);
-        }
-    }
-    tx.commit()?;
+    let stores = (0..count).map(|_| {
+        let city = *words::CITIES.choose(rng).expect("cities are not empty");
+        let kind = *words::STORE_KINDS.choose(rng).expect("store kinds are not empty");
+        (format!("Aforro {city} {kind}"), city.to_owned())
+    });
+    let ids = store::insert_stores(conn, stores)?;
     tracing::info!(count, "seeded stores");
     Ok(ids)
 }
@@ -216,33 +190,28 @@ fn seed_stores(conn: &mut Connection, rng: &mut ChaCha8Rng, count: u32) -> Resul
 /// Gives each new store `per_store` distinct products (or every product, if fewer exist),
 /// about one in ten of them out of stock.
 fn seed_inventory(conn: &mut Connection, rng: &mut ChaCha8Rng, store_ids: &[i64], per_store: u32) -> Result<u64> {
-    let product_ids: Vec<i64> = conn
-        .prepare("SELECT id FROM products ORDER BY id")?
-        .query_map([], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let product_ids = store::product_ids(conn)?;
     let per_store = (per_store as usize).min(product_ids.len());
     let total = (per_store * store_ids.len()) as u64;
     let progress = progress_bar(total, "inventory");
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut done = 0;
-    {
-        let mut insert = tx.prepare("INSERT INTO inventory (store_id, product_id, quantity) VALUES (?1, ?2, ?3)")?;
-        for store_id in store_ids {
-            // Sorted picks make the unique index's inserts sequential: much faster at 5M rows.
-            let mut picks = index::sample(rng, product_ids.len(), per_store).into_vec();
-            picks.sort_unstable();
-            for pick in picks {
-                let quantity: i64 = if rng.random_ratio(1, 10) { 0 } else { rng.random_range(1..=100) };
-                insert.execute(params![store_id, product_ids[pick], quantity])?;
-                done += 1;
-                tick(&progress, done);
-            }
-        }
-    }
-    tx.commit()?;
+    let product_ids = &product_ids;
+    let rows = store_ids.iter().flat_map(|&store_id| {
+        // Sorted picks make the unique index's inserts sequential: much faster at 5M rows.
+        let mut picks = index::sample(rng, product_ids.len(), per_store).into_vec();
+        picks.sort_unstable();
+        let quantities: Vec<i64> =
+            picks.iter().map(|_| if rng.random_ratio(1, 10) { 0 } else { rng.random_range(1..=100) }).collect();
+        picks.into_iter().zip(quantities).map(move |(pick, quantity)| (store_id, product_ids[pick], quantity))
+    });
+    let rows = rows.inspect(|_| {
+        done += 1;
+        tick(&progress, done);
+    });
+    let inserted = store::insert_inventory(conn, rows)?;
     progress.finish_and_clear();
-    tracing::info!(rows = done, "seeded inventory");
-    Ok(done)
+    tracing::info!(rows = inserted, "seeded inventory");
+    Ok(inserted)
 }
 
 fn tick(bar: &ProgressBar, done: u64) {

@@ -2,7 +2,7 @@
 //! that a search for "kettle" finds kitchen things and "tent" outdoor things.
 
 /// (category name, product nouns of that category).
-pub const CATEGORIES: &[(&str, &[&str])] = &[
+pub(super) const CATEGORIES: &[(&str, &[&str])] = &[
     (
         "Kitchen",
         &[
@@ -267,7 +267,7 @@ pub const CATEGORIES: &[(&str, &[&str])] = &[
     ),
 ];
 
-pub const BRANDS: &[&str] = &[
+pub(super) const BRANDS: &[&str] = &[
     "Acme",
     "Nordwind",
     "Bellavista",
@@ -302,7 +302,7 @@ pub const BRANDS: &[&str] = &[
     "Élan",
 ];
 
-pub const ADJECTIVES: &[&str] = &[
+pub(super) const ADJECTIVES: &[&str] = &[
     "Classic",
     "Compact",
     "Deluxe",
@@ -329,7 +329,7 @@ pub const ADJECTIVES: &[&str] = &[
     "Wireless",
 ];
 
-pub const MATERIALS: &[&str] = &[
+pub(super) const MATERIALS: &[&str] = &[
     "Bamboo",
     "Steel",
     "Cotton",
@@ -348,9 +348,10 @@ pub const MATERIALS: &[&str] = &[
     "Cast Iron",
 ];
 
-pub const SIZES: &[&str] = &["Mini", "Small", "Medium", "Large", "XL", "Family Size", "Travel", "Pro", "Max", "Plus"];
+pub(super) const SIZES: &[&str] =
+    &["Mini", "Small", "Medium", "Large", "XL", "Family Size", "Travel", "Pro", "Max", "Plus"];
 
-pub const COLOURS: &[&str] = &[
+pub(super) const COLOURS: &[&str] = &[
     "black",
     "white",
     "graphite",
@@ -365,7 +366,7 @@ pub const COLOURS: &[&str] = &[
     "charcoal",
 ];
 
-pub const BENEFITS: &[&str] = &[
+pub(super) const BENEFITS: &[&str] = &[
     "built to last for years of daily use",
     "easy to clean and simple to store",
     "designed for comfort and durability",
@@ -378,7 +379,7 @@ pub const BENEFITS: &[&str] = &[
     "packed flat with recyclable packaging",
 ];
 
-pub const CITIES: &[&str] = &[
+pub(super) const CITIES: &[&str] = &[
     "Lisbon",
     "Porto",
     "Braga",
@@ -406,5 +407,5 @@ pub const CITIES: &[&str] = &[
     "Copenhagen",
 ];
 
-pub const STORE_KINDS: &[&str] =
+pub(super) const STORE_KINDS: &[&str] =
     &["Central", "Riverside", "Market", "Station", "Harbour", "Old Town", "Mall", "Outlet", "Plaza"];

@@ -26,14 +26,14 @@ struct CachedAnswer {
 }
 
 /// Answers by query, tagged with the map generation that produced them.
-pub struct AnswerCache {
+pub(super) struct AnswerCache {
     answers: Cache<String, Arc<CachedAnswer>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
 impl AnswerCache {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         let answers = Cache::builder()
             .max_capacity(MAX_CACHE_BYTES)
             .weigher(|key: &String, answer: &Arc<CachedAnswer>| {
@@ -45,7 +45,7 @@ impl AnswerCache {
     }
 
     /// The cached body for `key` if it was computed by map `generation`; counts a hit or a miss.
-    pub async fn get(&self, key: &str, generation: u64) -> Option<Bytes> {
+    pub(super) async fn get(&self, key: &str, generation: u64) -> Option<Bytes> {
         let answer = self.answers.get(key).await.filter(|answer| answer.generation == generation);
         crate::metrics::cache_lookup("suggest", answer.is_some());
         let counter = if answer.is_some() { &self.hits } else { &self.misses };
@@ -53,20 +53,20 @@ impl AnswerCache {
         answer.map(|answer| answer.body.clone())
     }
 
-    pub async fn insert(&self, key: String, generation: u64, body: Bytes) {
+    pub(super) async fn insert(&self, key: String, generation: u64, body: Bytes) {
         self.answers.insert(key, Arc::new(CachedAnswer { generation, body })).await;
     }
 
     /// Drops every answer (they could only miss now; this frees their memory sooner).
-    pub fn invalidate_all(&self) {
+    pub(super) fn invalidate_all(&self) {
         self.answers.invalidate_all();
     }
 
-    pub fn hits(&self) -> u64 {
+    pub(super) fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
     }
 
-    pub fn misses(&self) -> u64 {
+    pub(super) fn misses(&self) -> u64 {
         self.misses.load(Ordering::Relaxed)
     }
 }

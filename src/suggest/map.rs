@@ -215,6 +215,7 @@ fn pack<'a>(lists: impl Iterator<Item = &'a Vec<TitleId>>) -> (Vec<u32>, Vec<Tit
 }
 
 fn slice<'a>(starts: &[u32], postings: &'a [TitleId], index: u64) -> &'a [TitleId] {
+    #[allow(clippy::cast_possible_truncation, reason = "map values are our own title positions, < titles.len()")]
     let index = index as usize;
     &postings[starts[index] as usize..starts[index + 1] as usize]
 }

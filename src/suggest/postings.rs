@@ -10,23 +10,23 @@ use super::map::TitleId;
 
 /// A union of sorted lists with one cursor per list: `seek(target)` is the smallest id
 /// ≥ `target` in any list. Targets must not decrease between calls.
-pub struct UnionCursor<'a> {
+pub(super) struct UnionCursor<'a> {
     lists: Vec<&'a [TitleId]>,
     positions: Vec<usize>,
 }
 
 impl<'a> UnionCursor<'a> {
-    pub fn new(lists: Vec<&'a [TitleId]>) -> Self {
+    pub(super) fn new(lists: Vec<&'a [TitleId]>) -> Self {
         let positions = vec![0; lists.len()];
         Self { lists, positions }
     }
 
     /// How many postings the lists hold together (the union is at most this big).
-    pub fn total_len(&self) -> usize {
+    pub(super) fn total_len(&self) -> usize {
         self.lists.iter().map(|list| list.len()).sum()
     }
 
-    pub fn seek(&mut self, target: TitleId) -> Option<TitleId> {
+    pub(super) fn seek(&mut self, target: TitleId) -> Option<TitleId> {
         let mut smallest = None;
         for (list, position) in self.lists.iter().zip(&mut self.positions) {
             *position = gallop(list, *position, target);
@@ -53,7 +53,7 @@ fn gallop(list: &[TitleId], from: usize, target: TitleId) -> usize {
 
 /// Ids present in every constraint, ascending. The smallest constraint leads; the others are
 /// sought to its candidates (leapfrogging when they are ahead).
-pub struct Intersection<'a> {
+pub(super) struct Intersection<'a> {
     constraints: Vec<UnionCursor<'a>>,
     next_target: TitleId,
     exhausted: bool,
@@ -61,7 +61,7 @@ pub struct Intersection<'a> {
 
 impl<'a> Intersection<'a> {
     /// An intersection of `constraints`; empty when there are none.
-    pub fn new(mut constraints: Vec<UnionCursor<'a>>) -> Self {
+    pub(super) fn new(mut constraints: Vec<UnionCursor<'a>>) -> Self {
         constraints.sort_by_key(UnionCursor::total_len);
         let exhausted = constraints.is_empty();
         Self { constraints, next_target: 0, exhausted }

@@ -14,24 +14,24 @@
 use fst::{Automaton, IntoStreamer, Map, Streamer};
 
 /// Prefixes shorter than this get no typo tolerance: too many words are one edit away.
-pub const MIN_TYPO_CHARS: usize = 5;
+pub(super) const MIN_TYPO_CHARS: usize = 5;
 /// Prefixes at least this long may be two edits away.
-pub const TWO_TYPOS_CHARS: usize = 8;
+pub(super) const TWO_TYPOS_CHARS: usize = 8;
 /// Longer prefixes are not searched with typos (the state is a fixed array of this size + 1);
 /// no real word needs more.
-pub const MAX_TYPO_CHARS: usize = 24;
+pub(super) const MAX_TYPO_CHARS: usize = 24;
 
 const ROW: usize = MAX_TYPO_CHARS + 1;
 
 /// Words having a prefix within `max_distance` edits of `prefix`.
-pub struct TypoMatcher {
+pub(super) struct TypoMatcher {
     prefix: Vec<u8>,
     max_distance: u8,
 }
 
 /// How far the key read so far is from every prefix of the query.
 #[derive(Clone, Copy)]
-pub struct TypoState {
+pub(super) struct TypoState {
     /// `row[i]`: distance between the key read so far and the query's first `i` bytes,
     /// capped at `max_distance + 1`.
     row: [u8; ROW],
@@ -46,7 +46,7 @@ pub struct TypoState {
 impl TypoMatcher {
     /// A matcher for `prefix` (normalised, so ASCII), or `None` when it is too short or too
     /// long for typo tolerance.
-    pub fn new(prefix: &str) -> Option<Self> {
+    pub(super) fn new(prefix: &str) -> Option<Self> {
         let length = prefix.len();
         if !(MIN_TYPO_CHARS..=MAX_TYPO_CHARS).contains(&length) || !prefix.is_ascii() {
             return None;
@@ -56,7 +56,7 @@ impl TypoMatcher {
     }
 
     /// Indexes of the matching words in `words`, sorted.
-    pub fn word_indexes(&self, words: &Map<Vec<u8>>) -> Vec<u64> {
+    pub(super) fn word_indexes(&self, words: &Map<Vec<u8>>) -> Vec<u64> {
         let mut indexes = Vec::new();
         let mut stream = words.search(self).into_stream();
         while let Some((_, index)) = stream.next() {
@@ -66,7 +66,7 @@ impl TypoMatcher {
     }
 
     /// Whether `word` (normalised) matches, for titles that are not in the map yet.
-    pub fn matches(&self, word: &str) -> bool {
+    pub(super) fn matches(&self, word: &str) -> bool {
         let mut state = self.start();
         for &byte in word.as_bytes() {
             if state.matched || !self.can_match(&state) {

@@ -70,6 +70,7 @@ async fn every_admin_endpoint_refuses_a_missing_token() {
     assert_refused(&admin, None, "no header").await;
 
     assert_eq!(catalog_fingerprint(&admin), before, "nothing changed");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -83,6 +84,7 @@ async fn every_admin_endpoint_refuses_a_wrong_or_malformed_token() {
     assert_refused(&admin, Some(&format!("Basic {}", admin.token)), "other scheme").await;
 
     assert_eq!(catalog_fingerprint(&admin), before, "nothing changed");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -94,6 +96,7 @@ async fn every_admin_endpoint_refuses_an_expired_token() {
     assert_refused(&admin, Some(&format!("Bearer {}", admin.token)), "expired token").await;
 
     assert_eq!(catalog_fingerprint(&admin), before, "nothing changed");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -103,6 +106,7 @@ async fn a_live_token_is_accepted() {
     let body = admin.call(Method::GET, "/api/admin/stores/", None, StatusCode::OK).await;
 
     assert_eq!(body["count"], 2);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -121,6 +125,7 @@ async fn a_wrong_password_or_unknown_user_is_401_and_opens_no_session() {
         assert_eq!(problem["detail"], "wrong username or password");
     }
     assert_eq!(admin.app.count("admin_sessions"), 1, "only the fixture's login");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -134,6 +139,7 @@ async fn a_login_without_fields_names_them() {
     let fields: Vec<&str> =
         problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
     assert_eq!(fields, ["username", "password"]);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -148,6 +154,7 @@ async fn logout_ends_the_session_and_only_that_one() {
     let still =
         admin.app.client.get(admin.app.url("/api/admin/stores/")).bearer_auth(other).send().await.expect("request");
     assert_eq!(still.status(), StatusCode::OK);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -160,4 +167,5 @@ async fn tokens_are_256_bit_and_stored_only_as_their_hash() {
     assert_eq!(admin.token.len(), 64, "256 bits in hex");
     assert_eq!(stored.len(), 32, "a SHA-256");
     assert_ne!(stored, admin.token.as_bytes());
+    admin.shutdown().await;
 }

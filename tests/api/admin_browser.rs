@@ -270,7 +270,11 @@ async fn an_admin_works_through_every_admin_page_in_headless_chromium() {
 
     // Quit the browser whatever the outcome, then report the outcome.
     let driving = std::sync::Arc::clone(&browser);
-    let outcome = tokio::spawn(async move { drive(&admin, &driving).await }).await;
+    let outcome = tokio::spawn(async move {
+        drive(&admin, &driving).await;
+        admin.shutdown().await;
+    })
+    .await;
     browser.quit().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic.into_panic());

@@ -25,6 +25,7 @@ async fn a_created_product_is_searchable_and_suggested_in_the_next_request() {
     assert_eq!(created["price"], "45.00");
     assert_eq!(admin.search_ids("q=saucepan").await, [id]);
     assert_eq!(admin.suggestions("sauce").await, ["Copper Saucepan"]);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -39,6 +40,7 @@ async fn an_edited_title_replaces_the_old_one_in_search_and_suggest() {
     assert!(admin.search_ids("q=steel").await.is_empty(), "the old title is gone from search");
     assert_eq!(admin.suggestions("enam").await, ["Enamel Kettle"]);
     assert!(admin.suggestions("steel").await.is_empty(), "the old title is gone from suggest");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -54,6 +56,7 @@ async fn a_deleted_product_leaves_search_suggest_and_store_listings() {
     assert!(admin.suggestions("headl").await.is_empty());
     assert_eq!(admin.app.state.search.stock().quantity(aforro::domain::StoreId(1), aforro::domain::ProductId(4)), None);
     admin.call(Method::GET, "/api/admin/products/4/", None, StatusCode::NOT_FOUND).await;
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -66,6 +69,7 @@ async fn a_product_named_by_an_order_cannot_be_deleted() {
     admin.call(Method::DELETE, "/api/admin/products/1/", None, StatusCode::CONFLICT).await;
 
     assert_eq!(admin.search_ids("q=kettle").await, [1], "still searchable");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -80,6 +84,7 @@ async fn a_renamed_category_shows_in_search_rows_and_facets_at_once() {
     assert_eq!(after["results"][0]["category"], "Camping");
     assert_eq!(after["facets"]["category"][0]["name"], "Camping");
     assert_eq!(admin.search_ids("category=camping").await.len(), 2);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -93,6 +98,7 @@ async fn a_category_in_use_cannot_be_deleted_and_an_unused_one_can() {
     assert_eq!(admin.send(Method::DELETE, &path, None).await.status(), StatusCode::NO_CONTENT);
 
     admin.call(Method::GET, &path, None, StatusCode::NOT_FOUND).await;
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -115,6 +121,7 @@ async fn invalid_bodies_are_400_naming_each_field() {
         assert_eq!(fields, expected, "{path} {body}");
     }
     assert_eq!(admin.app.count("products"), 5, "nothing stored");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -129,6 +136,7 @@ async fn lists_use_the_pagination_envelope() {
     assert!(page["previous"].as_str().is_some_and(|prev| prev.ends_with("/api/admin/products/?page_size=2")));
     let found = admin.call(Method::GET, "/api/admin/products/?q=KETTLE", None, StatusCode::OK).await;
     assert_eq!(found["count"], 1);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -151,6 +159,7 @@ async fn stores_are_created_edited_and_deleted_when_unused() {
     admin.call(Method::DELETE, "/api/admin/stores/1/", None, StatusCode::CONFLICT).await;
     assert_eq!(admin.send(Method::DELETE, &path, None).await.status(), StatusCode::NO_CONTENT);
     admin.call(Method::GET, &path, None, StatusCode::NOT_FOUND).await;
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -163,4 +172,5 @@ async fn unknown_ids_are_404() {
     }
     let body = json!({"title": "Spoon", "price": "1.00", "category_id": 1});
     admin.call(Method::PUT, "/api/admin/products/99/", Some(body), StatusCode::NOT_FOUND).await;
+    admin.shutdown().await;
 }

@@ -20,6 +20,7 @@ async fn a_restock_makes_the_product_match_in_stock_searches_at_once() {
     assert_eq!(admin.search_ids("q=tent&store_id=1&in_stock=true").await, [3]);
     assert_eq!(admin.search_ids("q=tent&in_stock=true").await, [3]);
     assert_eq!(admin.app.stock(1, 3), 4);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -40,6 +41,7 @@ async fn a_new_store_stocked_by_the_admin_is_searchable_by_store() {
 
     assert_eq!(admin.search_ids(&format!("store_id={id}")).await, [5]);
     assert_eq!(admin.search_ids(&format!("store_id={id}&in_stock=true")).await, [5]);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -55,6 +57,7 @@ async fn adjustments_add_and_subtract_but_never_below_zero() {
     assert_eq!(admin.app.stock(1, 1), 6, "the refused adjustment changed nothing");
     admin.call(Method::PUT, "/api/admin/stores/1/inventory/1/", Some(json!({"quantity": 0})), StatusCode::OK).await;
     assert!(!admin.search_ids("store_id=1&in_stock=true").await.contains(&1));
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -69,6 +72,7 @@ async fn stock_changes_for_unknown_stores_or_products_are_404_and_bad_quantities
         .await;
 
     assert_eq!(problem["errors"][0]["field"], "quantity");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -95,4 +99,5 @@ async fn the_order_list_spans_stores_and_filters_by_store_and_status() {
     let problem =
         admin.call(Method::GET, "/api/admin/orders/?status=LOST&store=x", None, StatusCode::BAD_REQUEST).await;
     assert_eq!(problem["errors"].as_array().map(Vec::len), Some(2));
+    admin.shutdown().await;
 }

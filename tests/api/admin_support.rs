@@ -6,30 +6,30 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json_with_status, small_catalog, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status, small_catalog};
 
-pub const USERNAME: &str = "boss";
-pub const PASSWORD: &str = "correct horse battery";
+pub(crate) const USERNAME: &str = "boss";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
-pub fn catalog_and_admin(conn: &Connection) {
+pub(crate) fn catalog_and_admin(conn: &Connection) {
     small_catalog(conn);
     create_superuser(conn, USERNAME, PASSWORD, false).expect("create the admin");
 }
 
 /// A running app and a live admin token for it.
-pub struct AdminApp {
+pub(crate) struct AdminApp {
     pub app: TestApp,
     pub token: String,
 }
 
-pub async fn spawn_admin_app() -> AdminApp {
-    let app = spawn_app_with(catalog_and_admin).await;
+pub(crate) async fn spawn_admin_app() -> AdminApp {
+    let app = TestApp::builder().fixture(catalog_and_admin).spawn().await;
     let token = login(&app, USERNAME, PASSWORD).await;
     AdminApp { app, token }
 }
 
 /// Logs in and returns the token.
-pub async fn login(app: &TestApp, username: &str, password: &str) -> String {
+pub(crate) async fn login(app: &TestApp, username: &str, password: &str) -> String {
     let response = app
         .client
         .post(app.url("/api/admin/login/"))
@@ -42,11 +42,16 @@ pub async fn login(app: &TestApp, username: &str, password: &str) -> String {
 }
 
 impl AdminApp {
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    /// Shuts the app down (see [`TestApp::shutdown`]).
+    pub(crate) async fn shutdown(self) {
+        self.app.shutdown().await;
+    }
+
+    pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.app.client.request(method, self.app.url(path)).bearer_auth(&self.token)
     }
 
-    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+    pub(crate) async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
         let request = self.request(method, path);
         let request = match body {
             Some(body) => request.json(&body),
@@ -56,19 +61,19 @@ impl AdminApp {
     }
 
     /// Sends and reads the JSON answer, asserting its status.
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>, expected: StatusCode) -> Value {
+    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<Value>, expected: StatusCode) -> Value {
         json_with_status(self.send(method, path, body).await, expected).await
     }
 
     /// The product ids a public search returns for `query`.
-    pub async fn search_ids(&self, query: &str) -> Vec<i64> {
+    pub(crate) async fn search_ids(&self, query: &str) -> Vec<i64> {
         let body =
             json_with_status(self.app.get(&format!("/api/search/products/?{query}")).await, StatusCode::OK).await;
         body["results"].as_array().expect("results").iter().map(|row| row["id"].as_i64().expect("id")).collect()
     }
 
     /// The public autocomplete's titles for `q`.
-    pub async fn suggestions(&self, q: &str) -> Vec<String> {
+    pub(crate) async fn suggestions(&self, q: &str) -> Vec<String> {
         let url = reqwest::Url::parse_with_params(&self.app.url("/api/search/suggest/"), [("q", q)]).expect("url");
         let body = json_with_status(self.app.client.get(url).send().await.expect("request"), StatusCode::OK).await;
         serde_json::from_value(body["results"].clone()).expect("titles")

@@ -8,12 +8,12 @@ use reqwest::{Client, Response, StatusCode, redirect};
 use crate::admin_support::{AdminApp, PASSWORD, USERNAME, spawn_admin_app};
 
 /// A client that shows redirects instead of following them (there is no cookie jar).
-pub fn client() -> Client {
+pub(crate) fn client() -> Client {
     Client::builder().redirect(redirect::Policy::none()).build().expect("client")
 }
 
 /// Logs in through the form; returns the `Cookie` header value for the session.
-pub async fn log_in(admin: &AdminApp) -> String {
+pub(crate) async fn log_in(admin: &AdminApp) -> String {
     let response = post_form(admin, None, "/admin/login/", &[("username", USERNAME), ("password", PASSWORD)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let cookie = response.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).expect("a cookie").to_owned();
@@ -21,14 +21,14 @@ pub async fn log_in(admin: &AdminApp) -> String {
     cookie.split(';').next().expect("name=value").to_owned()
 }
 
-pub async fn page(admin: &AdminApp, cookie: &str, path: &str) -> String {
+pub(crate) async fn page(admin: &AdminApp, cookie: &str, path: &str) -> String {
     let response = client().get(admin.app.url(path)).header(COOKIE, cookie).send().await.expect("request");
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     response.text().await.expect("html")
 }
 
 /// Posts a form, with the session cookie when given.
-pub async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(&str, &str)]) -> Response {
+pub(crate) async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(&str, &str)]) -> Response {
     let mut request = client().post(admin.app.url(path)).form(form);
     if let Some(cookie) = cookie {
         request = request.header(COOKIE, cookie);
@@ -37,7 +37,7 @@ pub async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form:
 }
 
 /// The hidden `csrf` field's value on a page.
-pub fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
     html[start..start + 64].to_owned()
 }
@@ -53,6 +53,7 @@ async fn without_a_session_the_page_redirects_to_the_login_form() {
     let forged = post_form(&admin, None, "/admin/products/3/restock/", &[("store_id", "1"), ("quantity", "5")]).await;
     assert_eq!(forged.status(), StatusCode::SEE_OTHER);
     assert_eq!(admin.app.stock(1, 3), 0);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -66,6 +67,7 @@ async fn a_wrong_password_shows_the_form_again_with_an_error() {
     assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
     assert!(response.headers().get(SET_COOKIE).is_none());
     assert!(response.text().await.expect("html").contains("wrong username or password"));
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -84,6 +86,7 @@ async fn a_logged_in_admin_restocks_and_sees_the_change_on_the_page_and_in_searc
     assert!(response.text().await.expect("html").contains("it now holds 6"));
     assert_eq!(admin.app.stock(1, 3), 6);
     assert_eq!(admin.search_ids("q=tent&store_id=1&in_stock=true").await, [3]);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -98,6 +101,7 @@ async fn a_form_without_the_session_form_token_is_refused() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     }
     assert_eq!(admin.app.stock(1, 3), 0);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -118,6 +122,7 @@ async fn editing_a_product_on_the_page_renames_it_in_search() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(admin.search_ids("q=torch").await, [4]);
     assert!(page(&admin, &cookie, "/admin/products/4/").await.contains("21.50"));
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -131,6 +136,7 @@ async fn logging_out_ends_the_page_session() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let after = client().get(admin.app.url("/admin/")).header(COOKIE, &cookie).send().await.expect("request");
     assert_eq!(after.status(), StatusCode::SEE_OTHER, "back to the login form");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -149,4 +155,52 @@ async fn an_invalid_edit_shows_the_form_again_naming_the_field_and_saves_nothing
     assert!(html.contains("id=\"price-error\""), "the error sits beside the price field");
     assert!(html.contains("value=\"cheap\""), "the submitted value is kept for fixing");
     assert!(admin.search_ids("q=torch").await.is_empty());
+    admin.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_cancels_an_order_and_lists_its_events() {
+    let admin = spawn_admin_app().await;
+    let cookie = log_in(&admin).await;
+    let body = serde_json::json!({"store_id": 1, "items": [{"product_id": 5, "quantity_requested": 1}]});
+    let order: serde_json::Value = admin.app.post_order(&body).await.json().await.expect("order");
+    let dashboard = page(&admin, &cookie, "/admin/").await;
+    let cancel_path = format!("/admin/orders/{}/cancel/", order["id"]);
+    assert!(dashboard.contains(&cancel_path), "a confirmed order has a cancel button");
+    assert!(dashboard.contains("inventory.out_of_stock") && dashboard.contains("order.confirmed"));
+
+    let response = post_form(&admin, Some(&cookie), &cancel_path, &[("csrf", &csrf_of(&dashboard))]).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let after = response.text().await.expect("html");
+    assert!(after.contains("is CANCELLED"), "{after}");
+    assert!(after.contains("order.cancelled") && after.contains("inventory.back_in_stock"));
+    assert!(!after.contains(&cancel_path), "a cancelled order has no cancel button");
+    assert_eq!(admin.app.stock(1, 5), 1);
+    admin.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_retries_a_failed_delivery() {
+    let admin = spawn_admin_app().await;
+    let cookie = log_in(&admin).await;
+    let db = admin.app.db();
+    db.execute_batch(
+        "INSERT INTO orders (id, store_id, status, created_at) VALUES (90, 2, 'REJECTED', 1);
+         INSERT INTO jobs (id, kind, event_id, order_id, state, attempts, run_at, created_at, updated_at, last_error)
+           VALUES (77, 'order.confirmed', 'e77', 90, 'failed', 8, 1, 1, 1, 'receiver down');",
+    )
+    .expect("a dead letter");
+    let dashboard = page(&admin, &cookie, "/admin/").await;
+    assert!(dashboard.contains("receiver down") && dashboard.contains("/admin/jobs/77/retry/"));
+
+    let response = post_form(&admin, Some(&cookie), "/admin/jobs/77/retry/", &[("csrf", &csrf_of(&dashboard))]).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.expect("html").contains("Job 77 is queued again."));
+    let attempts: i64 = db.query_row("SELECT attempts FROM jobs WHERE id = 77", [], |row| row.get(0)).expect("job");
+    assert!(attempts <= 1, "fresh attempts: {attempts}");
+    let again = post_form(&admin, Some(&cookie), "/admin/jobs/77/retry/", &[("csrf", &csrf_of(&dashboard))]).await;
+    assert_ne!(again.status(), StatusCode::OK, "only a failed job can be retried");
+    admin.shutdown().await;
 }

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use rusqlite::Connection;
 use serde_json::json;
 
-use crate::helpers::{json_with_status, small_catalog, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status, small_catalog};
 
 /// Orders placed by the background flow at most, and how long it may run.
 const MAX_ORDERS: usize = 400;
@@ -43,12 +43,14 @@ fn scalar(conn: &Connection, sql: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_while_orders_flow_restores_to_the_same_catalog_and_orders() {
-    let app = spawn_app_with(|conn| {
-        small_catalog(conn);
-        conn.execute("UPDATE inventory SET quantity = ?1 WHERE store_id = 1 AND product_id = 1", [STOCK])
-            .expect("stock");
-    })
-    .await;
+    let app = TestApp::builder()
+        .fixture(|conn| {
+            small_catalog(conn);
+            conn.execute("UPDATE inventory SET quantity = ?1 WHERE store_id = 1 AND product_id = 1", [STOCK])
+                .expect("stock");
+        })
+        .spawn()
+        .await;
     let (stop, placed) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
     let (progress, mut progress_seen) = tokio::sync::watch::channel(0usize);
     let flow = {
@@ -119,11 +121,12 @@ async fn a_backup_taken_while_orders_flow_restores_to_the_same_catalog_and_order
     let orders = app.client.get(format!("http://{address}/stores/1/orders/")).send().await.expect("orders");
     assert_eq!(json_with_status(orders, StatusCode::OK).await["count"], orders_in_copy);
     assert_eq!(catalog_rows(&Connection::open(restored.database_path()).expect("open")), catalog_rows(&live));
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn restore_refuses_while_a_server_owns_the_data_folder() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("copy.db");
     let (config, path) = (app.config.clone(), file.clone());
@@ -139,6 +142,7 @@ async fn restore_refuses_while_a_server_owns_the_data_folder() {
         .expect_err("must refuse");
 
     assert!(error.to_string().contains("in use by another aforro process"), "{error:#}");
+    app.shutdown().await;
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json_with_status, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status};
 
 const CLIENTS: u64 = 64;
 const ORDERS_PER_CLIENT: usize = 8;
@@ -32,7 +32,7 @@ struct Outcome {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_orders_never_oversell_and_every_order_is_accounted_for() {
-    let app = spawn_app_with(hot_products).await;
+    let app = TestApp::builder().fixture(hot_products).spawn().await;
 
     let outcomes = tokio::time::timeout(RUN_DEADLINE, place_orders_concurrently(&app))
         .await
@@ -65,6 +65,7 @@ async fn concurrent_orders_never_oversell_and_every_order_is_accounted_for() {
     replay_in_commit_order(&outcomes);
     assert_listing_counts(&app, outcomes.len(), created).await;
     assert_stock_view_matches_database(&app).await;
+    app.shutdown().await;
 }
 
 /// Every client runs its own seeded sequence of orders, one at a time, all clients at once.

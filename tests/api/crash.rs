@@ -1,8 +1,9 @@
-//! Kill -9 while orders flow: the real binary is started on temp folders, several clients
-//! place orders, the process is SIGKILLed at five different moments and restarted on the same
-//! folders. After every restart nothing acknowledged is lost, nothing is half-written, the
-//! search stock view agrees with SQLite; at the end every confirmation went out exactly once
-//! and SIGTERM stops the server cleanly.
+//! Kill -9 while orders and cancels flow: the real binary is started on temp folders, several
+//! clients place orders and cancel some of them, the process is SIGKILLed at five different
+//! moments and restarted on the same folders. After every restart nothing acknowledged is
+//! lost, nothing is half-written (no cancel without its stock back and its event), the search
+//! stock view agrees with SQLite; at the end every event (each confirmation, each acknowledged
+//! cancel's) went out exactly once and SIGTERM stops the server cleanly.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -25,7 +26,7 @@ const CLIENTS: u64 = 4;
 const PLENTY: i64 = 1_000_000;
 const SCARCE: i64 = 25;
 
-fn seed_catalog(config: &Config) {
+pub(crate) fn seed_catalog(config: &Config) {
     let store = aforro::app::open_store(config).expect("open store");
     let mut sql = String::from(
         "INSERT INTO categories (id, name) VALUES (1, 'Kitchen');
@@ -54,8 +55,8 @@ fn seeded_stock() -> BTreeMap<(i64, i64), i64> {
     stock
 }
 
-/// Starts `aforro serve` on a free port and returns it with the address it logged.
-fn start_server(config: &Config) -> (Child, SocketAddr) {
+/// Starts `aforro serve [extra...]` on a free port and returns it with the address it logged.
+pub(crate) fn start_server(config: &Config, extra: &[&str]) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_aforro"))
         .args([
             "--data-dir".as_ref(),
@@ -65,6 +66,7 @@ fn start_server(config: &Config) -> (Child, SocketAddr) {
         ])
         // Pretty, not the JSON a pipe gets by default: the address is read from this line.
         .args(["--log-format", "pretty", "serve", "--addr", "127.0.0.1:0"])
+        .args(extra)
         .env("RUST_LOG", "warn,aforro::cli=info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -82,13 +84,52 @@ fn start_server(config: &Config) -> (Child, SocketAddr) {
     (child, addr)
 }
 
+/// What the clients were told, across every cycle.
+#[derive(Default)]
+struct Acknowledged {
+    /// Orders answered 201: id → lines.
+    orders: Vec<(i64, Vec<(i64, i64)>)>,
+    /// Cancels answered 200.
+    cancels: BTreeSet<i64>,
+    /// Cancels sent but never answered (the kill came first): either outcome is allowed.
+    unanswered_cancels: BTreeSet<i64>,
+}
+
+impl Acknowledged {
+    fn extend(&mut self, other: Acknowledged) {
+        self.orders.extend(other.orders);
+        self.cancels.extend(other.cancels);
+        self.unanswered_cancels.extend(other.unanswered_cancels);
+    }
+}
+
 /// Places random orders until the server stops answering (or a bound is reached); returns the
-/// acknowledged (201) orders: id → lines.
-async fn place_orders_until_killed(addr: SocketAddr, seed: u64) -> Vec<(i64, Vec<(i64, i64)>)> {
+/// acknowledged (201) orders: id → lines. The replication test's stream: orders only.
+pub(crate) async fn place_orders_until_killed(addr: SocketAddr, seed: u64) -> Vec<(i64, Vec<(i64, i64)>)> {
+    place_and_cancel_until_killed(addr, seed, 0.0).await.orders
+}
+
+/// Places random orders and, at each step with probability `cancel_share`, cancels one of its
+/// own confirmed orders instead, until the server stops answering (or a bound is reached).
+async fn place_and_cancel_until_killed(addr: SocketAddr, seed: u64, cancel_share: f64) -> Acknowledged {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut acknowledged = Vec::new();
+    let mut acknowledged = Acknowledged::default();
     for _ in 0..5_000 {
+        if !acknowledged.orders.is_empty() && rng.random_bool(cancel_share) {
+            let (id, _) = acknowledged.orders[rng.random_range(0..acknowledged.orders.len())];
+            if acknowledged.cancels.contains(&id) {
+                continue;
+            }
+            acknowledged.unanswered_cancels.insert(id);
+            let Ok(response) = client.post(format!("http://{addr}/orders/{id}/cancel/")).send().await else { break };
+            let status = response.status().as_u16();
+            let Ok(order) = response.json::<Value>().await else { break };
+            assert_eq!((status, order["status"].as_str()), (200, Some("CANCELLED")), "cancel {id}: {order}");
+            acknowledged.unanswered_cancels.remove(&id);
+            acknowledged.cancels.insert(id);
+            continue;
+        }
         let store_id: i64 = rng.random_range(1..=2);
         let mut products: Vec<i64> = (1..=if store_id == 1 { 6 } else { 5 }).collect();
         let mut lines = Vec::new();
@@ -106,13 +147,13 @@ async fn place_orders_until_killed(addr: SocketAddr, seed: u64) -> Vec<(i64, Vec
         let Ok(order) = response.json::<Value>().await else { break };
         assert!(status == 201 || status == 409, "unexpected {status}: {order}");
         if status == 201 {
-            acknowledged.push((order["id"].as_i64().expect("id"), lines));
+            acknowledged.orders.push((order["id"].as_i64().expect("id"), lines));
         }
     }
     acknowledged
 }
 
-async fn wait_until_ready(addr: SocketAddr) {
+pub(crate) async fn wait_until_ready(addr: SocketAddr) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(response) = reqwest::get(format!("http://{addr}/readyz")).await
@@ -125,53 +166,80 @@ async fn wait_until_ready(addr: SocketAddr) {
     }
 }
 
-fn query_i64(db: &Connection, sql: &str) -> i64 {
+pub(crate) fn query_i64(db: &Connection, sql: &str) -> i64 {
     db.query_row(sql, [], |row| row.get(0)).expect(sql)
 }
 
 /// Everything that must hold whenever the server has restarted.
-async fn assert_consistent(db_path: &Path, addr: SocketAddr, acknowledged: &[(i64, Vec<(i64, i64)>)]) {
+async fn assert_consistent(db_path: &Path, addr: SocketAddr, acknowledged: &Acknowledged) {
     let db = Connection::open(db_path).expect("db");
-    for (order_id, lines) in acknowledged {
+    for (order_id, lines) in &acknowledged.orders {
         let status: String =
             db.query_row("SELECT status FROM orders WHERE id = ?1", [order_id], |row| row.get(0)).expect("acked order");
-        assert_eq!(status, "CONFIRMED", "order {order_id}");
+        if acknowledged.cancels.contains(order_id) {
+            assert_eq!(status, "CANCELLED", "acknowledged cancel of order {order_id}");
+        } else if acknowledged.unanswered_cancels.contains(order_id) {
+            assert!(status == "CONFIRMED" || status == "CANCELLED", "order {order_id}: {status}");
+        } else {
+            assert_eq!(status, "CONFIRMED", "order {order_id}");
+        }
         let items = query_i64(&db, &format!("SELECT COUNT(*) FROM order_items WHERE order_id = {order_id}"));
         assert_eq!(items, lines.len() as i64, "order {order_id} is whole");
     }
+    assert_whole_and_balanced(&db, addr).await;
+}
+
+/// Whatever orders the database holds: each is whole, each confirmed one has one job, stock
+/// went down by exactly what confirmed orders took, and search's stock view agrees.
+pub(crate) async fn assert_whole_and_balanced(db: &Connection, addr: SocketAddr) {
     assert_eq!(
         query_i64(
-            &db,
+            db,
             "SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)"
         ),
         0
     );
     assert_eq!(
         query_i64(
-            &db,
+            db,
             "SELECT COUNT(*) FROM order_items i WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = i.order_id)"
         ),
         0
     );
     assert_eq!(
         query_i64(
-            &db,
-            "SELECT COUNT(*) FROM orders o WHERE status = 'CONFIRMED' AND (SELECT COUNT(*) FROM jobs j WHERE j.order_id = o.id) <> 1"
+            db,
+            "SELECT COUNT(*) FROM orders o WHERE status IN ('CONFIRMED', 'CANCELLED')
+                AND (SELECT COUNT(*) FROM jobs j WHERE j.order_id = o.id AND j.kind = 'order.confirmed') <> 1"
         ),
         0,
-        "every confirmed order has exactly one job"
+        "every confirmed (or since cancelled) order has exactly one order.confirmed event"
     );
     assert_eq!(
-        query_i64(&db, "SELECT COUNT(*) FROM jobs j JOIN orders o ON o.id = j.order_id WHERE o.status <> 'CONFIRMED'"),
+        query_i64(
+            db,
+            "SELECT COUNT(*) FROM orders o
+              WHERE (SELECT COUNT(*) FROM jobs j WHERE j.order_id = o.id AND j.kind = 'order.cancelled')
+                 <> (o.status = 'CANCELLED')"
+        ),
+        0,
+        "a cancelled order has exactly one order.cancelled event, any other order none"
+    );
+    assert_eq!(
+        query_i64(
+            db,
+            "SELECT COUNT(*) FROM jobs j JOIN orders o ON o.id = j.order_id WHERE o.status NOT IN ('CONFIRMED', 'CANCELLED')"
+        ),
         0
     );
+    assert_stock_events_alternate(db);
     for ((store_id, product_id), seeded) in seeded_stock() {
         let now = query_i64(
-            &db,
+            db,
             &format!("SELECT quantity FROM inventory WHERE store_id = {store_id} AND product_id = {product_id}"),
         );
         let confirmed = query_i64(
-            &db,
+            db,
             &format!(
                 "SELECT COALESCE(SUM(i.quantity_requested), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
                   WHERE o.status = 'CONFIRMED' AND o.store_id = {store_id} AND i.product_id = {product_id}"
@@ -193,20 +261,49 @@ async fn assert_consistent(db_path: &Path, addr: SocketAddr, acknowledged: &[(i6
     }
 }
 
+/// Per (store, product), in commit order, out-of-stock and back-in-stock events alternate,
+/// starting with out (everything starts stocked), and end on out exactly when the stock is 0.
+fn assert_stock_events_alternate(db: &Connection) {
+    let mut stmt = db
+        .prepare(
+            "SELECT json_extract(payload, '$.store_id'), json_extract(payload, '$.product_id'), kind FROM jobs
+              WHERE kind LIKE 'inventory.%' ORDER BY id",
+        )
+        .expect("sql");
+    let mut events: BTreeMap<(i64, i64), Vec<String>> = BTreeMap::new();
+    for row in stmt.query_map([], |row| Ok(((row.get(0)?, row.get(1)?), row.get(2)?))).expect("query") {
+        let (key, kind) = row.expect("row");
+        events.entry(key).or_default().push(kind);
+    }
+    for ((store_id, product_id), _) in seeded_stock() {
+        let kinds = events.remove(&(store_id, product_id)).unwrap_or_default();
+        for (index, kind) in kinds.iter().enumerate() {
+            let expected = if index % 2 == 0 { "inventory.out_of_stock" } else { "inventory.back_in_stock" };
+            assert_eq!(kind, expected, "store {store_id} product {product_id}: {kinds:?}");
+        }
+        let now = query_i64(
+            db,
+            &format!("SELECT quantity FROM inventory WHERE store_id = {store_id} AND product_id = {product_id}"),
+        );
+        assert_eq!(kinds.len() % 2 == 1, now == 0, "store {store_id} product {product_id} holds {now}: {kinds:?}");
+    }
+    assert!(events.is_empty(), "stock events only for stocked products: {events:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn kill_9_mid_stream_loses_no_acknowledged_order_and_sends_each_confirmation_once() {
+async fn kill_9_mid_stream_loses_no_acknowledged_order_or_cancel_and_sends_each_event_once() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Config::in_dir(dir.path());
     seed_catalog(&config);
-    let mut acknowledged = Vec::new();
+    let mut acknowledged = Acknowledged::default();
 
     for (cycle, kill_after) in KILL_AFTER_MS.into_iter().enumerate() {
-        let (mut server, addr) = start_server(&config);
+        let (mut server, addr) = start_server(&config, &[]);
         if cycle > 0 {
             assert_consistent(&config.database_path(), addr, &acknowledged).await;
         }
         let clients: Vec<_> = (0..CLIENTS)
-            .map(|client| tokio::spawn(place_orders_until_killed(addr, cycle as u64 * 100 + client)))
+            .map(|client| tokio::spawn(place_and_cancel_until_killed(addr, cycle as u64 * 100 + client, 0.25)))
             .collect();
         tokio::time::sleep(Duration::from_millis(kill_after)).await;
         server.kill().expect("SIGKILL");
@@ -216,29 +313,41 @@ async fn kill_9_mid_stream_loses_no_acknowledged_order_and_sends_each_confirmati
         }
     }
 
-    let (mut server, addr) = start_server(&config);
+    let (mut server, addr) = start_server(&config, &[]);
     assert_consistent(&config.database_path(), addr, &acknowledged).await;
-    assert!(acknowledged.len() > 50, "orders flowed: {}", acknowledged.len());
+    assert!(acknowledged.orders.len() > 50, "orders flowed: {}", acknowledged.orders.len());
+    assert!(acknowledged.cancels.len() > 5, "cancels flowed: {}", acknowledged.cancels.len());
     let db = Connection::open(config.database_path()).expect("db");
     let deadline = Instant::now() + Duration::from_secs(10);
     while query_i64(&db, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'") > 0 {
         assert!(Instant::now() < deadline, "the queue did not drain within 10 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let confirmed = query_i64(&db, "SELECT COUNT(*) FROM orders WHERE status = 'CONFIRMED'");
-    assert_eq!(query_i64(&db, "SELECT COUNT(*) FROM notifications"), confirmed, "one notification per confirmed order");
+    assert_eq!(
+        query_i64(&db, "SELECT COUNT(*) FROM notifications"),
+        query_i64(&db, "SELECT COUNT(*) FROM jobs"),
+        "one delivery per event"
+    );
     assert_eq!(
         query_i64(
             &db,
-            "SELECT COUNT(*) FROM notifications n JOIN orders o ON o.id = n.order_id WHERE o.status = 'CONFIRMED'"
+            "SELECT COUNT(*) FROM jobs j WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = j.event_id)"
         ),
-        confirmed
+        0,
+        "every event delivered under its own id"
     );
+    for order_id in &acknowledged.cancels {
+        let delivered = query_i64(
+            &db,
+            &format!("SELECT COUNT(*) FROM notifications WHERE order_id = {order_id} AND event = 'order.cancelled'"),
+        );
+        assert_eq!(delivered, 1, "the acknowledged cancel of order {order_id} was announced once");
+    }
     stop_gracefully(&mut server);
 }
 
 /// SIGTERM, then a clean exit within the shutdown grace.
-fn stop_gracefully(server: &mut Child) {
+pub(crate) fn stop_gracefully(server: &mut Child) {
     let sent = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("run kill");
     assert!(sent.success());
     let deadline = Instant::now() + Duration::from_secs(15);

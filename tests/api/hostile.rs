@@ -4,6 +4,7 @@
 //! clients a request timeout must cut off.
 
 mod cases;
+mod limits;
 mod slow;
 
 use proptest::prelude::*;
@@ -11,11 +12,11 @@ use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, small_catalog, spawn_app_with};
+use crate::helpers::{TestApp, small_catalog};
 
 /// Everything a rejected request must leave as it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     orders: i64,
     order_items: i64,
     jobs: i64,
@@ -24,7 +25,7 @@ pub struct Snapshot {
     catalog_version: i64,
 }
 
-pub fn snapshot(app: &TestApp) -> Snapshot {
+pub(crate) fn snapshot(app: &TestApp) -> Snapshot {
     let db = app.db();
     let one = |sql: &str| db.query_row(sql, [], |row| row.get::<_, i64>(0)).expect(sql);
     Snapshot {
@@ -40,7 +41,7 @@ pub fn snapshot(app: &TestApp) -> Snapshot {
 /// Asserts the error contract on any response and returns its status: never a 5xx; every 4xx
 /// is problem+json whose `status` matches (except the order body of a 409 from `POST /orders/`);
 /// every body that is not a redirect or a HEAD answer is JSON.
-pub async fn assert_contract(response: reqwest::Response, method: &Method, what: &str) -> StatusCode {
+pub(crate) async fn assert_contract(response: reqwest::Response, method: &Method, what: &str) -> StatusCode {
     let status = response.status();
     let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let bytes = response.bytes().await.expect("body");
@@ -64,7 +65,7 @@ pub async fn assert_contract(response: reqwest::Response, method: &Method, what:
 }
 
 /// Sends one request and checks the contract and, when it was rejected, that nothing changed.
-pub async fn send_and_check(app: &TestApp, request: &HostileRequest) -> StatusCode {
+pub(crate) async fn send_and_check(app: &TestApp, request: &HostileRequest) -> StatusCode {
     let before = snapshot(app);
     let url = format!("{}{}", app.url(&request.path), request.query);
     let mut builder = app.client.request(request.method.clone(), &url);
@@ -83,7 +84,7 @@ pub async fn send_and_check(app: &TestApp, request: &HostileRequest) -> StatusCo
 
 /// One generated request.
 #[derive(Debug, Clone)]
-pub struct HostileRequest {
+pub(crate) struct HostileRequest {
     pub method: Method,
     pub path: String,
     /// Empty, or `?` and the raw query string.
@@ -134,7 +135,7 @@ const NASTY: &[&str] = &[
     "'; DROP TABLE orders; --",
 ];
 
-pub fn nasty_string() -> impl Strategy<Value = String> {
+pub(crate) fn nasty_string() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => proptest::sample::select(NASTY).prop_map(str::to_owned),
         2 => proptest::string::string_regex("(?s).{0,16}").expect("regex"),
@@ -166,7 +167,7 @@ fn any_path() -> impl Strategy<Value = String> {
 
 /// Up to five parameters, known names or not, encoded properly or raw (percent garbage,
 /// repeated keys and stray separators included).
-pub fn any_query() -> impl Strategy<Value = String> {
+pub(crate) fn any_query() -> impl Strategy<Value = String> {
     let names =
         ["page", "page_size", "q", "status", "in_stock", "store_id", "category", "min_price", "max_price", "sort"];
     let raw = ["%", "%zz", "%FF%FE=%C3", "q=%00", "=&=", "&&&", "page=1&page=x", "q=%E2%82", "%%%%=%%"];
@@ -179,7 +180,7 @@ pub fn any_query() -> impl Strategy<Value = String> {
         .prop_map(|pairs| if pairs.is_empty() { String::new() } else { format!("?{}", pairs.join("&")) })
 }
 
-pub fn any_content_type() -> impl Strategy<Value = Option<String>> {
+pub(crate) fn any_content_type() -> impl Strategy<Value = Option<String>> {
     let types = [
         "application/json",
         "application/json; charset=utf-8",
@@ -209,14 +210,15 @@ fn any_request() -> impl Strategy<Value = HostileRequest> {
 }
 
 /// Runs `cases` generated requests against one app seeded with the small catalog.
-pub fn run_cases(cases: u32, strategy: impl Strategy<Value = HostileRequest>) {
+pub(crate) fn run_cases(cases: u32, strategy: impl Strategy<Value = HostileRequest>) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let app = runtime.block_on(spawn_app_with(small_catalog));
+    let app = runtime.block_on(TestApp::builder().fixture(small_catalog).spawn());
     let mut runner = TestRunner::new(ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() });
     let outcome = runner.run(&strategy, |request| {
         runtime.block_on(send_and_check(&app, &request));
         Ok(())
     });
+    runtime.block_on(app.shutdown());
     outcome.expect("every generated request is answered within the contract");
 }
 

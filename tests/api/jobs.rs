@@ -6,18 +6,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aforro::cli::{Cli, Command, JobsAction, run};
-use aforro::db::notifications::ConfirmationMessage;
+use aforro::db::events::Event;
 use aforro::jobs::sender::{ConfirmationSender, LogSender, SendError, SendFuture};
 use aforro::jobs::{BatchReport, ExecutionOutcome, Worker, WorkerSettings};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::helpers::{TestApp, json_with_status, small_catalog, spawn_app_configured, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status, small_catalog};
 
 /// An app whose own workers are off, so the test drains the queue step by step.
 async fn spawn_app_without_workers() -> TestApp {
-    spawn_app_configured(|config| config.jobs.job_workers = 0, small_catalog).await
+    TestApp::builder().configure(|config| config.jobs.job_workers = 0).fixture(small_catalog).spawn().await
 }
 
 fn worker(app: &TestApp, sender: impl ConfirmationSender + 'static, settings: WorkerSettings) -> Worker {
@@ -59,7 +59,7 @@ impl ConfirmationSender for FlakySender {
         "log"
     }
 
-    fn send<'a>(&'a self, _message: &'a ConfirmationMessage) -> SendFuture<'a> {
+    fn send<'a>(&'a self, _event: &'a Event, _body: &'a str) -> SendFuture<'a> {
         let attempt = self.sends.fetch_add(1, Ordering::SeqCst);
         let failures = self.failures;
         Box::pin(async move {
@@ -79,6 +79,7 @@ async fn a_confirmed_order_is_committed_with_its_queued_job() {
         .query_row("SELECT state, order_id FROM jobs", [], |row| Ok((row.get(0)?, row.get(1)?)))
         .expect("one job");
     assert_eq!((state.as_str(), json!(order_id)), ("queued", order["id"].clone()));
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -89,6 +90,7 @@ async fn a_rejected_order_leaves_no_job() {
     json_with_status(app.post_order(&body).await, StatusCode::CONFLICT).await;
 
     assert_eq!(app.count("jobs"), 0);
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -104,15 +106,18 @@ async fn a_worker_sends_the_confirmation_and_marks_the_job_done() {
     assert!(confirmation["sent_at"].is_string(), "{confirmation}");
     let body: String = app.db().query_row("SELECT body FROM notifications", [], |row| row.get(0)).expect("recorded");
     let body: Value = serde_json::from_str(&body).expect("JSON body");
-    assert_eq!(body["order_id"], order["id"]);
-    assert_eq!(body["lines"][0]["title"], "Steel Kettle");
-    assert_eq!(body["total_price"], "50.00");
+    assert_eq!(body["event"], "order.confirmed");
+    assert_eq!(body["id"].as_str().map(str::len), Some(32), "a 128-bit hex event id: {body}");
+    assert_eq!(body["data"], order, "the data is the order body");
     assert_eq!(step(&worker).await, ExecutionOutcome::EmptyQueue, "nothing is left to do");
+    // The worker holds a writer handle: the writer thread ends when the last one goes.
+    drop(worker);
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn the_app_s_own_workers_confirm_an_order_without_being_asked() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
 
     let order = place_kettle_order(&app).await;
 
@@ -124,6 +129,7 @@ async fn the_app_s_own_workers_confirm_an_order_without_being_asked() {
     }
     assert_eq!(app.count("notifications"), 1);
     json_with_status(app.get("/readyz").await, StatusCode::OK).await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -139,6 +145,9 @@ async fn a_failing_sender_is_retried_until_it_succeeds() {
 
     assert_eq!(confirmation(&app, &order).await["attempts"], 3);
     assert_eq!(app.count("notifications"), 1);
+    // The worker holds a writer handle: the writer thread ends when the last one goes.
+    drop(worker);
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -158,6 +167,9 @@ async fn a_failed_attempt_waits_for_its_backoff_before_running_again() {
     assert!(run_at - before >= 30_000_000, "60 s base with at most half jittered off: {}", run_at - before);
     assert_eq!(last_error, "test failure 1");
     assert_eq!(step(&worker).await, ExecutionOutcome::EmptyQueue, "not due yet");
+    // The worker holds a writer handle: the writer thread ends when the last one goes.
+    drop(worker);
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -174,6 +186,9 @@ async fn a_job_failing_max_attempts_times_is_dead_lettered_and_kept() {
     assert_eq!(confirmation(&app, &order).await, json!({"status": "failed", "attempts": 8, "sent_at": null}));
     assert_eq!(step(&worker).await, ExecutionOutcome::EmptyQueue, "a dead letter is not retried");
     assert_eq!(app.count("notifications"), 0);
+    // The worker holds a writer handle: the writer thread ends when the last one goes.
+    drop(worker);
+    app.shutdown().await;
 }
 
 /// Signals when a send starts, then holds it until released: a worker stuck mid-delivery.
@@ -188,7 +203,7 @@ impl ConfirmationSender for StuckSender {
         "log"
     }
 
-    fn send<'a>(&'a self, _message: &'a ConfirmationMessage) -> SendFuture<'a> {
+    fn send<'a>(&'a self, _event: &'a Event, _body: &'a str) -> SendFuture<'a> {
         Box::pin(async move {
             self.entered.notify_one();
             self.release.notified().await;
@@ -220,6 +235,9 @@ async fn an_expired_lease_runs_the_job_again_and_the_order_is_recorded_once() {
         .expect("count");
     assert_eq!(rows, 1, "delivered twice, recorded once");
     assert_eq!(confirmation(&app, &order).await["status"], "sent");
+    // The worker holds a writer handle: the writer thread ends when the last one goes.
+    drop(second);
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -236,6 +254,9 @@ async fn a_job_claimed_again_after_its_order_was_recorded_is_not_sent_again() {
 
     assert_eq!(counting.sends.load(Ordering::SeqCst), 1, "the sender ran once");
     assert_eq!(app.count("notifications"), 1);
+    // The worker holds a writer handle: the writer thread ends when the last one goes.
+    drop(worker);
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -249,6 +270,7 @@ async fn jobs_retry_is_refused_while_a_server_owns_the_data_folder() {
     let error = tokio::task::spawn_blocking(move || run(cli)).await.expect("task").expect_err("must refuse");
 
     assert!(error.to_string().contains("in use by another aforro process"), "{error:#}");
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -262,7 +284,7 @@ async fn jobs_retry_requeues_a_failed_job_with_fresh_attempts() {
         .execute_batch(
             "INSERT INTO orders (id, store_id, status, created_at) VALUES (1, 1, 'CONFIRMED', 1);
              INSERT INTO jobs (id, kind, order_id, state, attempts, run_at, created_at, updated_at, last_error)
-               VALUES (7, 'order_confirmation', 1, 'failed', 8, 1, 1, 1, 'boom');",
+               VALUES (7, 'order.confirmed', 1, 'failed', 8, 1, 1, 1, 'boom');",
         )
         .expect("a dead letter");
     drop(store);

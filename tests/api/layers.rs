@@ -2,18 +2,13 @@
 
 use std::time::{Duration, Instant};
 
-use aforro::app::ServeOptions;
 use aforro::config::HttpOptions;
 use axum::http::HeaderValue;
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{TestApp, json_with_status, spawn_app, spawn_app_with_options};
-
-async fn spawn_app_with_http(http: HttpOptions) -> TestApp {
-    spawn_app_with_options(|_| {}, ServeOptions { http, ..ServeOptions::default() }).await
-}
+use crate::helpers::{TestApp, json_with_status, spawn_app};
 
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_a_given_one_is_kept() {
@@ -26,6 +21,7 @@ async fn every_response_carries_a_request_id_and_a_given_one_is_kept() {
     let id = generated.headers().get("x-request-id").expect("a generated request id");
     assert!(!id.is_empty());
     assert_eq!(given.headers()["x-request-id"], "trace-me-42");
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -45,6 +41,7 @@ async fn gzip_is_used_when_asked_and_problems_stay_problem_json() {
     assert_eq!(response.headers()["content-encoding"], "gzip");
     let body = response.bytes().await.expect("body");
     assert_eq!(&body[..2], &[0x1f, 0x8b], "gzip magic bytes");
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -56,6 +53,7 @@ async fn metrics_are_gzipped_when_asked() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/plain"));
     assert_eq!(response.headers()["content-encoding"], "gzip");
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -66,13 +64,14 @@ async fn cors_headers_are_absent_by_default() {
         app.client.get(app.url("/healthz")).header("origin", "https://shop.example").send().await.expect("request");
 
     assert!(response.headers().get("access-control-allow-origin").is_none());
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_configured_origin_is_allowed_and_others_are_not() {
     let http =
         HttpOptions { cors_origins: vec![HeaderValue::from_static("https://shop.example")], ..HttpOptions::default() };
-    let app = spawn_app_with_http(http).await;
+    let app = TestApp::builder().http(http).spawn().await;
 
     let allowed = app
         .client
@@ -86,6 +85,7 @@ async fn a_configured_origin_is_allowed_and_others_are_not() {
 
     assert_eq!(allowed.headers()["access-control-allow-origin"], "https://shop.example");
     assert!(other.headers().get("access-control-allow-origin").is_none());
+    app.shutdown().await;
 }
 
 /// Opens a `POST /orders/` whose body never finishes arriving: its handler holds a
@@ -107,7 +107,8 @@ async fn finish_held_order(mut stream: TcpStream) -> String {
 
 #[tokio::test]
 async fn an_api_over_its_concurrency_limit_answers_503_problem_json_at_once() {
-    let app = spawn_app_with_http(HttpOptions { max_concurrent_requests: 1, ..HttpOptions::default() }).await;
+    let app =
+        TestApp::builder().http(HttpOptions { max_concurrent_requests: 1, ..HttpOptions::default() }).spawn().await;
     let mut held = hold_an_order_request(&app).await;
 
     // The held request takes the slot once the server has read its head; until then a probe
@@ -137,4 +138,5 @@ async fn an_api_over_its_concurrency_limit_answers_503_problem_json_at_once() {
     // The held request completes normally (an empty order is a 400), and frees its slot.
     assert_eq!(finish_held_order(held).await, "HTTP/1.1 400");
     assert_eq!(app.get("/api/search/products/").await.status(), StatusCode::OK);
+    app.shutdown().await;
 }

@@ -8,13 +8,13 @@ use aforro::jobs::maintenance::{Task, run_task};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{json_with_status, small_catalog, spawn_app_configured};
+use crate::helpers::{TestApp, json_with_status, small_catalog};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
 #[tokio::test]
 async fn purging_removes_old_done_jobs_and_idempotency_keys_but_keeps_dead_letters() {
-    let app = spawn_app_configured(|config| config.jobs.job_workers = 0, small_catalog).await;
+    let app = TestApp::builder().configure(|config| config.jobs.job_workers = 0).fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
     json_with_status(app.post_order_with_key(&body, "old-key").await, StatusCode::CREATED).await;
     json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
@@ -39,16 +39,17 @@ async fn purging_removes_old_done_jobs_and_idempotency_keys_but_keeps_dead_lette
         .expect("rows");
     assert_eq!(states, ["failed"]);
     assert_eq!(app.count("idempotency_keys"), 0);
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn expired_leases_are_requeued_and_the_database_is_checkpointed_and_optimized() {
-    let app = spawn_app_configured(|config| config.jobs.job_workers = 0, small_catalog).await;
+    let app = TestApp::builder().configure(|config| config.jobs.job_workers = 0).fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
     json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
     app.db().execute("UPDATE jobs SET state = 'running', lease_expires_at = 1", []).expect("a stale lease");
 
-    for task in [Task::RequeueExpiredLeases, Task::Optimize, Task::Checkpoint] {
+    for task in [Task::RequeueExpiredLeases, Task::Optimize, Task::Checkpoint, Task::CheckpointPassive] {
         run_task(&app.state.writer, task, HOUR).await.unwrap_or_else(|error| panic!("{task:?}: {error}"));
     }
 
@@ -56,6 +57,7 @@ async fn expired_leases_are_requeued_and_the_database_is_checkpointed_and_optimi
     assert_eq!(state, "queued");
     let wal = app.config.data_dir.join("aforro.db-wal");
     assert_eq!(std::fs::metadata(wal).map(|meta| meta.len()).unwrap_or(0), 0, "TRUNCATE empties the WAL");
+    app.shutdown().await;
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{TestApp, small_catalog, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, small_catalog, spawn_app};
 
 async fn scrape(app: &TestApp) -> String {
     let response = app.get("/metrics").await;
@@ -37,6 +37,7 @@ async fn request_counts_and_latencies_move_per_matched_route_and_status() {
     assert!(sample(&after, "aforro_http_requests_total", &labels) >= before + 3.0, "{after}");
     assert!(sample(&after, "aforro_http_request_duration_seconds_count", &labels) >= 3.0, "{after}");
     assert!(after.contains("# HELP aforro_http_requests_total"), "{after}");
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -49,6 +50,7 @@ async fn routes_with_parameters_are_labelled_by_their_template() {
     let labels = [("route", "/orders/{order_id}/"), ("status", "404")];
     assert!(sample(&text, "aforro_http_requests_total", &labels) >= 1.0, "{text}");
     assert!(!text.contains("12345"), "a raw path leaked into a label");
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -60,11 +62,12 @@ async fn unmatched_paths_share_one_label_and_never_show_the_raw_path() {
     let text = scrape(&app).await;
     assert!(sample(&text, "aforro_http_requests_total", &[("route", "unmatched"), ("status", "404")]) >= 1.0);
     assert!(!text.contains("probe-7d1f"), "a raw path leaked into a label");
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn orders_are_counted_by_outcome() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let count = |text: &str, outcome| sample(text, "aforro_orders_total", &[("outcome", outcome)]);
     let before = scrape(&app).await;
 
@@ -78,11 +81,12 @@ async fn orders_are_counted_by_outcome() {
     for outcome in ["CONFIRMED", "REJECTED", "replayed"] {
         assert!(count(&after, outcome) >= count(&before, outcome) + 1.0, "{outcome}: {after}");
     }
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn cache_hits_and_misses_are_counted_for_search_and_suggest() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     app.state.suggest.wait_until_current().await;
     let count =
         |text: &str, cache, result| sample(text, "aforro_cache_lookups_total", &[("cache", cache), ("result", result)]);
@@ -99,11 +103,12 @@ async fn cache_hits_and_misses_are_counted_for_search_and_suggest() {
             assert!(count(&after, cache, result) >= count(&before, cache, result) + 1.0, "{cache} {result}: {after}");
         }
     }
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn job_queue_depth_and_index_size_are_computed_at_scrape_time() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let order = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
     assert_eq!(app.post_order(&order).await.status(), StatusCode::CREATED);
 
@@ -112,4 +117,5 @@ async fn job_queue_depth_and_index_size_are_computed_at_scrape_time() {
     // Whatever state the confirmation job is in by now, it is counted under one of them.
     assert!(sample(&text, "aforro_jobs", &[]) >= 1.0, "{text}");
     assert!(text.lines().any(|line| line.starts_with("aforro_search_index_documents ")), "{text}");
+    app.shutdown().await;
 }

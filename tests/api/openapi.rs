@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json_with_status, small_catalog, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status, small_catalog, spawn_app};
 
 async fn openapi(app: &TestApp) -> Value {
     json_with_status(app.get("/openapi.json").await, StatusCode::OK).await
@@ -19,6 +19,7 @@ async fn the_document_is_openapi_3_1() {
     let doc = openapi(&app).await;
 
     assert!(doc["openapi"].as_str().is_some_and(|version| version.starts_with("3.1")), "{}", doc["openapi"]);
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -40,6 +41,7 @@ async fn the_document_lists_exactly_the_routes_the_router_serves() {
         .map(|route| (route.method.as_str().to_ascii_lowercase(), route.path.to_owned()))
         .collect();
     assert_eq!(documented, served, "documented (left) vs served (right)");
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -60,6 +62,7 @@ async fn every_documented_4xx_is_problem_json() {
             }
         }
     }
+    app.shutdown().await;
 }
 
 /// One request per route and outcome worth checking: (method, route template, URL, body, status).
@@ -79,6 +82,10 @@ fn samples() -> Vec<(&'static str, &'static str, &'static str, Option<Value>, u1
         ),
         ("get", "/orders/{order_id}/", "/orders/1/", None, 200),
         ("get", "/orders/{order_id}/", "/orders/999/", None, 404),
+        // Order 1 was confirmed above, order 2 rejected.
+        ("post", "/orders/{order_id}/cancel/", "/orders/1/cancel/", None, 200),
+        ("post", "/orders/{order_id}/cancel/", "/orders/2/cancel/", None, 409),
+        ("post", "/orders/{order_id}/cancel/", "/orders/999/cancel/", None, 404),
         ("get", "/stores/{store_id}/orders/", "/stores/1/orders/?page_size=1", None, 200),
         ("get", "/stores/{store_id}/orders/", "/stores/1/orders/?status=LOST", None, 400),
         ("get", "/stores/{store_id}/inventory/", "/stores/1/inventory/?in_stock=true", None, 200),
@@ -98,7 +105,7 @@ fn samples() -> Vec<(&'static str, &'static str, &'static str, Option<Value>, u1
 
 #[tokio::test]
 async fn a_sample_response_of_every_route_matches_its_documented_schema() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     app.state.suggest.wait_until_current().await;
     let doc = openapi(&app).await;
     let samples = samples();
@@ -125,6 +132,7 @@ async fn a_sample_response_of_every_route_matches_its_documented_schema() {
             assert_matches_schema(&doc, schema, &body, &format!("{method} {url} → {status}"));
         }
     }
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -139,6 +147,7 @@ async fn the_schema_check_rejects_a_body_of_the_wrong_shape() {
     });
 
     assert!(result.is_err(), "a body without the order's fields passed the schema check");
+    app.shutdown().await;
 }
 
 /// Validates `instance` against `schema`, resolving `$ref`s into the document's components.

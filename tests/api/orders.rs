@@ -3,11 +3,11 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{json_with_status, small_catalog, spawn_app_configured, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status, small_catalog};
 
 #[tokio::test]
 async fn a_confirmed_order_deducts_exactly_what_it_asked_for() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [
         {"product_id": 1, "quantity_requested": 4}, {"product_id": 2, "quantity_requested": 3}
     ]});
@@ -22,11 +22,12 @@ async fn a_confirmed_order_deducts_exactly_what_it_asked_for() {
     assert_eq!(app.stock(1, 1), 6);
     assert_eq!(app.stock(1, 2), 0);
     assert_eq!(app.stock(2, 1), 7, "another store's stock is untouched");
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_short_order_is_rejected_and_deducts_nothing() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [
         {"product_id": 1, "quantity_requested": 2},
         {"product_id": 2, "quantity_requested": 4},
@@ -44,22 +45,24 @@ async fn a_short_order_is_rejected_and_deducts_nothing() {
     let stored = json_with_status(app.get(&format!("/orders/{}/", order["id"])).await, StatusCode::OK).await;
     assert_eq!(stored["status"], "REJECTED");
     assert_eq!(app.count("jobs"), 0, "a rejected order queues no confirmation");
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_product_the_store_does_not_carry_has_zero_stock() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 2, "items": [{"product_id": 4, "quantity_requested": 1}]});
 
     let order = json_with_status(app.post_order(&body).await, StatusCode::CONFLICT).await;
 
     assert_eq!(order["errors"], json!([{"product_id": 4, "requested": 1, "available": 0}]));
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_confirmed_order_is_stored_whole_with_its_confirmation_job() {
     // No job workers: the job must still be there, queued, when we look.
-    let app = spawn_app_configured(|config| config.jobs.job_workers = 0, small_catalog).await;
+    let app = TestApp::builder().configure(|config| config.jobs.job_workers = 0).fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [{"product_id": 4, "quantity_requested": 2}, {"product_id": 5, "quantity_requested": 1}]});
     let created = json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
 
@@ -70,12 +73,18 @@ async fn a_confirmed_order_is_stored_whole_with_its_confirmation_job() {
     assert_eq!(fetched["total_quantity"], 3);
     assert_eq!(fetched["confirmation"], json!({"status": "queued", "attempts": 0, "sent_at": null}));
     assert_eq!(app.count("order_items"), 2);
-    assert_eq!(app.count("jobs"), 1);
+    let events: Vec<String> = app
+        .db()
+        .prepare("SELECT kind FROM jobs ORDER BY id")
+        .and_then(|mut stmt| stmt.query_map([], |row| row.get(0))?.collect())
+        .expect("jobs");
+    assert_eq!(events, ["inventory.out_of_stock", "order.confirmed"], "the last mug sold: one crossing, one order");
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn timestamps_are_rfc3339_utc_with_microseconds() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
     let order = json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
 
@@ -83,19 +92,21 @@ async fn timestamps_are_rfc3339_utc_with_microseconds() {
 
     assert_eq!(created_at.len(), "2026-11-24T19:05:11.123456Z".len(), "{created_at}");
     assert!(created_at.ends_with('Z') && created_at.as_bytes()[10] == b'T', "{created_at}");
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_unknown_order_is_404() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     for path in ["/orders/999/", "/orders/abc/", "/orders/0/"] {
         json_with_status(app.get(path).await, StatusCode::NOT_FOUND).await;
     }
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_idempotent_retry_returns_the_first_response_and_stores_nothing_new() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 2}]});
     let first = json_with_status(app.post_order_with_key(&body, "retry-1").await, StatusCode::CREATED).await;
 
@@ -105,11 +116,12 @@ async fn an_idempotent_retry_returns_the_first_response_and_stores_nothing_new()
     assert_eq!(first, second);
     assert_eq!(app.count("orders"), 1);
     assert_eq!(app.stock(1, 1), 8);
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_idempotency_key_reused_with_another_body_is_422() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 2}]});
     json_with_status(app.post_order_with_key(&body, "key-a").await, StatusCode::CREATED).await;
 
@@ -118,22 +130,24 @@ async fn an_idempotency_key_reused_with_another_body_is_422() {
 
     assert_eq!(app.count("orders"), 1);
     assert_eq!(app.stock(1, 1), 8);
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_rejected_order_is_replayed_for_its_key_too() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [{"product_id": 3, "quantity_requested": 1}]});
     let first = json_with_status(app.post_order_with_key(&body, "k").await, StatusCode::CONFLICT).await;
     let second = json_with_status(app.post_order_with_key(&body, "k").await, StatusCode::CONFLICT).await;
     assert_eq!(first, second);
     assert_eq!(app.count("orders"), 1);
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn racing_orders_for_the_last_units_sell_exactly_the_stock() {
     // Store 1 has 10 kettles; 24 clients each want 1, all at once.
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
     let requests = (0..24).map(|_| {
         let (client, url, body) = (app.client.clone(), app.url("/orders/"), body.clone());
@@ -161,12 +175,13 @@ async fn racing_orders_for_the_last_units_sell_exactly_the_stock() {
         )
         .expect("sum");
     assert_eq!(sold, 10);
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn racing_multi_line_orders_never_oversell_any_line() {
     // Each order takes 1 kettle and 1 headlamp from store 1 (10 and 5 in stock): 5 can win.
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [
         {"product_id": 1, "quantity_requested": 1}, {"product_id": 4, "quantity_requested": 1}
     ]});
@@ -184,4 +199,5 @@ async fn racing_multi_line_orders_never_oversell_any_line() {
     }
     assert_eq!(confirmed, 5);
     assert_eq!((app.stock(1, 1), app.stock(1, 4)), (5, 0));
+    app.shutdown().await;
 }

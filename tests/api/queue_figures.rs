@@ -8,7 +8,7 @@ use aforro::domain::NewOrder;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{TestApp, json_with_status, small_catalog, spawn_app_configured};
+use crate::helpers::{TestApp, json_with_status, small_catalog};
 
 /// Commit → confirmation latencies (µs), sorted.
 fn latencies(app: &TestApp) -> Vec<i64> {
@@ -29,14 +29,14 @@ fn latencies(app: &TestApp) -> Vec<i64> {
 #[ignore = "measurement; prints figures"]
 async fn queue_keeps_up_with_the_order_rate() {
     const ORDERS: usize = 20_000;
-    let app = spawn_app_configured(
-        |config| config.synchronous = Synchronous::Full,
-        |conn| {
+    let app = TestApp::builder()
+        .configure(|config| config.synchronous = Synchronous::Full)
+        .fixture(|conn| {
             small_catalog(conn);
             conn.execute("UPDATE inventory SET quantity = 1000000", []).expect("stock");
-        },
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     let order = NewOrder::parse(&json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]}))
         .expect("valid order");
     let started = Instant::now();
@@ -70,13 +70,18 @@ async fn queue_keeps_up_with_the_order_rate() {
         latency[latency.len() / 2] as f64 / 1000.0,
         latency[latency.len() * 99 / 100] as f64 / 1000.0,
     );
+    app.shutdown().await;
 }
 
 /// A measurement: `cargo nextest run --run-ignored only --no-capture confirmation_latency`.
 #[tokio::test]
 #[ignore = "measurement; prints figures"]
 async fn confirmation_latency_under_light_load() {
-    let app = spawn_app_configured(|config| config.synchronous = Synchronous::Full, small_catalog).await;
+    let app = TestApp::builder()
+        .configure(|config| config.synchronous = Synchronous::Full)
+        .fixture(small_catalog)
+        .spawn()
+        .await;
     let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
     app.db().execute("UPDATE inventory SET quantity = 1000000", []).expect("stock");
     // ~100 orders/s from one client.
@@ -97,4 +102,5 @@ async fn confirmation_latency_under_light_load() {
         latency[latency.len() * 9 / 10] as f64 / 1000.0,
         latency[latency.len() - 1] as f64 / 1000.0
     );
+    app.shutdown().await;
 }

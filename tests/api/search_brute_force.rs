@@ -1,8 +1,11 @@
 //! `count`, facets and price order checked against a brute-force computation over a seeded
-//! catalog, for every combination of a grid of filters.
+//! catalog, for every combination of a grid of filters. The brute force restates the
+//! contract's matching rules (every word; same word, stem, typo budget, prefix for the last
+//! word; relaxation from the right) over each product's words.
 
 use std::collections::{BTreeMap, HashMap};
 
+use aforro::search::schema::stem_of;
 use aforro::seed::{SeedOptions, seed};
 use proptest::prelude::Strategy;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
@@ -10,11 +13,13 @@ use reqwest::StatusCode;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json_with_status, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status};
 
 struct Product {
     id: i64,
     words: Vec<String>,
+    /// The English stem of each word (tantivy's stemmer, as the index uses).
+    stems: Vec<String>,
     price_cents: i64,
     category_id: i64,
     category: String,
@@ -27,7 +32,7 @@ struct Catalog {
 }
 
 /// The analyser's rules, restated: split on anything not alphanumeric, fold, lowercase.
-fn words(text: &str) -> Vec<String> {
+pub(crate) fn words(text: &str) -> Vec<String> {
     deunicode::deunicode(text)
         .to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
@@ -42,10 +47,13 @@ fn load(conn: &Connection) -> Catalog {
         .expect("products");
     let products = stmt
         .query_map([], |row| {
-            let text = format!("{} {}", row.get::<_, String>(1)?, row.get::<_, String>(2)?);
+            let text =
+                format!("{} {} {}", row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(5)?);
+            let words = words(&text);
             Ok(Product {
                 id: row.get(0)?,
-                words: words(&text),
+                stems: words.iter().map(|word| stem_of(word)).collect(),
+                words,
                 price_cents: row.get(3)?,
                 category_id: row.get(4)?,
                 category: row.get(5)?,
@@ -81,7 +89,7 @@ struct Filters {
 
 impl Filters {
     fn query_string(&self) -> String {
-        let mut pairs: Vec<(&str, String)> = vec![("sort", "price".into()), ("page_size", "100".into())];
+        let mut pairs: Vec<(&str, String)> = vec![("sort", "price".into())];
         if let Some(q) = self.q {
             pairs.push(("q", q.into()));
         }
@@ -101,8 +109,8 @@ impl Filters {
         serde_urlencoded::to_string(pairs).expect("encodable")
     }
 
+    /// Everything but the words.
     fn admits(&self, product: &Product, catalog: &Catalog) -> bool {
-        let q_ok = self.q.is_none_or(|q| words(q).iter().any(|word| product.words.contains(word)));
         let category_ok = self
             .category
             .is_none_or(|c| c == product.category_id.to_string() || c.eq_ignore_ascii_case(&product.category));
@@ -116,8 +124,80 @@ impl Filters {
                 !catalog.stock.iter().any(|((_, id), quantity)| *id == product.id && *quantity > 0)
             }
         };
-        q_ok && category_ok && price_ok && stock_ok
+        category_ok && price_ok && stock_ok
     }
+
+    /// The products that match: every word, or, when none does, the first words (dropping
+    /// from the right, never the first).
+    fn matches<'a>(&self, catalog: &'a Catalog) -> Vec<&'a Product> {
+        let candidates: Vec<&Product> = catalog.products.iter().filter(|p| self.admits(p, catalog)).collect();
+        let Some(q) = self.q else {
+            return candidates;
+        };
+        let mut query_words: Vec<String> = Vec::new();
+        for word in words(q) {
+            if !query_words.contains(&word) && query_words.len() < 8 {
+                query_words.push(word);
+            }
+        }
+        if query_words.is_empty() {
+            return Vec::new();
+        }
+        let last = query_words.len() - 1;
+        for kept in (1..=query_words.len()).rev() {
+            let found: Vec<&Product> = candidates
+                .iter()
+                .copied()
+                .filter(|product| {
+                    query_words[..kept].iter().enumerate().all(|(i, word)| word_matches(word, i == last, product))
+                })
+                .collect();
+            if !found.is_empty() || kept == 1 {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+}
+
+/// The contract's rules for one word against one product's words.
+fn word_matches(word: &str, is_last: bool, product: &Product) -> bool {
+    let has_digit = word.chars().any(|c| c.is_ascii_digit());
+    let budget = match word.chars().count() {
+        _ if has_digit => 0,
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    };
+    let stem = stem_of(word);
+    product.words.iter().zip(&product.stems).any(|(term, term_stem)| {
+        term == word
+            || *term_stem == stem
+            || (budget > 0 && typos(word, term) <= budget)
+            || (is_last && !has_digit && word.chars().count() >= 2 && term.starts_with(word))
+    })
+}
+
+/// Damerau-Levenshtein distance (optimal string alignment: a swapped pair is one edit).
+fn typos(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 fn expected_body_parts(matches: &[&Product]) -> (Value, Vec<i64>) {
@@ -136,28 +216,42 @@ fn expected_body_parts(matches: &[&Product]) -> (Value, Vec<i64>) {
     });
     let mut by_price: Vec<(i64, i64)> = matches.iter().map(|p| (p.price_cents, p.id)).collect();
     by_price.sort_unstable();
-    (facets, by_price.into_iter().take(100).map(|(_, id)| id).collect())
+    (facets, by_price.into_iter().map(|(_, id)| id).collect())
 }
 
 async fn check(app: &TestApp, catalog: &Catalog, filters: &Filters) {
-    let query = filters.query_string();
-    let body = json_with_status(app.get(&format!("/api/search/products/?{query}")).await, StatusCode::OK).await;
-    let matches: Vec<&Product> = catalog.products.iter().filter(|p| filters.admits(p, catalog)).collect();
-    let (facets, first_page) = expected_body_parts(&matches);
+    check_page(app, catalog, filters, 1, 100).await;
+}
+
+/// One page of `page_size` rows of the price order, with the count and facets of every match.
+async fn check_page(app: &TestApp, catalog: &Catalog, filters: &Filters, page: usize, page_size: usize) {
+    let query = format!("{}&page={page}&page_size={page_size}", filters.query_string());
+    let matches = filters.matches(catalog);
+    let response = app.get(&format!("/api/search/products/?{query}")).await;
+    if page > 1 && (page - 1) * page_size >= matches.len() {
+        json_with_status(response, StatusCode::NOT_FOUND).await; // a page past the end
+        return;
+    }
+    let body = json_with_status(response, StatusCode::OK).await;
+    let (facets, by_price) = expected_body_parts(&matches);
+    let expected_page: Vec<i64> = by_price.into_iter().skip((page - 1) * page_size).take(page_size).collect();
     assert_eq!(body["count"], json!(matches.len()), "{query}");
     assert_eq!(body["facets"], facets, "{query}");
     let ids: Vec<i64> =
         body["results"].as_array().expect("results").iter().map(|r| r["id"].as_i64().expect("id")).collect();
-    assert_eq!(ids, first_page, "{query}");
+    assert_eq!(ids, expected_page, "{query}");
 }
 
 async fn spawn_seeded_app() -> (TestApp, Catalog) {
-    let app = spawn_app_with(|conn| {
-        let mut conn = Connection::open(conn.path().expect("file database")).expect("own connection");
-        let options = SeedOptions { categories: 4, products: 400, stores: 3, inventory_per_store: 150, random_seed: 7 };
-        seed(&mut conn, &options).expect("seed");
-    })
-    .await;
+    let app = TestApp::builder()
+        .fixture(|conn| {
+            let mut conn = Connection::open(conn.path().expect("file database")).expect("own connection");
+            let options =
+                SeedOptions { categories: 4, products: 400, stores: 3, inventory_per_store: 150, random_seed: 7 };
+            seed(&mut conn, &options).expect("seed");
+        })
+        .spawn()
+        .await;
     let catalog = load(&app.db());
     let has = |word: &str| catalog.products.iter().filter(|p| p.words.iter().any(|w| w == word)).count();
     let counts = (has("kettle"), has("steel"), has("tent"));
@@ -169,7 +263,7 @@ async fn spawn_seeded_app() -> (TestApp, Catalog) {
 async fn count_facets_and_order_match_a_brute_force_computation() {
     let (app, catalog) = spawn_seeded_app().await;
 
-    for q in [None, Some("kettle"), Some("steel kettle"), Some("acme cotton tent")] {
+    for q in [None, Some("kettle"), Some("steel kettle"), Some("acme cotton tent"), Some("kettel"), Some("steel zzz")] {
         for category in [None, Some("1"), Some("OUTDOOR")] {
             for price_cents in [None, Some((1000, 20000))] {
                 for stock in
@@ -180,10 +274,67 @@ async fn count_facets_and_order_match_a_brute_force_computation() {
             }
         }
     }
+    app.shutdown().await;
+}
+
+/// Every browse without words (category, price range, store, stock), first and third page.
+async fn check_browses(app: &TestApp, catalog: &Catalog) {
+    for category in [None, Some("1"), Some("OUTDOOR"), Some("99")] {
+        for price_cents in [None, Some((1000, 20000))] {
+            for stock in [StockFilter::Any, StockFilter::Store, StockFilter::StoreHasSome, StockFilter::NoStoreHasAny] {
+                let filters = Filters { q: None, category, price_cents, stock };
+                check_page(app, catalog, &filters, 1, 100).await;
+                check_page(app, catalog, &filters, 3, 7).await;
+            }
+        }
+    }
+}
+
+/// Browses without words served from the precomputed price order (computed first, so no
+/// request waits for it) answer what the brute force answers, also after orders empty some of
+/// store 1's products.
+#[tokio::test]
+async fn browses_from_the_precomputed_order_match_a_brute_force_computation() {
+    let (app, catalog) = spawn_seeded_app().await;
+    let search = app.state.search.clone();
+    tokio::task::spawn_blocking(move || search.compute_browse(aforro::search::SortOrder::PriceAscending))
+        .await
+        .expect("task")
+        .expect("browse order");
+    check_browses(&app, &catalog).await;
+
+    let mut stocked: Vec<(i64, i64)> = catalog
+        .stock
+        .iter()
+        .filter(|((store, _), quantity)| *store == 1 && **quantity > 0)
+        .map(|((_, id), q)| (*id, *q))
+        .collect();
+    stocked.sort_unstable();
+    for (product_id, quantity) in stocked.into_iter().take(25) {
+        let order = json!({"store_id": 1, "items": [{"product_id": product_id, "quantity_requested": quantity}]});
+        json_with_status(app.post_order(&order).await, StatusCode::CREATED).await;
+    }
+    check_browses(&app, &load(&app.db())).await;
+    app.shutdown().await;
 }
 
 fn any_filters() -> impl Strategy<Value = Filters> {
-    let words = ["kettle", "steel kettle", "acme cotton tent", "bamboo", "lamp wool", "zzz", "Élan crème"];
+    let words = [
+        "kettle",
+        "steel kettle",
+        "acme cotton tent",
+        "bamboo",
+        "lamp wool",
+        "zzz",
+        "Élan crème",
+        "kettel",
+        "ket",
+        "kettles",
+        "stainles stel",
+        "kitchen",
+        "tent zzz kettle",
+        "wool la",
+    ];
     let categories = ["1", "2", "3", "4", "99", "OUTDOOR", "kitchen", "Nope"];
     let stock = [StockFilter::Any, StockFilter::Store, StockFilter::StoreHasSome, StockFilter::NoStoreHasAny];
     (
@@ -205,6 +356,7 @@ fn random_filter_combinations_match_the_brute_force_computation() {
         runtime.block_on(check(&app, &catalog, &filters));
         Ok(())
     });
+    runtime.block_on(app.shutdown());
 
     outcome.expect("every combination matches the brute force");
 }

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json_with_status, small_catalog, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status, small_catalog};
 
 /// Store 1 gets orders 1..=n (ids and created_at increasing) with 1..=n units on one line each,
 /// plus one two-line order (id n+1) with 2 + 3 units; odd ids are CONFIRMED, even REJECTED.
@@ -41,7 +41,7 @@ async fn page(app: &TestApp, path: &str) -> Value {
 
 #[tokio::test]
 async fn store_orders_are_newest_first_with_total_quantity_summed() {
-    let app = spawn_app_with(orders_fixture(3)).await;
+    let app = TestApp::builder().fixture(orders_fixture(3)).spawn().await;
 
     let body = page(&app, "/stores/1/orders/").await;
 
@@ -54,35 +54,38 @@ async fn store_orders_are_newest_first_with_total_quantity_summed() {
         body["results"][1],
         json!({"id": 3, "status": "CONFIRMED", "created_at": "1970-01-01T00:00:00.003000Z", "total_quantity": 3})
     );
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn equal_timestamps_fall_back_to_id_descending() {
-    let app = spawn_app_with(|conn| {
+    let app = TestApp::builder().fixture(|conn| {
         small_catalog(conn);
         conn.execute_batch("INSERT INTO orders (id, store_id, status, created_at) VALUES (1, 1, 'CONFIRMED', 7), (2, 1, 'CONFIRMED', 7);")
             .expect("orders");
-    })
+    }).spawn()
     .await;
     let body = page(&app, "/stores/1/orders/").await;
     assert_eq!(body["results"][0]["id"], 2);
     assert_eq!(body["results"][0]["total_quantity"], 0, "an order without items sums to 0");
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn store_orders_filter_by_status() {
-    let app = spawn_app_with(orders_fixture(5)).await;
+    let app = TestApp::builder().fixture(orders_fixture(5)).spawn().await;
 
     let body = page(&app, "/stores/1/orders/?status=REJECTED").await;
 
     assert_eq!(body["count"], 2);
     assert!(body["results"].as_array().expect("results").iter().all(|r| r["status"] == "REJECTED"));
     json_with_status(app.get("/stores/1/orders/?status=LOST").await, StatusCode::BAD_REQUEST).await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn pagination_links_are_absolute_and_a_page_past_the_end_is_404() {
-    let app = spawn_app_with(orders_fixture(24)).await; // 25 orders in store 1
+    let app = TestApp::builder().fixture(orders_fixture(24)).spawn().await; // 25 orders in store 1
 
     let first = page(&app, "/stores/1/orders/?page_size=10&status=").await;
     let second = page(&app, "/stores/1/orders/?page_size=10&page=2").await;
@@ -97,11 +100,12 @@ async fn pagination_links_are_absolute_and_a_page_past_the_end_is_404() {
     assert_eq!(third["results"].as_array().expect("results").len(), 5);
     assert_eq!(second["results"][0]["id"], 15);
     json_with_status(app.get("/stores/1/orders/?page_size=10&page=4").await, StatusCode::NOT_FOUND).await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn page_size_is_clamped_to_one_hundred_and_bad_values_are_400() {
-    let app = spawn_app_with(orders_fixture(120)).await;
+    let app = TestApp::builder().fixture(orders_fixture(120)).spawn().await;
 
     let body = page(&app, "/stores/1/orders/?page_size=1000").await;
     assert_eq!(body["results"].as_array().expect("results").len(), 100);
@@ -112,26 +116,29 @@ async fn page_size_is_clamped_to_one_hundred_and_bad_values_are_400() {
         let field = bad.split('=').next().expect("name");
         assert_eq!(problem["errors"][0]["field"], field, "{bad}");
     }
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_empty_store_has_an_empty_first_page() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let body = page(&app, "/stores/2/orders/").await;
     assert_eq!(body, json!({"count": 0, "next": null, "previous": null, "results": []}));
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn store_listings_of_an_unknown_store_are_404() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     for path in ["/stores/99/orders/", "/stores/99/inventory/", "/stores/abc/orders/"] {
         json_with_status(app.get(path).await, StatusCode::NOT_FOUND).await;
     }
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn inventory_is_sorted_by_title_case_insensitively() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
 
     let body = page(&app, "/stores/1/inventory/").await;
 
@@ -142,11 +149,12 @@ async fn inventory_is_sorted_by_title_case_insensitively() {
         body["results"][1],
         json!({"product_id": 2, "title": "bamboo Cutting Board", "price": "12.50", "category": "Kitchen", "category_id": 1, "quantity": 3})
     );
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn inventory_filters_by_title_and_stock() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
 
     let kettles = page(&app, "/stores/1/inventory/?q=KETT").await;
     let out_of_stock = page(&app, "/stores/1/inventory/?in_stock=false").await;
@@ -160,32 +168,35 @@ async fn inventory_filters_by_title_and_stock() {
     assert_eq!(in_stock["count"], 4);
     assert_eq!(literal_percent["count"], 0, "% is matched literally, not as a wildcard");
     json_with_status(app.get("/stores/1/inventory/?in_stock=maybe").await, StatusCode::BAD_REQUEST).await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn inventory_reflects_a_confirmed_order() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let order = json!({"store_id": 1, "items": [{"product_id": 5, "quantity_requested": 1}]});
     json_with_status(app.post_order(&order).await, StatusCode::CREATED).await;
 
     let body = page(&app, "/stores/1/inventory/?q=mug").await;
 
     assert_eq!(body["results"][0]["quantity"], 0);
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn the_database_enforces_one_inventory_row_per_store_and_product() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
 
     let duplicate = app.db().execute("INSERT INTO inventory (store_id, product_id, quantity) VALUES (1, 1, 5)", []);
 
     let error = duplicate.expect_err("duplicate must fail").to_string();
     assert!(error.contains("UNIQUE"), "{error}");
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn the_database_rejects_negative_stock_and_unknown_statuses() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let db = app.db();
     assert!(db.execute("UPDATE inventory SET quantity = -1 WHERE store_id = 1 AND product_id = 1", []).is_err());
     assert!(db.execute("INSERT INTO orders (store_id, status, created_at) VALUES (1, 'LOST', 0)", []).is_err());
@@ -193,4 +204,5 @@ async fn the_database_rejects_negative_stock_and_unknown_statuses() {
         db.execute("INSERT INTO products (title, price_cents, category_id, created_at) VALUES ('x', -5, 1, 0)", [])
             .is_err()
     );
+    app.shutdown().await;
 }

@@ -1,11 +1,11 @@
-//! The `webhook` sender against a local server on 127.0.0.1: a signed POST per confirmation,
-//! retried on a non-2xx answer or a timeout.
+//! The `webhook` sender against a local server on 127.0.0.1: a signed POST per event (here an
+//! order's confirmation), retried on a non-2xx answer or a timeout.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aforro::jobs::settings::Secret;
-use aforro::jobs::webhook::{SIGNATURE_HEADER, WebhookSender};
+use aforro::jobs::webhook::{EVENT_HEADER, SIGNATURE_HEADER, WebhookSender};
 use aforro::jobs::{BatchReport, ExecutionOutcome, Worker, WorkerSettings};
 use axum::Router;
 use axum::body::Bytes;
@@ -16,7 +16,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::helpers::{TestApp, json_with_status, small_catalog, spawn_app_configured};
+use crate::helpers::{TestApp, json_with_status, small_catalog};
 
 const SECRET: &str = "test-webhook-secret";
 
@@ -48,7 +48,7 @@ async fn spawn_receiver(answers: Vec<(StatusCode, Duration)>) -> (Arc<Receiver>,
 }
 
 async fn app_with_an_order() -> (TestApp, Value) {
-    let app = spawn_app_configured(|config| config.jobs.job_workers = 0, small_catalog).await;
+    let app = TestApp::builder().configure(|config| config.jobs.job_workers = 0).fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [{"product_id": 4, "quantity_requested": 2}]});
     let order = json_with_status(app.post_order(&body).await, reqwest::StatusCode::CREATED).await;
     (app, order)
@@ -79,12 +79,16 @@ async fn the_webhook_receives_the_confirmation_signed_with_hmac_sha256() {
     mac.update(body);
     let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
     assert_eq!(headers.get(SIGNATURE_HEADER).and_then(|value| value.to_str().ok()), Some(expected.as_str()));
+    assert_eq!(headers.get(EVENT_HEADER).and_then(|value| value.to_str().ok()), Some("order.confirmed"));
     let sent: Value = serde_json::from_slice(body).expect("JSON");
-    assert_eq!(sent["order_id"], order["id"]);
-    assert_eq!(sent["lines"][0]["quantity"], 2);
-    assert_eq!(sent["total_price"], "39.98");
+    assert_eq!(sent["event"], "order.confirmed");
+    assert_eq!(sent["data"], order, "the data is the order body");
+    assert!(sent["created_at"].is_string() && sent["id"].is_string(), "{sent}");
     let channel: String = app.db().query_row("SELECT channel FROM notifications", [], |row| row.get(0)).expect("row");
     assert_eq!(channel, "webhook");
+    // The worker holds a writer handle: the writer thread ends when the last one goes.
+    drop(worker);
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -102,6 +106,9 @@ async fn a_webhook_answering_an_error_is_retried() {
     let last_error: Option<String> =
         app.db().query_row("SELECT last_error FROM jobs", [], |row| row.get(0)).expect("job");
     assert_eq!(last_error, None, "a success clears the last error");
+    // The worker holds a writer handle: the writer thread ends when the last one goes.
+    drop(worker);
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -115,4 +122,7 @@ async fn a_webhook_that_does_not_answer_in_time_is_retried() {
     let last_error: String = app.db().query_row("SELECT last_error FROM jobs", [], |row| row.get(0)).expect("job");
     assert!(last_error.contains("webhook request failed"), "{last_error}");
     assert_eq!(app.count("notifications"), 0);
+    // The worker holds a writer handle: the writer thread ends when the last one goes.
+    drop(worker);
+    app.shutdown().await;
 }

@@ -9,7 +9,8 @@ use axum::http::{HeaderMap, header};
 
 use crate::app::AppState;
 use crate::db::accounts::find_admin;
-use crate::db::sessions::{AdminSession, SessionToken, find_session};
+use crate::db::sessions::{AdminSession, find_session};
+use crate::domain::SessionToken;
 use crate::domain::Timestamp;
 use crate::domain::password::{hash_password, verify_password};
 use crate::error::{Error, Result};

@@ -26,6 +26,7 @@ use super::{health, metrics, orders, search, stores, suggest};
     paths(
         orders::create_order,
         orders::get_order,
+        orders::cancel_order,
         stores::list_store_orders,
         stores::list_store_inventory,
         search::search_products,
@@ -36,6 +37,7 @@ use super::{health, metrics, orders, search, stores, suggest};
         serve_openapi,
         serve_docs,
     ),
+    components(responses(schemas::Unavailable)),
     tags(
         (name = "orders", description = "Placing and reading orders"),
         (name = "stores", description = "A store's orders and inventory"),

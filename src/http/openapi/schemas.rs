@@ -6,7 +6,7 @@
 
 #![allow(dead_code)] // Fields are read by the schema derive, never by code.
 
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToResponse, ToSchema};
 
 /// An RFC 9457 problem: the body of every 4xx and 5xx (`application/problem+json`).
 #[derive(ToSchema)]
@@ -23,6 +23,16 @@ pub struct ProblemDoc {
     /// Field problems of a 400, one per bad field.
     errors: Option<Vec<FieldErrorDoc>>,
 }
+
+/// Every `503`: the concurrency limit is reached, the request timed out, or (`/readyz`) a part
+/// of the service is not ready. Always carries `Retry-After`.
+#[derive(ToResponse)]
+#[response(
+    description = "Overloaded, timed out or not ready; retry after `Retry-After` seconds",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))
+)]
+pub struct Unavailable(ProblemDoc);
 
 #[derive(ToSchema)]
 #[schema(as = FieldError)]
@@ -57,6 +67,7 @@ pub enum OrderStatusDoc {
     PENDING,
     CONFIRMED,
     REJECTED,
+    CANCELLED,
 }
 
 /// An order (201, 409 and `GET /orders/<id>/`).
@@ -136,10 +147,13 @@ pub struct SearchRowDoc {
     category_id: i64,
     #[schema(format = DateTime)]
     created_at: String,
-    /// Only when sorted by relevance.
+    /// Only when sorted by relevance: the BM25 part of the rank (the earlier ranking rules
+    /// decide first).
     score: Option<f32>,
     /// Only with `store_id`: that store's stock.
     quantity: Option<i64>,
+    /// Only with `highlight=true`.
+    highlight: Option<HighlightDoc>,
 }
 
 #[derive(ToSchema)]
@@ -199,6 +213,32 @@ pub struct SearchPage {
     previous: Option<String>,
     results: Vec<SearchRowDoc>,
     facets: FacetsDoc,
+    /// Only when `q` has words.
+    #[schema(rename = "match")]
+    match_info: Option<MatchDoc>,
+}
+
+/// The result's text, HTML-escaped, every matched word in `<mark>...</mark>`.
+#[derive(ToSchema)]
+#[schema(as = Highlight)]
+pub struct HighlightDoc {
+    title: String,
+    /// Cropped to about 30 words around the first match, `…` where cut.
+    description: String,
+}
+
+/// How `q` matched.
+#[derive(ToSchema)]
+#[schema(as = Match)]
+pub struct MatchDoc {
+    /// `all`: every word; `relaxed`: words were dropped from the right.
+    #[schema(pattern = "^(all|relaxed)$")]
+    mode: String,
+    /// The dropped words, in query order.
+    dropped: Vec<String>,
+    /// `q` with each word that matched only through typos replaced by its most frequent
+    /// matching term; null when none did.
+    did_you_mean: Option<String>,
 }
 
 /// Up to 10 distinct titles, best first.
@@ -214,23 +254,46 @@ pub struct Status {
     status: String,
 }
 
+/// `GET /readyz` when ready.
+#[derive(ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ok")]
+    status: String,
+    /// `primary`, or `replica` for `serve --read-replica`.
+    #[schema(example = "replica")]
+    role: String,
+    /// Replicas only: how far their views trail the newest commit they have received.
+    #[schema(example = 0)]
+    lag_ms: Option<u64>,
+}
+
+// The query patterns below describe exactly what the server accepts (schemathesis checks
+// both directions: values matching are accepted, values not matching are refused).
+// `[\t\n\u000b\f\r \u0085…\u3000]` is Rust's `char::is_whitespace`, which the server trims
+// where a pattern allows it around the value; `[0-9]`, not `\d`, which is Unicode in Python.
+
 /// `page` and `page_size` of every list endpoint.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// 1-based; a page past the end is 404.
-    #[param(minimum = 1)]
-    page: Option<u32>,
-    /// Default 20; larger than 100 is clamped to 100; 0 or non-numeric is 400.
-    #[param(minimum = 1)]
-    page_size: Option<u32>,
+    #[param(minimum = 1, maximum = 4_294_967_295_i64)]
+    page: Option<i64>,
+    /// Digits, at least 1; default 20; any larger than 100 (however many digits) is clamped to
+    /// 100; 0 or non-numeric is 400.
+    #[param(pattern = r"^[0-9]*[1-9][0-9]*$")]
+    page_size: Option<String>,
 }
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StoreOrdersFilter {
-    /// Only orders with this status.
-    status: Option<OrderStatusDoc>,
+    /// Only orders with this status: `PENDING`, `CONFIRMED` or `REJECTED`, any case; empty is
+    /// no filter.
+    #[param(
+        pattern = "^([Pp][Ee][Nn][Dd][Ii][Nn][Gg]|[Cc][Oo][Nn][Ff][Ii][Rr][Mm][Ee][Dd]|[Rr][Ee][Jj][Ee][Cc][Tt][Ee][Dd])?$"
+    )]
+    status: Option<String>,
 }
 
 #[derive(IntoParams)]
@@ -238,34 +301,57 @@ pub struct StoreOrdersFilter {
 pub struct InventoryFilter {
     /// Title contains (case-insensitive).
     q: Option<String>,
-    /// `true`: quantity > 0; `false`: quantity = 0.
-    in_stock: Option<bool>,
+    /// `true` (or `1`): quantity > 0; `false` (or `0`): quantity = 0; any case; empty is no
+    /// filter.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    in_stock: Option<String>,
 }
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Free text, plain words (no query syntax); relevance-ranked.
+    /// Free text, plain words (no query syntax). Every word must match (title, category name
+    /// or description) as itself, its English stem, within its typo budget, or, for the last
+    /// word, as a prefix; when nothing matches, words are dropped from the right.
     q: Option<String>,
     /// Category id or name (case-insensitive); unknown → no results.
     category: Option<String>,
-    /// Decimal, e.g. `10.00`; greater than `max_price` is 400.
+    /// Decimal with at most two places, e.g. `10` or `10.50`; greater than `max_price` is 400;
+    /// empty is no bound.
+    #[param(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(0*[0-9]{1,16}(\.[0-9]{1,2})?)?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     min_price: Option<String>,
+    /// As `min_price`.
+    #[param(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(0*[0-9]{1,16}(\.[0-9]{1,2})?)?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     max_price: Option<String>,
     /// Only products this store carries, with its stock as `quantity`; unknown store → 404.
     #[param(minimum = 1)]
     store_id: Option<i64>,
-    /// Stock > 0 (in `store_id`, or in any store).
-    in_stock: Option<bool>,
-    /// `relevance` (default with `q`), `price`, `-price`, `newest` (default without `q`).
-    #[param(pattern = "^(relevance|price|-price|newest)$")]
+    /// Stock > 0 (in `store_id`, or in any store): `true` or `1`, `false` or `0`, any case;
+    /// empty is no filter.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    in_stock: Option<String>,
+    /// `relevance` (default with `q`), `price`, `-price`, `newest` (default without `q`);
+    /// empty is the default.
+    #[param(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(relevance|price|-price|newest)?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     sort: Option<String>,
+    /// In-stock products first (in `store_id`, or in any store), `sort` within each group.
+    stock_first: Option<bool>,
+    /// Adds `highlight` to each result: matched words in `<mark>`.
+    highlight: Option<bool>,
 }
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SuggestParams {
-    /// At least 3 characters after trimming.
-    #[param(min_length = 3)]
+    /// 3 to 100 characters after trimming whitespace.
+    #[param(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\s\S]{1,98}[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     q: String,
 }

@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::{HostileRequest, send_and_check, snapshot};
-use crate::helpers::{TestApp, json_with_status, small_catalog, spawn_app_with};
+use crate::helpers::{TestApp, json_with_status, small_catalog};
 
 fn post_order(body: impl Into<Vec<u8>>, content_type: &str) -> HostileRequest {
     HostileRequest {
@@ -34,7 +34,7 @@ async fn status_of(app: &TestApp, request: HostileRequest) -> StatusCode {
 
 #[tokio::test]
 async fn numbers_beyond_every_integer_type_are_400_not_500() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     for numeral in ["1e400", "18446744073709551616", "-9223372036854775809", "9223372036854775808", "1.5", "-0"] {
         for body in [
             format!(r#"{{"store_id": {numeral}, "items": [{{"product_id": 1, "quantity_requested": 1}}]}}"#),
@@ -52,29 +52,32 @@ async fn numbers_beyond_every_integer_type_are_400_not_500() {
         let query = format!("?min_price={huge}");
         assert_eq!(status_of(&app, get("/api/search/products/", &query)).await, 400, "{query}");
     }
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn negative_zero_and_overflowing_ids_in_paths_are_404() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     for id in ["-1", "0", "-9223372036854775808", "99999999999999999999", "1.0", "%00", "%F0%9F%92%A5"] {
         for path in [format!("/orders/{id}/"), format!("/stores/{id}/orders/"), format!("/stores/{id}/inventory/")] {
             assert_eq!(status_of(&app, get(&path, "")).await, 404, "{path}");
         }
     }
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn ids_that_are_not_utf8_are_rejected_as_problems() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     for path in ["/orders/%FF%FE/", "/stores/%C3/orders/", "/stores/%80/inventory/"] {
         assert!(status_of(&app, get(path, "")).await.is_client_error(), "{path}");
     }
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn unicode_and_nul_in_bodies_and_queries_are_answered_within_the_contract() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let body =
         json!({"store_id": "\u{0}", "items": [{"product_id": "💥", "quantity_requested": "\u{202e}1"}], "\u{0}": "é"});
     assert_eq!(status_of(&app, post_order(body.to_string(), "application/json")).await, 400);
@@ -86,35 +89,38 @@ async fn unicode_and_nul_in_bodies_and_queries_are_answered_within_the_contract(
             status_of(&app, get(path, query)).await;
         }
     }
+    app.shutdown().await;
 }
 
 /// Regression: the title filter used LIKE, which stops reading its pattern at a NUL, so
 /// `q=%00` matched every product.
 #[tokio::test]
 async fn a_nul_in_the_inventory_title_filter_matches_no_title() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
 
     let page = json_with_status(app.get("/stores/1/inventory/?q=%00").await, StatusCode::OK).await;
     let kettle = json_with_status(app.get("/stores/1/inventory/?q=kett%00le").await, StatusCode::OK).await;
 
     assert_eq!(page["count"], 0, "{page}");
     assert_eq!(kettle["count"], 0, "{kettle}");
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn json_nested_ten_thousand_levels_deep_is_400() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let arrays = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let objects = format!("{}1{}", r#"{"a":"#.repeat(10_000), "}".repeat(10_000));
     let items = format!(r#"{{"store_id": 1, "items": {}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
     for body in [arrays, objects, items] {
         assert_eq!(status_of(&app, post_order(body, "application/json")).await, 400);
     }
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_one_megabyte_body_is_413_whether_its_length_is_declared_or_chunked() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let line = r#"{"product_id": 1, "quantity_requested": 1},"#;
     let big = format!(
         r#"{{"store_id": 1, "items": [{}{}]}}"#,
@@ -130,6 +136,7 @@ async fn a_one_megabyte_body_is_413_whether_its_length_is_declared_or_chunked() 
     assert!(chunked.starts_with("HTTP/1.1 413"), "{chunked}");
     assert!(chunked.contains("application/problem+json"), "{chunked}");
     assert_eq!(snapshot(&app), before);
+    app.shutdown().await;
 }
 
 /// `body` in HTTP/1.1 chunked encoding, 8 KiB a chunk.
@@ -146,7 +153,7 @@ fn chunked_body(body: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_body_that_is_not_json_by_content_type_is_415() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let order = r#"{"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]}"#;
     for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""] {
         assert_eq!(status_of(&app, post_order(order, content_type)).await, 415, "{content_type:?}");
@@ -154,22 +161,24 @@ async fn a_body_that_is_not_json_by_content_type_is_415() {
     let mut missing = post_order(order, "");
     missing.content_type = None;
     assert_eq!(status_of(&app, missing).await, 415);
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_repeated_query_key_uses_its_first_value() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
 
     let page = json_with_status(app.get("/stores/1/inventory/?page_size=2&page_size=abc").await, StatusCode::OK).await;
     let bad_first = app.get("/stores/1/inventory/?page_size=abc&page_size=2").await;
 
     assert_eq!(page["results"].as_array().map(Vec::len), Some(2));
     json_with_status(bad_first, StatusCode::BAD_REQUEST).await;
+    app.shutdown().await;
 }
 
 #[tokio::test]
 async fn percent_encoded_garbage_in_query_strings_is_answered_within_the_contract() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let garbage = ["?%", "?%zz=%zz", "?q=%FF%FE", "?page=%FF", "?%00=%00", "?q=%E2%82", "?sort=%2Dprice", "?=&=&&"];
     for path in ["/api/search/products/", "/api/search/suggest/", "/stores/1/inventory/", "/stores/1/orders/"] {
         for query in garbage {
@@ -177,13 +186,14 @@ async fn percent_encoded_garbage_in_query_strings_is_answered_within_the_contrac
         }
     }
     assert_eq!(status_of(&app, get("/stores/1/orders/", "?page=%FF")).await, 400);
+    app.shutdown().await;
 }
 
 /// Without a token the admin API answers 401 (or 404/405 for what it does not serve), never
 /// data; paths that merely look interesting are not served at all.
 #[tokio::test]
 async fn admin_and_private_looking_paths_give_nothing_away() {
-    let app = spawn_app_with(small_catalog).await;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let cases: [(&[&str], &[u16]); 2] = [
         (&["/api/admin/", "/api/admin/products/", "/api/admin/orders/", "/api/admin/stores/1/"], &[401, 404, 405]),
         (&["/api/users/", "/stores/1/", "/.env", "/../aforro.db"], &[404, 405]),
@@ -197,4 +207,5 @@ async fn admin_and_private_looking_paths_give_nothing_away() {
             }
         }
     }
+    app.shutdown().await;
 }

@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::http::pagination::{PageLinks, Paginated};
 use crate::http::{JsonBody, QueryParams};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/admin/categories/", get(list_categories).post(create_category))
         .route("/api/admin/categories/{id}/", get(get_category).put(update_category).delete(delete_category))

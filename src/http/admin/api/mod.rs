@@ -11,8 +11,8 @@ use axum::Router;
 use super::{actor, path_id};
 use crate::app::AppState;
 
-pub use crate::db::sessions::AdminSession;
+pub(super) use crate::db::sessions::AdminSession;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().merge(session::router()).merge(catalog::router()).merge(stock::router())
 }

@@ -14,13 +14,13 @@ use crate::error::Result;
 use crate::http::JsonBody;
 use crate::http::admin::auth;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/api/admin/login/", post(login)).route("/api/admin/logout/", post(logout))
 }
 
 /// The answer to a successful login: the only time the token is ever shown.
 #[derive(Debug, Serialize)]
-pub struct LoginResponse {
+pub(super) struct LoginResponse {
     pub token: String,
     pub token_type: &'static str,
     pub expires_at: Timestamp,

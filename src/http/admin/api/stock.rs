@@ -1,4 +1,5 @@
-//! Admin inventory changes (set, adjust, restock) and the order list across stores.
+//! Admin inventory changes (set, adjust, restock), the order list across stores, and
+//! cancelling an order.
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
@@ -7,20 +8,31 @@ use axum::{Json, Router};
 use super::{AdminSession, actor, path_id};
 use crate::app::AppState;
 use crate::db::admin_listing::{self as listing, OrderFilter, OrderRow, StockRow};
+use crate::db::orders::OrderBody;
 use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{FieldError, OrderStatus, ProductId, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::http::pagination::{PageLinks, Paginated};
-use crate::http::{JsonBody, QueryParams};
+use crate::http::{JsonBody, QueryParams, order_id_from_path};
 
 const INVENTORY: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/";
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route(INVENTORY, put(set_stock))
         .route(&format!("{INVENTORY}adjust/"), post(adjust_stock))
         .route(&format!("{INVENTORY}restock/"), post(restock))
         .route("/api/admin/orders/", get(list_orders))
+        .route("/api/admin/orders/{order_id}/cancel/", post(cancel_order))
+}
+
+/// The same write and answer as the public `POST /orders/<id>/cancel/`.
+async fn cancel_order(
+    _: AdminSession,
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+) -> Result<Json<OrderBody>> {
+    Ok(Json(state.writer.cancel_order(order_id_from_path(&order_id)?).await?))
 }
 
 async fn set_stock(
@@ -62,7 +74,7 @@ async fn apply(
     Ok(Json(StockRow { store_id, product_id, quantity }))
 }
 
-/// `?store=<id>` and `?status=PENDING|CONFIRMED|REJECTED` narrow the list.
+/// `?store=<id>` and `?status=PENDING|CONFIRMED|REJECTED|CANCELLED` narrow the list.
 async fn list_orders(
     _: AdminSession,
     State(state): State<AppState>,
@@ -87,7 +99,7 @@ fn order_filter(query: &QueryParams) -> Result<OrderFilter> {
     let status = match query.get("status").filter(|text| !text.is_empty()) {
         None => None,
         Some(text) => OrderStatus::parse(&text.to_ascii_uppercase()).or_else(|| {
-            errors.push(FieldError::new("status", "must be one of PENDING, CONFIRMED, REJECTED"));
+            errors.push(FieldError::new("status", format!("must be one of {}", OrderStatus::CHOICES)));
             None
         }),
     };

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 
+use super::Result;
 use super::layout::{self, FieldErrors, csrf_field, field};
 use super::session::WebSession;
 use super::{FormFields, redirect, signed_in_page};
@@ -15,12 +16,11 @@ use crate::app::AppState;
 use crate::db::accounts::{find_admin, list_admins};
 use crate::domain::Timestamp;
 use crate::domain::password::{check_new_password, hash_password, verify_password};
-use crate::error::Result;
 use crate::http::QueryParams;
 
 const SECTION: &str = "/admin/accounts/";
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/accounts/", get(accounts_page))
         .route("/admin/accounts/password/", post(change_password))
@@ -87,7 +87,8 @@ async fn change_password(session: WebSession, State(state): State<AppState>, for
         }
         if errors.is_empty() { hash_password(&new).map(Ok) } else { Ok(Err(errors)) }
     })
-    .await??;
+    .await
+    .map_err(crate::error::Error::from)??;
     match checked {
         Ok(hash) => {
             state.writer.change_password(session.0.user_id, hash, session.0.token.sha256()).await?;

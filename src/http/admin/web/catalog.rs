@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
 
+use super::Result;
 use super::layout::{self, FieldErrors, as_field_errors, csrf_field, field, pager, sort_header};
 use super::products::HISTORY_SHOWN;
 use super::session::WebSession;
@@ -22,8 +23,9 @@ use crate::db::history::{self, ObjectType};
 use crate::domain::admin_list::{self, NameSort};
 use crate::domain::catalog as input;
 use crate::domain::{CategoryId, StoreId};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::http::QueryParams;
+use crate::http::problem::HttpError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Model {
@@ -68,7 +70,7 @@ struct Record {
     values: Vec<String>,
 }
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     let mut router = Router::new();
     for model in [Model::Category, Model::Store] {
         let base = model.path();
@@ -88,14 +90,14 @@ pub fn router() -> Router<AppState> {
     router
 }
 
-fn parse_id(model: Model, text: &str) -> Result<i64> {
+fn parse_id(model: Model, text: &str) -> crate::error::Result<i64> {
     crate::http::admin::path_id(text, model.title().0, |id| id)
 }
 
 async fn list(model: Model, session: WebSession, State(state): State<AppState>, query: QueryParams) -> Result<Markup> {
     let url = list_url(model.path(), &query);
     let (q, sort, page) =
-        admin_list::name_list(&query).map_err(|_| Error::BadRequest("sort must be id or name".into()))?;
+        admin_list::name_list(&query).map_err(|_| HttpError::BadRequest("sort must be id or name".into()))?;
     let search = q.clone();
     let rows = state
         .reads
@@ -187,7 +189,7 @@ async fn write(
     state: &AppState,
     id: Option<i64>,
     fields: &HashMap<String, String>,
-) -> Result<i64> {
+) -> crate::error::Result<i64> {
     let body = form_as_json(fields);
     match model {
         Model::Category => {
@@ -219,7 +221,7 @@ async fn create(
     }
 }
 
-async fn load(model: Model, state: &AppState, id: i64) -> Result<(Record, Vec<history::LogEntry>)> {
+async fn load(model: Model, state: &AppState, id: i64) -> crate::error::Result<(Record, Vec<history::LogEntry>)> {
     state
         .reads
         .run(move |conn| {
@@ -331,6 +333,6 @@ async fn delete(
             let page = delete_page(model, &session, &record, Some(&format!("Not deleted: {reason}.")));
             Ok((StatusCode::CONFLICT, page).into_response())
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 
+use super::Result;
 use super::layout::{self, csrf_field, pager, sort_header};
 use super::products::product_id;
 use super::session::WebSession;
@@ -19,16 +20,17 @@ use crate::db::admin_pages;
 use crate::domain::admin_list::{self, InventorySort};
 use crate::domain::catalog as input;
 use crate::domain::{ProductId, StoreId};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::http::QueryParams;
+use crate::http::problem::HttpError;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/stores/{id}/inventory/", get(list_inventory))
         .route("/admin/stores/{id}/inventory/{product}/", post(set_quantity))
 }
 
-fn store_id(text: &str) -> Result<StoreId> {
+fn store_id(text: &str) -> crate::error::Result<StoreId> {
     crate::http::admin::path_id(text, "store", StoreId)
 }
 
@@ -44,7 +46,7 @@ async fn render(
 ) -> Result<Markup> {
     let path = format!("/admin/stores/{store}/inventory/");
     let url = list_url(&path, query);
-    let list = admin_list::inventory_list(query).map_err(|error| Error::BadRequest(error.to_string()))?;
+    let list = admin_list::inventory_list(query).map_err(|error| HttpError::BadRequest(error.to_string()))?;
     let listed = list.clone();
     let (store_row, rows) = state
         .reads
@@ -138,6 +140,6 @@ async fn set_quantity(
             let page = render(&session, &state, store, &params, Some((product, format!("quantity {message}")))).await?;
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }

@@ -7,6 +7,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use maud::{Markup, html};
 
+use super::Result;
 use super::layout::{self, csrf_field, pager};
 use super::session::WebSession;
 use super::{FormFields, list_url, redirect, signed_in_page};
@@ -15,12 +16,12 @@ use crate::db::admin_pages;
 use crate::db::jobs::JobState;
 use crate::domain::PageRequest;
 use crate::domain::admin_list::ADMIN_PAGE_SIZE;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::http::QueryParams;
 
 const SECTION: &str = "/admin/jobs/";
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/admin/jobs/", get(list_jobs)).route("/admin/jobs/{id}/retry/", post(retry_job))
 }
 
@@ -85,7 +86,7 @@ async fn retry_job(
     session.accept(form)?;
     let id = crate::http::admin::path_id(&id, "job", |id| id)?;
     if !state.writer.retry_job_as(session.actor(), id).await? {
-        return Err(Error::Conflict(format!("job {id} is not a failed job")));
+        return Err(Error::Conflict(format!("job {id} is not a failed job")).into());
     }
     Ok(redirect(&format!("/admin/jobs/?state=queued&retried={id}")))
 }

@@ -28,13 +28,13 @@ const SECTIONS: [(&str, &str); 7] = [
 ];
 
 /// Who is signed in, for the header and every form's CSRF field.
-pub struct Viewer<'a> {
+pub(super) struct Viewer<'a> {
     pub username: &'a str,
     pub csrf: &'a str,
 }
 
 /// A whole page: `section` is the navigation entry to mark current.
-pub fn page(title: &str, section: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Markup {
+pub(super) fn page(title: &str, section: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -71,13 +71,13 @@ pub fn page(title: &str, section: &str, viewer: Option<&Viewer<'_>>, body: Marku
     }
 }
 
-pub fn csrf_field(viewer: &Viewer<'_>) -> Markup {
+pub(super) fn csrf_field(viewer: &Viewer<'_>) -> Markup {
     html! { input type="hidden" name="csrf" value=(viewer.csrf); }
 }
 
 /// A list's current query string, to rebuild links that change one parameter.
 #[derive(Clone)]
-pub struct ListUrl {
+pub(super) struct ListUrl {
     pub path: String,
     pub params: Vec<(String, String)>,
 }
@@ -85,7 +85,7 @@ pub struct ListUrl {
 impl ListUrl {
     /// This list with `name` set to `value` (removed when `None`), back on page 1 unless the
     /// page itself is what changes.
-    pub fn with(&self, name: &str, value: Option<&str>) -> String {
+    pub(super) fn with(&self, name: &str, value: Option<&str>) -> String {
         let mut params: Vec<(String, String)> =
             self.params.iter().filter(|(key, _)| key != name && (name == "page" || key != "page")).cloned().collect();
         if let Some(value) = value {
@@ -95,14 +95,14 @@ impl ListUrl {
         if query.is_empty() { self.path.clone() } else { format!("{}?{query}", self.path) }
     }
 
-    pub fn get(&self, name: &str) -> &str {
+    pub(super) fn get(&self, name: &str) -> &str {
         self.params.iter().find(|(key, _)| key == name).map_or("", |(_, value)| value.as_str())
     }
 }
 
 /// A column header that sorts by `key` (a second click reverses it), marked for screen
 /// readers with `aria-sort`.
-pub fn sort_header<K: SortKey>(url: &ListUrl, current: Sort<K>, key: K, label: &str, numeric: bool) -> Markup {
+pub(super) fn sort_header<K: SortKey>(url: &ListUrl, current: Sort<K>, key: K, label: &str, numeric: bool) -> Markup {
     let active = current.key == key;
     let next = Sort { key, descending: active && !current.descending };
     let state = match (active, current.descending) {
@@ -123,13 +123,13 @@ pub fn sort_header<K: SortKey>(url: &ListUrl, current: Sort<K>, key: K, label: &
 }
 
 /// "N found · page P · previous / next", with counts past [`COUNT_BOUND`] shown as "1000+".
-pub fn pager(url: &ListUrl, page: PageRequest, count: i64, shown: usize) -> Markup {
+pub(super) fn pager(url: &ListUrl, page: PageRequest, count: i64, shown: usize) -> Markup {
     let total = if count > COUNT_BOUND { format!("{COUNT_BOUND}+") } else { count.to_string() };
     pages(url, page, count, shown, Some(&total))
 }
 
 /// The pager of a list that was not counted (`seen`: rows up to this page, plus one if more).
-pub fn uncounted_pager(url: &ListUrl, page: PageRequest, seen: i64, shown: usize) -> Markup {
+pub(super) fn uncounted_pager(url: &ListUrl, page: PageRequest, seen: i64, shown: usize) -> Markup {
     pages(url, page, seen, shown, None)
 }
 
@@ -149,9 +149,9 @@ fn pages(url: &ListUrl, page: PageRequest, count: i64, shown: usize, total: Opti
 }
 
 /// Validation errors by field name, for showing each next to its field.
-pub type FieldErrors = HashMap<String, String>;
+pub(super) type FieldErrors = HashMap<String, String>;
 
-pub fn field_errors(errors: &[FieldError]) -> FieldErrors {
+pub(super) fn field_errors(errors: &[FieldError]) -> FieldErrors {
     let mut by_field = FieldErrors::new();
     for error in errors {
         by_field.entry(error.field.clone()).or_insert_with(|| error.message.clone());
@@ -160,7 +160,7 @@ pub fn field_errors(errors: &[FieldError]) -> FieldErrors {
 }
 
 /// Whether `error` is one the form shows inline (as opposed to a page-level failure).
-pub fn as_field_errors(error: Error) -> Result<FieldErrors, Error> {
+pub(super) fn as_field_errors(error: Error) -> Result<FieldErrors, Error> {
     match error {
         Error::Validation(errors) => Ok(field_errors(&errors)),
         other => Err(other),
@@ -169,7 +169,7 @@ pub fn as_field_errors(error: Error) -> Result<FieldErrors, Error> {
 
 /// A labelled form row: `control` must carry `id=name`; the error (if any) follows it and is
 /// tied to it with `aria-describedby`.
-pub fn field(name: &str, label: &str, errors: &FieldErrors, control: Markup) -> Markup {
+pub(super) fn field(name: &str, label: &str, errors: &FieldErrors, control: Markup) -> Markup {
     let error = errors.get(name);
     html! {
         div.field.invalid[error.is_some()] {
@@ -181,7 +181,7 @@ pub fn field(name: &str, label: &str, errors: &FieldErrors, control: Markup) -> 
 }
 
 /// An object's change history, newest first.
-pub fn history(entries: &[LogEntry]) -> Markup {
+pub(super) fn history(entries: &[LogEntry]) -> Markup {
     html! {
         h2 { "History" }
         @if entries.is_empty() { p.muted id="history-empty" { "No changes recorded yet." } } @else {
@@ -212,13 +212,18 @@ fn shown(value: &serde_json::Value) -> String {
 }
 
 /// A notice above the page's content (`class`: "" for success, "bad", "warn").
-pub fn notice(text: Option<&str>, class: &str) -> Markup {
+pub(super) fn notice(text: Option<&str>, class: &str) -> Markup {
     html! { @if let Some(text) = text { p.notice.(class) id="notice" role="status" { (text) } } }
 }
 
 /// A delete confirmation: what will go, a form that deletes it, a way back; or, when the data
 /// forbade the delete, the reason and the way back.
-pub fn delete_confirmation(viewer: &Viewer<'_>, object_path: &str, question: Markup, refusal: Option<&str>) -> Markup {
+pub(super) fn delete_confirmation(
+    viewer: &Viewer<'_>,
+    object_path: &str,
+    question: Markup,
+    refusal: Option<&str>,
+) -> Markup {
     html! {
         @if let Some(refusal) = refusal {
             p.notice.bad id="refusal" role="alert" { (refusal) }

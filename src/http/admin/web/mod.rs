@@ -34,12 +34,15 @@ use super::auth;
 use crate::app::AppState;
 use crate::db::history::Actor;
 use crate::domain::admin_list::Params;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::http::QueryParams;
+use crate::http::problem::HttpError;
 
 type FormFields = Form<HashMap<String, String>>;
+/// What a page handler answers: HTTP-level errors (a stale form) besides the core ones.
+type Result<T, E = HttpError> = std::result::Result<T, E>;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
         .route("/admin/", get(dashboard))
@@ -144,7 +147,7 @@ async fn log_in(State(state): State<AppState>, Form(fields): FormFields) -> Resu
         // The form again, with the error and its real status (the problem+json middleware
         // wraps the JSON routes only).
         Err(Error::Unauthorized(message)) => Ok((StatusCode::UNAUTHORIZED, login_page(Some(&message))).into_response()),
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use maud::{Markup, html};
 
+use super::Result;
 use super::layout::pager;
 use super::session::WebSession;
 use super::{list_url, signed_in_page};
@@ -16,19 +17,20 @@ use crate::db::admin_pages;
 use crate::db::orders::{OrderBody, load_order};
 use crate::domain::admin_list;
 use crate::domain::{OrderId, OrderStatus, PageRequest};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::http::QueryParams;
+use crate::http::problem::HttpError;
 
 const SECTION: &str = "/admin/orders/";
 const STATUSES: [OrderStatus; 3] = [OrderStatus::Pending, OrderStatus::Confirmed, OrderStatus::Rejected];
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/admin/orders/", get(list_orders)).route("/admin/orders/{id}/", get(order_page))
 }
 
 async fn list_orders(session: WebSession, State(state): State<AppState>, query: QueryParams) -> Result<Markup> {
     let url = list_url(SECTION, &query);
-    let list = admin_list::order_list(&query).map_err(|error| Error::BadRequest(error.to_string()))?;
+    let list = admin_list::order_list(&query).map_err(|error| HttpError::BadRequest(error.to_string()))?;
     let listed = list.clone();
     let (orders, stores) = state
         .reads

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 
+use super::Result;
 use super::layout::{
     self, FieldErrors, ListUrl, as_field_errors, csrf_field, field, pager, sort_header, uncounted_pager,
 };
@@ -22,14 +23,15 @@ use crate::db::listings::PageOf;
 use crate::domain::admin_list::{self, ProductList, ProductSort};
 use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{ProductId, StoreId};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::http::QueryParams;
+use crate::http::problem::HttpError;
 
 const SECTION: &str = "/admin/products/";
 /// History entries shown on an object's page.
-pub const HISTORY_SHOWN: i64 = 50;
+pub(super) const HISTORY_SHOWN: i64 = 50;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/products/", get(list_products))
         .route("/admin/products/new/", get(new_product).post(create_product))
@@ -38,7 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/products/{id}/restock/", post(restock))
 }
 
-pub fn product_id(text: &str) -> Result<ProductId> {
+pub(super) fn product_id(text: &str) -> crate::error::Result<ProductId> {
     crate::http::admin::path_id(text, "product", ProductId)
 }
 
@@ -48,9 +50,9 @@ async fn list_products(session: WebSession, State(state): State<AppState>, query
         Ok(list) => list,
         Err(Error::Validation(errors)) => {
             let message: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            return Err(Error::BadRequest(message.join("; ")));
+            return Err(HttpError::BadRequest(message.join("; ")));
         }
-        Err(other) => return Err(other),
+        Err(other) => return Err(other.into()),
     };
     let listed = list.clone();
     let (products, categories) = state
@@ -329,7 +331,7 @@ async fn delete_product(
             let reason = format!("Not deleted: {reason}. Orders keep their lines, so a product they name stays.");
             Ok((StatusCode::CONFLICT, delete_page(&session, &product, Some(&reason))).into_response())
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 

@@ -9,16 +9,18 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::app::AppState;
-use crate::db::sessions::{AdminSession, SESSION_TTL, SessionToken};
+use crate::db::sessions::{AdminSession, SESSION_TTL};
+use crate::domain::SessionToken;
 use crate::error::{Error, Result};
 use crate::http::admin::auth::authenticate;
+use crate::http::problem::HttpError;
 
 const COOKIE_NAME: &str = "aforro_admin";
 /// Where a visitor without a session is sent.
-pub const LOGIN_PATH: &str = "/admin/login/";
+pub(super) const LOGIN_PATH: &str = "/admin/login/";
 
 /// A signed-in admin on the page; anyone else is redirected to the login form.
-pub struct WebSession(pub AdminSession);
+pub(super) struct WebSession(pub AdminSession);
 
 impl FromRequestParts<AppState> for WebSession {
     type Rejection = Response;
@@ -34,17 +36,17 @@ impl FromRequestParts<AppState> for WebSession {
 
 impl WebSession {
     /// The hidden field value every form of this session carries.
-    pub fn csrf_token(&self) -> String {
+    pub(super) fn csrf_token(&self) -> String {
         self.0.token.csrf_token()
     }
 
     /// Refuses a form whose token is not this session's (403 would tell an attacker nothing
     /// more than 400 does; 400 keeps the error type's set small).
-    pub fn check_csrf(&self, submitted: Option<&str>) -> Result<()> {
+    pub(super) fn check_csrf(&self, submitted: Option<&str>) -> Result<(), HttpError> {
         let expected = self.csrf_token();
         match submitted {
             Some(submitted) if constant_time_eq(submitted.as_bytes(), expected.as_bytes()) => Ok(()),
-            _ => Err(Error::BadRequest("the form has expired or did not come from this site; reload it".into())),
+            _ => Err(HttpError::BadRequest("the form has expired or did not come from this site; reload it".into())),
         }
     }
 }
@@ -63,7 +65,7 @@ fn cookie_token(headers: &HeaderMap) -> Option<SessionToken> {
 
 /// `Set-Cookie` for a new session. No `Secure`: the service speaks plain HTTP and sits behind
 /// whatever terminates TLS; the cookie is scoped to `/admin/` and invisible to scripts.
-pub fn session_cookie(token: &SessionToken) -> HeaderValue {
+pub(super) fn session_cookie(token: &SessionToken) -> HeaderValue {
     let cookie = format!(
         "{COOKIE_NAME}={}; Path=/admin/; HttpOnly; SameSite=Strict; Max-Age={}",
         token.as_str(),
@@ -73,7 +75,7 @@ pub fn session_cookie(token: &SessionToken) -> HeaderValue {
 }
 
 /// `Set-Cookie` that removes the session cookie.
-pub fn cleared_cookie() -> HeaderValue {
+pub(super) fn cleared_cookie() -> HeaderValue {
     HeaderValue::from_static("aforro_admin=; Path=/admin/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Schemathesis against a running server: installs the pinned schemathesis in a venv
+# (target/ci-venv) when missing, builds and starts `aforro serve --demo` on a free loopback
+# port with throwaway folders, runs every check in every phase with a fixed seed, and stops
+# the server whatever happens. Used by .ci/run; usage: scripts/schemathesis.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Pinned: a new release may add checks, and CI must not change under an unchanged tree.
+SCHEMATHESIS_VERSION=4.32.5
+venv=target/ci-venv
+if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+# The test build makes target/debug/aforro too, with the features CI has already built.
+cargo test --locked --no-run --test api >/dev/null 2>&1 || cargo test --locked --no-run --test api
+st_dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Loopback only; JSON logs to a file so the CI log keeps schemathesis's summary readable.
+target/debug/aforro --data-dir "$st_dir/data" --index-dir "$st_dir/index" serve --addr "127.0.0.1:$port" --demo \
+    >"$st_dir/server.log" 2>&1 &
+server_pid=$!
+# Whatever happens next, the server stops and its folder goes.
+trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -rf "$st_dir"' EXIT
+ready=
+for _ in $(seq 1 600); do
+    if target/debug/aforro healthcheck --addr "127.0.0.1:$port" --timeout-secs 2 >/dev/null 2>&1; then ready=1; break; fi
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [ -z "$ready" ]; then
+    echo "the server did not become ready; its log:" >&2
+    tail -50 "$st_dir/server.log" >&2
+    exit 1
+fi
+# Every check, every phase (examples, coverage, fuzzing, stateful), a fixed seed and a bounded
+# example count: deterministic, and well under 2 minutes on this project's machine.
+timeout 300 "$venv/bin/st" --no-color --config-file .ci/schemathesis.toml run "http://127.0.0.1:$port/openapi.json" \
+    --checks all --phases examples,coverage,fuzzing,stateful --seed 42 --max-examples 50 --workers 1 \
+    --request-timeout 10

@@ -1,0 +1,128 @@
+//! Events: the outbox that tells a shop's other systems what changed (`order.confirmed`,
+//! `order.cancelled`, `inventory.out_of_stock`, `inventory.back_in_stock`).
+//!
+//! An event is a `jobs` row whose kind is the event's name, inserted in the same transaction
+//! as the change that causes it, with a random id receivers dedupe on; the job workers deliver
+//! it (`jobs::worker`) and `notifications` records each delivery once. This file writes the
+//! rows and builds what a delivery says ([`Event`]); the queue's state machine is `jobs.rs`.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::effects::{CommitEffects, StockChange};
+use super::jobs::{ClaimedJob, DEFAULT_MAX_ATTEMPTS};
+use super::orders;
+use crate::domain::{OrderId, OrderStatus, ProductId, StoreId, Timestamp};
+use crate::error::Result;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    OrderConfirmed,
+    OrderCancelled,
+    OutOfStock,
+    BackInStock,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 4] = [Self::OrderConfirmed, Self::OrderCancelled, Self::OutOfStock, Self::BackInStock];
+
+    /// The contract's name, stored as the job's `kind` and sent as `X-Aforro-Event`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrderConfirmed => "order.confirmed",
+            Self::OrderCancelled => "order.cancelled",
+            Self::OutOfStock => "inventory.out_of_stock",
+            Self::BackInStock => "inventory.back_in_stock",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// Queues an event, due now. Order events name their order (their data is read when sent, see
+/// [`load_event`]); stock events carry their data in `payload`.
+fn enqueue(conn: &Connection, kind: EventKind, order_id: Option<OrderId>, payload: &str, now: Timestamp) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO jobs (kind, order_id, payload, max_attempts, run_at, created_at, updated_at, event_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5, lower(hex(randomblob(16))))",
+    )?;
+    stmt.execute(params![kind.as_str(), order_id, payload, DEFAULT_MAX_ATTEMPTS, now.micros])?;
+    Ok(())
+}
+
+/// Queues `order.confirmed` or `order.cancelled` for an order, in the caller's transaction.
+pub fn enqueue_order_event(conn: &Connection, kind: EventKind, order_id: OrderId, now: Timestamp) -> Result<()> {
+    enqueue(conn, kind, Some(order_id), "{}", now)
+}
+
+/// Records that a write took a store's stock of a product from `before` to `change.quantity`:
+/// the change for the derived views, and, exactly when the stock crossed zero, the
+/// `inventory.out_of_stock` or `inventory.back_in_stock` event in the same transaction. Every
+/// write that changes a quantity goes through here, so a crossing cannot go unannounced and a
+/// change that does not cross (10 → 7, 0 → 0) announces nothing.
+pub fn stock_changed(
+    conn: &Connection,
+    effects: &mut CommitEffects,
+    before: i64,
+    change: StockChange,
+    now: Timestamp,
+) -> Result<()> {
+    effects.stock_changes.push(change);
+    let kind = match (before > 0, change.quantity > 0) {
+        (true, false) => EventKind::OutOfStock,
+        (false, true) => EventKind::BackInStock,
+        _ => return Ok(()),
+    };
+    let data = StockData { store_id: change.store_id, product_id: change.product_id, quantity: change.quantity };
+    enqueue(conn, kind, None, &serde_json::to_string(&data)?, now)?;
+    effects.enqueued_jobs += 1;
+    Ok(())
+}
+
+/// The data of an inventory event (contract).
+#[derive(Debug, Clone, Copy, Serialize)]
+struct StockData {
+    store_id: StoreId,
+    product_id: ProductId,
+    quantity: i64,
+}
+
+/// An event as delivered: the contract's webhook body `{"event", "id", "created_at", "data"}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub event: &'static str,
+    pub id: String,
+    pub created_at: Timestamp,
+    pub data: Value,
+}
+
+/// What a claimed job delivers, or why it cannot be delivered (an unknown kind, an order that
+/// no longer exists).
+pub fn load_event(conn: &Connection, job: &ClaimedJob) -> Result<Result<Event, String>> {
+    let Some(kind) = EventKind::parse(&job.kind) else {
+        return Ok(Err(format!("unknown job kind {:?}", job.kind)));
+    };
+    let data = match (kind, job.order_id) {
+        (EventKind::OrderConfirmed | EventKind::OrderCancelled, Some(order_id)) => {
+            let Some(mut order) = orders::load_order(conn, order_id)? else {
+                return Ok(Err(format!("order {order_id} does not exist")));
+            };
+            // The order body as of the event: an order's only later change is its status
+            // (CONFIRMED → CANCELLED), so the stored body with the event's status is exactly
+            // the body at the time, without a copy of every order in the job row.
+            order.status =
+                if kind == EventKind::OrderConfirmed { OrderStatus::Confirmed } else { OrderStatus::Cancelled };
+            order.confirmation = None;
+            serde_json::to_value(&order)?
+        }
+        (EventKind::OrderConfirmed | EventKind::OrderCancelled, None) => {
+            return Ok(Err(format!("{} job {} names no order", job.kind, job.id)));
+        }
+        (EventKind::OutOfStock | EventKind::BackInStock, _) => serde_json::from_str(&job.payload)?,
+    };
+    Ok(Ok(Event { event: kind.as_str(), id: job.event_id.clone(), created_at: job.created_at, data }))
+}

@@ -1,0 +1,167 @@
+//! Filtered browses without words (`category`, `store_id`/`in_stock`, `min_price`/`max_price`)
+//! served from the precomputed browse orders instead of the collector.
+//!
+//! With each full order the background computation keeps every product's category and price
+//! (read from the index's fast fields) and, per category, the positions of its products in the
+//! order. A filtered browse then:
+//! - pages by walking the order (a category's positions when a category is asked), keeping
+//!   the products the filter admits until the page's end: O(page / share admitted);
+//! - counts and builds the facets from the precomputed totals when only a category narrows
+//!   (O(1)), or else by one pass over the smallest set that contains every match: the
+//!   store's carried products (a tenth of the catalog in the demo and at 1M) or the
+//!   category's products. These are flat arrays, not tantivy documents.
+//!
+//! A price range with neither category nor store, and `in_stock` without a store, take the
+//! ordinary path (the collector over every document).
+
+use std::collections::{BTreeMap, HashMap};
+
+use tantivy::Searcher;
+
+use super::super::collector::{Hit, MatchFilter, Matches, StockCondition};
+
+/// A product without a document in the order's index generation.
+const ABSENT: u64 = u64::MAX;
+/// Category ids counted in an array rather than a map.
+const DENSE_CATEGORY_IDS: usize = 4096;
+
+/// What a filtered browse needs next to a full browse order.
+pub struct FilterAids {
+    /// Indexed by product id: its category id, or [`ABSENT`].
+    category: Vec<u64>,
+    /// Indexed by product id: its price in cents.
+    price_cents: Vec<u64>,
+    /// Per category, the positions of its products in the full order, in order.
+    positions: HashMap<u64, Vec<u32>>,
+    /// Per category, its lowest and highest price.
+    prices: HashMap<u64, (u64, u64)>,
+}
+
+impl FilterAids {
+    /// Reads category and price of every live document of `searcher` and groups the
+    /// positions of `order` by category.
+    pub fn build(searcher: &Searcher, order: &[Hit]) -> tantivy::Result<Self> {
+        let mut category = Vec::new();
+        let mut price_cents = Vec::new();
+        for segment in searcher.segment_readers() {
+            let fast = segment.fast_fields();
+            let (ids, categories, prices) = (fast.u64("id")?, fast.u64("category_id")?, fast.u64("price_cents")?);
+            for doc in segment.doc_ids_alive() {
+                let (Some(id), Some(category_id), Some(price)) =
+                    (ids.first(doc), categories.first(doc), prices.first(doc))
+                else {
+                    continue;
+                };
+                let Ok(index) = usize::try_from(id) else {
+                    continue;
+                };
+                if index >= category.len() {
+                    category.resize(index + 1, ABSENT);
+                    price_cents.resize(index + 1, 0);
+                }
+                category[index] = category_id;
+                price_cents[index] = price;
+            }
+        }
+        let mut aids = Self { category, price_cents, positions: HashMap::new(), prices: HashMap::new() };
+        for (position, hit) in order.iter().enumerate() {
+            let Some((category_id, price)) = aids.facts(hit.product_id) else {
+                continue;
+            };
+            aids.positions.entry(category_id).or_default().push(u32::try_from(position).unwrap_or(u32::MAX));
+            let range = aids.prices.entry(category_id).or_insert((price, price));
+            *range = (range.0.min(price), range.1.max(price));
+        }
+        Ok(aids)
+    }
+
+    /// Category and price of a product with a document.
+    fn facts(&self, product_id: u64) -> Option<(u64, u64)> {
+        let index = usize::try_from(product_id).ok()?;
+        let category = *self.category.get(index)?;
+        (category != ABSENT).then(|| (category, self.price_cents[index]))
+    }
+
+    /// Whether the product passes `filter`; `Some(quantity)` as the collector records it.
+    fn admits(&self, filter: &MatchFilter, product_id: u64) -> Option<Option<u32>> {
+        let (category, price) = self.facts(product_id)?;
+        if filter.category_id.is_some_and(|wanted| wanted != category) || !filter.price_cents.contains(&price) {
+            return None;
+        }
+        filter.stock.admits(product_id)
+    }
+
+    /// The matches of a filtered browse without words over `order` (the full order of the
+    /// request's sort, whose totals are `full`), keeping the first `top_n`; `None` when this
+    /// filter has no cheaper way than the collector.
+    pub fn matches(&self, full: &Matches, filter: &MatchFilter, top_n: usize) -> Option<Matches> {
+        let category_positions = filter.category_id.map(|id| self.positions.get(&id).map_or(&[][..], Vec::as_slice));
+        let price_filtered = filter.price_cents != (0..=u64::MAX);
+        let mut matches = match (&filter.stock, category_positions) {
+            (StockCondition::Unfiltered, Some(positions)) if !price_filtered => {
+                let category_id = filter.category_id?;
+                Matches {
+                    count: positions.len() as u64,
+                    categories: (!positions.is_empty())
+                        .then_some((category_id, positions.len() as u64))
+                        .into_iter()
+                        .collect(),
+                    price_cents: self.prices.get(&category_id).copied(),
+                    top: Vec::new(),
+                }
+            }
+            (StockCondition::Store { carried: Some(carried), .. }, positions) => {
+                // Whichever is smaller holds every match: the store's products or the category's.
+                match positions.filter(|positions| positions.len() < carried.len()) {
+                    Some(positions) => self.totals(filter, positions.iter().map(|&p| full.top[p as usize].product_id)),
+                    None => self.totals(filter, carried.iter().map(|&id| u64::from(id))),
+                }
+            }
+            (StockCondition::Store { column: None, .. }, _) => Matches::default(),
+            (StockCondition::Unfiltered, Some(positions)) => {
+                self.totals(filter, positions.iter().map(|&p| full.top[p as usize].product_id))
+            }
+            _ => return None,
+        };
+        let admitted = |hit: &Hit| {
+            self.admits(filter, hit.product_id).map(|quantity| {
+                let mut hit = hit.clone();
+                hit.quantity = quantity;
+                hit
+            })
+        };
+        matches.top = match category_positions {
+            Some(positions) => positions.iter().filter_map(|&p| admitted(&full.top[p as usize])).take(top_n).collect(),
+            None => full.top.iter().filter_map(admitted).take(top_n).collect(),
+        };
+        Some(matches)
+    }
+
+    /// Count and facets of the products of `candidates` that pass `filter`.
+    fn totals(&self, filter: &MatchFilter, candidates: impl Iterator<Item = u64>) -> Matches {
+        // Counted in an array while the ids are small (a map update per product would cost
+        // more than the rest), as the collector does.
+        let mut dense = vec![0_u64; DENSE_CATEGORY_IDS];
+        let mut categories: BTreeMap<u64, u64> = BTreeMap::new();
+        let mut count = 0;
+        let mut price_cents: Option<(u64, u64)> = None;
+        for product_id in candidates {
+            if self.admits(filter, product_id).is_none() {
+                continue;
+            }
+            let Some((category, price)) = self.facts(product_id) else {
+                continue;
+            };
+            count += 1;
+            match usize::try_from(category).ok().and_then(|index| dense.get_mut(index)) {
+                Some(slot) => *slot += 1,
+                None => *categories.entry(category).or_default() += 1,
+            }
+            price_cents = Some(price_cents.map_or((price, price), |(low, high)| (low.min(price), high.max(price))));
+        }
+        for (category, count) in dense.into_iter().enumerate().filter(|(_, count)| *count > 0) {
+            categories.insert(category as u64, count);
+        }
+        Matches { count, categories, price_cents, top: Vec::new() }
+    }
+}

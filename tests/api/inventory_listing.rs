@@ -1,0 +1,193 @@
+//! The store inventory listing's fast path (title order + stock view) against the plain SQL
+//! listing, on random catalogs, after random orders and after catalog edits.
+
+use aforro::db::accounts::create_superuser;
+use aforro::db::listings::{InventoryFilter, InventoryRow, PageOf, store_inventory};
+use aforro::domain::{PageRequest, StoreId};
+use proptest::prelude::{Strategy, prop};
+use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use reqwest::{Method, StatusCode};
+use rusqlite::Connection;
+use serde_json::{Value, json};
+
+use crate::admin_support::{AdminApp, PASSWORD, USERNAME, login};
+use crate::helpers::{TestApp, json_with_status};
+
+const STORES: i64 = 3;
+/// Title pieces chosen to collide: case variants (NOCASE ties fall back to id), a shared
+/// prefix, a non-ASCII letter `lower` does not fold, punctuation.
+const PIECES: [&str; 9] = ["Kettle", "kettle", "KETTLE", "Mug", "mugs", "Äpfel", "äpfel", "a-b", "Zed"];
+/// `q` values: substrings of the pieces in other cases, one across pieces, one matching none.
+const QUERIES: [&str; 7] = ["ket", "MUG", "e", "Ä", "ä", "le m", "nothing"];
+
+#[derive(Debug, Clone)]
+struct World {
+    /// Per product (ids from 1): two title pieces and a category (1 or 2).
+    products: Vec<(usize, usize, i64)>,
+    /// (store, product index, quantity).
+    inventory: Vec<(i64, usize, i64)>,
+    /// Orders placed after start: (store, product index, quantity).
+    orders: Vec<(i64, usize, i64)>,
+    /// Catalog edits after the orders: (product index, new title pieces).
+    renames: Vec<(usize, usize, usize)>,
+    /// A new inventory row after the edits: (store, product index, quantity).
+    restock: (i64, usize, i64),
+}
+
+fn any_world() -> impl Strategy<Value = World> {
+    let piece = 0..PIECES.len();
+    prop::collection::vec((piece.clone(), piece.clone(), 1..=2i64), 1..40).prop_flat_map(move |products| {
+        let product = 0..products.len();
+        let store = 1..=STORES;
+        (
+            prop::collection::vec((store.clone(), product.clone(), 0..4i64), 0..80),
+            prop::collection::vec((store.clone(), product.clone(), 1..3i64), 0..12),
+            prop::collection::vec((product.clone(), piece.clone(), piece.clone()), 0..4),
+            (store, product, 0..3i64),
+        )
+            .prop_map(move |(inventory, orders, renames, restock)| World {
+                products: products.clone(),
+                inventory,
+                orders,
+                renames,
+                restock,
+            })
+    })
+}
+
+fn title(first: usize, second: usize) -> String {
+    format!("{} {}", PIECES[first], PIECES[second])
+}
+
+fn fixture(world: World) -> impl FnOnce(&Connection) {
+    move |conn| {
+        conn.execute_batch(
+            "INSERT INTO categories (id, name) VALUES (1, 'Kitchen'), (2, 'Outdoor');
+             INSERT INTO stores (id, name) VALUES (1, 'One'), (2, 'Two'), (3, 'Three');",
+        )
+        .expect("categories and stores");
+        for (index, (first, second, category)) in world.products.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO products (id, title, price_cents, category_id, created_at) VALUES (?1, ?2, ?3, ?4, 0)",
+                rusqlite::params![index as i64 + 1, title(*first, *second), 100 + index as i64, category],
+            )
+            .expect("product");
+        }
+        for (store, product, quantity) in &world.inventory {
+            conn.execute(
+                "INSERT OR REPLACE INTO inventory (store_id, product_id, quantity) VALUES (?1, ?2, ?3)",
+                [*store, *product as i64 + 1, *quantity],
+            )
+            .expect("inventory");
+        }
+        create_superuser(conn, USERNAME, PASSWORD, false).expect("admin");
+    }
+}
+
+fn filters() -> Vec<InventoryFilter> {
+    let mut filters = Vec::new();
+    for title_contains in std::iter::once(None).chain(QUERIES.iter().map(|q| Some((*q).to_owned()))) {
+        for in_stock in [None, Some(true), Some(false)] {
+            filters.push(InventoryFilter { title_contains: title_contains.clone(), in_stock });
+        }
+    }
+    filters
+}
+
+fn as_json(page: &PageOf<InventoryRow>) -> Value {
+    json!({"count": page.count, "rows": page.rows})
+}
+
+/// Every store, filter and page (of 4 rows, one past the end included): the fast path answers,
+/// and answers exactly what the SQL listing answers.
+async fn fast_path_matches_sql(app: &TestApp, moment: &str) {
+    let search = app.state.search.clone();
+    tokio::task::spawn_blocking(move || search.compute_title_order()).await.expect("task").expect("title order");
+    let search = app.state.search.clone();
+    let reads = app.state.reads.clone();
+    let moment = moment.to_owned();
+    tokio::task::spawn_blocking(move || {
+        reads
+            .run_blocking(|conn| {
+                for store in 1..=STORES {
+                    for filter in filters() {
+                        for page in 1..=4 {
+                            let page = PageRequest { page, page_size: 4 };
+                            let fast = search
+                                .inventory_page(conn, StoreId(store), &filter, page)?
+                                .expect("the title order of this generation is ready");
+                            let sql = store_inventory(conn, StoreId(store), &filter, page)?;
+                            assert_eq!(as_json(&fast), as_json(&sql), "{moment}: store {store} {filter:?} {page:?}");
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .expect("reads");
+    })
+    .await
+    .expect("checks");
+}
+
+async fn check(world: World) {
+    let app = TestApp::builder().fixture(fixture(world.clone())).spawn().await;
+    fast_path_matches_sql(&app, "at start").await;
+
+    for (store, product, quantity) in &world.orders {
+        let order =
+            json!({"store_id": store, "items": [{"product_id": *product as i64 + 1, "quantity_requested": quantity}]});
+        let status = app.post_order(&order).await.status();
+        assert!(matches!(status, StatusCode::CREATED | StatusCode::CONFLICT), "{status}");
+    }
+    fast_path_matches_sql(&app, "after orders").await;
+
+    let token = login(&app, USERNAME, PASSWORD).await;
+    let admin = AdminApp { app, token };
+    for (product, first, second) in &world.renames {
+        let (_, _, category) = world.products[*product];
+        let body =
+            json!({"title": title(*first, *second), "description": "", "price": "1.00", "category_id": category});
+        admin.call(Method::PUT, &format!("/api/admin/products/{}/", product + 1), Some(body), StatusCode::OK).await;
+    }
+    let (store, product, quantity) = world.restock;
+    let path = format!("/api/admin/stores/{store}/inventory/{}/", product + 1);
+    admin.call(Method::PUT, &path, Some(json!({"quantity": quantity})), StatusCode::OK).await;
+    fast_path_matches_sql(&admin.app, "after catalog edits and a new inventory row").await;
+    admin.shutdown().await;
+}
+
+#[test]
+fn the_title_order_answers_what_the_sql_listing_answers() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let mut runner = TestRunner::new(ProptestConfig { cases: 24, ..ProptestConfig::default() });
+    let outcome = runner.run(&any_world(), |world| {
+        runtime.block_on(check(world));
+        Ok(())
+    });
+    outcome.expect("the fast path and SQL agree");
+}
+
+/// The HTTP listing right after an order shows the order's deduction, from the fast path.
+#[tokio::test]
+async fn a_listing_after_an_order_shows_its_deduction() {
+    let world = World {
+        products: vec![(1, 3, 1), (4, 8, 2), (0, 3, 1)],
+        inventory: vec![(1, 0, 3), (1, 1, 1), (1, 2, 2)],
+        orders: Vec::new(),
+        renames: Vec::new(),
+        restock: (1, 0, 3),
+    };
+    let app = TestApp::builder().fixture(fixture(world)).spawn().await;
+    let search = app.state.search.clone();
+    tokio::task::spawn_blocking(move || search.compute_title_order()).await.expect("task").expect("title order");
+    let order = json!({"store_id": 1, "items": [{"product_id": 2, "quantity_requested": 1}]});
+    json_with_status(app.post_order(&order).await, StatusCode::CREATED).await;
+
+    let body = json_with_status(app.get("/stores/1/inventory/?in_stock=true").await, StatusCode::OK).await;
+
+    let titles: Vec<&str> =
+        body["results"].as_array().expect("rows").iter().map(|r| r["title"].as_str().expect("title")).collect();
+    assert_eq!(titles, ["kettle Mug", "Kettle Mug"], "equal without case: by id; the emptied product is gone");
+    assert_eq!(body["count"], 2);
+    app.shutdown().await;
+}
