@@ -8,7 +8,7 @@ CREATE TABLE admin_log (
     -- No foreign key: the history outlives the account that made it (the name is kept).
     user_id     INTEGER NOT NULL,
     username    TEXT    NOT NULL,
-    object_type TEXT    NOT NULL CHECK (object_type IN ('category', 'product', 'store', 'job', 'admin')),
+    object_type TEXT    NOT NULL CHECK (object_type IN ('category', 'product', 'store', 'job', 'order', 'admin')),
     object_id   INTEGER NOT NULL,
     action      TEXT    NOT NULL CHECK (action IN ('create', 'change', 'delete')),
     -- JSON object: field -> [before, after] for every field the change touched.

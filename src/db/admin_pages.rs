@@ -282,6 +282,17 @@ pub fn jobs(
     Ok(PageOf { count, rows })
 }
 
+/// An order's events (its jobs: `order.confirmed`, `order.cancelled`), oldest first
+/// (`jobs_order`); an order has a handful.
+pub fn order_events(conn: &Connection, order_id: crate::domain::OrderId) -> Result<Vec<super::jobs::JobRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id FROM jobs
+          WHERE order_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![order_id], super::jobs::job_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use super::catalog;
 use super::effects::Written;
 use super::writer::WriterHandle;
 use crate::domain::catalog::{CategoryInput, ProductFields, StockUpdate, StoreInput};
-use crate::domain::{CategoryId, ProductId, StoreId, Timestamp};
+use crate::domain::{CategoryId, OrderId, OrderStatus, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
 /// Who makes a change: the signed-in admin.
@@ -29,6 +29,7 @@ pub enum ObjectType {
     Product,
     Store,
     Job,
+    Order,
 }
 
 impl ObjectType {
@@ -38,6 +39,7 @@ impl ObjectType {
             Self::Product => "product",
             Self::Store => "store",
             Self::Job => "job",
+            Self::Order => "order",
         }
     }
 }
@@ -62,7 +64,9 @@ fn snapshot(conn: &Connection, object: ObjectType, id: i64) -> Result<Option<Val
         ObjectType::Category => admin_listing::category(conn, CategoryId(id)).map(serde_json::to_value),
         ObjectType::Product => admin_listing::product(conn, ProductId(id)).map(serde_json::to_value),
         ObjectType::Store => admin_listing::store(conn, StoreId(id)).map(serde_json::to_value),
-        ObjectType::Job => return Err(Error::Invariant("jobs are recorded by their own write".into())),
+        ObjectType::Job | ObjectType::Order => {
+            return Err(Error::Invariant("jobs and orders are recorded by their own write".into()));
+        }
     };
     match found {
         Ok(value) => Ok(Some(value.map_err(|error| Error::Invariant(error.to_string()))?)),
@@ -277,6 +281,23 @@ impl WriterHandle {
             // The workers wake for it rather than at their next poll.
             let effects = super::effects::CommitEffects { enqueued_jobs: usize::from(retried), ..Default::default() };
             Ok(Written { value: retried, effects })
+        })
+        .await
+    }
+
+    /// Cancels an order (see [`super::orders::cancel_order`]), recorded in the order's history
+    /// when it changed anything (cancelling a cancelled order changes nothing).
+    pub async fn cancel_order_as(&self, actor: Actor, order_id: OrderId) -> Result<super::orders::OrderBody> {
+        self.write(move |conn| {
+            let written = super::orders::cancel_order(conn, order_id, Timestamp::now())?;
+            // It queues `order.cancelled` exactly when it cancels; a repeat queues nothing.
+            if written.effects.enqueued_jobs > 0 {
+                let mut changes = Map::new();
+                let (before, after) = (OrderStatus::Confirmed.as_str(), OrderStatus::Cancelled.as_str());
+                changes.insert("status".into(), Value::Array(vec![before.into(), after.into()]));
+                record(conn, &actor, ObjectType::Order, order_id.0, "change", changes)?;
+            }
+            Ok(written)
         })
         .await
     }

@@ -49,6 +49,7 @@ async fn every_section_has_a_page_behind_the_navigation() {
             assert!(dashboard.contains(&format!("href=\"{path}\"")), "the navigation links {path}");
         }
     }
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -69,6 +70,7 @@ async fn the_product_list_searches_filters_sorts_and_pages() {
     assert!(first.contains("5 found · page 1") && first.contains("id=\"next\""));
     let second = page(&admin, &cookie, "/admin/products/?sort=price&page_size=2&page=2").await;
     assert_eq!(product_links(&second), ["4", "1"]);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -82,6 +84,7 @@ async fn a_title_search_pages_without_counting() {
     let last = page(&admin, &cookie, "/admin/products/?q=a&page_size=2&page=2").await;
     assert_eq!(product_links(&last), ["4", "5"]);
     assert!(!last.contains("id=\"next\""), "nothing after the last match");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -96,6 +99,7 @@ async fn a_sort_no_index_serves_is_refused_with_400() {
         .expect("request");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.text().await.expect("html").contains("sort"));
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -118,6 +122,7 @@ async fn creating_a_product_redirects_to_its_page_with_a_create_entry() {
     let html = page(&admin, &cookie, &location).await;
     assert!(html.contains("id=\"history\"") && html.contains(">create<") && html.contains("Enamel Mug"));
     assert_eq!(admin.search_ids("q=enamel").await, [6]);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -132,6 +137,7 @@ async fn an_invalid_new_product_names_each_field_and_stores_nothing() {
     let html = response.text().await.expect("html");
     assert!(html.contains("id=\"title-error\"") && html.contains("id=\"price-error\""), "{html}");
     assert_eq!(admin.app.count("products"), 5);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -155,6 +161,7 @@ async fn an_edit_shows_who_changed_what_before_and_after_in_the_history() {
     assert!(!history.contains("<strong>title</strong>"), "unchanged fields are not listed");
     let entries: i64 = admin.app.db().query_row("SELECT COUNT(*) FROM admin_log", [], |row| row.get(0)).expect("count");
     assert_eq!(entries, 1);
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -165,6 +172,7 @@ async fn a_change_through_the_api_is_recorded_too() {
     let (cookie, _) = signed_in(&admin).await;
     let html = page(&admin, &cookie, "/admin/categories/2/").await;
     assert!(html.contains("<del>Outdoor</del> → <ins>Garden</ins>"), "{html}");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -186,6 +194,7 @@ async fn deleting_asks_first_then_deletes_with_a_history_entry() {
         .query_row("SELECT action FROM admin_log WHERE object_type = 'product' AND object_id = 5", [], |row| row.get(0))
         .expect("an entry");
     assert_eq!(action, "delete");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -201,6 +210,7 @@ async fn deleting_a_product_an_order_names_explains_why_not_and_keeps_it() {
     assert!(response.text().await.expect("html").contains("appears in orders"));
     assert_eq!(admin.app.count("products"), 5);
     assert_eq!(admin.app.count("admin_log"), 0, "no change, no entry");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -224,6 +234,7 @@ async fn categories_and_stores_are_created_renamed_and_refuse_a_delete_the_data_
     assert_eq!(renamed.status(), StatusCode::SEE_OTHER);
     let list = page(&admin, &cookie, "/admin/stores/?q=baixa").await;
     assert!(list.contains("Lisbon Baixa") && !list.contains("Porto Market"));
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -247,6 +258,7 @@ async fn a_store_inventory_sets_quantities_in_place_and_sorts_by_quantity() {
     assert_eq!(admin.app.stock(1, 3), 40);
     let history = page(&admin, &cookie, "/admin/products/3/").await;
     assert!(history.contains("stock at Lisbon Central (store 1)") && history.contains("<del>0</del> → <ins>40</ins>"));
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -269,6 +281,7 @@ async fn orders_filter_by_store_status_and_day_and_show_their_lines() {
             && detail.contains("id=\"confirmation\"")
             && detail.contains("id=\"order-events\"")
     );
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -296,6 +309,7 @@ async fn a_failed_job_is_retried_from_the_jobs_page() {
     let state: String =
         admin.app.db().query_row("SELECT state FROM jobs WHERE id = 1", [], |row| row.get(0)).expect("job");
     assert_ne!(state, "failed");
+    admin.shutdown().await;
 }
 
 #[tokio::test]
@@ -325,4 +339,5 @@ async fn changing_your_password_needs_the_current_one_and_signs_out_other_sessio
     assert!(page(&admin, &cookie, &location).await.contains("Password changed"), "this session lives on");
     let api = admin.send(reqwest::Method::GET, "/api/admin/categories/", None).await;
     assert_eq!(api.status(), StatusCode::UNAUTHORIZED, "the API token's session ended");
+    admin.shutdown().await;
 }

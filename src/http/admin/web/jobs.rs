@@ -1,5 +1,6 @@
-//! The job queue: jobs by state, newest first, in pages; a failed (dead-lettered) job can be
-//! put back in the queue, recorded in the history.
+//! The job queue, which is the event outbox (issue 16: every job delivers one event): the
+//! recent events by state, newest first, in pages; `state=failed` lists the failed deliveries,
+//! and a failed (dead-lettered) one can be put back in the queue, recorded in the history.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -52,11 +53,12 @@ async fn list_jobs(session: WebSession, State(state): State<AppState>, query: Qu
             button type="submit" id="jobs-filter" { "Filter" }
         }
         div.table-wrap { table id="jobs" {
-            thead { tr { th.num { "id" } th { "kind" } th { "order" } th { "state" } th.num { "attempts" } th { "run at" } th { "last error" } th {} } }
+            thead { tr { th.num { "id" } th { "event" } th { "event id" } th { "order" } th { "state" } th.num { "attempts" } th { "run at" } th { "last error" } th {} } }
             tbody { @for job in &jobs.rows {
                 tr id={ "job-" (job.id) } {
                     td.num { (job.id) }
                     td { (job.kind) }
+                    td { code { (job.event_id.as_deref().unwrap_or("")) } }
                     td { @if let Some(order) = job.order_id { a href={ "/admin/orders/" (order) "/" } { (order) } } }
                     td { span.badge.(job.state) { (job.state) } }
                     td.num { (job.attempts) " / " (job.max_attempts) }
