@@ -248,6 +248,12 @@ async fn visit_the_other_sections(admin: &AdminApp, browser: &Browser) {
         assert!(!browser.text(table).await.is_empty(), "{path} shows {table}");
         browser.screenshot(shot).await;
     }
+    // Cancelling the order from its page puts its two kettles back.
+    let before = admin.app.stock(1, 1);
+    browser.goto(&admin.app.url("/admin/orders/1/")).await;
+    browser.click_to("#cancel-order", "/admin/orders/1/?cancelled=1").await;
+    assert!(browser.text("#order-events").await.contains("order.cancelled"));
+    assert_eq!(admin.app.stock(1, 1), before + 2);
     browser.goto(&admin.app.url("/admin/stores/1/inventory/?sort=quantity")).await;
     browser.type_into("#quantity-3", "12").await;
     browser.click_to("#product-3 button", "/admin/stores/1/inventory/?sort=quantity&page=1").await;

@@ -53,9 +53,9 @@ async fn render(session: &WebSession, state: &AppState, notice: Option<&str>, er
         h2 { "Change your password" }
         form.card method="post" action="/admin/accounts/password/" novalidate {
             (csrf_field(&viewer))
-            (field("current_password", "Current password", errors, html! { input type="password" name="current_password" id="current_password" autocomplete="current-password" required; }))
-            (field("new_password", "New password", errors, html! { input type="password" name="new_password" id="new_password" autocomplete="new-password" required minlength="8"; }))
-            (field("new_password_again", "New password again", errors, html! { input type="password" name="new_password_again" id="new_password_again" autocomplete="new-password" required; }))
+            (field("current_password", "Current password", errors, &html! { input type="password" name="current_password" id="current_password" autocomplete="current-password" required; }))
+            (field("new_password", "New password", errors, &html! { input type="password" name="new_password" id="new_password" autocomplete="new-password" required minlength="8"; }))
+            (field("new_password_again", "New password again", errors, &html! { input type="password" name="new_password_again" id="new_password_again" autocomplete="new-password" required; }))
             div.actions { button type="submit" id="change-password" { "Change password" } }
         }
         h2 { "Sessions" }
@@ -65,7 +65,7 @@ async fn render(session: &WebSession, state: &AppState, notice: Option<&str>, er
             button.secondary type="submit" id="sign-out-others" { "Sign out other sessions" }
         }
     };
-    Ok(signed_in_page(session, "Accounts", SECTION, body))
+    Ok(signed_in_page(session, "Accounts", SECTION, &body))
 }
 
 async fn change_password(session: WebSession, State(state): State<AppState>, form: FormFields) -> Result<Response> {

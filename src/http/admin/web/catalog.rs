@@ -149,7 +149,7 @@ async fn list(model: Model, session: WebSession, State(state): State<AppState>, 
         } }
         (pager(&url, page, count, rows.len()))
     };
-    Ok(signed_in_page(&session, plural, model.path(), body))
+    Ok(signed_in_page(&session, plural, model.path(), &body))
 }
 
 fn form(model: Model, session: &WebSession, action: &str, values: &[String], errors: &FieldErrors) -> Markup {
@@ -159,7 +159,7 @@ fn form(model: Model, session: &WebSession, action: &str, values: &[String], err
         form.card method="post" action=(action) novalidate {
             (csrf_field(&viewer))
             @for (index, (name, label, required)) in model.fields().iter().enumerate() {
-                (field(name, label, errors, html! {
+                (field(name, label, errors, &html! {
                     input type="text" name=(name) id=(name) value=(values.get(index).map_or("", String::as_str)) required[*required] maxlength="200";
                 }))
             }
@@ -178,7 +178,7 @@ async fn new(model: Model, session: WebSession) -> Markup {
         &session,
         &title,
         model.path(),
-        form(model, &session, &format!("{}new/", model.path()), &[], &FieldErrors::new()),
+        &form(model, &session, &format!("{}new/", model.path()), &[], &FieldErrors::new()),
     )
 }
 
@@ -216,7 +216,7 @@ async fn create(
             let errors = as_field_errors(error)?;
             let title = format!("Add {}", model.title().0);
             let body = form(model, &session, &format!("{}new/", model.path()), &submitted(model, &fields), &errors);
-            Ok((StatusCode::BAD_REQUEST, signed_in_page(&session, &title, model.path(), body)).into_response())
+            Ok((StatusCode::BAD_REQUEST, signed_in_page(&session, &title, model.path(), &body)).into_response())
         }
     }
 }
@@ -259,7 +259,7 @@ fn edit_page(
         }
         (layout::history(log))
     };
-    signed_in_page(session, &title, model.path(), body)
+    signed_in_page(session, &title, model.path(), &body)
 }
 
 async fn edit(
@@ -298,8 +298,8 @@ fn delete_page(model: Model, session: &WebSession, record: &Record, refusal: Opt
     let path = format!("{}{}/", model.path(), record.id);
     let title = format!("Delete {} {}?", model.title().0, record.id);
     let question = html! { "Delete " strong { (record.values[0]) } "?" };
-    let body = layout::delete_confirmation(&viewer, &path, question, refusal);
-    signed_in_page(session, &title, model.path(), body)
+    let body = layout::delete_confirmation(&viewer, &path, &question, refusal);
+    signed_in_page(session, &title, model.path(), &body)
 }
 
 async fn confirm_delete(

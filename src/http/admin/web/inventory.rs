@@ -100,7 +100,7 @@ async fn render(
         (pager(&url, list.page, rows.count, rows.rows.len()))
         p.muted { "Sortable by product id and by quantity (lowest stock first): both served by an index." }
     };
-    Ok(signed_in_page(session, &format!("Inventory of {}", store_row.name), "/admin/stores/", body))
+    Ok(signed_in_page(session, &format!("Inventory of {}", store_row.name), "/admin/stores/", &body))
 }
 
 async fn list_inventory(

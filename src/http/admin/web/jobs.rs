@@ -76,7 +76,7 @@ async fn list_jobs(session: WebSession, State(state): State<AppState>, query: Qu
         @if jobs.rows.is_empty() { p.muted { "No job in this state." } }
         (pager(&url, page, jobs.count, jobs.rows.len()))
     };
-    Ok(signed_in_page(&session, "Jobs", SECTION, body))
+    Ok(signed_in_page(&session, "Jobs", SECTION, &body))
 }
 
 async fn retry_job(

@@ -34,7 +34,7 @@ pub(super) struct Viewer<'a> {
 }
 
 /// A whole page: `section` is the navigation entry to mark current.
-pub(super) fn page(title: &str, section: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Markup {
+pub(super) fn page(title: &str, section: &str, viewer: Option<&Viewer<'_>>, body: &Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -169,7 +169,7 @@ pub(super) fn as_field_errors(error: Error) -> Result<FieldErrors, Error> {
 
 /// A labelled form row: `control` must carry `id=name`; the error (if any) follows it and is
 /// tied to it with `aria-describedby`.
-pub(super) fn field(name: &str, label: &str, errors: &FieldErrors, control: Markup) -> Markup {
+pub(super) fn field(name: &str, label: &str, errors: &FieldErrors, control: &Markup) -> Markup {
     let error = errors.get(name);
     html! {
         div.field.invalid[error.is_some()] {
@@ -221,7 +221,7 @@ pub(super) fn notice(text: Option<&str>, class: &str) -> Markup {
 pub(super) fn delete_confirmation(
     viewer: &Viewer<'_>,
     object_path: &str,
-    question: Markup,
+    question: &Markup,
     refusal: Option<&str>,
 ) -> Markup {
     html! {

@@ -79,7 +79,7 @@ impl WebSession {
 }
 
 /// A page for a signed-in admin.
-fn signed_in_page(session: &WebSession, title: &str, section: &str, body: Markup) -> Markup {
+fn signed_in_page(session: &WebSession, title: &str, section: &str, body: &Markup) -> Markup {
     let (username, csrf) = session.viewer();
     layout::page(title, section, Some(&Viewer { username: &username, csrf: &csrf }), body)
 }
@@ -120,7 +120,7 @@ fn login_page(error: Option<&str>) -> Markup {
         "Log in",
         "",
         None,
-        html! {
+        &html! {
             div.card.login {
                 (layout::notice(error, "bad"))
                 form method="post" action="/admin/login/" {
@@ -166,7 +166,7 @@ async fn dashboard(session: WebSession, State(state): State<AppState>) -> Result
         &session,
         "Dashboard",
         "/admin/",
-        html! {
+        &html! {
             div.tiles {
                 @for (path, label, count) in &counts {
                     a.card href=(path) { strong { (count) } (label) }

@@ -78,7 +78,7 @@ async fn list_orders(session: WebSession, State(state): State<AppState>, query: 
         @if orders.rows.is_empty() { p.muted { "No order matches." } }
         (pager(&url, list.page, orders.count, orders.rows.len()))
     };
-    Ok(signed_in_page(&session, "Orders", SECTION, body))
+    Ok(signed_in_page(&session, "Orders", SECTION, &body))
 }
 
 fn store_select(stores: &[StoreRow], selected: Option<i64>) -> Markup {
@@ -129,7 +129,7 @@ async fn order_page(
         (layout::notice(notice.as_deref(), ""))
         (detail(&order, &extras, &viewer))
     };
-    Ok(signed_in_page(&session, &format!("Order {id}"), SECTION, body))
+    Ok(signed_in_page(&session, &format!("Order {id}"), SECTION, &body))
 }
 
 /// Cancels a confirmed order and returns its stock (a rejected or pending one: 409).

@@ -59,7 +59,7 @@ async fn list_products(session: WebSession, State(state): State<AppState>, query
         .reads
         .run(move |conn| Ok((admin_pages::products(conn, &listed)?, listing::all_categories(conn)?)))
         .await?;
-    Ok(signed_in_page(&session, "Products", SECTION, list_page(&url, &list, &products, &categories)).into_response())
+    Ok(signed_in_page(&session, "Products", SECTION, &list_page(&url, &list, &products, &categories)).into_response())
 }
 
 fn list_page(
@@ -143,15 +143,15 @@ fn product_form(
     form: &ProductForm,
     categories: &[CategoryRow],
     errors: &FieldErrors,
-    csrf: Markup,
+    csrf: &Markup,
 ) -> Markup {
     html! {
         form.card method="post" action=(action) novalidate {
             (csrf)
-            (field("title", "Title", errors, html! { input type="text" name="title" id="title" value=(form.title) required maxlength="200"; }))
-            (field("description", "Description", errors, html! { textarea name="description" id="description" rows="8" { (form.description) } }))
-            (field("price", "Price", errors, html! { input type="text" name="price" id="price" value=(form.price) inputmode="decimal" required; }))
-            (field("category_id", "Category", errors, html! {
+            (field("title", "Title", errors, &html! { input type="text" name="title" id="title" value=(form.title) required maxlength="200"; }))
+            (field("description", "Description", errors, &html! { textarea name="description" id="description" rows="8" { (form.description) } }))
+            (field("price", "Price", errors, &html! { input type="text" name="price" id="price" value=(form.price) inputmode="decimal" required; }))
+            (field("category_id", "Category", errors, &html! {
                 select name="category_id" id="category_id" {
                     @for category in categories {
                         option value=(category.id) selected[category.id.to_string() == form.category_id] { (category.name) }
@@ -180,7 +180,7 @@ fn new_page(session: &WebSession, form: &ProductForm, categories: &[CategoryRow]
         session,
         "Add product",
         SECTION,
-        product_form("/admin/products/new/", form, categories, errors, csrf),
+        &product_form("/admin/products/new/", form, categories, errors, &csrf),
     )
 }
 
@@ -233,7 +233,7 @@ async fn render_product(
     let action = format!("/admin/products/{id}/");
     let body = html! {
         (layout::notice(notice, if errors.is_empty() { "" } else { "bad" }))
-        (product_form(&action, &form, &categories, errors, csrf_field(&viewer)))
+        (product_form(&action, &form, &categories, errors, &csrf_field(&viewer)))
         div.actions { a.button.danger href={ "/admin/products/" (id) "/delete/" } id="delete" { "Delete…" } }
         h2 { "Stock by store" }
         div.table-wrap { table id="stock" {
@@ -256,7 +256,7 @@ async fn render_product(
         } }
         (layout::history(&log))
     };
-    Ok(signed_in_page(session, &format!("Product {id}: {}", product.title), SECTION, body))
+    Ok(signed_in_page(session, &format!("Product {id}: {}", product.title), SECTION, &body))
 }
 
 /// The change form, through the same parser and the same write as `PUT /api/admin/products/<id>/`.
@@ -306,10 +306,10 @@ fn delete_page(session: &WebSession, product: &ProductRow, refusal: Option<&str>
         session,
         &format!("Delete product {id}?"),
         SECTION,
-        layout::delete_confirmation(
+        &layout::delete_confirmation(
             &viewer,
             &format!("/admin/products/{id}/"),
-            html! { "Delete " strong { (product.title) } " and its stock rows in every store?" },
+            &html! { "Delete " strong { (product.title) } " and its stock rows in every store?" },
             refusal,
         ),
     )
