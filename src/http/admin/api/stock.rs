@@ -26,13 +26,14 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/admin/orders/{order_id}/cancel/", post(cancel_order))
 }
 
-/// The same write and answer as the public `POST /orders/<id>/cancel/`.
+/// The same write and answer as the public `POST /orders/<id>/cancel/`, recorded in the admin
+/// history.
 async fn cancel_order(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     Path(order_id): Path<String>,
 ) -> Result<Json<OrderBody>> {
-    Ok(Json(state.writer.cancel_order(order_id_from_path(&order_id)?).await?))
+    Ok(Json(state.writer.cancel_order_as(actor(&session), order_id_from_path(&order_id)?).await?))
 }
 
 async fn set_stock(
