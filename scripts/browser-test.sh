@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The admin page's browser test: starts chromedriver (Debian's `chromium` and
+# The admin pages' browser test: starts chromedriver (Debian's `chromium` and
 # `chromium-driver` packages) on a free local port, runs the ignored test
-# `admin_browser`, and stops chromedriver again. Usage: scripts/browser-test.sh
+# `admin_browser` (which saves screenshots to docs/img/), and stops chromedriver again. Usage: scripts/browser-test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +21,8 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
-export CHROMEDRIVER_URL="http://127.0.0.1:$port" CHROMIUM_BINARY="$(command -v chromium)"
+mkdir -p docs/img
+export SCREENSHOT_DIR="$PWD/docs/img" CHROMEDRIVER_URL="http://127.0.0.1:$port" CHROMIUM_BINARY="$(command -v chromium)"
 # nextest when installed (CI), else plain cargo test: a rustup-only machine can run this too.
 if command -v cargo-nextest >/dev/null 2>&1; then
     cargo nextest run --locked --run-ignored only admin_browser

@@ -54,3 +54,56 @@ pub fn find_admin(conn: &Connection, username: &str) -> Result<Option<(AdminId, 
         conn.prepare_cached("SELECT id, password_hash FROM admin_users WHERE username = ?1 COLLATE NOCASE")?;
     optional(stmt.query_row([username.trim()], |row| Ok((row.get(0)?, row.get(1)?))))
 }
+
+/// One admin account as the accounts page lists it.
+#[derive(Debug, Clone)]
+pub struct AdminRow {
+    pub id: AdminId,
+    pub username: String,
+    pub created_at: Timestamp,
+    /// Sessions not yet expired.
+    pub live_sessions: i64,
+}
+
+/// Every admin account by name (a shop has a handful).
+pub fn list_admins(conn: &Connection, now: Timestamp) -> Result<Vec<AdminRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id, u.username, u.created_at,
+                (SELECT COUNT(*) FROM admin_sessions s WHERE s.user_id = u.id AND s.expires_at > ?1)
+           FROM admin_users u ORDER BY u.username COLLATE NOCASE",
+    )?;
+    let rows = stmt.query_map([now.micros], |row| {
+        Ok(AdminRow {
+            id: row.get(0)?,
+            username: row.get(1)?,
+            created_at: Timestamp::from_micros(row.get(2)?),
+            live_sessions: row.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Ends every session of `user_id` except the one holding `keep` (a SHA-256); returns how
+/// many ended.
+fn end_other_sessions(conn: &Connection, user_id: AdminId, keep: &[u8]) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM admin_sessions WHERE user_id = ?1 AND token_sha256 <> ?2", params![user_id, keep])?)
+}
+
+impl super::writer::WriterHandle {
+    /// Sets an admin's password hash (already checked and hashed by the caller: Argon2 never
+    /// runs on the writer) and ends their other sessions, as Django does.
+    pub async fn change_password(&self, user_id: AdminId, hash: String, keep_session: Vec<u8>) -> Result<()> {
+        self.write(move |conn| {
+            conn.execute("UPDATE admin_users SET password_hash = ?2 WHERE id = ?1", params![user_id, hash])?;
+            end_other_sessions(conn, user_id, &keep_session)?;
+            Ok(super::effects::Written::quietly(()))
+        })
+        .await
+    }
+
+    /// Signs `user_id` out everywhere but the session holding `keep_session`.
+    pub async fn end_other_sessions(&self, user_id: AdminId, keep_session: Vec<u8>) -> Result<usize> {
+        self.write(move |conn| Ok(super::effects::Written::quietly(end_other_sessions(conn, user_id, &keep_session)?)))
+            .await
+    }
+}

@@ -87,7 +87,7 @@ const PRODUCT_COLUMNS: &str = "SELECT p.id, p.title, p.description, p.price_cent
 const PRODUCTS_TITLED_PAGE: &str =
     "WHERE ?1 IS NULL OR instr(lower(p.title), lower(?1)) > 0 ORDER BY p.id LIMIT ?2 OFFSET ?3";
 
-fn product_row(row: &Row<'_>) -> rusqlite::Result<ProductRow> {
+pub(super) fn product_row(row: &Row<'_>) -> rusqlite::Result<ProductRow> {
     Ok(ProductRow {
         id: row.get(0)?,
         title: row.get(1)?,
@@ -165,15 +165,23 @@ pub fn orders(conn: &Connection, filter: OrderFilter, page: PageRequest) -> Resu
           LIMIT ?3 OFFSET ?4",
     )?;
     let rows = stmt
-        .query_map(params![filter.store_id, status, page.limit(), page.offset()], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get::<_, String>(2)?, row.get(3)?, row.get(4)?))
-        })?
-        .map(|row| {
-            let (id, store_id, status, created_at, total_quantity) = row?;
-            let status = OrderStatus::parse(&status)
-                .ok_or_else(|| Error::Invariant(format!("order {id} has status {status:?}")))?;
-            Ok(OrderRow { id, store_id, status, created_at: Timestamp::from_micros(created_at), total_quantity })
-        })
+        .query_map(params![filter.store_id, status, page.limit(), page.offset()], order_columns)?
+        .map(order_row)
         .collect::<Result<Vec<_>>>()?;
     Ok(PageOf { count, rows })
+}
+
+/// The raw columns `id, store_id, status, created_at, total_quantity` of an order list row.
+type OrderColumns = (OrderId, StoreId, String, i64, i64);
+
+pub(super) fn order_columns(row: &Row<'_>) -> rusqlite::Result<OrderColumns> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+}
+
+/// An [`OrderRow`] from its columns; a status the schema forbids is an invariant error.
+pub(super) fn order_row(columns: rusqlite::Result<OrderColumns>) -> Result<OrderRow> {
+    let (id, store_id, status, created_at, total_quantity) = columns?;
+    let status =
+        OrderStatus::parse(&status).ok_or_else(|| Error::Invariant(format!("order {id} has status {status:?}")))?;
+    Ok(OrderRow { id, store_id, status, created_at: Timestamp::from_micros(created_at), total_quantity })
 }

@@ -108,7 +108,11 @@ pub fn update_product(conn: &Connection, product_id: ProductId, fields: &Product
 
 /// Creates a category (`None`) or renames one. Every product of a renamed category shows the
 /// new name in search, so the search views are told.
-fn save_category(conn: &Connection, id: Option<CategoryId>, input: &CategoryInput) -> Result<Written<CategoryId>> {
+pub(super) fn save_category(
+    conn: &Connection,
+    id: Option<CategoryId>,
+    input: &CategoryInput,
+) -> Result<Written<CategoryId>> {
     let taken: Option<CategoryId> =
         optional(
             conn.query_row("SELECT id FROM categories WHERE name = ?1 COLLATE NOCASE", [&input.name], |row| row.get(0)),
@@ -128,7 +132,7 @@ fn save_category(conn: &Connection, id: Option<CategoryId>, input: &CategoryInpu
 
 /// Deletes an unused category. One that products still use is refused (409) rather than
 /// cascaded: deleting products is a decision to take one product at a time.
-fn delete_category(conn: &Connection, id: CategoryId) -> Result<Written<()>> {
+pub(super) fn delete_category(conn: &Connection, id: CategoryId) -> Result<Written<()>> {
     let products: i64 =
         conn.query_row("SELECT COUNT(*) FROM products WHERE category_id = ?1", [id], |row| row.get(0))?;
     if products > 0 {
@@ -143,7 +147,11 @@ fn delete_category(conn: &Connection, id: CategoryId) -> Result<Written<()>> {
 }
 
 /// Creates a product (`None`) or replaces one's fields.
-fn save_product(conn: &Connection, id: Option<ProductId>, fields: &ProductFields) -> Result<Written<ProductId>> {
+pub(super) fn save_product(
+    conn: &Connection,
+    id: Option<ProductId>,
+    fields: &ProductFields,
+) -> Result<Written<ProductId>> {
     let category: Option<i64> =
         optional(conn.query_row("SELECT id FROM categories WHERE id = ?1", [fields.category_id], |row| row.get(0)))?;
     if category.is_none() {
@@ -159,7 +167,7 @@ fn save_product(conn: &Connection, id: Option<ProductId>, fields: &ProductFields
 
 /// Deletes a product and its inventory rows. A product that orders name is refused (409):
 /// order history must keep its lines.
-fn delete_product(conn: &Connection, id: ProductId) -> Result<Written<()>> {
+pub(super) fn delete_product(conn: &Connection, id: ProductId) -> Result<Written<()>> {
     let ordered: bool =
         conn.query_row("SELECT EXISTS (SELECT 1 FROM order_items WHERE product_id = ?1)", [id], |row| row.get(0))?;
     if ordered {
@@ -178,7 +186,7 @@ fn delete_product(conn: &Connection, id: ProductId) -> Result<Written<()>> {
 
 /// Creates a store (`None`) or replaces one's fields. No derived view holds store names, and
 /// a store without inventory is simply absent from the stock view.
-fn save_store(conn: &Connection, id: Option<StoreId>, input: &StoreInput) -> Result<Written<StoreId>> {
+pub(super) fn save_store(conn: &Connection, id: Option<StoreId>, input: &StoreInput) -> Result<Written<StoreId>> {
     let id = match id {
         None => conn.query_row(
             "INSERT INTO stores (name, location) VALUES (?1, ?2) RETURNING id",
@@ -200,7 +208,7 @@ fn save_store(conn: &Connection, id: Option<StoreId>, input: &StoreInput) -> Res
 
 /// Deletes a store that has neither orders nor inventory (409 otherwise: both are history or
 /// stock someone must decide about first).
-fn delete_store(conn: &Connection, id: StoreId) -> Result<Written<()>> {
+pub(super) fn delete_store(conn: &Connection, id: StoreId) -> Result<Written<()>> {
     let used: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM orders WHERE store_id = ?1) OR EXISTS (SELECT 1 FROM inventory WHERE store_id = ?1)",
         [id],
@@ -217,7 +225,7 @@ fn delete_store(conn: &Connection, id: StoreId) -> Result<Written<()>> {
 
 /// Sets or adjusts a store's stock of a product (creating the inventory row if needed) and
 /// returns the new quantity. An adjustment below zero is refused (409), never clamped.
-fn update_stock(
+pub(super) fn update_stock(
     conn: &Connection,
     store_id: StoreId,
     product_id: ProductId,

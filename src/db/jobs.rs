@@ -289,22 +289,24 @@ pub fn list_jobs(conn: &Connection, state: Option<JobState>, limit: usize) -> Re
           WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2",
     )?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = stmt
-        .query_map(params![state.map(JobState::as_str), limit], |row| {
-            Ok(JobRow {
-                id: row.get(0)?,
-                kind: row.get(1)?,
-                order_id: row.get(2)?,
-                state: row.get(3)?,
-                attempts: row.get(4)?,
-                max_attempts: row.get(5)?,
-                run_at: Timestamp::from_micros(row.get(6)?),
-                last_error: row.get(7)?,
-                event_id: row.get(8)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows =
+        stmt.query_map(params![state.map(JobState::as_str), limit], job_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// A [`JobRow`] from `id, kind, order_id, state, attempts, max_attempts, run_at, last_error`.
+pub(super) fn job_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
+    Ok(JobRow {
+        id: row.get(0)?,
+        kind: row.get(1)?,
+        order_id: row.get(2)?,
+        state: row.get(3)?,
+        attempts: row.get(4)?,
+        max_attempts: row.get(5)?,
+        run_at: Timestamp::from_micros(row.get(6)?),
+        last_error: row.get(7)?,
+        event_id: row.get(8)?,
+    })
 }
 
 fn micros(duration: Duration) -> i64 {

@@ -126,6 +126,18 @@ const INVENTORY_PAGE: &str = concat!(
      LIMIT ?4 OFFSET ?5"
 );
 
+/// An [`InventoryRow`] from `p.id, p.title, p.price_cents, c.name, c.id, i.quantity`.
+pub(super) fn inventory_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<InventoryRow> {
+    Ok(InventoryRow {
+        product_id: row.get(0)?,
+        title: row.get(1)?,
+        price: Money::from_cents(row.get(2)?),
+        category: row.get(3)?,
+        category_id: row.get(4)?,
+        quantity: row.get(5)?,
+    })
+}
+
 /// A store's inventory by title (case-insensitive), then product id.
 pub fn store_inventory(
     conn: &Connection,
@@ -139,16 +151,7 @@ pub fn store_inventory(
         conn.prepare_cached(INVENTORY_COUNT)?.query_row(params![store_id, pattern, in_stock], |row| row.get(0))?;
     let mut stmt = conn.prepare_cached(INVENTORY_PAGE)?;
     let rows = stmt
-        .query_map(params![store_id, pattern, in_stock, page.limit(), page.offset()], |row| {
-            Ok(InventoryRow {
-                product_id: row.get(0)?,
-                title: row.get(1)?,
-                price: Money::from_cents(row.get(2)?),
-                category: row.get(3)?,
-                category_id: row.get(4)?,
-                quantity: row.get(5)?,
-            })
-        })?
+        .query_map(params![store_id, pattern, in_stock, page.limit(), page.offset()], inventory_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(PageOf { count, rows })
 }
@@ -179,21 +182,19 @@ pub fn inventory_rows(conn: &Connection, products: &[(ProductId, i64)]) -> Resul
     Ok(rows)
 }
 
+/// The plan of `sql`, one detail line per step (the listing tests check it).
+#[cfg(test)]
+pub(crate) fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("explain");
+    let nulls = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count()));
+    stmt.query_map(nulls, |row| row.get::<_, String>(3)).expect("plan").collect::<rusqlite::Result<_>>().expect("rows")
+}
+
 #[cfg(test)]
 mod tests {
     use rusqlite::Connection;
 
     use super::*;
-
-    /// The plan of `sql`, one detail line per step.
-    fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("explain");
-        let nulls = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count()));
-        stmt.query_map(nulls, |row| row.get::<_, String>(3))
-            .expect("plan")
-            .collect::<rusqlite::Result<_>>()
-            .expect("rows")
-    }
 
     #[test]
     fn listing_queries_never_scan_a_whole_table() {

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_store_order_counts", include_str!("../../migrations/0005_store_order_counts.sql")),
     ("0006_commit_log", include_str!("../../migrations/0006_commit_log.sql")),
     ("0007_order_lifecycle", include_str!("../../migrations/0007_order_lifecycle.sql")),
+    ("0008_admin_history", include_str!("../../migrations/0008_admin_history.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
@@ -84,7 +85,8 @@ mod tests {
                 "0004_catalog_lineage",
                 "0005_store_order_counts",
                 "0006_commit_log",
-                "0007_order_lifecycle"
+                "0007_order_lifecycle",
+                "0008_admin_history"
             ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());

@@ -7,12 +7,14 @@
 
 pub mod accounts;
 pub mod admin_listing;
+pub mod admin_pages;
 pub mod catalog;
 pub mod commit_log;
 pub mod effects;
 pub mod events;
 pub mod exclusive;
 pub mod health;
+pub mod history;
 pub mod idempotency;
 pub mod jobs;
 pub mod listings;

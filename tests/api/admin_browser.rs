@@ -18,6 +18,8 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-quic",
+    "--window-size=1280,900",
 ];
 /// The W3C key under which WebDriver returns an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -30,20 +32,26 @@ const NAVIGATION_DEADLINE: Duration = Duration::from_secs(10);
 struct Browser {
     client: Client,
     session: String,
+    /// Removed when the browser is dropped.
+    _profile: tempfile::TempDir,
 }
 
 impl Browser {
     async fn start(driver: &str) -> Self {
         let client = Client::builder().timeout(COMMAND_TIMEOUT).build().expect("client");
         let binary = std::env::var("CHROMIUM_BINARY").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+        // A fresh profile per run: nothing from an earlier run (cookies, cache) leaks in.
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|arg| (*arg).to_owned()).collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": binary, "args": CHROMIUM_ARGS},
+            "goog:chromeOptions": {"binary": binary, "args": args},
         }}});
         let response = client.post(format!("{driver}/session")).json(&capabilities).send().await.expect("chromedriver");
         let body: Value = response.json().await.expect("session JSON");
         let id = body["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {body}"));
-        Self { client, session: format!("{driver}/session/{id}") }
+        Self { client, session: format!("{driver}/session/{id}"), _profile: profile }
     }
 
     async fn command(&self, method: Method, path: &str, body: Option<Value>) -> Value {
@@ -119,6 +127,28 @@ impl Browser {
         self.command(Method::GET, &format!("/element/{element}/text"), None).await.as_str().unwrap_or("").to_owned()
     }
 
+    /// Saves a PNG of the window as `<SCREENSHOT_DIR>/<name>.png` when `SCREENSHOT_DIR` is set
+    /// (`scripts/browser-test.sh` sets it to `docs/img`).
+    async fn screenshot(&self, name: &str) {
+        use base64::Engine as _;
+        let Ok(dir) = std::env::var("SCREENSHOT_DIR") else { return };
+        let encoded = self.command(Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD.decode(encoded.as_str().expect("base64")).expect("png");
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.command(Method::POST, "/window/rect", Some(json!({"width": width, "height": height}))).await;
+    }
+
+    /// The product ids linked from the `#products` table, in order.
+    async fn listed_products(&self) -> Vec<i64> {
+        let script =
+            "return [...document.querySelectorAll('#products tbody td:first-child')].map(td => Number(td.textContent))";
+        let ids = self.command(Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await;
+        ids.as_array().expect("ids").iter().map(|id| id.as_i64().expect("id")).collect()
+    }
+
     async fn quit(&self) {
         let _ = self.client.delete(&self.session).send().await;
     }
@@ -127,13 +157,16 @@ impl Browser {
 async fn log_in_restock_and_see_it(admin: &AdminApp, browser: &Browser) {
     browser.goto(&admin.app.url("/admin/")).await;
     assert_eq!(browser.current_path().await, "/admin/login/", "sent to the login form first");
+    browser.screenshot("admin-login").await;
     browser.type_into("#username", USERNAME).await;
     browser.type_into("#password", PASSWORD).await;
     browser.click_to("#login", "/admin/").await;
+    browser.screenshot("admin-dashboard").await;
 
     browser.type_into("#q", "tent").await;
-    browser.click_to("#products-search", "/admin/?q=tent").await;
-    browser.click_to("#products a", "/admin/products/3/").await;
+    browser.click_to("#products-search", "/admin/products/?q=tent").await;
+    assert_eq!(browser.listed_products().await, [3]);
+    browser.click_to("#products tbody a", "/admin/products/3/").await;
     assert_eq!(browser.text("#store-1 .quantity").await, "0");
     browser.type_into("#store-1 input[name=quantity]", "7").await;
     browser.click_to("#store-1 button", "/admin/products/3/restock/").await;
@@ -143,9 +176,100 @@ async fn log_in_restock_and_see_it(admin: &AdminApp, browser: &Browser) {
     assert_eq!(admin.search_ids("q=tent&store_id=1&in_stock=true").await, [3], "and search sees it");
 }
 
+/// The product list: filter by category, sort by a column (twice reverses it), page.
+async fn filter_sort_and_page_products(admin: &AdminApp, browser: &Browser) {
+    browser.goto(&admin.app.url("/admin/products/")).await;
+    assert_eq!(browser.listed_products().await, [1, 2, 3, 4, 5]);
+    browser.screenshot("admin-products").await;
+    browser.click_to("#sort-price", "/admin/products/?sort=price").await;
+    assert_eq!(browser.listed_products().await, [5, 2, 4, 1, 3]);
+    browser.click_to("#sort-price", "/admin/products/?sort=-price").await;
+    assert_eq!(browser.listed_products().await, [3, 1, 4, 2, 5]);
+
+    let select = "return (() => { const s = document.querySelector('#category'); s.value = '2'; return s.value })()";
+    browser.command(Method::POST, "/execute/sync", Some(json!({"script": select, "args": []}))).await;
+    browser.click_to("#products-search", "/admin/products/?q=&category=2&sort=-price").await;
+    assert_eq!(browser.listed_products().await, [3, 4]);
+
+    browser.goto(&admin.app.url("/admin/products/?sort=title&page_size=2")).await;
+    assert_eq!(browser.listed_products().await, [5, 2]);
+    browser.click_to("#next", "/admin/products/?sort=title&page_size=2&page=2").await;
+    assert_eq!(browser.listed_products().await, [3, 4]);
+    assert!(browser.text("#count").await.contains("5 found · page 2"));
+
+    browser.resize(390, 844).await;
+    browser.goto(&admin.app.url("/admin/products/")).await;
+    browser.screenshot("admin-products-phone").await;
+    browser.resize(1280, 900).await;
+}
+
+/// Create, an invalid edit (error beside its field), a valid edit (in the history), delete
+/// with its confirmation.
+async fn create_edit_and_delete_a_product(admin: &AdminApp, browser: &Browser) {
+    browser.goto(&admin.app.url("/admin/products/")).await;
+    browser.click_to("#add", "/admin/products/new/").await;
+    browser.type_into("#title", "Enamel Mug").await;
+    browser.type_into("#description", "blue, holds 350 ml").await;
+    browser.type_into("#price", "9.90").await;
+    browser.click_to("#save", "/admin/products/6/").await;
+    assert!(browser.text("#history").await.contains("create"));
+
+    browser.type_into("#price", "cheap").await;
+    browser.click_to("#save", "/admin/products/6/").await;
+    assert!(browser.text("#price-error").await.contains("non-negative amount"));
+    browser.screenshot("admin-product-invalid").await;
+
+    browser.type_into("#price", "11.50").await;
+    browser.click_to("#save", "/admin/products/6/").await;
+    let history = browser.text("#history").await;
+    assert!(history.contains("price: 9.90 → 11.50") && history.contains(USERNAME), "{history}");
+    browser.screenshot("admin-product").await;
+
+    browser.click_to("#delete", "/admin/products/6/delete/").await;
+    browser.screenshot("admin-product-delete").await;
+    browser.click_to("#confirm-delete", "/admin/products/").await;
+    assert_eq!(browser.listed_products().await, [1, 2, 3, 4, 5]);
+}
+
+/// Every other section opens and shows its table; screenshots of each.
+async fn visit_the_other_sections(admin: &AdminApp, browser: &Browser) {
+    let order = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 2}]});
+    assert_eq!(admin.app.post_order(&order).await.status(), StatusCode::CREATED);
+    for (path, table, shot) in [
+        ("/admin/categories/", "#rows", "admin-categories"),
+        ("/admin/stores/", "#rows", "admin-stores"),
+        ("/admin/stores/1/inventory/?sort=quantity", "#inventory", "admin-inventory"),
+        ("/admin/orders/", "#orders", "admin-orders"),
+        ("/admin/orders/1/", "#lines", "admin-order"),
+        ("/admin/jobs/", "#jobs", "admin-jobs"),
+        ("/admin/accounts/", "#accounts", "admin-accounts"),
+    ] {
+        browser.goto(&admin.app.url(path)).await;
+        assert!(!browser.text(table).await.is_empty(), "{path} shows {table}");
+        browser.screenshot(shot).await;
+    }
+    // Cancelling the order from its page puts its two kettles back.
+    let before = admin.app.stock(1, 1);
+    browser.goto(&admin.app.url("/admin/orders/1/")).await;
+    browser.click_to("#cancel-order", "/admin/orders/1/?cancelled=1").await;
+    assert!(browser.text("#order-events").await.contains("order.cancelled"));
+    assert_eq!(admin.app.stock(1, 1), before + 2);
+    browser.goto(&admin.app.url("/admin/stores/1/inventory/?sort=quantity")).await;
+    browser.type_into("#quantity-3", "12").await;
+    browser.click_to("#product-3 button", "/admin/stores/1/inventory/?sort=quantity&page=1").await;
+    assert_eq!(admin.app.stock(1, 3), 12);
+}
+
+async fn drive(admin: &AdminApp, browser: &Browser) {
+    log_in_restock_and_see_it(admin, browser).await;
+    filter_sort_and_page_products(admin, browser).await;
+    create_edit_and_delete_a_product(admin, browser).await;
+    visit_the_other_sections(admin, browser).await;
+}
+
 #[tokio::test]
 #[ignore = "needs chromedriver and chromium: run scripts/browser-test.sh"]
-async fn an_admin_logs_in_restocks_and_sees_the_change_in_headless_chromium() {
+async fn an_admin_works_through_every_admin_page_in_headless_chromium() {
     let driver = std::env::var("CHROMEDRIVER_URL").expect("CHROMEDRIVER_URL (scripts/browser-test.sh sets it)");
     let admin = spawn_admin_app().await;
     let browser = std::sync::Arc::new(Browser::start(&driver).await);
@@ -153,7 +277,7 @@ async fn an_admin_logs_in_restocks_and_sees_the_change_in_headless_chromium() {
     // Quit the browser whatever the outcome, then report the outcome.
     let driving = std::sync::Arc::clone(&browser);
     let outcome = tokio::spawn(async move {
-        log_in_restock_and_see_it(&admin, &driving).await;
+        drive(&admin, &driving).await;
         admin.shutdown().await;
     })
     .await;

@@ -8,12 +8,12 @@ use reqwest::{Client, Response, StatusCode, redirect};
 use crate::admin_support::{AdminApp, PASSWORD, USERNAME, spawn_admin_app};
 
 /// A client that shows redirects instead of following them (there is no cookie jar).
-fn client() -> Client {
+pub(crate) fn client() -> Client {
     Client::builder().redirect(redirect::Policy::none()).build().expect("client")
 }
 
 /// Logs in through the form; returns the `Cookie` header value for the session.
-async fn log_in(admin: &AdminApp) -> String {
+pub(crate) async fn log_in(admin: &AdminApp) -> String {
     let response = post_form(admin, None, "/admin/login/", &[("username", USERNAME), ("password", PASSWORD)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let cookie = response.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).expect("a cookie").to_owned();
@@ -21,14 +21,14 @@ async fn log_in(admin: &AdminApp) -> String {
     cookie.split(';').next().expect("name=value").to_owned()
 }
 
-async fn page(admin: &AdminApp, cookie: &str, path: &str) -> String {
+pub(crate) async fn page(admin: &AdminApp, cookie: &str, path: &str) -> String {
     let response = client().get(admin.app.url(path)).header(COOKIE, cookie).send().await.expect("request");
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     response.text().await.expect("html")
 }
 
 /// Posts a form, with the session cookie when given.
-async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(&str, &str)]) -> Response {
+pub(crate) async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(&str, &str)]) -> Response {
     let mut request = client().post(admin.app.url(path)).form(form);
     if let Some(cookie) = cookie {
         request = request.header(COOKIE, cookie);
@@ -37,7 +37,7 @@ async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(
 }
 
 /// The hidden `csrf` field's value on a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
     html[start..start + 64].to_owned()
 }
@@ -74,8 +74,8 @@ async fn a_wrong_password_shows_the_form_again_with_an_error() {
 async fn a_logged_in_admin_restocks_and_sees_the_change_on_the_page_and_in_search() {
     let admin = spawn_admin_app().await;
     let cookie = log_in(&admin).await;
-    let dashboard = page(&admin, &cookie, "/admin/?q=tent").await;
-    assert!(dashboard.contains("Camping Tent") && dashboard.contains("signed in as"));
+    let dashboard = page(&admin, &cookie, "/admin/products/?q=tent").await;
+    assert!(dashboard.contains("Camping Tent") && dashboard.contains("Signed in as"));
     let product = page(&admin, &cookie, "/admin/products/3/").await;
     let csrf = csrf_of(&product);
     let form = [("csrf", csrf.as_str()), ("store_id", "1"), ("quantity", "6")];
@@ -151,35 +151,63 @@ async fn an_invalid_edit_shows_the_form_again_naming_the_field_and_saves_nothing
     // A real status on an HTML page: the problem+json middleware wraps the JSON routes only.
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
-    assert!(response.text().await.expect("html").contains("Not saved. price:"));
+    let html = response.text().await.expect("html");
+    assert!(html.contains("id=\"price-error\""), "the error sits beside the price field");
+    assert!(html.contains("value=\"cheap\""), "the submitted value is kept for fixing");
     assert!(admin.search_ids("q=torch").await.is_empty());
     admin.shutdown().await;
 }
 
+/// The order's events on its page, the inventory events on the jobs page (the event outbox).
+async fn events_on(admin: &AdminApp, cookie: &str, order_path: &str) -> (String, String) {
+    (page(admin, cookie, order_path).await, page(admin, cookie, "/admin/jobs/").await)
+}
+
 #[tokio::test]
-async fn the_dashboard_cancels_an_order_and_lists_its_events() {
+async fn the_order_page_cancels_an_order_and_lists_its_events() {
     let admin = spawn_admin_app().await;
     let cookie = log_in(&admin).await;
     let body = serde_json::json!({"store_id": 1, "items": [{"product_id": 5, "quantity_requested": 1}]});
     let order: serde_json::Value = admin.app.post_order(&body).await.json().await.expect("order");
-    let dashboard = page(&admin, &cookie, "/admin/").await;
-    let cancel_path = format!("/admin/orders/{}/cancel/", order["id"]);
-    assert!(dashboard.contains(&cancel_path), "a confirmed order has a cancel button");
-    assert!(dashboard.contains("inventory.out_of_stock") && dashboard.contains("order.confirmed"));
+    let order_path = format!("/admin/orders/{}/", order["id"]);
+    let cancel_path = format!("{order_path}cancel/");
+    let (detail, jobs) = events_on(&admin, &cookie, &order_path).await;
+    assert!(detail.contains(&cancel_path), "a confirmed order has a cancel button");
+    assert!(detail.contains("order.confirmed") && !detail.contains("order.cancelled"), "{detail}");
+    assert!(jobs.contains("inventory.out_of_stock") && jobs.contains("order.confirmed"));
 
-    let response = post_form(&admin, Some(&cookie), &cancel_path, &[("csrf", &csrf_of(&dashboard))]).await;
+    let response = post_form(&admin, Some(&cookie), &cancel_path, &[("csrf", &csrf_of(&detail))]).await;
 
-    assert_eq!(response.status(), StatusCode::OK);
-    let after = response.text().await.expect("html");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[LOCATION].to_str().expect("ascii").to_owned();
+    let (after, jobs) = events_on(&admin, &cookie, &location).await;
     assert!(after.contains("is CANCELLED"), "{after}");
-    assert!(after.contains("order.cancelled") && after.contains("inventory.back_in_stock"));
+    assert!(after.contains("order.cancelled") && jobs.contains("inventory.back_in_stock"));
     assert!(!after.contains(&cancel_path), "a cancelled order has no cancel button");
+    assert!(after.contains("CONFIRMED") && after.contains(USERNAME), "the cancel is in the order's history");
     assert_eq!(admin.app.stock(1, 5), 1);
+
+    // A second cancel changes nothing and records nothing; a rejected order cannot be cancelled.
+    let again = post_form(&admin, Some(&cookie), &cancel_path, &[("csrf", &csrf_of(&after))]).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let entries: i64 = admin
+        .app
+        .db()
+        .query_row("SELECT COUNT(*) FROM admin_log WHERE object_type = 'order'", [], |row| row.get(0))
+        .expect("history");
+    assert_eq!(entries, 1);
+    assert_eq!(admin.app.stock(1, 5), 1);
+    let body = serde_json::json!({"store_id": 1, "items": [{"product_id": 3, "quantity_requested": 1}]});
+    let rejected: serde_json::Value = admin.app.post_order(&body).await.json().await.expect("order");
+    assert_eq!(rejected["status"], "REJECTED");
+    let path = format!("/admin/orders/{}/cancel/", rejected["id"]);
+    let refused = post_form(&admin, Some(&cookie), &path, &[("csrf", &csrf_of(&after))]).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
     admin.shutdown().await;
 }
 
 #[tokio::test]
-async fn the_dashboard_retries_a_failed_delivery() {
+async fn the_jobs_page_retries_a_failed_delivery() {
     let admin = spawn_admin_app().await;
     let cookie = log_in(&admin).await;
     let db = admin.app.db();
@@ -189,16 +217,17 @@ async fn the_dashboard_retries_a_failed_delivery() {
            VALUES (77, 'order.confirmed', 'e77', 90, 'failed', 8, 1, 1, 1, 'receiver down');",
     )
     .expect("a dead letter");
-    let dashboard = page(&admin, &cookie, "/admin/").await;
-    assert!(dashboard.contains("receiver down") && dashboard.contains("/admin/jobs/77/retry/"));
+    let failed = page(&admin, &cookie, "/admin/jobs/?state=failed").await;
+    assert!(failed.contains("receiver down") && failed.contains("e77") && failed.contains("/admin/jobs/77/retry/"));
 
-    let response = post_form(&admin, Some(&cookie), "/admin/jobs/77/retry/", &[("csrf", &csrf_of(&dashboard))]).await;
+    let response = post_form(&admin, Some(&cookie), "/admin/jobs/77/retry/", &[("csrf", &csrf_of(&failed))]).await;
 
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.text().await.expect("html").contains("Job 77 is queued again."));
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[LOCATION].to_str().expect("ascii").to_owned();
+    assert!(page(&admin, &cookie, &location).await.contains("Job 77 is queued again."));
     let attempts: i64 = db.query_row("SELECT attempts FROM jobs WHERE id = 77", [], |row| row.get(0)).expect("job");
     assert!(attempts <= 1, "fresh attempts: {attempts}");
-    let again = post_form(&admin, Some(&cookie), "/admin/jobs/77/retry/", &[("csrf", &csrf_of(&dashboard))]).await;
-    assert_ne!(again.status(), StatusCode::OK, "only a failed job can be retried");
+    let again = post_form(&admin, Some(&cookie), "/admin/jobs/77/retry/", &[("csrf", &csrf_of(&failed))]).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT, "only a failed job can be retried");
     admin.shutdown().await;
 }

@@ -190,5 +190,11 @@ async fn the_admin_api_cancels_with_the_public_answer_and_needs_a_session() {
     let listed = admin.call(Method::GET, "/api/admin/orders/?status=CANCELLED", None, StatusCode::OK).await;
     assert_eq!(listed["results"][0]["id"], order["id"]);
     admin.call(Method::POST, "/api/admin/orders/424242/cancel/", None, StatusCode::NOT_FOUND).await;
+    let recorded: String = admin
+        .app
+        .db()
+        .query_row("SELECT changes FROM admin_log WHERE object_type = 'order'", [], |row| row.get(0))
+        .expect("one history entry");
+    assert_eq!(recorded, r#"{"status":["CONFIRMED","CANCELLED"]}"#);
     admin.shutdown().await;
 }

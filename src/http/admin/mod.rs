@@ -15,6 +15,8 @@ mod web;
 use axum::Router;
 
 use crate::app::AppState;
+use crate::db::history::Actor;
+use crate::db::sessions::AdminSession;
 use crate::domain::parse_positive_id;
 use crate::error::{Error, Result};
 
@@ -32,4 +34,9 @@ pub fn web_router() -> Router<AppState> {
 /// An id from a path; anything that is not a positive integer names nothing (404).
 fn path_id<T>(text: &str, what: &str, wrap: impl FnOnce(i64) -> T) -> Result<T> {
     parse_positive_id(text).map(wrap).ok_or_else(|| Error::NotFound(format!("{what} {text} does not exist")))
+}
+
+/// Who the history records for a change made in this session.
+fn actor(session: &AdminSession) -> Actor {
+    Actor { user_id: session.user_id, username: session.username.clone() }
 }

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::{AdminSession, path_id};
+use super::{AdminSession, actor, path_id};
 use crate::app::AppState;
 use crate::db::admin_listing::{self as listing, CategoryRow, ProductRow, StoreRow};
 use crate::domain::catalog as input;
@@ -59,30 +59,34 @@ async fn get_category(
 }
 
 async fn create_category(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<CategoryRow>)> {
     let input = input::category(&body)?;
-    let id = state.writer.save_category(None, input).await?;
+    let id = state.writer.save_category_as(actor(&session), None, input).await?;
     Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::category(conn, id)).await?)))
 }
 
 async fn update_category(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<CategoryRow>> {
     let id = category_id(&id)?;
     let input = input::category(&body)?;
-    state.writer.save_category(Some(id), input).await?;
+    state.writer.save_category_as(actor(&session), Some(id), input).await?;
     Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
 }
 
-async fn delete_category(_: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
+async fn delete_category(
+    session: AdminSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
     let id = category_id(&id)?;
-    state.writer.delete_category(id).await?;
+    state.writer.delete_category_as(actor(&session), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -109,30 +113,34 @@ async fn get_product(
 }
 
 async fn create_product(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<ProductRow>)> {
     let fields = input::product(&body)?;
-    let id = state.writer.save_product(None, fields).await?;
+    let id = state.writer.save_product_as(actor(&session), None, fields).await?;
     Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::product(conn, id)).await?)))
 }
 
 async fn update_product(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<ProductRow>> {
     let id = product_id(&id)?;
     let fields = input::product(&body)?;
-    state.writer.save_product(Some(id), fields).await?;
+    state.writer.save_product_as(actor(&session), Some(id), fields).await?;
     Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
 }
 
-async fn delete_product(_: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
+async fn delete_product(
+    session: AdminSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
     let id = product_id(&id)?;
-    state.writer.delete_product(id).await?;
+    state.writer.delete_product_as(actor(&session), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -153,29 +161,33 @@ async fn get_store(_: AdminSession, State(state): State<AppState>, Path(id): Pat
 }
 
 async fn create_store(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<StoreRow>)> {
     let input = input::store(&body)?;
-    let id = state.writer.save_store(None, input).await?;
+    let id = state.writer.save_store_as(actor(&session), None, input).await?;
     Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::store(conn, id)).await?)))
 }
 
 async fn update_store(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StoreRow>> {
     let id = store_id(&id)?;
     let input = input::store(&body)?;
-    state.writer.save_store(Some(id), input).await?;
+    state.writer.save_store_as(actor(&session), Some(id), input).await?;
     Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
 }
 
-async fn delete_store(_: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
+async fn delete_store(
+    session: AdminSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
     let id = store_id(&id)?;
-    state.writer.delete_store(id).await?;
+    state.writer.delete_store_as(actor(&session), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ mod stock;
 
 use axum::Router;
 
-use super::path_id;
+use super::{actor, path_id};
 use crate::app::AppState;
 
 pub(super) use crate::db::sessions::AdminSession;

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
-use super::{AdminSession, path_id};
+use super::{AdminSession, actor, path_id};
 use crate::app::AppState;
 use crate::db::admin_listing::{self as listing, OrderFilter, OrderRow, StockRow};
 use crate::db::orders::OrderBody;
@@ -26,46 +26,52 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/admin/orders/{order_id}/cancel/", post(cancel_order))
 }
 
-/// The same write and answer as the public `POST /orders/<id>/cancel/`.
+/// The same write and answer as the public `POST /orders/<id>/cancel/`, recorded in the admin
+/// history.
 async fn cancel_order(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     Path(order_id): Path<String>,
 ) -> Result<Json<OrderBody>> {
-    Ok(Json(state.writer.cancel_order(order_id_from_path(&order_id)?).await?))
+    Ok(Json(state.writer.cancel_order_as(actor(&session), order_id_from_path(&order_id)?).await?))
 }
 
 async fn set_stock(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     Path(ids): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StockRow>> {
-    apply(&state, &ids, input::set_quantity(&body)?).await
+    apply(&session, &state, &ids, input::set_quantity(&body)?).await
 }
 
 async fn adjust_stock(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     Path(ids): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StockRow>> {
-    apply(&state, &ids, input::adjust(&body)?).await
+    apply(&session, &state, &ids, input::adjust(&body)?).await
 }
 
 async fn restock(
-    _: AdminSession,
+    session: AdminSession,
     State(state): State<AppState>,
     Path(ids): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StockRow>> {
-    apply(&state, &ids, input::restock(&body)?).await
+    apply(&session, &state, &ids, input::restock(&body)?).await
 }
 
-async fn apply(state: &AppState, (store, product): &(String, String), update: StockUpdate) -> Result<Json<StockRow>> {
+async fn apply(
+    session: &AdminSession,
+    state: &AppState,
+    (store, product): &(String, String),
+    update: StockUpdate,
+) -> Result<Json<StockRow>> {
     let store_id = path_id(store, "store", StoreId)?;
     let product_id = path_id(product, "product", ProductId)?;
-    let quantity = state.writer.update_stock(store_id, product_id, update).await?;
+    let quantity = state.writer.update_stock_as(actor(session), store_id, product_id, update).await?;
     Ok(Json(StockRow { store_id, product_id, quantity }))
 }
 

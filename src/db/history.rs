@@ -1,0 +1,304 @@
+//! The admin's change history (Django's `LogEntry`): who changed which object when, and each
+//! touched field before and after. Every admin write here records its entry on the same
+//! connection inside the same savepoint as the change, so both commit or neither does.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::accounts::AdminId;
+use super::admin_listing;
+use super::catalog;
+use super::effects::Written;
+use super::writer::WriterHandle;
+use crate::domain::catalog::{CategoryInput, ProductFields, StockUpdate, StoreInput};
+use crate::domain::{CategoryId, OrderId, OrderStatus, ProductId, StoreId, Timestamp};
+use crate::error::{Error, Result};
+
+/// Who makes a change: the signed-in admin.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: AdminId,
+    pub username: String,
+}
+
+/// The kinds of object the history covers (the `object_type` CHECK in `0008_admin_history.sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectType {
+    Category,
+    Product,
+    Store,
+    Job,
+    Order,
+}
+
+impl ObjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Category => "category",
+            Self::Product => "product",
+            Self::Store => "store",
+            Self::Job => "job",
+            Self::Order => "order",
+        }
+    }
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntry {
+    pub id: i64,
+    pub username: String,
+    pub action: String,
+    /// Field name, value before, value after (`null` when the object did not exist).
+    pub changes: Vec<(String, Value, Value)>,
+    pub created_at: Timestamp,
+}
+
+/// Fields that no admin edits and so are no part of a change.
+const UNEDITED_FIELDS: [&str; 2] = ["id", "created_at"];
+
+/// The object as its admin page shows it, or `None` when it does not exist.
+fn snapshot(conn: &Connection, object: ObjectType, id: i64) -> Result<Option<Value>> {
+    let found = match object {
+        ObjectType::Category => admin_listing::category(conn, CategoryId(id)).map(serde_json::to_value),
+        ObjectType::Product => admin_listing::product(conn, ProductId(id)).map(serde_json::to_value),
+        ObjectType::Store => admin_listing::store(conn, StoreId(id)).map(serde_json::to_value),
+        ObjectType::Job | ObjectType::Order => {
+            return Err(Error::Invariant("jobs and orders are recorded by their own write".into()));
+        }
+    };
+    match found {
+        Ok(value) => Ok(Some(value.map_err(|error| Error::Invariant(error.to_string()))?)),
+        Err(Error::NotFound(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// Every field whose value differs between `before` and `after`.
+fn diff(before: Option<&Value>, after: Option<&Value>) -> Map<String, Value> {
+    let empty = Map::new();
+    let before = before.and_then(Value::as_object).unwrap_or(&empty);
+    let after = after.and_then(Value::as_object).unwrap_or(&empty);
+    let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|name| !UNEDITED_FIELDS.contains(&name.as_str()))
+        .filter_map(|name| {
+            let (old, new) = (before.get(name).unwrap_or(&Value::Null), after.get(name).unwrap_or(&Value::Null));
+            (old != new).then(|| (name.clone(), Value::Array(vec![old.clone(), new.clone()])))
+        })
+        .collect()
+}
+
+/// Writes one entry. A save that changed nothing records nothing.
+fn record(
+    conn: &Connection,
+    actor: &Actor,
+    object: ObjectType,
+    id: i64,
+    action: &str,
+    changes: Map<String, Value>,
+) -> Result<()> {
+    if changes.is_empty() && action == "change" {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO admin_log (user_id, username, object_type, object_id, action, changes, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        actor.user_id,
+        actor.username,
+        object.as_str(),
+        id,
+        action,
+        Value::Object(changes).to_string(),
+        Timestamp::now().micros
+    ])?;
+    Ok(())
+}
+
+/// Runs `change` on `object` (`id` `None`: a create, whose id `id_of` reads from the result)
+/// and records the difference between the object before and after it.
+fn logged<T>(
+    conn: &Connection,
+    actor: &Actor,
+    object: ObjectType,
+    id: Option<i64>,
+    change: impl FnOnce(&Connection) -> Result<Written<T>>,
+    id_of: impl FnOnce(&T) -> i64,
+) -> Result<Written<T>> {
+    let before = match id {
+        Some(id) => snapshot(conn, object, id)?,
+        None => None,
+    };
+    let written = change(conn)?;
+    let id = id.unwrap_or_else(|| id_of(&written.value));
+    let after = snapshot(conn, object, id)?;
+    let action = match (&before, &after) {
+        (None, _) => "create",
+        (Some(_), Some(_)) => "change",
+        (Some(_), None) => "delete",
+    };
+    record(conn, actor, object, id, action, diff(before.as_ref(), after.as_ref()))?;
+    Ok(written)
+}
+
+/// An object's history, newest first (at most `limit` entries).
+pub fn history(conn: &Connection, object: ObjectType, id: i64, limit: i64) -> Result<Vec<LogEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, username, action, changes, created_at FROM admin_log
+          WHERE object_type = ?1 AND object_id = ?2 ORDER BY id DESC LIMIT ?3",
+    )?;
+    let rows = stmt
+        .query_map(params![object.as_str(), id, limit], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get::<_, String>(3)?, row.get(4)?))
+        })?
+        .map(|row| {
+            let (id, username, action, changes, created_at) = row?;
+            let changes: Map<String, Value> =
+                serde_json::from_str(&changes).map_err(|error| Error::Invariant(format!("admin_log {id}: {error}")))?;
+            let changes = changes
+                .into_iter()
+                .map(|(field, pair)| {
+                    let (before, after) = match pair {
+                        Value::Array(mut pair) if pair.len() == 2 => {
+                            let after = pair.pop().unwrap_or_default();
+                            (pair.pop().unwrap_or_default(), after)
+                        }
+                        other => (Value::Null, other),
+                    };
+                    (field, before, after)
+                })
+                .collect();
+            Ok(LogEntry { id, username, action, changes, created_at: Timestamp::from_micros(created_at) })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// A store's stock of a product as a one-field object, for the product's history.
+fn stock_field(conn: &Connection, store_id: StoreId, product_id: ProductId) -> Result<(String, Value)> {
+    let store = admin_listing::store(conn, store_id)?;
+    let quantity: Option<i64> = super::optional(conn.query_row(
+        "SELECT quantity FROM inventory WHERE store_id = ?1 AND product_id = ?2",
+        params![store_id, product_id],
+        |row| row.get(0),
+    ))?;
+    Ok((format!("stock at {} (store {store_id})", store.name), quantity.map_or(Value::Null, Value::from)))
+}
+
+/// The admin's writes: each is the catalog's write (`db::catalog`) plus its history entry, in
+/// one savepoint of the writer's batch.
+impl WriterHandle {
+    pub async fn save_category_as(
+        &self,
+        actor: Actor,
+        id: Option<CategoryId>,
+        input: CategoryInput,
+    ) -> Result<CategoryId> {
+        self.write(move |conn| {
+            let change = |conn: &Connection| catalog::save_category(conn, id, &input);
+            logged(conn, &actor, ObjectType::Category, id.map(|id| id.0), change, |id| id.0)
+        })
+        .await
+    }
+
+    pub async fn delete_category_as(&self, actor: Actor, id: CategoryId) -> Result<()> {
+        self.write(move |conn| {
+            logged(conn, &actor, ObjectType::Category, Some(id.0), |conn| catalog::delete_category(conn, id), |_| id.0)
+        })
+        .await
+    }
+
+    pub async fn save_product_as(
+        &self,
+        actor: Actor,
+        id: Option<ProductId>,
+        fields: ProductFields,
+    ) -> Result<ProductId> {
+        self.write(move |conn| {
+            let change = |conn: &Connection| catalog::save_product(conn, id, &fields);
+            logged(conn, &actor, ObjectType::Product, id.map(|id| id.0), change, |id| id.0)
+        })
+        .await
+    }
+
+    pub async fn delete_product_as(&self, actor: Actor, id: ProductId) -> Result<()> {
+        self.write(move |conn| {
+            logged(conn, &actor, ObjectType::Product, Some(id.0), |conn| catalog::delete_product(conn, id), |_| id.0)
+        })
+        .await
+    }
+
+    pub async fn save_store_as(&self, actor: Actor, id: Option<StoreId>, input: StoreInput) -> Result<StoreId> {
+        self.write(move |conn| {
+            let change = |conn: &Connection| catalog::save_store(conn, id, &input);
+            logged(conn, &actor, ObjectType::Store, id.map(|id| id.0), change, |id| id.0)
+        })
+        .await
+    }
+
+    pub async fn delete_store_as(&self, actor: Actor, id: StoreId) -> Result<()> {
+        self.write(move |conn| {
+            logged(conn, &actor, ObjectType::Store, Some(id.0), |conn| catalog::delete_store(conn, id), |_| id.0)
+        })
+        .await
+    }
+
+    /// Sets or adjusts a store's stock of a product, recorded in the product's history.
+    pub async fn update_stock_as(
+        &self,
+        actor: Actor,
+        store_id: StoreId,
+        product_id: ProductId,
+        update: StockUpdate,
+    ) -> Result<i64> {
+        self.write(move |conn| {
+            let (field, before) = stock_field(conn, store_id, product_id)?;
+            let written = catalog::update_stock(conn, store_id, product_id, update)?;
+            let (_, after) = stock_field(conn, store_id, product_id)?;
+            let mut changes = Map::new();
+            changes.insert(field, Value::Array(vec![before, after]));
+            record(conn, &actor, ObjectType::Product, product_id.0, "change", changes)?;
+            Ok(written)
+        })
+        .await
+    }
+
+    /// Puts a failed job back in the queue (false: no failed job has that id).
+    pub async fn retry_job_as(&self, actor: Actor, job_id: i64) -> Result<bool> {
+        self.write(move |conn| {
+            let retried = super::jobs::retry_failed(conn, job_id, Timestamp::now())?;
+            if retried {
+                let mut changes = Map::new();
+                changes.insert("state".into(), Value::Array(vec!["failed".into(), "queued".into()]));
+                record(conn, &actor, ObjectType::Job, job_id, "change", changes)?;
+            }
+            // The workers wake for it rather than at their next poll.
+            let effects = super::effects::CommitEffects { enqueued_jobs: usize::from(retried), ..Default::default() };
+            Ok(Written { value: retried, effects })
+        })
+        .await
+    }
+
+    /// Cancels an order (see [`super::orders::cancel_order`]), recorded in the order's history
+    /// when it changed anything (cancelling a cancelled order changes nothing).
+    pub async fn cancel_order_as(&self, actor: Actor, order_id: OrderId) -> Result<super::orders::OrderBody> {
+        self.write(move |conn| {
+            let written = super::orders::cancel_order(conn, order_id, Timestamp::now())?;
+            // It queues `order.cancelled` exactly when it cancels; a repeat queues nothing.
+            if written.effects.enqueued_jobs > 0 {
+                let mut changes = Map::new();
+                let (before, after) = (OrderStatus::Confirmed.as_str(), OrderStatus::Cancelled.as_str());
+                changes.insert("status".into(), Value::Array(vec![before.into(), after.into()]));
+                record(conn, &actor, ObjectType::Order, order_id.0, "change", changes)?;
+            }
+            Ok(written)
+        })
+        .await
+    }
+}

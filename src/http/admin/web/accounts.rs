@@ -1,0 +1,105 @@
+//! Admin accounts: the list (with live sessions), changing your own password (the current one
+//! first; other sessions end), and signing out your other sessions.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+
+use super::Result;
+use super::layout::{self, FieldErrors, csrf_field, field};
+use super::session::WebSession;
+use super::{FormFields, redirect, signed_in_page};
+use crate::app::AppState;
+use crate::db::accounts::{find_admin, list_admins};
+use crate::domain::Timestamp;
+use crate::domain::password::{check_new_password, hash_password, verify_password};
+use crate::http::QueryParams;
+
+const SECTION: &str = "/admin/accounts/";
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/accounts/", get(accounts_page))
+        .route("/admin/accounts/password/", post(change_password))
+        .route("/admin/accounts/sessions/", post(sign_out_others))
+}
+
+async fn accounts_page(session: WebSession, State(state): State<AppState>, query: QueryParams) -> Result<Markup> {
+    let notice = match query.get("done") {
+        Some("password") => Some("Password changed; your other sessions are signed out."),
+        Some("sessions") => Some("Your other sessions are signed out."),
+        _ => None,
+    };
+    render(&session, &state, notice, &FieldErrors::new()).await
+}
+
+async fn render(session: &WebSession, state: &AppState, notice: Option<&str>, errors: &FieldErrors) -> Result<Markup> {
+    let admins = state.reads.run(|conn| list_admins(conn, Timestamp::now())).await?;
+    let csrf = session.csrf_token();
+    let viewer = layout::Viewer { username: &session.0.username, csrf: &csrf };
+    let body = html! {
+        (layout::notice(notice, ""))
+        div.table-wrap { table id="accounts" {
+            thead { tr { th.num { "id" } th { "username" } th { "created" } th.num { "live sessions" } } }
+            tbody { @for admin in &admins {
+                tr { td.num { (admin.id) } td { (admin.username) @if admin.id == session.0.user_id { " " span.badge { "you" } } }
+                     td { (admin.created_at.to_rfc3339()) } td.num { (admin.live_sessions) } }
+            } }
+        } }
+        p.muted { "New accounts are made with " code { "aforro createsuperuser" } "." }
+        h2 { "Change your password" }
+        form.card method="post" action="/admin/accounts/password/" novalidate {
+            (csrf_field(&viewer))
+            (field("current_password", "Current password", errors, &html! { input type="password" name="current_password" id="current_password" autocomplete="current-password" required; }))
+            (field("new_password", "New password", errors, &html! { input type="password" name="new_password" id="new_password" autocomplete="new-password" required minlength="8"; }))
+            (field("new_password_again", "New password again", errors, &html! { input type="password" name="new_password_again" id="new_password_again" autocomplete="new-password" required; }))
+            div.actions { button type="submit" id="change-password" { "Change password" } }
+        }
+        h2 { "Sessions" }
+        form.card method="post" action="/admin/accounts/sessions/" {
+            (csrf_field(&viewer))
+            p { "Sign out everywhere except this browser." }
+            button.secondary type="submit" id="sign-out-others" { "Sign out other sessions" }
+        }
+    };
+    Ok(signed_in_page(session, "Accounts", SECTION, &body))
+}
+
+async fn change_password(session: WebSession, State(state): State<AppState>, form: FormFields) -> Result<Response> {
+    let fields = session.accept(form)?;
+    let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let (current, new, again) = (get("current_password"), get("new_password"), get("new_password_again"));
+    let username = session.0.username.clone();
+    let stored = state.reads.run(move |conn| find_admin(conn, &username)).await?;
+    // Argon2 takes tens of milliseconds of CPU: never on an async worker.
+    let checked = tokio::task::spawn_blocking(move || {
+        let mut errors = FieldErrors::new();
+        if !stored.is_some_and(|(_, hash)| verify_password(&current, &hash)) {
+            errors.insert("current_password".into(), "is not your current password".into());
+        }
+        if let Err(message) = check_new_password(&new) {
+            errors.insert("new_password".into(), message);
+        } else if new != again {
+            errors.insert("new_password_again".into(), "does not match the new password".into());
+        }
+        if errors.is_empty() { hash_password(&new).map(Ok) } else { Ok(Err(errors)) }
+    })
+    .await
+    .map_err(crate::error::Error::from)??;
+    match checked {
+        Ok(hash) => {
+            state.writer.change_password(session.0.user_id, hash, session.0.token.sha256()).await?;
+            Ok(redirect("/admin/accounts/?done=password"))
+        }
+        Err(errors) => Ok((StatusCode::BAD_REQUEST, render(&session, &state, None, &errors).await?).into_response()),
+    }
+}
+
+async fn sign_out_others(session: WebSession, State(state): State<AppState>, form: FormFields) -> Result<Response> {
+    session.accept(form)?;
+    state.writer.end_other_sessions(session.0.user_id, session.0.token.sha256()).await?;
+    Ok(redirect("/admin/accounts/?done=sessions"))
+}
