@@ -14,6 +14,7 @@ use crate::db::exclusive::{DataDirLock, lock_data_dir};
 use crate::db::writer::{self, WriterHandle, WriterThread};
 use crate::db::{self, OpenedStore, ReadPool, jobs};
 use crate::domain::Timestamp;
+use crate::http::admin::throttle::LoginThrottle;
 use crate::jobs::maintenance::Maintenance;
 use crate::jobs::{JobQueue, Worker, WorkerPool, WorkerSettings, sender};
 use crate::replica::{self, Follower, ReplicaStatus, ReplicationOptions};
@@ -38,6 +39,8 @@ pub struct AppState {
     pub jobs: JobQueue,
     /// Set on a read replica (`serve --read-replica`): its primary and how far it trails.
     pub replica: Option<ReplicaStatus>,
+    /// Failed-login limiting per (username, client address); in memory, per process.
+    pub login_throttle: LoginThrottle,
 }
 
 /// Opens the configured store (see [`crate::db::open_store`]).
@@ -92,6 +95,7 @@ impl Application {
                 suggest: views.suggest,
                 jobs: JobQueue::new(0),
                 replica: Some(views.status),
+                login_throttle: LoginThrottle::default(),
             };
             let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             let duties = Duties::Replica { follower };
@@ -176,7 +180,15 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
         vec![Arc::new(search.clone()), Arc::new(suggest.clone()), Arc::new(jobs.clone())];
     let (writer, writer_thread) =
         writer::spawn(store.write_conn, observers, config.writer_batch).context("cannot start the writer")?;
-    Ok((AppState { reads: store.reads, writer, search, suggest, jobs, replica: None }, writer_thread))
+    Ok((AppState {
+        reads: store.reads,
+        writer,
+        search,
+        suggest,
+        jobs,
+        replica: None,
+        login_throttle: LoginThrottle::default(),
+    }, writer_thread))
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -2,6 +2,7 @@
 //! (and cancel one), recent events and failed deliveries (and retry one). Server-rendered
 //! forms, no scripts.
 
+mod login;
 mod pages;
 mod session;
 
@@ -15,7 +16,7 @@ use axum::{Form, Router};
 use maud::Markup;
 use serde_json::{Map, Value};
 
-use self::session::{LOGIN_PATH, WebSession, cleared_cookie, session_cookie};
+use self::session::{LOGIN_PATH, WebSession, cleared_cookie};
 use super::auth;
 use crate::app::AppState;
 use crate::db::admin_listing::{self as listing, OrderFilter};
@@ -36,34 +37,12 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
         .route("/admin/", get(dashboard))
-        .route("/admin/login/", get(login_form).post(log_in))
+        .route("/admin/login/", get(login::form).post(login::log_in))
         .route("/admin/logout/", post(log_out))
         .route("/admin/products/{id}/", get(product_page).post(save_product))
         .route("/admin/products/{id}/restock/", post(restock))
         .route("/admin/orders/{id}/cancel/", post(cancel_order))
         .route("/admin/jobs/{id}/retry/", post(retry_job))
-}
-
-async fn login_form() -> Markup {
-    pages::login(None)
-}
-
-async fn log_in(State(state): State<AppState>, Form(fields): FormFields) -> Result<Response> {
-    let username = fields.get("username").cloned().unwrap_or_default();
-    let password = fields.get("password").cloned().unwrap_or_default();
-    match auth::login(&state, username, password).await {
-        Ok((token, _)) => {
-            let mut response = Redirect::to("/admin/").into_response();
-            response.headers_mut().insert(header::SET_COOKIE, session_cookie(&token));
-            Ok(response)
-        }
-        // The form again, with the error and its real status (the problem+json middleware
-        // wraps the JSON routes only).
-        Err(Error::Unauthorized(message)) => {
-            Ok((StatusCode::UNAUTHORIZED, pages::login(Some(message.as_str()))).into_response())
-        }
-        Err(other) => Err(other),
-    }
 }
 
 async fn log_out(

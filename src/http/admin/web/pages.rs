@@ -39,13 +39,15 @@ fn layout(title: &str, signed_in_as: Option<(&str, &str)>, body: &Markup) -> Mar
     }
 }
 
-pub(super) fn login(error: Option<&str>) -> Markup {
+/// The login form; `csrf` is the double-submit token also set as the login cookie.
+pub(super) fn login(csrf: &str, error: Option<&str>) -> Markup {
     layout(
         "Log in",
         None,
         &html! {
             @if let Some(error) = error { p.error id="error" { (error) } }
             form method="post" action="/admin/login/" {
+                input type="hidden" name="csrf" value=(csrf);
                 label { "Username " input type="text" name="username" id="username" autocomplete="username" required; }
                 br;
                 label { "Password " input type="password" name="password" id="password" autocomplete="current-password" required; }
