@@ -8,17 +8,39 @@ use reqwest::{Client, Response, StatusCode, redirect};
 use crate::admin_support::{AdminApp, PASSWORD, USERNAME, spawn_admin_app};
 
 /// A client that shows redirects instead of following them (there is no cookie jar).
-fn client() -> Client {
+pub(crate) fn client() -> Client {
     Client::builder().redirect(redirect::Policy::none()).build().expect("client")
 }
 
 /// Logs in through the form; returns the `Cookie` header value for the session.
 async fn log_in(admin: &AdminApp) -> String {
-    let response = post_form(admin, None, "/admin/login/", &[("username", USERNAME), ("password", PASSWORD)]).await;
+    let response = post_login_form(admin, USERNAME, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = response.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).expect("a cookie").to_owned();
+    session_cookie_of(&response)
+}
+
+/// The `name=value` of the session cookie a login set (checked HttpOnly and SameSite=Strict).
+pub(crate) fn session_cookie_of(response: &Response) -> String {
+    let cookie = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|cookie| cookie.starts_with("aforro_admin="))
+        .expect("a session cookie");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
     cookie.split(';').next().expect("name=value").to_owned()
+}
+
+/// Opens the login form and posts it back with its CSRF cookie and field, as a browser does.
+pub(crate) async fn post_login_form(admin: &AdminApp, username: &str, password: &str) -> Response {
+    let form = client().get(admin.app.url("/admin/login/")).send().await.expect("request");
+    assert_eq!(form.status(), StatusCode::OK);
+    let cookie = form.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).expect("a form cookie").to_owned();
+    let cookie = cookie.split(';').next().expect("name=value").to_owned();
+    let csrf = csrf_of(&form.text().await.expect("html"));
+    let fields = [("csrf", csrf.as_str()), ("username", username), ("password", password)];
+    post_form(admin, Some(&cookie), "/admin/login/", &fields).await
 }
 
 async fn page(admin: &AdminApp, cookie: &str, path: &str) -> String {
@@ -28,7 +50,7 @@ async fn page(admin: &AdminApp, cookie: &str, path: &str) -> String {
 }
 
 /// Posts a form, with the session cookie when given.
-async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(&str, &str)]) -> Response {
+pub(crate) async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(&str, &str)]) -> Response {
     let mut request = client().post(admin.app.url(path)).form(form);
     if let Some(cookie) = cookie {
         request = request.header(COOKIE, cookie);
@@ -37,7 +59,7 @@ async fn post_form(admin: &AdminApp, cookie: Option<&str>, path: &str, form: &[(
 }
 
 /// The hidden `csrf` field's value on a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
     html[start..start + 64].to_owned()
 }
@@ -59,13 +81,12 @@ async fn without_a_session_the_page_redirects_to_the_login_form() {
 #[tokio::test]
 async fn a_wrong_password_shows_the_form_again_with_an_error() {
     let admin = spawn_admin_app().await;
-    let form = [("username", USERNAME), ("password", "nope nope nope")];
-
-    let response = post_form(&admin, None, "/admin/login/", &form).await;
+    let response = post_login_form(&admin, USERNAME, "nope nope nope").await;
 
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "the form again, not a redirect");
     assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
-    assert!(response.headers().get(SET_COOKIE).is_none());
+    let cookies: Vec<_> = response.headers().get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
+    assert!(cookies.iter().all(|cookie| !cookie.starts_with("aforro_admin=")), "no session: {cookies:?}");
     assert!(response.text().await.expect("html").contains("wrong username or password"));
     admin.shutdown().await;
 }

@@ -1,7 +1,10 @@
 //! Login rate limiting: at most [`LOGIN_BURST`] attempts per (username, client address), then
 //! one more every [`LOGIN_WINDOW`] / [`LOGIN_BURST`] — a keyed GCRA limiter from `governor`.
-//! An attempt is counted before its password is checked (Argon2 is the expensive part, and
-//! governor cannot look without taking), so a correct password while limited is refused too.
+//! Every attempt counts, successful or not, and is counted before its password is checked:
+//! governor cannot look at a key without taking from it, nor give back, so counting failures
+//! only would need hand-written state. Admins log in a few times a day; the cost is that a
+//! sixth successful login within minutes from one address waits too. A correct password
+//! while limited is refused like a wrong one (429), so guessing gains nothing by luck.
 //! Keys are (account, address): one client's failures never block another account or another
 //! address.
 
