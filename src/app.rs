@@ -180,15 +180,18 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
         vec![Arc::new(search.clone()), Arc::new(suggest.clone()), Arc::new(jobs.clone())];
     let (writer, writer_thread) =
         writer::spawn(store.write_conn, observers, config.writer_batch).context("cannot start the writer")?;
-    Ok((AppState {
-        reads: store.reads,
-        writer,
-        search,
-        suggest,
-        jobs,
-        replica: None,
-        login_throttle: LoginThrottle::default(),
-    }, writer_thread))
+    Ok((
+        AppState {
+            reads: store.reads,
+            writer,
+            search,
+            suggest,
+            jobs,
+            replica: None,
+            login_throttle: LoginThrottle::default(),
+        },
+        writer_thread,
+    ))
 }
 
 /// Resolves on SIGINT or SIGTERM.
