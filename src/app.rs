@@ -1,6 +1,8 @@
 //! The running application: its shared state and its lifecycle
 //! (`Application::build` → `local_addr()` → `run_until_stopped()`).
 
+pub mod login_throttle;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,13 +10,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use self::login_throttle::LoginThrottle;
 use crate::config::{Config, HttpOptions};
 use crate::db::effects::CommitObserver;
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
 use crate::db::writer::{self, WriterHandle, WriterThread};
 use crate::db::{self, OpenedStore, ReadPool, jobs};
 use crate::domain::Timestamp;
-use crate::http::admin::throttle::LoginThrottle;
 use crate::jobs::maintenance::Maintenance;
 use crate::jobs::{JobQueue, Worker, WorkerPool, WorkerSettings, sender};
 use crate::replica::{self, Follower, ReplicaStatus, ReplicationOptions};

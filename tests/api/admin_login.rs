@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use aforro::http::admin::throttle::LOGIN_BURST;
+use aforro::app::login_throttle::LOGIN_BURST;
 use reqwest::header::{COOKIE, RETRY_AFTER, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::json;

@@ -5,13 +5,11 @@
 //!
 //! # Layout
 //! - [`auth`]: login, logout and the session check both surfaces share.
-//! - [`throttle`]: the login rate limit per (username, client address).
 //! - `api`: the JSON routes (problem+json errors); `web`: the HTML page (cookie session, CSRF
 //!   form tokens; its errors are HTML pages with real status codes).
 
 mod api;
 pub mod auth;
-pub mod throttle;
 mod web;
 
 use axum::Router;

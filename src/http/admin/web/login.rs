@@ -2,7 +2,7 @@
 //! random value set both as an HttpOnly, SameSite=Strict cookie scoped to this path and as the
 //! form's hidden field; a POST whose field and cookie differ (or lack either) is refused 403,
 //! so another site cannot log a browser in to an account of its choosing. Failed attempts are
-//! limited per (username, client address) by [`crate::http::admin::throttle`]: 429 with
+//! limited per (username, client address) by [`crate::app::login_throttle`]: 429 with
 //! `Retry-After`.
 
 use std::net::SocketAddr;
