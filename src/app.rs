@@ -1,6 +1,8 @@
 //! The running application: its shared state and its lifecycle
 //! (`Application::build` → `local_addr()` → `run_until_stopped()`).
 
+pub mod login_throttle;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,6 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use self::login_throttle::LoginThrottle;
 use crate::config::{Config, HttpOptions};
 use crate::db::effects::CommitObserver;
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
@@ -38,6 +41,8 @@ pub struct AppState {
     pub jobs: JobQueue,
     /// Set on a read replica (`serve --read-replica`): its primary and how far it trails.
     pub replica: Option<ReplicaStatus>,
+    /// Failed-login limiting per (username, client address); in memory, per process.
+    pub login_throttle: LoginThrottle,
 }
 
 /// Opens the configured store (see [`crate::db::open_store`]).
@@ -92,6 +97,7 @@ impl Application {
                 suggest: views.suggest,
                 jobs: JobQueue::new(0),
                 replica: Some(views.status),
+                login_throttle: LoginThrottle::default(),
             };
             let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             let duties = Duties::Replica { follower };
@@ -176,7 +182,18 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
         vec![Arc::new(search.clone()), Arc::new(suggest.clone()), Arc::new(jobs.clone())];
     let (writer, writer_thread) =
         writer::spawn(store.write_conn, observers, config.writer_batch).context("cannot start the writer")?;
-    Ok((AppState { reads: store.reads, writer, search, suggest, jobs, replica: None }, writer_thread))
+    Ok((
+        AppState {
+            reads: store.reads,
+            writer,
+            search,
+            suggest,
+            jobs,
+            replica: None,
+            login_throttle: LoginThrottle::default(),
+        },
+        writer_thread,
+    ))
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -39,6 +39,11 @@ pub enum Error {
     #[error("this Idempotency-Key was already used with a different request body")]
     IdempotencyKeyReused,
 
+    /// Too many failed logins for this account from this address (429); the next attempt is
+    /// allowed after `retry_after`.
+    #[error("too many login attempts for this account from this address; retry later")]
+    TooManyRequests { retry_after: std::time::Duration },
+
     /// The service is shutting down or not ready (503).
     #[error("{0}")]
     Unavailable(String),

@@ -18,6 +18,7 @@ pub fn status_of(error: &Error) -> StatusCode {
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Unavailable(_) | Error::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Sqlite(_)
         | Error::Pool(_)
@@ -125,7 +126,11 @@ impl IntoResponse for Error {
             return Problem::new(status, "an internal error occurred; it has been logged").into_response();
         }
         let challenge = matches!(self, Error::Unauthorized(_));
-        let retry = matches!(self, Error::Storage(_));
+        let retry = match &self {
+            Error::Storage(_) => Some(HeaderValue::from_static(STORAGE_RETRY_AFTER_SECS)),
+            Error::TooManyRequests { retry_after } => Some(retry_after_header(*retry_after)),
+            _ => None,
+        };
         let mut problem = Problem::new(status, self.to_string());
         if let Error::Validation(errors) = self {
             problem.errors = errors;
@@ -135,12 +140,18 @@ impl IntoResponse for Error {
             // RFC 9110: a 401 names the scheme that would be accepted.
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if retry {
+        if let Some(retry) = retry {
             // Not logged per request: the writer logs each storage episode once (db::health).
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(STORAGE_RETRY_AFTER_SECS));
+            response.headers_mut().insert(header::RETRY_AFTER, retry);
         }
         response
     }
+}
+
+/// `Retry-After` for a wait: whole seconds, rounded up so a client that obeys it is let in.
+pub fn retry_after_header(wait: std::time::Duration) -> HeaderValue {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    HeaderValue::from(seconds.max(1))
 }
 
 /// `Retry-After` of a storage fault: long enough not to hammer a full volume, short enough that

@@ -14,11 +14,33 @@ pub(crate) fn client() -> Client {
 
 /// Logs in through the form; returns the `Cookie` header value for the session.
 pub(crate) async fn log_in(admin: &AdminApp) -> String {
-    let response = post_form(admin, None, "/admin/login/", &[("username", USERNAME), ("password", PASSWORD)]).await;
+    let response = post_login_form(admin, USERNAME, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = response.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).expect("a cookie").to_owned();
+    session_cookie_of(&response)
+}
+
+/// The `name=value` of the session cookie a login set (checked HttpOnly and SameSite=Strict).
+pub(crate) fn session_cookie_of(response: &Response) -> String {
+    let cookie = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|cookie| cookie.starts_with("aforro_admin="))
+        .expect("a session cookie");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
     cookie.split(';').next().expect("name=value").to_owned()
+}
+
+/// Opens the login form and posts it back with its CSRF cookie and field, as a browser does.
+pub(crate) async fn post_login_form(admin: &AdminApp, username: &str, password: &str) -> Response {
+    let form = client().get(admin.app.url("/admin/login/")).send().await.expect("request");
+    assert_eq!(form.status(), StatusCode::OK);
+    let cookie = form.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).expect("a form cookie").to_owned();
+    let cookie = cookie.split(';').next().expect("name=value").to_owned();
+    let csrf = csrf_of(&form.text().await.expect("html"));
+    let fields = [("csrf", csrf.as_str()), ("username", username), ("password", password)];
+    post_form(admin, Some(&cookie), "/admin/login/", &fields).await
 }
 
 pub(crate) async fn page(admin: &AdminApp, cookie: &str, path: &str) -> String {
@@ -59,13 +81,12 @@ async fn without_a_session_the_page_redirects_to_the_login_form() {
 #[tokio::test]
 async fn a_wrong_password_shows_the_form_again_with_an_error() {
     let admin = spawn_admin_app().await;
-    let form = [("username", USERNAME), ("password", "nope nope nope")];
-
-    let response = post_form(&admin, None, "/admin/login/", &form).await;
+    let response = post_login_form(&admin, USERNAME, "nope nope nope").await;
 
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "the form again, not a redirect");
     assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
-    assert!(response.headers().get(SET_COOKIE).is_none());
+    let cookies: Vec<_> = response.headers().get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
+    assert!(cookies.iter().all(|cookie| !cookie.starts_with("aforro_admin=")), "no session: {cookies:?}");
     assert!(response.text().await.expect("html").contains("wrong username or password"));
     admin.shutdown().await;
 }

@@ -3,6 +3,7 @@
 mod admin_auth;
 mod admin_browser;
 mod admin_catalog;
+mod admin_login;
 mod admin_pages;
 mod admin_stock;
 mod admin_support;

@@ -1,6 +1,7 @@
 //! Signing in and checking who is signed in: login (password → new session), logout, and
 //! the session lookup both the API (Bearer token) and the page (cookie) use.
 
+use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use axum::extract::FromRequestParts;
@@ -19,9 +20,16 @@ use crate::error::{Error, Result};
 /// timing does not tell which names exist.
 static DECOY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("decoy password nobody has").unwrap_or_default());
 
-/// Checks a username and password and opens a session: the new token (shown once) and its
-/// expiry. Wrong name and wrong password fail alike.
-pub async fn login(state: &AppState, username: String, password: String) -> Result<(SessionToken, Timestamp)> {
+/// Checks a username and password from `client` and opens a session: the new token (shown
+/// once) and its expiry. Wrong name and wrong password fail alike; past the attempts the
+/// throttle allows for (username, client), 429 before the password is even checked.
+pub async fn login(
+    state: &AppState,
+    client: IpAddr,
+    username: String,
+    password: String,
+) -> Result<(SessionToken, Timestamp)> {
+    state.login_throttle.attempt(&username, client).map_err(|retry_after| Error::TooManyRequests { retry_after })?;
     let found = state.reads.run(move |conn| find_admin(conn, &username)).await?;
     // Argon2 takes tens of milliseconds of CPU: never on an async worker.
     let user_id = tokio::task::spawn_blocking(move || match found {

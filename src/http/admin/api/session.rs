@@ -1,6 +1,8 @@
 //! `POST /api/admin/login/` and `POST /api/admin/logout/`.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -26,9 +28,13 @@ pub(super) struct LoginResponse {
     pub expires_at: Timestamp,
 }
 
-async fn login(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Json<LoginResponse>> {
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<LoginResponse>> {
     let request = input::login(&body)?;
-    let (token, expires_at) = auth::login(&state, request.username, request.password).await?;
+    let (token, expires_at) = auth::login(&state, client.ip(), request.username, request.password).await?;
     Ok(Json(LoginResponse { token: token.as_str().to_owned(), token_type: "Bearer", expires_at }))
 }
 

@@ -7,13 +7,15 @@
 //! - [`layout`]: the frame, the embedded style sheet, the list and form pieces.
 //! - [`products`], [`catalog`] (categories and stores), [`inventory`], [`orders`], [`jobs`],
 //!   [`accounts`]: one file per section.
-//! - [`session`]: the cookie session and the CSRF form token.
+//! - [`login`]: the login form (a double-submit CSRF token, attempts limited per account and
+//!   client address); [`session`]: the cookie session and the CSRF form token.
 
 mod accounts;
 mod catalog;
 mod inventory;
 mod jobs;
 mod layout;
+mod login;
 mod orders;
 mod products;
 mod session;
@@ -21,7 +23,7 @@ mod session;
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -29,12 +31,11 @@ use maud::{Markup, html};
 use serde_json::{Map, Value};
 
 use self::layout::{ListUrl, Viewer};
-use self::session::{LOGIN_PATH, WebSession, cleared_cookie, session_cookie};
+use self::session::{LOGIN_PATH, WebSession, cleared_cookie};
 use super::auth;
 use crate::app::AppState;
 use crate::db::history::Actor;
 use crate::domain::admin_list::Params;
-use crate::error::Error;
 use crate::http::QueryParams;
 use crate::http::problem::HttpError;
 
@@ -46,7 +47,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
         .route("/admin/", get(dashboard))
-        .route("/admin/login/", get(login_form).post(log_in))
+        .route("/admin/login/", get(login::form).post(login::log_in))
         .route("/admin/logout/", post(log_out))
         .merge(products::router())
         .merge(catalog::router())
@@ -109,46 +110,6 @@ fn form_as_json(fields: &HashMap<String, String>) -> Value {
         })
         .collect();
     Value::Object(object)
-}
-
-async fn login_form() -> Markup {
-    login_page(None)
-}
-
-fn login_page(error: Option<&str>) -> Markup {
-    layout::page(
-        "Log in",
-        "",
-        None,
-        &html! {
-            div.card.login {
-                (layout::notice(error, "bad"))
-                form method="post" action="/admin/login/" {
-                    div.field { label for="username" { "Username" }
-                        input type="text" name="username" id="username" autocomplete="username" required; }
-                    div.field { label for="password" { "Password" }
-                        input type="password" name="password" id="password" autocomplete="current-password" required; }
-                    div.actions { button type="submit" id="login" { "Log in" } }
-                }
-            }
-        },
-    )
-}
-
-async fn log_in(State(state): State<AppState>, Form(fields): FormFields) -> Result<Response> {
-    let username = fields.get("username").cloned().unwrap_or_default();
-    let password = fields.get("password").cloned().unwrap_or_default();
-    match auth::login(&state, username, password).await {
-        Ok((token, _)) => {
-            let mut response = redirect("/admin/");
-            response.headers_mut().insert(header::SET_COOKIE, session_cookie(&token));
-            Ok(response)
-        }
-        // The form again, with the error and its real status (the problem+json middleware
-        // wraps the JSON routes only).
-        Err(Error::Unauthorized(message)) => Ok((StatusCode::UNAUTHORIZED, login_page(Some(&message))).into_response()),
-        Err(other) => Err(other.into()),
-    }
 }
 
 async fn log_out(session: WebSession, State(state): State<AppState>, form: FormFields) -> Result<Response> {

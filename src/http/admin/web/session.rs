@@ -53,14 +53,19 @@ impl WebSession {
 
 /// The session token from the request's cookie, if any.
 fn cookie_token(headers: &HeaderMap) -> Option<SessionToken> {
+    cookie_value(headers, COOKIE_NAME).and_then(SessionToken::parse)
+}
+
+/// The value of the request's cookie `wanted`, if any.
+pub(super) fn cookie_value<'a>(headers: &'a HeaderMap, wanted: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .and_then(|(_, value)| SessionToken::parse(value))
+        .find(|(name, _)| *name == wanted)
+        .map(|(_, value)| value)
 }
 
 /// `Set-Cookie` for a new session. No `Secure`: the service speaks plain HTTP and sits behind
@@ -79,6 +84,6 @@ pub(super) fn cleared_cookie() -> HeaderValue {
     HeaderValue::from_static("aforro_admin=; Path=/admin/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
