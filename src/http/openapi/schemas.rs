@@ -288,10 +288,10 @@ pub struct PageParams {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StoreOrdersFilter {
-    /// Only orders with this status: `PENDING`, `CONFIRMED` or `REJECTED`, any case; empty is
-    /// no filter.
+    /// Only orders with this status: `PENDING`, `CONFIRMED`, `REJECTED` or `CANCELLED`, any
+    /// case; empty is no filter.
     #[param(
-        pattern = "^([Pp][Ee][Nn][Dd][Ii][Nn][Gg]|[Cc][Oo][Nn][Ff][Ii][Rr][Mm][Ee][Dd]|[Rr][Ee][Jj][Ee][Cc][Tt][Ee][Dd])?$"
+        pattern = "^([Pp][Ee][Nn][Dd][Ii][Nn][Gg]|[Cc][Oo][Nn][Ff][Ii][Rr][Mm][Ee][Dd]|[Rr][Ee][Jj][Ee][Cc][Tt][Ee][Dd]|[Cc][Aa][Nn][Cc][Ee][Ll][Ll][Ee][Dd])?$"
     )]
     status: Option<String>,
 }
