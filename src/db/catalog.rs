@@ -263,32 +263,13 @@ pub(super) fn update_stock(
     Ok(Written { value: quantity, effects })
 }
 
-/// The catalog's named writes: each runs its statement function above on the writer and
+/// The catalog's named writes without an admin history entry (the admin's go through
+/// `db::history`'s `*_as` writes): each runs its statement function above on the writer and
 /// resolves after the commit, once search, the stock view and autocomplete have seen it.
 impl WriterHandle {
-    pub async fn save_category(&self, id: Option<CategoryId>, input: CategoryInput) -> Result<CategoryId> {
-        self.write(move |conn| save_category(conn, id, &input)).await
-    }
-
-    pub async fn delete_category(&self, id: CategoryId) -> Result<()> {
-        self.write(move |conn| delete_category(conn, id)).await
-    }
-
     /// Creates a product (`None`) or replaces one's fields (404 if it does not exist).
     pub async fn save_product(&self, id: Option<ProductId>, fields: ProductFields) -> Result<ProductId> {
         self.write(move |conn| save_product(conn, id, &fields)).await
-    }
-
-    pub async fn delete_product(&self, id: ProductId) -> Result<()> {
-        self.write(move |conn| delete_product(conn, id)).await
-    }
-
-    pub async fn save_store(&self, id: Option<StoreId>, input: StoreInput) -> Result<StoreId> {
-        self.write(move |conn| save_store(conn, id, &input)).await
-    }
-
-    pub async fn delete_store(&self, id: StoreId) -> Result<()> {
-        self.write(move |conn| delete_store(conn, id)).await
     }
 
     /// Sets or adjusts a store's stock of a product; returns the new quantity.

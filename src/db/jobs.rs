@@ -10,7 +10,7 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use super::effects::{CommitEffects, Written};
+use super::effects::Written;
 use super::events::EventKind;
 use super::writer::WriterHandle;
 use super::{idempotency, notifications, optional};
@@ -240,19 +240,6 @@ impl WriterHandle {
     pub async fn purge_before(&self, cutoff: Timestamp) -> Result<(usize, usize)> {
         self.write(move |conn| {
             Ok(Written::quietly((purge_done_before(conn, cutoff)?, idempotency::purge_before(conn, cutoff)?)))
-        })
-        .await
-    }
-}
-
-impl WriterHandle {
-    /// Puts a dead-lettered job back in the queue (see [`retry_failed`]) and wakes the workers.
-    /// Returns false when no `failed` job has that id.
-    pub async fn retry_failed_job(&self, job_id: i64) -> Result<bool> {
-        self.write(move |conn| {
-            let retried = retry_failed(conn, job_id, Timestamp::now())?;
-            let effects = CommitEffects { enqueued_jobs: usize::from(retried), ..CommitEffects::default() };
-            Ok(Written { value: retried, effects })
         })
         .await
     }
