@@ -6,7 +6,6 @@
 use rusqlite::{Connection, params};
 
 use super::effects::{CommitEffects, InventoryRemoval, StockChange, Written};
-use super::writer::WriterHandle;
 use super::{events, optional};
 use crate::domain::catalog::{CategoryInput, MAX_QUANTITY, ProductFields, StockUpdate, StoreInput};
 use crate::domain::{CategoryId, ProductId, StoreId, Timestamp};
@@ -261,19 +260,4 @@ pub(super) fn update_stock(
         Timestamp::now(),
     )?;
     Ok(Written { value: quantity, effects })
-}
-
-/// The catalog's named writes without an admin history entry (the admin's go through
-/// `db::history`'s `*_as` writes): each runs its statement function above on the writer and
-/// resolves after the commit, once search, the stock view and autocomplete have seen it.
-impl WriterHandle {
-    /// Creates a product (`None`) or replaces one's fields (404 if it does not exist).
-    pub async fn save_product(&self, id: Option<ProductId>, fields: ProductFields) -> Result<ProductId> {
-        self.write(move |conn| save_product(conn, id, &fields)).await
-    }
-
-    /// Sets or adjusts a store's stock of a product; returns the new quantity.
-    pub async fn update_stock(&self, store_id: StoreId, product_id: ProductId, update: StockUpdate) -> Result<i64> {
-        self.write(move |conn| update_stock(conn, store_id, product_id, update)).await
-    }
 }

@@ -1,7 +1,8 @@
 //! The single writer: one thread owns the only read-write connection and runs every write.
 //!
 //! Every write is a named method of [`WriterHandle`], defined beside its table's SQL (for
-//! example `save_product` in `catalog.rs`, `place_order` in `orders.rs`); each sends its
+//! example `place_order` in `orders.rs`; the catalog's, such as `save_product_as`, run
+//! `catalog.rs`'s statement functions with their admin history in `history.rs`); each sends its
 //! statement function over a channel (the crate-private `WriterHandle::write`) and awaits the
 //! reply. What a write changed is its [`CommitEffects`] (`effects.rs`). The thread takes whatever writes are waiting (up to the batch
 //! bound), runs each in its own savepoint inside one `BEGIN IMMEDIATE … COMMIT`, and only

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use aforro::app::{AppState, Application, ServeOptions, open_store};
 use aforro::config::{Config, HttpOptions, Synchronous};
+use aforro::db::history::Actor;
 use reqwest::{Response, StatusCode};
 use rusqlite::Connection;
 use serde_json::{Value, json};
@@ -185,6 +186,12 @@ pub(crate) async fn json_with_status(response: Response, expected: StatusCode) -
         assert_eq!(body["status"], json!(status.as_u16()));
     }
     body
+}
+
+/// The admin a test's catalog and stock writes are recorded under: the tests write through the
+/// same `*_as` writes the admin API and pages use, so each change also lands in the history.
+pub(crate) fn test_actor() -> Actor {
+    Actor { user_id: 1, username: "test-admin".to_owned() }
 }
 
 /// A small fixed catalog: 2 categories, products 1..=5, stores 1 and 2 with known stock.

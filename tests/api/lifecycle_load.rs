@@ -23,7 +23,7 @@ use rand::{Rng, SeedableRng};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, test_actor};
 
 const CLIENTS: u64 = 64;
 /// Requests per client (orders and cancels): the loop is bounded in count…
@@ -154,7 +154,7 @@ async fn sixty_four_clients_ordering_and_cancelling_never_oversell_and_every_eve
             for _ in 0..RESTOCKS {
                 let (product, quantity) = (rng.random_range(1..=HOT_PRODUCTS), rng.random_range(1..=4));
                 writer
-                    .update_stock(StoreId(STORE), ProductId(product), StockUpdate::Adjust(quantity))
+                    .update_stock_as(test_actor(), StoreId(STORE), ProductId(product), StockUpdate::Adjust(quantity))
                     .await
                     .expect("restock");
                 *added.entry(product).or_default() += quantity;

@@ -14,6 +14,8 @@ use aforro::domain::{NewOrder, OrderId, OrderLine, OrderStatus, ProductId, Quant
 use proptest::prelude::*;
 use serde_json::Value;
 
+use crate::helpers::test_actor;
+
 const STORES: i64 = 2;
 const PRODUCTS: i64 = 3;
 const INITIAL: i64 = 4;
@@ -132,7 +134,7 @@ async fn run_ops(writer: &WriterHandle, ops: &[Op], model: &mut Model) -> Vec<Or
             Op::Cancel { .. } => {}
             Op::Restock { store, product, quantity } => {
                 let now = writer
-                    .update_stock(StoreId(*store), ProductId(*product), StockUpdate::Adjust(*quantity))
+                    .update_stock_as(test_actor(), StoreId(*store), ProductId(*product), StockUpdate::Adjust(*quantity))
                     .await
                     .expect("restock");
                 model.change(*store, *product, *quantity);

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json_with_status, small_catalog};
+use crate::helpers::{TestApp, json_with_status, small_catalog, test_actor};
 
 async fn search(app: &TestApp, query: &str) -> Value {
     json_with_status(app.get(&format!("/api/search/products/?{query}")).await, StatusCode::OK).await
@@ -243,14 +243,14 @@ async fn a_saved_product_is_searchable_as_soon_as_the_save_returns() {
         category_id: CategoryId(2),
     };
 
-    let id = app.state.writer.save_product(None, fields("Thermos Flask")).await.expect("created");
+    let id = app.state.writer.save_product_as(test_actor(), None, fields("Thermos Flask")).await.expect("created");
     assert_eq!(ids(&search(&app, "q=thermos").await), [id.0]);
 
-    app.state.writer.save_product(Some(id), fields("Picnic Basket")).await.expect("renamed");
+    app.state.writer.save_product_as(test_actor(), Some(id), fields("Picnic Basket")).await.expect("renamed");
     assert_eq!(search(&app, "q=thermos").await["count"], 0, "the old title is gone");
     assert_eq!(ids(&search(&app, "q=picnic").await), [id.0]);
     assert_eq!(search(&app, "").await["count"], 6, "replaced, not duplicated");
-    app.state.writer.save_product(Some(ProductId(2)), fields("Bread Board")).await.expect("renamed");
+    app.state.writer.save_product_as(test_actor(), Some(ProductId(2)), fields("Bread Board")).await.expect("renamed");
     assert_eq!(search(&app, "q=bamboo").await["count"], 0);
     let store = search(&app, "store_id=1").await;
     assert_eq!(ids(&store), [5, 4, 3, 2, 1], "a replaced document is still found through its store, once");
@@ -349,8 +349,10 @@ async fn the_unfiltered_browse_follows_catalog_changes_in_every_sort() {
         price_cents,
         category_id: CategoryId(2),
     };
-    let cheapest = app.state.writer.save_product(None, product("Penny Sweet", 1)).await.expect("saved");
-    let dearest = app.state.writer.save_product(None, product("Gold Tent", 99_999)).await.expect("saved");
+    let cheapest =
+        app.state.writer.save_product_as(test_actor(), None, product("Penny Sweet", 1)).await.expect("saved");
+    let dearest =
+        app.state.writer.save_product_as(test_actor(), None, product("Gold Tent", 99_999)).await.expect("saved");
 
     let by_price = search(&app, "sort=price").await;
     let dearest_first = search(&app, "sort=-price&page_size=2").await;

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json_with_status};
+use crate::helpers::{TestApp, json_with_status, test_actor};
 
 /// Products (id, title) in category 1, with no orders and no stock unless a test adds them.
 fn catalog_of(titles: &'static [(i64, &'static str)]) -> impl FnOnce(&Connection) + Send + 'static {
@@ -161,7 +161,7 @@ async fn a_renamed_product_never_shows_its_old_title_even_once_cached() {
     let app = TestApp::builder().fixture(catalog_of(&[(1, "Steel Kettle"), (2, "Kettle Large")])).spawn().await;
     assert_eq!(suggestions(&app, "kettle").await, ["Kettle Large", "Steel Kettle"]); // now cached
 
-    app.state.writer.save_product(Some(ProductId(1)), kitchen("Copper Kettle")).await.expect("rename");
+    app.state.writer.save_product_as(test_actor(), Some(ProductId(1)), kitchen("Copper Kettle")).await.expect("rename");
 
     // Straight after the write, before the rebuild can have landed.
     let right_after = suggestions(&app, "kettle").await;
@@ -178,7 +178,7 @@ async fn a_new_product_is_suggested_at_once() {
     let app = TestApp::builder().fixture(catalog_of(&[(1, "Steel Kettle")])).spawn().await;
     assert_eq!(suggestions(&app, "toast").await, Vec::<String>::new()); // cached as empty
 
-    app.state.writer.save_product(None, kitchen("Toaster Deluxe")).await.expect("create");
+    app.state.writer.save_product_as(test_actor(), None, kitchen("Toaster Deluxe")).await.expect("create");
 
     assert_eq!(suggestions(&app, "toast").await, ["Toaster Deluxe"]);
     app.state.suggest.wait_until_current().await;

@@ -12,7 +12,7 @@ use aforro::domain::{CategoryId, NewOrder, OrderLine, OrderStatus, ProductId, Qu
 use aforro::error::Error;
 use tempfile::TempDir;
 
-use crate::helpers::small_catalog;
+use crate::helpers::{small_catalog, test_actor};
 
 /// Remembers every commit it is told about.
 #[derive(Default)]
@@ -78,9 +78,10 @@ async fn a_rejected_order_reports_no_stock_change() {
 async fn saved_products_are_reported_and_an_unknown_one_is_not_found() {
     let (writer, _thread, observer, _dir) = start_writer();
 
-    let created = writer.save_product(None, fields("Brand New Kettle")).await.expect("created");
-    let renamed = writer.save_product(Some(ProductId(1)), fields("Renamed Kettle")).await.expect("renamed");
-    let missing = writer.save_product(Some(ProductId(999)), fields("Ghost")).await;
+    let created = writer.save_product_as(test_actor(), None, fields("Brand New Kettle")).await.expect("created");
+    let renamed =
+        writer.save_product_as(test_actor(), Some(ProductId(1)), fields("Renamed Kettle")).await.expect("renamed");
+    let missing = writer.save_product_as(test_actor(), Some(ProductId(999)), fields("Ghost")).await;
 
     assert_eq!(renamed, ProductId(1));
     assert!(matches!(missing, Err(Error::NotFound(_))), "{missing:?}");
@@ -95,8 +96,8 @@ async fn a_failing_command_in_a_batch_leaves_the_others_committed() {
     let bad = ProductFields { category_id: CategoryId(77), ..fields("Orphan") };
     let (good_order, bad_product, good_product) = tokio::join!(
         writer.place_order(one_line_order(1, 1, 1), None),
-        writer.save_product(None, bad),
-        writer.save_product(None, fields("Fine Product")),
+        writer.save_product_as(test_actor(), None, bad),
+        writer.save_product_as(test_actor(), None, fields("Fine Product")),
     );
 
     assert!(good_order.is_ok() && good_product.is_ok());
