@@ -15,8 +15,8 @@ use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::config::Config;
-use crate::db::BUSY_TIMEOUT;
 use crate::db::exclusive::lock_data_dir;
+use crate::db::{BUSY_TIMEOUT, health, migrate};
 use crate::search::index_path;
 
 /// How long a copy may keep finding the source busy before giving up.
@@ -80,18 +80,15 @@ fn open_read_only(path: &Path) -> anyhow::Result<Connection> {
 /// A database this binary can serve: intact, with the core migration recorded and no
 /// migration this binary does not know.
 fn check_is_aforro_database(conn: &Connection) -> anyhow::Result<()> {
-    let check: String = conn.query_row("PRAGMA quick_check", [], |row| row.get(0)).context("not a SQLite database")?;
+    let check = health::quick_check(conn).context("not a SQLite database")?;
     if check != "ok" {
         bail!("the database is damaged: {check}");
     }
-    let names: Vec<String> = conn
-        .prepare("SELECT name FROM schema_migrations ORDER BY name")
-        .and_then(|mut stmt| stmt.query_map([], |row| row.get(0))?.collect())
-        .context("it has no schema_migrations table")?;
+    let names = migrate::recorded_migrations(conn).context("it has no schema_migrations table")?;
     if !names.iter().any(|name| name == "0001_init") {
         bail!("it has no aforro migrations recorded");
     }
-    if let Some(unknown) = names.iter().find(|name| !crate::db::migrate::is_known(name)) {
+    if let Some(unknown) = names.iter().find(|name| !migrate::is_known(name)) {
         bail!("it was written by a newer aforro (migration {unknown}); restore it with that version");
     }
     Ok(())

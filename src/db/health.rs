@@ -105,6 +105,17 @@ impl StorageHealth {
     }
 }
 
+/// The cheapest statement that proves a connection answers (readiness).
+pub fn ping(conn: &Connection) -> Result<()> {
+    conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?;
+    Ok(())
+}
+
+/// SQLite's `PRAGMA quick_check`: `"ok"`, or the first problems it found in the file.
+pub fn quick_check(conn: &Connection) -> Result<String> {
+    Ok(conn.query_row("PRAGMA quick_check", [], |row| row.get(0))?)
+}
+
 /// A write that succeeds only if the database can take new pages: a blob one page larger than
 /// the free list, inserted and deleted again (SQLite reuses free pages first, so a smaller one
 /// could succeed on a full volume while orders fail). Runs in the writer like any write.

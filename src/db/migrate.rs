@@ -41,9 +41,7 @@ fn apply_pending(conn: &mut Connection) -> Result<Vec<&'static str>> {
     )?;
     let mut applied = Vec::new();
     for (name, sql) in MIGRATIONS {
-        let done: bool =
-            tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = ?1)", [name], |row| row.get(0))?;
-        if !done {
+        if !is_applied(&tx, name)? {
             tx.execute_batch(sql)?;
             tx.execute("INSERT INTO schema_migrations (name) VALUES (?1)", [name])?;
             applied.push(*name);
@@ -55,6 +53,19 @@ fn apply_pending(conn: &mut Connection) -> Result<Vec<&'static str>> {
     }
     tx.commit()?;
     Ok(applied)
+}
+
+/// Whether the database behind `conn` records the migration `name` as applied.
+pub fn is_applied(conn: &Connection, name: &str) -> Result<bool> {
+    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = ?1)", [name], |row| row.get(0))?)
+}
+
+/// The migrations the database behind `conn` records, by name (an error when it has no
+/// `schema_migrations` table: it is not an aforro database).
+pub fn recorded_migrations(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT name FROM schema_migrations ORDER BY name")?;
+    let names = stmt.query_map([], |row| row.get(0))?;
+    Ok(names.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Whether this binary has a migration of that name (a database recording others was

@@ -24,6 +24,7 @@ pub mod orders;
 pub mod popularity;
 pub mod seed;
 pub mod sessions;
+pub mod view_rows;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::Route;
 use super::openapi::schemas::{Readiness, Status, Unavailable};
 use crate::app::AppState;
+use crate::db::health::ping;
 use crate::error::{Error, Result};
 
 pub(super) fn routes() -> Vec<Route> {
@@ -30,11 +31,7 @@ pub(super) async fn healthz() -> Json<Value> {
         (status = 503, response = Unavailable),
     ))]
 pub(super) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>> {
-    state
-        .reads
-        .run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))
-        .await
-        .map_err(|error| Error::Unavailable(format!("the database is not ready: {error}")))?;
+    state.reads.run(ping).await.map_err(|error| Error::Unavailable(format!("the database is not ready: {error}")))?;
     if let Some(fault) = state.writer.storage_fault().await {
         return Err(Error::Unavailable(fault.detail().to_owned()));
     }

@@ -58,11 +58,7 @@ pub fn open_views(database: &Path, index_dir: &Path, primary: PrimaryUrl) -> any
     let reads = ReadPool::open_follower(database).context("cannot open the followed database")?;
     let latest = migrate::latest_migration();
     let current: bool = reads
-        .run_blocking(|conn| {
-            Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = ?1)", [latest], |row| {
-                row.get(0)
-            })?)
-        })
+        .run_blocking(|conn| migrate::is_applied(conn, latest))
         .context("cannot read the followed database's schema")?;
     if !current {
         anyhow::bail!("the followed database lacks migration {latest}: upgrade the primary first, then its replicas");

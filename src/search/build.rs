@@ -9,7 +9,8 @@ use rusqlite::Connection;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 
 use super::schema::{IndexStamp, ProductFields, product_schema, register_analyzer};
-use crate::db::catalog::catalog_watermark;
+use crate::db::catalog::{catalog_watermark, count_products};
+use crate::db::view_rows::{ProductRow, for_each_product};
 
 /// Indexing heap per thread for a full build. Large enough that 1M products make a few
 /// segments rather than dozens; freed when the build ends.
@@ -117,27 +118,17 @@ fn write_all_products(conn: &Connection, index: &Index) -> anyhow::Result<(u64, 
     let mut writer: IndexWriter = index.writer_with_num_threads(threads, threads * BUILD_HEAP_BYTES_PER_THREAD)?;
     let snapshot = conn.unchecked_transaction()?;
     let watermark = catalog_watermark(&snapshot)?;
-    let total: i64 = snapshot.query_row("SELECT COUNT(*) FROM products", [], |row| row.get(0))?;
+    let total = count_products(&snapshot)?;
     let progress = crate::progress::progress_bar(u64::try_from(total).unwrap_or(0), "indexing");
-    let mut stmt = snapshot.prepare(PRODUCT_ROWS_BY_ID)?;
-    let mut rows = stmt.query([])?;
     let mut done = 0;
-    while let Some(row) = rows.next()? {
-        let product = IndexedProduct {
-            id: row.get(0)?,
-            title: row.get_ref(1)?.as_str()?,
-            description: row.get_ref(2)?.as_str()?,
-            price_cents: row.get(3)?,
-            category_id: row.get(4)?,
-            created_at: row.get(5)?,
-            category: row.get_ref(6)?.as_str()?,
-        };
-        writer.add_document(product.to_document(&fields))?;
+    for_each_product(&snapshot, |product| {
+        writer.add_document(product_document(&product, &fields))?;
         done += 1;
         if done % PROGRESS_STEP == 0 {
             report_progress(&progress, done);
         }
-    }
+        Ok(())
+    })?;
     progress.finish_and_clear();
     let stamp = IndexStamp::current(watermark);
     commit_with_stamp(&mut writer, &stamp)?;
@@ -146,52 +137,25 @@ fn write_all_products(conn: &Connection, index: &Index) -> anyhow::Result<(u64, 
     Ok((done, stamp))
 }
 
-/// The columns of [`IndexedProduct`], in its order, as a literal that the two queries below
-/// complete (`concat!` keeps them literals, which `scripts/check-sql.sh` checks).
-macro_rules! product_rows {
-    () => {
-        "SELECT p.id, p.title, p.description, p.price_cents, p.category_id, p.created_at, c.name
-           FROM products p JOIN categories c ON c.id = p.category_id"
-    };
-}
-
-/// Every product, for a full build.
-const PRODUCT_ROWS_BY_ID: &str = concat!(product_rows!(), " ORDER BY p.id");
-
-/// One product, for an incremental update.
-pub const PRODUCT_ROW: &str = concat!(product_rows!(), " WHERE p.id = ?1");
-
-/// A product row as the index sees it.
-pub struct IndexedProduct<'a> {
-    pub id: i64,
-    pub title: &'a str,
-    pub description: &'a str,
-    pub price_cents: i64,
-    pub category_id: i64,
-    pub created_at: i64,
-    /// The category's name.
-    pub category: &'a str,
-}
-
-impl IndexedProduct<'_> {
-    pub fn to_document(&self, fields: &ProductFields) -> TantivyDocument {
-        // Ids and prices are non-negative by the schema's CHECKs; 0 is a safe floor anyway.
-        let unsigned = |value: i64| u64::try_from(value).unwrap_or(0);
-        let mut document = TantivyDocument::new();
-        document.add_u64(fields.id, unsigned(self.id));
-        for (exact, stem, text) in [
-            (fields.title, fields.title_stem, self.title),
-            (fields.description, fields.description_stem, self.description),
-            (fields.category, fields.category_stem, self.category),
-        ] {
-            document.add_text(exact, text);
-            document.add_text(stem, text);
-        }
-        document.add_u64(fields.category_id, unsigned(self.category_id));
-        document.add_u64(fields.price_cents, unsigned(self.price_cents));
-        document.add_i64(fields.created_at, self.created_at);
-        document
+/// A product's document: its text fields twice (as typed and stemmed), its numbers as fast
+/// fields.
+pub fn product_document(product: &ProductRow<'_>, fields: &ProductFields) -> TantivyDocument {
+    // Ids and prices are non-negative by the schema's CHECKs; 0 is a safe floor anyway.
+    let unsigned = |value: i64| u64::try_from(value).unwrap_or(0);
+    let mut document = TantivyDocument::new();
+    document.add_u64(fields.id, unsigned(product.id));
+    for (exact, stem, text) in [
+        (fields.title, fields.title_stem, product.title),
+        (fields.description, fields.description_stem, product.description),
+        (fields.category, fields.category_stem, product.category),
+    ] {
+        document.add_text(exact, text);
+        document.add_text(stem, text);
     }
+    document.add_u64(fields.category_id, unsigned(product.category_id));
+    document.add_u64(fields.price_cents, unsigned(product.price_cents));
+    document.add_i64(fields.created_at, product.created_at);
+    document
 }
 
 /// Commits what the writer holds, recording what it now reflects.

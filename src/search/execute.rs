@@ -17,9 +17,10 @@ use super::matcher::RankedQuery;
 use super::query::query_terms;
 use super::rank::bm25_of;
 use super::request::{CategoryFilter, SearchRequest, SortOrder};
-use super::rows::{MatchInfo, MatchMode, SearchResults, categories, category_named, facets, rows_for};
+use super::rows::{MatchInfo, MatchMode, SearchResults, category_named, facets, rows_for};
 use super::scan::{scan_all, scan_store};
 use crate::db::catalog::store_exists;
+use crate::db::view_rows::category_names;
 use crate::domain::CategoryId;
 use crate::error::{Error, Result};
 
@@ -32,7 +33,7 @@ impl SearchIndex {
         {
             return Err(Error::NotFound(format!("store {store_id} does not exist")));
         }
-        let categories = categories(conn)?;
+        let categories = category_names(conn)?;
         let Some(category_id) = resolve_category(request.category.as_ref(), &categories) else {
             return Ok(SearchResults::default()); // an unknown category name matches nothing
         };

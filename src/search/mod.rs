@@ -47,6 +47,7 @@ use self::schema::{IndexStamp, ProductFields};
 use self::stock::StockView;
 use crate::db::ReadPool;
 use crate::db::catalog::catalog_watermark;
+use crate::db::view_rows;
 use crate::domain::CategoryId;
 
 pub use self::request::{CategoryFilter, PriceRange, SearchRequest, SortOrder};
@@ -106,7 +107,7 @@ impl SearchIndex {
             .run_blocking(|conn| Ok(open_or_rebuild(conn, &path)))
             .context("cannot read the database to open the index")??;
         let stock = reads.run_blocking(StockView::load).context("cannot load the stock view")?;
-        let category_names = reads.run_blocking(rows::categories).context("cannot read the categories")?;
+        let category_names = reads.run_blocking(view_rows::category_names).context("cannot read the categories")?;
         Self::from_parts(&index, stock, reads, category_names)
     }
 

@@ -1,5 +1,5 @@
-//! What a search returns, and the SQLite reads that complete it: the categories (to resolve
-//! `category=` and name the facets) and the page's product rows.
+//! What a search returns, and how SQLite's rows complete it (read through `db::view_rows`):
+//! the categories name the facets, the page's product rows fill the results.
 //!
 //! Rows come from SQLite by id rather than from tantivy's document store: the index stays
 //! small (fast fields only), and a row is always the committed one.
@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::collector::{Hit, Matches};
 use super::highlight::Highlight;
+use crate::db::view_rows::product_summaries;
 use crate::domain::{CategoryId, Money, ProductId, Timestamp};
 use crate::error::Result;
 
@@ -85,13 +86,6 @@ pub struct SearchResults {
     pub match_info: Option<MatchInfo>,
 }
 
-/// Every category by id. Catalogs have tens of categories, so one small query per search.
-pub fn categories(conn: &Connection) -> Result<BTreeMap<CategoryId, String>> {
-    let mut stmt = conn.prepare_cached("SELECT id, name FROM categories")?;
-    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 /// The id of the category named `name`, compared case-insensitively.
 pub fn category_named(categories: &BTreeMap<CategoryId, String>, name: &str) -> Option<CategoryId> {
     let wanted = name.trim().to_lowercase();
@@ -120,29 +114,22 @@ pub fn facets(matches: &Matches, categories: &BTreeMap<CategoryId, String>) -> F
 /// The rows of `hits`, in the hits' order. A hit whose product is gone from SQLite (deleted
 /// by another process since the index was built) is skipped rather than shown half-empty.
 pub fn rows_for(conn: &Connection, hits: &[Hit], with_score: bool) -> Result<Vec<SearchRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT p.title, p.description, p.price_cents, p.category_id, c.name, p.created_at
-           FROM products p JOIN categories c ON c.id = p.category_id
-          WHERE p.id = ?1",
-    )?;
-    let mut rows = Vec::with_capacity(hits.len());
-    for hit in hits {
-        let id = ProductId(i64::try_from(hit.product_id).unwrap_or(i64::MAX));
-        let mut found = stmt.query([id])?;
-        if let Some(row) = found.next()? {
-            rows.push(SearchRow {
-                id,
-                title: row.get(0)?,
-                description: row.get(1)?,
-                price: Money::from_cents(row.get(2)?),
-                category_id: row.get(3)?,
-                category: row.get(4)?,
-                created_at: Timestamp::from_micros(row.get(5)?),
-                score: with_score.then_some(hit.score),
-                quantity: hit.quantity.map(i64::from),
-                highlight: None,
-            });
-        }
-    }
-    Ok(rows)
+    let ids: Vec<ProductId> =
+        hits.iter().map(|hit| ProductId(i64::try_from(hit.product_id).unwrap_or(i64::MAX))).collect();
+    let summaries = product_summaries(conn, &ids)?;
+    let rows = hits.iter().zip(ids).zip(summaries).filter_map(|((hit, id), summary)| {
+        summary.map(|summary| SearchRow {
+            id,
+            title: summary.title,
+            description: summary.description,
+            price: Money::from_cents(summary.price_cents),
+            category_id: summary.category_id,
+            category: summary.category,
+            created_at: Timestamp::from_micros(summary.created_at),
+            score: with_score.then_some(hit.score),
+            quantity: hit.quantity.map(i64::from),
+            highlight: None,
+        })
+    });
+    Ok(rows.collect())
 }

@@ -14,6 +14,7 @@ use arc_swap::ArcSwap;
 use rusqlite::Connection;
 
 use crate::db::effects::{InventoryRemoval, StockChange};
+use crate::db::view_rows;
 use crate::domain::{ProductId, StoreId};
 use crate::error::Result;
 use crate::locking::lock;
@@ -187,17 +188,15 @@ impl StockTables {
 impl StockView {
     /// Loads every inventory row. Memory is 4 bytes per (store with inventory, product id).
     pub fn load(conn: &Connection) -> Result<Self> {
-        let max_product_id: i64 = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM products", [], |row| row.get(0))?;
+        let max_product_id = view_rows::max_product_id(conn)?;
         let mut tables = StockTables::empty(with_headroom(index_of(max_product_id).map_or(0, |i| i + 1)));
-        let mut stmt = conn.prepare("SELECT store_id, product_id, quantity FROM inventory")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let change = StockChange { store_id: row.get(0)?, product_id: row.get(1)?, quantity: row.get(2)? };
+        view_rows::for_each_inventory_row(conn, |change| {
             if !tables.fits(&change) {
                 tables = tables.grown_for(&change);
             }
             tables.set(&change);
-        }
+            Ok(())
+        })?;
         let store_ids: Vec<StoreId> = tables.stores.keys().copied().collect();
         for store_id in store_ids {
             tables.refresh_carried(store_id);

@@ -13,12 +13,12 @@ use rusqlite::Connection;
 use tantivy::{IndexWriter, Term};
 
 use super::SearchIndex;
-use super::build::{IndexedProduct, PRODUCT_ROW, commit_with_stamp};
-use super::rows::categories;
+use super::build::{commit_with_stamp, product_document};
 use super::scan::DocsByProduct;
 use super::schema::{IndexStamp, ProductFields};
 use crate::db::catalog::catalog_watermark;
 use crate::db::effects::{CommitEffects, CommitObserver};
+use crate::db::view_rows::{category_names, products_in_categories, with_product};
 use crate::domain::{CategoryId, ProductId};
 use crate::error::{Error, Result};
 use crate::locking::lock;
@@ -57,15 +57,10 @@ impl SearchIndex {
     fn products_of_renamed_categories(&self) -> Result<Vec<ProductId>> {
         let mut indexed = lock(&self.inner.category_names);
         self.inner.reads.run_blocking(|conn| {
-            let current = categories(conn)?;
+            let current = category_names(conn)?;
             let renamed: Vec<CategoryId> =
                 current.iter().filter(|(id, name)| indexed.get(id) != Some(*name)).map(|(id, _)| *id).collect();
-            let mut stmt = conn.prepare_cached("SELECT id FROM products WHERE category_id = ?1")?;
-            let mut products = Vec::new();
-            for category_id in renamed {
-                let rows = stmt.query_map([category_id], |row| row.get(0).map(ProductId))?;
-                products.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
-            }
+            let products = products_in_categories(conn, &renamed)?;
             *indexed = current;
             Ok(products)
         })
@@ -105,21 +100,10 @@ fn replace_document(
     let id =
         u64::try_from(product_id.0).map_err(|_| Error::Invariant(format!("product id {product_id} is negative")))?;
     writer.delete_term(Term::from_field_u64(fields.id, id));
-    let mut stmt = conn.prepare_cached(PRODUCT_ROW)?;
-    let mut rows = stmt.query([product_id])?;
-    if let Some(row) = rows.next()? {
-        let (title, description, category): (String, String, String) = (row.get(1)?, row.get(2)?, row.get(6)?);
-        let product = IndexedProduct {
-            id: product_id.0,
-            title: &title,
-            description: &description,
-            price_cents: row.get(3)?,
-            category_id: row.get(4)?,
-            created_at: row.get(5)?,
-            category: &category,
-        };
-        writer.add_document(product.to_document(fields)).map_err(index_error)?;
-    }
+    with_product(conn, product_id, |product| {
+        writer.add_document(product_document(&product, fields)).map_err(index_error)?;
+        Ok(())
+    })?;
     Ok(())
 }
 

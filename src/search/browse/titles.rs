@@ -28,6 +28,7 @@ use memchr::memmem;
 use rusqlite::Connection;
 
 use crate::db::listings::{InventoryFilter, InventoryRow, PageOf, inventory_rows};
+use crate::db::view_rows;
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
 use crate::search::stock::{StockTables, StockView};
@@ -54,12 +55,9 @@ impl TitleOrder {
     /// Reads every title in listing order. The `products_title_nocase` index is that order,
     /// so SQLite walks an index and nothing is sorted here.
     pub fn load(conn: &Connection, generation: u64) -> Result<Self> {
-        let mut stmt = conn.prepare("SELECT id, title FROM products ORDER BY title COLLATE NOCASE, id")?;
-        let mut rows = stmt.query([])?;
         let mut order =
             Self { generation, by_title: Vec::new(), rank: Vec::new(), folded: Vec::new(), starts: vec![0] };
-        while let Some(row) = rows.next()? {
-            let id: i64 = row.get(0)?;
+        view_rows::for_each_title(conn, |id, title| {
             let id = u32::try_from(id)
                 .ok()
                 .filter(|id| *id != NO_RANK)
@@ -72,12 +70,12 @@ impl TitleOrder {
                 order.rank.resize(index + 1, NO_RANK);
             }
             order.rank[index] = rank;
-            let title: String = row.get(1)?;
             order.folded.extend(title.bytes().map(|byte| byte.to_ascii_lowercase()));
             let end = u32::try_from(order.folded.len())
                 .map_err(|_| Error::Invariant("titles too long for the title order".to_owned()))?;
             order.starts.push(end);
-        }
+            Ok(())
+        })?;
         Ok(order)
     }
 
