@@ -14,6 +14,7 @@ pub type AdminId = i64;
 /// What `createsuperuser` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SuperuserOutcome {
+    /// A new account was made.
     Created,
     /// `--update`: the existing account got the new password and lost its sessions.
     PasswordChanged,
@@ -58,8 +59,11 @@ pub fn find_admin(conn: &Connection, username: &str) -> Result<Option<(AdminId, 
 /// One admin account as the accounts page lists it.
 #[derive(Debug, Clone)]
 pub struct AdminRow {
+    /// The account's id (sessions and history refer to it).
     pub id: AdminId,
+    /// The name the admin signs in with.
     pub username: String,
+    /// When the account was made.
     pub created_at: Timestamp,
     /// Sessions not yet expired.
     pub live_sessions: i64,

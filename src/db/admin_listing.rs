@@ -9,54 +9,81 @@ use crate::db::listings::PageOf;
 use crate::domain::{CategoryId, Money, OrderId, OrderStatus, PageRequest, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
+/// A category as the admin lists and edits it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CategoryRow {
+    /// The category's id.
     pub id: CategoryId,
+    /// Unique without case.
     pub name: String,
 }
 
+/// A product as the admin lists and edits it, with its category's name.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProductRow {
+    /// The product's id.
     pub id: ProductId,
+    /// The title shown to customers.
     pub title: String,
+    /// Free text, searched like the title.
     pub description: String,
+    /// The unit price.
     pub price: Money,
+    /// The category it belongs to.
     pub category_id: CategoryId,
+    /// That category's name, so the list needs no second lookup.
     pub category: String,
+    /// When the product was created.
     pub created_at: Timestamp,
 }
 
+/// A store as the admin lists and edits it.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoreRow {
+    /// The store's id.
     pub id: StoreId,
+    /// The store's display name.
     pub name: String,
+    /// Where the store is (free text).
     pub location: String,
 }
 
+/// One order of the cross-store order list.
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderRow {
+    /// The order's id.
     pub id: OrderId,
+    /// The store it was placed in.
     pub store_id: StoreId,
+    /// Where the order is in its life.
     pub status: OrderStatus,
+    /// When it was placed.
     pub created_at: Timestamp,
+    /// Units over all its lines.
     pub total_quantity: i64,
 }
 
 /// The inventory of one store for one product, after a change.
 #[derive(Debug, Clone, Serialize)]
 pub struct StockRow {
+    /// The store holding the stock.
     pub store_id: StoreId,
+    /// The product stocked.
     pub product_id: ProductId,
+    /// Units on hand after the change.
     pub quantity: i64,
 }
 
 /// Filters of the cross-store order list.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OrderFilter {
+    /// Only this store's orders.
     pub store_id: Option<StoreId>,
+    /// Only orders in this state.
     pub status: Option<OrderStatus>,
 }
 
+/// A page of categories by name, for the admin API.
 pub fn categories(conn: &Connection, page: PageRequest) -> Result<PageOf<CategoryRow>> {
     let count = conn.query_row("SELECT COUNT(*) FROM categories", [], |row| row.get(0))?;
     let mut stmt = conn.prepare_cached("SELECT id, name FROM categories ORDER BY id LIMIT ?1 OFFSET ?2")?;
@@ -73,6 +100,7 @@ pub fn all_categories(conn: &Connection) -> Result<Vec<CategoryRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// One category, or 404 when it does not exist.
 pub fn category(conn: &Connection, id: CategoryId) -> Result<CategoryRow> {
     let found = optional(conn.query_row("SELECT id, name FROM categories WHERE id = ?1", [id], |row| {
         Ok(CategoryRow { id: row.get(0)?, name: row.get(1)? })
@@ -114,6 +142,7 @@ pub fn products(conn: &Connection, title_contains: Option<&str>, page: PageReque
     Ok(PageOf { count, rows: rows.collect::<rusqlite::Result<_>>()? })
 }
 
+/// One product with its category's name, or 404 when it does not exist.
 pub fn product(conn: &Connection, id: ProductId) -> Result<ProductRow> {
     let found = optional(conn.query_row(&format!("{PRODUCT_COLUMNS} WHERE p.id = ?1"), [id], product_row))?;
     found.ok_or_else(|| Error::NotFound(format!("product {id} does not exist")))
@@ -132,6 +161,7 @@ pub fn product_stock(conn: &Connection, id: ProductId) -> Result<Vec<(StoreRow, 
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// A page of stores by id, for the admin API.
 pub fn stores(conn: &Connection, page: PageRequest) -> Result<PageOf<StoreRow>> {
     let count = conn.query_row("SELECT COUNT(*) FROM stores", [], |row| row.get(0))?;
     let mut stmt = conn.prepare_cached("SELECT id, name, location FROM stores ORDER BY id LIMIT ?1 OFFSET ?2")?;
@@ -141,6 +171,7 @@ pub fn stores(conn: &Connection, page: PageRequest) -> Result<PageOf<StoreRow>> 
     Ok(PageOf { count, rows: rows.collect::<rusqlite::Result<_>>()? })
 }
 
+/// One store, or 404 when it does not exist.
 pub fn store(conn: &Connection, id: StoreId) -> Result<StoreRow> {
     let found = optional(conn.query_row("SELECT id, name, location FROM stores WHERE id = ?1", [id], |row| {
         Ok(StoreRow { id: row.get(0)?, name: row.get(1)?, location: row.get(2)? })

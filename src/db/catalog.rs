@@ -11,6 +11,7 @@ use crate::domain::catalog::{CategoryInput, MAX_QUANTITY, ProductFields, StockUp
 use crate::domain::{CategoryId, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
+/// Whether a store of that id exists (a store-scoped request on a missing one is a 404).
 pub fn store_exists(conn: &Connection, store_id: StoreId) -> Result<bool> {
     let mut stmt = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM stores WHERE id = ?1)")?;
     Ok(stmt.query_row([store_id], |row| row.get(0))?)
@@ -73,12 +74,14 @@ pub struct CatalogWatermark {
     pub version: i64,
 }
 
+/// The catalog's lineage and version as one read, to stamp derived data with.
 pub fn catalog_watermark(conn: &Connection) -> Result<CatalogWatermark> {
     Ok(conn.query_row("SELECT lineage, version FROM catalog_version WHERE id = 1", [], |row| {
         Ok(CatalogWatermark { lineage: row.get(0)?, version: row.get(1)? })
     })?)
 }
 
+/// How many products the catalog holds.
 pub fn count_products(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT COUNT(*) FROM products", [], |row| row.get(0))?)
 }

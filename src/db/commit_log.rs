@@ -23,6 +23,7 @@ pub struct LoggedCommit {
     pub seq: i64,
     /// When the primary committed it, by the primary's clock.
     pub committed_at: Timestamp,
+    /// What the batch changed, for a replica's views to apply.
     pub effects: CommitEffects,
 }
 

@@ -8,7 +8,9 @@ use crate::domain::{ProductId, StoreId};
 /// A store's stock of one product after a commit changed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockChange {
+    /// The store whose stock changed.
     pub store_id: StoreId,
+    /// The product whose stock changed.
     pub product_id: ProductId,
     /// The new quantity (absolute, not a delta, so applying it twice is harmless).
     pub quantity: i64,
@@ -18,7 +20,9 @@ pub struct StockChange {
 /// (which a quantity of 0 cannot say).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InventoryRemoval {
+    /// The store that stopped carrying the product.
     pub store_id: StoreId,
+    /// The product no longer carried there.
     pub product_id: ProductId,
 }
 
@@ -26,6 +30,7 @@ pub struct InventoryRemoval {
 /// database.
 #[derive(Debug, Default, Clone)]
 pub struct CommitEffects {
+    /// New stock levels (orders, cancels, admin stock edits): the stock view applies them.
     pub stock_changes: Vec<StockChange>,
     /// Inventory rows deleted (with their product, by the admin API).
     pub removed_inventory: Vec<InventoryRemoval>,
@@ -39,6 +44,7 @@ pub struct CommitEffects {
 }
 
 impl CommitEffects {
+    /// Whether the observers have nothing to do for it (the writer then skips telling them).
     pub fn is_empty(&self) -> bool {
         self.stock_changes.is_empty()
             && self.removed_inventory.is_empty()
@@ -66,7 +72,9 @@ pub trait CommitObserver: Send + Sync {
 
 /// The value a write returns and what it changed.
 pub struct Written<T> {
+    /// What the write's caller gets back.
     pub value: T,
+    /// What the write changed, for the derived views.
     pub effects: CommitEffects,
 }
 

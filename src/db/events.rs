@@ -19,13 +19,18 @@ use crate::error::Result;
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
+    /// An order was confirmed (its confirmation is the event's delivery).
     OrderConfirmed,
+    /// A confirmed order was cancelled and its stock returned.
     OrderCancelled,
+    /// A store's stock of a product fell to zero.
     OutOfStock,
+    /// A store's stock of a product rose from zero.
     BackInStock,
 }
 
 impl EventKind {
+    /// Every kind, for listing and parsing.
     pub const ALL: [EventKind; 4] = [Self::OrderConfirmed, Self::OrderCancelled, Self::OutOfStock, Self::BackInStock];
 
     /// The contract's name, stored as the job's `kind` and sent as `X-Aforro-Event`.
@@ -38,6 +43,7 @@ impl EventKind {
         }
     }
 
+    /// The kind named `text` (as [`Self::as_str`] spells it), if any.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == text)
     }
@@ -94,9 +100,13 @@ struct StockData {
 /// An event as delivered: the contract's webhook body `{"event", "id", "created_at", "data"}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
+    /// The event's name (`order.confirmed`, …).
     pub event: &'static str,
+    /// Unique per event: receivers dedupe on it across retries.
     pub id: String,
+    /// When its cause committed.
     pub created_at: Timestamp,
+    /// The event's own fields (the order, or the store, product and quantity).
     pub data: Value,
 }
 

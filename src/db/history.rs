@@ -18,21 +18,29 @@ use crate::error::{Error, Result};
 /// Who makes a change: the signed-in admin.
 #[derive(Debug, Clone)]
 pub struct Actor {
+    /// The admin's account id (kept in the history even after the account is gone).
     pub user_id: AdminId,
+    /// The admin's name at the time of the change.
     pub username: String,
 }
 
 /// The kinds of object the history covers (the `object_type` CHECK in `0008_admin_history.sql`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectType {
+    /// A category was created, renamed or deleted.
     Category,
+    /// A product (or its stock in a store) changed.
     Product,
+    /// A store was created, edited or deleted.
     Store,
+    /// A failed job was put back in the queue.
     Job,
+    /// An order was cancelled.
     Order,
 }
 
 impl ObjectType {
+    /// The name the `object_type` column stores.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Category => "category",
@@ -47,11 +55,15 @@ impl ObjectType {
 /// One recorded change.
 #[derive(Debug, Clone, Serialize)]
 pub struct LogEntry {
+    /// The entry's id (increasing: newest is highest).
     pub id: i64,
+    /// Who made the change.
     pub username: String,
+    /// `create`, `change` or `delete`.
     pub action: String,
     /// Field name, value before, value after (`null` when the object did not exist).
     pub changes: Vec<(String, Value, Value)>,
+    /// When the change committed.
     pub created_at: Timestamp,
 }
 
@@ -194,6 +206,7 @@ fn stock_field(conn: &Connection, store_id: StoreId, product_id: ProductId) -> R
 /// The admin's writes: each is the catalog's write (`db::catalog`) plus its history entry, in
 /// one savepoint of the writer's batch.
 impl WriterHandle {
+    /// Creates a category (`None`) or renames one, recorded in its history.
     pub async fn save_category_as(
         &self,
         actor: Actor,
@@ -207,6 +220,7 @@ impl WriterHandle {
         .await
     }
 
+    /// Deletes an unused category, recorded in its history.
     pub async fn delete_category_as(&self, actor: Actor, id: CategoryId) -> Result<()> {
         self.write(move |conn| {
             logged(conn, &actor, ObjectType::Category, Some(id.0), |conn| catalog::delete_category(conn, id), |_| id.0)
@@ -214,6 +228,8 @@ impl WriterHandle {
         .await
     }
 
+    /// Creates a product (`None`) or replaces its fields (404 if it does not exist), recorded in
+    /// its history. Resolves once search and autocomplete show the change.
     pub async fn save_product_as(
         &self,
         actor: Actor,
@@ -227,6 +243,7 @@ impl WriterHandle {
         .await
     }
 
+    /// Deletes a product no order names, with its inventory, recorded in its history.
     pub async fn delete_product_as(&self, actor: Actor, id: ProductId) -> Result<()> {
         self.write(move |conn| {
             logged(conn, &actor, ObjectType::Product, Some(id.0), |conn| catalog::delete_product(conn, id), |_| id.0)
@@ -234,6 +251,7 @@ impl WriterHandle {
         .await
     }
 
+    /// Creates a store (`None`) or replaces its fields, recorded in its history.
     pub async fn save_store_as(&self, actor: Actor, id: Option<StoreId>, input: StoreInput) -> Result<StoreId> {
         self.write(move |conn| {
             let change = |conn: &Connection| catalog::save_store(conn, id, &input);
@@ -242,6 +260,7 @@ impl WriterHandle {
         .await
     }
 
+    /// Deletes a store without orders or inventory, recorded in its history.
     pub async fn delete_store_as(&self, actor: Actor, id: StoreId) -> Result<()> {
         self.write(move |conn| {
             logged(conn, &actor, ObjectType::Store, Some(id.0), |conn| catalog::delete_store(conn, id), |_| id.0)

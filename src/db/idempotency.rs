@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 pub struct StoredResponse {
     /// The canonical request body the key was first used with.
     pub request_body: String,
+    /// The placed order's outcome, which decides the replayed status code.
     pub status: OrderStatus,
+    /// The order body the first response carried, replayed byte for byte.
     pub body: String,
 }
 
@@ -35,6 +37,7 @@ fn status_from_column(code: u16) -> Result<OrderStatus> {
     }
 }
 
+/// What `key` remembers, if it was used before.
 pub fn find(conn: &Connection, key: &IdempotencyKey) -> Result<Option<StoredResponse>> {
     let mut stmt = conn
         .prepare_cached("SELECT request_body, response_status, response_body FROM idempotency_keys WHERE key = ?1")?;
@@ -46,7 +49,13 @@ pub fn find(conn: &Connection, key: &IdempotencyKey) -> Result<Option<StoredResp
         .transpose()
 }
 
-pub fn remember(conn: &Connection, key: &IdempotencyKey, response: &StoredResponse, now: Timestamp) -> Result<()> {
+/// Remembers the response `key` got, in the order's own transaction.
+pub(crate) fn remember(
+    conn: &Connection,
+    key: &IdempotencyKey,
+    response: &StoredResponse,
+    now: Timestamp,
+) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO idempotency_keys (key, request_body, response_status, response_body, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",

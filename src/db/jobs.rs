@@ -23,15 +23,21 @@ pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobState {
+    /// Waiting for its `run_at`.
     Queued,
+    /// Claimed by a worker that holds its lease.
     Running,
+    /// Delivered.
     Done,
+    /// Out of attempts (dead-lettered); `aforro jobs retry` queues it again.
     Failed,
 }
 
 impl JobState {
+    /// Every state, for listing and parsing.
     pub const ALL: [JobState; 4] = [Self::Queued, Self::Running, Self::Done, Self::Failed];
 
+    /// The name the `state` column stores.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Queued => "queued",
@@ -41,6 +47,7 @@ impl JobState {
         }
     }
 
+    /// The state named `text` (as [`Self::as_str`] spells it), if any.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|state| state.as_str() == text)
     }
@@ -52,11 +59,15 @@ pub struct Confirmation {
     /// `queued`, `sent` or `failed`: the contract's names, so a job being worked on still
     /// shows as `queued` and a `done` one as `sent`.
     pub status: String,
+    /// Delivery attempts so far.
     pub attempts: i64,
+    /// When it was delivered, once it was.
     pub sent_at: Option<Timestamp>,
 }
 
-pub fn confirmation_for(conn: &Connection, order_id: OrderId) -> Result<Option<Confirmation>> {
+/// The confirmation state of an order's newest `order.confirmed` job (`None` for an order
+/// that queued none: a rejected one).
+pub(crate) fn confirmation_for(conn: &Connection, order_id: OrderId) -> Result<Option<Confirmation>> {
     let mut stmt = conn.prepare_cached(
         "SELECT state, attempts, done_at FROM jobs WHERE order_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1",
     )?;
@@ -83,11 +94,13 @@ pub fn queued_count(conn: &Connection) -> Result<i64> {
 /// A job a worker has claimed: it holds the lease until `lease_expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedJob {
+    /// The job's row id (the workers' handle on it).
     pub id: i64,
     /// The event's name (`order.confirmed`, …).
     pub kind: String,
     /// The id receivers dedupe on.
     pub event_id: String,
+    /// The order the event is about, for order events.
     pub order_id: Option<OrderId>,
     /// The event's data when it carries its own (stock events); `{}` for order events.
     pub payload: String,
@@ -96,6 +109,7 @@ pub struct ClaimedJob {
     /// This claim's attempt number (1 for the first run). It doubles as the lease token: a
     /// worker whose lease expired and was claimed again no longer matches it.
     pub attempt: i64,
+    /// Attempts allowed before it is dead-lettered.
     pub max_attempts: i64,
 }
 
@@ -195,11 +209,21 @@ pub fn count_by_state(conn: &Connection) -> Result<Vec<(String, i64)>> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
     /// Delivered: record this body as sent on `channel` and mark the job done.
-    Sent { channel: &'static str, body: String },
+    Sent {
+        /// Where it went (`log`, `webhook`).
+        channel: &'static str,
+        /// What was sent, kept in `notifications` as proof.
+        body: String,
+    },
     /// Someone delivered it before (its event's `notifications` row exists): just mark it done.
     AlreadySent,
     /// Failed: queued again at `retry_at`, or dead-lettered when there is none.
-    Failed { error: String, retry_at: Option<Timestamp> },
+    Failed {
+        /// Why, shown by `aforro jobs` and the jobs page.
+        error: String,
+        /// When to try again; `None` dead-letters it.
+        retry_at: Option<Timestamp>,
+    },
 }
 
 fn record_outcomes(conn: &Connection, outcomes: &[(ClaimedJob, JobOutcome)], now: Timestamp) -> Result<()> {
@@ -257,15 +281,23 @@ pub fn retry_failed(conn: &Connection, job_id: i64, now: Timestamp) -> Result<bo
 /// One line of `aforro jobs`.
 #[derive(Debug, Clone)]
 pub struct JobRow {
+    /// The job's row id (what `aforro jobs retry` takes).
     pub id: i64,
+    /// The event's name.
     pub kind: String,
     /// `None` only for rows written before events had ids (and by hand).
     pub event_id: Option<String>,
+    /// The order the event is about, for order events.
     pub order_id: Option<OrderId>,
+    /// `queued`, `running`, `done` or `failed`.
     pub state: String,
+    /// Delivery attempts so far.
     pub attempts: i64,
+    /// Attempts allowed before it is dead-lettered.
     pub max_attempts: i64,
+    /// When it runs next (or last ran).
     pub run_at: Timestamp,
+    /// Why the last attempt failed.
     pub last_error: Option<String>,
 }
 

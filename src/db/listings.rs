@@ -10,16 +10,22 @@ use crate::error::{Error, Result};
 /// One row of `GET /stores/<id>/orders/`.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoreOrderRow {
+    /// The order's id.
     pub id: OrderId,
+    /// Where the order is in its life.
     pub status: OrderStatus,
+    /// When it was placed.
     pub created_at: Timestamp,
+    /// Units over all its lines.
     pub total_quantity: i64,
 }
 
 /// A page of rows and the total they were cut from.
 #[derive(Debug, Clone)]
 pub struct PageOf<T> {
+    /// Rows matching in all (every page).
     pub count: i64,
+    /// This page's rows.
     pub rows: Vec<T>,
 }
 
@@ -85,11 +91,17 @@ pub fn store_orders(
 /// One row of `GET /stores/<id>/inventory/`.
 #[derive(Debug, Clone, Serialize)]
 pub struct InventoryRow {
+    /// The product stocked.
     pub product_id: ProductId,
+    /// Its title.
     pub title: String,
+    /// Its unit price.
     pub price: Money,
+    /// Its category's name.
     pub category: String,
+    /// Its category's id.
     pub category_id: CategoryId,
+    /// Units the store holds.
     pub quantity: i64,
 }
 

@@ -49,13 +49,17 @@ const READ_POOL_SIZE: u32 = 8;
 /// SQLite's `PRAGMA synchronous` levels that make sense with WAL (`--synchronous`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Synchronous {
+    /// Every commit reaches the disk before it is acknowledged (orders survive a power cut).
     Full,
+    /// WAL's usual level: a power cut may lose the last commits, never corrupt the file.
     Normal,
+    /// No fsync at all: for benches and throwaway catalogs only.
     Off,
 }
 
 impl Synchronous {
-    pub fn pragma_value(self) -> &'static str {
+    /// The value `PRAGMA synchronous` takes for this level.
+    pub(crate) fn pragma_value(self) -> &'static str {
         match self {
             Self::Full => "FULL",
             Self::Normal => "NORMAL",
@@ -66,7 +70,9 @@ impl Synchronous {
 
 /// The store of record opened and migrated: the one read-write connection and the read pool.
 pub struct OpenedStore {
+    /// The only read-write connection: handed to the writer thread, or used alone by the offline commands.
     pub write_conn: Connection,
+    /// Read-only connections for every request's reads.
     pub reads: ReadPool,
     /// Migrations this open applied (empty when the schema was current).
     pub applied_migrations: Vec<&'static str>,

@@ -11,7 +11,9 @@ use crate::error::Result;
 /// One product as autocomplete ranks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductPopularity {
+    /// The product ranked.
     pub product_id: ProductId,
+    /// Its title, as autocomplete shows it.
     pub title: String,
     /// Units of this product in `CONFIRMED` orders.
     pub units_ordered: i64,

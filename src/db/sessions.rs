@@ -19,8 +19,11 @@ pub const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
 /// A signed-in admin, as the handlers see them.
 #[derive(Debug, Clone)]
 pub struct AdminSession {
+    /// The admin's account id.
     pub user_id: AdminId,
+    /// The admin's name, for the page header and the history.
     pub username: String,
+    /// The session's token (its hash is what the table stores).
     pub token: SessionToken,
 }
 

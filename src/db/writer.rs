@@ -224,6 +224,7 @@ pub struct WriterThread {
 }
 
 impl WriterThread {
+    /// Waits for the thread to end (it ends once every handle is dropped), logging a panic.
     pub fn join(self) {
         if self.thread.join().is_err() {
             tracing::error!("the writer thread panicked");
