@@ -14,8 +14,10 @@ pub use self::fault::StorageFault;
 
 pub mod fault;
 
+/// The core's result: [`Error`] unless a function says otherwise.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What went wrong in the core; `http::problem` decides its status and body.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// One or more fields of the request are invalid (400, listing each field).
@@ -42,7 +44,10 @@ pub enum Error {
     /// Too many failed logins for this account from this address (429); the next attempt is
     /// allowed after `retry_after`.
     #[error("too many login attempts for this account from this address; retry later")]
-    TooManyRequests { retry_after: std::time::Duration },
+    TooManyRequests {
+        /// How long until the next attempt is allowed (the `Retry-After` header).
+        retry_after: std::time::Duration,
+    },
 
     /// The service is shutting down or not ready (503).
     #[error("{0}")]
@@ -54,9 +59,11 @@ pub enum Error {
     #[error("{0}")]
     Storage(StorageFault),
 
+    /// Any other SQLite failure (a bug, or a damaged file): logged, answered 500.
     #[error("database error")]
     Sqlite(#[source] rusqlite::Error),
 
+    /// The read pool could not hand out a connection (none came free in time, or opening one failed).
     #[error("connection pool error")]
     Pool(#[from] r2d2::Error),
 
@@ -72,15 +79,19 @@ pub enum Error {
     #[error("the writer stopped before replying")]
     WriterGone,
 
+    /// A blocking task panicked or was cancelled.
     #[error("a blocking task failed")]
     Task(#[from] tokio::task::JoinError),
 
+    /// A value could not be encoded as JSON (a bug).
     #[error("JSON encoding failed")]
     Json(#[from] serde_json::Error),
 
+    /// Tantivy failed to read or write the search index.
     #[error("search index error")]
     Index(#[from] tantivy::TantivyError),
 
+    /// Argon2 could not hash or parse a password hash.
     #[error("password hashing failed: {0}")]
     PasswordHash(argon2::password_hash::Error),
 
@@ -101,10 +112,12 @@ impl Error {
 pub struct FieldError {
     /// JSON path of the field, e.g. `items[1].quantity_requested`.
     pub field: String,
+    /// What is wrong with it, in words a client can act on.
     pub message: String,
 }
 
 impl FieldError {
+    /// A problem with `field` (its JSON path) described by `message`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self { field: field.into(), message: message.into() }
     }

@@ -11,15 +11,19 @@ pub const ADMIN_PAGE_SIZE: u32 = 50;
 /// One sortable column and its direction (`?sort=title`, `?sort=-title`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sort<K> {
+    /// The column sorted on.
     pub key: K,
+    /// `-name` in the query string: largest first.
     pub descending: bool,
 }
 
 /// A list's sortable columns: the query-string name of each.
 pub trait SortKey: Copy + PartialEq + 'static {
+    /// Every sortable column, in the order an error message lists them.
     const ALL: &'static [Self];
     /// The default order of the list.
     const DEFAULT: Sort<Self>;
+    /// The column's query-string name (`?sort=name`).
     fn name(self) -> &'static str;
 }
 
@@ -47,7 +51,7 @@ macro_rules! sort_keys {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ } default $default:ident $descending:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $(#[doc = concat!("`?sort=", $text, "`")] $variant),+ }
 
         impl SortKey for $name {
             const ALL: &'static [Self] = &[$(Self::$variant),+];
@@ -77,35 +81,45 @@ sort_keys!(
 pub struct ProductList {
     /// Title contains this, case-insensitively.
     pub q: Option<String>,
+    /// Only this category's products.
     pub category: Option<CategoryId>,
+    /// The column and direction (`?sort=`), by id when absent.
     pub sort: Sort<ProductSort>,
+    /// Which page, of what size.
     pub page: PageRequest,
 }
 
 /// A store's inventory list.
 #[derive(Debug, Clone)]
 pub struct InventoryList {
+    /// Product title contains this, case-insensitively.
     pub q: Option<String>,
     /// `Some(true)`: quantity > 0; `Some(false)`: quantity = 0.
     pub in_stock: Option<bool>,
+    /// The column and direction (`?sort=`), by product when absent.
     pub sort: Sort<InventorySort>,
+    /// Which page, of what size.
     pub page: PageRequest,
 }
 
 /// The cross-store order list: newest first.
 #[derive(Debug, Clone, Default)]
 pub struct OrderList {
+    /// Only this store's orders.
     pub store: Option<StoreId>,
+    /// Only orders in this state.
     pub status: Option<OrderStatus>,
     /// Placed on or after this day (UTC midnight).
     pub from: Option<Timestamp>,
     /// Placed before the end of this day (UTC).
     pub to: Option<Timestamp>,
+    /// Which page, of what size.
     pub page: PageRequest,
 }
 
 /// Reads a query string's parameters by name.
 pub trait Params {
+    /// The raw value of `name`, if the query string has it.
     fn param(&self, name: &str) -> Option<&str>;
 
     /// The trimmed value, `None` when absent or blank.
@@ -158,6 +172,8 @@ fn day(params: &impl Params, name: &str, next_day: bool) -> std::result::Result<
     Ok(Some(Timestamp::from_micros(seconds.saturating_mul(1_000_000))))
 }
 
+/// Parses the product list's query (`q`, `category`, `sort`, `page`, `page_size`), naming
+/// every bad field at once.
 pub fn product_list(params: &impl Params) -> Result<ProductList> {
     let mut errors = Collect(Vec::new());
     let category = errors.take(positive_id(params, "category")).flatten().map(CategoryId);
@@ -166,6 +182,8 @@ pub fn product_list(params: &impl Params) -> Result<ProductList> {
     errors.finish(|| ProductList { q: params.text("q"), category, sort: sort.unwrap_or(ProductSort::DEFAULT), page })
 }
 
+/// Parses a store inventory list's query (`q`, `in_stock`, `sort`, `page`, `page_size`),
+/// naming every bad field at once.
 pub fn inventory_list(params: &impl Params) -> Result<InventoryList> {
     let mut errors = Collect(Vec::new());
     let in_stock = errors.take(match params.text("in_stock").as_deref() {
@@ -184,6 +202,8 @@ pub fn inventory_list(params: &impl Params) -> Result<InventoryList> {
     })
 }
 
+/// Parses the order list's query (`store`, `status`, `from`, `to`, `page`, `page_size`),
+/// naming every bad field at once.
 pub fn order_list(params: &impl Params) -> Result<OrderList> {
     let mut errors = Collect(Vec::new());
     let store = errors.take(positive_id(params, "store")).flatten().map(StoreId);

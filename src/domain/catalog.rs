@@ -17,29 +17,38 @@ pub const MAX_QUANTITY: i64 = 1_000_000_000;
 /// A product as the catalog writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductFields {
+    /// Shown to customers and searched; 1 to 200 characters.
     pub title: String,
+    /// Free text, searched; may be empty.
     pub description: String,
+    /// The unit price in cents, never negative.
     pub price_cents: i64,
+    /// The category it belongs to (must exist).
     pub category_id: CategoryId,
 }
 
 /// `POST /api/admin/login/`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct LoginRequest {
+    /// The admin account's name.
     pub username: String,
+    /// Checked against the stored Argon2id hash, never stored itself.
     pub password: String,
 }
 
 /// A category's writable fields.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct CategoryInput {
+    /// Unique without case; 1 to 200 characters.
     pub name: String,
 }
 
 /// A store's writable fields.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct StoreInput {
+    /// The store's display name; 1 to 200 characters.
     pub name: String,
+    /// Where the store is (free text, may be empty).
     #[serde(default)]
     pub location: String,
 }
@@ -48,7 +57,9 @@ pub struct StoreInput {
 /// `POST …/restock/` adds a positive `quantity`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockUpdate {
+    /// Sets the stock to this many units.
     Set(i64),
+    /// Adds this many units (negative removes); the result may not go below zero.
     Adjust(i64),
 }
 
@@ -108,6 +119,7 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Parses a login body (`username`, `password`).
 pub fn login(body: &Value) -> Result<LoginRequest> {
     let mut reader = Reader::new(body)?;
     let username = reader.text("username", true, MAX_NAME_CHARS);
@@ -118,12 +130,14 @@ pub fn login(body: &Value) -> Result<LoginRequest> {
     reader.finish(LoginRequest { username, password })
 }
 
+/// Parses a category body (`name`).
 pub fn category(body: &Value) -> Result<CategoryInput> {
     let mut reader = Reader::new(body)?;
     let name = reader.text("name", true, MAX_NAME_CHARS);
     reader.finish(CategoryInput { name })
 }
 
+/// Parses a store body (`name`, optional `location`).
 pub fn store(body: &Value) -> Result<StoreInput> {
     let mut reader = Reader::new(body)?;
     let name = reader.text("name", true, MAX_NAME_CHARS);
@@ -141,18 +155,21 @@ pub fn product(body: &Value) -> Result<ProductFields> {
     reader.finish(ProductFields { title, description, price_cents: price.cents, category_id })
 }
 
+/// Parses a stock body that sets the quantity (`quantity`, 0 or more).
 pub fn set_quantity(body: &Value) -> Result<StockUpdate> {
     let mut reader = Reader::new(body)?;
     let quantity = reader.integer("quantity", 0..=MAX_QUANTITY);
     reader.finish(StockUpdate::Set(quantity))
 }
 
+/// Parses a stock body that adjusts the quantity (`delta`, may be negative).
 pub fn adjust(body: &Value) -> Result<StockUpdate> {
     let mut reader = Reader::new(body)?;
     let delta = reader.integer("delta", -MAX_QUANTITY..=MAX_QUANTITY);
     reader.finish(StockUpdate::Adjust(delta))
 }
 
+/// Parses a restock body (`quantity`, 1 or more, added to the stock).
 pub fn restock(body: &Value) -> Result<StockUpdate> {
     let mut reader = Reader::new(body)?;
     let quantity = reader.integer("quantity", 1..=MAX_QUANTITY);

@@ -5,10 +5,12 @@ use serde::{Serialize, Serializer};
 /// An amount of money in cents. Never negative in this domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money {
+    /// The amount in cents.
     pub cents: i64,
 }
 
 impl Money {
+    /// The amount of `cents` cents.
     pub const fn from_cents(cents: i64) -> Self {
         Self { cents }
     }

@@ -18,10 +18,12 @@ pub(super) const MAX_QUANTITY_REQUESTED: i64 = 1_000_000;
 pub struct QuantityRequested(i64);
 
 impl QuantityRequested {
+    /// `value` when it is in `1..=1_000_000`.
     pub fn parse(value: i64) -> Option<Self> {
         (1..=MAX_QUANTITY_REQUESTED).contains(&value).then_some(Self(value))
     }
 
+    /// The number of units.
     pub fn get(self) -> i64 {
         self.0
     }
@@ -30,7 +32,9 @@ impl QuantityRequested {
 /// One line of a new order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct OrderLine {
+    /// The product ordered.
     pub product_id: ProductId,
+    /// How many units of it.
     pub quantity_requested: QuantityRequested,
 }
 
@@ -38,7 +42,9 @@ pub struct OrderLine {
 /// and products exist, and whether there is stock, is decided by the writer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewOrder {
+    /// The store the order is placed in.
     pub store_id: StoreId,
+    /// The lines, in the request's order.
     pub items: Vec<OrderLine>,
 }
 
@@ -72,6 +78,7 @@ impl NewOrder {
         serde_json::to_string(self).expect("a NewOrder always serialises")
     }
 
+    /// Units over all lines (the order body's `total_quantity`).
     pub fn total_quantity(&self) -> i64 {
         self.items.iter().map(|line| line.quantity_requested.get()).sum()
     }
@@ -152,8 +159,11 @@ fn positive_integer(value: &Value) -> Option<i64> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum OrderStatus {
+    /// Not decided yet: a contract state, though the writer decides every order in its own transaction.
     Pending,
+    /// Every line had stock; the stock was taken.
     Confirmed,
+    /// Some line lacked stock; nothing was taken.
     Rejected,
     /// Was confirmed; its stock went back to the store.
     Cancelled,
@@ -163,6 +173,7 @@ impl OrderStatus {
     /// The accepted values of a `status` filter, for its error message.
     pub const CHOICES: &'static str = "PENDING, CONFIRMED, REJECTED, CANCELLED";
 
+    /// The stored and shown form (`CONFIRMED`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "PENDING",
@@ -189,11 +200,13 @@ impl OrderStatus {
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
+    /// The header's value, if it is 1–255 printable ASCII characters.
     pub fn parse(text: &str) -> Option<Self> {
         let printable = text.bytes().all(|b| (0x20..0x7f).contains(&b));
         (printable && (1..=255).contains(&text.len())).then(|| Self(text.to_owned()))
     }
 
+    /// The key as the client sent it.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -49,10 +49,12 @@ impl PageRequest {
         Ok(Self { page, page_size })
     }
 
+    /// Rows before this page (SQL `OFFSET`).
     pub fn offset(self) -> i64 {
         i64::from(self.page - 1) * i64::from(self.page_size)
     }
 
+    /// Rows on this page (SQL `LIMIT`).
     pub fn limit(self) -> i64 {
         i64::from(self.page_size)
     }
@@ -62,6 +64,7 @@ impl PageRequest {
         self.page == 1 || self.offset() < count
     }
 
+    /// Whether a list of `count` rows has a page after this one.
     pub fn has_next(self, count: i64) -> bool {
         self.offset() + self.limit() < count
     }

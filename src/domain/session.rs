@@ -25,6 +25,7 @@ impl SessionToken {
         (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Self(text.to_ascii_lowercase()))
     }
 
+    /// The token as the cookie carries it (64 lowercase hex digits).
     pub fn as_str(&self) -> &str {
         &self.0
     }

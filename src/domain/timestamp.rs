@@ -6,14 +6,17 @@ use time::OffsetDateTime;
 /// A UTC instant with microsecond precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
+    /// Microseconds since the Unix epoch (UTC).
     pub micros: i64,
 }
 
 impl Timestamp {
+    /// The instant `micros` microseconds after the epoch.
     pub const fn from_micros(micros: i64) -> Self {
         Self { micros }
     }
 
+    /// The current time, from the system clock.
     pub fn now() -> Self {
         let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
         Self::from_micros(i64::try_from(nanos / 1_000).expect("µs since 1970 fit an i64 until the year 294247"))
