@@ -23,15 +23,20 @@ const PROGRESS_STEP: u64 = 50_000;
 /// Why the index on disk cannot be used as it is.
 #[derive(Debug)]
 pub enum Staleness {
+    /// No index has been built in that folder yet.
     Missing,
+    /// Tantivy could not open or read it.
     Unreadable(tantivy::TantivyError),
     /// A segment file whose checksum does not match its contents (truncated, overwritten).
     Damaged(PathBuf),
+    /// Built with another field layout than this binary's.
     OtherSchema,
     /// Built by another format or migration, or before the catalog's last change.
     /// Boxed: two stamps would make every `Result<_, Staleness>` large.
     OtherStamp {
+        /// The stamp the index carries (`None`: none, or one this binary cannot read).
         found: Box<Option<IndexStamp>>,
+        /// The stamp the database needs.
         expected: Box<IndexStamp>,
     },
 }
@@ -53,9 +58,11 @@ impl std::fmt::Display for Staleness {
 /// What a build did.
 #[derive(Debug, Clone)]
 pub struct BuildReport {
+    /// Products indexed.
     pub products: u64,
     /// The stamp the new index carries.
     pub stamp: IndexStamp,
+    /// How long the build took.
     pub elapsed: Duration,
 }
 

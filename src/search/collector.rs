@@ -29,7 +29,9 @@ struct RankKey(u64, u64, u64);
 /// One document that made the page (or could still make it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
+    /// The product's id (the index's `id` fast field).
     pub product_id: u64,
+    /// The packed rank (see `rank`); only meaningful for a scored search.
     pub score: Score,
     /// The store's quantity when filtering by store, read in the same step as the filter.
     pub quantity: Option<u32>,
@@ -51,6 +53,7 @@ impl Ord for Hit {
 /// What a search found: the exact count and facets of all matches, and the best `top_n`.
 #[derive(Debug, Clone, Default)]
 pub struct Matches {
+    /// Documents matching the query and every filter.
     pub count: u64,
     /// Matches per category id.
     pub categories: BTreeMap<u64, u64>,
@@ -60,9 +63,13 @@ pub struct Matches {
     pub top: Vec<Hit>,
 }
 
+/// Tantivy's collector for one search: counts and facets every match, keeps the best `top_n`.
 pub struct SearchCollector {
+    /// What a match must satisfy besides the query.
     pub filter: MatchFilter,
+    /// The page's order.
     pub sort: SortOrder,
+    /// Whether in-stock products go first, and in which store.
     pub stock_first: StockFirst,
     /// Whether BM25 scores are needed (relevance sort with words to score).
     pub scored: bool,

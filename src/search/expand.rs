@@ -23,22 +23,31 @@ use super::schema::{ProductFields, stem_of};
 pub struct MatchClass {
     /// Damerau-Levenshtein distance between the word and the term (0, 1 or 2).
     pub typos: u8,
+    /// Exact before stem before prefix.
     pub exactness: Exactness,
+    /// Title before category name before description.
     pub field: FieldRank,
 }
 
+/// How closely a term matches a word, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Exactness {
     /// The word itself (or a typo of it: typos are ranked by their own rule).
     Exact = 0,
+    /// Shares the word's English stem (`kettles` for `kettle`).
     Stem = 1,
+    /// Starts with the word (only the last word, which is still being typed).
     Prefix = 2,
 }
 
+/// Which field a term matched in, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FieldRank {
+    /// The product's title.
     Title = 0,
+    /// Its category's name.
     Category = 1,
+    /// Its description.
     Description = 2,
 }
 
@@ -56,18 +65,22 @@ impl FieldRank {
 /// One term a word may match, and how good such a match is.
 #[derive(Debug, Clone)]
 pub struct Alternative {
+    /// The index term it matches.
     pub term: Term,
+    /// How good a match through that term is.
     pub class: MatchClass,
 }
 
 /// A query word with everything it may match.
 #[derive(Debug, Clone)]
 pub struct WordMatch {
+    /// The word as typed (folded).
     pub word: String,
     /// The exact-field terms it matches (itself, typo and prefix expansions), for highlights.
     pub terms: BTreeSet<String>,
     /// Its English stem, which highlights also mark.
     pub stem: String,
+    /// Every term it may match, each with its class.
     pub alternatives: Vec<Alternative>,
     /// When the word matches only through typos: its most frequent typo term.
     pub correction: Option<String>,

@@ -9,18 +9,23 @@ use super::stock::{CarriedProducts, StockTables, StoreColumn};
 /// Which stock a match must have, answered from the in-memory stock view.
 #[derive(Clone)]
 pub enum StockCondition {
+    /// No stock condition: every product passes.
     Unfiltered,
     /// The store carries the product (`column: None`: the store carries nothing); `in_stock`
     /// narrows to quantity > 0 (`true`) or = 0 (`false`).
     Store {
+        /// The store's quantities (`None`: it carries nothing).
         column: Option<StoreColumn>,
         /// The products the store carries (from the same tables as `column`).
         carried: Option<CarriedProducts>,
+        /// `Some(true)`: quantity > 0; `Some(false)`: quantity = 0.
         in_stock: Option<bool>,
     },
     /// In stock (`true`) or out of stock (`false`) in every store at once.
     AnyStore {
+        /// The whole stock view, read once for the search.
         tables: Arc<StockTables>,
+        /// `true`: in stock somewhere; `false`: in stock nowhere.
         in_stock: bool,
     },
 }
@@ -44,6 +49,7 @@ impl StockCondition {
 /// an order that empties a product moves it at once, without touching the index.
 #[derive(Clone)]
 pub enum StockFirst {
+    /// Plain `sort`, stock not considered.
     Off,
     /// In stock in this store (`None`: the store carries nothing).
     Store(Option<StoreColumn>),
@@ -70,8 +76,11 @@ impl StockFirst {
 /// Everything a match must satisfy besides the text query.
 #[derive(Clone)]
 pub struct MatchFilter {
+    /// Only this category (`None`: any).
     pub category_id: Option<u64>,
+    /// The price range in cents (everything when unfiltered).
     pub price_cents: RangeInclusive<u64>,
+    /// The stock a match must have.
     pub stock: StockCondition,
 }
 

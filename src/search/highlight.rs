@@ -19,9 +19,12 @@ const CROP_WORDS: usize = 30;
 const CROP_WORDS_BEFORE: usize = 8;
 const ELLIPSIS: &str = "…";
 
+/// A row's text with matched words marked (`<mark>…</mark>`), as `highlight=true` shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Highlight {
+    /// The whole title, marked.
     pub title: String,
+    /// About 30 words around the description's first match, marked.
     pub description: String,
 }
 
@@ -40,10 +43,12 @@ struct Token {
 }
 
 impl<'a> Highlighter<'a> {
+    /// A highlighter for the query's `words`.
     pub fn new(words: &'a [WordMatch]) -> Self {
         Self { words, analyzer: text_analyzer(), stemmer: stem_analyzer() }
     }
 
+    /// Marks what the words match in one row's title and description.
     pub fn highlight(&mut self, title: &str, description: &str) -> Highlight {
         let title_tokens = self.tokens(title);
         let tokens = self.tokens(description);

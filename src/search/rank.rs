@@ -27,10 +27,15 @@ const BM25_HALF_POINT: f32 = 16.0;
 /// The ranking features of one document, summed over the query's words.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct DocRank {
+    /// Query words the document matches.
     pub words_matched: u32,
+    /// Typos summed over the matched words.
     pub typos: u32,
+    /// [`Exactness`](super::expand::Exactness) summed over the matched words (0 = all exact).
     pub exactness: u32,
+    /// [`FieldRank`](super::expand::FieldRank) summed over the matched words (0 = all in titles).
     pub fields: u32,
+    /// BM25 summed over the matched words, the last tie-breaker.
     pub bm25: f32,
 }
 

@@ -7,7 +7,9 @@ use crate::domain::{CategoryId, Money, PageRequest, StoreId};
 pub enum SortOrder {
     /// BM25 score, best first.
     Relevance,
+    /// `sort=price`: cheapest first.
     PriceAscending,
+    /// `sort=-price`: dearest first.
     PriceDescending,
     /// `created_at`, newest first.
     Newest,
@@ -34,14 +36,18 @@ impl SortOrder {
 /// The `category` parameter: an id, or a name matched case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CategoryFilter {
+    /// `category=<id>`.
     Id(CategoryId),
+    /// `category=<name>`, without case.
     Name(String),
 }
 
 /// An inclusive price range, `min <= max` when both are given.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct PriceRange {
+    /// `min_price`: at least this.
     pub min: Option<Money>,
+    /// `max_price`: at most this.
     pub max: Option<Money>,
 }
 
@@ -54,6 +60,7 @@ impl PriceRange {
         }
     }
 
+    /// The range in cents, as the index's `price_cents` field compares it.
     pub fn cents(self) -> std::ops::RangeInclusive<u64> {
         let to_u64 = |money: Money| u64::try_from(money.cents).unwrap_or(0);
         self.min.map_or(0, to_u64)..=self.max.map_or(u64::MAX, to_u64)
@@ -65,15 +72,21 @@ impl PriceRange {
 pub struct SearchRequest {
     /// Free text; `None` when absent or blank (then every product matches).
     pub q: Option<String>,
+    /// Only this category.
     pub category: Option<CategoryFilter>,
+    /// Only prices in this range.
     pub price: PriceRange,
+    /// Only products this store carries (and show its quantity).
     pub store_id: Option<StoreId>,
+    /// With `store_id`, that store's stock; without, any store's.
     pub in_stock: Option<bool>,
+    /// The order of the results.
     pub sort: SortOrder,
     /// In-stock products before out-of-stock ones, `sort` within each group.
     pub stock_first: bool,
     /// Mark the matched words in each row.
     pub highlight: bool,
+    /// Which page, of what size.
     pub page: PageRequest,
 }
 

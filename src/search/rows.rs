@@ -18,12 +18,19 @@ use crate::error::Result;
 /// One result row, as the contract shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchRow {
+    /// The product's id.
     pub id: ProductId,
+    /// Its title.
     pub title: String,
+    /// Its description.
     pub description: String,
+    /// Its unit price.
     pub price: Money,
+    /// Its category's name.
     pub category: String,
+    /// Its category's id.
     pub category_id: CategoryId,
+    /// When it was created.
     pub created_at: Timestamp,
     /// Only when sorted by relevance.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,26 +48,34 @@ pub struct SearchRow {
 pub struct Facets {
     /// Most matches first, then by id.
     pub category: Vec<CategoryFacet>,
+    /// Lowest and highest price among the matches.
     pub price: PriceFacet,
 }
 
+/// How many matches one category has.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CategoryFacet {
+    /// The category's id.
     pub id: CategoryId,
+    /// The category's name.
     pub name: String,
+    /// Matches in this category.
     pub count: u64,
 }
 
 /// Lowest and highest price among the matches; both `null` when nothing matches.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PriceFacet {
+    /// The lowest price.
     pub min: Option<Money>,
+    /// The highest price.
     pub max: Option<Money>,
 }
 
 /// How `q` matched: every word, or only after dropping words from the right.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct MatchInfo {
+    /// Every word matched, or some were dropped.
     pub mode: MatchMode,
     /// The words dropped, in query order.
     pub dropped: Vec<String>,
@@ -69,18 +84,24 @@ pub struct MatchInfo {
     pub did_you_mean: Option<String>,
 }
 
+/// How `q`'s words matched.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchMode {
+    /// Every word matched.
     All,
+    /// Words were dropped from the right until something matched.
     Relaxed,
 }
 
 /// A page of results with the total and facets of the whole match set.
 #[derive(Debug, Clone, Default)]
 pub struct SearchResults {
+    /// Matches in all (every page).
     pub count: i64,
+    /// This page's rows.
     pub rows: Vec<SearchRow>,
+    /// Facets over every match.
     pub facets: Facets,
     /// Only when `q` has words.
     pub match_info: Option<MatchInfo>,

@@ -32,15 +32,20 @@ pub struct ProductFields {
     /// Each searchable text is indexed twice: exact (folded) terms, and English stems beside
     /// them, so `kettles` meets `kettle` while an exact match can still rank first.
     pub title: Field,
+    /// The title's English stems.
     pub title_stem: Field,
+    /// The description, exact terms.
     pub description: Field,
+    /// The description's English stems.
     pub description_stem: Field,
     /// The category's name, so `q=kitchen` finds Kitchen products.
     pub category: Field,
+    /// The category name's English stems.
     pub category_stem: Field,
     /// Fast for facets; indexed so a category filter walks that category's postings
     /// instead of scanning every document.
     pub category_id: Field,
+    /// Fast for the price filter, facet and sort.
     pub price_cents: Field,
     /// Microseconds since the epoch, as in SQLite.
     pub created_at: Field,
@@ -120,6 +125,7 @@ pub fn register_analyzer(index: &tantivy::Index) {
 /// What an index was built from; stored as JSON in every commit's payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexStamp {
+    /// The index's field and analyser layout version (`INDEX_FORMAT_VERSION`).
     pub format: u32,
     /// The newest migration of the database the index was built from.
     pub migration: String,
@@ -140,7 +146,8 @@ impl IndexStamp {
         }
     }
 
-    pub fn to_payload(&self) -> String {
+    /// The stamp as the commit payload stores it (JSON).
+    pub(crate) fn to_payload(&self) -> String {
         serde_json::to_string(self).expect("a stamp of plain numbers and a string always serialises")
     }
 
