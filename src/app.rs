@@ -123,10 +123,12 @@ impl Application {
         Ok(Self { listener, state, http, duties, data_dir_lock })
     }
 
+    /// The address the server listens on (the real port when it was bound to port 0).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
+    /// The running app's handles (reads, writer, search, autocomplete).
     pub fn state(&self) -> &AppState {
         &self.state
     }

@@ -59,6 +59,7 @@ impl Config {
         }
     }
 
+    /// The database file inside the data folder.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("aforro.db")
     }

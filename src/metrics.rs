@@ -138,6 +138,7 @@ pub fn render() -> String {
 /// last count (`GROUP BY` returns no row for an empty status).
 static SEEN_JOB_STATUSES: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
+/// Sets the job queue depth per state from one `GROUP BY` count (a state absent now reads 0).
 #[allow(clippy::cast_precision_loss)]
 pub fn record_job_depths(counts: &[(String, i64)]) {
     let mut seen = lock(&SEEN_JOB_STATUSES);

@@ -67,7 +67,7 @@ enum Command {
 }
 
 #[derive(clap::Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The server; loopback addresses only.
     #[arg(long, default_value = "127.0.0.1:8000")]
     addr: SocketAddr,

@@ -70,6 +70,7 @@ impl LoginThrottle {
         self.limiter.len()
     }
 
+    /// Whether no key is held.
     pub fn is_empty(&self) -> bool {
         self.limiter.is_empty()
     }

@@ -26,7 +26,9 @@ const BUSY_PAUSE: Duration = Duration::from_millis(50);
 /// What a backup or restore copied.
 #[derive(Debug, Clone)]
 pub struct CopyReport {
+    /// Bytes copied.
     pub bytes: u64,
+    /// How long the copy took.
     pub elapsed: Duration,
 }
 

@@ -20,16 +20,20 @@ use crate::replica::ReplicationOptions;
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
 
+/// The whole command line: the shared settings, then one subcommand.
 #[derive(Debug, Parser)]
 #[command(name = "aforro", version, about = "Single-binary store backend: orders, inventory and fast product search.")]
 pub struct Cli {
+    /// The settings every subcommand shares (data folder, logging, writer, jobs).
     #[command(flatten)]
     pub config: Config,
 
+    /// What to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply pending migrations, start the writer and serve HTTP until SIGINT/SIGTERM.
@@ -40,8 +44,10 @@ pub enum Command {
         /// Seed the demo catalog first when the database is empty.
         #[arg(long, env = "AFORRO_DEMO")]
         demo: bool,
+        /// Request limits and timeouts.
         #[command(flatten)]
         http: HttpOptions,
+        /// Litestream beside the primary, or following one as a read replica.
         #[command(flatten)]
         replication: ReplicationOptions,
     },
@@ -49,12 +55,16 @@ pub enum Command {
     Migrate,
     /// Add a deterministic demo catalog: categories, products, stores and inventory.
     Seed {
+        /// Categories to add.
         #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..))]
         categories: u32,
+        /// Products to add, spread over the categories.
         #[arg(long, default_value_t = 1200)]
         products: u32,
+        /// Stores to add.
         #[arg(long, default_value_t = 24)]
         stores: u32,
+        /// Products each store stocks.
         #[arg(long, default_value_t = 400)]
         inventory_per_store: u32,
         /// Same seed, same catalog.
@@ -67,6 +77,7 @@ pub enum Command {
     /// Create an admin account for `/api/admin/` and `/admin/` (password asked twice, not
     /// echoed). Safe while `serve` runs.
     Createsuperuser {
+        /// The account's name.
         #[arg(long)]
         username: String,
         /// Read the password from the first line of standard input instead (scripts).
@@ -77,10 +88,16 @@ pub enum Command {
         update: bool,
     },
     /// Copy the database to FILE with SQLite's online backup API. Safe while `serve` runs.
-    Backup { file: PathBuf },
+    Backup {
+        /// Where the copy goes (replaced if it exists).
+        file: PathBuf,
+    },
     /// Replace the database with the backup FILE (refused while `serve` runs); the next
     /// `serve` rebuilds the search index.
-    Restore { file: PathBuf },
+    Restore {
+        /// The backup to restore.
+        file: PathBuf,
+    },
     /// List the confirmation job queue, newest first (works beside `serve`), or re-queue a
     /// failed job with `jobs retry <id>` (refused while `serve` runs).
     Jobs {
@@ -90,6 +107,7 @@ pub enum Command {
         /// Most jobs listed.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// What to do instead of listing.
         #[command(subcommand)]
         action: Option<JobsAction>,
     },
@@ -105,10 +123,14 @@ pub enum Command {
     },
 }
 
+/// What `aforro jobs` can do besides listing.
 #[derive(Debug, Subcommand)]
 pub enum JobsAction {
     /// Put a failed (dead-lettered) job back in the queue with a fresh set of attempts.
-    Retry { id: i64 },
+    Retry {
+        /// The failed job's id, as `aforro jobs` lists it.
+        id: i64,
+    },
 }
 
 /// Runs the parsed command line.

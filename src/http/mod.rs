@@ -44,6 +44,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// that test checking it is documented.
 #[derive(Clone)]
 pub struct Route {
+    /// The HTTP method it answers.
     pub method: Method,
     /// axum's template, e.g. `/orders/{order_id}/` (the OpenAPI template too).
     pub path: &'static str,
@@ -51,22 +52,27 @@ pub struct Route {
 }
 
 impl Route {
+    /// A `GET` route.
     pub fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
         Self { method: Method::GET, path, handler: routing::get(handler) }
     }
 
+    /// A `POST` route.
     pub fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
         Self { method: Method::POST, path, handler: routing::post(handler) }
     }
 
+    /// A `PUT` route.
     pub fn put<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
         Self { method: Method::PUT, path, handler: routing::put(handler) }
     }
 
+    /// A `PATCH` route.
     pub fn patch<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
         Self { method: Method::PATCH, path, handler: routing::patch(handler) }
     }
 
+    /// A `DELETE` route.
     pub fn delete<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
         Self { method: Method::DELETE, path, handler: routing::delete(handler) }
     }

@@ -13,9 +13,13 @@ use crate::http::problem::HttpError;
 /// The response body of every list endpoint.
 #[derive(Debug, Serialize)]
 pub struct Paginated<T> {
+    /// Rows in the whole list.
     pub count: i64,
+    /// The next page's absolute URL, `null` on the last page.
     pub next: Option<String>,
+    /// The previous page's absolute URL, `null` on the first.
     pub previous: Option<String>,
+    /// This page's rows.
     pub results: Vec<T>,
 }
 

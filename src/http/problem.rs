@@ -86,16 +86,22 @@ fn cause_chain(error: &Error) -> String {
 /// The RFC 9457 body the contract prescribes.
 #[derive(Debug, Serialize)]
 pub struct Problem {
+    /// A URI naming the problem type; always `about:blank` (the status says it all).
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// The status's reason phrase (`Bad Request`, …).
     pub title: String,
+    /// The HTTP status code, repeated in the body.
     pub status: u16,
+    /// What went wrong with this request, for a person.
     pub detail: String,
+    /// Every invalid field, when the request had any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
 
 impl Problem {
+    /// A problem of `status` saying `detail`, with no field errors.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self {
             kind: "about:blank",

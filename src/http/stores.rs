@@ -97,6 +97,7 @@ pub fn parse_store_id(text: &str) -> Result<StoreId> {
     parse_positive_id(text).map(StoreId).ok_or_else(|| Error::NotFound(format!("store {text} does not exist")))
 }
 
+/// `Ok` when the store exists, else the 404 a store-scoped route answers.
 pub fn ensure_store_exists(conn: &rusqlite::Connection, store_id: StoreId) -> Result<()> {
     if store_exists(conn, store_id)? {
         Ok(())

@@ -19,8 +19,11 @@ use crate::error::Result;
 /// One kind of maintenance run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
+    /// Puts back the jobs whose worker died holding their lease.
     RequeueExpiredLeases,
+    /// Deletes done jobs and idempotency keys past their retention, and the old commit log.
     Purge,
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`: keeps the WAL file from growing without bound.
     Checkpoint,
     /// The checkpoint when Litestream replicates the database (`serve --litestream`): PASSIVE,
     /// which never waits and never restarts the WAL. Litestream holds a read transaction on
@@ -28,6 +31,7 @@ pub enum Task {
     /// wait on that reader (holding up the writer for the busy timeout) to reset the WAL it is
     /// reading. PASSIVE copies only what no reader still needs, so no frame is lost.
     CheckpointPassive,
+    /// `PRAGMA optimize`: refreshes the query planner's statistics.
     Optimize,
 }
 

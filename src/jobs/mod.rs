@@ -49,6 +49,7 @@ struct Shared {
 }
 
 impl JobQueue {
+    /// The queue of `configured_workers` workers (none running until they start).
     pub fn new(configured_workers: usize) -> Self {
         let shared =
             Shared { wake: Arc::new(Notify::new()), configured: configured_workers, running: AtomicUsize::new(0) };

@@ -18,6 +18,7 @@ use crate::db::events::Event;
 #[error("{0}")]
 pub struct SendError(pub String);
 
+/// What a sender returns: one delivery attempt, boxed so the trait stays object-safe.
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>>;
 
 /// Delivers one event. Delivery is at-least-once (a job whose lease expired runs again), so a

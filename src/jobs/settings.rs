@@ -51,11 +51,13 @@ impl Default for JobsConfig {
 }
 
 impl JobsConfig {
+    /// How long done jobs and idempotency keys are kept.
     pub fn retention(&self) -> Duration {
         Duration::from_secs(self.retention_hours.saturating_mul(3600))
     }
 }
 
+/// How confirmations are delivered (`--sender`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SenderKind {
     /// Log the rendered confirmation and record it in `notifications`.
@@ -69,7 +71,8 @@ pub enum SenderKind {
 pub struct Secret(String);
 
 impl Secret {
-    pub fn expose(&self) -> &str {
+    /// The secret itself, for signing; never log what this returns.
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -98,6 +101,7 @@ pub struct WorkerSettings {
     pub poll_interval: Duration,
     /// First retry delay; doubled per attempt, jittered, capped at `backoff_cap`.
     pub backoff_base: Duration,
+    /// The longest retry delay, however many attempts failed.
     pub backoff_cap: Duration,
 }
 

@@ -17,6 +17,7 @@ pub const SIGNATURE_HEADER: &str = "X-Aforro-Signature";
 /// The header naming the event (`order.confirmed`, …), so a receiver can route before parsing.
 pub const EVENT_HEADER: &str = "X-Aforro-Event";
 
+/// Delivers events as signed JSON POSTs to one URL.
 pub struct WebhookSender {
     client: reqwest::Client,
     url: reqwest::Url,
@@ -24,6 +25,7 @@ pub struct WebhookSender {
 }
 
 impl WebhookSender {
+    /// A sender to `url`, signing with `secret`, giving up on a request after `timeout`.
     pub fn new(url: &str, secret: Secret, timeout: Duration) -> anyhow::Result<Self> {
         let url = reqwest::Url::parse(url).with_context(|| format!("--webhook-url {url:?} is not a URL"))?;
         let client = reqwest::Client::builder()

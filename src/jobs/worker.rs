@@ -60,6 +60,7 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// A worker that claims with `writer`, reads with `reads` and delivers through `sender`.
     pub fn new(
         reads: ReadPool,
         writer: WriterHandle,

@@ -40,9 +40,13 @@ const COMMIT_AGE: &str = "aforro_replica_commit_age_seconds";
 
 /// The database and views a replica serves from.
 pub struct ReplicaViews {
+    /// The followed database, read-only.
     pub reads: ReadPool,
+    /// The search index, kept in step with each logged commit.
     pub search: SearchIndex,
+    /// The autocomplete map, kept in step likewise.
     pub suggest: SuggestService,
+    /// How far behind the primary the replica is (readiness and metrics read it).
     pub status: ReplicaStatus,
 }
 
@@ -105,6 +109,7 @@ impl ReplicaStatus {
         Self { inner: Arc::new(inner) }
     }
 
+    /// Where writes are redirected (307).
     pub fn primary(&self) -> &PrimaryUrl {
         &self.inner.primary
     }
@@ -186,6 +191,7 @@ impl Follower {
         Self { stop, task }
     }
 
+    /// Stops following and waits for the loop to end.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         if let Err(error) = self.task.await {

@@ -22,10 +22,15 @@ use crate::progress::progress_bar;
 /// What to seed. Defaults are the contract's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeedOptions {
+    /// Categories to add.
     pub categories: u32,
+    /// Products to add, spread over the categories.
     pub products: u32,
+    /// Stores to add.
     pub stores: u32,
+    /// Products each store stocks.
     pub inventory_per_store: u32,
+    /// Same seed, same catalog.
     pub random_seed: u64,
 }
 
@@ -38,9 +43,13 @@ impl Default for SeedOptions {
 /// What a seed run added.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeedReport {
+    /// Categories added (existing names are kept, not counted).
     pub categories: u64,
+    /// Products added.
     pub products: u64,
+    /// Stores added.
     pub stores: u64,
+    /// Inventory rows added.
     pub inventory_rows: u64,
 }
 

@@ -119,12 +119,14 @@ impl SuggestMap {
         slice(&self.any_starts, &self.any_postings, index)
     }
 
+    /// The title stored under `id`.
     pub fn title(&self, id: TitleId) -> &str {
         let end = self.title_ends[id as usize] as usize;
         let start = if id == 0 { 0 } else { self.title_ends[id as usize - 1] as usize };
         &self.title_text[start..end]
     }
 
+    /// Titles in the map.
     pub fn title_count(&self) -> usize {
         self.title_ends.len()
     }

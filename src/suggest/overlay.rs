@@ -17,13 +17,16 @@ use crate::domain::ProductId;
 pub struct ChangedTitle {
     /// The change counter value of the commit that made this change.
     pub change: u64,
+    /// The product whose title changed.
     pub product_id: ProductId,
     /// The new title; `None` when it could not be read (the old one is still hidden).
     pub title: Option<String>,
+    /// The new title normalised as the map's keys are (empty when the title is unknown).
     pub normalised: String,
 }
 
 impl ChangedTitle {
+    /// The change `change` made to `product_id`'s title (`None`: unreadable, or deleted).
     pub fn new(change: u64, product_id: ProductId, title: Option<String>) -> Self {
         let normalised = title.as_deref().map(normalise).unwrap_or_default();
         Self { change, product_id, title, normalised }
@@ -58,7 +61,8 @@ impl Overlay {
         Self::default().with_changes(map, newer)
     }
 
-    pub fn hides(&self, title: TitleId) -> bool {
+    /// Whether the map's `title` is stale (its product changed since the map was built).
+    pub(crate) fn hides(&self, title: TitleId) -> bool {
         self.hidden.contains(&title)
     }
 
@@ -69,6 +73,7 @@ impl Overlay {
             .filter_map(|change| change.title.as_deref().map(|title| (title, change.normalised.as_str())))
     }
 
+    /// Whether no change is pending.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }

@@ -11,10 +11,13 @@ pub const MAX_QUERY_CHARS: usize = 100;
 /// Why a `q` was refused; the message is shown to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
+    /// `q` absent or blank.
     #[error("is required")]
     Missing,
+    /// Shorter than the minimum after trimming.
     #[error("must be at least {MIN_QUERY_CHARS} characters")]
     TooShort,
+    /// Longer than the maximum after trimming.
     #[error("must be at most {MAX_QUERY_CHARS} characters")]
     TooLong,
 }

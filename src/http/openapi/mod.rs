@@ -45,7 +45,7 @@ use super::{health, metrics, orders, search, stores, suggest};
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]
-pub struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 /// The document as JSON, built once (it never changes while the process runs).
 pub fn openapi_json() -> &'static str {

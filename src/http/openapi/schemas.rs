@@ -36,7 +36,7 @@ pub struct Unavailable(ProblemDoc);
 
 #[derive(ToSchema)]
 #[schema(as = FieldError)]
-pub struct FieldErrorDoc {
+pub(crate) struct FieldErrorDoc {
     /// JSON path of the field, e.g. `items[1].quantity_requested`.
     field: String,
     message: String,
@@ -53,7 +53,7 @@ pub struct NewOrderRequest {
 }
 
 #[derive(ToSchema)]
-pub struct OrderLineRequest {
+pub(crate) struct OrderLineRequest {
     #[schema(minimum = 1)]
     product_id: i64,
     #[schema(minimum = 1, maximum = 1_000_000)]
@@ -63,7 +63,7 @@ pub struct OrderLineRequest {
 #[derive(ToSchema)]
 #[schema(as = OrderStatus)]
 #[allow(clippy::upper_case_acronyms)]
-pub enum OrderStatusDoc {
+pub(crate) enum OrderStatusDoc {
     PENDING,
     CONFIRMED,
     REJECTED,
@@ -89,7 +89,7 @@ pub struct OrderDoc {
 
 #[derive(ToSchema)]
 #[schema(as = OrderItem)]
-pub struct OrderItemDoc {
+pub(crate) struct OrderItemDoc {
     product_id: i64,
     title: String,
     quantity_requested: i64,
@@ -97,7 +97,7 @@ pub struct OrderItemDoc {
 
 #[derive(ToSchema)]
 #[schema(as = ShortLine)]
-pub struct ShortLineDoc {
+pub(crate) struct ShortLineDoc {
     product_id: i64,
     requested: i64,
     available: i64,
@@ -105,7 +105,7 @@ pub struct ShortLineDoc {
 
 #[derive(ToSchema)]
 #[schema(as = Confirmation)]
-pub struct ConfirmationDoc {
+pub(crate) struct ConfirmationDoc {
     #[schema(pattern = "^(queued|sent|failed)$")]
     status: String,
     attempts: i64,
@@ -115,7 +115,7 @@ pub struct ConfirmationDoc {
 
 #[derive(ToSchema)]
 #[schema(as = StoreOrder)]
-pub struct StoreOrderDoc {
+pub(crate) struct StoreOrderDoc {
     id: i64,
     status: OrderStatusDoc,
     #[schema(format = DateTime)]
@@ -125,7 +125,7 @@ pub struct StoreOrderDoc {
 
 #[derive(ToSchema)]
 #[schema(as = InventoryRow)]
-pub struct InventoryRowDoc {
+pub(crate) struct InventoryRowDoc {
     product_id: i64,
     title: String,
     #[schema(pattern = r"^\d+\.\d{2}$", example = "12.50")]
@@ -137,7 +137,7 @@ pub struct InventoryRowDoc {
 
 #[derive(ToSchema)]
 #[schema(as = Product)]
-pub struct SearchRowDoc {
+pub(crate) struct SearchRowDoc {
     id: i64,
     title: String,
     description: String,
@@ -158,14 +158,14 @@ pub struct SearchRowDoc {
 
 #[derive(ToSchema)]
 #[schema(as = Facets)]
-pub struct FacetsDoc {
+pub(crate) struct FacetsDoc {
     category: Vec<CategoryFacetDoc>,
     price: PriceFacetDoc,
 }
 
 #[derive(ToSchema)]
 #[schema(as = CategoryFacet)]
-pub struct CategoryFacetDoc {
+pub(crate) struct CategoryFacetDoc {
     id: i64,
     name: String,
     count: u64,
@@ -249,7 +249,7 @@ pub struct Suggestions {
 }
 
 #[derive(ToSchema)]
-pub struct Status {
+pub(crate) struct Status {
     #[schema(example = "ok")]
     status: String,
 }
@@ -287,7 +287,7 @@ pub struct PageParams {
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct StoreOrdersFilter {
+pub(crate) struct StoreOrdersFilter {
     /// Only orders with this status: `PENDING`, `CONFIRMED`, `REJECTED` or `CANCELLED`, any
     /// case; empty is no filter.
     #[param(
@@ -298,7 +298,7 @@ pub struct StoreOrdersFilter {
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct InventoryFilter {
+pub(crate) struct InventoryFilter {
     /// Title contains (case-insensitive).
     q: Option<String>,
     /// `true` (or `1`): quantity > 0; `false` (or `0`): quantity = 0; any case; empty is no
@@ -309,7 +309,7 @@ pub struct InventoryFilter {
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct SearchParams {
+pub(crate) struct SearchParams {
     /// Free text, plain words (no query syntax). Every word must match (title, category name
     /// or description) as itself, its English stem, within its typo budget, or, for the last
     /// word, as a prefix; when nothing matches, words are dropped from the right.
@@ -348,7 +348,7 @@ pub struct SearchParams {
 
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct SuggestParams {
+pub(crate) struct SuggestParams {
     /// 3 to 100 characters after trimming whitespace.
     #[param(
         pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\s\S]{1,98}[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
