@@ -20,8 +20,9 @@
 //!   [`replica`]: `serve --read-replica` following the database Litestream keeps current,
 //!   handing each logged commit to those views' observers.
 //! - [`db`] is the store of record: opening it, migrations, the read pool, every SQL
-//!   statement, and the single [`db::writer`] with its named writes (each beside its table's
-//!   SQL) and their effects ([`db::effects`]).
+//!   statement (the derived views' reads too: [`db::view_rows`]), and the single
+//!   [`db::writer`] with its named writes (each beside its table's SQL) and their effects
+//!   ([`db::effects`]).
 //! - [`domain`] holds the parsed types (`NewOrder`, `PageRequest`, ids, `Money`, the catalog
 //!   inputs, the admin `SessionToken`) and their one parser each.
 //! - Leaves: [`error`] (the core error type, no HTTP), [`telemetry`] (logging), [`metrics`]
