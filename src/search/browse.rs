@@ -11,7 +11,8 @@
 //! at 1M products.
 //!
 //! [`titles`] is the same idea for the store inventory listing: one title order per catalog
-//! generation, walked through a store's stock column.
+//! generation, walked through a store's stock column; the admin's title search finds its few
+//! matches in the same order's folded titles.
 
 pub mod filtered;
 pub mod titles;
@@ -24,7 +25,7 @@ use tantivy::query::AllQuery;
 use rusqlite::Connection;
 
 use self::filtered::FilterAids;
-use self::titles::{SharedTitleOrder, TitleOrder};
+use self::titles::{SharedTitleOrder, TitleMatches, TitleOrder};
 use super::SearchIndex;
 use super::collector::Matches;
 use super::request::{SearchRequest, SortOrder};
@@ -147,6 +148,21 @@ impl SearchIndex {
             _ => {
                 self.start_computing_titles();
                 Ok(None)
+            }
+        }
+    }
+
+    /// The products whose title contains `needle` (see [`TitleOrder::containing`]) when the
+    /// title order of the current catalog generation is ready; otherwise
+    /// [`TitleMatches::Unknown`], after starting its computation.
+    pub fn titles_containing(&self, needle: &str, limit: usize) -> TitleMatches {
+        let generation = self.catalog_generation();
+        let order = lock(&self.inner.browse.titles).clone();
+        match order {
+            Some(order) if order.generation == generation => order.containing(needle, limit),
+            _ => {
+                self.start_computing_titles();
+                TitleMatches::Unknown
             }
         }
     }

@@ -88,6 +88,26 @@ async fn a_title_search_pages_without_counting() {
 }
 
 #[tokio::test]
+async fn a_title_search_from_the_search_title_order_filters_sorts_and_pages_alike() {
+    let admin = spawn_admin_app().await;
+    let (cookie, _) = signed_in(&admin).await;
+    let search = admin.app.state.search.clone();
+    tokio::task::spawn_blocking(move || search.compute_title_order()).await.expect("join").expect("title order");
+    let ready = admin.app.state.search.titles_containing("a", 10);
+    assert!(matches!(ready, aforro::search::browse::titles::TitleMatches::Few(_)), "{ready:?}");
+
+    let links = async |path: &str| product_links(&page(&admin, &cookie, path).await);
+    assert_eq!(links("/admin/products/?q=TENT").await, ["3"]);
+    assert_eq!(links("/admin/products/?q=a&category=1&sort=price").await, ["5", "2"]);
+    assert_eq!(links("/admin/products/?q=a&category=1&sort=-price").await, ["2", "5"]);
+    assert_eq!(links("/admin/products/?q=a&sort=title").await, ["5", "2", "3", "4"]);
+    assert_eq!(links("/admin/products/?q=a&sort=-id&page_size=2&page=2").await, ["3", "2"]);
+    let nothing = page(&admin, &cookie, "/admin/products/?q=zzqx").await;
+    assert!(product_links(&nothing).is_empty() && nothing.contains("No product matches."));
+    admin.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_sort_no_index_serves_is_refused_with_400() {
     let admin = spawn_admin_app().await;
     let (cookie, _) = signed_in(&admin).await;
