@@ -15,86 +15,118 @@ use crate::error::{Error, Result};
 /// At 10,000 a store's inventory page took 46 ms p50 at 1M products, the count being most of it.
 pub const COUNT_BOUND: i64 = 1_000;
 
-/// Products: ?1 title contains (or NULL), ?2 category (or NULL).
-macro_rules! product_filter {
-    () => {
-        " (?1 IS NULL OR instr(lower(p.title), lower(?1)) > 0) AND (?2 IS NULL OR p.category_id = ?2) "
+/// How a list narrows by title, on the same parameter: its text (`instr`, or NULL for every
+/// title), or a JSON array of the product ids whose titles contain it (see [`TitleFilter`]).
+macro_rules! title_contains {
+    ($param:literal) => {
+        concat!("(", $param, " IS NULL OR instr(lower(p.title), lower(", $param, ")) > 0)")
     };
 }
+macro_rules! id_among {
+    ($id:literal, $param:literal) => {
+        concat!($id, " IN (SELECT value FROM json_each(", $param, "))")
+    };
+}
+
+/// Products: ?1 the title filter, ?2 category (or NULL).
 macro_rules! product_ids_page {
-    ($order:literal) => {
-        concat!("SELECT p.id FROM products p WHERE", product_filter!(), "ORDER BY ", $order, " LIMIT ?3 OFFSET ?4")
-    };
-}
-/// The same page among a few known ids (?1, a JSON array): looked up by id, then sorted.
-macro_rules! product_ids_among {
-    ($order:literal) => {
+    ($title:expr, $order:literal) => {
         concat!(
-            "SELECT p.id FROM products p
-              WHERE p.id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR p.category_id = ?2)
-              ORDER BY ",
+            "SELECT p.id FROM products p WHERE ",
+            $title,
+            " AND (?2 IS NULL OR p.category_id = ?2) ORDER BY ",
             $order,
             " LIMIT ?3 OFFSET ?4"
         )
     };
 }
-const ADMIN_PRODUCTS_COUNT: &str =
-    concat!("SELECT COUNT(*) FROM (SELECT 1 FROM products p WHERE", product_filter!(), "LIMIT ?3)");
+macro_rules! product_pages {
+    ($title:expr) => {
+        [
+            product_ids_page!($title, "p.id"),
+            product_ids_page!($title, "p.id DESC"),
+            product_ids_page!($title, "p.title COLLATE NOCASE, p.id"),
+            product_ids_page!($title, "p.title COLLATE NOCASE DESC, p.id DESC"),
+            product_ids_page!($title, "p.price_cents, p.id"),
+            product_ids_page!($title, "p.price_cents DESC, p.id DESC"),
+        ]
+    };
+}
+/// The page's ids, by sort (see [`product_page_sql`]): walking the sort's index, or among the
+/// few ids that match (looked up by id, then sorted).
+const PRODUCT_PAGES: [&str; 6] = product_pages!(title_contains!("?1"));
+const PRODUCT_PAGES_AMONG: [&str; 6] = product_pages!(id_among!("p.id", "?1"));
+const ADMIN_PRODUCTS_COUNT: &str = concat!(
+    "SELECT COUNT(*) FROM (SELECT 1 FROM products p WHERE ",
+    title_contains!("?1"),
+    " AND (?2 IS NULL OR p.category_id = ?2) LIMIT ?3)"
+);
 
-/// The page's ids: only the sort's index is walked (the skipped rows' categories are never
-/// joined: page 200 by title took 42.5 ms when they were).
-fn product_page_sql(sort: Sort<ProductSort>) -> &'static str {
-    match (sort.key, sort.descending) {
-        (ProductSort::Id, false) => product_ids_page!("p.id"),
-        (ProductSort::Id, true) => product_ids_page!("p.id DESC"),
-        (ProductSort::Title, false) => product_ids_page!("p.title COLLATE NOCASE, p.id"),
-        (ProductSort::Title, true) => product_ids_page!("p.title COLLATE NOCASE DESC, p.id DESC"),
-        (ProductSort::Price, false) => product_ids_page!("p.price_cents, p.id"),
-        (ProductSort::Price, true) => product_ids_page!("p.price_cents DESC, p.id DESC"),
+/// A title filter as the list statements take it.
+#[derive(Debug, Clone, Copy)]
+pub enum TitleFilter<'a> {
+    /// Titles containing this text (`None`: every title), tested row by row.
+    Contains(Option<&'a str>),
+    /// Exactly these products: every one whose title contains the searched text, when the
+    /// caller knows them and they are few (the search's title order finds them in memory).
+    Among(&'a [ProductId]),
+}
+
+impl TitleFilter<'_> {
+    /// The parameter the statements bind: the text, or the ids as a JSON array.
+    fn param(self) -> Result<Option<String>> {
+        match self {
+            Self::Contains(text) => Ok(text.map(str::to_owned)),
+            Self::Among(ids) => {
+                let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+                serde_json::to_string(&ids).map(Some).map_err(|error| Error::Invariant(error.to_string()))
+            }
+        }
+    }
+
+    fn is_among(self) -> bool {
+        matches!(self, Self::Among(_))
+    }
+
+    /// Whether it matches nothing at all (no statement needs to run).
+    fn is_empty(self) -> bool {
+        matches!(self, Self::Among([]))
     }
 }
 
-fn product_among_sql(sort: Sort<ProductSort>) -> &'static str {
-    match (sort.key, sort.descending) {
-        (ProductSort::Id, false) => product_ids_among!("p.id"),
-        (ProductSort::Id, true) => product_ids_among!("p.id DESC"),
-        (ProductSort::Title, false) => product_ids_among!("p.title COLLATE NOCASE, p.id"),
-        (ProductSort::Title, true) => product_ids_among!("p.title COLLATE NOCASE DESC, p.id DESC"),
-        (ProductSort::Price, false) => product_ids_among!("p.price_cents, p.id"),
-        (ProductSort::Price, true) => product_ids_among!("p.price_cents DESC, p.id DESC"),
-    }
+/// The index of a sort in the page arrays: each key ascending, then descending.
+fn sort_index(key_index: usize, descending: bool) -> usize {
+    key_index * 2 + usize::from(descending)
+}
+
+/// The page's ids: only the sort's index is walked (the skipped rows' categories are never
+/// joined: page 200 by title took 42.5 ms when they were), or only the few matching ids.
+fn product_page_sql(sort: Sort<ProductSort>, among: bool) -> &'static str {
+    let key = match sort.key {
+        ProductSort::Id => 0,
+        ProductSort::Title => 1,
+        ProductSort::Price => 2,
+    };
+    let pages = if among { &PRODUCT_PAGES_AMONG } else { &PRODUCT_PAGES };
+    pages[sort_index(key, sort.descending)]
 }
 
 /// One page of products and how many match (at most `COUNT_BOUND + 1`), and whether that is
 /// a count. A title search is not counted: `contains` has no index, so counting walks titles
 /// until the bound fills (27 ms p50 for `q=kettle` at 1M products); instead the page reads one
 /// row more than it shows, and `count` is the rows up to this page plus one when there are more.
-///
-/// `few_matches`: every product whose title contains `list.q`, when the caller knows them and
-/// they are few (the search's title order finds them in memory). The page then sorts just
-/// those instead of walking an index past every title that does not match (a search that
-/// matched nothing read all 1M titles: 353 ms).
-pub fn products(
-    conn: &Connection,
-    list: &ProductList,
-    few_matches: Option<&[ProductId]>,
-) -> Result<(PageOf<ProductRow>, bool)> {
+/// With [`TitleFilter::Among`] the page sorts just the few matches instead of walking an index
+/// past every title that does not match (a search that matched nothing read all 1M titles:
+/// 353 ms).
+pub fn products(conn: &Connection, list: &ProductList, title: TitleFilter<'_>) -> Result<(PageOf<ProductRow>, bool)> {
     let counted = list.q.is_none();
     let limit = list.page.limit() + i64::from(!counted);
-    let ids: Vec<i64> = match few_matches {
-        Some([]) => Vec::new(),
-        Some(matches) => {
-            let matches: Vec<i64> = matches.iter().map(|id| id.0).collect();
-            let matches = serde_json::to_string(&matches).map_err(|error| Error::Invariant(error.to_string()))?;
-            let mut stmt = conn.prepare_cached(product_among_sql(list.sort))?;
-            stmt.query_map(params![matches, list.category, limit, list.page.offset()], |row| row.get(0))?
-                .collect::<rusqlite::Result<_>>()?
-        }
-        None => {
-            let mut stmt = conn.prepare_cached(product_page_sql(list.sort))?;
-            stmt.query_map(params![list.q, list.category, limit, list.page.offset()], |row| row.get(0))?
-                .collect::<rusqlite::Result<_>>()?
-        }
+    let ids: Vec<i64> = if title.is_empty() {
+        Vec::new()
+    } else {
+        let mut stmt = conn.prepare_cached(product_page_sql(list.sort, title.is_among()))?;
+        stmt.query_map(params![title.param()?, list.category, limit, list.page.offset()], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?
     };
     let mut rows = products_by_id(conn, &ids)?;
     let count = if counted {
@@ -117,52 +149,83 @@ fn products_by_id(conn: &Connection, ids: &[i64]) -> Result<Vec<ProductRow>> {
     Ok(rows)
 }
 
-/// A store's inventory: ?1 store, ?2 title contains (or NULL), ?3 in stock (or NULL).
+/// A store's inventory: ?1 store, ?2 the title filter, ?3 in stock (or NULL).
 macro_rules! inventory_filter {
-    () => {
-        " i.store_id = ?1
-          AND (?2 IS NULL OR instr(lower(p.title), lower(?2)) > 0)
-          AND (?3 IS NULL OR (?3 = 1 AND i.quantity > 0) OR (?3 = 0 AND i.quantity = 0)) "
+    ($title:expr) => {
+        concat!(
+            " i.store_id = ?1 AND ",
+            $title,
+            " AND (?3 IS NULL OR (?3 = 1 AND i.quantity > 0) OR (?3 = 0 AND i.quantity = 0)) "
+        )
     };
 }
 macro_rules! inventory_page {
-    ($order:literal) => {
+    ($title:expr, $order:literal) => {
         concat!(
             "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity
                FROM inventory i
                JOIN products p ON p.id = i.product_id
                JOIN categories c ON c.id = p.category_id
               WHERE",
-            inventory_filter!(),
+            inventory_filter!($title),
             "ORDER BY ",
             $order,
             " LIMIT ?4 OFFSET ?5"
         )
     };
 }
-const ADMIN_INVENTORY_COUNT: &str = concat!(
-    "SELECT COUNT(*) FROM (SELECT 1 FROM inventory i JOIN products p ON p.id = i.product_id WHERE",
-    inventory_filter!(),
-    "LIMIT ?4)"
-);
+macro_rules! inventory_pages {
+    ($title:expr) => {
+        [
+            inventory_page!($title, "i.product_id"),
+            inventory_page!($title, "i.product_id DESC"),
+            inventory_page!($title, "i.quantity, i.product_id"),
+            inventory_page!($title, "i.quantity DESC, i.product_id DESC"),
+        ]
+    };
+}
+macro_rules! inventory_count {
+    ($title:expr) => {
+        concat!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM inventory i JOIN products p ON p.id = i.product_id WHERE",
+            inventory_filter!($title),
+            "LIMIT ?4)"
+        )
+    };
+}
+const INVENTORY_PAGES: [&str; 4] = inventory_pages!(title_contains!("?2"));
+const INVENTORY_PAGES_AMONG: [&str; 4] = inventory_pages!(id_among!("i.product_id", "?2"));
+const ADMIN_INVENTORY_COUNT: &str = inventory_count!(title_contains!("?2"));
+const ADMIN_INVENTORY_COUNT_AMONG: &str = inventory_count!(id_among!("i.product_id", "?2"));
 
-fn inventory_page_sql(sort: Sort<InventorySort>) -> &'static str {
-    match (sort.key, sort.descending) {
-        (InventorySort::Product, false) => inventory_page!("i.product_id"),
-        (InventorySort::Product, true) => inventory_page!("i.product_id DESC"),
-        (InventorySort::Quantity, false) => inventory_page!("i.quantity, i.product_id"),
-        (InventorySort::Quantity, true) => inventory_page!("i.quantity DESC, i.product_id DESC"),
-    }
+fn inventory_page_sql(sort: Sort<InventorySort>, among: bool) -> &'static str {
+    let key = match sort.key {
+        InventorySort::Product => 0,
+        InventorySort::Quantity => 1,
+    };
+    let pages = if among { &INVENTORY_PAGES_AMONG } else { &INVENTORY_PAGES };
+    pages[sort_index(key, sort.descending)]
 }
 
-/// One page of a store's inventory.
-pub fn inventory(conn: &Connection, store: StoreId, list: &InventoryList) -> Result<PageOf<InventoryRow>> {
+/// One page of a store's inventory (with [`TitleFilter::Among`], only those products' rows
+/// are looked up: a title search that matched nothing tested all 100k titles of a store).
+pub fn inventory(
+    conn: &Connection,
+    store: StoreId,
+    list: &InventoryList,
+    title: TitleFilter<'_>,
+) -> Result<PageOf<InventoryRow>> {
+    if title.is_empty() {
+        return Ok(PageOf { count: 0, rows: Vec::new() });
+    }
+    let param = title.param()?;
+    let count_sql = if title.is_among() { ADMIN_INVENTORY_COUNT_AMONG } else { ADMIN_INVENTORY_COUNT };
     let count = conn
-        .prepare_cached(ADMIN_INVENTORY_COUNT)?
-        .query_row(params![store, list.q, list.in_stock, COUNT_BOUND + 1], |row| row.get(0))?;
-    let mut stmt = conn.prepare_cached(inventory_page_sql(list.sort))?;
+        .prepare_cached(count_sql)?
+        .query_row(params![store, param, list.in_stock, COUNT_BOUND + 1], |row| row.get(0))?;
+    let mut stmt = conn.prepare_cached(inventory_page_sql(list.sort, title.is_among()))?;
     let rows = stmt
-        .query_map(params![store, list.q, list.in_stock, list.page.limit(), list.page.offset()], inventory_row)?
+        .query_map(params![store, param, list.in_stock, list.page.limit(), list.page.offset()], inventory_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(PageOf { count, rows })
 }
@@ -350,14 +413,8 @@ mod tests {
     fn listing_plans_never_sort_or_scan() {
         let mut conn = Connection::open_in_memory().expect("db");
         crate::db::migrate::migrate(&mut conn).expect("migrate");
-        let sorts = [ProductSort::Id, ProductSort::Title, ProductSort::Price];
-        let product_pages =
-            sorts.iter().flat_map(|&key| [false, true].map(|descending| product_page_sql(Sort { key, descending })));
-        let inventory_pages = [InventorySort::Product, InventorySort::Quantity]
-            .iter()
-            .flat_map(|&key| [false, true].map(|descending| inventory_page_sql(Sort { key, descending })));
         let fixed = [ADMIN_ORDERS_PAGE, ADMIN_STORE_ORDERS_PAGE, ADMIN_ORDERS_COUNT, ADMIN_STORE_ORDERS_COUNT];
-        for sql in product_pages.chain(inventory_pages).chain(fixed) {
+        for sql in PRODUCT_PAGES.iter().chain(&INVENTORY_PAGES).chain(&fixed) {
             let plan = query_plan(&conn, sql);
             // A temp B-tree is a sort of every matching row; "SCAN x" without an index walks
             // the table in rowid order, which only the id sort of products wants.
@@ -376,17 +433,16 @@ mod tests {
     }
 
     #[test]
-    fn few_title_matches_are_looked_up_by_id_never_by_walking_products() {
+    fn few_title_matches_are_looked_up_by_id_never_by_walking_a_table() {
         let mut conn = Connection::open_in_memory().expect("db");
         crate::db::migrate::migrate(&mut conn).expect("migrate");
-        for &key in &[ProductSort::Id, ProductSort::Title, ProductSort::Price] {
-            for descending in [false, true] {
-                let sql = product_among_sql(Sort { key, descending });
-                let plan = query_plan(&conn, sql);
-                let scans: Vec<_> = plan.iter().filter(|step| step.starts_with("SCAN p")).collect();
-                assert!(scans.is_empty(), "{sql}\n{plan:#?}");
-                assert!(plan.iter().any(|step| step.contains("INTEGER PRIMARY KEY")), "{sql}\n{plan:#?}");
-            }
+        let among = PRODUCT_PAGES_AMONG.iter().chain(&INVENTORY_PAGES_AMONG).chain([&ADMIN_INVENTORY_COUNT_AMONG]);
+        for sql in among {
+            let plan = query_plan(&conn, sql);
+            let walks: Vec<_> =
+                plan.iter().filter(|step| step.starts_with("SCAN p") || step.starts_with("SCAN i")).collect();
+            assert!(walks.is_empty(), "{sql}\n{plan:#?}");
+            assert!(plan.iter().any(|step| step.contains("PRIMARY KEY")), "{sql}\n{plan:#?}");
         }
     }
 }

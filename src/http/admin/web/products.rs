@@ -17,7 +17,7 @@ use super::session::WebSession;
 use super::{FormFields, form_as_json, list_url, redirect, signed_in_page};
 use crate::app::AppState;
 use crate::db::admin_listing::{self as listing, CategoryRow, ProductRow};
-use crate::db::admin_pages;
+use crate::db::admin_pages::{self, TitleFilter};
 use crate::db::history::{self, ObjectType};
 use crate::db::listings::PageOf;
 use crate::domain::admin_list::{self, ProductList, ProductSort};
@@ -61,16 +61,30 @@ async fn list_products(session: WebSession, State(state): State<AppState>, query
     };
     // A title search finds its matches in the search's title order when they are few; many
     // matches are found soon enough by walking the sort's index (see `admin_pages::products`).
-    let few = match list.q.as_deref().map(|q| state.search.titles_containing(q, FEW_TITLE_MATCHES)) {
-        Some(TitleMatches::Few(ids)) => Some(ids),
-        Some(TitleMatches::Many | TitleMatches::Unknown) | None => None,
-    };
+    let few = few_title_matches(&state, list.q.as_deref());
     let listed = list.clone();
     let (products, categories) = state
         .reads
-        .run(move |conn| Ok((admin_pages::products(conn, &listed, few.as_deref())?, listing::all_categories(conn)?)))
+        .run(move |conn| {
+            let title = title_filter(listed.q.as_deref(), few.as_deref());
+            Ok((admin_pages::products(conn, &listed, title)?, listing::all_categories(conn)?))
+        })
         .await?;
     Ok(signed_in_page(&session, "Products", SECTION, &list_page(&url, &list, &products, &categories)).into_response())
+}
+
+/// Every product whose title contains `q`, when they are few and the search's title order
+/// of the current catalog is ready to tell (see `admin_pages::TitleFilter`).
+pub(super) fn few_title_matches(state: &AppState, q: Option<&str>) -> Option<Vec<ProductId>> {
+    match state.search.titles_containing(q?, FEW_TITLE_MATCHES) {
+        TitleMatches::Few(ids) => Some(ids),
+        TitleMatches::Many | TitleMatches::Unknown => None,
+    }
+}
+
+/// The list statements' title filter: the few matches when known, else the text itself.
+pub(super) fn title_filter<'a>(q: Option<&'a str>, few: Option<&'a [ProductId]>) -> TitleFilter<'a> {
+    few.map_or(TitleFilter::Contains(q), TitleFilter::Among)
 }
 
 fn list_page(
