@@ -172,48 +172,15 @@ pub struct AdminOrder {
     total_quantity: i64,
 }
 
-/// The pagination envelope of the admin category list (by id).
+/// The pagination envelope of an admin list.
 #[derive(ToSchema)]
-pub struct AdminCategoriesPage {
+pub struct AdminPage<T> {
     count: i64,
     #[schema(format = "uri")]
     next: Option<String>,
     #[schema(format = "uri")]
     previous: Option<String>,
-    results: Vec<AdminCategory>,
-}
-
-/// The pagination envelope of the admin product list (by id).
-#[derive(ToSchema)]
-pub struct AdminProductsPage {
-    count: i64,
-    #[schema(format = "uri")]
-    next: Option<String>,
-    #[schema(format = "uri")]
-    previous: Option<String>,
-    results: Vec<AdminProduct>,
-}
-
-/// The pagination envelope of the admin store list (by id).
-#[derive(ToSchema)]
-pub struct AdminStoresPage {
-    count: i64,
-    #[schema(format = "uri")]
-    next: Option<String>,
-    #[schema(format = "uri")]
-    previous: Option<String>,
-    results: Vec<AdminStore>,
-}
-
-/// The pagination envelope of the orders of every store (newest first).
-#[derive(ToSchema)]
-pub struct AdminOrdersPage {
-    count: i64,
-    #[schema(format = "uri")]
-    next: Option<String>,
-    #[schema(format = "uri")]
-    previous: Option<String>,
-    results: Vec<AdminOrder>,
+    results: Vec<T>,
 }
 
 #[derive(IntoParams)]
@@ -245,3 +212,23 @@ pub struct AdminOrdersFilter {
     headers(("WWW-Authenticate" = String, description = "`Bearer`"))
 )]
 pub struct AdminUnauthorized(super::schemas::ProblemDoc);
+
+/// A body over 64 KiB.
+#[derive(utoipa::ToResponse)]
+#[response(description = "Body over 64 KiB", content_type = "application/problem+json")]
+pub struct BodyTooLarge(super::schemas::ProblemDoc);
+
+/// A body that is not `application/json`.
+#[derive(utoipa::ToResponse)]
+#[response(description = "Body not JSON", content_type = "application/problem+json")]
+pub struct BodyNotJson(super::schemas::ProblemDoc);
+
+/// A store's stock of a product.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct StockPath {
+    /// Store id.
+    store_id: i64,
+    /// Product id.
+    product_id: i64,
+}

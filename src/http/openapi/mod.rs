@@ -63,7 +63,12 @@ use super::{health, metrics, orders, search, stores, suggest};
         admin_stock::list_orders,
         admin_stock::cancel_order,
     ),
-    components(responses(schemas::Unavailable, admin_schemas::AdminUnauthorized)),
+    components(responses(
+        schemas::Unavailable,
+        admin_schemas::AdminUnauthorized,
+        admin_schemas::BodyTooLarge,
+        admin_schemas::BodyNotJson
+    )),
     modifiers(&AdminTokenScheme),
     tags(
         (name = "orders", description = "Placing and reading orders"),

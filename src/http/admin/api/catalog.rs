@@ -13,8 +13,8 @@ use crate::domain::catalog as input;
 use crate::domain::{CategoryId, ProductId, StoreId};
 use crate::error::Result;
 use crate::http::openapi::admin_schemas::{
-    AdminCategoriesPage, AdminCategory, AdminProduct, AdminProductsFilter, AdminProductsPage, AdminStore,
-    AdminStoresPage, AdminUnauthorized, CategoryBody, ProductBody, StoreBody,
+    AdminCategory, AdminPage, AdminProduct, AdminProductsFilter, AdminStore, AdminUnauthorized, BodyNotJson,
+    BodyTooLarge, CategoryBody, ProductBody, StoreBody,
 };
 use crate::http::openapi::schemas::{PageParams, ProblemDoc, Unavailable};
 use crate::http::pagination::{PageLinks, Paginated};
@@ -54,7 +54,7 @@ fn store_id(text: &str) -> Result<StoreId> {
 
 #[utoipa::path(get, path = "/api/admin/categories/", tag = "admin", security(("admin_token" = [])), params(PageParams),
     responses(
-        (status = 200, description = "A page of categories, by id", body = AdminCategoriesPage),
+        (status = 200, description = "A page of categories, by id", body = AdminPage<AdminCategory>),
         (status = 400, description = "Invalid pagination", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Page past the end", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 401, response = AdminUnauthorized),
@@ -91,8 +91,8 @@ pub(crate) async fn get_category(
     responses(
         (status = 201, description = "Created (recorded in the history)", body = AdminCategory),
         (status = 400, description = "Invalid body, or the name is taken", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
@@ -111,8 +111,8 @@ pub(crate) async fn create_category(
         (status = 200, description = "Replaced (recorded in the history)", body = AdminCategory),
         (status = 400, description = "Invalid body, or the name is taken", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown category", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
@@ -149,7 +149,7 @@ pub(crate) async fn delete_category(
 /// `?q=` narrows to titles containing it.
 #[utoipa::path(get, path = "/api/admin/products/", tag = "admin", security(("admin_token" = [])), params(AdminProductsFilter, PageParams),
     responses(
-        (status = 200, description = "A page of products, by id", body = AdminProductsPage),
+        (status = 200, description = "A page of products, by id", body = AdminPage<AdminProduct>),
         (status = 400, description = "Invalid pagination", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Page past the end", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 401, response = AdminUnauthorized),
@@ -187,8 +187,8 @@ pub(crate) async fn get_product(
     responses(
         (status = 201, description = "Created (recorded in the history)", body = AdminProduct),
         (status = 400, description = "Invalid body, or no such category", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
@@ -207,8 +207,8 @@ pub(crate) async fn create_product(
         (status = 200, description = "Replaced (recorded in the history)", body = AdminProduct),
         (status = 400, description = "Invalid body, or no such category", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown product", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
@@ -244,7 +244,7 @@ pub(crate) async fn delete_product(
 
 #[utoipa::path(get, path = "/api/admin/stores/", tag = "admin", security(("admin_token" = [])), params(PageParams),
     responses(
-        (status = 200, description = "A page of stores, by id", body = AdminStoresPage),
+        (status = 200, description = "A page of stores, by id", body = AdminPage<AdminStore>),
         (status = 400, description = "Invalid pagination", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Page past the end", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 401, response = AdminUnauthorized),
@@ -281,8 +281,8 @@ pub(crate) async fn get_store(
     responses(
         (status = 201, description = "Created (recorded in the history)", body = AdminStore),
         (status = 400, description = "Invalid body", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
@@ -301,8 +301,8 @@ pub(crate) async fn create_store(
         (status = 200, description = "Replaced (recorded in the history)", body = AdminStore),
         (status = 400, description = "Invalid body", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]

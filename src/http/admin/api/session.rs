@@ -13,7 +13,9 @@ use crate::domain::Timestamp;
 use crate::domain::catalog as input;
 use crate::error::Result;
 use crate::http::admin::auth;
-use crate::http::openapi::admin_schemas::{AdminLoginRequest, AdminLoginResponse, AdminUnauthorized};
+use crate::http::openapi::admin_schemas::{
+    AdminLoginRequest, AdminLoginResponse, AdminUnauthorized, BodyNotJson, BodyTooLarge,
+};
 use crate::http::openapi::schemas::{ProblemDoc, Unavailable};
 use crate::http::{JsonBody, Route};
 
@@ -38,8 +40,8 @@ pub(crate) struct LoginResponse {
         (status = 400, description = "Invalid body", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 401, description = "Wrong username or password", body = ProblemDoc, content_type = "application/problem+json",
             headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
-        (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
         (status = 429, description = "Too many attempts for this username from this address", body = ProblemDoc,
             content_type = "application/problem+json",
             headers(("Retry-After" = u32, description = "Seconds until the next attempt is allowed"))),

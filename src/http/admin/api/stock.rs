@@ -12,7 +12,8 @@ use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{FieldError, OrderStatus, ProductId, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::http::openapi::admin_schemas::{
-    AdjustStockBody, AdminOrdersFilter, AdminOrdersPage, AdminUnauthorized, RestockBody, SetStockBody, StockLevel,
+    AdjustStockBody, AdminOrder, AdminOrdersFilter, AdminPage, AdminUnauthorized, BodyNotJson, BodyTooLarge,
+    RestockBody, SetStockBody, StockLevel, StockPath,
 };
 use crate::http::openapi::schemas::{OrderDoc, PageParams, ProblemDoc, Unavailable};
 use crate::http::pagination::{PageLinks, Paginated};
@@ -46,13 +47,13 @@ pub(crate) async fn cancel_order(
     Ok(Json(state.writer.cancel_order_as(actor(&session), order_id_from_path(&order_id)?).await?))
 }
 
-#[utoipa::path(put, path = "/api/admin/stores/{store_id}/inventory/{product_id}/", tag = "admin", security(("admin_token" = [])), params(("store_id" = i64, Path, description = "Store id"), ("product_id" = i64, Path, description = "Product id")), request_body = SetStockBody,
+#[utoipa::path(put, path = "/api/admin/stores/{store_id}/inventory/{product_id}/", tag = "admin", security(("admin_token" = [])), params(StockPath), request_body = SetStockBody,
     responses(
         (status = 200, description = "The new stock (recorded in the product's history)", body = StockLevel),
         (status = 400, description = "Invalid body", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or product", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
@@ -66,14 +67,14 @@ pub(crate) async fn set_stock(
 }
 
 /// Adds `delta` to the stock (negative takes away).
-#[utoipa::path(post, path = "/api/admin/stores/{store_id}/inventory/{product_id}/adjust/", tag = "admin", security(("admin_token" = [])), params(("store_id" = i64, Path, description = "Store id"), ("product_id" = i64, Path, description = "Product id")), request_body = AdjustStockBody,
+#[utoipa::path(post, path = "/api/admin/stores/{store_id}/inventory/{product_id}/adjust/", tag = "admin", security(("admin_token" = [])), params(StockPath), request_body = AdjustStockBody,
     responses(
         (status = 200, description = "The new stock (recorded in the product's history)", body = StockLevel),
         (status = 400, description = "Invalid body, or the stock would exceed 1,000,000,000", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or product", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 409, description = "The stock would go below zero (nothing changes)", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
@@ -87,13 +88,13 @@ pub(crate) async fn adjust_stock(
 }
 
 /// Adds `quantity` to the stock.
-#[utoipa::path(post, path = "/api/admin/stores/{store_id}/inventory/{product_id}/restock/", tag = "admin", security(("admin_token" = [])), params(("store_id" = i64, Path, description = "Store id"), ("product_id" = i64, Path, description = "Product id")), request_body = RestockBody,
+#[utoipa::path(post, path = "/api/admin/stores/{store_id}/inventory/{product_id}/restock/", tag = "admin", security(("admin_token" = [])), params(StockPath), request_body = RestockBody,
     responses(
         (status = 200, description = "The new stock (recorded in the product's history)", body = StockLevel),
         (status = 400, description = "Invalid body, or the stock would exceed 1,000,000,000", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or product", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Body not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
@@ -121,7 +122,7 @@ async fn apply(
 /// `?store=<id>` and `?status=PENDING|CONFIRMED|REJECTED|CANCELLED` narrow the list.
 #[utoipa::path(get, path = "/api/admin/orders/", tag = "admin", security(("admin_token" = [])), params(AdminOrdersFilter, PageParams),
     responses(
-        (status = 200, description = "A page of orders, newest first", body = AdminOrdersPage),
+        (status = 200, description = "A page of orders, newest first", body = AdminPage<AdminOrder>),
         (status = 400, description = "Invalid store, status or pagination", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Page past the end", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 401, response = AdminUnauthorized),
