@@ -6,127 +6,64 @@
 use rusqlite::{Connection, Row, params};
 
 use super::admin_listing::{CategoryRow, OrderRow, ProductRow, StoreRow, find_product, order_columns, order_row};
-use super::listings::{InventoryRow, PageOf, inventory_row};
+use super::listings::{InventoryRow, PageOf, inventory_row, inventory_rows};
 use crate::domain::admin_list::{InventoryList, InventorySort, NameSort, OrderList, ProductList, ProductSort, Sort};
 use crate::domain::{OrderStatus, ProductId, StoreId};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Counts stop here: a list shows "1000+" rather than scanning a million rows to count them.
 /// At 10,000 a store's inventory page took 46 ms p50 at 1M products, the count being most of it.
 pub const COUNT_BOUND: i64 = 1_000;
 
-/// How a list narrows by title, on the same parameter: its text (`instr`, or NULL for every
-/// title), or a JSON array of the product ids whose titles contain it (see [`TitleFilter`]).
-macro_rules! title_contains {
-    ($param:literal) => {
-        concat!("(", $param, " IS NULL OR instr(lower(p.title), lower(", $param, ")) > 0)")
+/// Products: ?1 title contains (or NULL), ?2 category (or NULL).
+macro_rules! product_filter {
+    () => {
+        " (?1 IS NULL OR instr(lower(p.title), lower(?1)) > 0) AND (?2 IS NULL OR p.category_id = ?2) "
     };
 }
-macro_rules! id_among {
-    ($id:literal, $param:literal) => {
-        concat!($id, " IN (SELECT value FROM json_each(", $param, "))")
-    };
-}
-
-/// Products: ?1 the title filter, ?2 category (or NULL).
 macro_rules! product_ids_page {
-    ($title:expr, $order:literal) => {
-        concat!(
-            "SELECT p.id FROM products p WHERE ",
-            $title,
-            " AND (?2 IS NULL OR p.category_id = ?2) ORDER BY ",
-            $order,
-            " LIMIT ?3 OFFSET ?4"
-        )
+    ($order:literal) => {
+        concat!("SELECT p.id FROM products p WHERE", product_filter!(), "ORDER BY ", $order, " LIMIT ?3 OFFSET ?4")
     };
 }
-macro_rules! product_pages {
-    ($title:expr) => {
-        [
-            product_ids_page!($title, "p.id"),
-            product_ids_page!($title, "p.id DESC"),
-            product_ids_page!($title, "p.title COLLATE NOCASE, p.id"),
-            product_ids_page!($title, "p.title COLLATE NOCASE DESC, p.id DESC"),
-            product_ids_page!($title, "p.price_cents, p.id"),
-            product_ids_page!($title, "p.price_cents DESC, p.id DESC"),
-        ]
-    };
-}
-/// The page's ids, by sort (see [`product_page_sql`]): walking the sort's index, or among the
-/// few ids that match (looked up by id, then sorted).
-const PRODUCT_PAGES: [&str; 6] = product_pages!(title_contains!("?1"));
-const PRODUCT_PAGES_AMONG: [&str; 6] = product_pages!(id_among!("p.id", "?1"));
-const ADMIN_PRODUCTS_COUNT: &str = concat!(
-    "SELECT COUNT(*) FROM (SELECT 1 FROM products p WHERE ",
-    title_contains!("?1"),
-    " AND (?2 IS NULL OR p.category_id = ?2) LIMIT ?3)"
-);
-
-/// A title filter as the list statements take it.
-#[derive(Debug, Clone, Copy)]
-pub enum TitleFilter<'a> {
-    /// Titles containing this text (`None`: every title), tested row by row.
-    Contains(Option<&'a str>),
-    /// Exactly these products: every one whose title contains the searched text, when the
-    /// caller knows them and they are few (the search's title order finds them in memory).
-    Among(&'a [ProductId]),
-}
-
-impl TitleFilter<'_> {
-    /// The parameter the statements bind: the text, or the ids as a JSON array.
-    fn param(self) -> Result<Option<String>> {
-        match self {
-            Self::Contains(text) => Ok(text.map(str::to_owned)),
-            Self::Among(ids) => {
-                let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-                serde_json::to_string(&ids).map(Some).map_err(|error| Error::Invariant(error.to_string()))
-            }
-        }
-    }
-
-    fn is_among(self) -> bool {
-        matches!(self, Self::Among(_))
-    }
-
-    /// Whether it matches nothing at all (no statement needs to run).
-    fn is_empty(self) -> bool {
-        matches!(self, Self::Among([]))
-    }
-}
-
-/// The index of a sort in the page arrays: each key ascending, then descending.
-fn sort_index(key_index: usize, descending: bool) -> usize {
-    key_index * 2 + usize::from(descending)
-}
+const ADMIN_PRODUCTS_COUNT: &str =
+    concat!("SELECT COUNT(*) FROM (SELECT 1 FROM products p WHERE", product_filter!(), "LIMIT ?3)");
 
 /// The page's ids: only the sort's index is walked (the skipped rows' categories are never
-/// joined: page 200 by title took 42.5 ms when they were), or only the few matching ids.
-fn product_page_sql(sort: Sort<ProductSort>, among: bool) -> &'static str {
-    let key = match sort.key {
-        ProductSort::Id => 0,
-        ProductSort::Title => 1,
-        ProductSort::Price => 2,
-    };
-    let pages = if among { &PRODUCT_PAGES_AMONG } else { &PRODUCT_PAGES };
-    pages[sort_index(key, sort.descending)]
+/// joined: page 200 by title took 42.5 ms when they were).
+fn product_page_sql(sort: Sort<ProductSort>) -> &'static str {
+    match (sort.key, sort.descending) {
+        (ProductSort::Id, false) => product_ids_page!("p.id"),
+        (ProductSort::Id, true) => product_ids_page!("p.id DESC"),
+        (ProductSort::Title, false) => product_ids_page!("p.title COLLATE NOCASE, p.id"),
+        (ProductSort::Title, true) => product_ids_page!("p.title COLLATE NOCASE DESC, p.id DESC"),
+        (ProductSort::Price, false) => product_ids_page!("p.price_cents, p.id"),
+        (ProductSort::Price, true) => product_ids_page!("p.price_cents DESC, p.id DESC"),
+    }
 }
 
 /// One page of products and how many match (at most `COUNT_BOUND + 1`), and whether that is
 /// a count. A title search is not counted: `contains` has no index, so counting walks titles
 /// until the bound fills (27 ms p50 for `q=kettle` at 1M products); instead the page reads one
 /// row more than it shows, and `count` is the rows up to this page plus one when there are more.
-/// With [`TitleFilter::Among`] the page sorts just the few matches instead of walking an index
-/// past every title that does not match (a search that matched nothing read all 1M titles:
-/// 353 ms).
-pub fn products(conn: &Connection, list: &ProductList, title: TitleFilter<'_>) -> Result<(PageOf<ProductRow>, bool)> {
+///
+/// `found`: for a title search, the page's ids (and one more when there are more) when the
+/// caller found them already (the search's title order does, in memory: by SQL, a search that
+/// matched nothing read all 1M titles, 353 ms).
+pub fn products(
+    conn: &Connection,
+    list: &ProductList,
+    found: Option<&[ProductId]>,
+) -> Result<(PageOf<ProductRow>, bool)> {
     let counted = list.q.is_none();
-    let limit = list.page.limit() + i64::from(!counted);
-    let ids: Vec<i64> = if title.is_empty() {
-        Vec::new()
-    } else {
-        let mut stmt = conn.prepare_cached(product_page_sql(list.sort, title.is_among()))?;
-        stmt.query_map(params![title.param()?, list.category, limit, list.page.offset()], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?
+    let ids: Vec<ProductId> = match found {
+        Some(found) => found.to_vec(),
+        None => {
+            let limit = list.page.limit() + i64::from(!counted);
+            let mut stmt = conn.prepare_cached(product_page_sql(list.sort))?;
+            stmt.query_map(params![list.q, list.category, limit, list.page.offset()], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        }
     };
     let mut rows = products_by_id(conn, &ids)?;
     let count = if counted {
@@ -141,91 +78,71 @@ pub fn products(conn: &Connection, list: &ProductList, title: TitleFilter<'_>) -
 }
 
 /// The products `ids` name, in that order (one that is gone meanwhile is left out).
-fn products_by_id(conn: &Connection, ids: &[i64]) -> Result<Vec<ProductRow>> {
+fn products_by_id(conn: &Connection, ids: &[ProductId]) -> Result<Vec<ProductRow>> {
     let mut rows = Vec::with_capacity(ids.len());
     for &id in ids {
-        rows.extend(find_product(conn, ProductId(id))?);
+        rows.extend(find_product(conn, id)?);
     }
     Ok(rows)
 }
 
-/// A store's inventory: ?1 store, ?2 the title filter, ?3 in stock (or NULL).
+/// A store's inventory: ?1 store, ?2 title contains (or NULL), ?3 in stock (or NULL).
 macro_rules! inventory_filter {
-    ($title:expr) => {
-        concat!(
-            " i.store_id = ?1 AND ",
-            $title,
-            " AND (?3 IS NULL OR (?3 = 1 AND i.quantity > 0) OR (?3 = 0 AND i.quantity = 0)) "
-        )
+    () => {
+        " i.store_id = ?1
+          AND (?2 IS NULL OR instr(lower(p.title), lower(?2)) > 0)
+          AND (?3 IS NULL OR (?3 = 1 AND i.quantity > 0) OR (?3 = 0 AND i.quantity = 0)) "
     };
 }
 macro_rules! inventory_page {
-    ($title:expr, $order:literal) => {
+    ($order:literal) => {
         concat!(
             "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity
                FROM inventory i
                JOIN products p ON p.id = i.product_id
                JOIN categories c ON c.id = p.category_id
               WHERE",
-            inventory_filter!($title),
+            inventory_filter!(),
             "ORDER BY ",
             $order,
             " LIMIT ?4 OFFSET ?5"
         )
     };
 }
-macro_rules! inventory_pages {
-    ($title:expr) => {
-        [
-            inventory_page!($title, "i.product_id"),
-            inventory_page!($title, "i.product_id DESC"),
-            inventory_page!($title, "i.quantity, i.product_id"),
-            inventory_page!($title, "i.quantity DESC, i.product_id DESC"),
-        ]
-    };
-}
-macro_rules! inventory_count {
-    ($title:expr) => {
-        concat!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM inventory i JOIN products p ON p.id = i.product_id WHERE",
-            inventory_filter!($title),
-            "LIMIT ?4)"
-        )
-    };
-}
-const INVENTORY_PAGES: [&str; 4] = inventory_pages!(title_contains!("?2"));
-const INVENTORY_PAGES_AMONG: [&str; 4] = inventory_pages!(id_among!("i.product_id", "?2"));
-const ADMIN_INVENTORY_COUNT: &str = inventory_count!(title_contains!("?2"));
-const ADMIN_INVENTORY_COUNT_AMONG: &str = inventory_count!(id_among!("i.product_id", "?2"));
+const ADMIN_INVENTORY_COUNT: &str = concat!(
+    "SELECT COUNT(*) FROM (SELECT 1 FROM inventory i JOIN products p ON p.id = i.product_id WHERE",
+    inventory_filter!(),
+    "LIMIT ?4)"
+);
 
-fn inventory_page_sql(sort: Sort<InventorySort>, among: bool) -> &'static str {
-    let key = match sort.key {
-        InventorySort::Product => 0,
-        InventorySort::Quantity => 1,
-    };
-    let pages = if among { &INVENTORY_PAGES_AMONG } else { &INVENTORY_PAGES };
-    pages[sort_index(key, sort.descending)]
+fn inventory_page_sql(sort: Sort<InventorySort>) -> &'static str {
+    match (sort.key, sort.descending) {
+        (InventorySort::Product, false) => inventory_page!("i.product_id"),
+        (InventorySort::Product, true) => inventory_page!("i.product_id DESC"),
+        (InventorySort::Quantity, false) => inventory_page!("i.quantity, i.product_id"),
+        (InventorySort::Quantity, true) => inventory_page!("i.quantity DESC, i.product_id DESC"),
+    }
 }
 
-/// One page of a store's inventory (with [`TitleFilter::Among`], only those products' rows
-/// are looked up: a title search that matched nothing tested all 100k titles of a store).
+/// One page of a store's inventory. `found`: for a title search, the page's (product,
+/// quantity) pairs and their count when the caller found them already (the search's title
+/// order and stock view do, in memory: by SQL, a search tests every title of the store's 100k
+/// rows before it can count).
 pub fn inventory(
     conn: &Connection,
     store: StoreId,
     list: &InventoryList,
-    title: TitleFilter<'_>,
+    found: Option<PageOf<(ProductId, i64)>>,
 ) -> Result<PageOf<InventoryRow>> {
-    if title.is_empty() {
-        return Ok(PageOf { count: 0, rows: Vec::new() });
+    if let Some(found) = found {
+        return Ok(PageOf { count: found.count, rows: inventory_rows(conn, &found.rows)? });
     }
-    let param = title.param()?;
-    let count_sql = if title.is_among() { ADMIN_INVENTORY_COUNT_AMONG } else { ADMIN_INVENTORY_COUNT };
     let count = conn
-        .prepare_cached(count_sql)?
-        .query_row(params![store, param, list.in_stock, COUNT_BOUND + 1], |row| row.get(0))?;
-    let mut stmt = conn.prepare_cached(inventory_page_sql(list.sort, title.is_among()))?;
+        .prepare_cached(ADMIN_INVENTORY_COUNT)?
+        .query_row(params![store, list.q, list.in_stock, COUNT_BOUND + 1], |row| row.get(0))?;
+    let mut stmt = conn.prepare_cached(inventory_page_sql(list.sort))?;
     let rows = stmt
-        .query_map(params![store, param, list.in_stock, list.page.limit(), list.page.offset()], inventory_row)?
+        .query_map(params![store, list.q, list.in_stock, list.page.limit(), list.page.offset()], inventory_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(PageOf { count, rows })
 }
@@ -413,8 +330,14 @@ mod tests {
     fn listing_plans_never_sort_or_scan() {
         let mut conn = Connection::open_in_memory().expect("db");
         crate::db::migrate::migrate(&mut conn).expect("migrate");
+        let sorts = [ProductSort::Id, ProductSort::Title, ProductSort::Price];
+        let product_pages =
+            sorts.iter().flat_map(|&key| [false, true].map(|descending| product_page_sql(Sort { key, descending })));
+        let inventory_pages = [InventorySort::Product, InventorySort::Quantity]
+            .iter()
+            .flat_map(|&key| [false, true].map(|descending| inventory_page_sql(Sort { key, descending })));
         let fixed = [ADMIN_ORDERS_PAGE, ADMIN_STORE_ORDERS_PAGE, ADMIN_ORDERS_COUNT, ADMIN_STORE_ORDERS_COUNT];
-        for sql in PRODUCT_PAGES.iter().chain(&INVENTORY_PAGES).chain(&fixed) {
+        for sql in product_pages.chain(inventory_pages).chain(fixed) {
             let plan = query_plan(&conn, sql);
             // A temp B-tree is a sort of every matching row; "SCAN x" without an index walks
             // the table in rowid order, which only the id sort of products wants.
@@ -429,20 +352,6 @@ mod tests {
                 })
                 .collect();
             assert!(bad.is_empty(), "{sql}\n{plan:#?}");
-        }
-    }
-
-    #[test]
-    fn few_title_matches_are_looked_up_by_id_never_by_walking_a_table() {
-        let mut conn = Connection::open_in_memory().expect("db");
-        crate::db::migrate::migrate(&mut conn).expect("migrate");
-        let among = PRODUCT_PAGES_AMONG.iter().chain(&INVENTORY_PAGES_AMONG).chain([&ADMIN_INVENTORY_COUNT_AMONG]);
-        for sql in among {
-            let plan = query_plan(&conn, sql);
-            let walks: Vec<_> =
-                plan.iter().filter(|step| step.starts_with("SCAN p") || step.starts_with("SCAN i")).collect();
-            assert!(walks.is_empty(), "{sql}\n{plan:#?}");
-            assert!(plan.iter().any(|step| step.contains("PRIMARY KEY")), "{sql}\n{plan:#?}");
         }
     }
 }

@@ -19,8 +19,9 @@
 //! current catalog generation is ready (about a second at 1M products, in the background), the
 //! listing takes the SQL path; the answer is the same either way.
 //!
-//! Memory at 1M products: ids by title and ranks by id (4 bytes each), title offsets (4 bytes)
-//! and the folded titles themselves (about 35 MB).
+//! Memory at 1M products: ids by title and ranks by id (4 bytes each), title offsets (4 bytes),
+//! the folded titles themselves (about 35 MB), and each product's price and category (16 bytes)
+//! for the admin's title search ([`search`]).
 
 use std::sync::Arc;
 
@@ -31,6 +32,10 @@ use crate::db::listings::{InventoryFilter, InventoryRow, PageOf, inventory_rows}
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
 use crate::search::stock::{StockTables, StockView};
+
+pub mod search;
+
+pub use self::search::TitleMatches;
 
 /// A rank for product ids without a title (no such product).
 const NO_RANK: u32 = u32::MAX;
@@ -48,6 +53,10 @@ pub struct TitleOrder {
     folded: Vec<u8>,
     /// `folded[starts[r]..starts[r + 1]]` is the title of rank `r`.
     starts: Vec<u32>,
+    /// Indexed by product id: its price and category, for the admin's title search, which
+    /// filters and sorts its matches here (see [`search`]).
+    price_cents: Vec<i64>,
+    category_id: Vec<i64>,
 }
 
 impl TitleOrder {
@@ -56,8 +65,15 @@ impl TitleOrder {
     pub fn load(conn: &Connection, generation: u64) -> Result<Self> {
         let mut stmt = conn.prepare("SELECT id, title FROM products ORDER BY title COLLATE NOCASE, id")?;
         let mut rows = stmt.query([])?;
-        let mut order =
-            Self { generation, by_title: Vec::new(), rank: Vec::new(), folded: Vec::new(), starts: vec![0] };
+        let mut order = Self {
+            generation,
+            by_title: Vec::new(),
+            rank: Vec::new(),
+            folded: Vec::new(),
+            starts: vec![0],
+            price_cents: Vec::new(),
+            category_id: Vec::new(),
+        };
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
             let id = u32::try_from(id)
@@ -78,6 +94,18 @@ impl TitleOrder {
                 .map_err(|_| Error::Invariant("titles too long for the title order".to_owned()))?;
             order.starts.push(end);
         }
+        // In rowid order: a walk of the table, no index, nothing sorted.
+        order.price_cents = vec![0; order.rank.len()];
+        order.category_id = vec![0; order.rank.len()];
+        let mut stmt = conn.prepare("SELECT id, price_cents, category_id FROM products")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let id = usize::try_from(row.get::<_, i64>(0)?).unwrap_or(usize::MAX);
+            if let (Some(price), Some(category)) = (order.price_cents.get_mut(id), order.category_id.get_mut(id)) {
+                *price = row.get(1)?;
+                *category = row.get(2)?;
+            }
+        }
         Ok(order)
     }
 
@@ -88,37 +116,6 @@ impl TitleOrder {
 
     fn rank_of(&self, product_id: u32) -> Option<u32> {
         self.rank.get(product_id as usize).copied().filter(|rank| *rank != NO_RANK)
-    }
-
-    /// The products whose title contains `needle` as SQLite's `instr(lower(title),
-    /// lower(needle))` finds it (ASCII letters folded), in title order; [`TitleMatches::Many`]
-    /// as soon as more than `limit` do. One pass of `memmem` over the folded titles, not a
-    /// test per title: about 35 MB at 1M products, a few milliseconds when little matches,
-    /// and a frequent needle stops early at `limit`.
-    pub fn containing(&self, needle: &str, limit: usize) -> TitleMatches {
-        let needle = needle.as_bytes().to_ascii_lowercase();
-        let finder = memmem::Finder::new(&needle);
-        let mut ids = Vec::new();
-        let mut from = 0;
-        // `from` only grows, to the end of a title each time: at most one step per title.
-        while let Some(found) =
-            self.folded.get(from..).filter(|rest| !rest.is_empty()).and_then(|rest| finder.find(rest))
-        {
-            let at = from + found;
-            // The title holding the match's first byte (`starts[0]` is 0, so there is one).
-            let rank = self.starts.partition_point(|&start| start as usize <= at) - 1;
-            let end = self.starts[rank + 1] as usize;
-            // Titles are concatenated without a separator: a match running into the next
-            // title is no match, and no later one in this title could end inside it either.
-            if at + needle.len() <= end {
-                if ids.len() == limit {
-                    return TitleMatches::Many;
-                }
-                ids.push(ProductId(i64::from(self.by_title[rank])));
-            }
-            from = end;
-        }
-        TitleMatches::Few(ids)
     }
 
     /// The page's (product, quantity) pairs and the exact count, for one store's current
@@ -200,71 +197,5 @@ pub fn inventory_page(
     Ok(PageOf { count: ids.count, rows: inventory_rows(conn, &ids.rows)? })
 }
 
-/// What a title search over the title order found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TitleMatches {
-    /// The title order of the current catalog is not ready (the caller searches by SQL).
-    Unknown,
-    /// More than the limit asked for.
-    Many,
-    /// Every match, in title order.
-    Few(Vec<ProductId>),
-}
-
 /// The latest computed title order, shared with requests.
 pub type SharedTitleOrder = Option<Arc<TitleOrder>>;
-
-#[cfg(test)]
-mod tests {
-    use rusqlite::Connection;
-
-    use super::{TitleMatches, TitleOrder};
-    use crate::domain::ProductId;
-
-    /// A title order over `titles` (ids from 1, in the order given).
-    fn order_of(titles: &[&str]) -> TitleOrder {
-        let mut conn = Connection::open_in_memory().expect("db");
-        crate::db::migrate::migrate(&mut conn).expect("migrate");
-        conn.execute("INSERT INTO categories (id, name) VALUES (1, 'All')", []).expect("category");
-        for (id, title) in (1..).zip(titles) {
-            conn.execute(
-                "INSERT INTO products (id, title, price_cents, category_id, created_at) VALUES (?1, ?2, 100, 1, 0)",
-                rusqlite::params![id, title],
-            )
-            .expect("product");
-        }
-        TitleOrder::load(&conn, 0).expect("title order")
-    }
-
-    fn few(ids: &[i64]) -> TitleMatches {
-        TitleMatches::Few(ids.iter().copied().map(ProductId).collect())
-    }
-
-    #[test]
-    fn finds_every_title_containing_the_needle_in_title_order_ignoring_ascii_case() {
-        let order = order_of(&["Steel Kettle", "kettle stand", "Mug", "Electric KETTLE"]);
-
-        assert_eq!(order.containing("Kettle", 10), few(&[4, 2, 1]));
-        assert_eq!(order.containing("mug", 10), few(&[3]));
-        assert_eq!(order.containing("zzqx", 10), few(&[]));
-    }
-
-    #[test]
-    fn a_match_across_two_neighbouring_titles_is_no_match_and_hides_none() {
-        // Concatenated in title order: "ab" + "aba" + "bab" = "ababab…": "bab" and "aba" occur
-        // across the boundaries, and the real "aba" starts inside a false one.
-        let order = order_of(&["ab", "aba", "bab"]);
-
-        assert_eq!(order.containing("aba", 10), few(&[2]));
-        assert_eq!(order.containing("bab", 10), few(&[3]));
-        assert_eq!(order.containing("abab", 10), few(&[]));
-    }
-
-    #[test]
-    fn more_matches_than_the_limit_are_many() {
-        let order = order_of(&["Kettle", "Kettle", "Kettle"]);
-
-        assert_eq!(order.containing("kettle", 2), TitleMatches::Many);
-        assert_eq!(order.containing("kettle", 3), few(&[1, 2, 3]));
-    }
-}

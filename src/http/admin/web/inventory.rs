@@ -11,7 +11,7 @@ use maud::{Markup, html};
 
 use super::Result;
 use super::layout::{self, csrf_field, pager, sort_header};
-use super::products::{few_title_matches, product_id, title_filter};
+use super::products::{TITLE_MATCHES_IN_MEMORY, product_id};
 use super::session::WebSession;
 use super::{FormFields, form_as_json, list_url, redirect, signed_in_page};
 use crate::app::AppState;
@@ -47,14 +47,12 @@ async fn render(
     let path = format!("/admin/stores/{store}/inventory/");
     let url = list_url(&path, query);
     let list = admin_list::inventory_list(query).map_err(|error| HttpError::BadRequest(error.to_string()))?;
-    let few = few_title_matches(state, list.q.as_deref());
+    // A title search: from the search's title order and stock view when it can, else by SQL.
+    let found = state.search.admin_inventory_search(store, &list, TITLE_MATCHES_IN_MEMORY);
     let listed = list.clone();
     let (store_row, rows) = state
         .reads
-        .run(move |conn| {
-            let title = title_filter(listed.q.as_deref(), few.as_deref());
-            Ok((listing::store(conn, store)?, admin_pages::inventory(conn, store, &listed, title)?))
-        })
+        .run(move |conn| Ok((listing::store(conn, store)?, admin_pages::inventory(conn, store, &listed, found)?)))
         .await?;
     let csrf = session.csrf_token();
     let viewer = layout::Viewer { username: &session.0.username, csrf: &csrf };

@@ -17,7 +17,7 @@ use super::session::WebSession;
 use super::{FormFields, form_as_json, list_url, redirect, signed_in_page};
 use crate::app::AppState;
 use crate::db::admin_listing::{self as listing, CategoryRow, ProductRow};
-use crate::db::admin_pages::{self, TitleFilter};
+use crate::db::admin_pages;
 use crate::db::history::{self, ObjectType};
 use crate::db::listings::PageOf;
 use crate::domain::admin_list::{self, ProductList, ProductSort};
@@ -26,15 +26,14 @@ use crate::domain::{ProductId, StoreId};
 use crate::error::Error;
 use crate::http::QueryParams;
 use crate::http::problem::HttpError;
-use crate::search::browse::titles::TitleMatches;
 
 const SECTION: &str = "/admin/products/";
 /// History entries shown on an object's page.
 pub(super) const HISTORY_SHOWN: i64 = 50;
-/// Up to this many title matches are sorted by id lookups; beyond it, matches are dense enough
-/// (1 product in 200 at 1M) that walking the sort's index finds a page after a few thousand
-/// titles.
-const FEW_TITLE_MATCHES: usize = 5_000;
+/// A title search matching up to this many products is filtered and sorted in memory (a few
+/// milliseconds at 1M products); one matching more (over 10% of 1M) finds a page soon by
+/// walking the sort's index in SQL.
+pub(super) const TITLE_MATCHES_IN_MEMORY: usize = 100_000;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -59,32 +58,15 @@ async fn list_products(session: WebSession, State(state): State<AppState>, query
         }
         Err(other) => return Err(other.into()),
     };
-    // A title search finds its matches in the search's title order when they are few; many
-    // matches are found soon enough by walking the sort's index (see `admin_pages::products`).
-    let few = few_title_matches(&state, list.q.as_deref());
+    // A title search: from the search's title order in memory when it can (see
+    // `search::browse::titles::search`), else by SQL.
+    let found = state.search.admin_product_search(&list, TITLE_MATCHES_IN_MEMORY);
     let listed = list.clone();
     let (products, categories) = state
         .reads
-        .run(move |conn| {
-            let title = title_filter(listed.q.as_deref(), few.as_deref());
-            Ok((admin_pages::products(conn, &listed, title)?, listing::all_categories(conn)?))
-        })
+        .run(move |conn| Ok((admin_pages::products(conn, &listed, found.as_deref())?, listing::all_categories(conn)?)))
         .await?;
     Ok(signed_in_page(&session, "Products", SECTION, &list_page(&url, &list, &products, &categories)).into_response())
-}
-
-/// Every product whose title contains `q`, when they are few and the search's title order
-/// of the current catalog is ready to tell (see `admin_pages::TitleFilter`).
-pub(super) fn few_title_matches(state: &AppState, q: Option<&str>) -> Option<Vec<ProductId>> {
-    match state.search.titles_containing(q?, FEW_TITLE_MATCHES) {
-        TitleMatches::Few(ids) => Some(ids),
-        TitleMatches::Many | TitleMatches::Unknown => None,
-    }
-}
-
-/// The list statements' title filter: the few matches when known, else the text itself.
-pub(super) fn title_filter<'a>(q: Option<&'a str>, few: Option<&'a [ProductId]>) -> TitleFilter<'a> {
-    few.map_or(TitleFilter::Contains(q), TitleFilter::Among)
 }
 
 fn list_page(
