@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Admin list page timings: logs in to a running `aforro serve` on loopback, warms up (every
 page in turn for WARMUP_SECS, default 5: the first title search starts computing the search's
-title order, about 2 s at 1M products, and searches take the SQL path until it is ready), then
+title order, a few seconds at 1M products, and searches take the SQL path until it is ready), then
 GETs each list page a bounded number of times, one at a time, printing p50 and p95 (server
 render + transfer, measured by the client).
 Usage: scripts/admin-timings.py PORT USERNAME PASSWORD [REPEATS] [WARMUP_SECS]"""
