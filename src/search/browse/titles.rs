@@ -19,8 +19,9 @@
 //! current catalog generation is ready (about a second at 1M products, in the background), the
 //! listing takes the SQL path; the answer is the same either way.
 //!
-//! Memory at 1M products: ids by title and ranks by id (4 bytes each), title offsets (4 bytes)
-//! and the folded titles themselves (about 35 MB).
+//! Memory at 1M products: ids by title and ranks by id (4 bytes each), title offsets (4 bytes),
+//! the folded titles themselves (about 35 MB), and each product's price and category (16 bytes)
+//! for the admin's title search ([`search`]).
 
 use std::sync::Arc;
 
@@ -31,6 +32,10 @@ use crate::db::listings::{InventoryFilter, InventoryRow, PageOf, inventory_rows}
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
 use crate::search::stock::{StockTables, StockView};
+
+pub mod search;
+
+pub use self::search::TitleMatches;
 
 /// A rank for product ids without a title (no such product).
 const NO_RANK: u32 = u32::MAX;
@@ -48,6 +53,10 @@ pub struct TitleOrder {
     folded: Vec<u8>,
     /// `folded[starts[r]..starts[r + 1]]` is the title of rank `r`.
     starts: Vec<u32>,
+    /// Indexed by product id: its price and category, for the admin's title search, which
+    /// filters and sorts its matches here (see [`search`]).
+    price_cents: Vec<i64>,
+    category_id: Vec<i64>,
 }
 
 impl TitleOrder {
@@ -56,8 +65,15 @@ impl TitleOrder {
     pub fn load(conn: &Connection, generation: u64) -> Result<Self> {
         let mut stmt = conn.prepare("SELECT id, title FROM products ORDER BY title COLLATE NOCASE, id")?;
         let mut rows = stmt.query([])?;
-        let mut order =
-            Self { generation, by_title: Vec::new(), rank: Vec::new(), folded: Vec::new(), starts: vec![0] };
+        let mut order = Self {
+            generation,
+            by_title: Vec::new(),
+            rank: Vec::new(),
+            folded: Vec::new(),
+            starts: vec![0],
+            price_cents: Vec::new(),
+            category_id: Vec::new(),
+        };
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
             let id = u32::try_from(id)
@@ -77,6 +93,18 @@ impl TitleOrder {
             let end = u32::try_from(order.folded.len())
                 .map_err(|_| Error::Invariant("titles too long for the title order".to_owned()))?;
             order.starts.push(end);
+        }
+        // In rowid order: a walk of the table, no index, nothing sorted.
+        order.price_cents = vec![0; order.rank.len()];
+        order.category_id = vec![0; order.rank.len()];
+        let mut stmt = conn.prepare("SELECT id, price_cents, category_id FROM products")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let id = usize::try_from(row.get::<_, i64>(0)?).unwrap_or(usize::MAX);
+            if let (Some(price), Some(category)) = (order.price_cents.get_mut(id), order.category_id.get_mut(id)) {
+                *price = row.get(1)?;
+                *category = row.get(2)?;
+            }
         }
         Ok(order)
     }
