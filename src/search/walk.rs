@@ -1,0 +1,317 @@
+//! Matching and ranking a search with words, straight on the posting lists, segment by
+//! segment: a document matches when every required word matches one of its alternatives
+//! (AND), and its score is its packed rank (see `rank`).
+//!
+//! Why not a tantivy `Query`: a scorer hands the collector one document at a time through
+//! two dynamic calls, each word kept its lists in a heap, and the collector read the fast
+//! fields one dynamic call per column and document. At 1M products that overhead, not the
+//! postings, was most of a one-word search (perf on the bench: see `docs/search.md`). Here:
+//!
+//! - the **rarest required word drives**: its lists (at most 3 × [`MAX_EXPANSIONS`] per
+//!   expansion kind) are walked a window of [`WINDOW`] documents at a time into a bitset,
+//!   with each document's best class and BM25 sum accumulated on the way (one pass over each
+//!   list, however many lists: a two-letter prefix brings close to 200);
+//! - every **other word** is asked only about the driver's documents, by seeking its lists
+//!   (forward only, so a list is read at most once); an unscored search stops at the first
+//!   list that has the document;
+//! - **optional words** (dropped by relaxation) never decide a match; a document having them
+//!   still ranks higher ("more words matched"), so they are only looked at when ranking;
+//! - the window's matches go to the collector **in one block**: one batched read per
+//!   fast-field column, then the filters, the count, the facets and the page.
+//!
+//! The BM25 of each list is tantivy's own (`Bm25Weight` from the searcher's statistics, the
+//! field's norms), summed in the order tantivy's scorers were, so ranks are unchanged.
+//!
+//! [`MAX_EXPANSIONS`]: super::query::MAX_EXPANSIONS
+
+use std::slice;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::query::Bm25Weight;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, Term};
+
+use super::collector::{Matches, SearchCollector, SegmentSearch};
+use super::expand::{MatchClass, WordMatch};
+use super::rank::DocRank;
+
+/// Documents per window of the driving word: its bitset is 64 words, its per-document
+/// class and BM25 arrays 20 KiB, so a window stays in the L1/L2 cache.
+const WINDOW: u32 = 4096;
+/// `u64` words of a window's bitset.
+const WINDOW_WORDS: usize = (WINDOW / 64) as usize;
+/// No class yet (greater than every [`MatchClass::code`]).
+const NO_CLASS: u8 = u8::MAX;
+
+/// The words of a search with the BM25 weight of each alternative, computed once per search
+/// from the searcher's statistics, as tantivy's `TermQuery` does.
+pub struct WordsQuery {
+    /// Per word, its alternatives.
+    words: Vec<Vec<AlternativeWeight>>,
+    /// The first `required` words must match.
+    required: usize,
+    scoring: bool,
+}
+
+struct AlternativeWeight {
+    term: Term,
+    class: MatchClass,
+    /// Only when scoring.
+    bm25: Option<Bm25Weight>,
+}
+
+impl WordsQuery {
+    /// `None` when no word is required (then nothing would restrict the match).
+    pub fn new(searcher: &Searcher, words: &[WordMatch], required: usize, scoring: bool) -> tantivy::Result<Option<Self>> {
+        if required == 0 || required > words.len() {
+            return Ok(None);
+        }
+        let words = words
+            .iter()
+            .map(|word| {
+                word.alternatives
+                    .iter()
+                    .map(|alternative| {
+                        let bm25 = scoring
+                            .then(|| Bm25Weight::for_terms(searcher, slice::from_ref(&alternative.term)))
+                            .transpose()?;
+                        Ok(AlternativeWeight { term: alternative.term.clone(), class: alternative.class, bm25 })
+                    })
+                    .collect::<tantivy::Result<Vec<_>>>()
+            })
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        Ok(Some(Self { words, required, scoring }))
+    }
+
+    /// Runs the search through `collector`: its filters, count, facets and page.
+    pub fn collect(&self, searcher: &Searcher, collector: &SearchCollector) -> tantivy::Result<Matches> {
+        let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
+        for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
+            let ordinal = SegmentOrdinal::try_from(ordinal).unwrap_or(SegmentOrdinal::MAX);
+            let mut segment = collector.for_segment(ordinal, reader)?;
+            self.walk_segment(reader, &mut segment)?;
+            fruits.push(segment.harvest());
+        }
+        collector.merge_fruits(fruits)
+    }
+
+    fn walk_segment(&self, reader: &SegmentReader, segment: &mut SegmentSearch) -> tantivy::Result<()> {
+        let mut words = Vec::with_capacity(self.words.len());
+        for alternatives in &self.words {
+            words.push(WordPostings::open(reader, alternatives, self.scoring)?);
+        }
+        let optional = words.split_off(self.required);
+        let mut required = words;
+        if required.iter().any(|word| word.alternatives.is_empty()) {
+            return Ok(());
+        }
+        // The rarest word drives: fewest candidates to check. A stable sort, so ranks sum the
+        // words in the order they always did.
+        required.sort_by_key(|word| word.size_hint);
+        let Some((driver, others)) = required.split_first_mut() else {
+            return Ok(());
+        };
+        let mut walk = Walk {
+            others,
+            optional: if self.scoring { optional } else { Vec::new() },
+            scoring: self.scoring,
+            alive: reader.alive_bitset().cloned(),
+            window: Window::new(),
+            docs: Vec::new(),
+            scores: Vec::new(),
+        };
+        let mut start = driver.first_doc();
+        while start != TERMINATED {
+            let window_start = start - start % WINDOW;
+            let window_end = window_start.saturating_add(WINDOW);
+            driver.fill(&mut walk.window, window_start, window_end, self.scoring);
+            walk.matches_in_window(window_start);
+            if self.scoring {
+                segment.collect_scored_block(&walk.docs, &walk.scores);
+            } else {
+                segment.collect_block(&walk.docs);
+            }
+            start = driver.first_doc();
+        }
+        Ok(())
+    }
+}
+
+/// One window of the driving word: which documents it has, and on each its best class and
+/// BM25 sum so far.
+struct Window {
+    bits: [u64; WINDOW_WORDS],
+    classes: Vec<u8>,
+    bm25: Vec<f32>,
+}
+
+impl Window {
+    fn new() -> Self {
+        Self { bits: [0; WINDOW_WORDS], classes: vec![NO_CLASS; WINDOW as usize], bm25: vec![0.0; WINDOW as usize] }
+    }
+}
+
+/// What a segment's walk keeps between windows.
+struct Walk<'a> {
+    others: &'a mut [WordPostings],
+    optional: Vec<WordPostings>,
+    scoring: bool,
+    alive: Option<tantivy::fastfield::AliveBitSet>,
+    window: Window,
+    /// The window's matches, ascending, and their packed ranks (when scoring).
+    docs: Vec<DocId>,
+    scores: Vec<Score>,
+}
+
+impl Walk<'_> {
+    /// Takes the driver's documents out of the window (clearing it), keeps those every other
+    /// required word has, and ranks them.
+    fn matches_in_window(&mut self, window_start: DocId) {
+        self.docs.clear();
+        self.scores.clear();
+        for slot in 0..WINDOW_WORDS {
+            let mut bits = std::mem::take(&mut self.window.bits[slot]);
+            while bits != 0 {
+                let offset = slot * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let class = std::mem::replace(&mut self.window.classes[offset], NO_CLASS);
+                let bm25 = std::mem::replace(&mut self.window.bm25[offset], 0.0);
+                // The window is WINDOW documents long: the offset fits a DocId.
+                let doc = window_start + u32::try_from(offset).unwrap_or(u32::MAX);
+                if self.alive.as_ref().is_some_and(|alive| alive.is_deleted(doc)) {
+                    continue;
+                }
+                let mut rank = DocRank::default();
+                rank.add_word(MatchClass::from_code(class), bm25);
+                if !self.others_match(doc, &mut rank) {
+                    continue;
+                }
+                self.docs.push(doc);
+                if self.scoring {
+                    for word in &mut self.optional {
+                        if let Some((class, bm25)) = word.on(doc, true) {
+                            rank.add_word(class, bm25);
+                        }
+                    }
+                    self.scores.push(rank.pack());
+                }
+            }
+        }
+    }
+
+    fn others_match(&mut self, doc: DocId, rank: &mut DocRank) -> bool {
+        for word in self.others.iter_mut() {
+            match word.on(doc, self.scoring) {
+                Some((class, bm25)) => rank.add_word(class, bm25),
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+/// One word in one segment: the posting list of each of its alternatives present there.
+struct WordPostings {
+    alternatives: Vec<AlternativePostings>,
+    /// Documents summed over the lists (an upper bound of the word's documents).
+    size_hint: u32,
+}
+
+struct AlternativePostings {
+    postings: SegmentPostings,
+    fieldnorms: FieldNormReader,
+    /// With the field's boost applied after it, as the rank always did.
+    bm25: Option<Bm25Weight>,
+    boost: f32,
+    class: MatchClass,
+    code: u8,
+}
+
+impl AlternativePostings {
+    #[inline(always)]
+    fn score(&self, doc: DocId) -> f32 {
+        self.bm25.as_ref().map_or(0.0, |bm25| {
+            bm25.score(self.fieldnorms.fieldnorm_id(doc), self.postings.term_freq()) * self.boost
+        })
+    }
+}
+
+impl WordPostings {
+    fn open(reader: &SegmentReader, alternatives: &[AlternativeWeight], scoring: bool) -> tantivy::Result<Self> {
+        let record = if scoring { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
+        let mut opened = Vec::with_capacity(alternatives.len());
+        let mut size_hint = 0u32;
+        for alternative in alternatives {
+            let field = alternative.term.field();
+            let inverted = reader.inverted_index(field)?;
+            let Some(info) = inverted.get_term_info(&alternative.term)? else {
+                continue;
+            };
+            let postings = inverted.read_postings_from_terminfo(&info, record)?;
+            if postings.doc() == TERMINATED {
+                continue;
+            }
+            size_hint = size_hint.saturating_add(info.doc_freq);
+            let fieldnorms = match reader.fieldnorms_readers().get_field(field)? {
+                Some(fieldnorms) if scoring => fieldnorms,
+                _ => FieldNormReader::constant(reader.max_doc(), 1),
+            };
+            opened.push(AlternativePostings {
+                postings,
+                fieldnorms,
+                bm25: alternative.bm25.clone(),
+                boost: alternative.class.field.boost(),
+                class: alternative.class,
+                code: alternative.class.code(),
+            });
+        }
+        Ok(Self { alternatives: opened, size_hint })
+    }
+
+    /// The smallest document any list is on ([`TERMINATED`] when all are done).
+    fn first_doc(&self) -> DocId {
+        self.alternatives.iter().map(|alternative| alternative.postings.doc()).min().unwrap_or(TERMINATED)
+    }
+
+    /// Walks every list up to `window_end` into `window`: one pass over each list, in the
+    /// order of the alternatives, so each document's BM25 is summed in that order.
+    fn fill(&mut self, window: &mut Window, window_start: DocId, window_end: DocId, scoring: bool) {
+        for alternative in &mut self.alternatives {
+            let mut doc = alternative.postings.doc();
+            while doc < window_end {
+                let offset = (doc - window_start) as usize;
+                window.bits[offset / 64] |= 1 << (offset % 64);
+                let class = &mut window.classes[offset];
+                *class = (*class).min(alternative.code);
+                if scoring {
+                    window.bm25[offset] += alternative.score(doc);
+                }
+                doc = alternative.postings.advance();
+            }
+        }
+    }
+
+    /// Whether the word is on `doc` and, if so, its best class there and its BM25 summed over
+    /// its lists on `doc`. Lists only move forward: `doc` must not go backwards between
+    /// calls. Unscored, it stops at the first list that has the document.
+    #[inline]
+    fn on(&mut self, doc: DocId, scoring: bool) -> Option<(MatchClass, f32)> {
+        let mut best: Option<MatchClass> = None;
+        let mut bm25 = 0.0;
+        for alternative in &mut self.alternatives {
+            if alternative.postings.doc() < doc {
+                alternative.postings.seek(doc);
+            }
+            if alternative.postings.doc() == doc {
+                best = Some(best.map_or(alternative.class, |best| best.min(alternative.class)));
+                if !scoring {
+                    return best.map(|class| (class, 0.0));
+                }
+                bm25 += alternative.score(doc);
+            }
+        }
+        best.map(|class| (class, bm25))
+    }
+}
