@@ -315,3 +315,106 @@ impl WordPostings {
         best.map(|class| (class, bm25))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use tantivy::{Index, IndexWriter};
+
+    use super::*;
+    use crate::search::build::IndexedProduct;
+    use crate::search::collector::{MatchFilter, StockCondition, StockFirst};
+    use crate::search::expand::expand_words;
+    use crate::search::request::SortOrder;
+    use crate::search::schema::{ProductFields, product_schema, register_analyzer};
+
+    /// Two-letter words: no typo budget, their own stems, and no word is a prefix of another,
+    /// so a brute force only has to check that every word is there.
+    const WORDS: [&str; 5] = ["ab", "cd", "ef", "gh", "ij"];
+
+    /// Three windows' worth of documents in two segments, every seventh product deleted.
+    fn index(products: &[(String, String)]) -> (Index, ProductFields) {
+        let index = Index::create_in_ram(product_schema());
+        register_analyzer(&index);
+        let fields = ProductFields::from_schema(&index.schema()).expect("product schema");
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000).expect("writer");
+        for (id, (title, description)) in products.iter().enumerate() {
+            let id = i64::try_from(id).expect("small");
+            let product = IndexedProduct {
+                id,
+                title,
+                description,
+                price_cents: id,
+                category_id: 1,
+                created_at: 0,
+                category: "zz",
+            };
+            writer.add_document(product.to_document(&fields)).expect("add");
+            if id == 6_000 {
+                writer.commit().expect("first segment");
+            }
+        }
+        writer.commit().expect("second segment");
+        for id in (0..products.len()).step_by(7) {
+            writer.delete_term(Term::from_field_u64(fields.id, id as u64));
+        }
+        writer.commit().expect("deletes");
+        (index, fields)
+    }
+
+    /// Deterministic pseudo-random texts of 1-4 words.
+    fn products(count: usize) -> Vec<(String, String)> {
+        let mut state = 12_345u64;
+        let mut text = || {
+            let mut words = Vec::new();
+            for _ in 0..1 + state % 4 {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                words.push(WORDS[usize::try_from(state >> 33).expect("small") % WORDS.len()]);
+            }
+            words.join(" ")
+        };
+        (0..count).map(|_| (text(), text())).collect()
+    }
+
+    fn found(index: &Index, fields: &ProductFields, query: &[&str], sort: SortOrder) -> (u64, Vec<u64>) {
+        let searcher = index.reader().expect("reader").searcher();
+        let words: Vec<String> = query.iter().map(|word| (*word).to_owned()).collect();
+        let words = expand_words(&searcher, fields, &words).expect("expand");
+        let scored = sort == SortOrder::Relevance;
+        let collector = SearchCollector {
+            filter: MatchFilter { category_id: None, price_cents: 0..=u64::MAX, stock: StockCondition::Unfiltered },
+            sort,
+            stock_first: StockFirst::Off,
+            scored,
+            top_n: usize::MAX,
+        };
+        let query = WordsQuery::new(&searcher, &words, words.len(), scored).expect("weights").expect("words");
+        let matches = query.collect(&searcher, &collector).expect("search");
+        (matches.count, matches.top.iter().map(|hit| hit.product_id).collect())
+    }
+
+    #[test]
+    fn every_window_and_segment_finds_exactly_the_products_having_every_word() {
+        let products = products(3 * WINDOW as usize + 100);
+        let (index, fields) = index(&products);
+        for query in [&["ab"][..], &["cd", "ab"], &["ef", "gh", "ij"], &["ij", "ab", "cd", "ef"]] {
+            let expected: Vec<u64> = (0..products.len())
+                .filter(|id| id % 7 != 0)
+                .filter(|id| {
+                    let (title, description) = &products[*id];
+                    let words: BTreeSet<&str> = title.split(' ').chain(description.split(' ')).collect();
+                    query.iter().all(|word| words.contains(word))
+                })
+                .map(|id| id as u64)
+                .collect();
+            assert!(expected.len() > 100, "{query:?} finds too little to test");
+            let (count, by_price) = found(&index, &fields, query, SortOrder::PriceAscending);
+            assert_eq!((count, &by_price), (expected.len() as u64, &expected), "{query:?}");
+            let (count, by_rank) = found(&index, &fields, query, SortOrder::Relevance);
+            let mut ranked_ids = by_rank.clone();
+            ranked_ids.sort_unstable();
+            assert_eq!((count, ranked_ids), (expected.len() as u64, expected), "{query:?}");
+        }
+    }
+}
