@@ -102,7 +102,7 @@ impl WordsQuery {
         for alternatives in &self.words {
             words.push(WordPostings::open(reader, alternatives, self.scoring)?);
         }
-        let optional = words.split_off(self.required);
+        let mut optional = words.split_off(self.required);
         let mut required = words;
         if required.iter().any(|word| word.alternatives.is_empty()) {
             return Ok(());
@@ -110,37 +110,39 @@ impl WordsQuery {
         // The rarest word drives: fewest candidates to check. A stable sort, so ranks sum the
         // words in the order they always did.
         required.sort_by_key(|word| word.size_hint);
-        let Some((driver, others)) = required.split_first_mut() else {
-            return Ok(());
-        };
+        if !self.scoring {
+            optional.clear(); // they only rank
+        }
+        for (i, word) in required.iter_mut().chain(&mut optional).enumerate() {
+            if i == 0 || word.alternatives.len() > MAX_SOUGHT_LISTS {
+                word.window = Some(Window::new());
+            }
+        }
         let mut walk = Walk {
-            others,
-            optional: if self.scoring { optional } else { Vec::new() },
+            required,
+            optional,
             scoring: self.scoring,
             alive: reader.alive_bitset().cloned(),
-            window: Window::new(),
             docs: Vec::new(),
             scores: Vec::new(),
         };
-        let mut start = driver.first_doc();
+        let mut start = walk.required[0].first_doc();
         while start != TERMINATED {
             let window_start = start - start % WINDOW;
-            let window_end = window_start.saturating_add(WINDOW);
-            driver.fill(&mut walk.window, window_start, window_end, self.scoring);
-            walk.matches_in_window(window_start);
+            walk.window(window_start);
             if self.scoring {
                 segment.collect_scored_block(&walk.docs, &walk.scores);
             } else {
                 segment.collect_block(&walk.docs);
             }
-            start = driver.first_doc();
+            start = walk.required[0].first_doc();
         }
         Ok(())
     }
 }
 
-/// One window of the driving word: which documents it has, and on each its best class and
-/// BM25 sum so far.
+/// A window of one word: which documents it has, and on each its best class (as a
+/// [`MatchClass::code`]) and BM25 sum.
 struct Window {
     bits: [u64; WINDOW_WORDS],
     classes: Vec<u8>,
@@ -148,36 +150,69 @@ struct Window {
 }
 
 impl Window {
-    fn new() -> Self {
-        Self { bits: [0; WINDOW_WORDS], classes: vec![NO_CLASS; WINDOW as usize], bm25: vec![0.0; WINDOW as usize] }
+    fn new() -> Box<Self> {
+        Box::new(Self {
+            bits: [0; WINDOW_WORDS],
+            classes: vec![NO_CLASS; WINDOW as usize],
+            bm25: vec![0.0; WINDOW as usize],
+        })
+    }
+
+    fn has(&self, offset: usize) -> bool {
+        self.bits[offset / 64] & (1 << (offset % 64)) != 0
+    }
+
+    /// Empties the window, resetting only the slots in use.
+    fn clear(&mut self) {
+        for slot in 0..WINDOW_WORDS {
+            let mut bits = std::mem::take(&mut self.bits[slot]);
+            while bits != 0 {
+                let offset = slot * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.classes[offset] = NO_CLASS;
+                self.bm25[offset] = 0.0;
+            }
+        }
     }
 }
 
-/// What a segment's walk keeps between windows.
-struct Walk<'a> {
-    others: &'a mut [WordPostings],
+/// One segment's walk: its words and the current window's matches.
+struct Walk {
+    /// Rarest first: the first drives.
+    required: Vec<WordPostings>,
+    /// Only kept when scoring.
     optional: Vec<WordPostings>,
     scoring: bool,
     alive: Option<tantivy::fastfield::AliveBitSet>,
-    window: Window,
     /// The window's matches, ascending, and their packed ranks (when scoring).
     docs: Vec<DocId>,
     scores: Vec<Score>,
 }
 
-impl Walk<'_> {
-    /// Takes the driver's documents out of the window (clearing it), keeps those every other
-    /// required word has, and ranks them.
-    fn matches_in_window(&mut self, window_start: DocId) {
+impl Walk {
+    /// Finds the matches in `[window_start, window_start + WINDOW)`: the driver's documents
+    /// that every other required word has, with their ranks.
+    fn window(&mut self, window_start: DocId) {
         self.docs.clear();
         self.scores.clear();
+        let window_end = window_start.saturating_add(WINDOW);
+        for word in self.required.iter_mut().chain(&mut self.optional) {
+            word.fill(window_start, window_end, self.scoring);
+        }
+        let (driver, others) = self.required.split_first_mut().map_or((None, None), |(d, o)| (Some(d), Some(o)));
+        let (Some(driver), Some(others)) = (driver, others) else {
+            return;
+        };
+        let Some(window) = driver.window.as_mut() else {
+            return;
+        };
         for slot in 0..WINDOW_WORDS {
-            let mut bits = std::mem::take(&mut self.window.bits[slot]);
+            let mut bits = std::mem::take(&mut window.bits[slot]);
             while bits != 0 {
                 let offset = slot * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                let class = std::mem::replace(&mut self.window.classes[offset], NO_CLASS);
-                let bm25 = std::mem::replace(&mut self.window.bm25[offset], 0.0);
+                let class = std::mem::replace(&mut window.classes[offset], NO_CLASS);
+                let bm25 = std::mem::replace(&mut window.bm25[offset], 0.0);
                 // The window is WINDOW documents long: the offset fits a DocId.
                 let doc = window_start + u32::try_from(offset).unwrap_or(u32::MAX);
                 if self.alive.as_ref().is_some_and(|alive| alive.is_deleted(doc)) {
@@ -185,13 +220,13 @@ impl Walk<'_> {
                 }
                 let mut rank = DocRank::default();
                 rank.add_word(MatchClass::from_code(class), bm25);
-                if !self.others_match(doc, &mut rank) {
+                if !others_match(others, doc, offset, &mut rank, self.scoring) {
                     continue;
                 }
                 self.docs.push(doc);
                 if self.scoring {
                     for word in &mut self.optional {
-                        if let Some((class, bm25)) = word.on(doc, true) {
+                        if let Some((class, bm25)) = word.on(doc, offset, true) {
                             rank.add_word(class, bm25);
                         }
                     }
@@ -199,17 +234,22 @@ impl Walk<'_> {
                 }
             }
         }
-    }
-
-    fn others_match(&mut self, doc: DocId, rank: &mut DocRank) -> bool {
-        for word in self.others.iter_mut() {
-            match word.on(doc, self.scoring) {
-                Some((class, bm25)) => rank.add_word(class, bm25),
-                None => return false,
+        for word in others.iter_mut().chain(&mut self.optional) {
+            if let Some(window) = word.window.as_mut() {
+                window.clear();
             }
         }
-        true
     }
+}
+
+fn others_match(others: &mut [WordPostings], doc: DocId, offset: usize, rank: &mut DocRank, scoring: bool) -> bool {
+    for word in others {
+        match word.on(doc, offset, scoring) {
+            Some((class, bm25)) => rank.add_word(class, bm25),
+            None => return false,
+        }
+    }
+    true
 }
 
 /// One word in one segment: the posting list of each of its alternatives present there.
@@ -217,7 +257,15 @@ struct WordPostings {
     alternatives: Vec<AlternativePostings>,
     /// Documents summed over the lists (an upper bound of the word's documents).
     size_hint: u32,
+    /// Set when the word's lists are walked a window at a time (the driver, and words of
+    /// more than [`MAX_SOUGHT_LISTS`] lists); otherwise each document is sought.
+    window: Option<Box<Window>>,
 }
+
+/// A word with more lists than this is walked a window at a time even when it does not
+/// drive: seeking each candidate in ~200 lists (a two-letter prefix) costs more than one
+/// pass over them.
+const MAX_SOUGHT_LISTS: usize = 8;
 
 struct AlternativePostings {
     postings: SegmentPostings,
@@ -267,7 +315,7 @@ impl WordPostings {
                 code: alternative.class.code(),
             });
         }
-        Ok(Self { alternatives: opened, size_hint })
+        Ok(Self { alternatives: opened, size_hint, window: None })
     }
 
     /// The smallest document any list is on ([`TERMINATED`] when all are done).
@@ -275,11 +323,18 @@ impl WordPostings {
         self.alternatives.iter().map(|alternative| alternative.postings.doc()).min().unwrap_or(TERMINATED)
     }
 
-    /// Walks every list up to `window_end` into `window`: one pass over each list, in the
-    /// order of the alternatives, so each document's BM25 is summed in that order.
-    fn fill(&mut self, window: &mut Window, window_start: DocId, window_end: DocId, scoring: bool) {
+    /// Walks every list over `[window_start, window_end)` into the word's window, if it has
+    /// one (the driver always does): one pass over each list, in the order of the
+    /// alternatives, so each document's BM25 is summed in that order.
+    fn fill(&mut self, window_start: DocId, window_end: DocId, scoring: bool) {
+        let Some(window) = self.window.as_mut() else {
+            return;
+        };
         for alternative in &mut self.alternatives {
             let mut doc = alternative.postings.doc();
+            if doc < window_start {
+                doc = alternative.postings.seek(window_start);
+            }
             while doc < window_end {
                 let offset = (doc - window_start) as usize;
                 window.bits[offset / 64] |= 1 << (offset % 64);
@@ -293,11 +348,15 @@ impl WordPostings {
         }
     }
 
-    /// Whether the word is on `doc` and, if so, its best class there and its BM25 summed over
-    /// its lists on `doc`. Lists only move forward: `doc` must not go backwards between
-    /// calls. Unscored, it stops at the first list that has the document.
+    /// Whether the word is on `doc` (at `offset` in the current window) and, if so, its best
+    /// class there and its BM25 summed over its lists on `doc`. Sought words' lists only
+    /// move forward: `doc` must not go backwards between calls. Unscored, a sought word
+    /// stops at the first list that has the document.
     #[inline]
-    fn on(&mut self, doc: DocId, scoring: bool) -> Option<(MatchClass, f32)> {
+    fn on(&mut self, doc: DocId, offset: usize, scoring: bool) -> Option<(MatchClass, f32)> {
+        if let Some(window) = &self.window {
+            return window.has(offset).then(|| (MatchClass::from_code(window.classes[offset]), window.bm25[offset]));
+        }
         let mut best: Option<MatchClass> = None;
         let mut bm25 = 0.0;
         for alternative in &mut self.alternatives {
@@ -329,9 +388,11 @@ mod tests {
     use crate::search::request::SortOrder;
     use crate::search::schema::{ProductFields, product_schema, register_analyzer};
 
-    /// Two-letter words: no typo budget, their own stems, and no word is a prefix of another,
-    /// so a brute force only has to check that every word is there.
-    const WORDS: [&str; 5] = ["ab", "cd", "ef", "gh", "ij"];
+    /// Two-letter words have no typo budget and are their own stems, so a brute force only
+    /// has to check that every word is there, the last one possibly as a prefix: `ab` is the
+    /// prefix of nine more words, so as a last word it has more lists than are sought.
+    const WORDS: [&str; 14] =
+        ["ab", "cd", "ef", "gh", "ij", "ab1", "ab2", "ab3", "ab4", "ab5", "ab6", "ab7", "ab8", "ab9"];
 
     /// Three windows' worth of documents in two segments, every seventh product deleted.
     fn index(products: &[(String, String)]) -> (Index, ProductFields) {
@@ -398,13 +459,15 @@ mod tests {
     fn every_window_and_segment_finds_exactly_the_products_having_every_word() {
         let products = products(3 * WINDOW as usize + 100);
         let (index, fields) = index(&products);
-        for query in [&["ab"][..], &["cd", "ab"], &["ef", "gh", "ij"], &["ij", "ab", "cd", "ef"]] {
+        let queries = [&["ab"][..], &["cd", "ab"], &["ef", "gh", "ij"], &["ij", "ab", "cd", "ef"], &["gh", "ij", "ab"]];
+        for query in queries {
+            let (last, whole) = query.split_last().expect("a word");
             let expected: Vec<u64> = (0..products.len())
                 .filter(|id| id % 7 != 0)
                 .filter(|id| {
                     let (title, description) = &products[*id];
                     let words: BTreeSet<&str> = title.split(' ').chain(description.split(' ')).collect();
-                    query.iter().all(|word| words.contains(word))
+                    whole.iter().all(|word| words.contains(word)) && words.iter().any(|word| word.starts_with(last))
                 })
                 .map(|id| id as u64)
                 .collect();
