@@ -431,7 +431,9 @@ mod tests {
             let mut words = Vec::new();
             for _ in 0..1 + state % 4 {
                 state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                words.push(WORDS[usize::try_from(state >> 33).expect("small") % WORDS.len()]);
+                let pick = usize::try_from(state >> 33).expect("small");
+                // One word in eight is one of the longer `ab…` words.
+                words.push(if pick % 8 == 0 { WORDS[5 + pick / 8 % 9] } else { WORDS[pick % 5] });
             }
             words.join(" ")
         };
