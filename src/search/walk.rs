@@ -64,7 +64,12 @@ struct AlternativeWeight {
 
 impl WordsQuery {
     /// `None` when no word is required (then nothing would restrict the match).
-    pub fn new(searcher: &Searcher, words: &[WordMatch], required: usize, scoring: bool) -> tantivy::Result<Option<Self>> {
+    pub fn new(
+        searcher: &Searcher,
+        words: &[WordMatch],
+        required: usize,
+        scoring: bool,
+    ) -> tantivy::Result<Option<Self>> {
         if required == 0 || required > words.len() {
             return Ok(None);
         }
@@ -280,9 +285,9 @@ struct AlternativePostings {
 impl AlternativePostings {
     #[inline(always)]
     fn score(&self, doc: DocId) -> f32 {
-        self.bm25.as_ref().map_or(0.0, |bm25| {
-            bm25.score(self.fieldnorms.fieldnorm_id(doc), self.postings.term_freq()) * self.boost
-        })
+        self.bm25
+            .as_ref()
+            .map_or(0.0, |bm25| bm25.score(self.fieldnorms.fieldnorm_id(doc), self.postings.term_freq()) * self.boost)
     }
 }
 
