@@ -278,17 +278,38 @@ struct AlternativePostings {
     /// With the field's boost applied after it, as the rank always did.
     bm25: Option<Bm25Weight>,
     boost: f32,
+    /// For long lists, when scoring: see [`scores_at_one`].
+    scores_at_one: Option<Box<[f32; 256]>>,
     class: MatchClass,
     code: u8,
 }
 
+/// A list of at least this many documents gets a table of its scores at term frequency 1.
+const MIN_DOCS_FOR_A_SCORE_TABLE: u32 = 1024;
+
 impl AlternativePostings {
     #[inline(always)]
     fn score(&self, doc: DocId) -> f32 {
-        self.bm25
-            .as_ref()
-            .map_or(0.0, |bm25| bm25.score(self.fieldnorms.fieldnorm_id(doc), self.postings.term_freq()) * self.boost)
+        let fieldnorm_id = self.fieldnorms.fieldnorm_id(doc);
+        let term_freq = self.postings.term_freq();
+        if term_freq == 1
+            && let Some(table) = &self.scores_at_one
+        {
+            return table[usize::from(fieldnorm_id)];
+        }
+        self.bm25.as_ref().map_or(0.0, |bm25| bm25.score(fieldnorm_id, term_freq) * self.boost)
     }
+}
+
+/// A list's boosted scores at term frequency 1 (most words occur once in a product's field),
+/// by field-norm id: the same computation as [`AlternativePostings::score`], done once per
+/// norm instead of once per document (a division each, a fifth of a one-word search).
+fn scores_at_one(bm25: &Bm25Weight, boost: f32) -> Box<[f32; 256]> {
+    let mut table = Box::new([0.0; 256]);
+    for (fieldnorm_id, score) in (0..=u8::MAX).zip(table.iter_mut()) {
+        *score = bm25.score(fieldnorm_id, 1) * boost;
+    }
+    table
 }
 
 impl WordPostings {
@@ -311,11 +332,18 @@ impl WordPostings {
                 Some(fieldnorms) if scoring => fieldnorms,
                 _ => FieldNormReader::constant(reader.max_doc(), 1),
             };
+            let boost = alternative.class.field.boost();
+            let scores_at_one = alternative
+                .bm25
+                .as_ref()
+                .filter(|_| info.doc_freq >= MIN_DOCS_FOR_A_SCORE_TABLE)
+                .map(|bm25| scores_at_one(bm25, boost));
             opened.push(AlternativePostings {
                 postings,
                 fieldnorms,
                 bm25: alternative.bm25.clone(),
-                boost: alternative.class.field.boost(),
+                boost,
+                scores_at_one,
                 class: alternative.class,
                 code: alternative.class.code(),
             });
