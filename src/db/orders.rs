@@ -50,10 +50,32 @@ pub struct ShortLine {
 pub struct PlacedOrder {
     /// Confirmed or rejected; a replay repeats the first response's status.
     pub status: OrderStatus,
-    /// The serialised order body.
-    pub body: String,
+    /// The order body, serialised or not (see [`PlacedBody`]).
+    pub body: PlacedBody,
     /// Whether this is the stored first response to an idempotent retry.
     pub replayed: bool,
+}
+
+/// An order's response body as the writer hands it back. Serialising is left to the caller
+/// (a tokio worker) unless the writer had to do it anyway: the single writer thread is the
+/// one resource every order queues for, so nothing it can hand off runs on it.
+#[derive(Debug, Clone)]
+pub enum PlacedBody {
+    /// A new order without an idempotency key: not serialised yet.
+    Order(Box<OrderBody>),
+    /// Already serialised: what an idempotency key stored (in this transaction, or a replay
+    /// of the first response), answered byte for byte.
+    Json(String),
+}
+
+impl PlacedOrder {
+    /// The body as JSON text.
+    pub fn into_json(self) -> Result<String> {
+        match self.body {
+            PlacedBody::Order(body) => Ok(serde_json::to_string(&body)?),
+            PlacedBody::Json(text) => Ok(text),
+        }
+    }
 }
 
 /// Decides and stores an order. Must run inside the writer's `BEGIN IMMEDIATE` transaction
@@ -67,14 +89,16 @@ pub fn place_order(
     key: Option<&IdempotencyKey>,
     now: Timestamp,
 ) -> Result<Written<PlacedOrder>> {
-    let request_body = order.canonical_json();
-    if let Some(key) = key
+    // The canonical body only matters to a key: no key, no serialising on the writer.
+    let keyed = key.map(|key| (key, order.canonical_json()));
+    if let Some((key, request_body)) = &keyed
         && let Some(stored) = idempotency::find(conn, key)?
     {
-        if stored.request_body != request_body {
+        if stored.request_body != *request_body {
             return Err(Error::IdempotencyKeyReused);
         }
-        return Ok(Written::quietly(PlacedOrder { status: stored.status, body: stored.body, replayed: true }));
+        let body = PlacedBody::Json(stored.body);
+        return Ok(Written::quietly(PlacedOrder { status: stored.status, body, replayed: true }));
     }
     if !catalog::store_exists(conn, order.store_id)? {
         return Err(Error::NotFound(format!("store {} does not exist", order.store_id)));
@@ -110,11 +134,15 @@ pub fn place_order(
         errors: short,
         confirmation: None,
     };
-    let body = serde_json::to_string(&body)?;
-    if let Some(key) = key {
-        let stored = idempotency::StoredResponse { request_body, status, body: body.clone() };
-        idempotency::remember(conn, key, &stored, now)?;
-    }
+    let body = match keyed {
+        // The key stores the response text in this transaction, so it is serialised here.
+        Some((key, request_body)) => {
+            let stored = idempotency::StoredResponse { request_body, status, body: serde_json::to_string(&body)? };
+            idempotency::remember(conn, key, &stored, now)?;
+            PlacedBody::Json(stored.body)
+        }
+        None => PlacedBody::Order(Box::new(body)),
+    };
     Ok(Written { value: PlacedOrder { status, body, replayed: false }, effects })
 }
 
