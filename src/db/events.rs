@@ -108,7 +108,7 @@ pub fn load_event(conn: &Connection, job: &ClaimedJob) -> Result<Result<Event, S
     };
     let data = match (kind, job.order_id) {
         (EventKind::OrderConfirmed | EventKind::OrderCancelled, Some(order_id)) => {
-            let Some(mut order) = orders::load_order(conn, order_id)? else {
+            let Some(mut order) = orders::load_order_without_confirmation(conn, order_id)? else {
                 return Ok(Err(format!("order {order_id} does not exist")));
             };
             // The order body as of the event: an order's only later change is its status
@@ -116,7 +116,6 @@ pub fn load_event(conn: &Connection, job: &ClaimedJob) -> Result<Result<Event, S
             // the body at the time, without a copy of every order in the job row.
             order.status =
                 if kind == EventKind::OrderConfirmed { OrderStatus::Confirmed } else { OrderStatus::Cancelled };
-            order.confirmation = None;
             serde_json::to_value(&order)?
         }
         (EventKind::OrderConfirmed | EventKind::OrderCancelled, None) => {

@@ -201,6 +201,18 @@ fn insert_order(conn: &Connection, order: &NewOrder, status: OrderStatus, now: T
 /// Reads a stored order with its items (in the order they were placed) and, when confirmed,
 /// its confirmation job's state.
 pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBody>> {
+    let Some(mut order) = load_order_without_confirmation(conn, order_id)? else {
+        return Ok(None);
+    };
+    if order.status == OrderStatus::Confirmed {
+        order.confirmation = jobs::confirmation_for(conn, order_id)?;
+    }
+    Ok(Some(order))
+}
+
+/// [`load_order`] without the confirmation's state: what an event's data carries (one query
+/// fewer per confirmation the workers send).
+pub fn load_order_without_confirmation(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBody>> {
     let mut stmt = conn.prepare_cached("SELECT store_id, status, created_at FROM orders WHERE id = ?1")?;
     let Some((store_id, status, created_at)) = optional(stmt.query_row([order_id], |row| {
         Ok((row.get::<_, StoreId>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
@@ -221,7 +233,6 @@ pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBo
             Ok(OrderItemBody { product_id: row.get(0)?, title: row.get(1)?, quantity_requested: row.get(2)? })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let confirmation = if status == OrderStatus::Confirmed { jobs::confirmation_for(conn, order_id)? } else { None };
     Ok(Some(OrderBody {
         id: order_id,
         store_id,
@@ -230,7 +241,7 @@ pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBo
         total_quantity: items.iter().map(|item| item.quantity_requested).sum(),
         items,
         errors: Vec::new(),
-        confirmation,
+        confirmation: None,
     }))
 }
 
