@@ -115,13 +115,14 @@ pub fn storage_commit_failed(cause: &'static str) {
 
 /// One request series' counter and histogram.
 type Series = (::metrics::Counter, ::metrics::Histogram);
+/// The series of one (method, status), by route.
+type SeriesByRoute = HashMap<Box<str>, Series>;
 
 /// Every request series seen so far, by (method, status), then route: registered once, so a
 /// request records without building its label set (six strings) and without two registry
 /// lookups by that key, which the order path's profile counted per request. The series are
 /// bounded by routes × methods × statuses, as the registry's own are.
-static SERIES: LazyLock<RwLock<HashMap<(&'static str, u16), HashMap<Box<str>, Series>>>> =
-    LazyLock::new(RwLock::default);
+static SERIES: LazyLock<RwLock<HashMap<(&'static str, u16), SeriesByRoute>>> = LazyLock::new(RwLock::default);
 
 /// Records one answered request (see [`HTTP_REQUESTS`] and [`HTTP_DURATION`]).
 pub fn request_answered(method: &'static str, route: &str, status: u16, elapsed: Duration) {
