@@ -44,7 +44,8 @@ async fn place_concurrently(writer: &WriterHandle, offset: u64) -> Vec<OrderId> 
     while let Some(placed) = tasks.join_next().await {
         let placed = placed.expect("task");
         assert_eq!(placed.status, OrderStatus::Confirmed, "stock is plentiful, every order confirms");
-        let body: serde_json::Value = serde_json::from_str(&placed.body).expect("order body");
+        let body: serde_json::Value =
+            serde_json::from_str(&placed.into_json().expect("serialised")).expect("order body");
         ids.push(OrderId(body["id"].as_i64().expect("order id")));
     }
     ids

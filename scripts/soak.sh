@@ -9,7 +9,7 @@
 #
 # Needs `cargo build --release --bin aforro --example load` (or SOAK_PROFILE=debug and a plain
 # `cargo build --bin aforro --example load`) and curl. Loopback only; every load
-# run is bounded in time (at most 600 s each, repeated) and in requests (the harness's budget).
+# run is bounded in time (SOAK_RUN_SECS, at most 600 s each by default, repeated) and in requests (the harness's budget).
 # Plateau: the last third of the samples grows by less than SOAK_MAX_GROWTH_PCT (default 2) % of
 # its first sample (the first two thirds are the warm-up: caches fill, the heap finds its size).
 set -u
@@ -21,6 +21,9 @@ SECS=${SOAK_SECS:-90}
 SAMPLE=${SAMPLE_SECS:-5}
 SCRAPE=${SCRAPE_SECS:-0}
 CLIENTS=${SOAK_CLIENTS:-32}
+# Length of each bounded load run (a new run opens new connections and replays the harness's
+# request sequence from its start).
+RUN_SECS=${SOAK_RUN_SECS:-600}
 PORT=${SOAK_PORT:-18650}
 MAX_GROWTH=${SOAK_MAX_GROWTH_PCT:-2}
 OUT=${SOAK_OUT:-target/soak}
@@ -44,7 +47,7 @@ curl -sf -o /dev/null http://127.0.0.1:$PORT/readyz || { echo "soak: the server 
 (
   left=$SECS; ok=0
   while [ "$left" -gt 0 ]; do
-    run=$(( left > 600 ? 600 : left ))
+    run=$(( left > RUN_SECS ? RUN_SECS : left ))
     $L run --addr 127.0.0.1:$PORT --workload mixed --clients "$CLIENTS" --duration-secs "$run" \
       --data-dir "$DIR/data" >> "$OUT/load.log" 2>&1 || ok=1
     left=$(( left - run ))

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Only in a `--features mimalloc` build, made to compare allocators on the soak.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = aforro::cli::Cli::parse();
     aforro::telemetry::init(cli.config.log_format);

@@ -144,8 +144,12 @@ pub fn products(conn: &Connection, title_contains: Option<&str>, page: PageReque
 
 /// One product with its category's name, or 404 when it does not exist.
 pub fn product(conn: &Connection, id: ProductId) -> Result<ProductRow> {
-    let found = optional(conn.query_row(&format!("{PRODUCT_COLUMNS} WHERE p.id = ?1"), [id], product_row))?;
-    found.ok_or_else(|| Error::NotFound(format!("product {id} does not exist")))
+    find_product(conn, id)?.ok_or_else(|| Error::NotFound(format!("product {id} does not exist")))
+}
+
+/// The product `id`, if it exists.
+pub(super) fn find_product(conn: &Connection, id: ProductId) -> Result<Option<ProductRow>> {
+    optional(conn.prepare_cached(&format!("{PRODUCT_COLUMNS} WHERE p.id = ?1"))?.query_row([id], product_row))
 }
 
 /// Every store's stock of one product (the page's edit form shows it).

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::effects::{CommitEffects, StockChange};
 use super::jobs::{ClaimedJob, DEFAULT_MAX_ATTEMPTS};
-use super::orders;
+use super::orders::{self, OrderBody};
 use crate::domain::{OrderId, OrderStatus, ProductId, StoreId, Timestamp};
 use crate::error::Result;
 
@@ -98,7 +98,7 @@ struct StockData {
 }
 
 /// An event as delivered: the contract's webhook body `{"event", "id", "created_at", "data"}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Event {
     /// The event's name (`order.confirmed`, …).
     pub event: &'static str,
@@ -107,7 +107,18 @@ pub struct Event {
     /// When its cause committed.
     pub created_at: Timestamp,
     /// The event's own fields (the order, or the store, product and quantity).
-    pub data: Value,
+    pub data: EventData,
+}
+
+/// What an event says: serialised as the data itself.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum EventData {
+    /// An order event's order body, serialised straight into the delivered JSON (not through
+    /// a `Value` tree first: every confirmation goes this way).
+    Order(Box<OrderBody>),
+    /// A stock event's data, as its job stored it.
+    Stored(Value),
 }
 
 /// What a claimed job delivers, or why it cannot be delivered (an unknown kind, an order that
@@ -118,7 +129,7 @@ pub fn load_event(conn: &Connection, job: &ClaimedJob) -> Result<Result<Event, S
     };
     let data = match (kind, job.order_id) {
         (EventKind::OrderConfirmed | EventKind::OrderCancelled, Some(order_id)) => {
-            let Some(mut order) = orders::load_order(conn, order_id)? else {
+            let Some(mut order) = orders::load_order_without_confirmation(conn, order_id)? else {
                 return Ok(Err(format!("order {order_id} does not exist")));
             };
             // The order body as of the event: an order's only later change is its status
@@ -126,13 +137,12 @@ pub fn load_event(conn: &Connection, job: &ClaimedJob) -> Result<Result<Event, S
             // the body at the time, without a copy of every order in the job row.
             order.status =
                 if kind == EventKind::OrderConfirmed { OrderStatus::Confirmed } else { OrderStatus::Cancelled };
-            order.confirmation = None;
-            serde_json::to_value(&order)?
+            EventData::Order(Box::new(order))
         }
         (EventKind::OrderConfirmed | EventKind::OrderCancelled, None) => {
             return Ok(Err(format!("{} job {} names no order", job.kind, job.id)));
         }
-        (EventKind::OutOfStock | EventKind::BackInStock, _) => serde_json::from_str(&job.payload)?,
+        (EventKind::OutOfStock | EventKind::BackInStock, _) => EventData::Stored(serde_json::from_str(&job.payload)?),
     };
     Ok(Ok(Event { event: kind.as_str(), id: job.event_id.clone(), created_at: job.created_at, data }))
 }

@@ -37,6 +37,8 @@ pub enum ObjectType {
     Job,
     /// An order was cancelled.
     Order,
+    /// An admin account: its password changes and sign-outs (never the password or a token).
+    Admin,
 }
 
 impl ObjectType {
@@ -48,6 +50,7 @@ impl ObjectType {
             Self::Store => "store",
             Self::Job => "job",
             Self::Order => "order",
+            Self::Admin => "admin",
         }
     }
 }
@@ -76,8 +79,8 @@ fn snapshot(conn: &Connection, object: ObjectType, id: i64) -> Result<Option<Val
         ObjectType::Category => admin_listing::category(conn, CategoryId(id)).map(serde_json::to_value),
         ObjectType::Product => admin_listing::product(conn, ProductId(id)).map(serde_json::to_value),
         ObjectType::Store => admin_listing::store(conn, StoreId(id)).map(serde_json::to_value),
-        ObjectType::Job | ObjectType::Order => {
-            return Err(Error::Invariant("jobs and orders are recorded by their own write".into()));
+        ObjectType::Job | ObjectType::Order | ObjectType::Admin => {
+            return Err(Error::Invariant("jobs, orders and accounts are recorded by their own write".into()));
         }
     };
     match found {
@@ -106,7 +109,7 @@ fn diff(before: Option<&Value>, after: Option<&Value>) -> Map<String, Value> {
 }
 
 /// Writes one entry. A save that changed nothing records nothing.
-fn record(
+pub(super) fn record(
     conn: &Connection,
     actor: &Actor,
     object: ObjectType,

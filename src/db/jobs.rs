@@ -246,12 +246,31 @@ fn record_outcomes(conn: &Connection, outcomes: &[(ClaimedJob, JobOutcome)], now
 impl WriterHandle {
     /// Claims up to `limit` due jobs (or jobs whose lease expired) for `lease`.
     pub async fn claim_due_jobs(&self, lease: Duration, limit: usize) -> Result<Vec<ClaimedJob>> {
-        self.write(move |conn| Ok(Written::quietly(claim_due_jobs(conn, Timestamp::now(), lease, limit)?))).await
+        self.record_and_claim(Vec::new(), Timestamp::now(), lease, limit).await
     }
 
     /// Records every outcome of a claimed batch in one write.
     pub async fn record_job_outcomes(&self, outcomes: Vec<(ClaimedJob, JobOutcome)>, now: Timestamp) -> Result<()> {
         self.write(move |conn| Ok(Written::quietly(record_outcomes(conn, &outcomes, now)?))).await
+    }
+
+    /// Records the outcomes of a finished batch (attempts ended at `finished_at`) and claims up
+    /// to `limit` due jobs for `lease`, in one write: a busy worker's bookkeeping then rides
+    /// the writer's batches as one command per claimed batch instead of two. Both or neither:
+    /// if the write fails, the finished jobs keep their lease and run again when it expires
+    /// (delivery is at least once), exactly as after a failed record alone.
+    pub async fn record_and_claim(
+        &self,
+        finished: Vec<(ClaimedJob, JobOutcome)>,
+        finished_at: Timestamp,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<ClaimedJob>> {
+        self.write(move |conn| {
+            record_outcomes(conn, &finished, finished_at)?;
+            Ok(Written::quietly(claim_due_jobs(conn, Timestamp::now(), lease, limit)?))
+        })
+        .await
     }
 
     /// Queues again every job whose lease expired; returns how many.

@@ -63,10 +63,32 @@ pub struct ShortLine {
 pub struct PlacedOrder {
     /// Confirmed or rejected; a replay repeats the first response's status.
     pub status: OrderStatus,
-    /// The serialised order body.
-    pub body: String,
+    /// The order body, serialised or not (see [`PlacedBody`]).
+    pub body: PlacedBody,
     /// Whether this is the stored first response to an idempotent retry.
     pub replayed: bool,
+}
+
+/// An order's response body as the writer hands it back. Serialising is left to the caller
+/// (a tokio worker) unless the writer had to do it anyway: the single writer thread is the
+/// one resource every order queues for, so nothing it can hand off runs on it.
+#[derive(Debug, Clone)]
+pub enum PlacedBody {
+    /// A new order without an idempotency key: not serialised yet.
+    Order(Box<OrderBody>),
+    /// Already serialised: what an idempotency key stored (in this transaction, or a replay
+    /// of the first response), answered byte for byte.
+    Json(String),
+}
+
+impl PlacedOrder {
+    /// The body as JSON text.
+    pub fn into_json(self) -> Result<String> {
+        match self.body {
+            PlacedBody::Order(body) => Ok(serde_json::to_string(&body)?),
+            PlacedBody::Json(text) => Ok(text),
+        }
+    }
 }
 
 /// Decides and stores an order. Must run inside the writer's `BEGIN IMMEDIATE` transaction
@@ -80,14 +102,16 @@ pub fn place_order(
     key: Option<&IdempotencyKey>,
     now: Timestamp,
 ) -> Result<Written<PlacedOrder>> {
-    let request_body = order.canonical_json();
-    if let Some(key) = key
+    // The canonical body only matters to a key: no key, no serialising on the writer.
+    let keyed = key.map(|key| (key, order.canonical_json()));
+    if let Some((key, request_body)) = &keyed
         && let Some(stored) = idempotency::find(conn, key)?
     {
-        if stored.request_body != request_body {
+        if stored.request_body != *request_body {
             return Err(Error::IdempotencyKeyReused);
         }
-        return Ok(Written::quietly(PlacedOrder { status: stored.status, body: stored.body, replayed: true }));
+        let body = PlacedBody::Json(stored.body);
+        return Ok(Written::quietly(PlacedOrder { status: stored.status, body, replayed: true }));
     }
     if !catalog::store_exists(conn, order.store_id)? {
         return Err(Error::NotFound(format!("store {} does not exist", order.store_id)));
@@ -123,11 +147,15 @@ pub fn place_order(
         errors: short,
         confirmation: None,
     };
-    let body = serde_json::to_string(&body)?;
-    if let Some(key) = key {
-        let stored = idempotency::StoredResponse { request_body, status, body: body.clone() };
-        idempotency::remember(conn, key, &stored, now)?;
-    }
+    let body = match keyed {
+        // The key stores the response text in this transaction, so it is serialised here.
+        Some((key, request_body)) => {
+            let stored = idempotency::StoredResponse { request_body, status, body: serde_json::to_string(&body)? };
+            idempotency::remember(conn, key, &stored, now)?;
+            PlacedBody::Json(stored.body)
+        }
+        None => PlacedBody::Order(Box::new(body)),
+    };
     Ok(Written { value: PlacedOrder { status, body, replayed: false }, effects })
 }
 
@@ -186,6 +214,18 @@ fn insert_order(conn: &Connection, order: &NewOrder, status: OrderStatus, now: T
 /// Reads a stored order with its items (in the order they were placed) and, when confirmed,
 /// its confirmation job's state.
 pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBody>> {
+    let Some(mut order) = load_order_without_confirmation(conn, order_id)? else {
+        return Ok(None);
+    };
+    if order.status == OrderStatus::Confirmed {
+        order.confirmation = jobs::confirmation_for(conn, order_id)?;
+    }
+    Ok(Some(order))
+}
+
+/// [`load_order`] without the confirmation's state: what an event's data carries (one query
+/// fewer per confirmation the workers send).
+pub fn load_order_without_confirmation(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBody>> {
     let mut stmt = conn.prepare_cached("SELECT store_id, status, created_at FROM orders WHERE id = ?1")?;
     let Some((store_id, status, created_at)) = optional(stmt.query_row([order_id], |row| {
         Ok((row.get::<_, StoreId>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
@@ -206,7 +246,6 @@ pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBo
             Ok(OrderItemBody { product_id: row.get(0)?, title: row.get(1)?, quantity_requested: row.get(2)? })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let confirmation = if status == OrderStatus::Confirmed { jobs::confirmation_for(conn, order_id)? } else { None };
     Ok(Some(OrderBody {
         id: order_id,
         store_id,
@@ -215,7 +254,7 @@ pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBo
         total_quantity: items.iter().map(|item| item.quantity_requested).sum(),
         items,
         errors: Vec::new(),
-        confirmation,
+        confirmation: None,
     }))
 }
 

@@ -1,7 +1,8 @@
 //! The rows the derived views are built from and kept in step with: every product for a full
 //! search-index build, one product for an index update, the products of a category, the
 //! category names, a search page's rows, every inventory row for the stock view and every
-//! title in listing order. The views own what they make of the rows; the SQL lives here.
+//! title in listing order with every price and category (the browse orders). The views own
+//! what they make of the rows; the SQL lives here.
 //!
 //! The full scans hand each row to a callback, borrowing its text from SQLite's buffer: a
 //! build over 1M products then copies no string it does not keep.
@@ -173,6 +174,17 @@ pub fn for_each_title(conn: &Connection, mut each: impl FnMut(i64, &str) -> Resu
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         each(row.get(0)?, row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?)?;
+    }
+    Ok(())
+}
+
+/// Hands every product's (id, price in cents, category id) to `each`, in rowid order: a walk
+/// of the table, no index, nothing sorted.
+pub fn for_each_price_and_category(conn: &Connection, mut each: impl FnMut(i64, i64, i64) -> Result<()>) -> Result<()> {
+    let mut stmt = conn.prepare("SELECT id, price_cents, category_id FROM products")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        each(row.get(0)?, row.get(1)?, row.get(2)?)?;
     }
     Ok(())
 }

@@ -13,6 +13,9 @@ const MAX_NAME_CHARS: usize = 200;
 const MAX_DESCRIPTION_CHARS: usize = 10_000;
 /// Largest quantity or restock delta: far beyond any shelf, far below any overflow.
 pub const MAX_QUANTITY: i64 = 1_000_000_000;
+/// Largest price: 16 digits before the point (the search filter's bound too), so any sum of a
+/// few thousand prices still fits an i64 of cents.
+const MAX_PRICE_CENTS: i64 = 999_999_999_999_999_999;
 
 /// A product as the catalog writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,16 +100,17 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A price as the API shows it (`"12.50"`); a JSON number is taken as its decimal text.
+    /// A price as the API shows it: a string (`"12.50"`), never a JSON number, whose binary
+    /// float could not say `0.10` exactly; at most [`MAX_PRICE_CENTS`].
     fn money(&mut self, name: &str) -> Money {
         let text = match self.object.get(name) {
             Some(Value::String(text)) => text.clone(),
-            Some(Value::Number(number)) => number.to_string(),
             None | Some(Value::Null) => return self.fail(name, "is required"),
             Some(_) => return self.fail(name, "must be a decimal string like \"12.50\""),
         };
-        Money::parse(&text)
-            .unwrap_or_else(|| self.fail(name, "must be a non-negative amount with at most two decimals"))
+        Money::parse(&text).filter(|money| money.cents <= MAX_PRICE_CENTS).unwrap_or_else(|| {
+            self.fail(name, "must be a non-negative amount with at most 16 digits before the point and two after it")
+        })
     }
 
     fn fail<T: Default>(&mut self, name: &str, message: &str) -> T {
@@ -196,10 +200,20 @@ mod tests {
     }
 
     #[test]
-    fn prices_parse_from_strings_and_numbers() {
-        let fields = product(&json!({"title": "Mug", "price": 12.5, "category_id": 1})).expect("valid");
+    fn prices_parse_from_decimal_strings_only() {
+        let fields = product(&json!({"title": "Mug", "price": "12.5", "category_id": 1})).expect("valid");
         assert_eq!(fields.price_cents, 1250);
         assert_eq!(fields.description, "");
+        let number = product(&json!({"title": "Mug", "price": 12.5, "category_id": 1})).expect_err("a number");
+        assert_eq!(fields_of(number), ["price"]);
+    }
+
+    #[test]
+    fn prices_have_at_most_sixteen_whole_digits() {
+        let largest = product(&json!({"title": "Mug", "price": "0009999999999999999.99", "category_id": 1}));
+        assert_eq!(largest.expect("16 digits").price_cents, 999_999_999_999_999_999);
+        let too_large = product(&json!({"title": "Mug", "price": "10000000000000000", "category_id": 1}));
+        assert_eq!(fields_of(too_large.expect_err("17 digits")), ["price"]);
     }
 
     #[test]

@@ -20,11 +20,13 @@ use crate::metrics::{self, UNMATCHED_ROUTE};
 pub(super) async fn track_requests(request: Request, next: Next) -> Response {
     // Installs the recorder before any handler records (the first request of a process too).
     metrics::handle();
-    let route = request.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str).to_owned();
+    // The matched path is an `Arc` inside: cloning it is a count, not a copy of the template.
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
-    metrics::request_answered(method, route, response.status().as_str(), started.elapsed());
+    let route = route.as_ref().map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
+    metrics::request_answered(method, route, response.status().as_u16(), started.elapsed());
     response
 }
 

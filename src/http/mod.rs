@@ -92,9 +92,10 @@ fn operations_routes() -> Vec<Route> {
     routes
 }
 
-/// Every route the app serves.
+/// Every route the app serves (the admin page's HTML routes aside: they are no part of the
+/// JSON API the OpenAPI document describes).
 pub fn routes() -> Vec<Route> {
-    [api_routes(), operations_routes()].concat()
+    [api_routes(), admin::api_routes(), operations_routes()].concat()
 }
 
 fn build(routes: Vec<Route>) -> Router<AppState> {
@@ -109,12 +110,14 @@ fn build(routes: Vec<Route>) -> Router<AppState> {
 pub fn router(state: AppState, options: &HttpOptions) -> Router {
     let api = layers::with_load_shedding(build(api_routes()), options.max_concurrent_requests);
     let primary = state.replica.as_ref().map(|replica| replica.primary().clone());
-    // The admin API and page are not part of the public contract's OpenAPI route list.
-    let json =
-        with_limits(api.merge(admin::api_router()).merge(build(operations_routes())).fallback(fallback), options)
-            // Outside the limit and timeout layers, so their responses are reshaped too. The JSON
-            // routes only: the admin page answers its errors as HTML with their real status.
-            .layer(axum::middleware::map_response(errors_as_problems));
+    // The admin API is not behind the load shedding: an operator must get in while it sheds.
+    let json = with_limits(
+        api.merge(build(admin::api_routes())).merge(build(operations_routes())).fallback(fallback),
+        options,
+    )
+    // Outside the limit and timeout layers, so their responses are reshaped too. The JSON
+    // routes only: the admin page answers its errors as HTML with their real status.
+    .layer(axum::middleware::map_response(errors_as_problems));
     let router = json.merge(with_limits(admin::web_router(), options)).with_state(state);
     // A read replica: writes go to the primary before any handler could see them.
     let router = match primary {

@@ -54,7 +54,8 @@ async fn create_order(
             return Err(Error::Invariant(format!("a placed order is never {}", placed.status.as_str())));
         }
     };
-    Ok((status, [(header::CONTENT_TYPE, "application/json")], placed.body).into_response())
+    // Serialised here, on a tokio worker, not on the writer thread (see `PlacedBody`).
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], placed.into_json()?).into_response())
 }
 
 /// An order with its confirmation job's state.

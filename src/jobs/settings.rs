@@ -106,9 +106,9 @@ pub struct WorkerSettings {
 }
 
 impl WorkerSettings {
-    /// The defaults, with a claim batch to suit the sender. Each worker step waits twice for
-    /// the writer (claim, record), behind whatever orders are queued there, so under load the
-    /// batch decides whether the queue keeps up: with 2 workers and the `log` sender, measured
+    /// The defaults, with a claim batch to suit the sender. Each worker step waits for the
+    /// writer behind whatever orders are queued there (twice before the loop was pipelined:
+    /// claim, record), so under load the batch decides whether the queue keeps up: with 2 workers and the `log` sender, measured
     /// while placing 20,000 orders flat out (`queue_keeps_up_with_the_order_rate`, debug build),
     /// a batch of 64 left 15,232 jobs behind, 256 left 1,280, 512 left 178. A webhook batch is
     /// that many concurrent POSTs to one endpoint: 32.

@@ -1,8 +1,11 @@
 //! One worker's step: claim a batch of due jobs through the writer, deliver them, and record
-//! each outcome (done, retry with backoff, dead letter) in one more write.
+//! each outcome (done, retry with backoff, dead letter).
 //!
-//! [`Worker::try_execute_task`] is that step, returning an [`ExecutionOutcome`], so tests drain
-//! the queue deterministically; [`Worker::run`] repeats it, sleeping on the enqueue `Notify`.
+//! [`Worker::try_execute_task`] is that step on its own (claim, deliver, record: two writes),
+//! returning an [`ExecutionOutcome`], so tests drain the queue deterministically.
+//! [`Worker::run`] repeats it pipelined, sleeping on the enqueue `Notify` when nothing is due:
+//! each step's one write records the previous batch and claims the next, so under load a
+//! worker costs the writer one command per batch.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,12 +80,56 @@ impl Worker {
         if claimed.is_empty() {
             return Ok(ExecutionOutcome::EmptyQueue);
         }
-        let attempts = self.attempt_all(&claimed).await?;
-        Ok(ExecutionOutcome::TasksCompleted(self.record(claimed, attempts).await?))
+        let (outcomes, at, summary) = self.deliver(claimed).await?.split();
+        self.writer.record_job_outcomes(outcomes, at).await?;
+        Ok(ExecutionOutcome::TasksCompleted(summary.recorded()))
     }
 
-    /// Delivers every claimed job at once: a slow webhook costs the batch one timeout, not one
-    /// per job, and the lease covers them all.
+    /// The loop's step: records the previous step's outcomes and claims the next batch in one
+    /// write (see [`WriterHandle::record_and_claim`]), then delivers that batch. Returns its
+    /// outcomes, still to be recorded, or `None` when nothing was due.
+    async fn pipelined_step(&self, previous: Option<Finished>) -> Result<Option<Finished>> {
+        let (lease, limit) = (self.settings.lease, self.settings.claim_batch);
+        let (outcomes, at, summary) = previous.map_or_else(
+            || (Vec::new(), Timestamp::now(), None),
+            |done| {
+                let (outcomes, at, summary) = done.split();
+                (outcomes, at, Some(summary))
+            },
+        );
+        let claimed = self.writer.record_and_claim(outcomes, at, lease, limit).await?;
+        if let Some(summary) = summary {
+            summary.recorded();
+        }
+        if claimed.is_empty() {
+            return Ok(None);
+        }
+        self.deliver(claimed).await.map(Some)
+    }
+
+    /// Delivers every claimed job at once (a slow webhook costs the batch one timeout, not
+    /// one per job, and the lease covers them all) and says how each attempt ended.
+    async fn deliver(&self, claimed: Vec<ClaimedJob>) -> Result<Finished> {
+        let attempts = self.attempt_all(&claimed).await?;
+        let channel = self.sender.channel();
+        let at = Timestamp::now();
+        let outcomes = claimed
+            .into_iter()
+            .zip(attempts)
+            .map(|(job, attempt)| {
+                let outcome = match attempt {
+                    Attempt::Sent(body) => JobOutcome::Sent { channel, body },
+                    Attempt::AlreadySent => JobOutcome::AlreadySent,
+                    Attempt::Failed(error) => {
+                        JobOutcome::Failed { retry_at: retry_at(&self.settings, &job, at), error }
+                    }
+                };
+                (job, outcome)
+            })
+            .collect();
+        Ok(Finished { outcomes, at })
+    }
+
     async fn attempt_all(&self, claimed: &[ClaimedJob]) -> Result<Vec<Attempt>> {
         let prepared = prepare(&self.reads, claimed.to_vec()).await?;
         let mut sends = JoinSet::new();
@@ -104,43 +151,13 @@ impl Worker {
         Ok(attempts.into_iter().map(|attempt| attempt.unwrap_or(Attempt::Failed("the send vanished".into()))).collect())
     }
 
-    /// Records every outcome of the batch in one write.
-    async fn record(&self, claimed: Vec<ClaimedJob>, attempts: Vec<Attempt>) -> Result<BatchReport> {
-        let channel = self.sender.channel();
-        let now = Timestamp::now();
-        let mut report = BatchReport::default();
-        let mut failures = Vec::new();
-        let outcomes: Vec<(ClaimedJob, JobOutcome)> = claimed
-            .into_iter()
-            .zip(attempts)
-            .map(|(job, attempt)| {
-                let outcome = match attempt {
-                    Attempt::Sent(body) => JobOutcome::Sent { channel, body },
-                    Attempt::AlreadySent => JobOutcome::AlreadySent,
-                    Attempt::Failed(error) => {
-                        let retry_at = retry_at(&self.settings, &job, now);
-                        failures.push((job.clone(), error.clone(), retry_at));
-                        JobOutcome::Failed { error, retry_at }
-                    }
-                };
-                match &outcome {
-                    JobOutcome::Sent { .. } | JobOutcome::AlreadySent => report.done += 1,
-                    JobOutcome::Failed { retry_at: Some(_), .. } => report.retried += 1,
-                    JobOutcome::Failed { retry_at: None, .. } => report.failed += 1,
-                }
-                (job, outcome)
-            })
-            .collect();
-        self.writer.record_job_outcomes(outcomes, now).await?;
-        for (job, error, retry_at) in &failures {
-            log_failure(job, error, *retry_at);
-        }
-        Ok(report)
-    }
-
     /// Steps until `stop` turns true, sleeping between empty steps until an enqueue wakes it
-    /// (or the fallback poll). A batch in progress always finishes its step first.
+    /// (or the fallback poll). A batch in progress always finishes its step first, and its
+    /// outcomes are recorded before the loop ends. Each batch's outcomes are recorded by the
+    /// next step's claim (one write for both); when that claim finds nothing due, the record
+    /// has still been written before the worker sleeps.
     pub async fn run(self, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+        let mut unrecorded: Option<Finished> = None;
         loop {
             // Registered before the claim, so an enqueue committed during the claim still wakes us.
             let notified = wake.notified();
@@ -149,10 +166,15 @@ impl Worker {
             if *stop.borrow() {
                 break;
             }
-            match self.try_execute_task().await {
-                Ok(ExecutionOutcome::TasksCompleted(_)) => continue,
-                Ok(ExecutionOutcome::EmptyQueue) => {}
+            match self.pipelined_step(unrecorded.take()).await {
+                Ok(Some(finished)) => {
+                    unrecorded = Some(finished);
+                    continue;
+                }
+                Ok(None) => {}
                 // The writer logs a storage fault once per episode; every poll would repeat it.
+                // The outcomes that write carried are lost with it: their jobs keep the lease
+                // and run again once it expires (at least once), as after any failed record.
                 Err(Error::Storage(fault)) => tracing::debug!(%fault, "job worker: storage fault; retrying"),
                 Err(error) => tracing::error!(%error, "job worker: a step failed; retrying after the poll interval"),
             }
@@ -162,6 +184,57 @@ impl Worker {
                 _ = stop.changed() => {}
             }
         }
+        if let Some(finished) = unrecorded {
+            let (outcomes, at, summary) = finished.split();
+            match self.writer.record_job_outcomes(outcomes, at).await {
+                Ok(()) => drop(summary.recorded()),
+                Err(error) => tracing::warn!(%error, "job worker: the last batch could not be recorded; it runs again"),
+            }
+        }
+    }
+}
+
+/// A delivered batch: each claimed job with how its attempt ended, all ended by `at`.
+struct Finished {
+    outcomes: Vec<(ClaimedJob, JobOutcome)>,
+    at: Timestamp,
+}
+
+impl Finished {
+    /// The outcomes to record, when they ended, and what to report once they are recorded
+    /// (the failures copied out: they are few, the delivered bodies are not).
+    fn split(self) -> (Vec<(ClaimedJob, JobOutcome)>, Timestamp, Summary) {
+        let mut summary = Summary::default();
+        for (job, outcome) in &self.outcomes {
+            match outcome {
+                JobOutcome::Sent { .. } | JobOutcome::AlreadySent => summary.report.done += 1,
+                JobOutcome::Failed { error, retry_at } => {
+                    match retry_at {
+                        Some(_) => summary.report.retried += 1,
+                        None => summary.report.failed += 1,
+                    }
+                    summary.failures.push((job.clone(), error.clone(), *retry_at));
+                }
+            }
+        }
+        (self.outcomes, self.at, summary)
+    }
+}
+
+/// What a batch came to, reported once its outcomes are committed.
+#[derive(Default)]
+struct Summary {
+    report: BatchReport,
+    failures: Vec<(ClaimedJob, String, Option<Timestamp>)>,
+}
+
+impl Summary {
+    /// Logs each failure (only now: "will retry" is true once recorded) and returns the counts.
+    fn recorded(self) -> BatchReport {
+        for (job, error, retry_at) in &self.failures {
+            log_failure(job, error, *retry_at);
+        }
+        self.report
     }
 }
 

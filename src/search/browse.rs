@@ -11,7 +11,8 @@
 //! at 1M products.
 //!
 //! [`titles`] is the same idea for the store inventory listing: one title order per catalog
-//! generation, walked through a store's stock column.
+//! generation, walked through a store's stock column; the admin lists' title search finds,
+//! filters and sorts its matches in the same order ([`titles::search`]).
 
 pub mod filtered;
 pub mod titles;
@@ -29,7 +30,8 @@ use super::SearchIndex;
 use super::collector::Matches;
 use super::request::{SearchRequest, SortOrder};
 use crate::db::listings::{InventoryFilter, InventoryRow, PageOf};
-use crate::domain::{CategoryId, PageRequest, StoreId};
+use crate::domain::admin_list::{InventoryList, ProductList};
+use crate::domain::{CategoryId, PageRequest, ProductId, StoreId};
 use crate::error::Result;
 use crate::locking::lock;
 
@@ -138,17 +140,44 @@ impl SearchIndex {
         filter: &InventoryFilter,
         page: PageRequest,
     ) -> Result<Option<PageOf<InventoryRow>>> {
+        match self.current_title_order() {
+            Some(order) => titles::inventory_page(conn, &order, self.stock(), store_id, filter, page).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The title order of the current catalog generation, when it is ready; otherwise
+    /// `None`, after starting its computation.
+    fn current_title_order(&self) -> Option<Arc<TitleOrder>> {
         let generation = self.catalog_generation();
         let order = lock(&self.inner.browse.titles).clone();
         match order {
-            Some(order) if order.generation == generation => {
-                titles::inventory_page(conn, &order, self.stock(), store_id, filter, page).map(Some)
-            }
+            Some(order) if order.generation == generation => Some(order),
             _ => {
                 self.start_computing_titles();
-                Ok(None)
+                None
             }
         }
+    }
+
+    /// The page's ids of the admin product list for its title search (see
+    /// [`TitleOrder::product_search_page`]); `None` when the title order is not ready or too
+    /// many titles match (the caller searches by SQL).
+    pub fn admin_product_search(&self, list: &ProductList, limit: usize) -> Option<Vec<ProductId>> {
+        self.current_title_order()?.product_search_page(list, limit)
+    }
+
+    /// A page of a store's inventory for its title search, from the title order and the stock
+    /// view (see [`TitleOrder::inventory_search_page`]); `None` as for
+    /// [`Self::admin_product_search`].
+    pub fn admin_inventory_search(
+        &self,
+        store_id: StoreId,
+        list: &InventoryList,
+        limit: usize,
+    ) -> Option<PageOf<(ProductId, i64)>> {
+        let tables = self.stock().tables();
+        self.current_title_order()?.inventory_search_page(&tables, store_id, list, limit)
     }
 
     fn start_computing_titles(&self) {

@@ -1,12 +1,18 @@
 //! A small in-process cache of whole search results, for the requests that repeat (browse
 //! pages, popular words).
 //!
-//! An entry is keyed by the request *and* the generations of the views it was computed
-//! from: the index (bumped after each catalog change is searchable) and, for requests that
-//! read stock, the stock view (bumped after each applied order, before its response goes
-//! out). A write therefore never has to find and evict entries: the next request after it
-//! builds a key that no entry has, so read-your-writes holds exactly as without the cache.
-//! Generations are read *before* searching, so an entry is never older than its key.
+//! An entry is keyed by the request and stamped with the generations of the views it was
+//! computed from: the index (bumped after each catalog change is searchable) and, for requests
+//! that read stock, the stock view (bumped after each applied order, before its response goes
+//! out). A lookup whose stamp differs from the current generations is a miss, and the fresh
+//! result replaces the entry under the same key. A write therefore never has to find and evict
+//! entries, and read-your-writes holds exactly as without the cache. Generations are read
+//! *before* searching, so an entry is never older than its stamp.
+//!
+//! The generations are a stamp, not part of the key, so a request has at most one entry: with
+//! them in the key, every order made each stock-reading result unreachable but still resident
+//! until its TTL or the byte bound, and under steady order load the cache filled to its bound
+//! with entries nobody could hit (issue 18's second heap profile).
 //!
 //! Bounded in bytes (32 MiB) and in time (60 s), see docs/reliability.md.
 
@@ -28,26 +34,33 @@ const MAX_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 /// Entries also expire, so a rarely repeated request does not hold memory until evicted.
 const TIME_TO_LIVE: Duration = Duration::from_secs(60);
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct CacheKey {
-    request: SearchRequest,
+/// The generations a result was computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
     catalog_generation: u64,
     /// 0 for requests that do not read stock: orders do not invalidate them.
     stock_generation: u64,
 }
 
+/// A cached result and the generations it is valid for.
+#[derive(Clone)]
+struct Entry {
+    stamp: Stamp,
+    results: Arc<SearchResults>,
+}
+
 /// Cheap to clone (the cache is shared).
 #[derive(Clone)]
 pub struct ResultCache {
-    entries: Cache<CacheKey, Arc<SearchResults>>,
+    entries: Cache<SearchRequest, Entry>,
 }
 
 impl Default for ResultCache {
     fn default() -> Self {
         let entries = Cache::builder()
             .max_capacity(MAX_CACHE_BYTES)
-            .weigher(|key: &CacheKey, results: &Arc<SearchResults>| {
-                u32::try_from(entry_bytes(key, results)).unwrap_or(u32::MAX)
+            .weigher(|request: &SearchRequest, entry: &Entry| {
+                u32::try_from(entry_bytes(request, &entry.results)).unwrap_or(u32::MAX)
             })
             .time_to_live(TIME_TO_LIVE)
             .build();
@@ -55,10 +68,22 @@ impl Default for ResultCache {
     }
 }
 
+impl ResultCache {
+    /// The cached result of `request`, if it was computed from the generations in `stamp`.
+    fn lookup(&self, request: &SearchRequest, stamp: Stamp) -> Option<Arc<SearchResults>> {
+        self.entries.get(request).filter(|entry| entry.stamp == stamp).map(|entry| entry.results)
+    }
+
+    /// Keeps `results` as the answer to `request` at `stamp`, replacing any older answer.
+    fn store(&self, request: &SearchRequest, stamp: Stamp, results: Arc<SearchResults>) {
+        self.entries.insert(request.clone(), Entry { stamp, results });
+    }
+}
+
 /// The heap an entry holds: its structs and every string they own (what moka adds per entry,
 /// about 100 bytes, is left out).
-fn entry_bytes(key: &CacheKey, results: &SearchResults) -> usize {
-    let key_bytes = size_of::<CacheKey>() + key.request.q.as_ref().map_or(0, String::len);
+fn entry_bytes(request: &SearchRequest, results: &SearchResults) -> usize {
+    let key_bytes = size_of::<SearchRequest>() + size_of::<Entry>() + request.q.as_ref().map_or(0, String::len);
     let row_bytes: usize = results
         .rows
         .iter()
@@ -71,18 +96,56 @@ fn entry_bytes(key: &CacheKey, results: &SearchResults) -> usize {
 impl SearchIndex {
     /// [`SearchIndex::search`] through the result cache; what the HTTP handler calls.
     pub fn search_cached(&self, conn: &Connection, request: &SearchRequest) -> Result<Arc<SearchResults>> {
-        let key = CacheKey {
-            request: request.clone(),
+        let stamp = Stamp {
             catalog_generation: self.catalog_generation(),
             stock_generation: if request.reads_stock() { self.inner.stock.generation() } else { 0 },
         };
-        let cached = self.inner.cache.entries.get(&key);
+        let cached = self.inner.cache.lookup(request, stamp);
         crate::metrics::cache_lookup("search", cached.is_some());
         if let Some(results) = cached {
             return Ok(results);
         }
         let results = Arc::new(self.search(conn, request)?);
-        self.inner.cache.entries.insert(key, results.clone());
+        self.inner.cache.store(request, stamp, results.clone());
         Ok(results)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::StoreId;
+
+    fn stamp(stock_generation: u64) -> Stamp {
+        Stamp { catalog_generation: 1, stock_generation }
+    }
+
+    fn results(count: i64) -> Arc<SearchResults> {
+        Arc::new(SearchResults { count, ..SearchResults::default() })
+    }
+
+    #[test]
+    fn a_result_is_served_only_at_the_generations_it_was_computed_from() {
+        let cache = ResultCache::default();
+        let request = SearchRequest { in_stock: Some(true), ..SearchRequest::default() };
+        cache.store(&request, stamp(7), results(3));
+
+        assert_eq!(cache.lookup(&request, stamp(7)).map(|found| found.count), Some(3));
+        assert!(cache.lookup(&request, stamp(8)).is_none(), "an order since: a miss");
+        let catalog_changed = Stamp { catalog_generation: 2, ..stamp(7) };
+        assert!(cache.lookup(&request, catalog_changed).is_none(), "a catalog change since: a miss");
+    }
+
+    #[test]
+    fn a_request_keeps_one_entry_however_many_orders_pass() {
+        let cache = ResultCache::default();
+        let request = SearchRequest { store_id: Some(StoreId(1)), ..SearchRequest::default() };
+        for generation in 0..100 {
+            cache.store(&request, stamp(generation), results(i64::try_from(generation).unwrap_or(0)));
+        }
+        cache.entries.run_pending_tasks();
+
+        assert_eq!(cache.entries.entry_count(), 1);
+        assert_eq!(cache.lookup(&request, stamp(99)).map(|found| found.count), Some(99));
     }
 }

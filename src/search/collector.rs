@@ -277,6 +277,26 @@ impl SegmentSearch {
         }
     }
 
+    /// Considers scored matches `docs` (ascending, alive) with their packed ranks `scores`,
+    /// reading each column once for the whole block.
+    pub(super) fn collect_scored_block(&mut self, docs: &[DocId], scores: &[Score]) {
+        self.read_block(docs);
+        for (i, score) in scores.iter().enumerate().take(docs.len()) {
+            self.consider(self.block.fields(i), *score);
+        }
+    }
+
+    /// Reads the fast fields of `docs` into the block buffers.
+    fn read_block(&mut self, docs: &[DocId]) {
+        self.block.resize(docs.len(), self.created_at.is_some());
+        self.ids.get_vals(docs, &mut self.block.ids);
+        self.categories.get_vals(docs, &mut self.block.categories);
+        self.prices.get_vals(docs, &mut self.block.prices);
+        if let Some(created_at) = &self.created_at {
+            created_at.get_vals(docs, &mut self.block.created_at);
+        }
+    }
+
     #[inline(always)]
     fn keep(&mut self, hit: Hit) {
         if self.heap.len() < self.top_n {
@@ -304,13 +324,7 @@ impl SegmentCollector for SegmentSearch {
     /// Unscored matches arrive in blocks (up to 64 docs): one batched read per column instead
     /// of a dynamic call per document and column, which is most of the cost of a match.
     fn collect_block(&mut self, docs: &[DocId]) {
-        self.block.resize(docs.len(), self.created_at.is_some());
-        self.ids.get_vals(docs, &mut self.block.ids);
-        self.categories.get_vals(docs, &mut self.block.categories);
-        self.prices.get_vals(docs, &mut self.block.prices);
-        if let Some(created_at) = &self.created_at {
-            created_at.get_vals(docs, &mut self.block.created_at);
-        }
+        self.read_block(docs);
         for i in 0..docs.len() {
             self.consider(self.block.fields(i), 0.0);
         }

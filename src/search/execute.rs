@@ -13,12 +13,12 @@ use super::SearchIndex;
 use super::collector::{MatchFilter, Matches, SearchCollector, StockCondition, StockFirst};
 use super::expand::{WordMatch, expand_words};
 use super::highlight::Highlighter;
-use super::matcher::RankedQuery;
 use super::query::query_terms;
 use super::rank::bm25_of;
 use super::request::{CategoryFilter, SearchRequest, SortOrder};
 use super::rows::{MatchInfo, MatchMode, SearchResults, category_named, facets, rows_for};
 use super::scan::{scan_all, scan_store};
+use super::walk::WordsQuery;
 use crate::db::catalog::store_exists;
 use crate::db::view_rows::category_names;
 use crate::domain::CategoryId;
@@ -98,12 +98,13 @@ impl SearchIndex {
         let words = Arc::new(expand_words(&searcher, &self.inner.fields, terms)?);
         let mut required = words.len();
         loop {
-            let query = RankedQuery::new(words.clone(), required)
+            let collector = self.collector(request, category_id, top_n(request));
+            let query = WordsQuery::new(&searcher, &words, required, collector.scored)?
                 .ok_or_else(|| Error::Invariant("a query needs at least one word".to_owned()))?;
             // The collector checks the category on a fast field: cheaper than intersecting
             // its postings (measured at 1M products, two words + category + price: 3.1 ms
             // intersected, 2.7 ms not).
-            let matches = self.collect_with(&searcher, &query, request, category_id, top_n(request))?;
+            let matches = query.collect(&searcher, &collector).map_err(Error::Index)?;
             if matches.count > 0 || required == 1 {
                 return Ok((matches, MatchedWords { words, required }));
             }
@@ -133,13 +134,7 @@ impl SearchIndex {
         category_id: Option<CategoryId>,
         top_n: usize,
     ) -> Result<Matches> {
-        let collector = SearchCollector {
-            filter: self.match_filter(request, category_id),
-            sort: request.sort,
-            stock_first: self.stock_first(request),
-            scored: request.sort == SortOrder::Relevance && request.q.is_some(),
-            top_n,
-        };
+        let collector = self.collector(request, category_id, top_n);
         let docs_by_product = self.inner.docs_by_product.load();
         let result = match &collector.filter.stock {
             _ if request.q.is_some() || category_id.is_some() => searcher.search(query, &collector),
@@ -150,6 +145,17 @@ impl SearchIndex {
             StockCondition::Unfiltered | StockCondition::AnyStore { .. } => scan_all(&collector, searcher),
         };
         result.map_err(Error::Index)
+    }
+
+    /// The collector of `request`: its filters, sort and page.
+    fn collector(&self, request: &SearchRequest, category_id: Option<CategoryId>, top_n: usize) -> SearchCollector {
+        SearchCollector {
+            filter: self.match_filter(request, category_id),
+            sort: request.sort,
+            stock_first: self.stock_first(request),
+            scored: request.sort == SortOrder::Relevance && request.q.is_some(),
+            top_n,
+        }
     }
 
     /// What a match of `request` must satisfy besides its words.

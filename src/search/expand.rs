@@ -29,6 +29,28 @@ pub struct MatchClass {
     pub field: FieldRank,
 }
 
+impl MatchClass {
+    /// One byte that orders as the class does (smaller is better), for per-document arrays.
+    pub fn code(self) -> u8 {
+        self.typos * 9 + self.exactness as u8 * 3 + self.field as u8
+    }
+
+    /// The class of a [`code`](Self::code); anything out of range is the worst class.
+    pub fn from_code(code: u8) -> Self {
+        let exactness = match (code / 3) % 3 {
+            0 => Exactness::Exact,
+            1 => Exactness::Stem,
+            _ => Exactness::Prefix,
+        };
+        let field = match code % 3 {
+            0 => FieldRank::Title,
+            1 => FieldRank::Category,
+            _ => FieldRank::Description,
+        };
+        Self { typos: (code / 9).min(2), exactness, field }
+    }
+}
+
 /// How closely a term matches a word, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Exactness {
@@ -311,6 +333,26 @@ mod tests {
         assert!(accepts(&Prefix(b"kett"), "kett"));
         assert!(!accepts(&Prefix(b"kett"), "ket"));
         assert!(!accepts(&Prefix(b"kett"), "skettle"));
+    }
+
+    #[test]
+    fn a_class_code_orders_as_the_class_and_decodes_back() {
+        let exactnesses = [Exactness::Exact, Exactness::Stem, Exactness::Prefix];
+        let fields = [FieldRank::Title, FieldRank::Category, FieldRank::Description];
+        let mut classes = Vec::new();
+        for typos in 0..=2 {
+            for exactness in exactnesses {
+                for field in fields {
+                    classes.push(MatchClass { typos, exactness, field });
+                }
+            }
+        }
+        for class in &classes {
+            assert_eq!(MatchClass::from_code(class.code()), *class);
+        }
+        for pair in classes.windows(2) {
+            assert!(pair[0] < pair[1] && pair[0].code() < pair[1].code(), "{pair:?}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! - [`sync`]: the writer's observer, applying each commit's catalog and stock changes
 //!   before the client hears back;
 //! - [`stock`]: per-store quantities in memory (stock is never in tantivy);
-//! - [`query`], [`expand`], [`matcher`], [`rank`], [`filter`], [`collector`], [`execute`],
+//! - [`query`], [`expand`], [`walk`], [`rank`], [`filter`], [`collector`], [`execute`],
 //!   [`rows`], [`highlight`]: one search, from words (and what each may match) to ranked,
 //!   highlighted result rows;
 //! - [`scan`]: fast paths for browsing without words (a store's stock, everything);
@@ -22,7 +22,6 @@ pub mod execute;
 pub mod expand;
 pub mod filter;
 pub mod highlight;
-pub mod matcher;
 pub mod query;
 pub mod rank;
 pub mod request;
@@ -31,6 +30,7 @@ pub mod scan;
 pub mod schema;
 pub mod stock;
 pub mod sync;
+pub mod walk;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::admin_support::{AdminApp, PASSWORD, USERNAME, spawn_admin_app};
+use crate::helpers::TestApp;
 
 /// The flags the issue prescribes: no sandbox (root in CI), nothing that reaches the network.
 const CHROMIUM_ARGS: &[&str] = &[
@@ -128,8 +129,21 @@ impl Browser {
     }
 
     /// Saves a PNG of the window as `<SCREENSHOT_DIR>/<name>.png` when `SCREENSHOT_DIR` is set
-    /// (`scripts/browser-test.sh` sets it to `docs/img`).
-    async fn screenshot(&self, name: &str) {
+    /// (`scripts/browser-test.sh` sets it to `docs/img`), after pinning what a run cannot
+    /// reproduce (see [`pin_volatile_values`]) and loading the page again (a GET) to show it.
+    async fn screenshot(&self, app: &TestApp, name: &str) {
+        if std::env::var_os("SCREENSHOT_DIR").is_none() {
+            return;
+        }
+        pin_volatile_values(app);
+        let url = self.current_url().await;
+        self.goto(url.as_str()).await;
+        self.screenshot_as_shown(name).await;
+    }
+
+    /// The screenshot of the page as it is: for a page that answered a POST, which a reload
+    /// would send again (pin the values before that POST instead).
+    async fn screenshot_as_shown(&self, name: &str) {
         use base64::Engine as _;
         let Ok(dir) = std::env::var("SCREENSHOT_DIR") else { return };
         let encoded = self.command(Method::GET, "/screenshot", None).await;
@@ -154,14 +168,48 @@ impl Browser {
     }
 }
 
+/// The instant the screenshots show for the first recorded time (2026-11-24T09:00:00Z).
+const SHOWN_FROM_MICROS: i64 = 1_795_510_800_000_000;
+
+/// Gives every time and event id the pages show a value fixed by its row's id (row `n` at
+/// 09:00 plus `n` minutes), so the committed screenshots come out the same at every run: the
+/// real values are the run's clock and random ids. Only what the pages show is touched, and
+/// only after the writes that made it (the app never reads these columns back to decide).
+fn pin_volatile_values(app: &TestApp) {
+    let conn = app.db();
+    conn.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
+    let at = format!("{SHOWN_FROM_MICROS} + id * 60000000");
+    conn.execute_batch(&format!(
+        "UPDATE orders SET created_at = {at};
+         UPDATE jobs SET run_at = {at}, created_at = {at}, updated_at = {at},
+                         done_at = CASE WHEN done_at IS NULL THEN NULL ELSE {at} + 2000000 END,
+                         event_id = printf('%032x', id);
+         UPDATE admin_log SET created_at = {at};
+         UPDATE admin_users SET created_at = {SHOWN_FROM_MICROS};"
+    ))
+    .expect("pin the shown values");
+}
+
+/// Waits (bounded) until the workers have delivered every queued job.
+async fn wait_until_every_job_is_done(app: &TestApp) {
+    let deadline = std::time::Instant::now() + NAVIGATION_DEADLINE;
+    let undone = || -> i64 {
+        app.db().query_row("SELECT COUNT(*) FROM jobs WHERE state <> 'done'", [], |row| row.get(0)).expect("jobs")
+    };
+    while undone() > 0 {
+        assert!(std::time::Instant::now() < deadline, "the jobs were not done within {NAVIGATION_DEADLINE:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn log_in_restock_and_see_it(admin: &AdminApp, browser: &Browser) {
     browser.goto(&admin.app.url("/admin/")).await;
     assert_eq!(browser.current_path().await, "/admin/login/", "sent to the login form first");
-    browser.screenshot("admin-login").await;
+    browser.screenshot(&admin.app, "admin-login").await;
     browser.type_into("#username", USERNAME).await;
     browser.type_into("#password", PASSWORD).await;
     browser.click_to("#login", "/admin/").await;
-    browser.screenshot("admin-dashboard").await;
+    browser.screenshot(&admin.app, "admin-dashboard").await;
 
     browser.type_into("#q", "tent").await;
     browser.click_to("#products-search", "/admin/products/?q=tent").await;
@@ -180,7 +228,7 @@ async fn log_in_restock_and_see_it(admin: &AdminApp, browser: &Browser) {
 async fn filter_sort_and_page_products(admin: &AdminApp, browser: &Browser) {
     browser.goto(&admin.app.url("/admin/products/")).await;
     assert_eq!(browser.listed_products().await, [1, 2, 3, 4, 5]);
-    browser.screenshot("admin-products").await;
+    browser.screenshot(&admin.app, "admin-products").await;
     browser.click_to("#sort-price", "/admin/products/?sort=price").await;
     assert_eq!(browser.listed_products().await, [5, 2, 4, 1, 3]);
     browser.click_to("#sort-price", "/admin/products/?sort=-price").await;
@@ -199,7 +247,7 @@ async fn filter_sort_and_page_products(admin: &AdminApp, browser: &Browser) {
 
     browser.resize(390, 844).await;
     browser.goto(&admin.app.url("/admin/products/")).await;
-    browser.screenshot("admin-products-phone").await;
+    browser.screenshot(&admin.app, "admin-products-phone").await;
     browser.resize(1280, 900).await;
 }
 
@@ -215,18 +263,20 @@ async fn create_edit_and_delete_a_product(admin: &AdminApp, browser: &Browser) {
     assert!(browser.text("#history").await.contains("create"));
 
     browser.type_into("#price", "cheap").await;
+    // The answer to this POST is shown as it comes: its history's time is pinned first.
+    pin_volatile_values(&admin.app);
     browser.click_to("#save", "/admin/products/6/").await;
     assert!(browser.text("#price-error").await.contains("non-negative amount"));
-    browser.screenshot("admin-product-invalid").await;
+    browser.screenshot_as_shown("admin-product-invalid").await;
 
     browser.type_into("#price", "11.50").await;
     browser.click_to("#save", "/admin/products/6/").await;
     let history = browser.text("#history").await;
     assert!(history.contains("price: 9.90 → 11.50") && history.contains(USERNAME), "{history}");
-    browser.screenshot("admin-product").await;
+    browser.screenshot(&admin.app, "admin-product").await;
 
     browser.click_to("#delete", "/admin/products/6/delete/").await;
-    browser.screenshot("admin-product-delete").await;
+    browser.screenshot(&admin.app, "admin-product-delete").await;
     browser.click_to("#confirm-delete", "/admin/products/").await;
     assert_eq!(browser.listed_products().await, [1, 2, 3, 4, 5]);
 }
@@ -235,6 +285,8 @@ async fn create_edit_and_delete_a_product(admin: &AdminApp, browser: &Browser) {
 async fn visit_the_other_sections(admin: &AdminApp, browser: &Browser) {
     let order = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 2}]});
     assert_eq!(admin.app.post_order(&order).await.status(), StatusCode::CREATED);
+    // The order and jobs pages show each job's state: the same one at every run.
+    wait_until_every_job_is_done(&admin.app).await;
     for (path, table, shot) in [
         ("/admin/categories/", "#rows", "admin-categories"),
         ("/admin/stores/", "#rows", "admin-stores"),
@@ -246,7 +298,7 @@ async fn visit_the_other_sections(admin: &AdminApp, browser: &Browser) {
     ] {
         browser.goto(&admin.app.url(path)).await;
         assert!(!browser.text(table).await.is_empty(), "{path} shows {table}");
-        browser.screenshot(shot).await;
+        browser.screenshot(&admin.app, shot).await;
     }
     // Cancelling the order from its page puts its two kettles back.
     let before = admin.app.stock(1, 1);

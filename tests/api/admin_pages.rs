@@ -7,6 +7,9 @@ use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 use serde_json::json;
 
+use aforro::domain::PageRequest;
+use aforro::domain::admin_list::{ProductList, ProductSort, Sort};
+
 use crate::admin_support::{AdminApp, spawn_admin_app};
 use crate::admin_web::{client, csrf_of, log_in, page, post_form};
 
@@ -15,6 +18,14 @@ async fn signed_in(admin: &AdminApp) -> (String, String) {
     let cookie = log_in(admin).await;
     let csrf = csrf_of(&page(admin, &cookie, "/admin/").await);
     (cookie, csrf)
+}
+
+/// The product ids of an inventory page's rows, in order.
+fn inventory_rows(html: &str) -> Vec<String> {
+    html.split("<tr id=\"product-")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"').map(|(id, _)| id.to_owned()))
+        .collect()
 }
 
 /// The product links of a list page, in order.
@@ -84,6 +95,36 @@ async fn a_title_search_pages_without_counting() {
     let last = page(&admin, &cookie, "/admin/products/?q=a&page_size=2&page=2").await;
     assert_eq!(product_links(&last), ["4", "5"]);
     assert!(!last.contains("id=\"next\""), "nothing after the last match");
+    admin.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_title_search_from_the_search_title_order_filters_sorts_and_pages_alike() {
+    let admin = spawn_admin_app().await;
+    let (cookie, _) = signed_in(&admin).await;
+    let search = admin.app.state.search.clone();
+    tokio::task::spawn_blocking(move || search.compute_title_order()).await.expect("join").expect("title order");
+    let sort = Sort { key: ProductSort::Id, descending: false };
+    let search_a = ProductList { q: Some("a".to_owned()), category: None, sort, page: PageRequest::default() };
+    assert!(admin.app.state.search.admin_product_search(&search_a, 10).is_some(), "the title order is ready");
+
+    let links = async |path: &str| product_links(&page(&admin, &cookie, path).await);
+    assert_eq!(links("/admin/products/?q=TENT").await, ["3"]);
+    assert_eq!(links("/admin/products/?q=a&category=1&sort=price").await, ["5", "2"]);
+    assert_eq!(links("/admin/products/?q=a&category=1&sort=-price").await, ["2", "5"]);
+    assert_eq!(links("/admin/products/?q=a&sort=title").await, ["5", "2", "3", "4"]);
+    assert_eq!(links("/admin/products/?q=a&sort=-id&page_size=2&page=2").await, ["3", "2"]);
+    let nothing = page(&admin, &cookie, "/admin/products/?q=zzqx").await;
+    assert!(product_links(&nothing).is_empty() && nothing.contains("No product matches."));
+
+    // Store 1 holds products 1-5 at 10, 3, 0, 5 and 1; "a" is in the titles of 2, 3, 4 and 5.
+    let rows = async |path: &str| inventory_rows(&page(&admin, &cookie, path).await);
+    assert_eq!(rows("/admin/stores/1/inventory/?q=A&sort=quantity").await, ["3", "5", "2", "4"]);
+    assert_eq!(rows("/admin/stores/1/inventory/?q=a&sort=-product&page_size=3&page=2").await, ["2"]);
+    assert_eq!(rows("/admin/stores/1/inventory/?q=a&in_stock=false").await, ["3"]);
+    let counted = page(&admin, &cookie, "/admin/stores/1/inventory/?q=a&in_stock=true").await;
+    assert!(counted.contains("3 found"), "an exact count");
+    assert_eq!(rows("/admin/stores/2/inventory/?q=a").await, Vec::<String>::new());
     admin.shutdown().await;
 }
 

@@ -17,8 +17,10 @@ const STORES: i64 = 3;
 /// Title pieces chosen to collide: case variants (NOCASE ties fall back to id), a shared
 /// prefix, a non-ASCII letter `lower` does not fold, punctuation.
 const PIECES: [&str; 9] = ["Kettle", "kettle", "KETTLE", "Mug", "mugs", "Äpfel", "äpfel", "a-b", "Zed"];
-/// `q` values: substrings of the pieces in other cases, one across pieces, one matching none.
-const QUERIES: [&str; 7] = ["ket", "MUG", "e", "Ä", "ä", "le m", "nothing"];
+/// `q` values: substrings of the pieces in other cases, one across pieces, one matching none,
+/// and some that only a run across two neighbouring titles would hold (an end and a start:
+/// "mug" then "kettle", "zed" then "a-b"), which must match nothing.
+const QUERIES: [&str; 10] = ["ket", "MUG", "e", "Ä", "ä", "le m", "nothing", "gk", "zeda", "gsk"];
 
 #[derive(Debug, Clone)]
 struct World {

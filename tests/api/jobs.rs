@@ -259,6 +259,94 @@ async fn a_job_claimed_again_after_its_order_was_recorded_is_not_sent_again() {
     app.shutdown().await;
 }
 
+/// Records the id of every event it sends.
+#[derive(Default)]
+struct RecordingSender {
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+impl ConfirmationSender for RecordingSender {
+    fn channel(&self) -> &'static str {
+        "log"
+    }
+
+    fn send<'a>(&'a self, event: &'a Event, _body: &'a str) -> SendFuture<'a> {
+        self.sent.lock().expect("lock").push(event.id.clone());
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Every job's event id, sorted, and how many jobs are not `done`.
+fn event_ids_and_unfinished(app: &TestApp) -> (Vec<String>, i64) {
+    let db = app.db();
+    let mut ids: Vec<String> = db
+        .prepare("SELECT event_id FROM jobs")
+        .and_then(|mut stmt| stmt.query_map([], |row| row.get(0))?.collect())
+        .expect("event ids");
+    ids.sort();
+    let unfinished = db.query_row("SELECT COUNT(*) FROM jobs WHERE state <> 'done'", [], |row| row.get(0)).expect("n");
+    (ids, unfinished)
+}
+
+#[tokio::test]
+async fn the_worker_loop_sends_every_event_once_and_records_each_batch_with_the_next_claim() {
+    let app = spawn_app_without_workers().await;
+    let recording = Arc::new(RecordingSender::default());
+    // Batches of 3 and a short poll: the 20 orders' jobs (and their out-of-stock events) take
+    // many pipelined steps, each recording the batch before it.
+    let settings = WorkerSettings { claim_batch: 3, poll_interval: Duration::from_millis(5), ..no_backoff() };
+    let looping = Worker::new(app.state.reads.clone(), app.state.writer.clone(), recording.clone(), settings);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(looping.run(Arc::new(Notify::new()), stopped));
+    // 20 single units, within the small catalog's stock; the mug, the boards and the headlamps
+    // run out.
+    let units = [((1, 1), 8), ((1, 4), 5), ((1, 2), 3), ((2, 1), 3), ((1, 5), 1)];
+    for (store, product) in units.iter().flat_map(|&(line, count)| std::iter::repeat_n(line, count)) {
+        let body = json!({"store_id": store, "items": [{"product_id": product, "quantity_requested": 1}]});
+        json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while event_ids_and_unfinished(&app).1 > 0 {
+        assert!(Instant::now() < deadline, "the loop did not finish every job within 10 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.send(true).expect("the loop listens");
+    tokio::time::timeout(Duration::from_secs(10), running).await.expect("the loop stops").expect("task");
+
+    let (mut ids, unfinished) = event_ids_and_unfinished(&app);
+    let mut sent = recording.sent.lock().expect("lock").clone();
+    sent.sort();
+    assert_eq!(unfinished, 0);
+    assert!(ids.len() > 20, "20 confirmations and the stock that ran out: {}", ids.len());
+    assert_eq!(sent, ids, "every event sent exactly once");
+    assert_eq!(app.count("notifications"), i64::try_from(ids.len()).expect("small"), "and recorded once");
+    ids.dedup();
+    assert_eq!(ids.len(), sent.len(), "event ids are unique");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stopping_worker_loop_records_the_batch_it_was_delivering() {
+    let app = spawn_app_without_workers().await;
+    let order = place_kettle_order(&app).await;
+    let stuck = Arc::new(StuckSender::default());
+    let looping = Worker::new(app.state.reads.clone(), app.state.writer.clone(), stuck.clone(), no_backoff());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(looping.run(Arc::new(Notify::new()), stopped));
+    stuck.entered.notified().await;
+
+    // Stop while the batch is being delivered: no next claim will carry its record.
+    stop.send(true).expect("the loop listens");
+    stuck.release.notify_one();
+    tokio::time::timeout(Duration::from_secs(10), running).await.expect("the loop stops").expect("task");
+
+    assert_eq!(confirmation(&app, &order).await["status"], "sent");
+    assert_eq!(event_ids_and_unfinished(&app).1, 0);
+    assert_eq!(app.count("notifications"), 1);
+    app.shutdown().await;
+}
+
 #[tokio::test]
 async fn jobs_retry_is_refused_while_a_server_owns_the_data_folder() {
     let app = spawn_app_without_workers().await;

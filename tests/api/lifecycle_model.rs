@@ -111,7 +111,7 @@ async fn run_ops(writer: &WriterHandle, ops: &[Op], model: &mut Model) -> Vec<Or
                         model.change(*store, *product, -quantity);
                     }
                 }
-                let body: Value = serde_json::from_str(&placed.body).expect("body");
+                let body: Value = serde_json::from_str(&placed.into_json().expect("serialised")).expect("body");
                 ids.push(OrderId(body["id"].as_i64().expect("id")));
                 model.orders.push((*store, lines.clone(), expected));
             }

@@ -1,12 +1,13 @@
-//! `GET /openapi.json`: it documents every route the router serves, and real responses match
-//! the documented schemas.
+//! `GET /openapi.json`: it documents every route the router serves (the admin API with its
+//! bearer token), and real responses match the documented schemas.
 
 use std::collections::BTreeSet;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json_with_status, small_catalog, spawn_app};
+use crate::admin_support::{PASSWORD, USERNAME, catalog_and_admin, login};
+use crate::helpers::{TestApp, json_with_status, spawn_app};
 
 async fn openapi(app: &TestApp) -> Value {
     json_with_status(app.get("/openapi.json").await, StatusCode::OK).await
@@ -52,11 +53,12 @@ async fn every_documented_4xx_is_problem_json() {
 
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("path item") {
-            for (status, response) in operation["responses"].as_object().expect("responses") {
+            for status in operation["responses"].as_object().expect("responses").keys() {
                 // The contract's one exception: a rejected order answers 409 with the order body.
                 let rejected_order = (method.as_str(), path.as_str(), status.as_str()) == ("post", "/orders/", "409");
                 if status.starts_with('4') && !rejected_order {
-                    let schema = &response["content"]["application/problem+json"]["schema"];
+                    let schema =
+                        &response_of(&doc, path, method, status)["content"]["application/problem+json"]["schema"];
                     assert_eq!(schema["$ref"], json!("#/components/schemas/Problem"), "{method} {path} {status}");
                 }
             }
@@ -65,65 +67,216 @@ async fn every_documented_4xx_is_problem_json() {
     app.shutdown().await;
 }
 
-/// One request per route and outcome worth checking: (method, route template, URL, body, status).
-fn samples() -> Vec<(&'static str, &'static str, &'static str, Option<Value>, u16)> {
+#[tokio::test]
+async fn every_admin_operation_but_login_needs_the_bearer_token_and_documents_401() {
+    let app = spawn_app().await;
+
+    let doc = openapi(&app).await;
+
+    let scheme = &doc["components"]["securitySchemes"]["admin_token"];
+    assert_eq!((&scheme["type"], &scheme["scheme"]), (&json!("http"), &json!("bearer")), "{scheme}");
+    let mut admin_operations = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let security = &operation["security"];
+            if !path.starts_with("/api/admin/") {
+                assert!(security.is_null(), "{method} {path} is public");
+            } else if path != "/api/admin/login/" {
+                admin_operations += 1;
+                assert_eq!(security, &json!([{"admin_token": []}]), "{method} {path}");
+                let unauthorized = response_of(&doc, path, method, "401");
+                assert!(unauthorized["headers"]["WWW-Authenticate"].is_object(), "{method} {path}: {unauthorized}");
+            }
+        }
+    }
+    let served = aforro::http::routes().iter().filter(|route| route.path.starts_with("/api/admin/")).count();
+    assert_eq!(admin_operations + 1, served, "every admin route but login is documented with its token");
+    app.shutdown().await;
+}
+
+/// A documented response, following a `$ref` into `components.responses`.
+fn response_of<'a>(doc: &'a Value, path: &str, method: &str, status: &str) -> &'a Value {
+    let response = &doc["paths"][path][method]["responses"][status];
+    match response["$ref"].as_str().and_then(|name| name.strip_prefix("#/components/responses/")) {
+        Some(name) => &doc["components"]["responses"][name],
+        None => response,
+    }
+}
+
+/// One request the samples send and the status it must answer.
+struct Sample {
+    method: &'static str,
+    /// The route's template, as documented.
+    template: &'static str,
+    url: &'static str,
+    body: Option<Value>,
+    status: u16,
+    /// Sent with the admin's token.
+    token: bool,
+}
+
+fn sample(method: &'static str, template: &'static str, url: &'static str, body: Option<Value>, status: u16) -> Sample {
+    Sample { method, template, url, body, status, token: template.starts_with("/api/admin/") }
+}
+
+/// One request per route and outcome worth checking.
+fn samples() -> Vec<Sample> {
     let order = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
     let short = json!({"store_id": 1, "items": [{"product_id": 2, "quantity_requested": 100}]});
-    vec![
-        ("post", "/orders/", "/orders/", Some(order), 201),
-        ("post", "/orders/", "/orders/", Some(short), 409),
-        ("post", "/orders/", "/orders/", Some(json!({"items": []})), 400),
-        (
+    let mut samples = vec![
+        sample("post", "/orders/", "/orders/", Some(order), 201),
+        sample("post", "/orders/", "/orders/", Some(short), 409),
+        sample("post", "/orders/", "/orders/", Some(json!({"items": []})), 400),
+        sample(
             "post",
             "/orders/",
             "/orders/",
             Some(json!({"store_id": 9, "items": [{"product_id": 1, "quantity_requested": 1}]})),
             404,
         ),
-        ("get", "/orders/{order_id}/", "/orders/1/", None, 200),
-        ("get", "/orders/{order_id}/", "/orders/999/", None, 404),
+        sample("get", "/orders/{order_id}/", "/orders/1/", None, 200),
+        sample("get", "/orders/{order_id}/", "/orders/999/", None, 404),
         // Order 1 was confirmed above, order 2 rejected.
-        ("post", "/orders/{order_id}/cancel/", "/orders/1/cancel/", None, 200),
-        ("post", "/orders/{order_id}/cancel/", "/orders/2/cancel/", None, 409),
-        ("post", "/orders/{order_id}/cancel/", "/orders/999/cancel/", None, 404),
-        ("get", "/stores/{store_id}/orders/", "/stores/1/orders/?page_size=1", None, 200),
-        ("get", "/stores/{store_id}/orders/", "/stores/1/orders/?status=LOST", None, 400),
-        ("get", "/stores/{store_id}/inventory/", "/stores/1/inventory/?in_stock=true", None, 200),
-        ("get", "/stores/{store_id}/inventory/", "/stores/9/inventory/", None, 404),
-        ("get", "/api/search/products/", "/api/search/products/?q=kettle", None, 200),
-        ("get", "/api/search/products/", "/api/search/products/?store_id=1&sort=price&page_size=2", None, 200),
-        ("get", "/api/search/products/", "/api/search/products/?sort=cheapest", None, 400),
-        ("get", "/api/search/suggest/", "/api/search/suggest/?q=kett", None, 200),
-        ("get", "/api/search/suggest/", "/api/search/suggest/?q=k", None, 400),
-        ("get", "/healthz", "/healthz", None, 200),
-        ("get", "/readyz", "/readyz", None, 200),
-        ("get", "/metrics", "/metrics", None, 200),
-        ("get", "/openapi.json", "/openapi.json", None, 200),
-        ("get", "/docs/", "/docs/", None, 200),
-    ]
+        sample("post", "/orders/{order_id}/cancel/", "/orders/1/cancel/", None, 200),
+        sample("post", "/orders/{order_id}/cancel/", "/orders/2/cancel/", None, 409),
+        sample("post", "/orders/{order_id}/cancel/", "/orders/999/cancel/", None, 404),
+        sample("get", "/stores/{store_id}/orders/", "/stores/1/orders/?page_size=1", None, 200),
+        sample("get", "/stores/{store_id}/orders/", "/stores/1/orders/?status=LOST", None, 400),
+        sample("get", "/stores/{store_id}/inventory/", "/stores/1/inventory/?in_stock=true", None, 200),
+        sample("get", "/stores/{store_id}/inventory/", "/stores/9/inventory/", None, 404),
+        sample("get", "/api/search/products/", "/api/search/products/?q=kettle", None, 200),
+        sample("get", "/api/search/products/", "/api/search/products/?store_id=1&sort=price&page_size=2", None, 200),
+        sample("get", "/api/search/products/", "/api/search/products/?sort=cheapest", None, 400),
+        sample("get", "/api/search/suggest/", "/api/search/suggest/?q=kett", None, 200),
+        sample("get", "/api/search/suggest/", "/api/search/suggest/?q=k", None, 400),
+        sample("get", "/healthz", "/healthz", None, 200),
+        sample("get", "/readyz", "/readyz", None, 200),
+        sample("get", "/metrics", "/metrics", None, 200),
+        sample("get", "/openapi.json", "/openapi.json", None, 200),
+        sample("get", "/docs/", "/docs/", None, 200),
+    ];
+    samples.extend(admin_samples());
+    samples
 }
+
+/// The admin API on the small catalog (categories 1-2, products 1-5, stores 1-2; order 1
+/// cancelled and order 2 rejected by the samples above): one request per route and outcome.
+fn admin_samples() -> Vec<Sample> {
+    let login = json!({"username": USERNAME, "password": PASSWORD});
+    let wrong = json!({"username": "nobody", "password": "wrong"});
+    let product = json!({"title": "Enamel Mug", "price": "9.90", "category_id": 1});
+    let (category, store, stock) = ("/api/admin/categories/{id}/", "/api/admin/stores/{id}/", INVENTORY);
+    let mut samples = vec![
+        sample("post", "/api/admin/login/", "/api/admin/login/", Some(login), 200),
+        sample("post", "/api/admin/login/", "/api/admin/login/", Some(json!({"username": "boss"})), 400),
+    ];
+    // The sixth attempt for one (username, address) within the window is refused.
+    samples.extend((0..5).map(|_| sample("post", "/api/admin/login/", "/api/admin/login/", Some(wrong.clone()), 401)));
+    samples.push(sample("post", "/api/admin/login/", "/api/admin/login/", Some(wrong), 429));
+    samples.extend([
+        sample("get", "/api/admin/categories/", "/api/admin/categories/?page_size=1", None, 200),
+        Sample { token: false, ..sample("get", "/api/admin/categories/", "/api/admin/categories/", None, 401) },
+        sample("get", "/api/admin/categories/", "/api/admin/categories/?page=9", None, 404),
+        sample("get", "/api/admin/categories/", "/api/admin/categories/?page_size=0", None, 400),
+        sample("post", "/api/admin/categories/", "/api/admin/categories/", Some(json!({"name": "Garden"})), 201),
+        sample("post", "/api/admin/categories/", "/api/admin/categories/", Some(json!({"name": " "})), 400),
+        sample("get", category, "/api/admin/categories/1/", None, 200),
+        sample("get", category, "/api/admin/categories/999/", None, 404),
+        sample("put", category, "/api/admin/categories/1/", Some(json!({"name": "Cooking"})), 200),
+        sample("put", category, "/api/admin/categories/1/", Some(json!({"name": "outdoor"})), 400),
+        sample("put", category, "/api/admin/categories/999/", Some(json!({"name": "Tools"})), 404),
+        sample("delete", category, "/api/admin/categories/1/", None, 409),
+        sample("delete", category, "/api/admin/categories/3/", None, 204),
+        sample("delete", category, "/api/admin/categories/3/", None, 404),
+        sample("get", "/api/admin/products/", "/api/admin/products/?q=kettle", None, 200),
+        sample("get", "/api/admin/products/", "/api/admin/products/?page_size=x", None, 400),
+        sample("get", "/api/admin/products/", "/api/admin/products/?page=9", None, 404),
+        sample("post", "/api/admin/products/", "/api/admin/products/", Some(product.clone()), 201),
+        sample("post", "/api/admin/products/", "/api/admin/products/", Some(json!({"price": 9.9})), 400),
+        sample("get", "/api/admin/products/{id}/", "/api/admin/products/6/", None, 200),
+        sample("get", "/api/admin/products/{id}/", "/api/admin/products/0/", None, 404),
+        sample("put", "/api/admin/products/{id}/", "/api/admin/products/6/", Some(product.clone()), 200),
+        sample("put", "/api/admin/products/{id}/", "/api/admin/products/6/", Some(json!({"title": "Mug"})), 400),
+        sample("put", "/api/admin/products/{id}/", "/api/admin/products/999/", Some(product), 404),
+        sample("delete", "/api/admin/products/{id}/", "/api/admin/products/1/", None, 409),
+        sample("delete", "/api/admin/products/{id}/", "/api/admin/products/6/", None, 204),
+        sample("delete", "/api/admin/products/{id}/", "/api/admin/products/6/", None, 404),
+        sample("get", "/api/admin/stores/", "/api/admin/stores/", None, 200),
+        sample("get", "/api/admin/stores/", "/api/admin/stores/?page=3", None, 404),
+        sample("get", "/api/admin/stores/", "/api/admin/stores/?page=0", None, 400),
+        sample(
+            "post",
+            "/api/admin/stores/",
+            "/api/admin/stores/",
+            Some(json!({"name": "Faro", "location": null})),
+            201,
+        ),
+        sample("post", "/api/admin/stores/", "/api/admin/stores/", Some(json!({"location": "Faro"})), 400),
+        sample("get", store, "/api/admin/stores/3/", None, 200),
+        sample("get", store, "/api/admin/stores/x/", None, 404),
+        sample("put", store, "/api/admin/stores/3/", Some(json!({"name": "Faro Sul", "location": "Faro"})), 200),
+        sample("put", store, "/api/admin/stores/3/", Some(json!({"name": 3})), 400),
+        sample("put", store, "/api/admin/stores/999/", Some(json!({"name": "Braga"})), 404),
+        sample("delete", store, "/api/admin/stores/1/", None, 409),
+        sample("delete", store, "/api/admin/stores/3/", None, 204),
+        sample("delete", store, "/api/admin/stores/3/", None, 404),
+        sample("put", stock, "/api/admin/stores/1/inventory/3/", Some(json!({"quantity": 4})), 200),
+        sample("put", stock, "/api/admin/stores/1/inventory/3/", Some(json!({"quantity": -1})), 400),
+        sample("put", stock, "/api/admin/stores/9/inventory/3/", Some(json!({"quantity": 4})), 404),
+        sample("post", ADJUST, "/api/admin/stores/1/inventory/3/adjust/", Some(json!({"delta": -1})), 200),
+        sample("post", ADJUST, "/api/admin/stores/1/inventory/3/adjust/", Some(json!({"delta": -100})), 409),
+        sample("post", ADJUST, "/api/admin/stores/1/inventory/3/adjust/", Some(json!({"delta": "1"})), 400),
+        sample("post", ADJUST, "/api/admin/stores/1/inventory/99/adjust/", Some(json!({"delta": 1})), 404),
+        sample("post", RESTOCK, "/api/admin/stores/2/inventory/5/restock/", Some(json!({"quantity": 2})), 200),
+        sample("post", RESTOCK, "/api/admin/stores/2/inventory/5/restock/", Some(json!({"quantity": 0})), 400),
+        sample("post", RESTOCK, "/api/admin/stores/2/inventory/0/restock/", Some(json!({"quantity": 2})), 404),
+        sample("get", "/api/admin/orders/", "/api/admin/orders/?store=1&status=cancelled", None, 200),
+        sample("get", "/api/admin/orders/", "/api/admin/orders/?store=0", None, 400),
+        sample("get", "/api/admin/orders/", "/api/admin/orders/?page=5", None, 404),
+        sample("post", CANCEL, "/api/admin/orders/1/cancel/", None, 200),
+        sample("post", CANCEL, "/api/admin/orders/2/cancel/", None, 409),
+        sample("post", CANCEL, "/api/admin/orders/999/cancel/", None, 404),
+        // Last: it ends the session the samples above use.
+        sample("post", "/api/admin/logout/", "/api/admin/logout/", None, 204),
+        sample("post", "/api/admin/logout/", "/api/admin/logout/", None, 401),
+    ]);
+    samples
+}
+
+const INVENTORY: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/";
+const ADJUST: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/adjust/";
+const RESTOCK: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/restock/";
+const CANCEL: &str = "/api/admin/orders/{order_id}/cancel/";
 
 #[tokio::test]
 async fn a_sample_response_of_every_route_matches_its_documented_schema() {
-    let app = TestApp::builder().fixture(small_catalog).spawn().await;
+    let app = TestApp::builder().fixture(catalog_and_admin).spawn().await;
     app.state.suggest.wait_until_current().await;
+    let token = login(&app, USERNAME, PASSWORD).await;
     let doc = openapi(&app).await;
     let samples = samples();
-    let sampled: BTreeSet<(&str, &str)> = samples.iter().map(|(method, path, ..)| (*method, *path)).collect();
+    let sampled: BTreeSet<(&str, &str)> = samples.iter().map(|sample| (sample.method, sample.template)).collect();
     for route in aforro::http::routes() {
         let method = route.method.as_str().to_ascii_lowercase();
         assert!(sampled.contains(&(method.as_str(), route.path)), "no sample response for {method} {}", route.path);
     }
 
-    for (method, template, url, body, status) in samples {
-        let request = match method {
-            "post" => app.client.post(app.url(url)).json(&body.unwrap_or_default()),
-            _ => app.client.get(app.url(url)),
-        };
+    for Sample { method, template, url, body, status, token: with_token } in samples {
+        let mut request = app.client.request(method.to_ascii_uppercase().parse().expect("method"), app.url(url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if with_token {
+            request = request.bearer_auth(&token);
+        }
         let response = request.send().await.expect("request");
         assert_eq!(response.status().as_u16(), status, "{method} {url}");
-        let content_type = response.headers()["content-type"].to_str().expect("ascii").to_owned();
-        let documented = &doc["paths"][template][method]["responses"][status.to_string()]["content"];
+        let documented = &response_of(&doc, template, method, &status.to_string())["content"];
+        let Some(content_type) = response.headers().get("content-type") else {
+            assert!(documented.is_null(), "{method} {url}: {status} has no body but documents {documented}");
+            continue;
+        };
+        let content_type = content_type.to_str().expect("ascii").to_owned();
         let media_type = content_type.split(';').next().unwrap_or_default();
         let schema = &documented[media_type]["schema"];
         assert!(documented.get(media_type).is_some(), "{method} {url}: {content_type} is not documented for {status}");

@@ -145,6 +145,45 @@ async fn a_rejected_order_is_replayed_for_its_key_too() {
 }
 
 #[tokio::test]
+async fn a_replay_is_the_first_response_byte_for_byte() {
+    // A keyed order is serialised on the writer (its key stores the text); an unkeyed one is
+    // serialised after the commit. A replay must be the stored text itself, not a re-render.
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
+    let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}, {"product_id": 2, "quantity_requested": 2}]});
+    let first = app.post_order_with_key(&body, "bytes-1").await;
+    let (first_status, first_type) = (first.status(), first.headers().get("content-type").cloned());
+    let first_text = first.text().await.expect("body");
+
+    let replay = app.post_order_with_key(&body, "bytes-1").await;
+
+    assert_eq!((replay.status(), first_status), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(replay.headers().get("content-type"), first_type.as_ref());
+    assert_eq!(replay.text().await.expect("body"), first_text);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_order_answers_the_same_body_with_or_without_a_key() {
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
+    let body = json!({"store_id": 1, "items": [{"product_id": 2, "quantity_requested": 1}, {"product_id": 1, "quantity_requested": 3}]});
+    let keyed = json_with_status(app.post_order_with_key(&body, "same-shape").await, StatusCode::CREATED).await;
+
+    let unkeyed = json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
+
+    let without_identity = |order: &serde_json::Value| {
+        let mut order = order.clone();
+        let object = order.as_object_mut().expect("an object");
+        assert!(object.remove("id").is_some_and(|id| id.is_i64()) && object.remove("created_at").is_some());
+        order
+    };
+    assert_eq!(without_identity(&keyed), without_identity(&unkeyed));
+    assert_eq!(unkeyed["id"].as_i64(), keyed["id"].as_i64().map(|id| id + 1));
+    let stored = json_with_status(app.get(&format!("/orders/{}/", unkeyed["id"])).await, StatusCode::OK).await;
+    assert_eq!((&stored["items"], &stored["created_at"]), (&unkeyed["items"], &unkeyed["created_at"]));
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn racing_orders_for_the_last_units_sell_exactly_the_stock() {
     // Store 1 has 10 kettles; 24 clients each want 1, all at once.
     let app = TestApp::builder().fixture(small_catalog).spawn().await;

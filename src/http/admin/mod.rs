@@ -8,7 +8,7 @@
 //! - `api`: the JSON routes (problem+json errors); `web`: the HTML page (cookie session, CSRF
 //!   form tokens; its errors are HTML pages with real status codes).
 
-mod api;
+pub(crate) mod api;
 pub mod auth;
 mod web;
 
@@ -20,9 +20,9 @@ use crate::db::sessions::AdminSession;
 use crate::domain::parse_positive_id;
 use crate::error::{Error, Result};
 
-/// The admin JSON API (errors as problem+json, like the public API).
-pub fn api_router() -> Router<AppState> {
-    api::router()
+/// The admin JSON API's routes (errors as problem+json, like the public API).
+pub fn api_routes() -> Vec<super::Route> {
+    api::routes()
 }
 
 /// The admin HTML page: outside the problem+json middleware, so a page with an error is an

@@ -4,8 +4,10 @@
 //!
 //! To document a new route: annotate its handler with `#[utoipa::path(...)]` and add the
 //! handler to `paths(...)` below (one line); its schemas go in [`schemas`]. The OpenAPI test
-//! fails for any route in `http::routes()` that is missing here.
+//! fails for any route in `http::routes()` that is missing here. The admin API's shapes and
+//! its bearer scheme are in [`admin_schemas`].
 
+pub mod admin_schemas;
 pub mod schemas;
 
 use std::sync::OnceLock;
@@ -14,6 +16,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
 
+use self::admin_schemas::AdminTokenScheme;
+use super::admin::api::{catalog as admin_catalog, session as admin_session, stock as admin_stock};
 use super::{health, metrics, orders, search, stores, suggest};
 
 #[derive(OpenApi)]
@@ -36,13 +40,44 @@ use super::{health, metrics, orders, search, stores, suggest};
         metrics::render_metrics,
         serve_openapi,
         serve_docs,
+        admin_session::login,
+        admin_session::logout,
+        admin_catalog::list_categories,
+        admin_catalog::create_category,
+        admin_catalog::get_category,
+        admin_catalog::update_category,
+        admin_catalog::delete_category,
+        admin_catalog::list_products,
+        admin_catalog::create_product,
+        admin_catalog::get_product,
+        admin_catalog::update_product,
+        admin_catalog::delete_product,
+        admin_catalog::list_stores,
+        admin_catalog::create_store,
+        admin_catalog::get_store,
+        admin_catalog::update_store,
+        admin_catalog::delete_store,
+        admin_stock::set_stock,
+        admin_stock::adjust_stock,
+        admin_stock::restock,
+        admin_stock::list_orders,
+        admin_stock::cancel_order,
     ),
-    components(responses(schemas::Unavailable)),
+    components(responses(
+        schemas::Unavailable,
+        admin_schemas::AdminUnauthorized,
+        admin_schemas::BodyTooLarge,
+        admin_schemas::BodyNotJson
+    )),
+    modifiers(&AdminTokenScheme),
     tags(
         (name = "orders", description = "Placing and reading orders"),
         (name = "stores", description = "A store's orders and inventory"),
         (name = "search", description = "Product search and autocomplete"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
+        (name = "admin", description = "The admin API: every operation but login needs a token \
+                                       (`Authorization: Bearer`, from login); each change is recorded \
+                                       in the admin history"),
     )
 )]
 pub(crate) struct ApiDoc;

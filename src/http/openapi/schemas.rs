@@ -340,10 +340,13 @@ pub(crate) struct SearchParams {
         pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(relevance|price|-price|newest)?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     sort: Option<String>,
-    /// In-stock products first (in `store_id`, or in any store), `sort` within each group.
-    stock_first: Option<bool>,
-    /// Adds `highlight` to each result: matched words in `<mark>`.
-    highlight: Option<bool>,
+    /// In-stock products first (in `store_id`, or in any store), `sort` within each group:
+    /// `true` or `1`, `false` or `0`, any case; empty is `false`.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    stock_first: Option<String>,
+    /// Adds `highlight` to each result (matched words in `<mark>`): as `stock_first`.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    highlight: Option<String>,
 }
 
 #[derive(IntoParams)]

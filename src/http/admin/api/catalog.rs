@@ -2,10 +2,9 @@
 //! one write on the single writer (named in `db::catalog`), answered after the search index,
 //! stock view and autocomplete have it.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 
 use super::{AdminSession, actor, path_id};
 use crate::app::AppState;
@@ -13,17 +12,32 @@ use crate::db::admin_listing::{self as listing, CategoryRow, ProductRow, StoreRo
 use crate::domain::catalog as input;
 use crate::domain::{CategoryId, ProductId, StoreId};
 use crate::error::Result;
+use crate::http::openapi::admin_schemas::{
+    AdminCategory, AdminPage, AdminProduct, AdminProductsFilter, AdminStore, AdminUnauthorized, BodyNotJson,
+    BodyTooLarge, CategoryBody, ProductBody, StoreBody,
+};
+use crate::http::openapi::schemas::{PageParams, ProblemDoc, Unavailable};
 use crate::http::pagination::{PageLinks, Paginated};
-use crate::http::{JsonBody, QueryParams};
+use crate::http::{JsonBody, QueryParams, Route};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/categories/", get(list_categories).post(create_category))
-        .route("/api/admin/categories/{id}/", get(get_category).put(update_category).delete(delete_category))
-        .route("/api/admin/products/", get(list_products).post(create_product))
-        .route("/api/admin/products/{id}/", get(get_product).put(update_product).delete(delete_product))
-        .route("/api/admin/stores/", get(list_stores).post(create_store))
-        .route("/api/admin/stores/{id}/", get(get_store).put(update_store).delete(delete_store))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/api/admin/categories/", list_categories),
+        Route::post("/api/admin/categories/", create_category),
+        Route::get("/api/admin/categories/{id}/", get_category),
+        Route::put("/api/admin/categories/{id}/", update_category),
+        Route::delete("/api/admin/categories/{id}/", delete_category),
+        Route::get("/api/admin/products/", list_products),
+        Route::post("/api/admin/products/", create_product),
+        Route::get("/api/admin/products/{id}/", get_product),
+        Route::put("/api/admin/products/{id}/", update_product),
+        Route::delete("/api/admin/products/{id}/", delete_product),
+        Route::get("/api/admin/stores/", list_stores),
+        Route::post("/api/admin/stores/", create_store),
+        Route::get("/api/admin/stores/{id}/", get_store),
+        Route::put("/api/admin/stores/{id}/", update_store),
+        Route::delete("/api/admin/stores/{id}/", delete_store),
+    ]
 }
 
 fn category_id(text: &str) -> Result<CategoryId> {
@@ -38,7 +52,15 @@ fn store_id(text: &str) -> Result<StoreId> {
     path_id(text, "store", StoreId)
 }
 
-async fn list_categories(
+#[utoipa::path(get, path = "/api/admin/categories/", tag = "admin", security(("admin_token" = [])), params(PageParams),
+    responses(
+        (status = 200, description = "A page of categories, by id", body = AdminPage<AdminCategory>),
+        (status = 400, description = "Invalid pagination", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Page past the end", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn list_categories(
     _: AdminSession,
     State(state): State<AppState>,
     query: QueryParams,
@@ -49,7 +71,14 @@ async fn list_categories(
     Ok(Json(Paginated::new(rows, page, &links)?))
 }
 
-async fn get_category(
+#[utoipa::path(get, path = "/api/admin/categories/{id}/", tag = "admin", security(("admin_token" = [])), params(("id" = i64, Path, description = "Category id")),
+    responses(
+        (status = 200, description = "The category", body = AdminCategory),
+        (status = 404, description = "Unknown category", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn get_category(
     _: AdminSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -58,7 +87,16 @@ async fn get_category(
     Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
 }
 
-async fn create_category(
+#[utoipa::path(post, path = "/api/admin/categories/", tag = "admin", security(("admin_token" = [])), request_body = CategoryBody,
+    responses(
+        (status = 201, description = "Created (recorded in the history)", body = AdminCategory),
+        (status = 400, description = "Invalid body, or the name is taken", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn create_category(
     session: AdminSession,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
@@ -68,7 +106,17 @@ async fn create_category(
     Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::category(conn, id)).await?)))
 }
 
-async fn update_category(
+#[utoipa::path(put, path = "/api/admin/categories/{id}/", tag = "admin", security(("admin_token" = [])), params(("id" = i64, Path, description = "Category id")), request_body = CategoryBody,
+    responses(
+        (status = 200, description = "Replaced (recorded in the history)", body = AdminCategory),
+        (status = 400, description = "Invalid body, or the name is taken", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown category", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn update_category(
     session: AdminSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -80,7 +128,15 @@ async fn update_category(
     Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
 }
 
-async fn delete_category(
+#[utoipa::path(delete, path = "/api/admin/categories/{id}/", tag = "admin", security(("admin_token" = [])), params(("id" = i64, Path, description = "Category id")),
+    responses(
+        (status = 204, description = "Deleted (recorded in the history)"),
+        (status = 404, description = "Unknown category", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "Not deleted: products use it", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn delete_category(
     session: AdminSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -91,7 +147,15 @@ async fn delete_category(
 }
 
 /// `?q=` narrows to titles containing it.
-async fn list_products(
+#[utoipa::path(get, path = "/api/admin/products/", tag = "admin", security(("admin_token" = [])), params(AdminProductsFilter, PageParams),
+    responses(
+        (status = 200, description = "A page of products, by id", body = AdminPage<AdminProduct>),
+        (status = 400, description = "Invalid pagination", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Page past the end", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn list_products(
     _: AdminSession,
     State(state): State<AppState>,
     query: QueryParams,
@@ -103,7 +167,14 @@ async fn list_products(
     Ok(Json(Paginated::new(rows, page, &links)?))
 }
 
-async fn get_product(
+#[utoipa::path(get, path = "/api/admin/products/{id}/", tag = "admin", security(("admin_token" = [])), params(("id" = i64, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The product", body = AdminProduct),
+        (status = 404, description = "Unknown product", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn get_product(
     _: AdminSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -112,7 +183,16 @@ async fn get_product(
     Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
 }
 
-async fn create_product(
+#[utoipa::path(post, path = "/api/admin/products/", tag = "admin", security(("admin_token" = [])), request_body = ProductBody,
+    responses(
+        (status = 201, description = "Created (recorded in the history)", body = AdminProduct),
+        (status = 400, description = "Invalid body, or no such category", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn create_product(
     session: AdminSession,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
@@ -122,7 +202,17 @@ async fn create_product(
     Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::product(conn, id)).await?)))
 }
 
-async fn update_product(
+#[utoipa::path(put, path = "/api/admin/products/{id}/", tag = "admin", security(("admin_token" = [])), params(("id" = i64, Path, description = "Product id")), request_body = ProductBody,
+    responses(
+        (status = 200, description = "Replaced (recorded in the history)", body = AdminProduct),
+        (status = 400, description = "Invalid body, or no such category", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown product", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn update_product(
     session: AdminSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -134,7 +224,15 @@ async fn update_product(
     Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
 }
 
-async fn delete_product(
+#[utoipa::path(delete, path = "/api/admin/products/{id}/", tag = "admin", security(("admin_token" = [])), params(("id" = i64, Path, description = "Product id")),
+    responses(
+        (status = 204, description = "Deleted (recorded in the history)"),
+        (status = 404, description = "Unknown product", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "Not deleted: orders name it", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn delete_product(
     session: AdminSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -144,7 +242,15 @@ async fn delete_product(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_stores(
+#[utoipa::path(get, path = "/api/admin/stores/", tag = "admin", security(("admin_token" = [])), params(PageParams),
+    responses(
+        (status = 200, description = "A page of stores, by id", body = AdminPage<AdminStore>),
+        (status = 400, description = "Invalid pagination", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Page past the end", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn list_stores(
     _: AdminSession,
     State(state): State<AppState>,
     query: QueryParams,
@@ -155,12 +261,32 @@ async fn list_stores(
     Ok(Json(Paginated::new(rows, page, &links)?))
 }
 
-async fn get_store(_: AdminSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<StoreRow>> {
+#[utoipa::path(get, path = "/api/admin/stores/{id}/", tag = "admin", security(("admin_token" = [])), params(("id" = i64, Path, description = "Store id")),
+    responses(
+        (status = 200, description = "The store", body = AdminStore),
+        (status = 404, description = "Unknown store", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn get_store(
+    _: AdminSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<StoreRow>> {
     let id = store_id(&id)?;
     Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
 }
 
-async fn create_store(
+#[utoipa::path(post, path = "/api/admin/stores/", tag = "admin", security(("admin_token" = [])), request_body = StoreBody,
+    responses(
+        (status = 201, description = "Created (recorded in the history)", body = AdminStore),
+        (status = 400, description = "Invalid body", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn create_store(
     session: AdminSession,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
@@ -170,7 +296,17 @@ async fn create_store(
     Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::store(conn, id)).await?)))
 }
 
-async fn update_store(
+#[utoipa::path(put, path = "/api/admin/stores/{id}/", tag = "admin", security(("admin_token" = [])), params(("id" = i64, Path, description = "Store id")), request_body = StoreBody,
+    responses(
+        (status = 200, description = "Replaced (recorded in the history)", body = AdminStore),
+        (status = 400, description = "Invalid body", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown store", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn update_store(
     session: AdminSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -182,7 +318,15 @@ async fn update_store(
     Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
 }
 
-async fn delete_store(
+#[utoipa::path(delete, path = "/api/admin/stores/{id}/", tag = "admin", security(("admin_token" = [])), params(("id" = i64, Path, description = "Store id")),
+    responses(
+        (status = 204, description = "Deleted (recorded in the history)"),
+        (status = 404, description = "Unknown store", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "Not deleted: it has orders or inventory", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn delete_store(
     session: AdminSession,
     State(state): State<AppState>,
     Path(id): Path<String>,

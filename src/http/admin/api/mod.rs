@@ -2,17 +2,16 @@
 //! but login behind `Authorization: Bearer <token>` (the [`AdminSession`] extractor comes
 //! first in each handler, so nothing is read or parsed for a caller without a session).
 
-mod catalog;
-mod session;
-mod stock;
-
-use axum::Router;
+pub(crate) mod catalog;
+pub(crate) mod session;
+pub(crate) mod stock;
 
 use super::{actor, path_id};
-use crate::app::AppState;
+use crate::http::Route;
 
 pub(super) use crate::db::sessions::AdminSession;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().merge(session::router()).merge(catalog::router()).merge(stock::router())
+/// Every admin API route (the OpenAPI test checks each is documented).
+pub(super) fn routes() -> Vec<Route> {
+    [session::routes(), catalog::routes(), stock::routes()].concat()
 }

@@ -1,9 +1,8 @@
 //! Admin inventory changes (set, adjust, restock), the order list across stores, and
 //! cancelling an order.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 
 use super::{AdminSession, actor, path_id};
 use crate::app::AppState;
@@ -12,23 +11,35 @@ use crate::db::orders::OrderBody;
 use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{FieldError, OrderStatus, ProductId, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
+use crate::http::openapi::admin_schemas::{
+    AdjustStockBody, AdminOrder, AdminOrdersFilter, AdminPage, AdminUnauthorized, BodyNotJson, BodyTooLarge,
+    RestockBody, SetStockBody, StockLevel, StockPath,
+};
+use crate::http::openapi::schemas::{OrderDoc, PageParams, ProblemDoc, Unavailable};
 use crate::http::pagination::{PageLinks, Paginated};
-use crate::http::{JsonBody, QueryParams, order_id_from_path};
+use crate::http::{JsonBody, QueryParams, Route, order_id_from_path};
 
-const INVENTORY: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/";
-
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route(INVENTORY, put(set_stock))
-        .route(&format!("{INVENTORY}adjust/"), post(adjust_stock))
-        .route(&format!("{INVENTORY}restock/"), post(restock))
-        .route("/api/admin/orders/", get(list_orders))
-        .route("/api/admin/orders/{order_id}/cancel/", post(cancel_order))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        Route::put("/api/admin/stores/{store_id}/inventory/{product_id}/", set_stock),
+        Route::post("/api/admin/stores/{store_id}/inventory/{product_id}/adjust/", adjust_stock),
+        Route::post("/api/admin/stores/{store_id}/inventory/{product_id}/restock/", restock),
+        Route::get("/api/admin/orders/", list_orders),
+        Route::post("/api/admin/orders/{order_id}/cancel/", cancel_order),
+    ]
 }
 
 /// The same write and answer as the public `POST /orders/<id>/cancel/`, recorded in the admin
 /// history.
-async fn cancel_order(
+#[utoipa::path(post, path = "/api/admin/orders/{order_id}/cancel/", tag = "admin", security(("admin_token" = [])), params(("order_id" = i64, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "Cancelled (now or before): stock returned, cancellation queued", body = OrderDoc),
+        (status = 404, description = "Unknown order", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "The order is not confirmed (rejected)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn cancel_order(
     session: AdminSession,
     State(state): State<AppState>,
     Path(order_id): Path<String>,
@@ -36,7 +47,17 @@ async fn cancel_order(
     Ok(Json(state.writer.cancel_order_as(actor(&session), order_id_from_path(&order_id)?).await?))
 }
 
-async fn set_stock(
+#[utoipa::path(put, path = "/api/admin/stores/{store_id}/inventory/{product_id}/", tag = "admin", security(("admin_token" = [])), params(StockPath), request_body = SetStockBody,
+    responses(
+        (status = 200, description = "The new stock (recorded in the product's history)", body = StockLevel),
+        (status = 400, description = "Invalid body", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown store or product", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn set_stock(
     session: AdminSession,
     State(state): State<AppState>,
     Path(ids): Path<(String, String)>,
@@ -45,7 +66,19 @@ async fn set_stock(
     apply(&session, &state, &ids, input::set_quantity(&body)?).await
 }
 
-async fn adjust_stock(
+/// Adds `delta` to the stock (negative takes away).
+#[utoipa::path(post, path = "/api/admin/stores/{store_id}/inventory/{product_id}/adjust/", tag = "admin", security(("admin_token" = [])), params(StockPath), request_body = AdjustStockBody,
+    responses(
+        (status = 200, description = "The new stock (recorded in the product's history)", body = StockLevel),
+        (status = 400, description = "Invalid body, or the stock would exceed 1,000,000,000", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown store or product", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "The stock would go below zero (nothing changes)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn adjust_stock(
     session: AdminSession,
     State(state): State<AppState>,
     Path(ids): Path<(String, String)>,
@@ -54,7 +87,18 @@ async fn adjust_stock(
     apply(&session, &state, &ids, input::adjust(&body)?).await
 }
 
-async fn restock(
+/// Adds `quantity` to the stock.
+#[utoipa::path(post, path = "/api/admin/stores/{store_id}/inventory/{product_id}/restock/", tag = "admin", security(("admin_token" = [])), params(StockPath), request_body = RestockBody,
+    responses(
+        (status = 200, description = "The new stock (recorded in the product's history)", body = StockLevel),
+        (status = 400, description = "Invalid body, or the stock would exceed 1,000,000,000", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown store or product", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = BodyNotJson),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn restock(
     session: AdminSession,
     State(state): State<AppState>,
     Path(ids): Path<(String, String)>,
@@ -76,7 +120,15 @@ async fn apply(
 }
 
 /// `?store=<id>` and `?status=PENDING|CONFIRMED|REJECTED|CANCELLED` narrow the list.
-async fn list_orders(
+#[utoipa::path(get, path = "/api/admin/orders/", tag = "admin", security(("admin_token" = [])), params(AdminOrdersFilter, PageParams),
+    responses(
+        (status = 200, description = "A page of orders, newest first", body = AdminPage<AdminOrder>),
+        (status = 400, description = "Invalid store, status or pagination", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "Page past the end", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn list_orders(
     _: AdminSession,
     State(state): State<AppState>,
     query: QueryParams,

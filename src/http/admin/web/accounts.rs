@@ -1,5 +1,6 @@
 //! Admin accounts: the list (with live sessions), changing your own password (the current one
-//! first; other sessions end), and signing out your other sessions.
+//! first; other sessions end), signing out your other sessions, and your account's history of
+//! both (who, when, what: never a password or a token).
 
 use axum::Router;
 use axum::extract::State;
@@ -10,10 +11,12 @@ use maud::{Markup, html};
 
 use super::Result;
 use super::layout::{self, FieldErrors, csrf_field, field};
+use super::products::HISTORY_SHOWN;
 use super::session::WebSession;
 use super::{FormFields, redirect, signed_in_page};
 use crate::app::AppState;
 use crate::db::accounts::{find_admin, list_admins};
+use crate::db::history::{ObjectType, history};
 use crate::domain::Timestamp;
 use crate::domain::password::{check_new_password, hash_password, verify_password};
 use crate::http::QueryParams;
@@ -37,7 +40,13 @@ async fn accounts_page(session: WebSession, State(state): State<AppState>, query
 }
 
 async fn render(session: &WebSession, state: &AppState, notice: Option<&str>, errors: &FieldErrors) -> Result<Markup> {
-    let admins = state.reads.run(|conn| list_admins(conn, Timestamp::now())).await?;
+    let user_id = session.0.user_id;
+    let (admins, log) = state
+        .reads
+        .run(move |conn| {
+            Ok((list_admins(conn, Timestamp::now())?, history(conn, ObjectType::Admin, user_id, HISTORY_SHOWN)?))
+        })
+        .await?;
     let csrf = session.csrf_token();
     let viewer = layout::Viewer { username: &session.0.username, csrf: &csrf };
     let body = html! {
@@ -64,6 +73,7 @@ async fn render(session: &WebSession, state: &AppState, notice: Option<&str>, er
             p { "Sign out everywhere except this browser." }
             button.secondary type="submit" id="sign-out-others" { "Sign out other sessions" }
         }
+        (layout::history(&log))
     };
     Ok(signed_in_page(session, "Accounts", SECTION, &body))
 }
@@ -91,7 +101,7 @@ async fn change_password(session: WebSession, State(state): State<AppState>, for
     .map_err(crate::error::Error::from)??;
     match checked {
         Ok(hash) => {
-            state.writer.change_password(session.0.user_id, hash, session.0.token.sha256()).await?;
+            state.writer.change_password_as(session.actor(), hash, session.0.token.sha256()).await?;
             Ok(redirect("/admin/accounts/?done=password"))
         }
         Err(errors) => Ok((StatusCode::BAD_REQUEST, render(&session, &state, None, &errors).await?).into_response()),
@@ -100,6 +110,6 @@ async fn change_password(session: WebSession, State(state): State<AppState>, for
 
 async fn sign_out_others(session: WebSession, State(state): State<AppState>, form: FormFields) -> Result<Response> {
     session.accept(form)?;
-    state.writer.end_other_sessions(session.0.user_id, session.0.token.sha256()).await?;
+    state.writer.end_other_sessions_as(session.actor(), session.0.token.sha256()).await?;
     Ok(redirect("/admin/accounts/?done=sessions"))
 }

@@ -11,7 +11,7 @@ use maud::{Markup, html};
 
 use super::Result;
 use super::layout::{self, csrf_field, pager, sort_header};
-use super::products::product_id;
+use super::products::{TITLE_MATCHES_IN_MEMORY, product_id};
 use super::session::WebSession;
 use super::{FormFields, form_as_json, list_url, redirect, signed_in_page};
 use crate::app::AppState;
@@ -47,10 +47,12 @@ async fn render(
     let path = format!("/admin/stores/{store}/inventory/");
     let url = list_url(&path, query);
     let list = admin_list::inventory_list(query).map_err(|error| HttpError::BadRequest(error.to_string()))?;
+    // A title search: from the search's title order and stock view when it can, else by SQL.
+    let found = state.search.admin_inventory_search(store, &list, TITLE_MATCHES_IN_MEMORY);
     let listed = list.clone();
     let (store_row, rows) = state
         .reads
-        .run(move |conn| Ok((listing::store(conn, store)?, admin_pages::inventory(conn, store, &listed)?)))
+        .run(move |conn| Ok((listing::store(conn, store)?, admin_pages::inventory(conn, store, &listed, found)?)))
         .await?;
     let csrf = session.csrf_token();
     let viewer = layout::Viewer { username: &session.0.username, csrf: &csrf };

@@ -1,0 +1,512 @@
+//! Matching and ranking a search with words, straight on the posting lists, segment by
+//! segment: a document matches when every required word matches one of its alternatives
+//! (AND), and its score is its packed rank (see `rank`).
+//!
+//! Why not a tantivy `Query`: a scorer hands the collector one document at a time through
+//! two dynamic calls, each word kept its lists in a heap, and the collector read the fast
+//! fields one dynamic call per column and document. At 1M products that overhead, not the
+//! postings, was most of a one-word search (perf on the bench: see `docs/search.md`). Here:
+//!
+//! - the **rarest required word drives**: its lists (at most 3 × [`MAX_EXPANSIONS`] per
+//!   expansion kind) are walked a window of [`WINDOW`] documents at a time into a bitset,
+//!   with each document's best class and BM25 sum accumulated on the way (one pass over each
+//!   list, however many lists: a two-letter prefix brings close to 200);
+//! - every **other word** is asked only about the driver's documents, by seeking its lists
+//!   (forward only, so a list is read at most once); an unscored search stops at the first
+//!   list that has the document;
+//! - **optional words** (dropped by relaxation) never decide a match; a document having them
+//!   still ranks higher ("more words matched"), so they are only looked at when ranking;
+//! - the window's matches go to the collector **in one block**: one batched read per
+//!   fast-field column, then the filters, the count, the facets and the page.
+//!
+//! The BM25 of each list is tantivy's own (`Bm25Weight` from the searcher's statistics, the
+//! field's norms), summed in the order tantivy's scorers were, so ranks are unchanged.
+//!
+//! [`MAX_EXPANSIONS`]: super::query::MAX_EXPANSIONS
+
+use std::slice;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::query::Bm25Weight;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, Term};
+
+use super::collector::{Matches, SearchCollector, SegmentSearch};
+use super::expand::{MatchClass, WordMatch};
+use super::rank::DocRank;
+
+/// Documents per window of the driving word: its bitset is 64 words, its per-document
+/// class and BM25 arrays 20 KiB, so a window stays in the L1/L2 cache.
+const WINDOW: u32 = 4096;
+/// `u64` words of a window's bitset.
+const WINDOW_WORDS: usize = (WINDOW / 64) as usize;
+/// No class yet (greater than every [`MatchClass::code`]).
+const NO_CLASS: u8 = u8::MAX;
+
+/// The words of a search with the BM25 weight of each alternative, computed once per search
+/// from the searcher's statistics, as tantivy's `TermQuery` does.
+pub struct WordsQuery {
+    /// Per word, its alternatives.
+    words: Vec<Vec<AlternativeWeight>>,
+    /// The first `required` words must match.
+    required: usize,
+    scoring: bool,
+}
+
+struct AlternativeWeight {
+    term: Term,
+    class: MatchClass,
+    /// Only when scoring.
+    bm25: Option<Bm25Weight>,
+}
+
+impl WordsQuery {
+    /// `None` when no word is required (then nothing would restrict the match).
+    pub fn new(
+        searcher: &Searcher,
+        words: &[WordMatch],
+        required: usize,
+        scoring: bool,
+    ) -> tantivy::Result<Option<Self>> {
+        if required == 0 || required > words.len() {
+            return Ok(None);
+        }
+        let words = words
+            .iter()
+            .map(|word| {
+                word.alternatives
+                    .iter()
+                    .map(|alternative| {
+                        let bm25 = scoring
+                            .then(|| Bm25Weight::for_terms(searcher, slice::from_ref(&alternative.term)))
+                            .transpose()?;
+                        Ok(AlternativeWeight { term: alternative.term.clone(), class: alternative.class, bm25 })
+                    })
+                    .collect::<tantivy::Result<Vec<_>>>()
+            })
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        Ok(Some(Self { words, required, scoring }))
+    }
+
+    /// Runs the search through `collector`: its filters, count, facets and page.
+    pub fn collect(&self, searcher: &Searcher, collector: &SearchCollector) -> tantivy::Result<Matches> {
+        let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
+        for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
+            let ordinal = SegmentOrdinal::try_from(ordinal).unwrap_or(SegmentOrdinal::MAX);
+            let mut segment = collector.for_segment(ordinal, reader)?;
+            self.walk_segment(reader, &mut segment)?;
+            fruits.push(segment.harvest());
+        }
+        collector.merge_fruits(fruits)
+    }
+
+    fn walk_segment(&self, reader: &SegmentReader, segment: &mut SegmentSearch) -> tantivy::Result<()> {
+        let mut words = Vec::with_capacity(self.words.len());
+        for alternatives in &self.words {
+            words.push(WordPostings::open(reader, alternatives, self.scoring)?);
+        }
+        let mut optional = words.split_off(self.required);
+        let mut required = words;
+        if required.iter().any(|word| word.alternatives.is_empty()) {
+            return Ok(());
+        }
+        // The rarest word drives: fewest candidates to check. A stable sort, so ranks sum the
+        // words in the order they always did.
+        required.sort_by_key(|word| word.size_hint);
+        if !self.scoring {
+            optional.clear(); // they only rank
+        }
+        for (i, word) in required.iter_mut().chain(&mut optional).enumerate() {
+            if i == 0 || word.alternatives.len() > MAX_SOUGHT_LISTS {
+                word.window = Some(Window::new());
+            }
+        }
+        let mut walk = Walk {
+            required,
+            optional,
+            scoring: self.scoring,
+            alive: reader.alive_bitset().cloned(),
+            docs: Vec::new(),
+            scores: Vec::new(),
+        };
+        let mut start = walk.required[0].first_doc();
+        while start != TERMINATED {
+            let window_start = start - start % WINDOW;
+            walk.window(window_start);
+            if self.scoring {
+                segment.collect_scored_block(&walk.docs, &walk.scores);
+            } else {
+                segment.collect_block(&walk.docs);
+            }
+            start = walk.required[0].first_doc();
+        }
+        Ok(())
+    }
+}
+
+/// A window of one word: which documents it has, and on each its best class (as a
+/// [`MatchClass::code`]) and BM25 sum.
+struct Window {
+    bits: [u64; WINDOW_WORDS],
+    classes: Vec<u8>,
+    bm25: Vec<f32>,
+}
+
+impl Window {
+    fn new() -> Box<Self> {
+        Box::new(Self {
+            bits: [0; WINDOW_WORDS],
+            classes: vec![NO_CLASS; WINDOW as usize],
+            bm25: vec![0.0; WINDOW as usize],
+        })
+    }
+
+    fn has(&self, offset: usize) -> bool {
+        self.bits[offset / 64] & (1 << (offset % 64)) != 0
+    }
+
+    /// Empties the window, resetting only the slots in use.
+    fn clear(&mut self) {
+        for slot in 0..WINDOW_WORDS {
+            let mut bits = std::mem::take(&mut self.bits[slot]);
+            while bits != 0 {
+                let offset = slot * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.classes[offset] = NO_CLASS;
+                self.bm25[offset] = 0.0;
+            }
+        }
+    }
+}
+
+/// One segment's walk: its words and the current window's matches.
+struct Walk {
+    /// Rarest first: the first drives.
+    required: Vec<WordPostings>,
+    /// Only kept when scoring.
+    optional: Vec<WordPostings>,
+    scoring: bool,
+    alive: Option<tantivy::fastfield::AliveBitSet>,
+    /// The window's matches, ascending, and their packed ranks (when scoring).
+    docs: Vec<DocId>,
+    scores: Vec<Score>,
+}
+
+impl Walk {
+    /// Finds the matches in `[window_start, window_start + WINDOW)`: the driver's documents
+    /// that every other required word has, with their ranks.
+    fn window(&mut self, window_start: DocId) {
+        self.docs.clear();
+        self.scores.clear();
+        let window_end = window_start.saturating_add(WINDOW);
+        for word in self.required.iter_mut().chain(&mut self.optional) {
+            word.fill(window_start, window_end, self.scoring);
+        }
+        let (driver, others) = self.required.split_first_mut().map_or((None, None), |(d, o)| (Some(d), Some(o)));
+        let (Some(driver), Some(others)) = (driver, others) else {
+            return;
+        };
+        let Some(window) = driver.window.as_mut() else {
+            return;
+        };
+        for slot in 0..WINDOW_WORDS {
+            let mut bits = std::mem::take(&mut window.bits[slot]);
+            while bits != 0 {
+                let offset = slot * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let class = std::mem::replace(&mut window.classes[offset], NO_CLASS);
+                let bm25 = std::mem::replace(&mut window.bm25[offset], 0.0);
+                // The window is WINDOW documents long: the offset fits a DocId.
+                let doc = window_start + u32::try_from(offset).unwrap_or(u32::MAX);
+                if self.alive.as_ref().is_some_and(|alive| alive.is_deleted(doc)) {
+                    continue;
+                }
+                let mut rank = DocRank::default();
+                rank.add_word(MatchClass::from_code(class), bm25);
+                if !others_match(others, doc, offset, &mut rank, self.scoring) {
+                    continue;
+                }
+                self.docs.push(doc);
+                if self.scoring {
+                    for word in &mut self.optional {
+                        if let Some((class, bm25)) = word.on(doc, offset, true) {
+                            rank.add_word(class, bm25);
+                        }
+                    }
+                    self.scores.push(rank.pack());
+                }
+            }
+        }
+        for word in others.iter_mut().chain(&mut self.optional) {
+            if let Some(window) = word.window.as_mut() {
+                window.clear();
+            }
+        }
+    }
+}
+
+fn others_match(others: &mut [WordPostings], doc: DocId, offset: usize, rank: &mut DocRank, scoring: bool) -> bool {
+    for word in others {
+        match word.on(doc, offset, scoring) {
+            Some((class, bm25)) => rank.add_word(class, bm25),
+            None => return false,
+        }
+    }
+    true
+}
+
+/// One word in one segment: the posting list of each of its alternatives present there.
+struct WordPostings {
+    alternatives: Vec<AlternativePostings>,
+    /// Documents summed over the lists (an upper bound of the word's documents).
+    size_hint: u32,
+    /// Set when the word's lists are walked a window at a time (the driver, and words of
+    /// more than [`MAX_SOUGHT_LISTS`] lists); otherwise each document is sought.
+    window: Option<Box<Window>>,
+}
+
+/// A word with more lists than this is walked a window at a time even when it does not
+/// drive: seeking each candidate in ~200 lists (a two-letter prefix) costs more than one
+/// pass over them.
+const MAX_SOUGHT_LISTS: usize = 8;
+
+struct AlternativePostings {
+    postings: SegmentPostings,
+    fieldnorms: FieldNormReader,
+    /// With the field's boost applied after it, as the rank always did.
+    bm25: Option<Bm25Weight>,
+    boost: f32,
+    /// For long lists, when scoring: see [`scores_at_one`].
+    scores_at_one: Option<Box<[f32; 256]>>,
+    class: MatchClass,
+    code: u8,
+}
+
+/// A list of at least this many documents gets a table of its scores at term frequency 1.
+const MIN_DOCS_FOR_A_SCORE_TABLE: u32 = 1024;
+
+impl AlternativePostings {
+    #[inline(always)]
+    fn score(&self, doc: DocId) -> f32 {
+        let fieldnorm_id = self.fieldnorms.fieldnorm_id(doc);
+        let term_freq = self.postings.term_freq();
+        if term_freq == 1
+            && let Some(table) = &self.scores_at_one
+        {
+            return table[usize::from(fieldnorm_id)];
+        }
+        self.bm25.as_ref().map_or(0.0, |bm25| bm25.score(fieldnorm_id, term_freq) * self.boost)
+    }
+}
+
+/// A list's boosted scores at term frequency 1 (most words occur once in a product's field),
+/// by field-norm id: the same computation as [`AlternativePostings::score`], done once per
+/// norm instead of once per document (a division each, a fifth of a one-word search).
+fn scores_at_one(bm25: &Bm25Weight, boost: f32) -> Box<[f32; 256]> {
+    let mut table = Box::new([0.0; 256]);
+    for (fieldnorm_id, score) in (0..=u8::MAX).zip(table.iter_mut()) {
+        *score = bm25.score(fieldnorm_id, 1) * boost;
+    }
+    table
+}
+
+impl WordPostings {
+    fn open(reader: &SegmentReader, alternatives: &[AlternativeWeight], scoring: bool) -> tantivy::Result<Self> {
+        let record = if scoring { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
+        let mut opened = Vec::with_capacity(alternatives.len());
+        let mut size_hint = 0u32;
+        for alternative in alternatives {
+            let field = alternative.term.field();
+            let inverted = reader.inverted_index(field)?;
+            let Some(info) = inverted.get_term_info(&alternative.term)? else {
+                continue;
+            };
+            let postings = inverted.read_postings_from_terminfo(&info, record)?;
+            if postings.doc() == TERMINATED {
+                continue;
+            }
+            size_hint = size_hint.saturating_add(info.doc_freq);
+            let fieldnorms = match reader.fieldnorms_readers().get_field(field)? {
+                Some(fieldnorms) if scoring => fieldnorms,
+                _ => FieldNormReader::constant(reader.max_doc(), 1),
+            };
+            let boost = alternative.class.field.boost();
+            let scores_at_one = alternative
+                .bm25
+                .as_ref()
+                .filter(|_| info.doc_freq >= MIN_DOCS_FOR_A_SCORE_TABLE)
+                .map(|bm25| scores_at_one(bm25, boost));
+            opened.push(AlternativePostings {
+                postings,
+                fieldnorms,
+                bm25: alternative.bm25.clone(),
+                boost,
+                scores_at_one,
+                class: alternative.class,
+                code: alternative.class.code(),
+            });
+        }
+        Ok(Self { alternatives: opened, size_hint, window: None })
+    }
+
+    /// The smallest document any list is on ([`TERMINATED`] when all are done).
+    fn first_doc(&self) -> DocId {
+        self.alternatives.iter().map(|alternative| alternative.postings.doc()).min().unwrap_or(TERMINATED)
+    }
+
+    /// Walks every list over `[window_start, window_end)` into the word's window, if it has
+    /// one (the driver always does): one pass over each list, in the order of the
+    /// alternatives, so each document's BM25 is summed in that order.
+    fn fill(&mut self, window_start: DocId, window_end: DocId, scoring: bool) {
+        let Some(window) = self.window.as_mut() else {
+            return;
+        };
+        for alternative in &mut self.alternatives {
+            let mut doc = alternative.postings.doc();
+            if doc < window_start {
+                doc = alternative.postings.seek(window_start);
+            }
+            while doc < window_end {
+                let offset = (doc - window_start) as usize;
+                window.bits[offset / 64] |= 1 << (offset % 64);
+                let class = &mut window.classes[offset];
+                *class = (*class).min(alternative.code);
+                if scoring {
+                    window.bm25[offset] += alternative.score(doc);
+                }
+                doc = alternative.postings.advance();
+            }
+        }
+    }
+
+    /// Whether the word is on `doc` (at `offset` in the current window) and, if so, its best
+    /// class there and its BM25 summed over its lists on `doc`. Sought words' lists only
+    /// move forward: `doc` must not go backwards between calls. Unscored, a sought word
+    /// stops at the first list that has the document.
+    #[inline]
+    fn on(&mut self, doc: DocId, offset: usize, scoring: bool) -> Option<(MatchClass, f32)> {
+        if let Some(window) = &self.window {
+            return window.has(offset).then(|| (MatchClass::from_code(window.classes[offset]), window.bm25[offset]));
+        }
+        let mut best: Option<MatchClass> = None;
+        let mut bm25 = 0.0;
+        for alternative in &mut self.alternatives {
+            if alternative.postings.doc() < doc {
+                alternative.postings.seek(doc);
+            }
+            if alternative.postings.doc() == doc {
+                best = Some(best.map_or(alternative.class, |best| best.min(alternative.class)));
+                if !scoring {
+                    return best.map(|class| (class, 0.0));
+                }
+                bm25 += alternative.score(doc);
+            }
+        }
+        best.map(|class| (class, bm25))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use tantivy::{Index, IndexWriter};
+
+    use super::*;
+    use crate::db::view_rows::ProductRow;
+    use crate::search::build::product_document;
+    use crate::search::collector::{MatchFilter, StockCondition, StockFirst};
+    use crate::search::expand::expand_words;
+    use crate::search::request::SortOrder;
+    use crate::search::schema::{ProductFields, product_schema, register_analyzer};
+
+    /// Two-letter words have no typo budget and are their own stems, so a brute force only
+    /// has to check that every word is there, the last one possibly as a prefix: `ab` is the
+    /// prefix of nine more words, so as a last word it has more lists than are sought.
+    const WORDS: [&str; 14] =
+        ["ab", "cd", "ef", "gh", "ij", "ab1", "ab2", "ab3", "ab4", "ab5", "ab6", "ab7", "ab8", "ab9"];
+
+    /// Three windows' worth of documents in two segments, every seventh product deleted.
+    fn index(products: &[(String, String)]) -> (Index, ProductFields) {
+        let index = Index::create_in_ram(product_schema());
+        register_analyzer(&index);
+        let fields = ProductFields::from_schema(&index.schema()).expect("product schema");
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000).expect("writer");
+        for (id, (title, description)) in products.iter().enumerate() {
+            let id = i64::try_from(id).expect("small");
+            let product =
+                ProductRow { id, title, description, price_cents: id, category_id: 1, created_at: 0, category: "zz" };
+            writer.add_document(product_document(&product, &fields)).expect("add");
+            if id == 6_000 {
+                writer.commit().expect("first segment");
+            }
+        }
+        writer.commit().expect("second segment");
+        for id in (0..products.len()).step_by(7) {
+            writer.delete_term(Term::from_field_u64(fields.id, id as u64));
+        }
+        writer.commit().expect("deletes");
+        (index, fields)
+    }
+
+    /// Deterministic pseudo-random texts of 1-4 words.
+    fn products(count: usize) -> Vec<(String, String)> {
+        let mut state = 12_345u64;
+        let mut text = || {
+            let mut words = Vec::new();
+            for _ in 0..1 + state % 4 {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let pick = usize::try_from(state >> 33).expect("small");
+                // One word in eight is one of the longer `ab…` words.
+                words.push(if pick % 8 == 0 { WORDS[5 + pick / 8 % 9] } else { WORDS[pick % 5] });
+            }
+            words.join(" ")
+        };
+        (0..count).map(|_| (text(), text())).collect()
+    }
+
+    fn found(index: &Index, fields: &ProductFields, query: &[&str], sort: SortOrder) -> (u64, Vec<u64>) {
+        let searcher = index.reader().expect("reader").searcher();
+        let words: Vec<String> = query.iter().map(|word| (*word).to_owned()).collect();
+        let words = expand_words(&searcher, fields, &words).expect("expand");
+        let scored = sort == SortOrder::Relevance;
+        let collector = SearchCollector {
+            filter: MatchFilter { category_id: None, price_cents: 0..=u64::MAX, stock: StockCondition::Unfiltered },
+            sort,
+            stock_first: StockFirst::Off,
+            scored,
+            top_n: usize::MAX,
+        };
+        let query = WordsQuery::new(&searcher, &words, words.len(), scored).expect("weights").expect("words");
+        let matches = query.collect(&searcher, &collector).expect("search");
+        (matches.count, matches.top.iter().map(|hit| hit.product_id).collect())
+    }
+
+    #[test]
+    fn every_window_and_segment_finds_exactly_the_products_having_every_word() {
+        let products = products(3 * WINDOW as usize + 100);
+        let (index, fields) = index(&products);
+        let queries = [&["ab"][..], &["cd", "ab"], &["ef", "gh", "ij"], &["ij", "ab", "cd", "ef"], &["gh", "ij", "ab"]];
+        for query in queries {
+            let (last, whole) = query.split_last().expect("a word");
+            let expected: Vec<u64> = (0..products.len())
+                .filter(|id| id % 7 != 0)
+                .filter(|id| {
+                    let (title, description) = &products[*id];
+                    let words: BTreeSet<&str> = title.split(' ').chain(description.split(' ')).collect();
+                    whole.iter().all(|word| words.contains(word)) && words.iter().any(|word| word.starts_with(last))
+                })
+                .map(|id| id as u64)
+                .collect();
+            assert!(expected.len() > 100, "{query:?} finds too little to test");
+            let (count, by_price) = found(&index, &fields, query, SortOrder::PriceAscending);
+            assert_eq!((count, &by_price), (expected.len() as u64, &expected), "{query:?}");
+            let (count, by_rank) = found(&index, &fields, query, SortOrder::Relevance);
+            let mut ranked_ids = by_rank.clone();
+            ranked_ids.sort_unstable();
+            assert_eq!((count, ranked_ids), (expected.len() as u64, expected), "{query:?}");
+        }
+    }
+}
