@@ -254,7 +254,12 @@ mod tests {
 
     fn order_of(titles: &[String]) -> TitleOrder {
         let conn = Connection::open_in_memory().expect("in-memory db");
-        conn.execute_batch("CREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT NOT NULL)").expect("table");
+        // The columns `TitleOrder::load` reads; price and category play no part in these tests.
+        conn.execute_batch(
+            "CREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT NOT NULL,
+                 price_cents INTEGER NOT NULL DEFAULT 0, category_id INTEGER NOT NULL DEFAULT 0)",
+        )
+        .expect("table");
         for (id, title) in (1i64..).zip(titles) {
             conn.execute("INSERT INTO products (id, title) VALUES (?1, ?2)", rusqlite::params![id, title])
                 .expect("product");
