@@ -80,10 +80,14 @@ impl Browser {
         self.current_url().await.path().to_owned()
     }
 
-    /// Clicks, then waits until the browser shows `path?query` (chromedriver may answer a
-    /// click before the page it submits has loaded; finding elements then would find the
-    /// old page's). A bounded poll: there is nothing to await across the process boundary.
+    /// Clicks, then waits until the browser shows `path?query` in a new, fully loaded document
+    /// (chromedriver may answer a click before the page it submits has loaded; finding
+    /// elements then would find the old page's, and a form posted to its own address shows
+    /// the same URL before and after). The old document is marked before the click, so its
+    /// URL cannot pass for the new page's. A bounded poll: there is nothing to await across
+    /// the process boundary.
     async fn click_to(&self, css: &str, path_and_query: &str) {
+        self.execute("window.aforroBeforeClick = true; return null").await;
         self.click(css).await;
         let deadline = std::time::Instant::now() + NAVIGATION_DEADLINE;
         loop {
@@ -93,18 +97,19 @@ impl Browser {
                 None => url.path().to_owned(),
             };
             let ready = self
-                .command(
-                    Method::POST,
-                    "/execute/sync",
-                    Some(json!({"script": "return document.readyState", "args": []})),
-                )
+                .execute("return window.aforroBeforeClick === undefined && document.readyState === 'complete'")
                 .await;
-            if shown == path_and_query && ready == "complete" {
+            if shown == path_and_query && ready == true {
                 return;
             }
             assert!(std::time::Instant::now() < deadline, "clicking {css} showed {shown}, not {path_and_query}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Runs `script` in the page and returns its value.
+    async fn execute(&self, script: &str) -> Value {
+        self.command(Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await
     }
 
     async fn find(&self, css: &str) -> String {
@@ -159,7 +164,7 @@ impl Browser {
     async fn listed_products(&self) -> Vec<i64> {
         let script =
             "return [...document.querySelectorAll('#products tbody td:first-child')].map(td => Number(td.textContent))";
-        let ids = self.command(Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await;
+        let ids = self.execute(script).await;
         ids.as_array().expect("ids").iter().map(|id| id.as_i64().expect("id")).collect()
     }
 
@@ -235,7 +240,7 @@ async fn filter_sort_and_page_products(admin: &AdminApp, browser: &Browser) {
     assert_eq!(browser.listed_products().await, [3, 1, 4, 2, 5]);
 
     let select = "return (() => { const s = document.querySelector('#category'); s.value = '2'; return s.value })()";
-    browser.command(Method::POST, "/execute/sync", Some(json!({"script": select, "args": []}))).await;
+    browser.execute(select).await;
     browser.click_to("#products-search", "/admin/products/?q=&category=2&sort=-price").await;
     assert_eq!(browser.listed_products().await, [3, 4]);
 
