@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::effects::StockChange;
 use crate::domain::{CategoryId, ProductId};
@@ -134,18 +134,18 @@ pub fn product_summaries(conn: &Connection, product_ids: &[ProductId]) -> Result
     )?;
     let mut summaries = Vec::with_capacity(product_ids.len());
     for id in product_ids {
-        let mut found = stmt.query([id])?;
-        let summary = match found.next()? {
-            Some(row) => Some(ProductSummary {
-                title: row.get(0)?,
-                description: row.get(1)?,
-                price_cents: row.get(2)?,
-                category_id: row.get(3)?,
-                category: row.get(4)?,
-                created_at: row.get(5)?,
-            }),
-            None => None,
-        };
+        let summary = stmt
+            .query_row([id], |row| {
+                Ok(ProductSummary {
+                    title: row.get(0)?,
+                    description: row.get(1)?,
+                    price_cents: row.get(2)?,
+                    category_id: row.get(3)?,
+                    category: row.get(4)?,
+                    created_at: row.get(5)?,
+                })
+            })
+            .optional()?;
         summaries.push(summary);
     }
     Ok(summaries)
