@@ -343,8 +343,10 @@ pub fn cancel_order(conn: &Connection, order_id: OrderId, now: Timestamp) -> Res
 /// The orders' named writes.
 impl WriterHandle {
     /// Places an order; resolves once it is committed (or rejected and nothing was written).
+    /// Unguarded (no savepoint of its own): [`place_order`]'s 400, 404 and 422 come before it
+    /// writes anything, and a rejection or a line it cannot fill gives back what it took.
     pub async fn place_order(&self, order: NewOrder, key: Option<IdempotencyKey>) -> Result<PlacedOrder> {
-        self.write(move |conn| place_order(conn, &order, key.as_ref(), Timestamp::now())).await
+        self.write_unguarded(move |conn| place_order(conn, &order, key.as_ref(), Timestamp::now())).await
     }
 
     /// Cancels an order (see [`cancel_order`]); resolves once the cancel is committed and the
