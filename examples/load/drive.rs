@@ -3,7 +3,7 @@
 //!
 //! Each client owns one keep-alive HTTP/1.1 connection driven by hyper's connection API (no
 //! pool, no per-request URL parsing): the harness shares the two cores with the server it
-//! measures, and reqwest's client cost about a sixth of what the server itself spent per
+//! measures, and reqwest's client cost nearly a fifth of what the server itself spent per
 //! order (docs/performance.md, "Orders over HTTP, round 3"). A connection that fails is
 //! counted as a transport error and opened again for the next request.
 
