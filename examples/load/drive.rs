@@ -1,5 +1,11 @@
 //! The clients, the clock and the histograms: `clients` tasks each keep one request in flight
 //! until the duration or the request budget runs out (closed loop, bounded in both).
+//!
+//! Each client owns one keep-alive HTTP/1.1 connection driven by hyper's connection API (no
+//! pool, no per-request URL parsing): the harness shares the two cores with the server it
+//! measures, and reqwest's client cost nearly a fifth of what the server itself spent per
+//! order (docs/performance.md, "Orders over HTTP, round 3"). A connection that fails is
+//! counted as a transport error and opened again for the next request.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -7,10 +13,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use hdrhistogram::Histogram;
+use http_body_util::BodyExt;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::header::{CONTENT_TYPE, HOST};
+use hyper::{Method, Request as HttpRequest};
+use hyper_util::rt::TokioIo;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use reqwest::header::CONTENT_TYPE;
 
 use crate::catalog::Catalog;
 use crate::workload::{self, Kind, Line, Request, Workload};
@@ -108,19 +119,21 @@ impl Outcome {
     }
 }
 
+/// A request with no answer after this is a transport error (as reqwest's timeout was).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 pub(crate) async fn drive(plan: &Plan, workload: Workload, catalog: Catalog) -> anyhow::Result<Outcome> {
-    let client =
-        reqwest::Client::builder().pool_max_idle_per_host(plan.clients).timeout(Duration::from_secs(30)).build()?;
     let catalog = Arc::new(catalog);
     let budget = Arc::new(AtomicU64::new(plan.max_requests));
-    let base = format!("http://{}", plan.addr);
+    let host = plan.addr.to_string();
     let started = Instant::now();
     let deadline = started + plan.duration;
     let mut clients = tokio::task::JoinSet::new();
     for index in 0..plan.clients {
         let client = Client {
-            http: client.clone(),
-            base: base.clone(),
+            addr: plan.addr,
+            host: host.clone(),
+            connection: None,
             catalog: Arc::clone(&catalog),
             rng: ChaCha8Rng::seed_from_u64(plan.random_seed.wrapping_add(index as u64)),
         };
@@ -135,8 +148,11 @@ pub(crate) async fn drive(plan: &Plan, workload: Workload, catalog: Catalog) -> 
 }
 
 struct Client {
-    http: reqwest::Client,
-    base: String,
+    addr: SocketAddr,
+    /// The `Host` header every request carries.
+    host: String,
+    /// The open connection, if any: opened on first use and after a failure.
+    connection: Option<SendRequest<String>>,
     catalog: Arc<Catalog>,
     rng: ChaCha8Rng,
 }
@@ -149,17 +165,9 @@ impl Client {
             let kind = request.kind();
             let sent = Instant::now();
             let (status, lines) = match request {
-                Request::Order { body, lines } => {
-                    let response = self
-                        .http
-                        .post(format!("{}/orders/", self.base))
-                        .header(CONTENT_TYPE, "application/json")
-                        .body(body)
-                        .send();
-                    (read_status(response).await, lines)
-                }
+                Request::Order { body, lines } => (self.send(Method::POST, "/orders/", body).await, lines),
                 Request::Get { path_and_query, .. } => {
-                    (read_status(self.http.get(format!("{}{path_and_query}", self.base)).send()).await, Vec::new())
+                    (self.send(Method::GET, &path_and_query, String::new()).await, Vec::new())
                 }
             };
             let micros = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
@@ -179,16 +187,47 @@ impl Client {
     }
 }
 
-fn take_one(budget: &AtomicU64) -> bool {
-    budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(1)).is_ok()
+impl Client {
+    /// Sends one request on this client's connection and returns its status once the whole
+    /// body has arrived (a response is not done before its body is); `None` when no answer
+    /// came, after which the next request opens a new connection.
+    async fn send(&mut self, method: Method, path_and_query: &str, body: String) -> Option<u16> {
+        let mut builder = HttpRequest::builder().method(method).uri(path_and_query).header(HOST, self.host.as_str());
+        if !body.is_empty() {
+            builder = builder.header(CONTENT_TYPE, "application/json");
+        }
+        let request = builder.body(body).ok()?;
+        let answered = tokio::time::timeout(REQUEST_TIMEOUT, async {
+            let connection = match self.connection.as_mut() {
+                Some(connection) => connection,
+                None => self.connection.insert(connect(self.addr).await.ok()?),
+            };
+            connection.ready().await.ok()?;
+            let response = connection.send_request(request).await.ok()?;
+            let status = response.status().as_u16();
+            response.into_body().collect().await.ok()?;
+            Some(status)
+        })
+        .await;
+        let status = answered.ok().flatten();
+        if status.is_none() {
+            self.connection = None;
+        }
+        status
+    }
 }
 
-/// The status once the whole body has arrived (a response is not done before its body is).
-async fn read_status(response: impl Future<Output = reqwest::Result<reqwest::Response>>) -> Option<u16> {
-    let response = response.await.ok()?;
-    let status = response.status().as_u16();
-    response.bytes().await.ok()?;
-    Some(status)
+/// Opens a keep-alive HTTP/1.1 connection; its driver task ends when the sender is dropped.
+async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<String>> {
+    let stream = tokio::net::TcpStream::connect(addr).await.with_context(|| format!("cannot connect to {addr}"))?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+fn take_one(budget: &AtomicU64) -> bool {
+    budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(1)).is_ok()
 }
 
 fn record_confirmed(confirmed: &mut HashMap<(i64, i64), i64>, lines: &[Line]) {

@@ -33,16 +33,33 @@ pub fn product_stock_in_store(
     optional(stmt.query_row(params![store_id, product_id], |row| Ok((row.get(0)?, row.get(1)?))))
 }
 
-/// Takes `quantity` units of a product from a store if it has them; returns the new stock,
-/// or `None` if there were not enough. The `quantity >= ?3` guard keeps the CHECK constraint
-/// from ever being the thing that stops an oversell.
-pub fn take_stock(conn: &Connection, store_id: StoreId, product_id: ProductId, quantity: i64) -> Result<Option<i64>> {
+/// Takes `quantity` units of a product from a store if it has them, answering the product's
+/// title with them (an order line in one statement): `(remaining stock, title)`, or `None`
+/// (nothing taken) when the store has no row for the product or not enough units. The
+/// `quantity >= ?3` guard keeps the CHECK constraint from ever being what stops an oversell.
+pub fn take_stock(
+    conn: &Connection,
+    store_id: StoreId,
+    product_id: ProductId,
+    quantity: i64,
+) -> Result<Option<(i64, String)>> {
     let mut stmt = conn.prepare_cached(
         "UPDATE inventory SET quantity = quantity - ?3
           WHERE store_id = ?1 AND product_id = ?2 AND quantity >= ?3
-      RETURNING quantity",
+      RETURNING quantity, (SELECT title FROM products WHERE id = ?2)",
     )?;
-    optional(stmt.query_row(params![store_id, product_id, quantity], |row| row.get(0)))
+    optional(stmt.query_row(params![store_id, product_id, quantity], |row| Ok((row.get(0)?, row.get(1)?))))
+}
+
+/// Undoes a [`take_stock`] of the same write (an order that turned out short on a
+/// later line): the row is there, since the take just changed it.
+pub fn return_taken_stock(conn: &Connection, store_id: StoreId, product_id: ProductId, quantity: i64) -> Result<()> {
+    let mut stmt =
+        conn.prepare_cached("UPDATE inventory SET quantity = quantity + ?3 WHERE store_id = ?1 AND product_id = ?2")?;
+    match stmt.execute(params![store_id, product_id, quantity])? {
+        1 => Ok(()),
+        changed => Err(Error::Invariant(format!("returning taken stock changed {changed} rows"))),
+    }
 }
 
 /// Puts `quantity` units of a product back in a store (a cancelled order's line), creating the

@@ -113,25 +113,19 @@ pub fn place_order(
         let body = PlacedBody::Json(stored.body);
         return Ok(Written::quietly(PlacedOrder { status: stored.status, body, replayed: true }));
     }
-    if !catalog::store_exists(conn, order.store_id)? {
-        return Err(Error::NotFound(format!("store {} does not exist", order.store_id)));
-    }
-    let lines = check_lines(conn, order)?;
-    let short: Vec<ShortLine> =
-        lines.iter().filter(|line| line.available < line.requested).map(CheckedLine::short).collect();
-    let status = if short.is_empty() { OrderStatus::Confirmed } else { OrderStatus::Rejected };
-
     let mut effects = CommitEffects::default();
-    if status == OrderStatus::Confirmed {
-        for line in &lines {
-            let remaining =
-                catalog::take_stock(conn, order.store_id, line.product_id, line.requested)?.ok_or_else(|| {
-                    Error::Invariant(format!("stock of product {} changed inside the transaction", line.product_id))
-                })?;
-            let change = StockChange { store_id: order.store_id, product_id: line.product_id, quantity: remaining };
-            events::stock_changed(conn, &mut effects, line.available, change, now)?;
+    let (lines, short) = match take_every_line(conn, order)? {
+        Some(taken) => {
+            for line in &taken {
+                let remaining = line.available - line.requested;
+                let change = StockChange { store_id: order.store_id, product_id: line.product_id, quantity: remaining };
+                events::stock_changed(conn, &mut effects, line.available, change, now)?;
+            }
+            (taken, Vec::new())
         }
-    }
+        None => reject(conn, order)?,
+    };
+    let status = if short.is_empty() { OrderStatus::Confirmed } else { OrderStatus::Rejected };
     let order_id = insert_order(conn, order, status, now)?;
     if status == OrderStatus::Confirmed {
         events::enqueue_order_event(conn, EventKind::OrderConfirmed, order_id, now)?;
@@ -175,6 +169,53 @@ impl CheckedLine {
     fn into_item(self) -> OrderItemBody {
         OrderItemBody { product_id: self.product_id, title: self.title, quantity_requested: self.requested }
     }
+}
+
+/// The common case in one statement per line: takes every line's units from the store, each
+/// with its product's title, and returns the lines with the stock they found. `None`, with
+/// nothing taken, when a line cannot be filled (short, not carried, an unknown product, or an
+/// unknown store): [`reject`] then finds out why. One statement per line instead of a stock
+/// read and a deduction, and no store lookup: a store that has inventory rows exists.
+fn take_every_line(conn: &Connection, order: &NewOrder) -> Result<Option<Vec<CheckedLine>>> {
+    let mut taken: Vec<CheckedLine> = Vec::with_capacity(order.items.len());
+    for line in &order.items {
+        let requested = line.quantity_requested.get();
+        match catalog::take_stock(conn, order.store_id, line.product_id, requested)? {
+            Some((remaining, title)) => taken.push(CheckedLine {
+                product_id: line.product_id,
+                title,
+                requested,
+                available: remaining + requested,
+            }),
+            None => {
+                // Put back what the earlier lines took: the savepoint is the whole write's, so
+                // this order's rejection (or its 400) must leave the stock as it found it.
+                for line in &taken {
+                    catalog::return_taken_stock(conn, order.store_id, line.product_id, line.requested)?;
+                }
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(taken))
+}
+
+/// An order [`take_every_line`] could not fill: a 404 for an unknown store, a 400 naming every
+/// unknown product, or else the lines (with the stock each found) and the short ones, for a
+/// rejection. Writes nothing.
+fn reject(conn: &Connection, order: &NewOrder) -> Result<(Vec<CheckedLine>, Vec<ShortLine>)> {
+    if !catalog::store_exists(conn, order.store_id)? {
+        return Err(Error::NotFound(format!("store {} does not exist", order.store_id)));
+    }
+    let lines = check_lines(conn, order)?;
+    let short: Vec<ShortLine> =
+        lines.iter().filter(|line| line.available < line.requested).map(CheckedLine::short).collect();
+    if short.is_empty() {
+        // Every line has the stock now though a deduction just failed: impossible inside one
+        // transaction, and confirming here would sell what was not taken.
+        return Err(Error::Invariant(format!("order for store {} neither fills nor falls short", order.store_id)));
+    }
+    Ok((lines, short))
 }
 
 /// Looks up every line's product and stock; unknown products are a 400 naming each of them.
@@ -302,8 +343,10 @@ pub fn cancel_order(conn: &Connection, order_id: OrderId, now: Timestamp) -> Res
 /// The orders' named writes.
 impl WriterHandle {
     /// Places an order; resolves once it is committed (or rejected and nothing was written).
+    /// Unguarded (no savepoint of its own): [`place_order`]'s 400, 404 and 422 come before it
+    /// writes anything, and a rejection or a line it cannot fill gives back what it took.
     pub async fn place_order(&self, order: NewOrder, key: Option<IdempotencyKey>) -> Result<PlacedOrder> {
-        self.write(move |conn| place_order(conn, &order, key.as_ref(), Timestamp::now())).await
+        self.write_unguarded(move |conn| place_order(conn, &order, key.as_ref(), Timestamp::now())).await
     }
 
     /// Cancels an order (see [`cancel_order`]); resolves once the cancel is committed and the

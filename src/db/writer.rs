@@ -5,12 +5,14 @@
 //! `catalog.rs`'s statement functions with their admin history in `history.rs`); each sends its
 //! statement function over a channel (the crate-private `WriterHandle::write`) and awaits the
 //! reply. What a write changed is its [`CommitEffects`] (`effects.rs`). The thread takes whatever writes are waiting (up to the batch
-//! bound), runs each in its own savepoint inside one `BEGIN IMMEDIATE … COMMIT`, and only
+//! bound), runs each in its own savepoint inside one `BEGIN IMMEDIATE … COMMIT` (an order, the
+//! hot write, runs without one: see [`WriterHandle::write_unguarded`]), and only
 //! after the commit is durable tells the [`CommitObserver`]s (the in-memory stock view, the
 //! search index, the job workers) and then replies. So:
 //! - no two writers ever race: the stock check and the deduction cannot interleave;
 //! - one fsync covers a whole batch (group commit), which is where the orders/s come from;
-//! - a write that fails rolls back its savepoint only: an order is whole or absent;
+//! - a write that fails rolls back its savepoint only, and an unguarded write that fails
+//!   half-way rolls back its whole batch: an order is whole or absent;
 //! - a client never sees a response whose effects the derived views have not seen;
 //! - a batch the data volume fails (full, I/O error, read-only) is answered 503 and recorded in
 //!   [`StorageHealth`], which `/readyz` reads; a probe write that needs fresh space ends it.
@@ -37,7 +39,8 @@ const CHANNEL_CAPACITY: usize = 4096;
 
 /// A write as the writer thread runs it: type-erased so any caller's closure fits one channel.
 trait Command: Send {
-    /// Runs in its own savepoint; the reply waits until the batch commits.
+    /// Runs in its own savepoint (or, for an unguarded write, none); the reply waits until the
+    /// batch commits.
     fn execute(self: Box<Self>, tx: &Transaction<'_>) -> Box<dyn Pending>;
     /// The batch could not even begin: answer without running.
     fn fail_unrun(self: Box<Self>, error: &Arc<rusqlite::Error>, fault: Option<StorageFault>);
@@ -48,18 +51,29 @@ trait Pending: Send {
     fn effects(&self) -> Option<&CommitEffects>;
     /// The storage fault this write hit, if it failed because of one.
     fn fault(&self) -> Option<StorageFault>;
+    /// Whether it failed without its savepoint's safety net in a way that may have left some
+    /// of its rows behind (see [`WriterHandle::write_unguarded`]): the batch cannot commit.
+    fn spoils_batch(&self) -> bool;
+    /// Whether it returned an error of its own (answered with it whatever the batch does); not
+    /// when it found the batch already rolled back under it and so never ran.
+    fn failed_by_itself(&self) -> bool;
     fn reply(self: Box<Self>);
     fn fail(self: Box<Self>, error: &Arc<rusqlite::Error>, fault: Option<StorageFault>);
+    /// Answers `error` instead of its own result: its batch was rolled back.
+    fn abandon(self: Box<Self>, error: Error);
 }
 
 struct Write<T, F> {
     work: F,
     reply: oneshot::Sender<Result<T>>,
+    /// Whether it runs in its own savepoint (see [`WriterHandle::write_unguarded`]).
+    guarded: bool,
 }
 
 struct Ran<T> {
     result: Result<Written<T>>,
     reply: oneshot::Sender<Result<T>>,
+    guarded: bool,
 }
 
 impl<T, F> Command for Write<T, F>
@@ -68,8 +82,9 @@ where
     F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
 {
     fn execute(self: Box<Self>, tx: &Transaction<'_>) -> Box<dyn Pending> {
-        let Write { work, reply } = *self;
-        Box::new(Ran { result: in_savepoint(tx, work), reply })
+        let Write { work, reply, guarded } = *self;
+        let result = if guarded { in_savepoint(tx, work) } else { in_transaction(tx, work) };
+        Box::new(Ran { result, reply, guarded })
     }
 
     fn fail_unrun(self: Box<Self>, error: &Arc<rusqlite::Error>, fault: Option<StorageFault>) {
@@ -89,6 +104,14 @@ impl<T: Send + 'static> Pending for Ran<T> {
         }
     }
 
+    fn spoils_batch(&self) -> bool {
+        !self.guarded && self.failed_by_itself() && self.result.as_ref().is_err_and(|error| !wrote_nothing(error))
+    }
+
+    fn failed_by_itself(&self) -> bool {
+        self.result.as_ref().is_err_and(|error| !matches!(error, Error::RolledBack))
+    }
+
     fn reply(self: Box<Self>) {
         // A caller that went away no longer needs its reply; the commit stands regardless.
         drop(self.reply.send(self.result.map(|written| written.value)));
@@ -96,6 +119,10 @@ impl<T: Send + 'static> Pending for Ran<T> {
 
     fn fail(self: Box<Self>, error: &Arc<rusqlite::Error>, fault: Option<StorageFault>) {
         drop(self.reply.send(Err(commit_failed(error, fault))));
+    }
+
+    fn abandon(self: Box<Self>, error: Error) {
+        drop(self.reply.send(Err(error)));
     }
 }
 
@@ -134,8 +161,32 @@ impl WriterHandle {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
     {
+        self.send_write(work, true).await
+    }
+
+    /// [`Self::write`] without the write's own savepoint, for a hot write that promises to
+    /// return an error that [`wrote_nothing`] accepts (a 400, 404, 409 or 422) only when it
+    /// changed nothing. Any other error may have left some of its rows behind, so the writer
+    /// then rolls the whole batch back: that write gets its own error, every other write of the
+    /// batch that had succeeded a 503 to retry (the cause is a bug or a storage fault, both
+    /// rare). What it saves is the savepoint: `SAVEPOINT`/`RELEASE` and SQLite's copy of every
+    /// page the write touches into the savepoint journal, a sixth of the writer's time per
+    /// order in the profile (docs/performance.md, "Orders over HTTP, round 3").
+    pub(super) async fn write_unguarded<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
+    {
+        self.send_write(work, false).await
+    }
+
+    async fn send_write<T, F>(&self, work: F, guarded: bool) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
+    {
         let (reply, response) = oneshot::channel();
-        self.send(Request::Write(Box::new(Write { work, reply }))).await?;
+        self.send(Request::Write(Box::new(Write { work, reply, guarded }))).await?;
         response.await.map_err(|_| Error::WriterGone)?
     }
 
@@ -298,6 +349,9 @@ fn commit_batch(
     };
     let pending: Vec<Box<dyn Pending>> = batch.into_iter().map(|command| command.execute(&tx)).collect();
     let write_fault = pending.iter().find_map(|outcome| outcome.fault());
+    if pending.iter().any(|outcome| outcome.spoils_batch()) {
+        return roll_back_spoiled(tx, pending, write_fault, health);
+    }
     let mut effects = CommitEffects::default();
     for outcome in &pending {
         if let Some(own) = outcome.effects() {
@@ -326,6 +380,43 @@ fn commit_batch(
     for outcome in pending {
         outcome.reply();
     }
+}
+
+/// A batch in which an unguarded write failed half-way: nothing of it may commit. The writes
+/// that failed keep their own errors; the others are answered 503 (the storage fault, when one
+/// caused it), and the batch's effects are never announced.
+fn roll_back_spoiled(
+    tx: Transaction<'_>,
+    pending: Vec<Box<dyn Pending>>,
+    write_fault: Option<StorageFault>,
+    health: &StorageHealth,
+) {
+    if let Err(error) = tx.rollback() {
+        // SQLite may have rolled it back already (after an I/O error): nothing is left either way.
+        tracing::debug!(%error, "writer: rolling back a spoiled batch");
+    }
+    match write_fault {
+        Some(fault) => {
+            health.commit_failed(fault);
+        }
+        None => tracing::error!("writer: a write failed half-way; its whole batch was rolled back"),
+    }
+    for outcome in pending {
+        if outcome.failed_by_itself() {
+            outcome.reply();
+        } else {
+            outcome.abandon(write_fault.map_or_else(
+                || Error::Unavailable("another write of the same batch failed; nothing was written, retry".to_owned()),
+                Error::Storage,
+            ));
+        }
+    }
+}
+
+/// The errors an unguarded write may return only when it wrote nothing (see
+/// [`WriterHandle::write_unguarded`]): the caller's mistakes, decided before any row changes.
+fn wrote_nothing(error: &Error) -> bool {
+    matches!(error, Error::Validation(_) | Error::NotFound(_) | Error::Conflict(_) | Error::IdempotencyKeyReused)
 }
 
 /// Records a failed batch: a storage fault goes to `health` (which logs it once per episode),
@@ -374,7 +465,103 @@ fn in_savepoint<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T
     }
 }
 
+/// Runs an unguarded write straight in the batch's transaction (no savepoint).
+fn in_transaction<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    if conn.is_autocommit() {
+        // As in `in_savepoint`: the batch was rolled back under an earlier write.
+        return Err(Error::RolledBack);
+    }
+    work(conn)
+}
+
 fn run_cached(conn: &Connection, sql: &str) -> Result<()> {
     conn.prepare_cached(sql)?.execute([])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::FieldError;
+
+    type Reply = oneshot::Receiver<Result<()>>;
+
+    /// A write inserting `value` into `t`, then answering `outcome`.
+    fn insert_then(value: i64, guarded: bool, outcome: fn() -> Result<()>) -> (Box<dyn Command>, Reply) {
+        let (reply, response) = oneshot::channel();
+        let work = move |conn: &Connection| {
+            conn.execute("INSERT INTO t (x) VALUES (?1)", [value])?;
+            outcome().map(Written::quietly)
+        };
+        (Box::new(Write { work, reply, guarded }), response)
+    }
+
+    /// A write that answers `outcome` without writing.
+    fn refuse(guarded: bool, outcome: fn() -> Result<()>) -> (Box<dyn Command>, Reply) {
+        let (reply, response) = oneshot::channel();
+        let work = move |_: &Connection| outcome().map(Written::quietly);
+        (Box::new(Write { work, reply, guarded }), response)
+    }
+
+    fn run_batch(commands: Vec<(Box<dyn Command>, Reply)>) -> (Vec<i64>, Vec<Result<()>>) {
+        let mut conn = Connection::open_in_memory().expect("in-memory db");
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").expect("table");
+        let (batch, replies): (Vec<_>, Vec<_>) = commands.into_iter().unzip();
+        commit_batch(&mut conn, batch, &[], &StorageHealth::default());
+        let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x").expect("select");
+        let rows = stmt.query_map([], |row| row.get(0)).expect("rows").collect::<rusqlite::Result<Vec<i64>>>();
+        let answers = replies.into_iter().map(|mut reply| reply.try_recv().expect("answered")).collect();
+        (rows.expect("rows"), answers)
+    }
+
+    fn invalid() -> Result<()> {
+        Err(Error::Validation(vec![FieldError::new("items", "bad")]))
+    }
+
+    #[test]
+    fn an_unguarded_write_failing_half_way_rolls_back_its_whole_batch() {
+        let (rows, answers) = run_batch(vec![
+            insert_then(1, true, || Ok(())),
+            insert_then(2, false, || Err(Error::Invariant("half-way".to_owned()))),
+            refuse(true, invalid),
+        ]);
+
+        assert_eq!(rows, Vec::<i64>::new(), "nothing of the batch committed");
+        assert!(
+            matches!(answers[0], Err(Error::Unavailable(_))),
+            "the innocent write is told to retry: {:?}",
+            answers[0]
+        );
+        assert!(matches!(answers[1], Err(Error::Invariant(_))), "the spoiler keeps its own error: {:?}", answers[1]);
+        assert!(
+            matches!(answers[2], Err(Error::Validation(_))),
+            "a failed write keeps its own error: {:?}",
+            answers[2]
+        );
+    }
+
+    #[test]
+    fn an_unguarded_write_refused_before_writing_lets_its_batch_commit() {
+        let (rows, answers) = run_batch(vec![
+            insert_then(1, true, || Ok(())),
+            refuse(false, || Err(Error::NotFound("store 9".to_owned()))),
+            insert_then(2, false, || Ok(())),
+        ]);
+
+        assert_eq!(rows, [1, 2]);
+        assert!(answers[0].is_ok() && answers[2].is_ok(), "{answers:?}");
+        assert!(matches!(answers[1], Err(Error::NotFound(_))), "{:?}", answers[1]);
+    }
+
+    #[test]
+    fn a_guarded_write_failing_half_way_rolls_back_only_itself() {
+        let (rows, answers) = run_batch(vec![
+            insert_then(1, true, || Ok(())),
+            insert_then(2, true, || Err(Error::Invariant("half-way".to_owned()))),
+        ]);
+
+        assert_eq!(rows, [1]);
+        assert!(answers[0].is_ok());
+        assert!(matches!(answers[1], Err(Error::Invariant(_))));
+    }
 }

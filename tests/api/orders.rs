@@ -49,6 +49,40 @@ async fn a_short_order_is_rejected_and_deducts_nothing() {
 }
 
 #[tokio::test]
+async fn an_order_short_on_a_later_line_gives_back_what_the_earlier_lines_took() {
+    // The writer takes each line as it goes and puts them back when a later one cannot be
+    // filled; the first line here would empty product 2, which would queue an
+    // `inventory.out_of_stock` event if the take stood.
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
+    let short_last = json!({"store_id": 1, "items": [
+        {"product_id": 2, "quantity_requested": 3}, {"product_id": 5, "quantity_requested": 2}
+    ]});
+    let unknown_last = json!({"store_id": 1, "items": [
+        {"product_id": 2, "quantity_requested": 3}, {"product_id": 99, "quantity_requested": 1}
+    ]});
+
+    let order = json_with_status(app.post_order(&short_last).await, StatusCode::CONFLICT).await;
+    let problem = json_with_status(app.post_order(&unknown_last).await, StatusCode::BAD_REQUEST).await;
+
+    assert_eq!(order["errors"], json!([{"product_id": 5, "requested": 2, "available": 1}]));
+    assert_eq!(order["items"][0], json!({"product_id": 2, "title": "bamboo Cutting Board", "quantity_requested": 3}));
+    assert_eq!(problem["errors"][0]["field"], "items[1].product_id");
+    assert_eq!((app.stock(1, 2), app.stock(1, 5)), (3, 1), "every line's stock as it was");
+    assert_eq!(app.count("jobs"), 0, "no stock event, no confirmation");
+    let in_stock = json_with_status(app.get("/stores/1/inventory/?in_stock=true").await, StatusCode::OK).await;
+    let mut quantities: Vec<(i64, i64)> = in_stock["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|row| (row["product_id"].as_i64().expect("id"), row["quantity"].as_i64().expect("quantity")))
+        .filter(|(product_id, _)| matches!(product_id, 2 | 5))
+        .collect();
+    quantities.sort_unstable();
+    assert_eq!(quantities, [(2, 3), (5, 1)], "the stock view saw no change either");
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_product_the_store_does_not_carry_has_zero_stock() {
     let app = TestApp::builder().fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 2, "items": [{"product_id": 4, "quantity_requested": 1}]});
