@@ -9,11 +9,12 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Cardinality, Column, ColumnValues};
+use tantivy::columnar::ColumnValues;
 use tantivy::fastfield::AliveBitSet;
 use tantivy::query::Weight;
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocId, Score, SegmentOrdinal, SegmentReader};
 
+use super::columns::FastColumns;
 pub use super::filter::{MatchFilter, StockCondition, StockFirst};
 use super::request::SortOrder;
 
@@ -75,6 +76,8 @@ pub struct SearchCollector {
     pub scored: bool,
     /// Hits to keep: the requested page's end.
     pub top_n: usize,
+    /// The fast-field columns, decoded per segment.
+    pub columns: Arc<FastColumns>,
 }
 
 impl Collector for SearchCollector {
@@ -82,18 +85,18 @@ impl Collector for SearchCollector {
     type Child = SegmentSearch;
 
     fn for_segment(&self, _ordinal: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentSearch> {
-        let fast = segment.fast_fields();
+        let columns = self.columns.segment(segment)?;
         let created_at = match self.sort {
-            SortOrder::Newest => Some(dense(fast.i64("created_at")?, 0)),
+            SortOrder::Newest => Some(columns.created_at),
             _ => None,
         };
-        let categories = fast.u64("category_id")?;
-        let dense_category_slots = usize::try_from(categories.max_value()).map_or(0, |max| max.saturating_add(1));
+        let dense_category_slots =
+            usize::try_from(columns.categories.max_value()).map_or(0, |max| max.saturating_add(1));
         let dense_category_slots = dense_category_slots.min(DENSE_CATEGORY_IDS);
         Ok(SegmentSearch {
-            ids: dense(fast.u64("id")?, 0),
-            categories: dense(categories, 0),
-            prices: dense(fast.u64("price_cents")?, 0),
+            ids: columns.ids,
+            categories: columns.categories,
+            prices: columns.prices,
             created_at,
             filter: self.filter.clone(),
             sort: self.sort,
@@ -337,19 +340,15 @@ impl SegmentCollector for SegmentSearch {
         for (category_id, count) in self.dense_categories.iter().enumerate().filter(|(_, count)| **count > 0) {
             *self.matches.categories.entry(category_id as u64).or_default() += count;
         }
-        self.matches.top = self.heap.into_sorted_vec();
+        // Not `into_sorted_vec`: that is a heapsort, which at a full browse order (every
+        // document kept, 1M hits) was a sixth of the server's time under the search mix
+        // (perf, docs/performance.md); pattern-defeating quicksort is many times faster there
+        // and the same for a page. Ranks end with the product id, so the order is total.
+        let mut top = self.heap.into_vec();
+        top.sort_unstable();
+        self.matches.top = top;
         self.matches
     }
-}
-
-/// The column's values by doc id. Every document has every field, so the column is normally
-/// full and its values are read directly; the wrapper (a per-read index lookup, measured at
-/// a third of a full scan's time) is only for a column that is not.
-fn dense<T>(column: Column<T>, default: T) -> Arc<dyn ColumnValues<T>>
-where
-    T: PartialOrd + Default + std::fmt::Debug + Send + Sync + Copy + 'static,
-{
-    if column.get_cardinality() == Cardinality::Full { column.values } else { column.first_or_default_col(default) }
 }
 
 fn widen(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u64)> {

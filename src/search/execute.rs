@@ -155,6 +155,7 @@ impl SearchIndex {
             stock_first: self.stock_first(request),
             scored: request.sort == SortOrder::Relevance && request.q.is_some(),
             top_n,
+            columns: self.inner.columns.load_full(),
         }
     }
 
