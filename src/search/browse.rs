@@ -95,7 +95,7 @@ impl SearchIndex {
                 top: matches.top.iter().take(top_n).cloned().collect(),
             });
         }
-        full.aids.matches(&full.matches, &self.match_filter(request, category_id), top_n)
+        full.aids.matches(&full.matches, request.sort, &self.match_filter(request, category_id), top_n)
     }
 
     fn start_computing_browse(&self, sort: SortOrder) {
