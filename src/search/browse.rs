@@ -123,7 +123,7 @@ impl SearchIndex {
         let request = SearchRequest { sort, ..SearchRequest::default() };
         let every_document = usize::try_from(self.num_docs()).unwrap_or(usize::MAX);
         let matches = self.collect_top(&AllQuery, &request, None, every_document)?;
-        let aids = FilterAids::build(&self.inner.reader.searcher(), &matches.top)?;
+        let aids = FilterAids::build(&self.inner.reader.searcher(), &self.inner.columns.load(), &matches.top)?;
         lock(&self.inner.browse.ready).insert(sort, Arc::new(FullOrder { generation, matches, aids }));
         Ok(())
     }

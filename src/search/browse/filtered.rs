@@ -25,6 +25,7 @@ use std::ops::RangeInclusive;
 use tantivy::Searcher;
 
 use super::super::collector::{Hit, MatchFilter, Matches, StockCondition};
+use super::super::columns::FastColumns;
 use super::super::request::SortOrder;
 
 /// A product without a document in the order's index generation.
@@ -50,24 +51,32 @@ pub struct FilterAids {
 impl FilterAids {
     /// Reads category and price of every live document of `searcher` and groups the
     /// positions of `order` by category.
-    pub fn build(searcher: &Searcher, order: &[Hit]) -> tantivy::Result<Self> {
-        let mut facts = Vec::new();
-        for segment in searcher.segment_readers() {
-            let fast = segment.fast_fields();
-            let (ids, categories, prices) = (fast.u64("id")?, fast.u64("category_id")?, fast.u64("price_cents")?);
+    pub fn build(searcher: &Searcher, columns: &FastColumns, order: &[Hit]) -> tantivy::Result<Self> {
+        // Sized once for the largest id (growing it id by id copied it again and again), and
+        // read from the columns decoded per segment, a range at a time.
+        let segments = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| Ok((segment, columns.segment(segment)?)))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let slots = segments
+            .iter()
+            .filter(|(segment, _)| segment.max_doc() > 0)
+            .map(|(_, columns)| usize::try_from(columns.ids.max_value()).map_or(0, |max| max.saturating_add(1)))
+            .max()
+            .unwrap_or(0);
+        let mut facts = vec![(ABSENT, 0); slots];
+        for (segment, columns) in &segments {
+            let len = segment.max_doc() as usize;
+            let (mut ids, mut categories, mut prices) = (vec![0; len], vec![0; len], vec![0; len]);
+            columns.ids.get_range(0, &mut ids);
+            columns.categories.get_range(0, &mut categories);
+            columns.prices.get_range(0, &mut prices);
             for doc in segment.doc_ids_alive() {
-                let (Some(id), Some(category_id), Some(price)) =
-                    (ids.first(doc), categories.first(doc), prices.first(doc))
-                else {
-                    continue;
-                };
-                let Ok(index) = usize::try_from(id) else {
-                    continue;
-                };
-                if index >= facts.len() {
-                    facts.resize(index + 1, (ABSENT, 0));
+                let doc = doc as usize;
+                if let Some(slot) = usize::try_from(ids[doc]).ok().and_then(|index| facts.get_mut(index)) {
+                    *slot = (categories[doc], prices[doc]);
                 }
-                facts[index] = (category_id, price);
             }
         }
         let mut aids = Self { facts, positions: HashMap::new(), prices: HashMap::new() };
