@@ -173,15 +173,15 @@ impl FilterAids {
                 let start = self.first_in_price_range(&full.top, sort, &filter.price_cents);
                 // A walk that would visit more than this many products to fill the page (a
                 // narrow range under `newest`) costs more than the collector: leave it that.
-                let expected_walk = (top_n.min(totals.count as usize)).saturating_mul(full.top.len())
-                    / usize::try_from(totals.count.max(1)).unwrap_or(usize::MAX);
+                let count = usize::try_from(totals.count).unwrap_or(usize::MAX);
+                let expected_walk = top_n.min(count).saturating_mul(full.top.len()) / count.max(1);
                 if start == 0 && expected_walk > MAX_PRICE_WALK {
                     return None;
                 }
                 let top = full.top[start..]
                     .iter()
                     .filter(|hit| self.admits(filter, hit.product_id).is_some())
-                    .take(top_n.min(totals.count as usize))
+                    .take(top_n.min(count))
                     .cloned()
                     .collect();
                 return Some(Matches { top, ..totals });
