@@ -5,7 +5,9 @@
 //! instead of visiting every document per request (`cargo bench --bench search`, case
 //! `no_words_by_price`: 7.2 ms → 81–103 µs at 1M products).
 //!
-//! Computing a full order takes about a second at 1M products, so no request waits for it:
+//! Computing a full order takes a quarter of a second at 1M products (the listings bench,
+//! 2026-11-30; about a second before its hits were sorted by pdqsort and its aids read from
+//! the decoded columns), so no request waits for it:
 //! until the order of the current generation is ready, browses take the ordinary path.
 //! Memory: one `Hit` (40 bytes) per product per sort asked for, e.g. 40 MB for price order
 //! at 1M products.
