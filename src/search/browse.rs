@@ -5,7 +5,9 @@
 //! instead of visiting every document per request (`cargo bench --bench search`, case
 //! `no_words_by_price`: 7.2 ms → 81–103 µs at 1M products).
 //!
-//! Computing a full order takes about a second at 1M products, so no request waits for it:
+//! Computing a full order takes a quarter of a second at 1M products (the listings bench,
+//! 2026-11-30; about a second before its hits were sorted by pdqsort and its aids read from
+//! the decoded columns), so no request waits for it:
 //! until the order of the current generation is ready, browses take the ordinary path.
 //! Memory: one `Hit` (40 bytes) per product per sort asked for, e.g. 40 MB for price order
 //! at 1M products.
@@ -95,7 +97,7 @@ impl SearchIndex {
                 top: matches.top.iter().take(top_n).cloned().collect(),
             });
         }
-        full.aids.matches(&full.matches, &self.match_filter(request, category_id), top_n)
+        full.aids.matches(&full.matches, request.sort, &self.match_filter(request, category_id), top_n)
     }
 
     fn start_computing_browse(&self, sort: SortOrder) {
@@ -123,7 +125,7 @@ impl SearchIndex {
         let request = SearchRequest { sort, ..SearchRequest::default() };
         let every_document = usize::try_from(self.num_docs()).unwrap_or(usize::MAX);
         let matches = self.collect_top(&AllQuery, &request, None, every_document)?;
-        let aids = FilterAids::build(&self.inner.reader.searcher(), &matches.top)?;
+        let aids = FilterAids::build(&self.inner.reader.searcher(), &self.inner.columns.load(), &matches.top)?;
         lock(&self.inner.browse.ready).insert(sort, Arc::new(FullOrder { generation, matches, aids }));
         Ok(())
     }

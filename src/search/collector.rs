@@ -9,11 +9,12 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Cardinality, Column, ColumnValues};
+use tantivy::columnar::ColumnValues;
 use tantivy::fastfield::AliveBitSet;
 use tantivy::query::Weight;
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocId, Score, SegmentOrdinal, SegmentReader};
 
+use super::columns::{DocValues, FastColumns};
 pub use super::filter::{MatchFilter, StockCondition, StockFirst};
 use super::request::SortOrder;
 
@@ -75,6 +76,8 @@ pub struct SearchCollector {
     pub scored: bool,
     /// Hits to keep: the requested page's end.
     pub top_n: usize,
+    /// The fast-field columns, decoded per segment.
+    pub columns: Arc<FastColumns>,
 }
 
 impl Collector for SearchCollector {
@@ -82,18 +85,19 @@ impl Collector for SearchCollector {
     type Child = SegmentSearch;
 
     fn for_segment(&self, _ordinal: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentSearch> {
-        let fast = segment.fast_fields();
+        let columns = self.columns.segment(segment)?;
         let created_at = match self.sort {
-            SortOrder::Newest => Some(dense(fast.i64("created_at")?, 0)),
+            SortOrder::Newest => Some(columns.created_at),
             _ => None,
         };
-        let categories = fast.u64("category_id")?;
-        let dense_category_slots = usize::try_from(categories.max_value()).map_or(0, |max| max.saturating_add(1));
+        let dense_category_slots =
+            usize::try_from(columns.categories.max_value()).map_or(0, |max| max.saturating_add(1));
         let dense_category_slots = dense_category_slots.min(DENSE_CATEGORY_IDS);
         Ok(SegmentSearch {
-            ids: dense(fast.u64("id")?, 0),
-            categories: dense(categories, 0),
-            prices: dense(fast.u64("price_cents")?, 0),
+            rows: columns.rows,
+            ids: columns.ids,
+            categories: columns.categories,
+            prices: columns.prices,
             created_at,
             filter: self.filter.clone(),
             sort: self.sort,
@@ -137,7 +141,15 @@ impl Collector for SearchCollector {
         Ok(segment.harvest())
     }
 
-    fn merge_fruits(&self, segments: Vec<Matches>) -> tantivy::Result<Matches> {
+    fn merge_fruits(&self, mut segments: Vec<Matches>) -> tantivy::Result<Matches> {
+        // One segment (a merged index) is already the answer: its hits are sorted and at most
+        // `top_n`. Copying a full browse order's 1M hits into a new vector was a third of
+        // computing it (its pages faulted in one by one).
+        if segments.len() == 1
+            && let Some(only) = segments.pop()
+        {
+            return Ok(only);
+        }
         let mut merged = Matches::default();
         for segment in segments {
             merged.count += segment.count;
@@ -155,6 +167,8 @@ impl Collector for SearchCollector {
 
 /// The per-segment half: the segment's fast-field columns and what it has found so far.
 pub struct SegmentSearch {
+    /// The segment's values by document, when decoded (then preferred for random reads).
+    rows: Option<Arc<[DocValues]>>,
     ids: Arc<dyn ColumnValues<u64>>,
     categories: Arc<dyn ColumnValues<u64>>,
     prices: Arc<dyn ColumnValues<u64>>,
@@ -289,6 +303,19 @@ impl SegmentSearch {
     /// Reads the fast fields of `docs` into the block buffers.
     fn read_block(&mut self, docs: &[DocId]) {
         self.block.resize(docs.len(), self.created_at.is_some());
+        if let Some(rows) = &self.rows {
+            // Decoded rows: one cache line per document rather than one per column.
+            for (i, doc) in docs.iter().enumerate() {
+                let row = rows.get(*doc as usize).copied().unwrap_or_default();
+                self.block.ids[i] = row.product_id;
+                self.block.categories[i] = row.category_id;
+                self.block.prices[i] = row.price_cents;
+                if let Some(created_at) = self.block.created_at.get_mut(i) {
+                    *created_at = row.created_at;
+                }
+            }
+            return;
+        }
         self.ids.get_vals(docs, &mut self.block.ids);
         self.categories.get_vals(docs, &mut self.block.categories);
         self.prices.get_vals(docs, &mut self.block.prices);
@@ -337,19 +364,15 @@ impl SegmentCollector for SegmentSearch {
         for (category_id, count) in self.dense_categories.iter().enumerate().filter(|(_, count)| **count > 0) {
             *self.matches.categories.entry(category_id as u64).or_default() += count;
         }
-        self.matches.top = self.heap.into_sorted_vec();
+        // Not `into_sorted_vec`: that is a heapsort, which at a full browse order (every
+        // document kept, 1M hits) was a sixth of the server's time under the search mix
+        // (perf, docs/performance.md); pattern-defeating quicksort is many times faster there
+        // and the same for a page. Ranks end with the product id, so the order is total.
+        let mut top = self.heap.into_vec();
+        top.sort_unstable();
+        self.matches.top = top;
         self.matches
     }
-}
-
-/// The column's values by doc id. Every document has every field, so the column is normally
-/// full and its values are read directly; the wrapper (a per-read index lookup, measured at
-/// a third of a full scan's time) is only for a column that is not.
-fn dense<T>(column: Column<T>, default: T) -> Arc<dyn ColumnValues<T>>
-where
-    T: PartialOrd + Default + std::fmt::Debug + Send + Sync + Copy + 'static,
-{
-    if column.get_cardinality() == Cardinality::Full { column.values } else { column.first_or_default_col(default) }
 }
 
 fn widen(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u64)> {

@@ -9,6 +9,7 @@
 //! - [`query`], [`expand`], [`walk`], [`rank`], [`filter`], [`collector`], [`execute`],
 //!   [`rows`], [`highlight`]: one search, from words (and what each may match) to ranked,
 //!   highlighted result rows;
+//! - [`columns`]: the fast-field columns, decoded once per segment;
 //! - [`scan`]: fast paths for browsing without words (a store's stock, everything);
 //! - [`cache`]: whole results of repeated requests, keyed by the views' generations.
 //!
@@ -18,6 +19,7 @@ pub mod browse;
 pub mod build;
 pub mod cache;
 pub mod collector;
+pub mod columns;
 pub mod execute;
 pub mod expand;
 pub mod filter;
@@ -79,6 +81,9 @@ struct Inner {
     /// Product id → document for the current searcher, for [`scan`]; rebuilt after
     /// each reload.
     docs_by_product: ArcSwap<scan::DocsByProduct>,
+    /// The fast-field columns of the current searcher's segments, decoded; refreshed after
+    /// each reload.
+    columns: ArcSwap<columns::FastColumns>,
     /// Bumped after every reload of `reader`: cached results are keyed by it.
     catalog_generation: AtomicU64,
     cache: cache::ResultCache,
@@ -125,8 +130,11 @@ impl SearchIndex {
         expand::prepare_typo_automata();
         let docs_by_product =
             scan::DocsByProduct::build(&reader.searcher()).context("cannot map products to documents")?;
+        let columns = columns::FastColumns::refresh(&columns::FastColumns::default(), &reader.searcher())
+            .context("cannot read the fast-field columns")?;
         let inner = Inner {
             docs_by_product: ArcSwap::from_pointee(docs_by_product),
+            columns: ArcSwap::from_pointee(columns),
             fields,
             reader,
             writer: Mutex::new(writer),

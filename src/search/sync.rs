@@ -14,6 +14,7 @@ use tantivy::{IndexWriter, Term};
 
 use super::SearchIndex;
 use super::build::{commit_with_stamp, product_document};
+use super::columns::FastColumns;
 use super::scan::DocsByProduct;
 use super::schema::{IndexStamp, ProductFields};
 use crate::db::catalog::catalog_watermark;
@@ -83,6 +84,11 @@ impl SearchIndex {
             Ok(docs) => inner.docs_by_product.store(std::sync::Arc::new(docs)),
             // Searches notice the stale table by its generation and take the general path.
             Err(error) => tracing::error!(%error, "cannot map products to documents"),
+        }
+        match FastColumns::refresh(&inner.columns.load(), &inner.reader.searcher()) {
+            Ok(columns) => inner.columns.store(std::sync::Arc::new(columns)),
+            // Segments missing from the old columns are read from the index instead.
+            Err(error) => tracing::error!(%error, "cannot decode the fast-field columns"),
         }
         // Bumped even if the reload failed: cached results from before this change must go.
         inner.catalog_generation.fetch_add(1, Ordering::Release);

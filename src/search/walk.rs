@@ -411,6 +411,7 @@ impl WordPostings {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+    use std::sync::Arc;
 
     use tantivy::{Index, IndexWriter};
 
@@ -418,6 +419,7 @@ mod tests {
     use crate::db::view_rows::ProductRow;
     use crate::search::build::product_document;
     use crate::search::collector::{MatchFilter, StockCondition, StockFirst};
+    use crate::search::columns::FastColumns;
     use crate::search::expand::expand_words;
     use crate::search::request::SortOrder;
     use crate::search::schema::{ProductFields, product_schema, register_analyzer};
@@ -478,6 +480,7 @@ mod tests {
             stock_first: StockFirst::Off,
             scored,
             top_n: usize::MAX,
+            columns: Arc::new(FastColumns::refresh(&FastColumns::default(), &searcher).expect("columns")),
         };
         let query = WordsQuery::new(&searcher, &words, words.len(), scored).expect("weights").expect("words");
         let matches = query.collect(&searcher, &collector).expect("search");

@@ -360,3 +360,66 @@ fn random_filter_combinations_match_the_brute_force_computation() {
 
     outcome.expect("every combination matches the brute force");
 }
+
+/// A price range without words, category or store, in each sort, once its browse order is
+/// precomputed (then served from the order: binary search for the price sorts, a walk for
+/// `newest`), answers what the brute force answers: wide, narrow, single-price and empty
+/// ranges, pages 1 and 3.
+#[tokio::test]
+async fn price_range_browses_in_every_sort_match_a_brute_force_computation() {
+    use aforro::search::SortOrder;
+
+    let (app, catalog) = spawn_seeded_app().await;
+    let created_at: HashMap<i64, i64> = {
+        let conn = app.db();
+        let mut stmt = conn.prepare("SELECT id, created_at FROM products").expect("products");
+        stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).expect("query").map(|row| row.expect("row")).collect()
+    };
+    let mut prices: Vec<i64> = catalog.products.iter().map(|p| p.price_cents).collect();
+    prices.sort_unstable();
+    let middle = prices[prices.len() / 2];
+    let ranges = [(1000, 20000), (0, 1_000_000), (middle, middle), (middle - 150, middle + 150), (1, 2)];
+    for (sort, name) in
+        [(SortOrder::PriceAscending, "price"), (SortOrder::PriceDescending, "-price"), (SortOrder::Newest, "newest")]
+    {
+        let search = app.state.search.clone();
+        tokio::task::spawn_blocking(move || search.compute_browse(sort)).await.expect("task").expect("browse order");
+        for (min, max) in ranges {
+            let mut matches: Vec<&Product> =
+                catalog.products.iter().filter(|p| (min..=max).contains(&p.price_cents)).collect();
+            let key = |p: &Product| match sort {
+                SortOrder::PriceAscending => (p.price_cents, p.id),
+                SortOrder::PriceDescending => (-p.price_cents, p.id),
+                _ => (-created_at[&p.id], p.id),
+            };
+            matches.sort_by_key(|p| key(p));
+            let (facets, _) = expected_body_parts(&matches);
+            for (page, page_size) in [(1, 20), (3, 7)] {
+                let query = format!(
+                    "sort={name}&min_price={}.{:02}&max_price={}.{:02}&page={page}&page_size={page_size}",
+                    min / 100,
+                    min % 100,
+                    max / 100,
+                    max % 100
+                );
+                let response = app.get(&format!("/api/search/products/?{query}")).await;
+                if page > 1 && (page - 1) * page_size >= matches.len() {
+                    json_with_status(response, StatusCode::NOT_FOUND).await;
+                    continue;
+                }
+                let body = json_with_status(response, StatusCode::OK).await;
+                let expected: Vec<i64> =
+                    matches.iter().skip((page - 1) * page_size).take(page_size).map(|p| p.id).collect();
+                let ids: Vec<i64> = body["results"]
+                    .as_array()
+                    .expect("results")
+                    .iter()
+                    .map(|r| r["id"].as_i64().expect("id"))
+                    .collect();
+                assert_eq!((&body["count"], &body["facets"]), (&json!(matches.len()), &facets), "{query}");
+                assert_eq!(ids, expected, "{query}");
+            }
+        }
+    }
+    app.shutdown().await;
+}
