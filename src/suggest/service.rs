@@ -39,9 +39,6 @@ use crate::locking::lock;
 
 /// How long a failed rebuild waits before trying again.
 const REBUILD_RETRY_DELAY: Duration = Duration::from_secs(1);
-/// Orders and stock changes only move popularity, so they trigger a rebuild at most this
-/// often (the cache keeps answers as long anyway): at 1M products a rebuild is ~6 s of one core.
-const POPULARITY_REFRESH: Duration = Duration::from_secs(10 * 60);
 
 /// A cheap clonable handle to the autocomplete service (an `Arc` inside).
 #[derive(Clone)]
@@ -60,6 +57,9 @@ struct Shared {
     /// Catalog commits seen so far. A rebuild that reads it before reading the database
     /// includes every change up to that number.
     changes_seen: AtomicU64,
+    /// Orders and stock changes only move popularity, so they trigger a rebuild at most this
+    /// often (`--suggest-refresh-secs`; the answer cache keeps answers 10 minutes anyway).
+    popularity_refresh: Duration,
     /// Wakes the rebuild thread. Holds at most one request: requests made while one is
     /// pending coalesce into it, and a request made during a build runs one more build after it.
     rebuild_requests: SyncSender<()>,
@@ -83,8 +83,9 @@ struct Answer<'a> {
 }
 
 impl SuggestService {
-    /// Starts the service and its first build from the database, in the background.
-    pub fn start(reads: ReadPool) -> Self {
+    /// Starts the service and its first build from the database, in the background;
+    /// popularity alone rebuilds the map at most every `popularity_refresh`.
+    pub fn start(reads: ReadPool, popularity_refresh: Duration) -> Self {
         let published = Published { map: Arc::new(SuggestMap::empty()), overlay: Overlay::default(), generation: 0 };
         let (rebuild_requests, requests) = sync_channel(1);
         let shared = Arc::new(Shared {
@@ -93,6 +94,7 @@ impl SuggestService {
             cache: AnswerCache::new(),
             reads,
             changes_seen: AtomicU64::new(0),
+            popularity_refresh,
             rebuild_requests,
             last_build_started: Mutex::new(Instant::now()),
             built_through: watch::Sender::new(None),
@@ -174,7 +176,9 @@ impl CommitObserver for SuggestService {
         let shared = &self.shared;
         if effects.changed_products.is_empty() {
             // Stock changes only move popularity: refresh it now and then, not per order.
-            if !effects.stock_changes.is_empty() && lock(&shared.last_build_started).elapsed() >= POPULARITY_REFRESH {
+            if !effects.stock_changes.is_empty()
+                && lock(&shared.last_build_started).elapsed() >= shared.popularity_refresh
+            {
                 request_rebuild(shared);
             }
             return;
