@@ -10,8 +10,9 @@
 # Needs `cargo build --release --bin aforro --example load` (or SOAK_PROFILE=debug and a plain
 # `cargo build --bin aforro --example load`) and curl. Loopback only; every load
 # run is bounded in time (SOAK_RUN_SECS, at most 600 s each by default, repeated) and in requests (the harness's budget).
-# Plateau: the last third of the samples grows by less than SOAK_MAX_GROWTH_PCT (default 2) % of
-# its first sample (the first two thirds are the warm-up: caches fill, the heap finds its size).
+# Plateau: over the last third of the samples, memory's level (a one-minute median, SOAK_LEVEL_SECS)
+# grows by less than SOAK_MAX_GROWTH_PCT (default 2) % (the first two thirds are the warm-up:
+# caches fill, the heap finds its size).
 set -u
 cd "$(dirname "$0")/.."
 P=${SOAK_PROFILE:-release}
@@ -71,15 +72,31 @@ wait $LOAD; load_ok=$?
 echo "$(( $(date +%s) - start )),$(rss_kib)" >> "$OUT/memory.csv"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/loadavg.txt"
 
-# Judge the plateau on the last third of the samples.
-verdict=$(awk -F, -v max="$MAX_GROWTH" '
+# Judge the plateau on the last third of the samples, by level: the median of the samples in
+# the first LEVEL_SECS of the last third against the median of the last LEVEL_SECS. A median
+# over a minute (not one sample at each end) so that a transient caught by the final sample,
+# such as an autocomplete rebuild that memory returns within the minute, is not read as
+# growth, while a step that stays is. The end-point growth is printed beside it.
+LEVEL_SECS=${SOAK_LEVEL_SECS:-60}
+verdict=$(awk -F, -v max="$MAX_GROWTH" -v level="$LEVEL_SECS" '
+  function median(from, to,   k, j, t, c, v) {
+    c = 0
+    for (k = from; k <= to; k++) v[++c] = m[k]
+    for (k = 2; k <= c; k++) { t = v[k]; for (j = k - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+    return (c % 2) ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2
+  }
   NR > 1 { n++; s[n] = $1; m[n] = $2 }
   END {
     if (n < 6) { print "FAIL too few samples"; exit }
     first = int(n * 2 / 3) + 1
-    growth = (m[n] - m[first]) * 100 / m[first]
-    printf "%s last third %d s -> %d s: %.1f MiB -> %.1f MiB (%+.2f%%, limit %s%%)\n",
-      (growth < max ? "PASS" : "FAIL"), s[first], s[n], m[first] / 1024, m[n] / 1024, growth, max
+    a = first; while (a < n && s[a + 1] - s[first] < level) a++
+    b = n; while (b > a + 1 && s[n] - s[b - 1] < level) b--
+    start = median(first, a); end = median(b, n)
+    growth = (end - start) * 100 / start
+    raw = (m[n] - m[first]) * 100 / m[first]
+    printf "%s last third %d s -> %d s: level %.1f MiB -> %.1f MiB (%+.2f%%, limit %s%%; medians of %d s at each end); end points %.1f -> %.1f MiB (%+.2f%%)\n",
+      (growth < max ? "PASS" : "FAIL"), s[first], s[n], start / 1024, end / 1024, growth, max, level,
+      m[first] / 1024, m[n] / 1024, raw
   }' "$OUT/memory.csv")
 echo "memory: $verdict"
 grep -E "stock invariant|requests|transport" "$OUT/load.log" | tail -4

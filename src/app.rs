@@ -85,10 +85,12 @@ impl Application {
     pub async fn build(config: &Config, addr: SocketAddr, options: ServeOptions) -> anyhow::Result<Self> {
         let data_dir_lock = lock_data_dir(&config.data_dir)?;
         if let Some(primary) = options.replication.replica_of().cloned() {
-            let (database, index_dir) = (config.database_path(), config.index_dir.clone());
-            let views = tokio::task::spawn_blocking(move || replica::open_views(&database, &index_dir, primary))
-                .await
-                .context("start-up task failed")??;
+            let (database, index_dir, refresh) =
+                (config.database_path(), config.index_dir.clone(), config.suggest_refresh);
+            let views =
+                tokio::task::spawn_blocking(move || replica::open_views(&database, &index_dir, primary, refresh))
+                    .await
+                    .context("start-up task failed")??;
             let follower = Follower::start(&views);
             let state = AppState {
                 reads: views.reads,
@@ -178,7 +180,7 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
     // check, the stock view's load and the first observed commit.
     let search = SearchIndex::open(&config.index_dir, store.reads.clone()).context("cannot open the search index")?;
     // Builds its map in the background: serving starts at once.
-    let suggest = SuggestService::start(store.reads.clone());
+    let suggest = SuggestService::start(store.reads.clone(), config.suggest_refresh);
     let jobs = JobQueue::new(usize::from(config.jobs.job_workers));
     let observers: Vec<Arc<dyn CommitObserver>> =
         vec![Arc::new(search.clone()), Arc::new(suggest.clone()), Arc::new(jobs.clone())];

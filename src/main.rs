@@ -10,6 +10,11 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Only in a `--features jemalloc` build, made to compare allocators on the soak.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = aforro::cli::Cli::parse();
     aforro::telemetry::init(cli.config.log_format);

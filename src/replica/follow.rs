@@ -52,7 +52,12 @@ pub struct ReplicaViews {
 
 /// Opens the followed database read-only and builds the views from it. Fails when there is no
 /// database yet (start `litestream restore -f` first) or its schema is not this binary's.
-pub fn open_views(database: &Path, index_dir: &Path, primary: PrimaryUrl) -> anyhow::Result<ReplicaViews> {
+pub fn open_views(
+    database: &Path,
+    index_dir: &Path,
+    primary: PrimaryUrl,
+    suggest_refresh: Duration,
+) -> anyhow::Result<ReplicaViews> {
     if !database.exists() {
         anyhow::bail!(
             "no database at {}: a read replica serves the file `litestream restore -f` keeps current; start that first",
@@ -71,7 +76,7 @@ pub fn open_views(database: &Path, index_dir: &Path, primary: PrimaryUrl) -> any
     // by the loop, which is harmless (absolute quantities, products re-read).
     let applied = reads.run_blocking(commit_log::latest_seq).context("cannot read the commit log")?;
     let search = SearchIndex::open(index_dir, reads.clone()).context("cannot open the search index")?;
-    let suggest = SuggestService::start(reads.clone());
+    let suggest = SuggestService::start(reads.clone(), suggest_refresh);
     Ok(ReplicaViews { reads, search, suggest, status: ReplicaStatus::new(primary, applied) })
 }
 

@@ -8,11 +8,17 @@
 //!    [`Overlay`] (old titles hidden, new ones matched) under a new generation, so no request
 //!    starting after the reply can see an old title, and no cached answer from the old
 //!    generation is served again;
-//! 2. asks for a rebuild, which runs on its own thread and publishes the new map with the
-//!    overlay cut down to the changes it does not include.
+//! 2. asks for a rebuild, which runs on the service's rebuild thread and publishes the new map
+//!    with the overlay cut down to the changes it does not include.
+//!
+//! The rebuild thread lives as long as the service. A thread per rebuild would take whichever
+//! glibc malloc arena was free at the time, and each arena it touched kept a rebuild's worth of
+//! freed memory (at 1M products, tens of MiB per arena: `docs/reliability.md`, "Memory under
+//! steady load"); one thread keeps one arena, which every rebuild reuses.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -33,9 +39,6 @@ use crate::locking::lock;
 
 /// How long a failed rebuild waits before trying again.
 const REBUILD_RETRY_DELAY: Duration = Duration::from_secs(1);
-/// Orders and stock changes only move popularity, so they trigger a rebuild at most this
-/// often (the cache keeps answers as long anyway): at 1M products a rebuild is ~6 s of one core.
-const POPULARITY_REFRESH: Duration = Duration::from_secs(10 * 60);
 
 /// A cheap clonable handle to the autocomplete service (an `Arc` inside).
 #[derive(Clone)]
@@ -54,7 +57,12 @@ struct Shared {
     /// Catalog commits seen so far. A rebuild that reads it before reading the database
     /// includes every change up to that number.
     changes_seen: AtomicU64,
-    rebuild: Mutex<RebuildState>,
+    /// Orders and stock changes only move popularity, so they trigger a rebuild at most this
+    /// often (`--suggest-refresh-secs`; the answer cache keeps answers 10 minutes anyway).
+    popularity_refresh: Duration,
+    /// Wakes the rebuild thread. Holds at most one request: requests made while one is
+    /// pending coalesce into it, and a request made during a build runs one more build after it.
+    rebuild_requests: SyncSender<()>,
     /// When the last rebuild started reading the database (for the popularity refresh).
     last_build_started: Mutex<Instant>,
     /// The change number the published map includes; `None` until the first build lands.
@@ -69,32 +77,36 @@ struct Published {
     generation: u64,
 }
 
-/// At most one rebuild thread runs; requests during a rebuild coalesce into one more.
-#[derive(Default)]
-struct RebuildState {
-    wanted: bool,
-    running: bool,
-}
-
 #[derive(Serialize)]
 struct Answer<'a> {
     results: &'a [String],
 }
 
 impl SuggestService {
-    /// Starts the service and its first build from the database, in the background.
-    pub fn start(reads: ReadPool) -> Self {
+    /// Starts the service and its first build from the database, in the background;
+    /// popularity alone rebuilds the map at most every `popularity_refresh`.
+    pub fn start(reads: ReadPool, popularity_refresh: Duration) -> Self {
         let published = Published { map: Arc::new(SuggestMap::empty()), overlay: Overlay::default(), generation: 0 };
+        let (rebuild_requests, requests) = sync_channel(1);
         let shared = Arc::new(Shared {
             published: ArcSwap::from_pointee(published),
             publish_lock: Mutex::new(()),
             cache: AnswerCache::new(),
             reads,
             changes_seen: AtomicU64::new(0),
-            rebuild: Mutex::new(RebuildState::default()),
+            popularity_refresh,
+            rebuild_requests,
             last_build_started: Mutex::new(Instant::now()),
             built_through: watch::Sender::new(None),
         });
+        let worker = Arc::downgrade(&shared);
+        let spawned = std::thread::Builder::new()
+            .name("aforro-suggest".to_owned())
+            .spawn(move || rebuild_on_request(&worker, &requests));
+        if let Err(error) = spawned {
+            // Suggest requests then answer 503 (no first build), the rest of the service runs.
+            tracing::error!(%error, "autocomplete: cannot start the rebuild thread");
+        }
         request_rebuild(&shared);
         Self { shared }
     }
@@ -164,7 +176,9 @@ impl CommitObserver for SuggestService {
         let shared = &self.shared;
         if effects.changed_products.is_empty() {
             // Stock changes only move popularity: refresh it now and then, not per order.
-            if !effects.stock_changes.is_empty() && lock(&shared.last_build_started).elapsed() >= POPULARITY_REFRESH {
+            if !effects.stock_changes.is_empty()
+                && lock(&shared.last_build_started).elapsed() >= shared.popularity_refresh
+            {
                 request_rebuild(shared);
             }
             return;
@@ -199,57 +213,49 @@ fn publish(shared: &Shared, map: Arc<SuggestMap>, overlay: Overlay, previous_gen
     shared.published.store(Arc::new(Published { map, overlay, generation: previous_generation + 1 }));
 }
 
-fn request_rebuild(shared: &Arc<Shared>) {
-    {
-        let mut state = lock(&shared.rebuild);
-        state.wanted = true;
-        if state.running {
-            return;
-        }
-        state.running = true;
-    }
-    let worker = Arc::clone(shared);
-    let spawned =
-        std::thread::Builder::new().name("aforro-suggest".to_owned()).spawn(move || rebuild_until_current(&worker));
-    if let Err(error) = spawned {
-        tracing::error!(%error, "autocomplete: cannot start the rebuild thread");
-        lock(&shared.rebuild).running = false;
+fn request_rebuild(shared: &Shared) {
+    match shared.rebuild_requests.try_send(()) {
+        // Full: a request is pending, and the build it starts reads everything up to now.
+        Ok(()) | Err(TrySendError::Full(())) => {}
+        Err(TrySendError::Disconnected(())) => tracing::error!("autocomplete: the rebuild thread has stopped"),
     }
 }
 
-/// Rebuilds until no rebuild is wanted, then lets the thread end.
-fn rebuild_until_current(shared: &Shared) {
-    loop {
-        {
-            let mut state = lock(&shared.rebuild);
-            if !state.wanted {
-                state.running = false;
-                return;
-            }
-            state.wanted = false;
-        }
-        // Read before the database: the build then includes every change up to `through`.
-        let through = shared.changes_seen.load(Ordering::SeqCst);
-        let started = Instant::now();
-        *lock(&shared.last_build_started) = started;
-        match shared.reads.run_blocking(products_with_popularity) {
-            Ok(products) => {
-                let map = Arc::new(SuggestMap::build(products));
-                tracing::info!(
-                    titles = map.title_count(),
-                    memory_bytes = map.memory_bytes(),
-                    elapsed_ms = started.elapsed().as_millis(),
-                    "autocomplete map built"
-                );
-                publish_rebuilt(shared, map, through);
-            }
-            Err(error) => {
-                tracing::error!(%error, "autocomplete: rebuild failed; retrying");
-                std::thread::sleep(REBUILD_RETRY_DELAY);
-                lock(&shared.rebuild).wanted = true;
+/// The rebuild thread: one build per request until the service is dropped (its sender goes
+/// with it, which ends `recv`). Holds the service only while building, so dropping the last
+/// handle ends the thread.
+fn rebuild_on_request(service: &Weak<Shared>, requests: &Receiver<()>) {
+    while requests.recv().is_ok() {
+        loop {
+            let Some(shared) = service.upgrade() else { return };
+            match rebuild(&shared) {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::error!(%error, "autocomplete: rebuild failed; retrying");
+                    drop(shared);
+                    std::thread::sleep(REBUILD_RETRY_DELAY);
+                }
             }
         }
     }
+}
+
+/// Builds a map from the database and publishes it.
+fn rebuild(shared: &Shared) -> Result<()> {
+    // Read before the database: the build then includes every change up to `through`.
+    let through = shared.changes_seen.load(Ordering::SeqCst);
+    let started = Instant::now();
+    *lock(&shared.last_build_started) = started;
+    let products = shared.reads.run_blocking(products_with_popularity)?;
+    let map = Arc::new(SuggestMap::build(products));
+    tracing::info!(
+        titles = map.title_count(),
+        memory_bytes = map.memory_bytes(),
+        elapsed_ms = started.elapsed().as_millis(),
+        "autocomplete map built"
+    );
+    publish_rebuilt(shared, map, through);
+    Ok(())
 }
 
 fn publish_rebuilt(shared: &Shared, map: Arc<SuggestMap>, through: u64) {

@@ -185,3 +185,37 @@ async fn a_new_product_is_suggested_at_once() {
     assert_eq!(suggestions(&app, "toast").await, ["Toaster Deluxe"]);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn orders_move_a_title_up_once_the_popularity_refresh_interval_has_passed() {
+    let app = TestApp::builder()
+        .fixture(|conn: &Connection| {
+            catalog_of(&[(1, "Tent Alpha"), (2, "Tent Bravo")])(conn);
+            conn.execute_batch(
+                "INSERT INTO stores (id, name) VALUES (1, 'Lisbon');
+                 INSERT INTO inventory (store_id, product_id, quantity) VALUES (1, 1, 5), (1, 2, 5);",
+            )
+            .expect("stock");
+        })
+        // No interval at all: the first order after the first build asks for a rebuild.
+        .configure(|config| config.suggest_refresh = std::time::Duration::ZERO)
+        .spawn()
+        .await;
+    // Same units ordered, same stock, same length: alphabetical.
+    assert_eq!(suggestions(&app, "tent").await, ["Tent Alpha", "Tent Bravo"]);
+
+    let order = json!({"store_id": 1, "items": [{"product_id": 2, "quantity_requested": 1}]});
+    json_with_status(app.post_order(&order).await, StatusCode::CREATED).await;
+
+    // A bounded poll: a popularity rebuild has no catalog change for `wait_until_current`.
+    let mut ranked = Vec::new();
+    for _ in 0..500 {
+        ranked = suggestions(&app, "tent").await;
+        if ranked == ["Tent Bravo", "Tent Alpha"] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(ranked, ["Tent Bravo", "Tent Alpha"], "one unit ordered ranks Bravo first after the refresh");
+    app.shutdown().await;
+}
