@@ -14,7 +14,7 @@ use tantivy::fastfield::AliveBitSet;
 use tantivy::query::Weight;
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocId, Score, SegmentOrdinal, SegmentReader};
 
-use super::columns::{DocValues, FastColumns};
+use super::columns::FastColumns;
 pub use super::filter::{MatchFilter, StockCondition, StockFirst};
 use super::request::SortOrder;
 
@@ -94,7 +94,6 @@ impl Collector for SearchCollector {
             usize::try_from(columns.categories.max_value()).map_or(0, |max| max.saturating_add(1));
         let dense_category_slots = dense_category_slots.min(DENSE_CATEGORY_IDS);
         Ok(SegmentSearch {
-            rows: columns.rows,
             ids: columns.ids,
             categories: columns.categories,
             prices: columns.prices,
@@ -167,8 +166,6 @@ impl Collector for SearchCollector {
 
 /// The per-segment half: the segment's fast-field columns and what it has found so far.
 pub struct SegmentSearch {
-    /// The segment's values by document, when decoded (then preferred for random reads).
-    rows: Option<Arc<[DocValues]>>,
     ids: Arc<dyn ColumnValues<u64>>,
     categories: Arc<dyn ColumnValues<u64>>,
     prices: Arc<dyn ColumnValues<u64>>,
@@ -303,19 +300,6 @@ impl SegmentSearch {
     /// Reads the fast fields of `docs` into the block buffers.
     fn read_block(&mut self, docs: &[DocId]) {
         self.block.resize(docs.len(), self.created_at.is_some());
-        if let Some(rows) = &self.rows {
-            // Decoded rows: one cache line per document rather than one per column.
-            for (i, doc) in docs.iter().enumerate() {
-                let row = rows.get(*doc as usize).copied().unwrap_or_default();
-                self.block.ids[i] = row.product_id;
-                self.block.categories[i] = row.category_id;
-                self.block.prices[i] = row.price_cents;
-                if let Some(created_at) = self.block.created_at.get_mut(i) {
-                    *created_at = row.created_at;
-                }
-            }
-            return;
-        }
         self.ids.get_vals(docs, &mut self.block.ids);
         self.categories.get_vals(docs, &mut self.block.categories);
         self.prices.get_vals(docs, &mut self.block.prices);
