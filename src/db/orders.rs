@@ -188,8 +188,8 @@ fn take_every_line(conn: &Connection, order: &NewOrder) -> Result<Option<Vec<Che
                 available: remaining + requested,
             }),
             None => {
-                // Put back what the earlier lines took: the savepoint is the whole write's, so
-                // this order's rejection (or its 400) must leave the stock as it found it.
+                // Put back what the earlier lines took: an order runs without a savepoint of
+                // its own, so its rejection (or its 400) must leave the stock as it found it.
                 for line in &taken {
                     catalog::return_taken_stock(conn, order.store_id, line.product_id, line.requested)?;
                 }

@@ -128,9 +128,9 @@ impl SearchIndex {
             index.writer_with_num_threads(1, LIVE_WRITER_HEAP_BYTES).context("cannot lock the index for writing")?;
         let analyzer = schema::text_analyzer();
         expand::prepare_typo_automata();
-        let docs_by_product =
-            scan::DocsByProduct::build(&reader.searcher()).context("cannot map products to documents")?;
-        let columns = columns::FastColumns::refresh(&columns::FastColumns::default(), &reader.searcher())
+        let searcher = reader.searcher();
+        let docs_by_product = scan::DocsByProduct::build(&searcher).context("cannot map products to documents")?;
+        let columns = columns::FastColumns::refresh(&columns::FastColumns::default(), &searcher)
             .context("cannot read the fast-field columns")?;
         let inner = Inner {
             docs_by_product: ArcSwap::from_pointee(docs_by_product),

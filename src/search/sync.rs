@@ -80,12 +80,14 @@ impl SearchIndex {
         })?;
         commit_with_stamp(&mut writer, &stamp).map_err(index_error)?;
         let reloaded = inner.reader.reload().map_err(index_error);
-        match DocsByProduct::build(&inner.reader.searcher()) {
+        // One searcher for both views, so they describe the same segments.
+        let searcher = inner.reader.searcher();
+        match DocsByProduct::build(&searcher) {
             Ok(docs) => inner.docs_by_product.store(std::sync::Arc::new(docs)),
             // Searches notice the stale table by its generation and take the general path.
             Err(error) => tracing::error!(%error, "cannot map products to documents"),
         }
-        match FastColumns::refresh(&inner.columns.load(), &inner.reader.searcher()) {
+        match FastColumns::refresh(&inner.columns.load(), &searcher) {
             Ok(columns) => inner.columns.store(std::sync::Arc::new(columns)),
             // Segments missing from the old columns are read from the index instead.
             Err(error) => tracing::error!(%error, "cannot decode the fast-field columns"),
