@@ -32,6 +32,8 @@ pub(crate) struct Plan {
     pub duration: Duration,
     pub max_requests: u64,
     pub random_seed: u64,
+    /// Keep every request's latency, status and path (for `--request-log`).
+    pub keep_requests: bool,
 }
 
 /// One endpoint's results.
@@ -65,11 +67,19 @@ pub(crate) struct Outcome {
     pub confirmed_units: HashMap<(i64, i64), i64>,
     /// Requests that got no HTTP response (connection refused, reset, client timeout).
     pub transport_errors: u64,
+    /// Every answered request as (microseconds, status, path), when the plan keeps them.
+    pub requests: Vec<(u64, u16, String)>,
 }
 
 impl Outcome {
     fn new() -> Self {
-        Self { elapsed: Duration::ZERO, by_kind: BTreeMap::new(), confirmed_units: HashMap::new(), transport_errors: 0 }
+        Self {
+            elapsed: Duration::ZERO,
+            by_kind: BTreeMap::new(),
+            confirmed_units: HashMap::new(),
+            transport_errors: 0,
+            requests: Vec::new(),
+        }
     }
 
     fn merge(&mut self, other: Outcome) {
@@ -80,6 +90,7 @@ impl Outcome {
             *self.confirmed_units.entry(key).or_default() += units;
         }
         self.transport_errors += other.transport_errors;
+        self.requests.extend(other.requests);
     }
 
     /// Orders the server answered (201 or 409): each is stored, confirmed or rejected.
@@ -137,7 +148,7 @@ pub(crate) async fn drive(plan: &Plan, workload: Workload, catalog: Catalog) -> 
             catalog: Arc::clone(&catalog),
             rng: ChaCha8Rng::seed_from_u64(plan.random_seed.wrapping_add(index as u64)),
         };
-        clients.spawn(client.run(workload, deadline, Arc::clone(&budget)));
+        clients.spawn(client.run(workload, deadline, Arc::clone(&budget), plan.keep_requests));
     }
     let mut outcome = Outcome::new();
     while let Some(result) = clients.join_next().await {
@@ -158,16 +169,24 @@ struct Client {
 }
 
 impl Client {
-    async fn run(mut self, workload: Workload, deadline: Instant, budget: Arc<AtomicU64>) -> Outcome {
+    async fn run(
+        mut self,
+        workload: Workload,
+        deadline: Instant,
+        budget: Arc<AtomicU64>,
+        keep_requests: bool,
+    ) -> Outcome {
         let mut outcome = Outcome::new();
         while Instant::now() < deadline && take_one(&budget) {
             let request = workload::next(workload, &self.catalog, &mut self.rng);
             let kind = request.kind();
             let sent = Instant::now();
-            let (status, lines) = match request {
-                Request::Order { body, lines } => (self.send(Method::POST, "/orders/", body).await, lines),
+            let (status, lines, path) = match request {
+                Request::Order { body, lines } => {
+                    (self.send(Method::POST, "/orders/", body).await, lines, "/orders/".to_owned())
+                }
                 Request::Get { path_and_query, .. } => {
-                    (self.send(Method::GET, &path_and_query, String::new()).await, Vec::new())
+                    (self.send(Method::GET, &path_and_query, String::new()).await, Vec::new(), path_and_query)
                 }
             };
             let micros = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
@@ -178,6 +197,9 @@ impl Client {
                     *results.statuses.entry(status).or_default() += 1;
                     if status == 201 {
                         record_confirmed(&mut outcome.confirmed_units, &lines);
+                    }
+                    if keep_requests {
+                        outcome.requests.push((micros, status, path));
                     }
                 }
                 None => outcome.transport_errors += 1,

@@ -87,6 +87,10 @@ pub(crate) struct RunArgs {
     data_dir: PathBuf,
     #[arg(long, default_value_t = 7)]
     random_seed: u64,
+    /// Write every answered request as `microseconds<TAB>status<TAB>path`, slowest first, to
+    /// this file: which requests make the tail.
+    #[arg(long)]
+    request_log: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -111,6 +115,18 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     }
 }
 
+fn write_request_log(path: &std::path::Path, requests: &mut [(u64, u16, String)]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    requests.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    for (micros, status, path_and_query) in requests.iter() {
+        writeln!(out, "{micros}\t{status}\t{path_and_query}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
 fn run_load(args: &RunArgs) -> anyhow::Result<bool> {
     if !args.addr.ip().is_loopback() {
         bail!("{} is not a loopback address; this harness only loads the local machine", args.addr);
@@ -125,9 +141,13 @@ fn run_load(args: &RunArgs) -> anyhow::Result<bool> {
         duration: Duration::from_secs(args.duration_secs),
         max_requests: args.max_requests,
         random_seed: args.random_seed,
+        keep_requests: args.request_log.is_some(),
     };
-    let outcome = runtime.block_on(drive::drive(&plan, args.workload, catalog))?;
+    let mut outcome = runtime.block_on(drive::drive(&plan, args.workload, catalog))?;
     outcome.print();
+    if let Some(path) = &args.request_log {
+        write_request_log(path, &mut outcome.requests)?;
+    }
     match before {
         Some(before) => invariant::check(&database, &before, &outcome),
         None => Ok(outcome.transport_errors == 0),
