@@ -26,7 +26,7 @@ use tantivy::query::AllQuery;
 
 use rusqlite::Connection;
 
-use self::filtered::FilterAids;
+use self::filtered::{CatalogFacts, FilterAids};
 use self::titles::{SharedTitleOrder, TitleOrder};
 use super::SearchIndex;
 use super::collector::Matches;
@@ -50,6 +50,8 @@ struct FullOrder {
 #[derive(Default)]
 pub struct BrowseOrders {
     ready: Mutex<HashMap<SortOrder, Arc<FullOrder>>>,
+    /// The facts every order of one catalog generation shares (the latest read).
+    facts: Mutex<Option<Arc<CatalogFacts>>>,
     /// Sorts being computed right now: at most one thread per sort.
     computing: Mutex<HashSet<SortOrder>>,
     /// The inventory listing's title order, with the generation it was read at.
@@ -125,9 +127,21 @@ impl SearchIndex {
         let request = SearchRequest { sort, ..SearchRequest::default() };
         let every_document = usize::try_from(self.num_docs()).unwrap_or(usize::MAX);
         let matches = self.collect_top(&AllQuery, &request, None, every_document)?;
-        let aids = FilterAids::build(&self.inner.reader.searcher(), &self.inner.columns.load(), &matches.top)?;
+        let aids = FilterAids::build(self.catalog_facts(generation)?, &matches.top);
         lock(&self.inner.browse.ready).insert(sort, Arc::new(FullOrder { generation, matches, aids }));
         Ok(())
+    }
+
+    /// The catalog facts of `generation`: those another sort's computation read, when they
+    /// are of the same generation, else read now (and kept for the next sort).
+    fn catalog_facts(&self, generation: u64) -> Result<Arc<CatalogFacts>> {
+        if let Some(facts) = lock(&self.inner.browse.facts).as_ref().filter(|facts| facts.generation == generation) {
+            return Ok(Arc::clone(facts));
+        }
+        let facts =
+            Arc::new(CatalogFacts::build(generation, &self.inner.reader.searcher(), &self.inner.columns.load())?);
+        *lock(&self.inner.browse.facts) = Some(Arc::clone(&facts));
+        Ok(facts)
     }
 }
 

@@ -361,10 +361,10 @@ fn random_filter_combinations_match_the_brute_force_computation() {
     outcome.expect("every combination matches the brute force");
 }
 
-/// A price range without words, category or store, in each sort, once its browse order is
-/// precomputed (then served from the order: binary search for the price sorts, a walk for
-/// `newest`), answers what the brute force answers: wide, narrow, single-price and empty
-/// ranges, pages 1 and 3.
+/// A price range without words or store, alone or with a category, in each sort, once its
+/// browse order is precomputed (then counted from the price index and paged from the order:
+/// binary search for the price sorts, a walk for `newest`), answers what the brute force
+/// answers: wide, narrow, single-price and empty ranges, pages 1 and 3.
 #[tokio::test]
 async fn price_range_browses_in_every_sort_match_a_brute_force_computation() {
     use aforro::search::SortOrder;
@@ -384,9 +384,14 @@ async fn price_range_browses_in_every_sort_match_a_brute_force_computation() {
     {
         let search = app.state.search.clone();
         tokio::task::spawn_blocking(move || search.compute_browse(sort)).await.expect("task").expect("browse order");
-        for (min, max) in ranges {
-            let mut matches: Vec<&Product> =
-                catalog.products.iter().filter(|p| (min..=max).contains(&p.price_cents)).collect();
+        let some_category = catalog.products[0].category_id;
+        for ((min, max), category) in ranges.into_iter().flat_map(|range| [(range, None), (range, Some(some_category))])
+        {
+            let mut matches: Vec<&Product> = catalog
+                .products
+                .iter()
+                .filter(|p| (min..=max).contains(&p.price_cents) && category.is_none_or(|id| p.category_id == id))
+                .collect();
             let key = |p: &Product| match sort {
                 SortOrder::PriceAscending => (p.price_cents, p.id),
                 SortOrder::PriceDescending => (-p.price_cents, p.id),
@@ -395,8 +400,9 @@ async fn price_range_browses_in_every_sort_match_a_brute_force_computation() {
             matches.sort_by_key(|p| key(p));
             let (facets, _) = expected_body_parts(&matches);
             for (page, page_size) in [(1, 20), (3, 7)] {
+                let category = category.map_or(String::new(), |id| format!("&category={id}"));
                 let query = format!(
-                    "sort={name}&min_price={}.{:02}&max_price={}.{:02}&page={page}&page_size={page_size}",
+                    "sort={name}&min_price={}.{:02}&max_price={}.{:02}&page={page}&page_size={page_size}{category}",
                     min / 100,
                     min % 100,
                     max / 100,
