@@ -26,8 +26,8 @@
 //! - [`domain`] holds the parsed types (`NewOrder`, `PageRequest`, ids, `Money`, the catalog
 //!   inputs, the admin `SessionToken`) and their one parser each.
 //! - Leaves: [`error`] (the core error type, no HTTP), [`telemetry`] (logging), [`metrics`]
-//!   (the recorder), [`progress`] (the CLI progress bar); under them [`locking`] (the mutex
-//!   helper).
+//!   (the recorder), [`progress`] (the CLI progress bar), [`memory`] (handing freed heap back
+//!   after rebuilds); under them [`locking`] (the mutex helper).
 //!
 //! Start reading at [`app::Application::build`], then [`db::writer`]: every write goes there.
 
@@ -40,6 +40,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod locking;
+pub mod memory;
 pub mod metrics;
 pub mod progress;
 pub mod replica;
@@ -64,6 +65,6 @@ pub const LAYERS: &[&[&str]] = &[
     &["search", "suggest", "jobs", "seed"],
     &["db"],
     &["domain"],
-    &["error", "telemetry", "metrics", "progress"],
+    &["error", "telemetry", "metrics", "progress", "memory"],
     &["locking"],
 ];

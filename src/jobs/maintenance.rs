@@ -1,6 +1,7 @@
 //! Periodic maintenance on a `tokio-cron-scheduler` schedule: re-queue jobs whose lease
-//! expired, purge `done` jobs and idempotency keys older than the retention window, and
-//! checkpoint and optimize the database. Each run is logged.
+//! expired, purge `done` jobs and idempotency keys older than the retention window,
+//! checkpoint and optimize the database, and hand freed heap memory back to the operating
+//! system. Each run is logged.
 //!
 //! The scheduler's callbacks only send a [`Task`] to one task of ours that holds the writer
 //! handle, so stopping that task is enough to release the handle at shutdown (the scheduler
@@ -33,16 +34,21 @@ pub enum Task {
     CheckpointPassive,
     /// `PRAGMA optimize`: refreshes the query planner's statistics.
     Optimize,
+    /// `malloc_trim`: returns the heap memory requests freed (see [`crate::memory`]).
+    ReleaseFreedMemory,
 }
 
 /// When each task runs (cron with seconds first). Leases are 30 s, so a dead worker's jobs
 /// wait at most ~45 s; the checkpoint keeps the WAL from growing between the writer's own
 /// automatic checkpoints under steady load; `optimize` is what SQLite suggests every few hours.
-const SCHEDULE: [(&str, Task); 4] = [
+/// Freed memory is returned every minute: between rebuilds, requests free and reallocate in
+/// every arena, and without it RssAnon crept up by about 1 MiB a minute at 1M (issue 18).
+const SCHEDULE: [(&str, Task); 5] = [
     ("*/15 * * * * *", Task::RequeueExpiredLeases),
     ("0 7 * * * *", Task::Purge),
     ("0 */5 * * * *", Task::Checkpoint),
     ("0 37 */3 * * *", Task::Optimize),
+    ("30 * * * * *", Task::ReleaseFreedMemory),
 ];
 
 /// The running schedule. Stop it with [`Maintenance::stop`].
@@ -154,6 +160,10 @@ pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) ->
         Task::Optimize => {
             writer.optimize().await?;
             tracing::info!("maintenance: PRAGMA optimize");
+        }
+        Task::ReleaseFreedMemory => {
+            // A walk through every arena: off the async workers.
+            tokio::task::spawn_blocking(|| crate::memory::release_freed_memory("maintenance")).await?;
         }
     }
     Ok(())

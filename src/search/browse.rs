@@ -111,6 +111,7 @@ impl SearchIndex {
             if let Err(error) = index.compute_browse(sort) {
                 tracing::error!(%error, "cannot precompute the browse order");
             }
+            crate::memory::release_freed_memory("browse order");
             lock(&index.inner.browse.computing).remove(&sort);
         });
         if let Err(error) = spawned {
@@ -209,6 +210,7 @@ impl SearchIndex {
             if let Err(error) = index.compute_title_order() {
                 tracing::error!(%error, "cannot compute the inventory title order");
             }
+            crate::memory::release_freed_memory("title order");
             *lock(&index.inner.browse.computing_titles) = false;
         });
         if let Err(error) = spawned {

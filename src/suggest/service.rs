@@ -229,7 +229,12 @@ fn rebuild_on_request(service: &Weak<Shared>, requests: &Receiver<()>) {
         loop {
             let Some(shared) = service.upgrade() else { return };
             match rebuild(&shared) {
-                Ok(()) => break,
+                Ok(()) => {
+                    // The build's temporaries (every product's row, the per-word lists) are
+                    // freed by now: hand them back rather than keep them resident.
+                    crate::memory::release_freed_memory("autocomplete rebuild");
+                    break;
+                }
                 Err(error) => {
                     tracing::error!(%error, "autocomplete: rebuild failed; retrying");
                     drop(shared);
