@@ -117,7 +117,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
 
 fn write_request_log(path: &std::path::Path, requests: &mut [(u64, u16, String)]) -> anyhow::Result<()> {
     use std::io::Write as _;
-    requests.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    requests.sort_unstable_by_key(|request| std::cmp::Reverse(request.0));
     let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
     for (micros, status, path_and_query) in requests.iter() {

@@ -392,10 +392,10 @@ mod tests {
             let index = PriceIndex::build(&packed(&facts), 3);
             let range = low..=low + width;
             let positions = index.positions(&range);
-            for category in 0..3_u64 {
-                let expected = facts.iter().filter(|&&(c, price)| c == category && range.contains(&price)).count();
-                let counted = index.count_before(positions.end, category as usize)
-                    - index.count_before(positions.start, category as usize);
+            for category in 0..3_usize {
+                let expected =
+                    facts.iter().filter(|&&(c, price)| c == category as u64 && range.contains(&price)).count();
+                let counted = index.count_before(positions.end, category) - index.count_before(positions.start, category);
                 prop_assert_eq!(counted, expected as u64, "category {}", category);
             }
             let prices: Vec<u64> = index.entries[positions].iter().map(|entry| entry >> 16).collect();
