@@ -1,5 +1,5 @@
 //! `GET /api/search/products/`: parses the query string into a [`SearchRequest`] and runs
-//! it on the blocking pool (tantivy and SQLite both block).
+//! it through the search queue on the blocking pool (tantivy and SQLite both block).
 
 use axum::Json;
 use axum::extract::State;
@@ -47,8 +47,7 @@ async fn search_products(
 ) -> Result<Json<SearchPage>> {
     let request = parse_search_request(&query)?;
     let page = request.page;
-    let search = state.search.clone();
-    let results = state.reads.run(move |conn| search.search_cached(conn, &request)).await?;
+    let results = state.search.search_queued(request).await?;
     let rows = PageOf { count: results.count, rows: results.rows.clone() };
     Ok(Json(SearchPage {
         page: Paginated::new(rows, page, &links)?,

@@ -94,12 +94,22 @@ fn entry_bytes(request: &SearchRequest, results: &SearchResults) -> usize {
 }
 
 impl SearchIndex {
-    /// [`SearchIndex::search`] through the result cache; what the HTTP handler calls.
+    /// [`SearchIndex::search`] through the result cache and, on a miss, the search queue;
+    /// what the HTTP handler calls. A hit is answered here, without waiting for a turn.
+    pub async fn search_queued(&self, request: SearchRequest) -> Result<Arc<SearchResults>> {
+        let stamp = self.stamp(&request);
+        if let Some(results) = self.inner.cache.lookup(&request, stamp) {
+            crate::metrics::cache_lookup("search", true);
+            return Ok(results);
+        }
+        let index = self.clone();
+        // Looked up again in the turn: an identical request queued earlier may have stored it.
+        self.inner.queue.run(move || index.inner.reads.run_blocking(|conn| index.search_cached(conn, &request))).await
+    }
+
+    /// [`SearchIndex::search`] through the result cache.
     pub fn search_cached(&self, conn: &Connection, request: &SearchRequest) -> Result<Arc<SearchResults>> {
-        let stamp = Stamp {
-            catalog_generation: self.catalog_generation(),
-            stock_generation: if request.reads_stock() { self.inner.stock.generation() } else { 0 },
-        };
+        let stamp = self.stamp(request);
         let cached = self.inner.cache.lookup(request, stamp);
         crate::metrics::cache_lookup("search", cached.is_some());
         if let Some(results) = cached {
@@ -108,6 +118,14 @@ impl SearchIndex {
         let results = Arc::new(self.search(conn, request)?);
         self.inner.cache.store(request, stamp, results.clone());
         Ok(results)
+    }
+
+    /// The generations `request`'s answer depends on, read now (before any searching).
+    fn stamp(&self, request: &SearchRequest) -> Stamp {
+        Stamp {
+            catalog_generation: self.catalog_generation(),
+            stock_generation: if request.reads_stock() { self.inner.stock.generation() } else { 0 },
+        }
     }
 }
 

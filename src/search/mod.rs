@@ -11,7 +11,8 @@
 //!   highlighted result rows;
 //! - [`columns`]: the fast-field columns, decoded once per segment;
 //! - [`scan`]: fast paths for browsing without words (a store's stock, everything);
-//! - [`cache`]: whole results of repeated requests, keyed by the views' generations.
+//! - [`cache`]: whole results of repeated requests, keyed by the views' generations;
+//! - [`queue`]: searches the cache cannot answer run on one thread per core, in arrival order.
 //!
 //! `docs/search.md` explains the consistency design.
 
@@ -25,6 +26,7 @@ pub mod expand;
 pub mod filter;
 pub mod highlight;
 pub mod query;
+pub mod queue;
 pub mod rank;
 pub mod request;
 pub mod rows;
@@ -87,6 +89,8 @@ struct Inner {
     /// Bumped after every reload of `reader`: cached results are keyed by it.
     catalog_generation: AtomicU64,
     cache: cache::ResultCache,
+    /// Where searches that miss the cache wait for a core.
+    queue: queue::SearchQueue,
     /// Precomputed count, facets and order of the unfiltered browse.
     browse: browse::BrowseOrders,
     /// Category names as the index's documents carry them, to find the products a rename
@@ -143,6 +147,7 @@ impl SearchIndex {
             reads,
             catalog_generation: AtomicU64::new(0),
             cache: cache::ResultCache::default(),
+            queue: queue::SearchQueue::per_core().context("cannot start the search threads")?,
             browse: browse::BrowseOrders::default(),
             category_names: Mutex::new(category_names),
             in_sync: AtomicBool::new(true),
