@@ -232,25 +232,42 @@ impl SegmentSearch {
     #[inline(always)]
     fn consider(&mut self, fields: FastValues, score: Score) {
         let FastValues { product_id, category_id, price_cents, created_at } = fields;
-        if self.filter.category_id.is_some_and(|wanted| wanted != category_id)
-            || !self.filter.price_cents.contains(&price_cents)
-        {
+        if !self.admits_facts(category_id, price_cents) {
             return;
         }
         let Some(quantity) = self.filter.stock.admits(product_id) else {
             return;
         };
-        self.matches.count += 1;
-        self.count_category(category_id);
-        self.min_price_cents = self.min_price_cents.min(price_cents);
-        self.max_price_cents = self.max_price_cents.max(price_cents);
+        self.count(category_id, price_cents);
         let rank = self.rank(product_id, price_cents, created_at, score);
         self.keep(Hit { product_id, score, quantity, rank });
     }
 
+    /// Whether a document passes the category and price filters.
+    #[inline(always)]
+    fn admits_facts(&self, category_id: u64, price_cents: u64) -> bool {
+        self.filter.category_id.is_none_or(|wanted| wanted == category_id)
+            && self.filter.price_cents.contains(&price_cents)
+    }
+
+    /// Counts a match and adds it to the facets.
+    #[inline(always)]
+    fn count(&mut self, category_id: u64, price_cents: u64) {
+        self.matches.count += 1;
+        self.count_category(category_id);
+        self.min_price_cents = self.min_price_cents.min(price_cents);
+        self.max_price_cents = self.max_price_cents.max(price_cents);
+    }
+
     #[inline(always)]
     fn rank(&self, product_id: u64, price_cents: u64, created_at: i64, score: Score) -> RankKey {
-        let primary = match self.sort {
+        RankKey(self.stock_first.group(product_id), self.primary(price_cents, created_at, score), product_id)
+    }
+
+    /// The rank's sort key before the tie-break by product id.
+    #[inline(always)]
+    fn primary(&self, price_cents: u64, created_at: i64, score: Score) -> u64 {
+        match self.sort {
             SortOrder::Relevance => u64::from(u32::MAX - score.max(0.0).to_bits()),
             SortOrder::PriceAscending => price_cents,
             SortOrder::PriceDescending => u64::MAX - price_cents,
@@ -258,8 +275,46 @@ impl SegmentSearch {
                 // Flipping the sign bit maps i64 order onto u64 order; then newest first.
                 u64::MAX - (created_at.cast_unsigned() ^ (1 << 63))
             }
-        };
-        RankKey(self.stock_first.group(product_id), primary, product_id)
+        }
+    }
+
+    /// Whether every match needs its product id (a stock filter or `stock_first` reads the
+    /// stock view by it); otherwise only the matches that can enter the page do.
+    fn needs_every_product_id(&self) -> bool {
+        !matches!(self.filter.stock, StockCondition::Unfiltered) || !matches!(self.stock_first, StockFirst::Off)
+    }
+
+    /// Considers the matches `docs` (ascending, alive) with their packed ranks (`scores`;
+    /// `None`: unscored) when no match needs its product id to be counted: the id is read
+    /// only for a match whose rank can enter the page. Reading the id column for every match
+    /// was a third of the column reads, themselves a seventh of the server's time under the
+    /// search mix at 1M (perf, docs/performance.md); once the page is full most matches of a
+    /// broad word rank below it.
+    fn collect_without_every_id(&mut self, docs: &[DocId], scores: Option<&[Score]>) {
+        let with_created_at = self.created_at.is_some();
+        self.block.resize(docs.len(), with_created_at);
+        self.categories.get_vals(docs, &mut self.block.categories);
+        self.prices.get_vals(docs, &mut self.block.prices);
+        if let Some(created_at) = &self.created_at {
+            created_at.get_vals(docs, &mut self.block.created_at);
+        }
+        for (i, &doc) in docs.iter().enumerate() {
+            let (category_id, price_cents) = (self.block.categories[i], self.block.prices[i]);
+            if !self.admits_facts(category_id, price_cents) {
+                continue;
+            }
+            self.count(category_id, price_cents);
+            let score = scores.and_then(|scores| scores.get(i)).copied().unwrap_or(0.0);
+            let created_at = self.block.created_at.get(i).copied().unwrap_or(0);
+            let primary = self.primary(price_cents, created_at, score);
+            // Every group is 0 here (no `stock_first`), so a full page's worst hit is beaten
+            // only by a lower primary key, or an equal one with a lower id.
+            if self.heap.len() >= self.top_n && self.heap.peek().is_none_or(|worst| primary > worst.rank.1) {
+                continue;
+            }
+            let product_id = self.ids.get_val(doc);
+            self.keep(Hit { product_id, score, quantity: None, rank: RankKey(0, primary, product_id) });
+        }
     }
 
     #[inline(always)]
@@ -291,6 +346,9 @@ impl SegmentSearch {
     /// Considers scored matches `docs` (ascending, alive) with their packed ranks `scores`,
     /// reading each column once for the whole block.
     pub(super) fn collect_scored_block(&mut self, docs: &[DocId], scores: &[Score]) {
+        if !self.needs_every_product_id() {
+            return self.collect_without_every_id(docs, Some(scores));
+        }
         self.read_block(docs);
         for (i, score) in scores.iter().enumerate().take(docs.len()) {
             self.consider(self.block.fields(i), *score);
@@ -335,6 +393,9 @@ impl SegmentCollector for SegmentSearch {
     /// Unscored matches arrive in blocks (up to 64 docs): one batched read per column instead
     /// of a dynamic call per document and column, which is most of the cost of a match.
     fn collect_block(&mut self, docs: &[DocId]) {
+        if !self.needs_every_product_id() {
+            return self.collect_without_every_id(docs, None);
+        }
         self.read_block(docs);
         for i in 0..docs.len() {
             self.consider(self.block.fields(i), 0.0);
@@ -363,5 +424,61 @@ fn widen(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u64)> {
     match (a, b) {
         (Some((low_a, high_a)), Some((low_b, high_b))) => Some((low_a.min(low_b), high_a.max(high_b))),
         (one, None) | (None, one) => one,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::columnar::column_values::VecColumn;
+
+    use super::*;
+
+    /// A segment whose documents are not in id order (as after a merge puts a re-indexed
+    /// product's document last), all in category 1 at the price of `prices`.
+    fn segment(ids: Vec<u64>, prices: Vec<u64>, sort: SortOrder, top_n: usize) -> SegmentSearch {
+        let categories = vec![1; ids.len()];
+        SegmentSearch {
+            ids: Arc::new(VecColumn::from(ids)),
+            categories: Arc::new(VecColumn::from(categories)),
+            prices: Arc::new(VecColumn::from(prices)),
+            created_at: None,
+            filter: MatchFilter { category_id: None, price_cents: 0..=u64::MAX, stock: StockCondition::Unfiltered },
+            sort,
+            stock_first: StockFirst::Off,
+            top_n,
+            matches: Matches::default(),
+            dense_categories: vec![0; 2],
+            min_price_cents: u64::MAX,
+            max_price_cents: 0,
+            block: BlockBuffers::default(),
+            heap: BinaryHeap::new(),
+        }
+    }
+
+    fn page(segment: SegmentSearch) -> Vec<u64> {
+        segment.harvest().top.iter().map(|hit| hit.product_id).collect()
+    }
+
+    #[test]
+    fn equal_ranks_on_a_full_page_are_still_ordered_by_id_whatever_the_document_order() {
+        // Every document has the same score: the page is the lowest ids, though the lowest
+        // arrives after the page is full.
+        let mut tied = segment(vec![5, 6, 7, 2], vec![100; 4], SortOrder::Relevance, 2);
+        tied.collect_scored_block(&[0, 1, 2, 3], &[1.5; 4]);
+        assert_eq!(page(tied), vec![2, 5]);
+
+        let mut by_price = segment(vec![5, 6, 7, 2], vec![300, 100, 100, 100], SortOrder::PriceAscending, 2);
+        by_price.collect_block(&[0, 1, 2, 3]);
+        assert_eq!(page(by_price), vec![2, 6]);
+    }
+
+    #[test]
+    fn matches_ranked_below_a_full_page_are_still_counted_and_faceted() {
+        let mut search = segment(vec![1, 2, 3, 4], vec![400, 300, 200, 100], SortOrder::PriceDescending, 1);
+        search.collect_block(&[0, 1, 2, 3]);
+        let matches = search.harvest();
+        assert_eq!((matches.count, matches.price_cents), (4, Some((100, 400))));
+        assert_eq!(matches.categories.get(&1), Some(&4));
+        assert_eq!(matches.top.iter().map(|hit| hit.product_id).collect::<Vec<_>>(), vec![1]);
     }
 }
