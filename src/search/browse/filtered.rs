@@ -158,6 +158,12 @@ impl PriceIndex {
                 *count += 1;
             }
         }
+        // The row for the end itself, when the end falls on a sample (an empty index, or a
+        // multiple of PRICE_SAMPLE products): without it a range reaching the last product
+        // counted nothing before it.
+        if entries.len().is_multiple_of(PRICE_SAMPLE) {
+            counts_before.extend_from_slice(&running);
+        }
         Self { entries, categories, counts_before }
     }
 
@@ -379,6 +385,17 @@ mod tests {
                 },
             )
             .collect()
+    }
+
+    #[test]
+    fn a_range_reaching_the_last_product_counts_it_when_the_products_fill_whole_samples() {
+        for len in [0, PRICE_SAMPLE, 2 * PRICE_SAMPLE] {
+            let facts: Vec<(u64, u64)> = (0..len as u64).map(|i| (i % 3, i)).collect();
+            let index = PriceIndex::build(&packed(&facts), 3);
+            let positions = index.positions(&(0..=u64::MAX >> 16));
+            let counted: u64 = (0..3).map(|category| index.count_before(positions.end, category)).sum();
+            assert_eq!(counted, len as u64, "{len} products");
+        }
     }
 
     proptest! {
