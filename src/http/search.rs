@@ -1,5 +1,5 @@
 //! `GET /api/search/products/`: parses the query string into a [`SearchRequest`] and runs
-//! it through the search queue on the blocking pool (tantivy and SQLite both block).
+//! it through the search queue, on a search thread (tantivy and SQLite both block).
 
 use axum::Json;
 use axum::extract::State;

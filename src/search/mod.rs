@@ -12,7 +12,8 @@
 //! - [`columns`]: the fast-field columns, decoded once per segment;
 //! - [`scan`]: fast paths for browsing without words (a store's stock, everything);
 //! - [`cache`]: whole results of repeated requests, keyed by the views' generations;
-//! - [`queue`]: searches the cache cannot answer run on one thread per core, in arrival order.
+//! - [`queue`]: searches the cache cannot answer run on search threads (one per core and a
+//!   spare), in arrival order.
 //!
 //! `docs/search.md` explains the consistency design.
 
