@@ -14,7 +14,7 @@ use tantivy::fastfield::AliveBitSet;
 use tantivy::query::Weight;
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocId, Score, SegmentOrdinal, SegmentReader};
 
-use super::columns::FastColumns;
+use super::columns::{FACT_PRICE_BITS, FACT_PRICE_MASK, FastColumns};
 pub use super::filter::{MatchFilter, StockCondition, StockFirst};
 use super::request::SortOrder;
 
@@ -98,6 +98,7 @@ impl Collector for SearchCollector {
             categories: columns.categories,
             prices: columns.prices,
             created_at,
+            facts: columns.facts,
             filter: self.filter.clone(),
             sort: self.sort,
             stock_first: self.stock_first.clone(),
@@ -170,6 +171,8 @@ pub struct SegmentSearch {
     categories: Arc<dyn ColumnValues<u64>>,
     prices: Arc<dyn ColumnValues<u64>>,
     created_at: Option<Arc<dyn ColumnValues<i64>>>,
+    /// Category and price packed per document, when the segment has them decoded.
+    facts: Option<Arc<[u64]>>,
     filter: MatchFilter,
     sort: SortOrder,
     stock_first: StockFirst,
@@ -293,8 +296,21 @@ impl SegmentSearch {
     fn collect_without_every_id(&mut self, docs: &[DocId], scores: Option<&[Score]>) {
         let with_created_at = self.created_at.is_some();
         self.block.resize(docs.len(), with_created_at);
-        self.categories.get_vals(docs, &mut self.block.categories);
-        self.prices.get_vals(docs, &mut self.block.prices);
+        // One read per match from the packed facts where the segment has them: category and
+        // price sit in one word, where the two columns cost two cache misses.
+        match self.facts.as_deref() {
+            Some(facts) => {
+                for (i, &doc) in docs.iter().enumerate() {
+                    let fact = facts.get(doc as usize).copied().unwrap_or_default();
+                    self.block.categories[i] = fact >> FACT_PRICE_BITS;
+                    self.block.prices[i] = fact & FACT_PRICE_MASK;
+                }
+            }
+            None => {
+                self.categories.get_vals(docs, &mut self.block.categories);
+                self.prices.get_vals(docs, &mut self.block.prices);
+            }
+        }
         if let Some(created_at) = &self.created_at {
             created_at.get_vals(docs, &mut self.block.created_at);
         }
@@ -434,14 +450,18 @@ mod tests {
     use super::*;
 
     /// A segment whose documents are not in id order (as after a merge puts a re-indexed
-    /// product's document last), all in category 1 at the price of `prices`.
-    fn segment(ids: Vec<u64>, prices: Vec<u64>, sort: SortOrder, top_n: usize) -> SegmentSearch {
+    /// product's document last), all in category 1 at the price of `prices`; with `packed`,
+    /// category and price are also in packed facts (as a decoded segment has them).
+    fn segment(ids: Vec<u64>, prices: Vec<u64>, sort: SortOrder, top_n: usize, packed: bool) -> SegmentSearch {
         let categories = vec![1; ids.len()];
+        let facts: Option<Arc<[u64]>> =
+            packed.then(|| prices.iter().map(|price| (1 << FACT_PRICE_BITS) | price).collect());
         SegmentSearch {
             ids: Arc::new(VecColumn::from(ids)),
             categories: Arc::new(VecColumn::from(categories)),
             prices: Arc::new(VecColumn::from(prices)),
             created_at: None,
+            facts,
             filter: MatchFilter { category_id: None, price_cents: 0..=u64::MAX, stock: StockCondition::Unfiltered },
             sort,
             stock_first: StockFirst::Off,
@@ -461,24 +481,29 @@ mod tests {
 
     #[test]
     fn equal_ranks_on_a_full_page_are_still_ordered_by_id_whatever_the_document_order() {
-        // Every document has the same score: the page is the lowest ids, though the lowest
-        // arrives after the page is full.
-        let mut tied = segment(vec![5, 6, 7, 2], vec![100; 4], SortOrder::Relevance, 2);
-        tied.collect_scored_block(&[0, 1, 2, 3], &[1.5; 4]);
-        assert_eq!(page(tied), vec![2, 5]);
+        for packed in [false, true] {
+            // Every document has the same score: the page is the lowest ids, though the
+            // lowest arrives after the page is full.
+            let mut tied = segment(vec![5, 6, 7, 2], vec![100; 4], SortOrder::Relevance, 2, packed);
+            tied.collect_scored_block(&[0, 1, 2, 3], &[1.5; 4]);
+            assert_eq!(page(tied), vec![2, 5], "packed: {packed}");
 
-        let mut by_price = segment(vec![5, 6, 7, 2], vec![300, 100, 100, 100], SortOrder::PriceAscending, 2);
-        by_price.collect_block(&[0, 1, 2, 3]);
-        assert_eq!(page(by_price), vec![2, 6]);
+            let mut by_price =
+                segment(vec![5, 6, 7, 2], vec![300, 100, 100, 100], SortOrder::PriceAscending, 2, packed);
+            by_price.collect_block(&[0, 1, 2, 3]);
+            assert_eq!(page(by_price), vec![2, 6], "packed: {packed}");
+        }
     }
 
     #[test]
     fn matches_ranked_below_a_full_page_are_still_counted_and_faceted() {
-        let mut search = segment(vec![1, 2, 3, 4], vec![400, 300, 200, 100], SortOrder::PriceDescending, 1);
-        search.collect_block(&[0, 1, 2, 3]);
-        let matches = search.harvest();
-        assert_eq!((matches.count, matches.price_cents), (4, Some((100, 400))));
-        assert_eq!(matches.categories.get(&1), Some(&4));
-        assert_eq!(matches.top.iter().map(|hit| hit.product_id).collect::<Vec<_>>(), vec![1]);
+        for packed in [false, true] {
+            let mut search = segment(vec![1, 2, 3, 4], vec![400, 300, 200, 100], SortOrder::PriceDescending, 1, packed);
+            search.collect_block(&[0, 1, 2, 3]);
+            let matches = search.harvest();
+            assert_eq!((matches.count, matches.price_cents), (4, Some((100, 400))), "packed: {packed}");
+            assert_eq!(matches.categories.get(&1), Some(&4));
+            assert_eq!(matches.top.iter().map(|hit| hit.product_id).collect::<Vec<_>>(), vec![1]);
+        }
     }
 }
