@@ -294,26 +294,8 @@ impl SegmentSearch {
     /// search mix at 1M (perf, docs/performance.md); once the page is full most matches of a
     /// broad word rank below it.
     fn collect_without_every_id(&mut self, docs: &[DocId], scores: Option<&[Score]>) {
-        let with_created_at = self.created_at.is_some();
-        self.block.resize(docs.len(), with_created_at);
-        // One read per match from the packed facts where the segment has them: category and
-        // price sit in one word, where the two columns cost two cache misses.
-        match self.facts.as_deref() {
-            Some(facts) => {
-                for (i, &doc) in docs.iter().enumerate() {
-                    let fact = facts.get(doc as usize).copied().unwrap_or_default();
-                    self.block.categories[i] = fact >> FACT_PRICE_BITS;
-                    self.block.prices[i] = fact & FACT_PRICE_MASK;
-                }
-            }
-            None => {
-                self.categories.get_vals(docs, &mut self.block.categories);
-                self.prices.get_vals(docs, &mut self.block.prices);
-            }
-        }
-        if let Some(created_at) = &self.created_at {
-            created_at.get_vals(docs, &mut self.block.created_at);
-        }
+        self.block.resize(docs.len(), self.created_at.is_some());
+        self.read_facts(docs);
         for (i, &doc) in docs.iter().enumerate() {
             let (category_id, price_cents) = (self.block.categories[i], self.block.prices[i]);
             if !self.admits_facts(category_id, price_cents) {
@@ -375,8 +357,26 @@ impl SegmentSearch {
     fn read_block(&mut self, docs: &[DocId]) {
         self.block.resize(docs.len(), self.created_at.is_some());
         self.ids.get_vals(docs, &mut self.block.ids);
-        self.categories.get_vals(docs, &mut self.block.categories);
-        self.prices.get_vals(docs, &mut self.block.prices);
+        self.read_facts(docs);
+    }
+
+    /// Reads category, price (and creation time when sorting by it) of `docs` into the block
+    /// buffers, already sized. Category and price come from the packed facts where the
+    /// segment has them: one word per match, where the two columns cost two cache misses.
+    fn read_facts(&mut self, docs: &[DocId]) {
+        match self.facts.as_deref() {
+            Some(facts) => {
+                for (i, &doc) in docs.iter().enumerate() {
+                    let fact = facts.get(doc as usize).copied().unwrap_or_default();
+                    self.block.categories[i] = fact >> FACT_PRICE_BITS;
+                    self.block.prices[i] = fact & FACT_PRICE_MASK;
+                }
+            }
+            None => {
+                self.categories.get_vals(docs, &mut self.block.categories);
+                self.prices.get_vals(docs, &mut self.block.prices);
+            }
+        }
         if let Some(created_at) = &self.created_at {
             created_at.get_vals(docs, &mut self.block.created_at);
         }
