@@ -14,7 +14,7 @@ use tantivy::fastfield::AliveBitSet;
 use tantivy::query::Weight;
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocId, Score, SegmentOrdinal, SegmentReader};
 
-use super::columns::{FACT_PRICE_BITS, FACT_PRICE_MASK, FastColumns};
+use super::columns::{FastColumns, unpack_fact};
 pub use super::filter::{MatchFilter, StockCondition, StockFirst};
 use super::request::SortOrder;
 
@@ -368,8 +368,7 @@ impl SegmentSearch {
             Some(facts) => {
                 for (i, &doc) in docs.iter().enumerate() {
                     let fact = facts.get(doc as usize).copied().unwrap_or_default();
-                    self.block.categories[i] = fact >> FACT_PRICE_BITS;
-                    self.block.prices[i] = fact & FACT_PRICE_MASK;
+                    (self.block.categories[i], self.block.prices[i]) = unpack_fact(fact);
                 }
             }
             None => {
@@ -448,6 +447,7 @@ mod tests {
     use tantivy::columnar::column_values::VecColumn;
 
     use super::*;
+    use crate::search::columns::pack_fact;
 
     /// A segment whose documents are not in id order (as after a merge puts a re-indexed
     /// product's document last), all in category 1 at the price of `prices`; with `packed`,
@@ -455,7 +455,7 @@ mod tests {
     fn segment(ids: Vec<u64>, prices: Vec<u64>, sort: SortOrder, top_n: usize, packed: bool) -> SegmentSearch {
         let categories = vec![1; ids.len()];
         let facts: Option<Arc<[u64]>> =
-            packed.then(|| prices.iter().map(|price| (1 << FACT_PRICE_BITS) | price).collect());
+            packed.then(|| prices.iter().map(|&price| pack_fact(1, price)).collect()).flatten();
         SegmentSearch {
             ids: Arc::new(VecColumn::from(ids)),
             categories: Arc::new(VecColumn::from(categories)),

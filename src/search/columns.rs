@@ -33,16 +33,16 @@ pub struct SegmentColumns {
     pub prices: Arc<dyn ColumnValues<u64>>,
     /// When it was created (microseconds).
     pub created_at: Arc<dyn ColumnValues<i64>>,
-    /// Category id and price of each document in one word (see [`pack_facts`]), when the
+    /// Category id and price of each document in one word (see [`pack_fact`]), when the
     /// segment was decoded and every value fits; a word search's facets read one array, not
     /// two, for each match.
     pub facts: Option<Arc<[u64]>>,
 }
 
-/// Bits of a packed fact that hold the price; the category id takes the rest.
+/// Bits of a packed fact (see [`pack_fact`]) that hold the price; the category takes the rest.
 pub const FACT_PRICE_BITS: u32 = 48;
 /// The price bits of a packed fact.
-pub const FACT_PRICE_MASK: u64 = (1 << FACT_PRICE_BITS) - 1;
+const FACT_PRICE_MASK: u64 = (1 << FACT_PRICE_BITS) - 1;
 
 impl SegmentColumns {
     /// The segment's columns as stored: valid for any segment, decoded value by value.
@@ -60,31 +60,31 @@ impl SegmentColumns {
     /// The same values decoded into arrays.
     fn decode(segment: &SegmentReader) -> tantivy::Result<Self> {
         let stored = Self::open(segment)?;
+        // Decoded once for both their own arrays and the packed facts.
+        let (categories, prices) = (values(stored.categories.as_ref()), values(stored.prices.as_ref()));
+        let facts = categories.iter().zip(&prices).map(|(&category, &price)| pack_fact(category, price)).collect();
         Ok(Self {
             ids: to_vec(stored.ids.as_ref()),
-            categories: to_vec(stored.categories.as_ref()),
-            prices: to_vec(stored.prices.as_ref()),
+            categories: Arc::new(VecColumn::from(categories)),
+            prices: Arc::new(VecColumn::from(prices)),
             created_at: to_vec(stored.created_at.as_ref()),
-            facts: pack_facts(stored.categories.as_ref(), stored.prices.as_ref()),
+            facts,
         })
     }
 }
 
-/// `category_id << 48 | price_cents` per document; `None` when some category id needs more
-/// than 16 bits or some price more than 48 (then the two columns are read as they are).
-fn pack_facts(categories: &dyn ColumnValues<u64>, prices: &dyn ColumnValues<u64>) -> Option<Arc<[u64]>> {
-    let len = categories.num_vals() as usize;
-    let (mut category_ids, mut price_cents) = (vec![0; len], vec![0; len]);
-    categories.get_range(0, &mut category_ids);
-    prices.get_range(0, &mut price_cents);
-    category_ids
-        .iter()
-        .zip(&price_cents)
-        .map(|(&category, &price)| {
-            (category < 1 << (64 - FACT_PRICE_BITS) && price <= FACT_PRICE_MASK)
-                .then_some((category << FACT_PRICE_BITS) | price)
-        })
-        .collect()
+/// `category << 48 | price_cents`; `None` when the category needs more than 16 bits or the
+/// price more than 48 (a segment with such a value has no packed facts: its two columns are
+/// read as they are).
+pub fn pack_fact(category: u64, price_cents: u64) -> Option<u64> {
+    (category < 1 << (64 - FACT_PRICE_BITS) && price_cents <= FACT_PRICE_MASK)
+        .then_some((category << FACT_PRICE_BITS) | price_cents)
+}
+
+/// The (category, price in cents) of a packed fact.
+#[inline(always)]
+pub fn unpack_fact(fact: u64) -> (u64, u64) {
+    (fact >> FACT_PRICE_BITS, fact & FACT_PRICE_MASK)
 }
 
 /// Decoded columns of the segments of the last searcher refreshed.
@@ -131,9 +131,17 @@ fn to_vec<T>(column: &dyn ColumnValues<T>) -> Arc<dyn ColumnValues<T>>
 where
     T: PartialOrd + Default + std::fmt::Debug + Send + Sync + Copy + 'static,
 {
+    Arc::new(VecColumn::from(values(column)))
+}
+
+/// Every value of the column, by doc id.
+fn values<T>(column: &dyn ColumnValues<T>) -> Vec<T>
+where
+    T: PartialOrd + Default + std::fmt::Debug + Send + Sync + Copy + 'static,
+{
     let mut values = vec![T::default(); column.num_vals() as usize];
     column.get_range(0, &mut values);
-    Arc::new(VecColumn::from(values))
+    values
 }
 
 #[cfg(test)]
@@ -191,8 +199,7 @@ mod tests {
         assert_eq!(values(&decoded, segment.max_doc()), values(&stored, segment.max_doc()));
         assert_eq!(values(&decoded, 2)[1], (2, 2, 102, -2));
         let facts = decoded.facts.as_ref().expect("every value fits");
-        let unpacked: Vec<(u64, u64)> =
-            facts.iter().map(|fact| (fact >> FACT_PRICE_BITS, fact & FACT_PRICE_MASK)).collect();
+        let unpacked: Vec<(u64, u64)> = facts.iter().map(|&fact| unpack_fact(fact)).collect();
         let stored_facts: Vec<(u64, u64)> =
             values(&stored, segment.max_doc()).into_iter().map(|(_, category, price, _)| (category, price)).collect();
         assert_eq!(unpacked, stored_facts);

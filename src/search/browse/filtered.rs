@@ -30,7 +30,7 @@ use std::sync::Arc;
 use tantivy::Searcher;
 
 use super::super::collector::{Hit, MatchFilter, Matches, StockCondition};
-use super::super::columns::FastColumns;
+use super::super::columns::{FACT_PRICE_BITS, FastColumns, pack_fact, unpack_fact};
 use super::super::request::SortOrder;
 
 /// Products a price-range browse may walk in the order to fill its page (about 1 ms of
@@ -44,9 +44,9 @@ const DENSE_CATEGORY_IDS: usize = 4096;
 pub struct CatalogFacts {
     /// The catalog generation they were read at (or after).
     pub generation: u64,
-    /// Indexed by product id: its category's index in `category_ids` (high 16 bits,
-    /// [`NO_DOCUMENT`] for a product without a document) and its price in cents (low 48
-    /// bits). Eight bytes, not two `u64`s: a store browse reads the facts of every product
+    /// Indexed by product id: its category's index in `category_ids` ([`NO_DOCUMENT`] for
+    /// a product without a document) and its price in cents, packed as the decoded columns
+    /// pack category and price ([`pack_fact`]). Eight bytes, not two `u64`s: a store browse reads the facts of every product
     /// the store carries, in id order, and so streams the whole array through the cache; at
     /// 16 bytes a product that was most of its time (perf on `filtered_browse_1m`).
     facts: Vec<u64>,
@@ -67,9 +67,6 @@ pub struct FilterAids {
     prices: HashMap<u64, (u64, u64)>,
 }
 
-/// Bits of a packed fact that hold the price.
-const PRICE_BITS: u32 = 48;
-const PRICE_MASK: u64 = (1 << PRICE_BITS) - 1;
 /// The category index of a product without a document.
 const NO_DOCUMENT: u64 = 0xFFFF;
 
@@ -89,7 +86,7 @@ impl CatalogFacts {
             .map(|(_, columns)| usize::try_from(columns.ids.max_value()).map_or(0, |max| max.saturating_add(1)))
             .max()
             .unwrap_or(0);
-        let mut facts = vec![NO_DOCUMENT << PRICE_BITS; slots];
+        let mut facts = vec![NO_DOCUMENT << FACT_PRICE_BITS; slots];
         let mut category_ids: Vec<u64> = Vec::new();
         let mut category_index: HashMap<u64, u64> = HashMap::new();
         let mut complete = true;
@@ -105,9 +102,12 @@ impl CatalogFacts {
                     category_ids.push(categories[doc]);
                     category_ids.len() as u64 - 1
                 });
-                complete &= category < NO_DOCUMENT && prices[doc] <= PRICE_MASK;
-                if let Some(slot) = usize::try_from(ids[doc]).ok().and_then(|index| facts.get_mut(index)) {
-                    *slot = (category << PRICE_BITS) | (prices[doc] & PRICE_MASK);
+                let fact = pack_fact(category, prices[doc]).filter(|_| category < NO_DOCUMENT);
+                complete &= fact.is_some();
+                if let (Some(fact), Some(slot)) =
+                    (fact, usize::try_from(ids[doc]).ok().and_then(|index| facts.get_mut(index)))
+                {
+                    *slot = fact;
                 }
             }
         }
@@ -118,9 +118,9 @@ impl CatalogFacts {
     /// Category and price of a product with a document.
     #[inline]
     fn facts(&self, product_id: u64) -> Option<(u64, u64)> {
-        let fact = *self.facts.get(usize::try_from(product_id).ok()?)?;
-        let category = *self.category_ids.get(usize::try_from(fact >> PRICE_BITS).ok()?)?;
-        Some((category, fact & PRICE_MASK))
+        let (index, price) = unpack_fact(*self.facts.get(usize::try_from(product_id).ok()?)?);
+        let category = *self.category_ids.get(usize::try_from(index).ok()?)?;
+        Some((category, price))
     }
 }
 
@@ -132,7 +132,7 @@ const PRICE_SAMPLE: usize = 1024;
 /// and facets of a price range (with or without a category) by two binary searches and two
 /// scans of at most [`PRICE_SAMPLE`] entries, instead of a pass over the catalog.
 struct PriceIndex {
-    /// `price << 16 | category index`, ascending (so by price).
+    /// `price << ENTRY_CATEGORY_BITS | category index`, ascending (so by price).
     entries: Vec<u64>,
     categories: usize,
     /// Row `k` (`categories` counts): how many of `entries[..k * PRICE_SAMPLE]` each
@@ -144,8 +144,9 @@ impl PriceIndex {
     fn build(facts: &[u64], categories: usize) -> Self {
         let mut entries: Vec<u64> = facts
             .iter()
-            .filter(|&&fact| fact >> PRICE_BITS != NO_DOCUMENT)
-            .map(|fact| ((fact & PRICE_MASK) << 16) | (fact >> PRICE_BITS))
+            .map(|&fact| unpack_fact(fact))
+            .filter(|&(index, _)| index != NO_DOCUMENT)
+            .map(|(index, price)| (price << ENTRY_CATEGORY_BITS) | index)
             .collect();
         entries.sort_unstable();
         let mut counts_before = Vec::with_capacity((entries.len() / PRICE_SAMPLE + 1) * categories);
@@ -169,8 +170,8 @@ impl PriceIndex {
 
     /// Positions of the entries priced in `range`.
     fn positions(&self, range: &RangeInclusive<u64>) -> std::ops::Range<usize> {
-        let start = self.entries.partition_point(|&entry| entry >> 16 < *range.start());
-        let end = self.entries.partition_point(|&entry| entry >> 16 <= *range.end());
+        let start = self.entries.partition_point(|&entry| entry_price(entry) < *range.start());
+        let end = self.entries.partition_point(|&entry| entry_price(entry) <= *range.end());
         start..end.max(start)
     }
 
@@ -186,10 +187,19 @@ impl PriceIndex {
     }
 }
 
+/// Bits of a price-index entry that hold the category index (the price takes the rest).
+const ENTRY_CATEGORY_BITS: u32 = 16;
+
 /// The category index an entry of the price index holds.
 #[inline]
 fn category_index(entry: u64) -> usize {
-    (entry & 0xFFFF) as usize
+    (entry & ((1 << ENTRY_CATEGORY_BITS) - 1)) as usize
+}
+
+/// The price in cents an entry of the price index holds.
+#[inline]
+fn entry_price(entry: u64) -> u64 {
+    entry >> ENTRY_CATEGORY_BITS
 }
 
 impl FilterAids {
@@ -220,7 +230,7 @@ impl FilterAids {
     fn price_range_totals(&self, range: &RangeInclusive<u64>, category_id: Option<u64>) -> Matches {
         let index = &self.facts.by_price;
         let positions = index.positions(range);
-        let price_of = |entry: &u64| entry >> 16;
+        let price_of = |&entry: &u64| entry_price(entry);
         let mut categories = BTreeMap::new();
         for (category, &id) in self.facts.category_ids.iter().enumerate() {
             if category_id.is_some_and(|wanted| wanted != id) {
@@ -379,11 +389,10 @@ mod tests {
     fn packed(facts: &[(u64, u64)]) -> Vec<u64> {
         facts
             .iter()
-            .map(
-                |&(category, price)| {
-                    if category == 3 { NO_DOCUMENT << PRICE_BITS } else { (category << PRICE_BITS) | price }
-                },
-            )
+            .map(|&(category, price)| {
+                let index = if category == 3 { NO_DOCUMENT } else { category };
+                pack_fact(index, price).expect("small test values pack")
+            })
             .collect()
     }
 
@@ -392,7 +401,7 @@ mod tests {
         for len in [0, PRICE_SAMPLE, 2 * PRICE_SAMPLE] {
             let facts: Vec<(u64, u64)> = (0..len as u64).map(|i| (i % 3, i)).collect();
             let index = PriceIndex::build(&packed(&facts), 3);
-            let positions = index.positions(&(0..=u64::MAX >> 16));
+            let positions = index.positions(&(0..=u64::MAX >> ENTRY_CATEGORY_BITS));
             let counted: u64 = (0..3).map(|category| index.count_before(positions.end, category)).sum();
             assert_eq!(counted, len as u64, "{len} products");
         }
@@ -415,7 +424,7 @@ mod tests {
                 let counted = index.count_before(positions.end, category) - index.count_before(positions.start, category);
                 prop_assert_eq!(counted, expected as u64, "category {}", category);
             }
-            let prices: Vec<u64> = index.entries[positions].iter().map(|entry| entry >> 16).collect();
+            let prices: Vec<u64> = index.entries[positions].iter().map(|&entry| entry_price(entry)).collect();
             let mut expected: Vec<u64> =
                 facts.iter().filter(|&&(c, price)| c != 3 && range.contains(&price)).map(|&(_, price)| price).collect();
             expected.sort_unstable();
