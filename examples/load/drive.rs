@@ -7,6 +7,7 @@
 //! order (docs/performance.md, "Orders over HTTP, round 3"). A connection that fails is
 //! counted as a transport error and opened again for the next request.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -68,7 +69,7 @@ pub(crate) struct Outcome {
     /// Requests that got no HTTP response (connection refused, reset, client timeout).
     pub transport_errors: u64,
     /// Every answered request as (microseconds, status, path), when the plan keeps them.
-    pub requests: Vec<(u64, u16, String)>,
+    pub requests: Vec<(u64, u16, Cow<'static, str>)>,
 }
 
 impl Outcome {
@@ -130,6 +131,9 @@ impl Outcome {
     }
 }
 
+/// Where orders are sent.
+const ORDERS_PATH: &str = "/orders/";
+
 /// A request with no answer after this is a transport error (as reqwest's timeout was).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -183,11 +187,13 @@ impl Client {
             let sent = Instant::now();
             let (status, lines, path) = match request {
                 Request::Order { body, lines } => {
-                    (self.send(Method::POST, "/orders/", body).await, lines, "/orders/".to_owned())
+                    (self.send(Method::POST, ORDERS_PATH, body).await, lines, Cow::Borrowed(ORDERS_PATH))
                 }
-                Request::Get { path_and_query, .. } => {
-                    (self.send(Method::GET, &path_and_query, String::new()).await, Vec::new(), path_and_query)
-                }
+                Request::Get { path_and_query, .. } => (
+                    self.send(Method::GET, &path_and_query, String::new()).await,
+                    Vec::new(),
+                    Cow::Owned(path_and_query),
+                ),
             };
             let micros = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
             match status {

@@ -115,7 +115,10 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     }
 }
 
-fn write_request_log(path: &std::path::Path, requests: &mut [(u64, u16, String)]) -> anyhow::Result<()> {
+fn write_request_log(
+    path: &std::path::Path,
+    requests: &mut [(u64, u16, std::borrow::Cow<'static, str>)],
+) -> anyhow::Result<()> {
     use std::io::Write as _;
     requests.sort_unstable_by_key(|request| std::cmp::Reverse(request.0));
     let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
