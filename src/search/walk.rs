@@ -25,10 +25,12 @@
 //! [`MAX_EXPANSIONS`]: super::query::MAX_EXPANSIONS
 
 use std::slice;
+use std::sync::Arc;
 
+use tantivy::InvertedIndexReader;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::postings::{BlockSegmentPostings, Postings, SegmentPostings, TermInfo};
 use tantivy::query::Bm25Weight;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, Term};
@@ -105,11 +107,11 @@ impl WordsQuery {
     fn walk_segment(&self, reader: &SegmentReader, segment: &mut SegmentSearch) -> tantivy::Result<()> {
         let mut words = Vec::with_capacity(self.words.len());
         for alternatives in &self.words {
-            words.push(WordPostings::open(reader, alternatives, self.scoring)?);
+            words.push(FoundWord::look_up(reader, alternatives)?);
         }
         let mut optional = words.split_off(self.required);
         let mut required = words;
-        if required.iter().any(|word| word.alternatives.is_empty()) {
+        if required.iter().any(|word| word.lists.is_empty()) {
             return Ok(());
         }
         // The rarest word drives: fewest candidates to check. A stable sort, so ranks sum the
@@ -118,11 +120,13 @@ impl WordsQuery {
         if !self.scoring {
             optional.clear(); // they only rank
         }
-        for (i, word) in required.iter_mut().chain(&mut optional).enumerate() {
-            if i == 0 || word.alternatives.len() > MAX_SOUGHT_LISTS {
-                word.window = Some(Window::new());
-            }
-        }
+        let open = |(i, word): (usize, FoundWord<'_>)| {
+            let walked = word.walked(i == 0);
+            WordPostings::open(reader, word, self.scoring, walked)
+        };
+        let required = required.into_iter().enumerate().map(open).collect::<tantivy::Result<Vec<_>>>()?;
+        // An optional word never drives (index 1 and up).
+        let optional = optional.into_iter().map(|word| (1, word)).map(open).collect::<tantivy::Result<Vec<_>>>()?;
         let mut walk = Walk {
             required,
             optional,
@@ -260,8 +264,6 @@ fn others_match(others: &mut [WordPostings], doc: DocId, offset: usize, rank: &m
 /// One word in one segment: the posting list of each of its alternatives present there.
 struct WordPostings {
     alternatives: Vec<AlternativePostings>,
-    /// Documents summed over the lists (an upper bound of the word's documents).
-    size_hint: u32,
     /// Set when the word's lists are walked a window at a time (the driver, and words of
     /// more than [`MAX_SOUGHT_LISTS`] lists); otherwise each document is sought.
     window: Option<Box<Window>>,
@@ -272,26 +274,110 @@ struct WordPostings {
 /// pass over them.
 const MAX_SOUGHT_LISTS: usize = 8;
 
+/// A word's lists in one segment, looked up but not yet opened: enough to choose which
+/// word drives and how each is read.
+struct FoundWord<'a> {
+    lists: Vec<(Arc<InvertedIndexReader>, TermInfo, &'a AlternativeWeight)>,
+    /// Documents summed over the lists (an upper bound of the word's documents).
+    size_hint: u32,
+}
+
+impl<'a> FoundWord<'a> {
+    fn look_up(reader: &SegmentReader, alternatives: &'a [AlternativeWeight]) -> tantivy::Result<Self> {
+        let mut lists = Vec::with_capacity(alternatives.len());
+        let mut size_hint = 0u32;
+        for alternative in alternatives {
+            let inverted = reader.inverted_index(alternative.term.field())?;
+            let Some(info) = inverted.get_term_info(&alternative.term)? else {
+                continue;
+            };
+            if info.doc_freq == 0 {
+                continue;
+            }
+            size_hint = size_hint.saturating_add(info.doc_freq);
+            lists.push((inverted, info, alternative));
+        }
+        Ok(Self { lists, size_hint })
+    }
+
+    /// Whether the word's lists are walked a window at a time rather than sought.
+    fn walked(&self, drives: bool) -> bool {
+        drives || self.lists.len() > MAX_SOUGHT_LISTS
+    }
+}
+
 struct AlternativePostings {
-    postings: SegmentPostings,
+    cursor: Cursor,
+    score: ListScore,
+    class: MatchClass,
+    code: u8,
+}
+
+/// Where a list is read.
+// A few per search, and the walked one is read per posting: boxing it would add a load to
+// every posting for no saving that matters.
+#[allow(clippy::large_enum_variant)]
+enum Cursor {
+    /// Document by document, seeking the documents asked about.
+    Sought(Box<SegmentPostings>),
+    /// A block of postings at a time, straight from its decoded arrays: the walk of a window
+    /// keeps its position in a register instead of going through `SegmentPostings`' cursor
+    /// and bounds checks for every posting.
+    Walked(WalkedList),
+}
+
+struct WalkedList {
+    block: BlockSegmentPostings,
+    /// The next posting's index in the current block.
+    next: usize,
+}
+
+impl WalkedList {
+    fn new(block: BlockSegmentPostings) -> Self {
+        let mut list = Self { block, next: 0 };
+        list.settle();
+        list
+    }
+
+    /// The document of the next posting ([`TERMINATED`] when the list is done).
+    fn doc(&self) -> DocId {
+        self.block.docs().get(self.next).copied().unwrap_or(TERMINATED)
+    }
+
+    /// Moves to the first posting at or after `target`.
+    fn seek(&mut self, target: DocId) {
+        if self.doc() < target {
+            self.next = self.block.seek(target);
+            self.settle();
+        }
+    }
+
+    /// Past the end of a block, moves to the next one (an empty block: the list is done).
+    fn settle(&mut self) {
+        while self.next >= self.block.docs().len() && !self.block.docs().is_empty() {
+            self.block.advance();
+            self.next = 0;
+        }
+    }
+}
+
+/// How one list scores a document.
+struct ListScore {
     fieldnorms: FieldNormReader,
     /// With the field's boost applied after it, as the rank always did.
     bm25: Option<Bm25Weight>,
     boost: f32,
     /// For long lists, when scoring: see [`scores_at_one`].
     scores_at_one: Option<Box<[f32; 256]>>,
-    class: MatchClass,
-    code: u8,
 }
 
 /// A list of at least this many documents gets a table of its scores at term frequency 1.
 const MIN_DOCS_FOR_A_SCORE_TABLE: u32 = 1024;
 
-impl AlternativePostings {
+impl ListScore {
     #[inline(always)]
-    fn score(&self, doc: DocId) -> f32 {
+    fn score(&self, doc: DocId, term_freq: u32) -> f32 {
         let fieldnorm_id = self.fieldnorms.fieldnorm_id(doc);
-        let term_freq = self.postings.term_freq();
         if term_freq == 1
             && let Some(table) = &self.scores_at_one
         {
@@ -302,8 +388,8 @@ impl AlternativePostings {
 }
 
 /// A list's boosted scores at term frequency 1 (most words occur once in a product's field),
-/// by field-norm id: the same computation as [`AlternativePostings::score`], done once per
-/// norm instead of once per document (a division each, a fifth of a one-word search).
+/// by field-norm id: the same computation as [`ListScore::score`], done once per norm
+/// instead of once per document (a division each, a fifth of a one-word search).
 fn scores_at_one(bm25: &Bm25Weight, boost: f32) -> Box<[f32; 256]> {
     let mut table = Box::new([0.0; 256]);
     for (fieldnorm_id, score) in (0..=u8::MAX).zip(table.iter_mut()) {
@@ -313,21 +399,16 @@ fn scores_at_one(bm25: &Bm25Weight, boost: f32) -> Box<[f32; 256]> {
 }
 
 impl WordPostings {
-    fn open(reader: &SegmentReader, alternatives: &[AlternativeWeight], scoring: bool) -> tantivy::Result<Self> {
+    fn open(reader: &SegmentReader, found: FoundWord<'_>, scoring: bool, walked: bool) -> tantivy::Result<Self> {
         let record = if scoring { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
-        let mut opened = Vec::with_capacity(alternatives.len());
-        let mut size_hint = 0u32;
-        for alternative in alternatives {
+        let mut opened = Vec::with_capacity(found.lists.len());
+        for (inverted, info, alternative) in found.lists {
             let field = alternative.term.field();
-            let inverted = reader.inverted_index(field)?;
-            let Some(info) = inverted.get_term_info(&alternative.term)? else {
-                continue;
+            let cursor = if walked {
+                Cursor::Walked(WalkedList::new(inverted.read_block_postings_from_terminfo(&info, record)?))
+            } else {
+                Cursor::Sought(Box::new(inverted.read_postings_from_terminfo(&info, record)?))
             };
-            let postings = inverted.read_postings_from_terminfo(&info, record)?;
-            if postings.doc() == TERMINATED {
-                continue;
-            }
-            size_hint = size_hint.saturating_add(info.doc_freq);
             let fieldnorms = match reader.fieldnorms_readers().get_field(field)? {
                 Some(fieldnorms) if scoring => fieldnorms,
                 _ => FieldNormReader::constant(reader.max_doc(), 1),
@@ -339,21 +420,23 @@ impl WordPostings {
                 .filter(|_| info.doc_freq >= MIN_DOCS_FOR_A_SCORE_TABLE)
                 .map(|bm25| scores_at_one(bm25, boost));
             opened.push(AlternativePostings {
-                postings,
-                fieldnorms,
-                bm25: alternative.bm25.clone(),
-                boost,
-                scores_at_one,
+                cursor,
+                score: ListScore { fieldnorms, bm25: alternative.bm25.clone(), boost, scores_at_one },
                 class: alternative.class,
                 code: alternative.class.code(),
             });
         }
-        Ok(Self { alternatives: opened, size_hint, window: None })
+        let window = walked.then(Window::new);
+        Ok(Self { alternatives: opened, window })
     }
 
     /// The smallest document any list is on ([`TERMINATED`] when all are done).
     fn first_doc(&self) -> DocId {
-        self.alternatives.iter().map(|alternative| alternative.postings.doc()).min().unwrap_or(TERMINATED)
+        let doc = |alternative: &AlternativePostings| match &alternative.cursor {
+            Cursor::Sought(postings) => postings.doc(),
+            Cursor::Walked(list) => list.doc(),
+        };
+        self.alternatives.iter().map(doc).min().unwrap_or(TERMINATED)
     }
 
     /// Walks every list over `[window_start, window_end)` into the word's window, if it has
@@ -364,19 +447,36 @@ impl WordPostings {
             return;
         };
         for alternative in &mut self.alternatives {
-            let mut doc = alternative.postings.doc();
-            if doc < window_start {
-                doc = alternative.postings.seek(window_start);
-            }
-            while doc < window_end {
-                let offset = (doc - window_start) as usize;
-                window.bits[offset / 64] |= 1 << (offset % 64);
-                let class = &mut window.classes[offset];
-                *class = (*class).min(alternative.code);
-                if scoring {
-                    window.bm25[offset] += alternative.score(doc);
+            let Cursor::Walked(list) = &mut alternative.cursor else {
+                continue;
+            };
+            list.seek(window_start);
+            loop {
+                let docs = list.block.docs();
+                if docs.is_empty() {
+                    break; // the list is done
                 }
-                doc = alternative.postings.advance();
+                // Freqs are decoded only when scoring.
+                let freqs = if scoring { list.block.freqs() } else { &[] };
+                let mut next = list.next;
+                while let Some(&doc) = docs.get(next)
+                    && doc < window_end
+                {
+                    let offset = (doc - window_start) as usize;
+                    window.bits[offset / 64] |= 1 << (offset % 64);
+                    let class = &mut window.classes[offset];
+                    *class = (*class).min(alternative.code);
+                    if scoring {
+                        let term_freq = freqs.get(next).copied().unwrap_or(1);
+                        window.bm25[offset] += alternative.score.score(doc, term_freq);
+                    }
+                    next += 1;
+                }
+                list.next = next;
+                if next < docs.len() {
+                    break; // the window's end
+                }
+                list.settle();
             }
         }
     }
@@ -393,15 +493,18 @@ impl WordPostings {
         let mut best: Option<MatchClass> = None;
         let mut bm25 = 0.0;
         for alternative in &mut self.alternatives {
-            if alternative.postings.doc() < doc {
-                alternative.postings.seek(doc);
+            let Cursor::Sought(postings) = &mut alternative.cursor else {
+                continue;
+            };
+            if postings.doc() < doc {
+                postings.seek(doc);
             }
-            if alternative.postings.doc() == doc {
+            if postings.doc() == doc {
                 best = Some(best.map_or(alternative.class, |best| best.min(alternative.class)));
                 if !scoring {
                     return best.map(|class| (class, 0.0));
                 }
-                bm25 += alternative.score(doc);
+                bm25 += alternative.score.score(doc, postings.term_freq());
             }
         }
         best.map(|class| (class, bm25))
