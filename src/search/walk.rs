@@ -32,12 +32,13 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{BlockSegmentPostings, Postings, SegmentPostings, TermInfo};
 use tantivy::query::Bm25Weight;
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, Term};
 
 use super::collector::{Matches, SearchCollector, SegmentSearch};
 use super::expand::{MatchClass, WordMatch};
 use super::rank::DocRank;
+use super::schema::norms_field;
 
 /// Documents per window of the driving word: its bitset is 64 words, its per-document
 /// class and BM25 arrays 20 KiB, so a window stays in the L1/L2 cache.
@@ -59,6 +60,8 @@ pub struct WordsQuery {
 
 struct AlternativeWeight {
     term: Term,
+    /// Whose norms score it (see [`norms_field`]).
+    norms: Field,
     class: MatchClass,
     /// Only when scoring.
     bm25: Option<Bm25Weight>,
@@ -75,6 +78,7 @@ impl WordsQuery {
         if required == 0 || required > words.len() {
             return Ok(None);
         }
+        let schema = searcher.schema();
         let words = words
             .iter()
             .map(|word| {
@@ -84,7 +88,8 @@ impl WordsQuery {
                         let bm25 = scoring
                             .then(|| Bm25Weight::for_terms(searcher, slice::from_ref(&alternative.term)))
                             .transpose()?;
-                        Ok(AlternativeWeight { term: alternative.term.clone(), class: alternative.class, bm25 })
+                        let norms = norms_field(schema, alternative.term.field());
+                        Ok(AlternativeWeight { term: alternative.term.clone(), norms, class: alternative.class, bm25 })
                     })
                     .collect::<tantivy::Result<Vec<_>>>()
             })
@@ -403,13 +408,12 @@ impl WordPostings {
         let record = if scoring { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
         let mut opened = Vec::with_capacity(found.lists.len());
         for (inverted, info, alternative) in found.lists {
-            let field = alternative.term.field();
             let cursor = if walked {
                 Cursor::Walked(WalkedList::new(inverted.read_block_postings_from_terminfo(&info, record)?))
             } else {
                 Cursor::Sought(Box::new(inverted.read_postings_from_terminfo(&info, record)?))
             };
-            let fieldnorms = match reader.fieldnorms_readers().get_field(field)? {
+            let fieldnorms = match reader.fieldnorms_readers().get_field(alternative.norms)? {
                 Some(fieldnorms) if scoring => fieldnorms,
                 _ => FieldNormReader::constant(reader.max_doc(), 1),
             };
