@@ -22,6 +22,8 @@ use tantivy::columnar::{Cardinality, Column, ColumnValues};
 use tantivy::index::SegmentId;
 use tantivy::{Searcher, SegmentReader};
 
+use super::same_lists::SameLists;
+
 /// One segment's columns, by doc id.
 #[derive(Clone)]
 pub struct SegmentColumns {
@@ -37,6 +39,8 @@ pub struct SegmentColumns {
     /// segment was decoded and every value fits; a word search's facets read one array, not
     /// two, for each match.
     pub facts: Option<Arc<[u64]>>,
+    /// Which of the segment's stem lists repeat an exact list (learnt as searches ask).
+    pub same_lists: Arc<SameLists>,
 }
 
 /// Bits of a packed fact (see [`pack_fact`]) that hold the price; the category takes the rest.
@@ -54,6 +58,7 @@ impl SegmentColumns {
             prices: dense(fast.u64("price_cents")?, 0),
             created_at: dense(fast.i64("created_at")?, 0),
             facts: None,
+            same_lists: Arc::default(),
         })
     }
 
@@ -69,6 +74,7 @@ impl SegmentColumns {
             prices: Arc::new(VecColumn::from(prices)),
             created_at: to_vec(stored.created_at.as_ref()),
             facts,
+            same_lists: Arc::default(),
         })
     }
 }
@@ -106,6 +112,22 @@ impl FastColumns {
             segments.insert(id, columns);
         }
         Ok(Self { segments })
+    }
+
+    /// What the segment's searches learnt of its stem lists (nothing yet, and not kept, for a
+    /// segment this refresh did not see).
+    pub fn same_lists(&self, segment: &SegmentReader) -> Arc<SameLists> {
+        self.segments.get(&segment.segment_id()).map(|columns| Arc::clone(&columns.same_lists)).unwrap_or_default()
+    }
+
+    /// The same columns with folding turned off (see `same_lists`), to compare the walk with
+    /// and without it.
+    #[cfg(test)]
+    pub fn without_folding(mut self) -> Self {
+        for columns in self.segments.values_mut() {
+            columns.same_lists = Arc::new(SameLists::never());
+        }
+        self
     }
 
     /// The segment's columns: decoded when this refresh saw it, else opened from the index.

@@ -31,6 +31,7 @@ pub mod queue;
 pub mod rank;
 pub mod request;
 pub mod rows;
+pub mod same_lists;
 pub mod scan;
 pub mod schema;
 pub mod stock;

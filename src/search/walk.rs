@@ -36,8 +36,9 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, Term};
 
 use super::collector::{Matches, SearchCollector, SegmentSearch};
-use super::expand::{MatchClass, WordMatch};
+use super::expand::{Exactness, MatchClass, WordMatch};
 use super::rank::DocRank;
+use super::same_lists::{ListRef, SameLists};
 use super::schema::norms_field;
 
 /// Documents per window of the driving word: its bitset is 64 words, its per-document
@@ -103,16 +104,21 @@ impl WordsQuery {
         for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
             let ordinal = SegmentOrdinal::try_from(ordinal).unwrap_or(SegmentOrdinal::MAX);
             let mut segment = collector.for_segment(ordinal, reader)?;
-            self.walk_segment(reader, &mut segment)?;
+            self.walk_segment(reader, &mut segment, &collector.columns.same_lists(reader))?;
             fruits.push(segment.harvest());
         }
         collector.merge_fruits(fruits)
     }
 
-    fn walk_segment(&self, reader: &SegmentReader, segment: &mut SegmentSearch) -> tantivy::Result<()> {
+    fn walk_segment(
+        &self,
+        reader: &SegmentReader,
+        segment: &mut SegmentSearch,
+        same_lists: &SameLists,
+    ) -> tantivy::Result<()> {
         let mut words = Vec::with_capacity(self.words.len());
         for alternatives in &self.words {
-            words.push(FoundWord::look_up(reader, alternatives)?);
+            words.push(FoundWord::look_up(reader, alternatives, same_lists)?);
         }
         let mut optional = words.split_off(self.required);
         let mut required = words;
@@ -282,15 +288,27 @@ const MAX_SOUGHT_LISTS: usize = 8;
 /// A word's lists in one segment, looked up but not yet opened: enough to choose which
 /// word drives and how each is read.
 struct FoundWord<'a> {
-    lists: Vec<(Arc<InvertedIndexReader>, TermInfo, &'a AlternativeWeight)>,
+    lists: Vec<FoundList<'a>>,
     /// Documents summed over the lists (an upper bound of the word's documents).
     size_hint: u32,
 }
 
+struct FoundList<'a> {
+    inverted: Arc<InvertedIndexReader>,
+    info: TermInfo,
+    alternative: &'a AlternativeWeight,
+    /// A stem list with exactly this list's postings, walked as part of it: its BM25 is
+    /// added to each of this list's documents (see `same_lists`).
+    folded: Option<&'a AlternativeWeight>,
+}
+
 impl<'a> FoundWord<'a> {
-    fn look_up(reader: &SegmentReader, alternatives: &'a [AlternativeWeight]) -> tantivy::Result<Self> {
-        let mut lists = Vec::with_capacity(alternatives.len());
-        let mut size_hint = 0u32;
+    fn look_up(
+        reader: &SegmentReader,
+        alternatives: &'a [AlternativeWeight],
+        same_lists: &SameLists,
+    ) -> tantivy::Result<Self> {
+        let mut lists: Vec<FoundList<'a>> = Vec::with_capacity(alternatives.len());
         for alternative in alternatives {
             let inverted = reader.inverted_index(alternative.term.field())?;
             let Some(info) = inverted.get_term_info(&alternative.term)? else {
@@ -299,9 +317,18 @@ impl<'a> FoundWord<'a> {
             if info.doc_freq == 0 {
                 continue;
             }
-            size_hint = size_hint.saturating_add(info.doc_freq);
-            lists.push((inverted, info, alternative));
+            // The exact twin comes first in a word's alternatives (see `expand`).
+            if let Some(twin) = lists.iter_mut().find(|list| list.is_exact_twin_of(alternative)) {
+                let exact = ListRef { inverted: &twin.inverted, term: &twin.alternative.term, info: &twin.info };
+                let stem = ListRef { inverted: &inverted, term: &alternative.term, info: &info };
+                if same_lists.same(&exact, &stem)? {
+                    twin.folded = Some(alternative);
+                    continue;
+                }
+            }
+            lists.push(FoundList { inverted, info, alternative, folded: None });
         }
+        let size_hint = lists.iter().fold(0u32, |sum, list| sum.saturating_add(list.info.doc_freq));
         Ok(Self { lists, size_hint })
     }
 
@@ -371,43 +398,70 @@ struct ListScore {
     fieldnorms: FieldNormReader,
     /// With the field's boost applied after it, as the rank always did.
     bm25: Option<Bm25Weight>,
+    /// A folded stem list's weight (same postings, same boost), added to `bm25`'s score.
+    folded: Option<Bm25Weight>,
     boost: f32,
-    /// For long lists, when scoring: see [`scores_at_one`].
-    scores_at_one: Option<Box<[f32; 256]>>,
+    /// For long lists, when scoring: see [`ListScore::at_one`].
+    scores_at_one: Option<Box<[PostingScore; 256]>>,
 }
 
 /// A list of at least this many documents gets a table of its scores at term frequency 1.
 const MIN_DOCS_FOR_A_SCORE_TABLE: u32 = 1024;
 
+/// A posting's score: its own list's, then the folded stem list's (0 when none). Added to a
+/// document's BM25 one after the other, as the two lists' scores were before they were
+/// folded, so the sums, and the ranks, are the same to the bit.
+type PostingScore = (f32, f32);
+
 impl ListScore {
     #[inline(always)]
-    fn score(&self, doc: DocId, term_freq: u32) -> f32 {
+    fn score(&self, doc: DocId, term_freq: u32) -> PostingScore {
         let fieldnorm_id = self.fieldnorms.fieldnorm_id(doc);
         if term_freq == 1
             && let Some(table) = &self.scores_at_one
         {
             return table[usize::from(fieldnorm_id)];
         }
-        self.bm25.as_ref().map_or(0.0, |bm25| bm25.score(fieldnorm_id, term_freq) * self.boost)
+        self.computed(fieldnorm_id, term_freq)
+    }
+
+    /// The score of a posting, from its norm and term frequency, each weight boosted.
+    #[inline(always)]
+    fn computed(&self, fieldnorm_id: u8, term_freq: u32) -> PostingScore {
+        let boosted = |bm25: &Bm25Weight| bm25.score(fieldnorm_id, term_freq) * self.boost;
+        (self.bm25.as_ref().map_or(0.0, boosted), self.folded.as_ref().map_or(0.0, boosted))
+    }
+
+    /// The scores at term frequency 1 (most words occur once in a product's field), by norm:
+    /// computed once per norm instead of once per document (a division each, a fifth of a
+    /// one-word search).
+    fn at_one(&self) -> Box<[PostingScore; 256]> {
+        let mut table = Box::new([(0.0, 0.0); 256]);
+        for (fieldnorm_id, score) in (0..=u8::MAX).zip(table.iter_mut()) {
+            *score = self.computed(fieldnorm_id, 1);
+        }
+        table
     }
 }
 
-/// A list's boosted scores at term frequency 1 (most words occur once in a product's field),
-/// by field-norm id: the same computation as [`ListScore::score`], done once per norm
-/// instead of once per document (a division each, a fifth of a one-word search).
-fn scores_at_one(bm25: &Bm25Weight, boost: f32) -> Box<[f32; 256]> {
-    let mut table = Box::new([0.0; 256]);
-    for (fieldnorm_id, score) in (0..=u8::MAX).zip(table.iter_mut()) {
-        *score = bm25.score(fieldnorm_id, 1) * boost;
+impl FoundList<'_> {
+    /// Whether this is the exact list of which `stem` is the stem list: the same word's
+    /// exact term in the field whose norms the stem list reads, with no typo.
+    fn is_exact_twin_of(&self, stem: &AlternativeWeight) -> bool {
+        let (exact, stem_class) = (self.alternative, stem.class);
+        stem_class.exactness == Exactness::Stem
+            && stem_class.typos == 0
+            && self.folded.is_none()
+            && exact.class == MatchClass { exactness: Exactness::Exact, ..stem_class }
+            && exact.term.field() == stem.norms
     }
-    table
 }
 
 impl WordPostings {
     fn open(reader: &SegmentReader, found: FoundWord<'_>, scoring: bool, walked: bool) -> tantivy::Result<Self> {
         let record = if scoring { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
         let mut opened = Vec::with_capacity(found.lists.len());
-        for (inverted, info, alternative) in found.lists {
+        for FoundList { inverted, info, alternative, folded } in found.lists {
             let cursor = if walked {
                 Cursor::Walked(WalkedList::new(inverted.read_block_postings_from_terminfo(&info, record)?))
             } else {
@@ -417,15 +471,19 @@ impl WordPostings {
                 Some(fieldnorms) if scoring => fieldnorms,
                 _ => FieldNormReader::constant(reader.max_doc(), 1),
             };
-            let boost = alternative.class.field.boost();
-            let scores_at_one = alternative
-                .bm25
-                .as_ref()
-                .filter(|_| info.doc_freq >= MIN_DOCS_FOR_A_SCORE_TABLE)
-                .map(|bm25| scores_at_one(bm25, boost));
+            let mut score = ListScore {
+                fieldnorms,
+                bm25: alternative.bm25.clone(),
+                folded: folded.and_then(|folded| folded.bm25.clone()),
+                boost: alternative.class.field.boost(),
+                scores_at_one: None,
+            };
+            if score.bm25.is_some() && info.doc_freq >= MIN_DOCS_FOR_A_SCORE_TABLE {
+                score.scores_at_one = Some(score.at_one());
+            }
             opened.push(AlternativePostings {
                 cursor,
-                score: ListScore { fieldnorms, bm25: alternative.bm25.clone(), boost, scores_at_one },
+                score,
                 class: alternative.class,
                 code: alternative.class.code(),
             });
@@ -454,6 +512,7 @@ impl WordPostings {
             let Cursor::Walked(list) = &mut alternative.cursor else {
                 continue;
             };
+            let folds = alternative.score.folded.is_some();
             list.seek(window_start);
             loop {
                 let docs = list.block.docs();
@@ -472,7 +531,11 @@ impl WordPostings {
                     *class = (*class).min(alternative.code);
                     if scoring {
                         let term_freq = freqs.get(next).copied().unwrap_or(1);
-                        window.bm25[offset] += alternative.score.score(doc, term_freq);
+                        let (own, folded) = alternative.score.score(doc, term_freq);
+                        window.bm25[offset] += own;
+                        if folds {
+                            window.bm25[offset] += folded;
+                        }
                     }
                     next += 1;
                 }
@@ -508,7 +571,9 @@ impl WordPostings {
                 if !scoring {
                     return best.map(|class| (class, 0.0));
                 }
-                bm25 += alternative.score.score(doc, postings.term_freq());
+                let (own, folded) = alternative.score.score(doc, postings.term_freq());
+                bm25 += own;
+                bm25 += folded;
             }
         }
         best.map(|class| (class, bm25))
@@ -592,6 +657,65 @@ mod tests {
         let query = WordsQuery::new(&searcher, &words, words.len(), scored).expect("weights").expect("words");
         let matches = query.collect(&searcher, &collector).expect("search");
         (matches.count, matches.top.iter().map(|hit| hit.product_id).collect())
+    }
+
+    /// Count and every hit's id and packed rank, best first, with or without folding.
+    fn ranked(index: &Index, fields: &ProductFields, query: &[&str], folding: bool) -> (u64, Vec<(u64, u32)>) {
+        let searcher = index.reader().expect("reader").searcher();
+        let words: Vec<String> = query.iter().map(|word| (*word).to_owned()).collect();
+        let words = expand_words(&searcher, fields, &words).expect("expand");
+        let columns = FastColumns::refresh(&FastColumns::default(), &searcher).expect("columns");
+        let collector = SearchCollector {
+            filter: MatchFilter { category_id: None, price_cents: 0..=u64::MAX, stock: StockCondition::Unfiltered },
+            sort: SortOrder::Relevance,
+            stock_first: StockFirst::Off,
+            scored: true,
+            top_n: usize::MAX,
+            columns: Arc::new(if folding { columns } else { columns.without_folding() }),
+        };
+        let query = WordsQuery::new(&searcher, &words, words.len(), true).expect("weights").expect("words");
+        let matches = query.collect(&searcher, &collector).expect("search");
+        (matches.count, matches.top.iter().map(|hit| (hit.product_id, hit.score.to_bits())).collect())
+    }
+
+    #[test]
+    fn a_stem_list_repeating_its_exact_list_is_folded_into_it_and_every_rank_stays_the_same() {
+        // `kettle` is only ever written so: its stem lists repeat its exact lists. `lamp` is
+        // also written `lamps`: its stem lists hold more. Words repeat in some texts, so term
+        // frequencies above 1 (scored without the table) are folded too.
+        let texts = ["kettle", "steel kettle kettle", "lamp", "desk lamps", "lamp lamps kettle", "mug"];
+        let products: Vec<(String, String)> = (0..3 * WINDOW as usize)
+            .map(|i| (texts[i % texts.len()].to_owned(), texts[(i / 7 + i) % texts.len()].to_owned()))
+            .collect();
+        let (index, fields) = index(&products);
+        for query in [&["kettle"][..], &["lamp"], &["kettle", "lamp"], &["lamp", "kettl"]] {
+            let folded = ranked(&index, &fields, query, true);
+            assert!(folded.0 > 100, "{query:?} finds too little to test");
+            assert_eq!(folded, ranked(&index, &fields, query, false), "{query:?}");
+        }
+        let searcher = index.reader().expect("reader").searcher();
+        let columns = FastColumns::refresh(&FastColumns::default(), &searcher).expect("columns");
+        let segment = &searcher.segment_readers()[0];
+        let same_lists = columns.same_lists(segment);
+        let pair = |word: &str, stem: &str| {
+            (Term::from_field_text(fields.title, word), Term::from_field_text(fields.title_stem, stem))
+        };
+        let (kettle, kettle_stem) = pair("kettle", "kettl");
+        let (lamp, lamp_stem) = pair("lamp", "lamp");
+        let list = |term: &Term| {
+            let inverted = segment.inverted_index(term.field()).expect("inverted index");
+            let info = inverted.get_term_info(term).expect("dictionary").expect("the term is there");
+            (inverted, info)
+        };
+        for (exact, stem, same) in [(&kettle, &kettle_stem, true), (&lamp, &lamp_stem, false)] {
+            let ((exact_index, exact_info), (stem_index, stem_info)) = (list(exact), list(stem));
+            let exact_list = ListRef { inverted: &exact_index, term: exact, info: &exact_info };
+            let stem_list = ListRef { inverted: &stem_index, term: stem, info: &stem_info };
+            assert_eq!(same_lists.same(&exact_list, &stem_list).expect("read both lists"), same, "{exact:?}");
+            // Only lists of equal length are read, and remembered.
+            let remembered = same_lists.remembered(&exact_list, &stem_list);
+            assert_eq!(remembered, Some(same).filter(|_| exact_info.doc_freq == stem_info.doc_freq));
+        }
     }
 
     #[test]
