@@ -11,7 +11,7 @@ use tantivy::{Searcher, Term};
 
 use super::SearchIndex;
 use super::collector::{MatchFilter, Matches, SearchCollector, StockCondition, StockFirst};
-use super::expand::{WordMatch, expand_words};
+use super::expand::WordMatch;
 use super::highlight::Highlighter;
 use super::query::query_terms;
 use super::rank::bm25_of;
@@ -101,7 +101,7 @@ impl SearchIndex {
     ) -> Result<(Matches, MatchedWords)> {
         // One searcher for the expansion and the matching, so both see the same terms.
         let searcher = self.inner.reader.searcher();
-        let words = Arc::new(expand_words(&searcher, &self.inner.fields, terms)?);
+        let words = Arc::new(self.inner.expansions.expand_words(&searcher, &self.inner.fields, terms)?);
         let mut required = words.len();
         loop {
             let collector = self.collector(request, category_id, top_n(request));

@@ -114,7 +114,13 @@ pub fn expand_words(searcher: &Searcher, fields: &ProductFields, words: &[String
     words.iter().enumerate().map(|(i, word)| expand_word(searcher, fields, word, i == last)).collect()
 }
 
-fn expand_word(searcher: &Searcher, fields: &ProductFields, word: &str, is_last: bool) -> tantivy::Result<WordMatch> {
+/// Expands one word; `is_last`: the last word of the query, which may match as a prefix.
+pub fn expand_word(
+    searcher: &Searcher,
+    fields: &ProductFields,
+    word: &str,
+    is_last: bool,
+) -> tantivy::Result<WordMatch> {
     let exact_fields = exact_fields(fields);
     let stem = stem_of(word);
     let mut alternatives = Vec::new();

@@ -24,6 +24,7 @@ pub mod collector;
 pub mod columns;
 pub mod execute;
 pub mod expand;
+pub mod expansions;
 pub mod filter;
 pub mod highlight;
 pub mod query;
@@ -91,6 +92,8 @@ struct Inner {
     /// Bumped after every reload of `reader`: cached results are keyed by it.
     catalog_generation: AtomicU64,
     cache: cache::ResultCache,
+    /// Recent words' expansions, for the searcher they were computed on.
+    expansions: expansions::ExpansionCache,
     /// Where searches that miss the cache wait for a core.
     queue: queue::SearchQueue,
     /// Precomputed count, facets and order of the unfiltered browse.
@@ -149,6 +152,7 @@ impl SearchIndex {
             reads,
             catalog_generation: AtomicU64::new(0),
             cache: cache::ResultCache::default(),
+            expansions: expansions::ExpansionCache::default(),
             queue: queue::SearchQueue::per_core().context("cannot start the search threads")?,
             browse: browse::BrowseOrders::default(),
             category_names: Mutex::new(category_names),
