@@ -10,7 +10,8 @@
 //! - the **rarest required word drives**: its lists (at most 3 × [`MAX_EXPANSIONS`] per
 //!   expansion kind) are walked a window of [`WINDOW`] documents at a time into a bitset,
 //!   with each document's best class and BM25 sum accumulated on the way (one pass over each
-//!   list, however many lists: a two-letter prefix brings close to 200);
+//!   list, however many lists: a two-letter prefix brings close to 200), a decoded block of
+//!   postings at a time;
 //! - every **other word** is asked only about the driver's documents, by seeking its lists
 //!   (forward only, so a list is read at most once); an unscored search stops at the first
 //!   list that has the document;
@@ -20,7 +21,10 @@
 //!   fast-field column, then the filters, the count, the facets and the page.
 //!
 //! The BM25 of each list is tantivy's own (`Bm25Weight` from the searcher's statistics, the
-//! field's norms), summed in the order tantivy's scorers were, so ranks are unchanged.
+//! field's norms; a stem field's are its exact field's, see `schema::norms_field`), summed in
+//! the order tantivy's scorers were, so ranks are unchanged. A stem list that repeats its exact
+//! list posting for posting is folded into it (see `same_lists`): read once, both weights
+//! still added in that order.
 //!
 //! [`MAX_EXPANSIONS`]: super::query::MAX_EXPANSIONS
 
