@@ -168,12 +168,12 @@ where
 
 #[cfg(test)]
 mod tests {
-    use tantivy::{Index, IndexWriter, Term};
+    use tantivy::{IndexWriter, Term};
 
     use super::*;
     use crate::db::view_rows::ProductRow;
     use crate::search::build::product_document;
-    use crate::search::schema::{ProductFields, product_schema, register_analyzer};
+    use crate::search::schema::{ProductFields, in_ram_index};
 
     fn add(writer: &IndexWriter, fields: &ProductFields, id: i64) {
         let product = ProductRow {
@@ -204,10 +204,7 @@ mod tests {
 
     #[test]
     fn decoded_columns_equal_the_stored_ones_and_survive_only_with_their_segment() {
-        let index = Index::create_in_ram(product_schema());
-        register_analyzer(&index);
-        let fields = ProductFields::from_schema(&index.schema()).expect("product schema");
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000).expect("writer");
+        let (index, fields, mut writer) = in_ram_index();
         for id in 1..=500 {
             add(&writer, &fields, id);
         }

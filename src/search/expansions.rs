@@ -84,13 +84,13 @@ fn entry_bytes((word, _): &Key, found: &WordMatch) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use tantivy::{Index, IndexWriter};
+    use tantivy::IndexWriter;
 
     use super::*;
     use crate::db::view_rows::ProductRow;
     use crate::search::build::product_document;
     use crate::search::expand::expand_words;
-    use crate::search::schema::{product_schema, register_analyzer};
+    use crate::search::schema::in_ram_index;
 
     fn add(writer: &IndexWriter, fields: &ProductFields, id: i64, title: &str) {
         let product = ProductRow {
@@ -111,10 +111,7 @@ mod tests {
 
     #[test]
     fn a_cached_expansion_is_the_fresh_one_and_a_new_searcher_sees_new_terms() {
-        let index = Index::create_in_ram(product_schema());
-        register_analyzer(&index);
-        let fields = ProductFields::from_schema(&index.schema()).expect("product schema");
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).expect("writer");
+        let (index, fields, mut writer) = in_ram_index();
         add(&writer, &fields, 1, "steel kettle");
         writer.commit().expect("commit");
         let reader = index.reader().expect("reader");

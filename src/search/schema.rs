@@ -105,6 +105,17 @@ pub fn norms_field(schema: &Schema, field: Field) -> Field {
         .unwrap_or(field)
 }
 
+/// An empty in-memory index of this schema, its fields and a one-thread writer: where the
+/// search modules' tests start.
+#[cfg(test)]
+pub fn in_ram_index() -> (tantivy::Index, ProductFields, tantivy::IndexWriter) {
+    let index = tantivy::Index::create_in_ram(product_schema());
+    register_analyzer(&index);
+    let fields = ProductFields::from_schema(&index.schema()).expect("product schema");
+    let writer = index.writer_with_num_threads(1, 50_000_000).expect("writer");
+    (index, fields, writer)
+}
+
 /// Lowercase + ASCII folding, so `Élan` and `elan` are one term.
 pub fn text_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
@@ -205,10 +216,7 @@ mod tests {
 
     #[test]
     fn a_stem_field_has_exactly_the_norms_of_its_exact_field() {
-        let index = tantivy::Index::create_in_ram(product_schema());
-        register_analyzer(&index);
-        let fields = ProductFields::from_schema(&index.schema()).expect("product schema");
-        let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).expect("writer");
+        let (index, fields, mut writer) = in_ram_index();
         let long_word = "x".repeat(MAX_TOKEN_BYTES + 1);
         let texts = [
             "Kettles, kettling & KETTLE!".to_owned(),

@@ -589,7 +589,7 @@ mod tests {
     use std::collections::BTreeSet;
     use std::sync::Arc;
 
-    use tantivy::{Index, IndexWriter};
+    use tantivy::Index;
 
     use super::*;
     use crate::db::view_rows::ProductRow;
@@ -598,7 +598,7 @@ mod tests {
     use crate::search::columns::FastColumns;
     use crate::search::expand::expand_words;
     use crate::search::request::SortOrder;
-    use crate::search::schema::{ProductFields, product_schema, register_analyzer};
+    use crate::search::schema::{ProductFields, in_ram_index};
 
     /// Two-letter words have no typo budget and are their own stems, so a brute force only
     /// has to check that every word is there, the last one possibly as a prefix: `ab` is the
@@ -608,10 +608,7 @@ mod tests {
 
     /// Three windows' worth of documents in two segments, every seventh product deleted.
     fn index(products: &[(String, String)]) -> (Index, ProductFields) {
-        let index = Index::create_in_ram(product_schema());
-        register_analyzer(&index);
-        let fields = ProductFields::from_schema(&index.schema()).expect("product schema");
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000).expect("writer");
+        let (index, fields, mut writer) = in_ram_index();
         for (id, (title, description)) in products.iter().enumerate() {
             let id = i64::try_from(id).expect("small");
             let product =
