@@ -75,8 +75,9 @@ pub struct Application {
 enum Duties {
     /// The writer, and the confirmation workers and maintenance schedule holding its handles.
     Primary { writer_thread: WriterThread, workers: WorkerPool, maintenance: Maintenance },
-    /// The loop applying what Litestream brings to the views.
-    Replica { follower: Follower },
+    /// The loop applying what Litestream brings to the views, and the schedule returning
+    /// freed memory.
+    Replica { follower: Follower, maintenance: Maintenance },
 }
 
 impl Application {
@@ -102,7 +103,9 @@ impl Application {
                 login_throttle: LoginThrottle::default(),
             };
             let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-            let duties = Duties::Replica { follower };
+            let maintenance =
+                Maintenance::start_replica().await.context("cannot start the replica's maintenance schedule")?;
+            let duties = Duties::Replica { follower, maintenance };
             return Ok(Self { listener, state, http: options.http, duties, data_dir_lock });
         }
         let sender = sender::from_config(&config.jobs)?;
@@ -153,7 +156,10 @@ impl Application {
                 maintenance.stop().await;
                 tokio::task::spawn_blocking(move || writer_thread.join()).await.context("writer join failed")?;
             }
-            Duties::Replica { follower } => follower.stop().await,
+            Duties::Replica { follower, maintenance } => {
+                maintenance.stop().await;
+                follower.stop().await;
+            }
         }
         // Only now may another process write the database.
         drop(data_dir_lock);

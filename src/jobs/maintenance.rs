@@ -51,6 +51,11 @@ const SCHEDULE: [(&str, Task); 5] = [
     ("30 * * * * *", Task::ReleaseFreedMemory),
 ];
 
+/// A read replica's schedule: it writes nothing (Litestream brings the database), so it only
+/// returns freed memory, as often as a primary does. Its follower frees and reallocates as
+/// requests do, and rebuilds its autocomplete map and orders like a primary (issue 18).
+const REPLICA_SCHEDULE: [(&str, Task); 1] = [("30 * * * * *", Task::ReleaseFreedMemory)];
+
 /// The running schedule. Stop it with [`Maintenance::stop`].
 pub struct Maintenance {
     scheduler: JobScheduler,
@@ -61,9 +66,23 @@ pub struct Maintenance {
 impl Maintenance {
     /// Starts the schedule; with `litestream`, the checkpoint is [`Task::CheckpointPassive`].
     pub async fn start(writer: WriterHandle, retention: Duration, litestream: bool) -> anyhow::Result<Self> {
-        let (tasks, receiver) = mpsc::channel(SCHEDULE.len());
+        Self::start_schedule(&SCHEDULE, writer, retention, litestream).await
+    }
+
+    /// Starts a read replica's schedule (see [`REPLICA_SCHEDULE`]).
+    pub async fn start_replica() -> anyhow::Result<Self> {
+        Self::start_schedule(&REPLICA_SCHEDULE, WriterHandle::without_writer(), Duration::ZERO, false).await
+    }
+
+    async fn start_schedule(
+        schedule: &[(&'static str, Task)],
+        writer: WriterHandle,
+        retention: Duration,
+        litestream: bool,
+    ) -> anyhow::Result<Self> {
+        let (tasks, receiver) = mpsc::channel(schedule.len());
         let scheduler = JobScheduler::new().await?;
-        for (cron, task) in SCHEDULE {
+        for &(cron, task) in schedule {
             let task = scheduled(task, litestream);
             let tasks = tasks.clone();
             scheduler
@@ -180,5 +199,20 @@ mod tests {
         assert!(!tasks(true).contains(&Task::Checkpoint));
         assert!(tasks(true).contains(&Task::CheckpointPassive));
         assert_eq!(tasks(true).len(), tasks(false).len(), "every other task still runs");
+    }
+
+    #[tokio::test]
+    async fn a_replica_schedules_only_what_runs_without_a_writer_and_still_returns_freed_memory() {
+        let replica_tasks = REPLICA_SCHEDULE.map(|(_, task)| task);
+        assert!(replica_tasks.contains(&Task::ReleaseFreedMemory));
+        let writerless = WriterHandle::without_writer();
+        for task in replica_tasks {
+            run_task(&writerless, task, Duration::ZERO).await.expect("a replica's task needs no writer");
+        }
+        // What a replica must not schedule would fail there.
+        assert!(run_task(&writerless, Task::Checkpoint, Duration::ZERO).await.is_err());
+        let primary_trim = SCHEDULE.iter().find(|(_, task)| *task == Task::ReleaseFreedMemory);
+        assert_eq!(primary_trim, REPLICA_SCHEDULE.first(), "as often as a primary");
+        Maintenance::start_replica().await.expect("the replica's schedule starts").stop().await;
     }
 }

@@ -30,8 +30,8 @@ pub const MAX_LAG: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, Default, Args)]
 pub struct ReplicationOptions {
     /// Serve as a read replica of the database in `--data-dir`, which `litestream restore -f`
-    /// keeps current: read-only, no job workers, no maintenance; writes answered 307 to
-    /// `--primary-url`.
+    /// keeps current: read-only, no job workers, no maintenance but the memory trim; writes
+    /// answered 307 to `--primary-url`.
     #[arg(long, env = "AFORRO_READ_REPLICA", requires = "primary_url")]
     pub read_replica: bool,
 
