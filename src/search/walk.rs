@@ -720,6 +720,34 @@ mod tests {
     }
 
     #[test]
+    fn a_list_of_whole_blocks_ends_where_it_should() {
+        // Lists of 128 postings per block: a last block that is full, or one posting short or
+        // over, must end the walk exactly (neither lose postings nor run on).
+        for len in [127, 128, 129, 256, 4_096] {
+            let products: Vec<(String, String)> = (0..len).map(|_| ("ab".to_owned(), "cd".to_owned())).collect();
+            let (index, fields, mut writer) = in_ram_index();
+            for (id, (title, description)) in products.iter().enumerate() {
+                let id = i64::try_from(id).expect("small");
+                let product = ProductRow {
+                    id,
+                    title,
+                    description,
+                    price_cents: id,
+                    category_id: 1,
+                    created_at: 0,
+                    category: "zz",
+                };
+                writer.add_document(product_document(&product, &fields)).expect("add");
+            }
+            writer.commit().expect("one segment");
+            for sort in [SortOrder::Relevance, SortOrder::PriceAscending] {
+                let (count, ids) = found(&index, &fields, &["ab"], sort);
+                assert_eq!((count, ids.len()), (len as u64, len), "{len} postings, {sort:?}");
+            }
+        }
+    }
+
+    #[test]
     fn every_window_and_segment_finds_exactly_the_products_having_every_word() {
         let products = products(3 * WINDOW as usize + 100);
         let (index, fields) = index(&products);
