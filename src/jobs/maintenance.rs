@@ -48,13 +48,16 @@ const SCHEDULE: [(&str, Task); 5] = [
     ("0 7 * * * *", Task::Purge),
     ("0 */5 * * * *", Task::Checkpoint),
     ("0 37 */3 * * *", Task::Optimize),
-    ("30 * * * * *", Task::ReleaseFreedMemory),
+    RELEASE_FREED_MEMORY,
 ];
+
+/// Every minute, on a primary and on a replica alike.
+const RELEASE_FREED_MEMORY: (&str, Task) = ("30 * * * * *", Task::ReleaseFreedMemory);
 
 /// A read replica's schedule: it writes nothing (Litestream brings the database), so it only
 /// returns freed memory, as often as a primary does. Its follower frees and reallocates as
 /// requests do, and rebuilds its autocomplete map and orders like a primary (issue 18).
-const REPLICA_SCHEDULE: [(&str, Task); 1] = [("30 * * * * *", Task::ReleaseFreedMemory)];
+const REPLICA_SCHEDULE: [(&str, Task); 1] = [RELEASE_FREED_MEMORY];
 
 /// The running schedule. Stop it with [`Maintenance::stop`].
 pub struct Maintenance {

@@ -108,7 +108,9 @@ pub struct WordMatch {
     pub correction: Option<String>,
 }
 
-/// Expands every word of `words` against `searcher`'s term dictionaries.
+/// Expands every word of `words` against `searcher`'s term dictionaries, uncached: what the
+/// tests compare with. Searches go through `expansions::ExpansionCache`.
+#[cfg(test)]
 pub fn expand_words(searcher: &Searcher, fields: &ProductFields, words: &[String]) -> tantivy::Result<Vec<WordMatch>> {
     let last = words.len().saturating_sub(1);
     words.iter().enumerate().map(|(i, word)| expand_word(searcher, fields, word, i == last)).collect()

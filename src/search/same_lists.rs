@@ -20,6 +20,8 @@ use tantivy::postings::{BlockSegmentPostings, TermInfo};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{InvertedIndexReader, Term};
 
+use crate::locking::lock;
+
 /// One segment's answers, by the two lists' places: (field, start of its postings) for the
 /// exact list then the stem list. A place names one list of the segment, and is copied
 /// where a term would be cloned: this is asked on every search.
@@ -55,11 +57,11 @@ impl SameLists {
             return Ok(false);
         }
         let key = key(exact, stem);
-        if let Some(&same) = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
+        if let Some(&same) = lock(&self.known).get(&key) {
             return Ok(same);
         }
         let same = same_postings(exact, stem)?;
-        self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key, same);
+        lock(&self.known).insert(key, same);
         Ok(same)
     }
 }
@@ -73,7 +75,7 @@ impl SameLists {
 
     /// What was learnt of a pair, if it was asked about.
     pub fn remembered(&self, exact: &ListRef<'_>, stem: &ListRef<'_>) -> Option<bool> {
-        self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key(exact, stem)).copied()
+        lock(&self.known).get(&key(exact, stem)).copied()
     }
 }
 

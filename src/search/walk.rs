@@ -350,8 +350,7 @@ struct AlternativePostings {
 }
 
 /// Where a list is read.
-// A few per search, and the walked one is read per posting: boxing it would add a load to
-// every posting for no saving that matters.
+// A few per search: boxing the walked one too would save nothing that matters.
 #[allow(clippy::large_enum_variant)]
 enum Cursor {
     /// Document by document, seeking the documents asked about.
