@@ -39,7 +39,7 @@ fn open_catalog() -> (SearchIndex, ReadPool) {
         };
         seed(&mut store.write_conn, &options).expect("seed the bench catalog");
     }
-    let index = SearchIndex::open(&config.index_dir, store.reads.clone()).expect("open or build the index");
+    let index = SearchIndex::open(&config.index_dir, store.reads.clone(), 0).expect("open or build the index");
     (index, store.reads)
 }
 

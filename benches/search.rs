@@ -48,7 +48,8 @@ fn open(catalog: &Catalog) -> (SearchIndex, ReadPool) {
     if aforro::seed::is_empty(&store.write_conn).expect("count products") {
         seed(&mut store.write_conn, &catalog.options).expect("seed the bench catalog");
     }
-    let index = SearchIndex::open(&config.index_dir, store.reads.clone()).expect("open or build the index");
+    // No match cache: each iteration repeats one request, and the figures are the walk's.
+    let index = SearchIndex::open(&config.index_dir, store.reads.clone(), 0).expect("open or build the index");
     (index, store.reads)
 }
 

@@ -86,12 +86,13 @@ impl Application {
     pub async fn build(config: &Config, addr: SocketAddr, options: ServeOptions) -> anyhow::Result<Self> {
         let data_dir_lock = lock_data_dir(&config.data_dir)?;
         if let Some(primary) = options.replication.replica_of().cloned() {
-            let (database, index_dir, refresh) =
-                (config.database_path(), config.index_dir.clone(), config.suggest_refresh);
-            let views =
-                tokio::task::spawn_blocking(move || replica::open_views(&database, &index_dir, primary, refresh))
-                    .await
-                    .context("start-up task failed")??;
+            let (database, index_dir, refresh, match_cache) =
+                (config.database_path(), config.index_dir.clone(), config.suggest_refresh, config.match_cache_bytes());
+            let views = tokio::task::spawn_blocking(move || {
+                replica::open_views(&database, &index_dir, primary, refresh, match_cache)
+            })
+            .await
+            .context("start-up task failed")??;
             let follower = Follower::start(&views);
             let state = AppState {
                 reads: views.reads,
@@ -184,7 +185,8 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
     }
     // Opened before the writer starts: nothing can commit between the index's watermark
     // check, the stock view's load and the first observed commit.
-    let search = SearchIndex::open(&config.index_dir, store.reads.clone()).context("cannot open the search index")?;
+    let search = SearchIndex::open(&config.index_dir, store.reads.clone(), config.match_cache_bytes())
+        .context("cannot open the search index")?;
     // Builds its map in the background: serving starts at once.
     let suggest = SuggestService::start(store.reads.clone(), config.suggest_refresh);
     let jobs = JobQueue::new(usize::from(config.jobs.job_workers));

@@ -48,6 +48,13 @@ pub struct Config {
     #[arg(long = "suggest-refresh-secs", global = true, env = "AFORRO_SUGGEST_REFRESH_SECS", default_value = "600",
           value_parser = clap::value_parser!(u64).range(1..=86_400).map(Duration::from_secs))]
     pub suggest_refresh: Duration,
+
+    /// MiB of recent word searches' matches kept, so a search repeating their words under
+    /// other filters, another sort or another page skips reading the posting lists (8 bytes
+    /// per match: a word in a tenth of 1M products keeps 0.8 MiB). 0 keeps none.
+    #[arg(long = "match-cache-mib", global = true, env = "AFORRO_MATCH_CACHE_MIB",
+          default_value_t = DEFAULT_MATCH_CACHE_MIB, value_parser = clap::value_parser!(u64).range(0..=65_536))]
+    pub match_cache_mib: u64,
     /// The order-confirmation queue: workers, sender, retention.
     #[command(flatten)]
     pub jobs: JobsConfig,
@@ -63,8 +70,14 @@ impl Config {
             writer_batch: DEFAULT_MAX_BATCH,
             log_format: LogFormat::Auto,
             suggest_refresh: DEFAULT_SUGGEST_REFRESH,
+            match_cache_mib: DEFAULT_MATCH_CACHE_MIB,
             jobs: JobsConfig::default(),
         }
+    }
+
+    /// `--match-cache-mib` in bytes.
+    pub fn match_cache_bytes(&self) -> u64 {
+        self.match_cache_mib.saturating_mul(1024 * 1024)
     }
 
     /// The database file inside the data folder.
@@ -76,6 +89,10 @@ impl Config {
 /// Default of `--max-concurrent-requests`: far above what 2 cores serve at once (the load
 /// tests use 64 clients), so it only bites when requests pile up faster than they finish.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 1024;
+
+/// Default of `--match-cache-mib`: at 1M products, enough for the matches of the few hundred
+/// most searched words (the HTTP search mix's +22 % at 8 clients, docs/performance.md).
+pub const DEFAULT_MATCH_CACHE_MIB: u64 = 256;
 
 /// How often autocomplete popularity is refreshed unless `--suggest-refresh-secs` says otherwise.
 pub const DEFAULT_SUGGEST_REFRESH: Duration = Duration::from_secs(10 * 60);

@@ -57,6 +57,7 @@ pub fn open_views(
     index_dir: &Path,
     primary: PrimaryUrl,
     suggest_refresh: Duration,
+    match_cache_bytes: u64,
 ) -> anyhow::Result<ReplicaViews> {
     if !database.exists() {
         anyhow::bail!(
@@ -75,7 +76,8 @@ pub fn open_views(
     // Read before the views are built: a commit landing meanwhile is then applied once more
     // by the loop, which is harmless (absolute quantities, products re-read).
     let applied = reads.run_blocking(commit_log::latest_seq).context("cannot read the commit log")?;
-    let search = SearchIndex::open(index_dir, reads.clone()).context("cannot open the search index")?;
+    let search =
+        SearchIndex::open(index_dir, reads.clone(), match_cache_bytes).context("cannot open the search index")?;
     let suggest = SuggestService::start(reads.clone(), suggest_refresh);
     Ok(ReplicaViews { reads, search, suggest, status: ReplicaStatus::new(primary, applied) })
 }

@@ -19,6 +19,7 @@ use super::request::{CategoryFilter, SearchRequest, SortOrder};
 use super::rows::{MatchInfo, MatchMode, SearchResults, category_named, facets, rows_for};
 use super::scan::{scan_all, scan_store};
 use super::walk::WordsQuery;
+use super::word_matches::MatchKey;
 use crate::db::catalog::store_exists;
 use crate::db::view_rows::category_names;
 use crate::domain::CategoryId;
@@ -105,12 +106,15 @@ impl SearchIndex {
         let mut required = words.len();
         loop {
             let collector = self.collector(request, category_id, top_n(request));
-            let query = WordsQuery::new(&searcher, &words, required, collector.scored)?
-                .ok_or_else(|| Error::Invariant("a query needs at least one word".to_owned()))?;
+            let key = MatchKey { words: terms.to_vec(), required, scored: collector.scored };
+            let query = || {
+                WordsQuery::new(&searcher, &words, required, collector.scored)?
+                    .ok_or_else(|| tantivy::TantivyError::InternalError("a query needs at least one word".to_owned()))
+            };
             // The collector checks the category on a fast field: cheaper than intersecting
             // its postings (measured at 1M products, two words + category + price: 3.1 ms
             // intersected, 2.7 ms not).
-            let matches = query.collect(&searcher, &collector).map_err(Error::Index)?;
+            let matches = self.inner.matches.collect(&searcher, key, &collector, query).map_err(Error::Index)?;
             if matches.count > 0 || required == 1 {
                 return Ok((matches, MatchedWords { words, required }));
             }

@@ -38,6 +38,7 @@ pub mod schema;
 pub mod stock;
 pub mod sync;
 pub mod walk;
+pub mod word_matches;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -94,6 +95,8 @@ struct Inner {
     cache: cache::ResultCache,
     /// Recent words' expansions, for the searcher they were computed on.
     expansions: expansions::ExpansionCache,
+    /// Recent word queries' matches, for the searcher they were walked on.
+    matches: word_matches::MatchCache,
     /// Where searches that miss the cache wait for a core.
     queue: queue::SearchQueue,
     /// Precomputed count, facets and order of the unfiltered browse.
@@ -115,14 +118,16 @@ impl SearchIndex {
     /// Opens the index under `index_dir`, rebuilding it first when it is missing, from another
     /// format or schema, or stamped with another catalog version; loads the stock view.
     /// Must run before the writer starts, so no commit can slip between check and load.
-    pub fn open(index_dir: &Path, reads: ReadPool) -> anyhow::Result<Self> {
+    /// `match_cache_bytes` bounds the matches kept for searches repeating their words
+    /// (`--match-cache-mib`; 0 keeps none).
+    pub fn open(index_dir: &Path, reads: ReadPool, match_cache_bytes: u64) -> anyhow::Result<Self> {
         let path = index_path(index_dir);
         let index = reads
             .run_blocking(|conn| Ok(open_or_rebuild(conn, &path)))
             .context("cannot read the database to open the index")??;
         let stock = reads.run_blocking(StockView::load).context("cannot load the stock view")?;
         let category_names = reads.run_blocking(view_rows::category_names).context("cannot read the categories")?;
-        Self::from_parts(&index, stock, reads, category_names)
+        Self::from_parts(&index, stock, reads, category_names, match_cache_bytes)
     }
 
     fn from_parts(
@@ -130,6 +135,7 @@ impl SearchIndex {
         stock: StockView,
         reads: ReadPool,
         category_names: BTreeMap<CategoryId, String>,
+        match_cache_bytes: u64,
     ) -> anyhow::Result<Self> {
         let fields = ProductFields::from_schema(&index.schema()).context("the index has an unexpected schema")?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
@@ -153,6 +159,7 @@ impl SearchIndex {
             catalog_generation: AtomicU64::new(0),
             cache: cache::ResultCache::default(),
             expansions: expansions::ExpansionCache::default(),
+            matches: word_matches::MatchCache::new(match_cache_bytes),
             queue: queue::SearchQueue::per_core().context("cannot start the search threads")?,
             browse: browse::BrowseOrders::default(),
             category_names: Mutex::new(category_names),

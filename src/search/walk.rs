@@ -44,6 +44,7 @@ use super::expand::{Exactness, MatchClass, WordMatch};
 use super::rank::DocRank;
 use super::same_lists::{ListRef, SameLists};
 use super::schema::norms_field;
+use super::word_matches::{SegmentMatches, WordMatches};
 
 /// Documents per window of the driving word: its bitset is 64 words, its per-document
 /// class and BM25 arrays 20 KiB, so a window stays in the L1/L2 cache.
@@ -104,11 +105,29 @@ impl WordsQuery {
 
     /// Runs the search through `collector`: its filters, count, facets and page.
     pub fn collect(&self, searcher: &Searcher, collector: &SearchCollector) -> tantivy::Result<Matches> {
+        self.collect_recording(searcher, collector, None)
+    }
+
+    /// Like [`collect`](Self::collect), also keeping every match (before the collector's
+    /// filters) in `record`, to be replayed by [`WordMatches::collect`], and counting the
+    /// postings the walk read from its driving word's lists.
+    pub fn collect_recording(
+        &self,
+        searcher: &Searcher,
+        collector: &SearchCollector,
+        mut record: Option<&mut WordMatches>,
+    ) -> tantivy::Result<Matches> {
         let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
         for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
             let ordinal = SegmentOrdinal::try_from(ordinal).unwrap_or(SegmentOrdinal::MAX);
             let mut segment = collector.for_segment(ordinal, reader)?;
-            self.walk_segment(reader, &mut segment, &collector.columns.same_lists(reader))?;
+            let mut recorded = record.is_some().then(|| SegmentMatches::new(self.scoring));
+            let walked =
+                self.walk_segment(reader, &mut segment, &collector.columns.same_lists(reader), recorded.as_mut())?;
+            if let (Some(record), Some(recorded)) = (record.as_deref_mut(), recorded) {
+                record.segments.push(recorded);
+                record.walked_postings += u64::from(walked);
+            }
             fruits.push(segment.harvest());
         }
         collector.merge_fruits(fruits)
@@ -119,7 +138,8 @@ impl WordsQuery {
         reader: &SegmentReader,
         segment: &mut SegmentSearch,
         same_lists: &SameLists,
-    ) -> tantivy::Result<()> {
+        mut record: Option<&mut SegmentMatches>,
+    ) -> tantivy::Result<u32> {
         let mut words = Vec::with_capacity(self.words.len());
         for alternatives in &self.words {
             words.push(FoundWord::look_up(reader, alternatives, same_lists)?);
@@ -127,11 +147,12 @@ impl WordsQuery {
         let mut optional = words.split_off(self.required);
         let mut required = words;
         if required.iter().any(|word| word.lists.is_empty()) {
-            return Ok(());
+            return Ok(0);
         }
         // The rarest word drives: fewest candidates to check. A stable sort, so ranks sum the
         // words in the order they always did.
         required.sort_by_key(|word| word.size_hint);
+        let driver_postings = required[0].size_hint;
         if !self.scoring {
             optional.clear(); // they only rank
         }
@@ -154,6 +175,9 @@ impl WordsQuery {
         while start != TERMINATED {
             let window_start = start - start % WINDOW;
             walk.window(window_start);
+            if let Some(record) = record.as_deref_mut() {
+                record.extend(&walk.docs, &walk.scores);
+            }
             if self.scoring {
                 segment.collect_scored_block(&walk.docs, &walk.scores);
             } else {
@@ -161,7 +185,7 @@ impl WordsQuery {
             }
             start = walk.required[0].first_doc();
         }
-        Ok(())
+        Ok(driver_postings)
     }
 }
 

@@ -28,7 +28,7 @@ fn store_with_small_catalog() -> (tempfile::TempDir, Config) {
 
 fn open_index(config: &Config) -> SearchIndex {
     let store = open_store(config).expect("open store");
-    SearchIndex::open(&config.index_dir, store.reads).expect("open index")
+    SearchIndex::open(&config.index_dir, store.reads, config.match_cache_bytes()).expect("open index")
 }
 
 #[test]
