@@ -14,6 +14,7 @@ use tantivy::fastfield::AliveBitSet;
 use tantivy::query::Weight;
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocId, Score, SegmentOrdinal, SegmentReader};
 
+use super::carried_docs::DocBits;
 use super::columns::{FastColumns, unpack_fact};
 pub use super::filter::{MatchFilter, StockCondition, StockFirst};
 use super::request::SortOrder;
@@ -93,7 +94,15 @@ impl Collector for SearchCollector {
         let dense_category_slots =
             usize::try_from(columns.categories.max_value()).map_or(0, |max| max.saturating_add(1));
         let dense_category_slots = dense_category_slots.min(DENSE_CATEGORY_IDS);
+        let carried_docs = match &self.filter.stock {
+            StockCondition::Store { column: Some(column), carried: Some(carried), .. } => {
+                Some(columns.carried_docs.of(carried, column, columns.ids.as_ref(), segment.max_doc()))
+            }
+            _ => None,
+        };
         Ok(SegmentSearch {
+            carried_docs,
+            carried_block: CarriedBlock::default(),
             ids: columns.ids,
             categories: columns.categories,
             prices: columns.prices,
@@ -187,6 +196,17 @@ pub struct SegmentSearch {
     block: BlockBuffers,
     /// The best hits so far, worst on top so it is the one replaced.
     heap: BinaryHeap<Hit>,
+    /// With a store filter: the documents the store carries (see `carried_docs`), tested
+    /// before a match's id and quantity are read.
+    carried_docs: Option<Arc<DocBits>>,
+    carried_block: CarriedBlock,
+}
+
+/// A block's matches that the store carries, with their ranks (reused between blocks).
+#[derive(Default)]
+struct CarriedBlock {
+    docs: Vec<DocId>,
+    scores: Vec<Score>,
 }
 
 /// The fast-field values of one document that every match needs.
@@ -347,9 +367,36 @@ impl SegmentSearch {
         if !self.needs_every_product_id() {
             return self.collect_without_every_id(docs, Some(scores));
         }
+        if let Some(carried_docs) = self.carried_docs.take() {
+            let mut carried = std::mem::take(&mut self.carried_block);
+            carried.docs.clear();
+            carried.scores.clear();
+            for (&doc, &score) in docs.iter().zip(scores) {
+                if carried_docs.has(doc) {
+                    carried.docs.push(doc);
+                    carried.scores.push(score);
+                }
+            }
+            self.consider_scored(&carried.docs, &carried.scores);
+            (self.carried_docs, self.carried_block) = (Some(carried_docs), carried);
+            return;
+        }
+        self.consider_scored(docs, scores);
+    }
+
+    /// Filters, counts and offers every one of `docs` with its rank, reading each column once.
+    fn consider_scored(&mut self, docs: &[DocId], scores: &[Score]) {
         self.read_block(docs);
         for (i, score) in scores.iter().enumerate().take(docs.len()) {
             self.consider(self.block.fields(i), *score);
+        }
+    }
+
+    /// Filters, counts and offers every one of `docs`, unscored, reading each column once.
+    fn consider_unscored(&mut self, docs: &[DocId]) {
+        self.read_block(docs);
+        for i in 0..docs.len() {
+            self.consider(self.block.fields(i), 0.0);
         }
     }
 
@@ -411,10 +458,15 @@ impl SegmentCollector for SegmentSearch {
         if !self.needs_every_product_id() {
             return self.collect_without_every_id(docs, None);
         }
-        self.read_block(docs);
-        for i in 0..docs.len() {
-            self.consider(self.block.fields(i), 0.0);
+        if let Some(carried_docs) = self.carried_docs.take() {
+            let mut carried = std::mem::take(&mut self.carried_block);
+            carried.docs.clear();
+            carried.docs.extend(docs.iter().copied().filter(|doc| carried_docs.has(*doc)));
+            self.consider_unscored(&carried.docs);
+            (self.carried_docs, self.carried_block) = (Some(carried_docs), carried);
+            return;
         }
+        self.consider_unscored(docs);
     }
 
     fn harvest(mut self) -> Matches {
@@ -472,6 +524,8 @@ mod tests {
             max_price_cents: 0,
             block: BlockBuffers::default(),
             heap: BinaryHeap::new(),
+            carried_docs: None,
+            carried_block: CarriedBlock::default(),
         }
     }
 

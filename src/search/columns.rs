@@ -22,6 +22,7 @@ use tantivy::columnar::{Cardinality, Column, ColumnValues};
 use tantivy::index::SegmentId;
 use tantivy::{Searcher, SegmentReader};
 
+use super::carried_docs::CarriedDocs;
 use super::same_lists::SameLists;
 
 /// One segment's columns, by doc id.
@@ -41,6 +42,8 @@ pub struct SegmentColumns {
     pub facts: Option<Arc<[u64]>>,
     /// Which of the segment's stem lists repeat an exact list (learnt as searches ask).
     pub same_lists: Arc<SameLists>,
+    /// Per store, which documents it carries (built as store-filtered searches ask).
+    pub carried_docs: Arc<CarriedDocs>,
 }
 
 /// Bits of a packed fact (see [`pack_fact`]) that hold the price; the category takes the rest.
@@ -59,6 +62,7 @@ impl SegmentColumns {
             created_at: dense(fast.i64("created_at")?, 0),
             facts: None,
             same_lists: Arc::default(),
+            carried_docs: Arc::default(),
         })
     }
 
@@ -75,6 +79,7 @@ impl SegmentColumns {
             created_at: to_vec(stored.created_at.as_ref()),
             facts,
             same_lists: Arc::default(),
+            carried_docs: Arc::default(),
         })
     }
 }

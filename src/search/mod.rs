@@ -20,6 +20,7 @@
 pub mod browse;
 pub mod build;
 pub mod cache;
+pub mod carried_docs;
 pub mod collector;
 pub mod columns;
 pub mod execute;
