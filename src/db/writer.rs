@@ -6,7 +6,7 @@
 //! statement function over a channel (the crate-private `WriterHandle::write`) and awaits the
 //! reply. What a write changed is its [`CommitEffects`] (`effects.rs`). The thread takes whatever writes are waiting (up to the batch
 //! bound), runs each in its own savepoint inside one `BEGIN IMMEDIATE … COMMIT` (an order, the
-//! hot write, runs without one: see [`WriterHandle::write_unguarded`]), and only
+//! hot write, runs without one: see `WriterHandle::write_unguarded`), and only
 //! after the commit is durable tells the [`CommitObserver`]s (the in-memory stock view, the
 //! search index, the job workers) and then replies. So:
 //! - no two writers ever race: the stock check and the deduction cannot interleave;

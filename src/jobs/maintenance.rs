@@ -72,7 +72,7 @@ impl Maintenance {
         Self::start_schedule(&SCHEDULE, writer, retention, litestream).await
     }
 
-    /// Starts a read replica's schedule (see [`REPLICA_SCHEDULE`]).
+    /// Starts a read replica's schedule (see `REPLICA_SCHEDULE`).
     pub async fn start_replica() -> anyhow::Result<Self> {
         Self::start_schedule(&REPLICA_SCHEDULE, WriterHandle::without_writer(), Duration::ZERO, false).await
     }

@@ -14,7 +14,7 @@
 //! replaced, never changed in place, whenever the store starts or stops carrying a product, so
 //! a bitset is kept with the very list it was built for and used only for that list: a search
 //! holding a newer list builds a new bitset. The entry holds the list, so its address cannot
-//! be reused while the entry lives. At most [`MAX_STORES`] bitsets per segment are kept.
+//! be reused while the entry lives. At most `MAX_STORES` bitsets per segment are kept.
 
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicU32;

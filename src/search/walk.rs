@@ -8,7 +8,7 @@
 //! postings, was most of a one-word search (perf on the bench: see `docs/search.md`). Here:
 //!
 //! - the **rarest required word drives**: its lists (at most 3 × [`MAX_EXPANSIONS`] per
-//!   expansion kind) are walked a window of [`WINDOW`] documents at a time into a bitset,
+//!   expansion kind) are walked a window of `WINDOW` documents at a time into a bitset,
 //!   with each document's best class and BM25 sum accumulated on the way (one pass over each
 //!   list, however many lists: a two-letter prefix brings close to 200), a decoded block of
 //!   postings at a time;

@@ -12,7 +12,7 @@
 //!   category's products. These are flat arrays, not tantivy documents.
 //!
 //! - with a price range and no store (a category or not): count and facets from the
-//!   [`PriceIndex`], by binary search and two short scans, whatever the range holds (one
+//!   `PriceIndex`, by binary search and two short scans, whatever the range holds (one
 //!   pass over every product's facts took 5–7 ms at 1M over HTTP, an eighth of the search
 //!   mix's time); pages from the order, which for a price sort holds the range's products
 //!   contiguously (found by binary search), and for `newest` is walked only when the range
