@@ -219,3 +219,23 @@ pub(crate) fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>> {
         Err(error) => Err(Error::from(error)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    /// `.cargo/config.toml` passes these to the bundled SQLite's build; a build without them
+    /// (another config, an unset environment) would still work, only slower, so nothing else
+    /// would notice.
+    #[test]
+    fn the_bundled_sqlite_is_built_with_the_repository_flags() {
+        let conn = Connection::open_in_memory().expect("in-memory db");
+        let mut stmt = conn.prepare("PRAGMA compile_options").expect("pragma");
+        let options: Vec<String> =
+            stmt.query_map([], |row| row.get(0)).expect("query").collect::<Result<_, _>>().expect("rows");
+        for wanted in ["DEFAULT_MEMSTATUS=0", "OMIT_SHARED_CACHE", "USE_ALLOCA"] {
+            assert!(options.iter().any(|option| option == wanted), "{wanted} missing from {options:?}");
+        }
+        assert!(!options.iter().any(|option| option == "ENABLE_STAT4"), "STAT4 is on: {options:?}");
+    }
+}
