@@ -18,7 +18,8 @@
 //! - **optional words** (dropped by relaxation) never decide a match; a document having them
 //!   still ranks higher ("more words matched"), so they are only looked at when ranking;
 //! - the window's matches go to the collector **in one block**: one batched read per
-//!   fast-field column, then the filters, the count, the facets and the page.
+//!   fast-field column, then the filters, the count, the facets and the page; a walk the
+//!   match cache asks for also keeps them, to be replayed for the same words (`word_matches`).
 //!
 //! The BM25 of each list is tantivy's own (`Bm25Weight` from the searcher's statistics, the
 //! field's norms; a stem field's are its exact field's, see `schema::norms_field`), summed in
