@@ -9,9 +9,13 @@
 //! - [`query`], [`expand`], [`walk`], [`rank`], [`filter`], [`collector`], [`execute`],
 //!   [`rows`], [`highlight`]: one search, from words (and what each may match) to ranked,
 //!   highlighted result rows;
-//! - [`columns`]: the fast-field columns, decoded once per segment;
+//! - [`columns`]: the fast-field columns, decoded once per segment, with what searches learn
+//!   about each segment: [`same_lists`] (stem lists that repeat an exact list) and
+//!   [`carried_docs`] (per store, the documents it carries);
 //! - [`scan`]: fast paths for browsing without words (a store's stock, everything);
 //! - [`cache`]: whole results of repeated requests, keyed by the views' generations;
+//! - [`expansions`] and [`word_matches`]: a word's expansion and a word search's matches,
+//!   kept for the searcher they were computed on;
 //! - [`queue`]: searches the cache cannot answer run on search threads (one per core and a
 //!   spare), in arrival order.
 //!
