@@ -29,6 +29,8 @@ use crate::locking::lock;
 /// Bitsets kept per segment: 8 MiB at 1M products. Beyond it the oldest is dropped (and
 /// rebuilt, in a few milliseconds, when its store is searched again).
 const MAX_STORES: usize = 64;
+/// Product ids read at once while building a bitset (sequential reads of the id column).
+const IDS_PER_READ: DocId = 4096;
 
 /// One bit per document of a segment: set when the store carries the document's product.
 pub struct DocBits {
@@ -83,10 +85,10 @@ impl CarriedDocs {
 /// was read; a store that starts carrying it gets a new list, which this bitset never serves.
 fn build(column: &[AtomicU32], ids: &dyn ColumnValues<u64>, max_doc: DocId) -> DocBits {
     let mut words = vec![0u64; (max_doc as usize).div_ceil(64)].into_boxed_slice();
-    let mut block = vec![0u64; 4096];
+    let mut block = vec![0u64; IDS_PER_READ as usize];
     let mut start: DocId = 0;
     while start < max_doc {
-        let end = start.saturating_add(4096).min(max_doc);
+        let end = start.saturating_add(IDS_PER_READ).min(max_doc);
         let block = &mut block[..(end - start) as usize];
         ids.get_range(u64::from(start), block);
         for (doc, product_id) in (start..end).zip(block.iter()) {

@@ -367,36 +367,33 @@ impl SegmentSearch {
         if !self.needs_every_product_id() {
             return self.collect_without_every_id(docs, Some(scores));
         }
+        self.consider_block(docs, Some(scores));
+    }
+
+    /// Filters, counts and offers every one of `docs` with its rank (`None`: unscored),
+    /// reading each column once. With a store's bitset, only the documents the store carries
+    /// go on to have their ids and quantities read.
+    fn consider_block(&mut self, docs: &[DocId], scores: Option<&[Score]>) {
         if let Some(carried_docs) = self.carried_docs.take() {
             let mut carried = std::mem::take(&mut self.carried_block);
             carried.docs.clear();
             carried.scores.clear();
-            for (&doc, &score) in docs.iter().zip(scores) {
-                if carried_docs.has(doc) {
-                    carried.docs.push(doc);
-                    carried.scores.push(score);
-                }
+            for (i, &doc) in docs.iter().enumerate().filter(|(_, doc)| carried_docs.has(**doc)) {
+                carried.docs.push(doc);
+                carried.scores.extend(scores.and_then(|scores| scores.get(i)));
             }
-            self.consider_scored(&carried.docs, &carried.scores);
+            self.consider_all(&carried.docs, scores.map(|_| carried.scores.as_slice()));
             (self.carried_docs, self.carried_block) = (Some(carried_docs), carried);
-            return;
-        }
-        self.consider_scored(docs, scores);
-    }
-
-    /// Filters, counts and offers every one of `docs` with its rank, reading each column once.
-    fn consider_scored(&mut self, docs: &[DocId], scores: &[Score]) {
-        self.read_block(docs);
-        for (i, score) in scores.iter().enumerate().take(docs.len()) {
-            self.consider(self.block.fields(i), *score);
+        } else {
+            self.consider_all(docs, scores);
         }
     }
 
-    /// Filters, counts and offers every one of `docs`, unscored, reading each column once.
-    fn consider_unscored(&mut self, docs: &[DocId]) {
+    fn consider_all(&mut self, docs: &[DocId], scores: Option<&[Score]>) {
         self.read_block(docs);
         for i in 0..docs.len() {
-            self.consider(self.block.fields(i), 0.0);
+            let score = scores.and_then(|scores| scores.get(i)).copied().unwrap_or(0.0);
+            self.consider(self.block.fields(i), score);
         }
     }
 
@@ -458,15 +455,7 @@ impl SegmentCollector for SegmentSearch {
         if !self.needs_every_product_id() {
             return self.collect_without_every_id(docs, None);
         }
-        if let Some(carried_docs) = self.carried_docs.take() {
-            let mut carried = std::mem::take(&mut self.carried_block);
-            carried.docs.clear();
-            carried.docs.extend(docs.iter().copied().filter(|doc| carried_docs.has(*doc)));
-            self.consider_unscored(&carried.docs);
-            (self.carried_docs, self.carried_block) = (Some(carried_docs), carried);
-            return;
-        }
-        self.consider_unscored(docs);
+        self.consider_block(docs, None);
     }
 
     fn harvest(mut self) -> Matches {

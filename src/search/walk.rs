@@ -49,7 +49,7 @@ use super::word_matches::{SegmentMatches, WordMatches};
 
 /// Documents per window of the driving word: its bitset is 64 words, its per-document
 /// class and BM25 arrays 20 KiB, so a window stays in the L1/L2 cache.
-const WINDOW: u32 = 4096;
+pub(super) const WINDOW: u32 = 4096;
 /// `u64` words of a window's bitset.
 const WINDOW_WORDS: usize = (WINDOW / 64) as usize;
 /// No class yet (greater than every [`MatchClass::code`]).

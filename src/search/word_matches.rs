@@ -26,14 +26,14 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DocId, Score, Searcher, SegmentOrdinal};
 
 use super::collector::{Matches, SearchCollector};
-use super::walk::WordsQuery;
+use super::walk::{WINDOW, WordsQuery};
 
 const TIME_TO_LIVE: Duration = Duration::from_secs(600);
 /// A walk whose driving word has fewer postings than this is not kept: it costs about as
 /// much as a replay (tens of microseconds), and keeping it would only churn the cache.
 const MIN_WALKED_POSTINGS: u64 = 4096;
-/// Matches fed to the collector at once on a replay: the walk's window.
-const REPLAY_BLOCK: usize = 4096;
+/// Matches fed to the collector at once on a replay: the walk's window, as the walk fed them.
+const REPLAY_BLOCK: usize = WINDOW as usize;
 
 /// What the walk of a query is keyed by: the query's words (as analysed), how many of them
 /// every match has, and whether the matches carry ranks.
