@@ -15,6 +15,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_commit_log", include_str!("../../migrations/0006_commit_log.sql")),
     ("0007_order_lifecycle", include_str!("../../migrations/0007_order_lifecycle.sql")),
     ("0008_admin_history", include_str!("../../migrations/0008_admin_history.sql")),
+    ("0009_jobs_done_index", include_str!("../../migrations/0009_jobs_done_index.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
@@ -97,7 +98,8 @@ mod tests {
                 "0005_store_order_counts",
                 "0006_commit_log",
                 "0007_order_lifecycle",
-                "0008_admin_history"
+                "0008_admin_history",
+                "0009_jobs_done_index"
             ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());

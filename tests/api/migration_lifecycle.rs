@@ -36,7 +36,10 @@ fn migrating_an_old_database_keeps_orders_and_deliveries_and_accepts_cancelled()
     )
     .expect("old rows");
 
-    assert_eq!(migrate(&mut conn).expect("0007 and 0008"), ["0007_order_lifecycle", "0008_admin_history"]);
+    assert_eq!(
+        migrate(&mut conn).expect("0007 onwards"),
+        ["0007_order_lifecycle", "0008_admin_history", "0009_jobs_done_index"]
+    );
 
     let count = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, i64>(0)).expect(sql);
     assert_eq!(count("SELECT COUNT(*) FROM orders"), 2);
