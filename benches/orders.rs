@@ -74,7 +74,7 @@ fn stocked_writer(dir: &std::path::Path, max_batch: usize) -> (WriterHandle, Wri
         SeedOptions { products: PRODUCTS, stores: STORES, inventory_per_store: PRODUCTS, ..SeedOptions::default() };
     seed(&mut store.write_conn, &options).expect("seed");
     store.write_conn.execute("UPDATE inventory SET quantity = 1000000000", []).expect("restock");
-    writer::spawn(store.write_conn, Vec::new(), max_batch).expect("writer")
+    writer::spawn(store.write_conn, Vec::new(), max_batch, Default::default()).expect("writer")
 }
 
 fn bench_orders(c: &mut Criterion) {

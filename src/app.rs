@@ -192,8 +192,8 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
     let jobs = JobQueue::new(usize::from(config.jobs.job_workers));
     let observers: Vec<Arc<dyn CommitObserver>> =
         vec![Arc::new(search.clone()), Arc::new(suggest.clone()), Arc::new(jobs.clone())];
-    let (writer, writer_thread) =
-        writer::spawn(store.write_conn, observers, config.writer_batch).context("cannot start the writer")?;
+    let (writer, writer_thread) = writer::spawn(store.write_conn, observers, config.writer_batch, jobs.job_handoff())
+        .context("cannot start the writer")?;
     Ok((
         AppState {
             reads: store.reads,

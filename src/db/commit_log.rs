@@ -66,6 +66,7 @@ impl Stored {
             categories_changed: self.categories,
             // Jobs are the primary's alone: a replica runs no workers.
             enqueued_jobs: 0,
+            handed_jobs: Vec::new(),
         }
     }
 }
@@ -152,6 +153,7 @@ mod tests {
             changed_products: vec![ProductId(9), ProductId(11)],
             categories_changed: true,
             enqueued_jobs: 3,
+            handed_jobs: Vec::new(),
         };
         append(&conn, &effects, Timestamp::from_micros(1_000)).expect("append");
         append(

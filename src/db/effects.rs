@@ -3,7 +3,8 @@
 //! hands them to every [`CommitObserver`] (the search index with its stock view, autocomplete,
 //! the job queue) before any reply goes out.
 
-use crate::domain::{ProductId, StoreId};
+use super::jobs::ClaimedJob;
+use crate::domain::{ProductId, StoreId, Timestamp};
 
 /// A store's stock of one product after a commit changed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,9 @@ pub struct CommitEffects {
     pub categories_changed: bool,
     /// Jobs queued by the batch: the workers wake up for them instead of waiting for a poll.
     pub enqueued_jobs: usize,
+    /// Jobs the batch inserted already leased to this process's workers, each with the end of
+    /// its lease: the job queue hands them over (`job_handoff.rs`). Never logged for replicas.
+    pub handed_jobs: Vec<(ClaimedJob, Timestamp)>,
 }
 
 impl CommitEffects {
@@ -51,6 +55,7 @@ impl CommitEffects {
             && self.changed_products.is_empty()
             && !self.categories_changed
             && self.enqueued_jobs == 0
+            && self.handed_jobs.is_empty()
     }
 
     /// Adds `other` to these effects (one batch's, or a replica's run of logged batches).
@@ -60,6 +65,7 @@ impl CommitEffects {
         self.changed_products.extend_from_slice(&other.changed_products);
         self.categories_changed |= other.categories_changed;
         self.enqueued_jobs += other.enqueued_jobs;
+        self.handed_jobs.extend_from_slice(&other.handed_jobs);
     }
 }
 

@@ -6,6 +6,8 @@
 //! it (`jobs::worker`) and `notifications` records each delivery once. This file writes the
 //! rows and builds what a delivery says ([`Event`]); the queue's state machine is `jobs.rs`.
 
+use std::time::Duration;
+
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use serde_json::Value;
@@ -67,9 +69,48 @@ fn enqueue(conn: &Connection, kind: EventKind, order_id: Option<OrderId>, payloa
     Ok(())
 }
 
-/// Queues `order.confirmed` or `order.cancelled` for an order, in the caller's transaction.
-pub fn enqueue_order_event(conn: &Connection, kind: EventKind, order_id: OrderId, now: Timestamp) -> Result<()> {
-    enqueue(conn, kind, Some(order_id), "{}", now)
+/// Queues `order.confirmed` or `order.cancelled` for an order, in the caller's transaction,
+/// and counts it in `effects`. With a `lease` (this process's workers are taking jobs handed
+/// over, see `job_handoff.rs`) the job is inserted already running under it, its first attempt
+/// counted, and goes in `effects.handed_jobs` for the workers to take after the commit.
+pub fn enqueue_order_event(
+    conn: &Connection,
+    effects: &mut CommitEffects,
+    kind: EventKind,
+    order_id: OrderId,
+    now: Timestamp,
+    lease: Option<Duration>,
+) -> Result<()> {
+    let Some(lease) = lease else {
+        enqueue(conn, kind, Some(order_id), "{}", now)?;
+        effects.enqueued_jobs += 1;
+        return Ok(());
+    };
+    let lease_end =
+        Timestamp::from_micros(now.micros.saturating_add(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX)));
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO jobs (kind, order_id, payload, max_attempts, run_at, created_at, updated_at, event_id,
+                           state, attempts, lease_expires_at)
+         VALUES (?1, ?2, '{}', ?3, ?4, ?4, ?4, printf('%012x', ?4 / 1000) || lower(hex(randomblob(10))),
+                 'running', 1, ?5)
+         RETURNING id, event_id",
+    )?;
+    let (id, event_id) = stmt
+        .query_row(params![kind.as_str(), order_id, DEFAULT_MAX_ATTEMPTS, now.micros, lease_end.micros], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    let job = ClaimedJob {
+        id,
+        kind: kind.as_str().to_owned(),
+        event_id,
+        order_id: Some(order_id),
+        payload: "{}".to_owned(),
+        created_at: now,
+        attempt: 1,
+        max_attempts: DEFAULT_MAX_ATTEMPTS,
+    };
+    effects.handed_jobs.push((job, lease_end));
+    Ok(())
 }
 
 /// Records that a write took a store's stock of a product from `before` to `change.quantity`:

@@ -113,15 +113,16 @@ pub struct ClaimedJob {
     pub max_attempts: i64,
 }
 
+const CLAIM_DUE_JOBS: &str =
+    "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_expires_at = ?2, updated_at = ?1
+  WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?1 ORDER BY run_at LIMIT ?3)
+     OR id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= ?1 LIMIT ?3)
+ RETURNING id, kind, event_id, order_id, payload, created_at, attempts, max_attempts";
+
 /// Claims up to `limit` jobs that are due, or whose lease expired (their worker died), in one
 /// atomic `UPDATE … RETURNING`: no two workers can hold the same lease.
 pub fn claim_due_jobs(conn: &Connection, now: Timestamp, lease: Duration, limit: usize) -> Result<Vec<ClaimedJob>> {
-    let mut stmt = conn.prepare_cached(
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_expires_at = ?2, updated_at = ?1
-          WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?1 ORDER BY run_at LIMIT ?3)
-             OR id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= ?1 LIMIT ?3)
-         RETURNING id, kind, event_id, order_id, payload, created_at, attempts, max_attempts",
-    )?;
+    let mut stmt = conn.prepare_cached(CLAIM_DUE_JOBS)?;
     let lease_end = now.micros.saturating_add(micros(lease));
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut jobs = stmt
@@ -194,7 +195,8 @@ pub fn requeue_expired_leases(conn: &Connection, now: Timestamp, everything: boo
 /// The purge reads only `done` rows by age, through the partial index `jobs_done_updated`.
 /// Named, because without statistics SQLite prefers `jobs_state_newest`'s `state = 'done'`,
 /// which walks every finished job to delete the old ones.
-const PURGE_DONE_BEFORE: &str = "DELETE FROM jobs INDEXED BY jobs_done_updated WHERE state = 'done' AND updated_at < ?1";
+const PURGE_DONE_BEFORE: &str =
+    "DELETE FROM jobs INDEXED BY jobs_done_updated WHERE state = 'done' AND updated_at < ?1";
 
 /// Deletes `done` jobs finished before `cutoff`; failed ones stay for inspection.
 pub fn purge_done_before(conn: &Connection, cutoff: Timestamp) -> Result<usize> {
@@ -359,6 +361,19 @@ fn micros(duration: Duration) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_claim_is_compiled_once_on_the_writer_s_connection_whatever_the_time() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut conn =
+            super::super::open_write_connection(&dir.path().join("db"), super::super::Synchronous::Full).expect("open");
+        super::super::migrate::migrate(&mut conn).expect("migrate");
+        for micros in [1_000, 2_000, 3_000] {
+            claim_due_jobs(&conn, Timestamp::from_micros(micros), Duration::from_secs(30), 8).expect("claim");
+        }
+        let stmt = conn.prepare_cached(CLAIM_DUE_JOBS).expect("cached");
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0, "recompiled for a new timestamp");
+    }
 
     #[test]
     fn the_purge_walks_only_the_done_jobs_index() {

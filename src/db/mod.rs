@@ -16,6 +16,7 @@ pub mod exclusive;
 pub mod health;
 pub mod history;
 pub mod idempotency;
+pub mod job_handoff;
 pub mod jobs;
 pub mod listings;
 pub mod migrate;
@@ -109,6 +110,12 @@ pub fn open_write_connection(path: &Path, synchronous: Synchronous) -> rusqlite:
     // temp file (a `pwrite` per page). In memory instead: the profile of the orders path
     // (docs/performance.md) had a quarter of the writer's time in those writes.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // The query planner's stability guarantee: plans never depend on the values bound. Without
+    // it, SQLite checks a bound timestamp against the partial indexes on `jobs` and recompiles
+    // the workers' claim whenever the value changes, which is at every claim: 3 % of the writer's
+    // time under the orders load (docs/performance.md, "Orders: jobs handed over"). Every
+    // partial index here is chosen by a literal in the query, never by a bound value.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(conn)
 }
 

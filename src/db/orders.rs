@@ -1,6 +1,8 @@
 //! Orders: placing one and cancelling one (inside the writer's transaction), and reading one
 //! back.
 
+use std::time::Duration;
+
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
@@ -95,12 +97,14 @@ impl PlacedOrder {
 /// (or a savepoint in it): the stock read and the deduction are then one atomic step.
 /// Returns an error, with nothing written by this call, for an unknown store or product or a
 /// reused idempotency key; otherwise the outcome with what it changed (stock and queued events,
-/// none for a rejected order or a replay).
+/// none for a rejected order or a replay). `job_lease`: hand the confirmation's job to this
+/// process's workers under that lease (see `events::enqueue_order_event`).
 pub fn place_order(
     conn: &Connection,
     order: &NewOrder,
     key: Option<&IdempotencyKey>,
     now: Timestamp,
+    job_lease: Option<Duration>,
 ) -> Result<Written<PlacedOrder>> {
     // The canonical body only matters to a key: no key, no serialising on the writer.
     let keyed = key.map(|key| (key, order.canonical_json()));
@@ -128,8 +132,7 @@ pub fn place_order(
     let status = if short.is_empty() { OrderStatus::Confirmed } else { OrderStatus::Rejected };
     let order_id = insert_order(conn, order, status, now)?;
     if status == OrderStatus::Confirmed {
-        events::enqueue_order_event(conn, EventKind::OrderConfirmed, order_id, now)?;
-        effects.enqueued_jobs += 1;
+        events::enqueue_order_event(conn, &mut effects, EventKind::OrderConfirmed, order_id, now, job_lease)?;
     }
     let body = OrderBody {
         id: order_id,
@@ -324,8 +327,7 @@ pub fn cancel_order(conn: &Connection, order_id: OrderId, now: Timestamp) -> Res
                 let change = StockChange { store_id, product_id, quantity: after };
                 events::stock_changed(conn, &mut effects, before, change, now)?;
             }
-            events::enqueue_order_event(conn, EventKind::OrderCancelled, order_id, now)?;
-            effects.enqueued_jobs += 1;
+            events::enqueue_order_event(conn, &mut effects, EventKind::OrderCancelled, order_id, now, None)?;
         }
         Some(OrderStatus::Cancelled) => {}
         Some(other @ (OrderStatus::Rejected | OrderStatus::Pending)) => {
@@ -345,8 +347,11 @@ impl WriterHandle {
     /// Places an order; resolves once it is committed (or rejected and nothing was written).
     /// Unguarded (no savepoint of its own): [`place_order`]'s 400, 404 and 422 come before it
     /// writes anything, and a rejection or a line it cannot fill gives back what it took.
+    /// Its confirmation's job is handed straight to this process's workers when they take
+    /// jobs that way (see `job_handoff.rs`).
     pub async fn place_order(&self, order: NewOrder, key: Option<IdempotencyKey>) -> Result<PlacedOrder> {
-        self.write_unguarded(move |conn| place_order(conn, &order, key.as_ref(), Timestamp::now())).await
+        let job_lease = self.job_handoff().lease_for_new_job();
+        self.write_unguarded(move |conn| place_order(conn, &order, key.as_ref(), Timestamp::now(), job_lease)).await
     }
 
     /// Cancels an order (see [`cancel_order`]); resolves once the cancel is committed and the

@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::commit_log;
 use super::effects::{CommitEffects, CommitObserver, Written};
 use super::health::{self, StorageHealth};
+use super::job_handoff::JobHandoff;
 use crate::domain::Timestamp;
 use crate::error::fault::StorageFault;
 use crate::error::{Error, Result};
@@ -150,6 +151,8 @@ pub struct WriterHandle {
     commands: mpsc::Sender<Request>,
     /// Whether commits succeed; the writer thread updates it after every batch.
     health: StorageHealth,
+    /// Where the job queue's observer puts jobs leased at insert (closed unless workers run).
+    job_handoff: Arc<JobHandoff>,
 }
 
 impl WriterHandle {
@@ -258,7 +261,12 @@ impl WriterHandle {
     /// before they could get here.
     pub fn without_writer() -> Self {
         let (commands, _) = mpsc::channel(1);
-        Self { commands, health: StorageHealth::default() }
+        Self { commands, health: StorageHealth::default(), job_handoff: Arc::default() }
+    }
+
+    /// The jobs this writer's orders hand straight to the workers (see `job_handoff.rs`).
+    pub fn job_handoff(&self) -> &Arc<JobHandoff> {
+        &self.job_handoff
     }
 
     async fn send(&self, request: Request) -> Result<()> {
@@ -285,10 +293,12 @@ impl WriterThread {
 
 /// Starts the writer on `conn`, which must be the process's only read-write connection.
 /// `max_batch` bounds how many writes share one commit (at least 1: one commit per write).
+/// `job_handoff` is where the job queue (one of the `observers`) puts jobs handed over.
 pub fn spawn(
     conn: Connection,
     observers: Vec<Arc<dyn CommitObserver>>,
     max_batch: usize,
+    job_handoff: Arc<JobHandoff>,
 ) -> std::io::Result<(WriterHandle, WriterThread)> {
     let (sender, receiver) = mpsc::channel(CHANNEL_CAPACITY);
     let max_batch = max_batch.max(1);
@@ -297,7 +307,7 @@ pub fn spawn(
     let thread = std::thread::Builder::new()
         .name("aforro-writer".to_owned())
         .spawn(move || run(conn, receiver, &observers, &writer_health, max_batch))?;
-    Ok((WriterHandle { commands: sender, health }, WriterThread { thread }))
+    Ok((WriterHandle { commands: sender, health, job_handoff }, WriterThread { thread }))
 }
 
 fn run(

@@ -28,6 +28,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::db::effects::{CommitEffects, CommitObserver};
+use crate::db::job_handoff::JobHandoff;
 
 /// How long running jobs may take to finish once shutdown begins.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -42,6 +43,9 @@ pub struct JobQueue {
 struct Shared {
     /// Notified after every commit that queued jobs, so idle workers claim them at once.
     wake: Arc<Notify>,
+    /// Jobs an order leased to the workers as it queued them (`db::job_handoff`): handed over
+    /// here after the commit, taken by the workers without a claim.
+    handoff: Arc<JobHandoff>,
     /// Workers configured to run.
     configured: usize,
     /// Workers whose loop is running now (a panicked or stopped one is not counted).
@@ -51,9 +55,18 @@ struct Shared {
 impl JobQueue {
     /// The queue of `configured_workers` workers (none running until they start).
     pub fn new(configured_workers: usize) -> Self {
-        let shared =
-            Shared { wake: Arc::new(Notify::new()), configured: configured_workers, running: AtomicUsize::new(0) };
+        let shared = Shared {
+            wake: Arc::new(Notify::new()),
+            handoff: Arc::default(),
+            configured: configured_workers,
+            running: AtomicUsize::new(0),
+        };
         Self { shared: Arc::new(shared) }
+    }
+
+    /// Where this queue puts the jobs handed over: give it to the writer (`writer::spawn`).
+    pub fn job_handoff(&self) -> Arc<JobHandoff> {
+        Arc::clone(&self.shared.handoff)
     }
 
     /// Whether every configured worker is running (readiness).
@@ -69,7 +82,10 @@ impl JobQueue {
 
 impl CommitObserver for JobQueue {
     fn committed(&self, effects: &CommitEffects) {
-        if effects.enqueued_jobs > 0 {
+        if !effects.handed_jobs.is_empty() {
+            self.shared.handoff.hand_over(&effects.handed_jobs);
+        }
+        if effects.enqueued_jobs > 0 || !effects.handed_jobs.is_empty() {
             self.shared.wake.notify_waiters();
         }
     }
@@ -79,11 +95,17 @@ impl CommitObserver for JobQueue {
 pub struct WorkerPool {
     workers: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
+    /// Closed first at shutdown: jobs queued from then on wait in the table.
+    handoff: Arc<JobHandoff>,
 }
 
 impl WorkerPool {
-    /// Starts `queue`'s configured number of workers, each running `worker`'s loop.
+    /// Starts `queue`'s configured number of workers, each running `worker`'s loop, and has
+    /// orders hand their jobs straight to them (through `worker`'s writer) while they run.
     pub fn start(queue: &JobQueue, worker: &Worker) -> Self {
+        if queue.shared.configured > 0 {
+            worker.open_job_handoff();
+        }
         let (stop, stopped) = watch::channel(false);
         let workers = (0..queue.shared.configured)
             .map(|_| {
@@ -95,13 +117,14 @@ impl WorkerPool {
                 })
             })
             .collect();
-        Self { workers, stop }
+        Self { workers, stop, handoff: worker.job_handoff() }
     }
 
     /// Stops claiming, lets each worker finish the batch it is delivering for up to `grace`,
     /// then abandons the rest: their jobs keep a lease and run again after the next start.
     /// Either way the workers' writer handles are dropped when this returns.
     pub async fn shutdown(self, grace: Duration) {
+        self.handoff.close();
         let _ = self.stop.send(true);
         let deadline = tokio::time::Instant::now() + grace;
         for mut worker in self.workers {

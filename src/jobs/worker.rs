@@ -18,6 +18,7 @@ use super::sender::{ConfirmationSender, SendError};
 use super::settings::WorkerSettings;
 use crate::db::ReadPool;
 use crate::db::events::{self, Event};
+use crate::db::job_handoff::JobHandoff;
 use crate::db::jobs::{ClaimedJob, JobOutcome};
 use crate::db::notifications;
 use crate::db::writer::WriterHandle;
@@ -73,10 +74,20 @@ impl Worker {
         Self { reads, writer, sender, settings: Arc::new(settings) }
     }
 
+    /// Has the writer's orders lease their jobs to these workers (see `db::job_handoff`).
+    pub(super) fn open_job_handoff(&self) {
+        self.writer.job_handoff().open(self.settings.lease);
+    }
+
+    /// The handoff the writer's orders put their jobs in.
+    pub(super) fn job_handoff(&self) -> Arc<JobHandoff> {
+        Arc::clone(self.writer.job_handoff())
+    }
+
     /// Claims up to one batch of due jobs, delivers them concurrently, records the outcomes.
     pub async fn try_execute_task(&self) -> Result<ExecutionOutcome> {
         let (lease, limit) = (self.settings.lease, self.settings.claim_batch);
-        let claimed = self.writer.claim_due_jobs(lease, limit).await?;
+        let claimed = self.with_handed_over(self.writer.claim_due_jobs(lease, limit).await?);
         if claimed.is_empty() {
             return Ok(ExecutionOutcome::EmptyQueue);
         }
@@ -97,7 +108,7 @@ impl Worker {
                 (outcomes, at, Some(summary))
             },
         );
-        let claimed = self.writer.record_and_claim(outcomes, at, lease, limit).await?;
+        let claimed = self.with_handed_over(self.writer.record_and_claim(outcomes, at, lease, limit).await?);
         if let Some(summary) = summary {
             summary.recorded();
         }
@@ -105,6 +116,15 @@ impl Worker {
             return Ok(None);
         }
         self.deliver(claimed).await.map(Some)
+    }
+
+    /// `claimed` topped up to a claim batch with jobs handed over (already leased to us).
+    fn with_handed_over(&self, mut claimed: Vec<ClaimedJob>) -> Vec<ClaimedJob> {
+        let room = self.settings.claim_batch.saturating_sub(claimed.len());
+        if room > 0 {
+            claimed.extend(self.writer.job_handoff().take(room, Timestamp::now()));
+        }
+        claimed
     }
 
     /// Delivers every claimed job at once (a slow webhook costs the batch one timeout, not

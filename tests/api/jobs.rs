@@ -115,6 +115,59 @@ async fn a_worker_sends_the_confirmation_and_marks_the_job_done() {
     app.shutdown().await;
 }
 
+/// The job row of the app's only job: (state, attempts, whether it holds a lease).
+fn the_job(app: &TestApp) -> (String, i64, bool) {
+    app.db()
+        .query_row("SELECT state, attempts, lease_expires_at IS NOT NULL FROM jobs", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .expect("one job")
+}
+
+#[tokio::test]
+async fn while_workers_take_handed_jobs_an_order_s_job_is_leased_with_the_order_and_sent_once_unclaimed() {
+    let app = spawn_app_without_workers().await;
+    let handoff = app.state.writer.job_handoff().clone();
+    handoff.open(Duration::from_secs(30));
+
+    let order = place_kettle_order(&app).await;
+
+    assert_eq!(the_job(&app), ("running".to_owned(), 1, true), "leased by the order's own transaction");
+    assert_eq!(handoff.waiting(), 1, "and handed over once committed");
+    let worker = worker(&app, LogSender, WorkerSettings::default());
+    assert_eq!(step(&worker).await, completed(1, 0, 0));
+    assert_eq!(handoff.waiting(), 0);
+    let confirmation = confirmation(&app, &order).await;
+    assert_eq!((confirmation["status"].clone(), confirmation["attempts"].clone()), (json!("sent"), json!(1)));
+    assert_eq!(app.count("notifications"), 1);
+    assert_eq!(step(&worker).await, ExecutionOutcome::EmptyQueue, "nothing is left to claim");
+    handoff.close();
+    place_kettle_order(&app).await;
+    assert_eq!(handoff.waiting(), 0, "a closed handoff queues the job in the table");
+    drop(worker);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_handed_job_no_worker_took_before_its_lease_ended_is_claimed_again_and_sent_once() {
+    let app = spawn_app_without_workers().await;
+    let handoff = app.state.writer.job_handoff().clone();
+    // The shortest lease there is: over before any worker looks.
+    handoff.open(Duration::ZERO);
+    let order = place_kettle_order(&app).await;
+    assert_eq!(handoff.waiting(), 1);
+
+    let worker = worker(&app, LogSender, WorkerSettings::default());
+    assert_eq!(step(&worker).await, completed(1, 0, 0));
+
+    assert_eq!(handoff.waiting(), 0, "the stale hand-over is dropped, not delivered");
+    assert_eq!(the_job(&app), ("done".to_owned(), 2, false), "the ordinary claim counted a second attempt");
+    assert_eq!(confirmation(&app, &order).await["status"], "sent");
+    assert_eq!(app.count("notifications"), 1);
+    drop(worker);
+    app.shutdown().await;
+}
+
 #[tokio::test]
 async fn the_app_s_own_workers_confirm_an_order_without_being_asked() {
     let app = TestApp::builder().fixture(small_catalog).spawn().await;

@@ -165,7 +165,7 @@ fn check_against_model(config: &Config, ops: &[Op]) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let (writer, thread) = {
         let _guard = runtime.enter();
-        writer::spawn(store.write_conn, Vec::new(), writer::DEFAULT_MAX_BATCH).expect("writer")
+        writer::spawn(store.write_conn, Vec::new(), writer::DEFAULT_MAX_BATCH, Default::default()).expect("writer")
     };
     let mut model = Model::new();
     runtime.block_on(run_ops(&writer, ops, &mut model));

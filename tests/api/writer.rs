@@ -35,7 +35,8 @@ fn start_writer() -> (WriterHandle, WriterThread, Arc<RecordingObserver>, TempDi
     small_catalog(&store.write_conn);
     let observer = Arc::new(RecordingObserver::default());
     let (handle, thread) =
-        writer::spawn(store.write_conn, vec![observer.clone()], writer::DEFAULT_MAX_BATCH).expect("spawn");
+        writer::spawn(store.write_conn, vec![observer.clone()], writer::DEFAULT_MAX_BATCH, Default::default())
+            .expect("spawn");
     (handle, thread, observer, dir)
 }
 

@@ -1,0 +1,140 @@
+//! Jobs leased to this process's workers by the very transaction that queues them.
+//!
+//! A worker claims a queued job with an `UPDATE` (state, attempts, lease: most of the job's
+//! index entries move) in a writer command of its own. For the `order.confirmed` job every
+//! order queues, that claim was an eighth of the writer's time per order (docs/performance.md,
+//! "Orders: jobs handed over"). So while this process's workers run, an order inserts its job
+//! already `running`, under a lease, with its first attempt counted; after the commit the job
+//! queue's observer puts it here and a worker takes it without writing a claim.
+//!
+//! Everything after that is the claimed path: the worker records the outcome as for any
+//! claimed job. A job still waiting here when the process dies keeps its lease and is queued
+//! again at the next start (or claimed again once the lease expires), so delivery stays at
+//! least once; a waiting job whose lease ran out is left to that claim rather than taken.
+//! Bounded: with [`CAPACITY`] jobs waiting, new jobs are queued the usual way.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use super::jobs::ClaimedJob;
+use crate::domain::Timestamp;
+use crate::locking::lock;
+
+/// Most jobs waiting here at once. Far above what the workers hold between two steps under
+/// the orders load (they take up to a claim batch, 512, per step).
+pub const CAPACITY: usize = 8192;
+
+/// The jobs handed over and not yet taken. Closed (nothing handed over) until the workers
+/// open it.
+#[derive(Debug, Default)]
+pub struct JobHandoff {
+    /// The lease, in microseconds, under which new jobs are handed over; 0 while closed.
+    lease_micros: AtomicI64,
+    /// Each job with the end of its lease, oldest first.
+    waiting: Mutex<VecDeque<(ClaimedJob, Timestamp)>>,
+}
+
+impl JobHandoff {
+    /// Starts handing jobs over under `lease` (the workers' claim lease).
+    pub fn open(&self, lease: Duration) {
+        let micros = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX).max(1);
+        self.lease_micros.store(micros, Ordering::Release);
+    }
+
+    /// Stops handing new jobs over (the workers are stopping): they are queued instead.
+    pub fn close(&self) {
+        self.lease_micros.store(0, Ordering::Release);
+    }
+
+    /// The lease under which a job queued now is handed over, or `None` to queue it the
+    /// usual way (closed, or full).
+    pub fn lease_for_new_job(&self) -> Option<Duration> {
+        let micros = self.lease_micros.load(Ordering::Acquire);
+        if micros == 0 || self.waiting() >= CAPACITY {
+            return None;
+        }
+        Some(Duration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX)))
+    }
+
+    /// Puts committed jobs up for the workers (the job queue's observer, after the commit).
+    pub fn hand_over(&self, jobs: &[(ClaimedJob, Timestamp)]) {
+        lock(&self.waiting).extend(jobs.iter().cloned());
+    }
+
+    /// Takes up to `limit` waiting jobs, oldest first. Jobs whose lease ended by `now` are
+    /// dropped instead: they are due to the ordinary claim, which counts a new attempt.
+    pub fn take(&self, limit: usize, now: Timestamp) -> Vec<ClaimedJob> {
+        let mut waiting = lock(&self.waiting);
+        let mut taken = Vec::with_capacity(limit.min(waiting.len()));
+        while taken.len() < limit
+            && let Some((job, lease_end)) = waiting.pop_front()
+        {
+            if lease_end > now {
+                taken.push(job);
+            }
+        }
+        taken
+    }
+
+    /// Jobs waiting to be taken.
+    pub fn waiting(&self) -> usize {
+        lock(&self.waiting).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: i64) -> ClaimedJob {
+        ClaimedJob {
+            id,
+            kind: "order.confirmed".to_owned(),
+            event_id: format!("e{id}"),
+            order_id: None,
+            payload: "{}".to_owned(),
+            created_at: Timestamp::from_micros(0),
+            attempt: 1,
+            max_attempts: 8,
+        }
+    }
+
+    #[test]
+    fn nothing_is_handed_over_until_the_workers_open_it_nor_after_they_close_it() {
+        let handoff = JobHandoff::default();
+        assert_eq!(handoff.lease_for_new_job(), None);
+        handoff.open(Duration::from_secs(30));
+        assert_eq!(handoff.lease_for_new_job(), Some(Duration::from_secs(30)));
+        handoff.close();
+        assert_eq!(handoff.lease_for_new_job(), None);
+    }
+
+    #[test]
+    fn a_full_handoff_sends_new_jobs_to_the_queue() {
+        let handoff = JobHandoff::default();
+        handoff.open(Duration::from_secs(30));
+        let lease_end = Timestamp::from_micros(100);
+        let jobs: Vec<_> = (0..i64::try_from(CAPACITY).expect("fits")).map(|id| (job(id), lease_end)).collect();
+        handoff.hand_over(&jobs);
+        assert_eq!(handoff.lease_for_new_job(), None);
+        assert_eq!(handoff.take(1, Timestamp::from_micros(0)).len(), 1);
+        assert!(handoff.lease_for_new_job().is_some());
+    }
+
+    #[test]
+    fn jobs_are_taken_oldest_first_and_an_expired_lease_is_left_to_the_claim() {
+        let handoff = JobHandoff::default();
+        handoff.hand_over(&[
+            (job(1), Timestamp::from_micros(50)),
+            (job(2), Timestamp::from_micros(200)),
+            (job(3), Timestamp::from_micros(200)),
+            (job(4), Timestamp::from_micros(200)),
+        ]);
+        let ids = |jobs: Vec<ClaimedJob>| jobs.into_iter().map(|job| job.id).collect::<Vec<_>>();
+        assert_eq!(ids(handoff.take(2, Timestamp::from_micros(100))), [2, 3], "job 1's lease ended at 50");
+        assert_eq!(ids(handoff.take(10, Timestamp::from_micros(100))), [4]);
+        assert_eq!(handoff.waiting(), 0);
+    }
+}
