@@ -42,7 +42,7 @@ use crate::error::{Error, Result};
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// WAL pages between automatic checkpoints (see `open_write_connection`).
-const WAL_AUTOCHECKPOINT_PAGES: i64 = 16_384;
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 65_536;
 
 /// Read connections in the pool. Reads are short; more than twice the cores buys nothing.
 const READ_POOL_SIZE: u32 = 8;
@@ -102,9 +102,12 @@ pub fn open_write_connection(path: &Path, synchronous: Synchronous) -> rusqlite:
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", synchronous.pragma_value())?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Checkpoint every 16,384 pages (64 MiB) instead of SQLite's 1,000: each checkpoint copies
-    // pages back and fsyncs the main file on the writer's time. Measured with
-    // `cargo bench --bench orders`: 8.0k → 10.3k durable orders/s.
+    // Checkpoint every 65,536 pages (256 MiB) instead of SQLite's 1,000: each checkpoint copies
+    // pages back and syncs the main file on the writer's time, while every order waits. 16,384
+    // took `cargo bench --bench orders` from 8.0k to 10.3k durable orders/s; 65,536 halved the
+    // orders' p99 over HTTP (about 20 ms to 10 ms, docs/performance.md, "Session 8"): under that
+    // load the WAL filled 16,384 pages about five times a second. The maintenance schedule's
+    // TRUNCATE checkpoint still empties the file every 5 minutes.
     conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
     // Every write runs in a savepoint, and SQLite journals the pages a savepoint touches to a
     // temp file (a `pwrite` per page). In memory instead: the profile of the orders path
