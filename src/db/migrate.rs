@@ -16,6 +16,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_order_lifecycle", include_str!("../../migrations/0007_order_lifecycle.sql")),
     ("0008_admin_history", include_str!("../../migrations/0008_admin_history.sql")),
     ("0009_jobs_done_index", include_str!("../../migrations/0009_jobs_done_index.sql")),
+    ("0010_product_order_lines", include_str!("../../migrations/0010_product_order_lines.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
@@ -99,7 +100,8 @@ mod tests {
                 "0006_commit_log",
                 "0007_order_lifecycle",
                 "0008_admin_history",
-                "0009_jobs_done_index"
+                "0009_jobs_done_index",
+                "0010_product_order_lines"
             ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());

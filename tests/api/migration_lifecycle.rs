@@ -1,6 +1,7 @@
 //! Migration `0007_order_lifecycle` on a database written before it: orders, their items and
 //! the confirmation queue survive the table rebuilds, old jobs become `order.confirmed` events
-//! with ids, old deliveries keep pointing at their event, and `CANCELLED` is accepted.
+//! with ids, old deliveries keep pointing at their event, and `CANCELLED` is accepted. And
+//! `0010_product_order_lines`: the per-product line count that replaced a foreign key.
 
 use aforro::db::migrate::migrate;
 use rusqlite::Connection;
@@ -38,7 +39,7 @@ fn migrating_an_old_database_keeps_orders_and_deliveries_and_accepts_cancelled()
 
     assert_eq!(
         migrate(&mut conn).expect("0007 onwards"),
-        ["0007_order_lifecycle", "0008_admin_history", "0009_jobs_done_index"]
+        ["0007_order_lifecycle", "0008_admin_history", "0009_jobs_done_index", "0010_product_order_lines"]
     );
 
     let count = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, i64>(0)).expect(sql);
@@ -68,4 +69,92 @@ fn migrating_an_old_database_keeps_orders_and_deliveries_and_accepts_cancelled()
     assert!(conn.execute("UPDATE orders SET status = 'LOST' WHERE id = 1", []).is_err(), "the CHECK still holds");
     let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |row| row.get(0)).expect("pragma");
     assert!(enforced, "foreign keys are back on after migrating");
+}
+
+/// Migration `0010_product_order_lines` on a database with orders: the per-product line count
+/// starts from the lines already there, follows every new line, and keeps what the foreign key
+/// from `order_items` to `products` guaranteed.
+#[test]
+fn the_per_product_line_count_keeps_the_guarantees_of_the_foreign_key_it_replaced() {
+    let mut conn = Connection::open_in_memory().expect("in-memory db");
+    conn.pragma_update(None, "foreign_keys", true).expect("foreign keys on, as the app opens it");
+    let applied: Vec<&str> = migrate(&mut conn).expect("migrate");
+    assert_eq!(applied.last(), Some(&"0010_product_order_lines"));
+    conn.execute_batch(
+        "INSERT INTO categories (id, name) VALUES (1, 'C');
+         INSERT INTO products (id, title, price_cents, category_id, created_at)
+           VALUES (1, 'Ordered twice', 100, 1, 1), (2, 'Ordered once', 100, 1, 1), (3, 'Never ordered', 100, 1, 1);
+         INSERT INTO stores (id, name) VALUES (1, 'S');
+         INSERT INTO orders (id, store_id, status, created_at) VALUES (1, 1, 'CONFIRMED', 10), (2, 1, 'REJECTED', 20);
+         INSERT INTO order_items (order_id, product_id, quantity_requested) VALUES (1, 1, 2), (1, 2, 1), (2, 1, 9);",
+    )
+    .expect("orders");
+    let lines = |product: i64| -> Option<i64> {
+        conn.query_row("SELECT lines FROM product_order_lines WHERE product_id = ?1", [product], |row| row.get(0)).ok()
+    };
+    assert_eq!((lines(1), lines(2), lines(3)), (Some(2), Some(1), None));
+
+    let unknown =
+        conn.execute("INSERT INTO order_items (order_id, product_id, quantity_requested) VALUES (2, 99, 1)", []);
+    assert!(unknown.is_err(), "a line must name an existing product");
+    let ordered = conn.execute("DELETE FROM products WHERE id = 2", []);
+    assert!(ordered.is_err(), "a product an order names cannot be deleted");
+    conn.execute("DELETE FROM products WHERE id = 3", []).expect("a product no order names can be");
+    conn.execute("DELETE FROM order_items WHERE product_id = 2", []).expect("by hand");
+    assert_eq!(lines(2), None, "a count that falls to zero goes");
+    conn.execute("DELETE FROM products WHERE id = 2", []).expect("and the product may go with it");
+    let counted: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM (SELECT product_id, COUNT(*) AS n FROM order_items GROUP BY product_id
+                                    EXCEPT SELECT product_id, lines FROM product_order_lines)",
+            [],
+            |row| row.get(0),
+        )
+        .expect("compare");
+    assert_eq!(counted, 0, "every product's count is its number of lines");
+}
+
+/// The migration counts the lines a database already holds.
+#[test]
+fn migrating_counts_the_lines_already_written() {
+    let mut conn = Connection::open_in_memory().expect("in-memory db");
+    for (name, sql) in [
+        ("0001_init", include_str!("../../migrations/0001_init.sql")),
+        ("0002_jobs", include_str!("../../migrations/0002_jobs.sql")),
+        ("0003_admin", include_str!("../../migrations/0003_admin.sql")),
+        ("0004_catalog_lineage", include_str!("../../migrations/0004_catalog_lineage.sql")),
+        ("0005_store_order_counts", include_str!("../../migrations/0005_store_order_counts.sql")),
+        ("0006_commit_log", include_str!("../../migrations/0006_commit_log.sql")),
+        ("0007_order_lifecycle", include_str!("../../migrations/0007_order_lifecycle.sql")),
+        ("0008_admin_history", include_str!("../../migrations/0008_admin_history.sql")),
+        ("0009_jobs_done_index", include_str!("../../migrations/0009_jobs_done_index.sql")),
+    ] {
+        conn.execute_batch(sql).expect(name);
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT '');
+             INSERT INTO schema_migrations (name) VALUES ('{name}');"
+        ))
+        .expect("record");
+    }
+    conn.execute_batch(
+        "INSERT INTO categories (id, name) VALUES (1, 'C');
+         INSERT INTO products (id, title, price_cents, category_id, created_at) VALUES (1, 'P', 100, 1, 1), (2, 'Q', 1, 1, 1);
+         INSERT INTO stores (id, name) VALUES (1, 'S');
+         INSERT INTO orders (id, store_id, status, created_at) VALUES (1, 1, 'CONFIRMED', 10), (2, 1, 'CONFIRMED', 20);
+         INSERT INTO order_items (id, order_id, product_id, quantity_requested) VALUES (7, 1, 1, 2), (8, 2, 1, 1), (9, 2, 2, 4);",
+    )
+    .expect("old rows");
+
+    assert_eq!(migrate(&mut conn).expect("0010"), ["0010_product_order_lines"]);
+
+    let rows: Vec<(i64, i64)> = conn
+        .prepare("SELECT product_id, lines FROM product_order_lines ORDER BY product_id")
+        .and_then(|mut stmt| stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?.collect())
+        .expect("counts");
+    assert_eq!(rows, [(1, 2), (2, 1)]);
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM order_items ORDER BY id")
+        .and_then(|mut stmt| stmt.query_map([], |row| row.get(0))?.collect())
+        .expect("ids");
+    assert_eq!(ids, [7, 8, 9], "the lines keep their ids (and so their order)");
 }
