@@ -116,7 +116,7 @@ pub fn open_write_connection(path: &Path, synchronous: Synchronous) -> rusqlite:
     // The query planner's stability guarantee: plans never depend on the values bound. Without
     // it, SQLite checks a bound timestamp against the partial indexes on `jobs` and recompiles
     // the workers' claim whenever the value changes, which is at every claim: 3 % of the writer's
-    // time under the orders load (docs/performance.md, "Orders: jobs handed over"). Every
+    // time under the orders load (docs/performance.md, "Session 8"). Every
     // partial index here is chosen by a literal in the query, never by a bound value.
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(conn)
