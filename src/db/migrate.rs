@@ -17,6 +17,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0008_admin_history", include_str!("../../migrations/0008_admin_history.sql")),
     ("0009_jobs_done_index", include_str!("../../migrations/0009_jobs_done_index.sql")),
     ("0010_product_order_lines", include_str!("../../migrations/0010_product_order_lines.sql")),
+    ("0011_store_orders_partial_index", include_str!("../../migrations/0011_store_orders_partial_index.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
@@ -101,7 +102,8 @@ mod tests {
                 "0007_order_lifecycle",
                 "0008_admin_history",
                 "0009_jobs_done_index",
-                "0010_product_order_lines"
+                "0010_product_order_lines",
+                "0011_store_orders_partial_index"
             ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());
