@@ -5,8 +5,9 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-/// Every migration, in the order it must be applied. Names are recorded in the database.
-const MIGRATIONS: &[(&str, &str)] = &[
+/// Every migration (name, SQL), in the order it must be applied. Names are recorded in the
+/// database. Public for the tests that build a database as an older release left it.
+pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../migrations/0001_init.sql")),
     ("0002_jobs", include_str!("../../migrations/0002_jobs.sql")),
     ("0003_admin", include_str!("../../migrations/0003_admin.sql")),
