@@ -280,8 +280,9 @@ pub fn dashboard_counts(conn: &Connection) -> Result<Vec<(&'static str, &'static
     let orders: i64 =
         conn.query_row("SELECT COUNT(*) FROM (SELECT 1 FROM orders LIMIT ?1)", [COUNT_BOUND + 1], |row| row.get(0))?;
     tiles.push(("/admin/orders/", "orders", bounded(orders)));
+    // The `IN` term lets SQLite count through the partial index `jobs_queued_failed`.
     let failed: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE state = 'failed' LIMIT ?1)",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE state IN ('queued', 'failed') AND state = 'failed' LIMIT ?1)",
         [COUNT_BOUND + 1],
         |row| row.get(0),
     )?;
@@ -289,7 +290,7 @@ pub fn dashboard_counts(conn: &Connection) -> Result<Vec<(&'static str, &'static
     Ok(tiles)
 }
 
-/// One page of jobs, newest first, optionally in one state (`jobs_state_newest`).
+/// One page of jobs, newest first (by id, the table's own order), optionally in one state.
 pub fn jobs(
     conn: &Connection,
     state: Option<&str>,

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0009_jobs_done_index", include_str!("../../migrations/0009_jobs_done_index.sql")),
     ("0010_product_order_lines", include_str!("../../migrations/0010_product_order_lines.sql")),
     ("0011_store_orders_partial_index", include_str!("../../migrations/0011_store_orders_partial_index.sql")),
+    ("0012_jobs_queued_failed_index", include_str!("../../migrations/0012_jobs_queued_failed_index.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
@@ -104,7 +105,8 @@ mod tests {
                 "0008_admin_history",
                 "0009_jobs_done_index",
                 "0010_product_order_lines",
-                "0011_store_orders_partial_index"
+                "0011_store_orders_partial_index",
+                "0012_jobs_queued_failed_index"
             ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());

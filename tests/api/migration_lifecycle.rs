@@ -47,7 +47,8 @@ fn migrating_an_old_database_keeps_orders_and_deliveries_and_accepts_cancelled()
             "0008_admin_history",
             "0009_jobs_done_index",
             "0010_product_order_lines",
-            "0011_store_orders_partial_index"
+            "0011_store_orders_partial_index",
+            "0012_jobs_queued_failed_index"
         ]
     );
 
@@ -137,7 +138,10 @@ fn migrating_counts_the_lines_already_written() {
     )
     .expect("old rows");
 
-    assert_eq!(migrate(&mut conn).expect("0010"), ["0010_product_order_lines", "0011_store_orders_partial_index"]);
+    assert_eq!(
+        migrate(&mut conn).expect("0010"),
+        ["0010_product_order_lines", "0011_store_orders_partial_index", "0012_jobs_queued_failed_index"]
+    );
 
     let rows: Vec<(i64, i64)> = conn
         .prepare("SELECT product_id, lines FROM product_order_lines ORDER BY product_id")
