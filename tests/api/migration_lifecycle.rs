@@ -40,17 +40,10 @@ fn migrating_an_old_database_keeps_orders_and_deliveries_and_accepts_cancelled()
     )
     .expect("old rows");
 
-    assert_eq!(
-        migrate(&mut conn).expect("0007 onwards"),
-        [
-            "0007_order_lifecycle",
-            "0008_admin_history",
-            "0009_jobs_done_index",
-            "0010_product_order_lines",
-            "0011_store_orders_partial_index",
-            "0012_jobs_queued_failed_index"
-        ]
-    );
+    let later: Vec<&str> =
+        MIGRATIONS.iter().map(|(name, _)| *name).skip_while(|name| *name <= "0006_commit_log").collect();
+    assert_eq!(migrate(&mut conn).expect("0007 onwards"), later);
+    assert_eq!(later.first(), Some(&"0007_order_lifecycle"));
 
     let count = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, i64>(0)).expect(sql);
     assert_eq!(count("SELECT COUNT(*) FROM orders"), 2);
