@@ -290,21 +290,32 @@ pub fn dashboard_counts(conn: &Connection) -> Result<Vec<(&'static str, &'static
     Ok(tiles)
 }
 
-/// One page of jobs, newest first (by id, the table's own order), optionally in one state.
+/// Jobs, newest first: all of them, or those in one state, walking the table by id. Running and
+/// done jobs are the newest rows, so a page of them is found at once.
+const ADMIN_JOBS_PAGE: &str = "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id
+   FROM jobs WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3";
+const ADMIN_JOBS_COUNT: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE ?1 IS NULL OR state = ?1 LIMIT ?2)";
+/// Queued or failed jobs: few among many and possibly old, so through their partial index
+/// `jobs_queued_failed` (the `IN` term is what lets SQLite use it), not the table.
+const ADMIN_JOBS_PAGE_QUEUED_OR_FAILED: &str =
+    "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id
+   FROM jobs WHERE state IN ('queued', 'failed') AND state = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3";
+const ADMIN_JOBS_COUNT_QUEUED_OR_FAILED: &str =
+    "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE state IN ('queued', 'failed') AND state = ?1 LIMIT ?2)";
+
+/// One page of jobs, newest first, optionally in one state.
 pub fn jobs(
     conn: &Connection,
     state: Option<&str>,
     page: crate::domain::PageRequest,
 ) -> Result<PageOf<super::jobs::JobRow>> {
-    let count = conn.query_row(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE ?1 IS NULL OR state = ?1 LIMIT ?2)",
-        params![state, COUNT_BOUND + 1],
-        |row| row.get(0),
-    )?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id FROM jobs
-          WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
-    )?;
+    let (count_sql, page_sql) = match state {
+        Some("queued" | "failed") => (ADMIN_JOBS_COUNT_QUEUED_OR_FAILED, ADMIN_JOBS_PAGE_QUEUED_OR_FAILED),
+        _ => (ADMIN_JOBS_COUNT, ADMIN_JOBS_PAGE),
+    };
+    let mut stmt = conn.prepare_cached(count_sql)?;
+    let count = stmt.query_row(params![state, COUNT_BOUND + 1], |row| row.get(0))?;
+    let mut stmt = conn.prepare_cached(page_sql)?;
     let rows = stmt
         .query_map(params![state, page.limit(), page.offset()], super::jobs::job_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -337,7 +348,14 @@ mod tests {
         let inventory_pages = [InventorySort::Product, InventorySort::Quantity]
             .iter()
             .flat_map(|&key| [false, true].map(|descending| inventory_page_sql(Sort { key, descending })));
-        let fixed = [ADMIN_ORDERS_PAGE, ADMIN_STORE_ORDERS_PAGE, ADMIN_ORDERS_COUNT, ADMIN_STORE_ORDERS_COUNT];
+        let fixed = [
+            ADMIN_ORDERS_PAGE,
+            ADMIN_STORE_ORDERS_PAGE,
+            ADMIN_ORDERS_COUNT,
+            ADMIN_STORE_ORDERS_COUNT,
+            ADMIN_JOBS_PAGE_QUEUED_OR_FAILED,
+            ADMIN_JOBS_COUNT_QUEUED_OR_FAILED,
+        ];
         for sql in product_pages.chain(inventory_pages).chain(fixed) {
             let plan = query_plan(&conn, sql);
             // A temp B-tree is a sort of every matching row; "SCAN x" without an index walks
