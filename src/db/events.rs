@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::effects::{CommitEffects, StockChange};
-use super::jobs::{ClaimedJob, DEFAULT_MAX_ATTEMPTS};
+use super::jobs::{self, ClaimedJob, DEFAULT_MAX_ATTEMPTS};
 use super::orders::{self, OrderBody};
 use crate::domain::{OrderId, OrderStatus, ProductId, StoreId, Timestamp};
 use crate::error::Result;
@@ -60,13 +60,29 @@ impl EventKind {
 /// written per confirmation at the workers' commit; time-ordered ids land on the index's last
 /// pages, which a batch of deliveries shares (docs/performance.md, "Orders over HTTP, round 3").
 /// 80 random bits per millisecond keep the ids unique, and nothing reads meaning into them.
-fn enqueue(conn: &Connection, kind: EventKind, order_id: Option<OrderId>, payload: &str, now: Timestamp) -> Result<()> {
+///
+/// With `lease_end` the job is inserted already running under that lease, its first attempt
+/// counted (handed to this process's workers, see `job_handoff.rs`). Returns its id and event id.
+fn enqueue(
+    conn: &Connection,
+    kind: EventKind,
+    order_id: Option<OrderId>,
+    payload: &str,
+    now: Timestamp,
+    lease_end: Option<Timestamp>,
+) -> Result<(i64, String)> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO jobs (kind, order_id, payload, max_attempts, run_at, created_at, updated_at, event_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5, printf('%012x', ?5 / 1000) || lower(hex(randomblob(10))))",
+        "INSERT INTO jobs (kind, order_id, payload, max_attempts, run_at, created_at, updated_at, event_id,
+                           state, attempts, lease_expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5, printf('%012x', ?5 / 1000) || lower(hex(randomblob(10))),
+                 CASE WHEN ?6 IS NULL THEN 'queued' ELSE 'running' END, ?6 IS NOT NULL, ?6)
+         RETURNING id, event_id",
     )?;
-    stmt.execute(params![kind.as_str(), order_id, payload, DEFAULT_MAX_ATTEMPTS, now.micros])?;
-    Ok(())
+    let lease_end = lease_end.map(|at| at.micros);
+    Ok(stmt
+        .query_row(params![kind.as_str(), order_id, payload, DEFAULT_MAX_ATTEMPTS, now.micros, lease_end], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?)
 }
 
 /// Queues `order.confirmed` or `order.cancelled` for an order, in the caller's transaction,
@@ -81,35 +97,24 @@ pub fn enqueue_order_event(
     now: Timestamp,
     lease: Option<Duration>,
 ) -> Result<()> {
-    let Some(lease) = lease else {
-        enqueue(conn, kind, Some(order_id), "{}", now)?;
-        effects.enqueued_jobs += 1;
-        return Ok(());
-    };
-    let lease_end =
-        Timestamp::from_micros(now.micros.saturating_add(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX)));
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO jobs (kind, order_id, payload, max_attempts, run_at, created_at, updated_at, event_id,
-                           state, attempts, lease_expires_at)
-         VALUES (?1, ?2, '{}', ?3, ?4, ?4, ?4, printf('%012x', ?4 / 1000) || lower(hex(randomblob(10))),
-                 'running', 1, ?5)
-         RETURNING id, event_id",
-    )?;
-    let (id, event_id) = stmt
-        .query_row(params![kind.as_str(), order_id, DEFAULT_MAX_ATTEMPTS, now.micros, lease_end.micros], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?;
-    let job = ClaimedJob {
-        id,
-        kind: kind.as_str().to_owned(),
-        event_id,
-        order_id: Some(order_id),
-        payload: "{}".to_owned(),
-        created_at: now,
-        attempt: 1,
-        max_attempts: DEFAULT_MAX_ATTEMPTS,
-    };
-    effects.handed_jobs.push((job, lease_end));
+    let lease_end = lease.map(|lease| Timestamp::from_micros(now.micros.saturating_add(jobs::micros(lease))));
+    let (id, event_id) = enqueue(conn, kind, Some(order_id), "{}", now, lease_end)?;
+    match lease_end {
+        None => effects.enqueued_jobs += 1,
+        Some(lease_end) => {
+            let job = ClaimedJob {
+                id,
+                kind: kind.as_str().to_owned(),
+                event_id,
+                order_id: Some(order_id),
+                payload: "{}".to_owned(),
+                created_at: now,
+                attempt: 1,
+                max_attempts: DEFAULT_MAX_ATTEMPTS,
+            };
+            effects.handed_jobs.push((job, lease_end));
+        }
+    }
     Ok(())
 }
 
@@ -132,7 +137,7 @@ pub fn stock_changed(
         _ => return Ok(()),
     };
     let data = StockData { store_id: change.store_id, product_id: change.product_id, quantity: change.quantity };
-    enqueue(conn, kind, None, &serde_json::to_string(&data)?, now)?;
+    enqueue(conn, kind, None, &serde_json::to_string(&data)?, now, None)?;
     effects.enqueued_jobs += 1;
     Ok(())
 }

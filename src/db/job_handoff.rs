@@ -39,7 +39,7 @@ pub struct JobHandoff {
 impl JobHandoff {
     /// Starts handing jobs over under `lease` (the workers' claim lease).
     pub fn open(&self, lease: Duration) {
-        let micros = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX).max(1);
+        let micros = super::jobs::micros(lease).max(1);
         self.lease_micros.store(micros, Ordering::Release);
     }
 

@@ -357,7 +357,8 @@ pub(super) fn job_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
     })
 }
 
-fn micros(duration: Duration) -> i64 {
+/// `duration` in microseconds, saturating (the unit of every timestamp column).
+pub(super) fn micros(duration: Duration) -> i64 {
     i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
