@@ -280,12 +280,8 @@ pub fn dashboard_counts(conn: &Connection) -> Result<Vec<(&'static str, &'static
     let orders: i64 =
         conn.query_row("SELECT COUNT(*) FROM (SELECT 1 FROM orders LIMIT ?1)", [COUNT_BOUND + 1], |row| row.get(0))?;
     tiles.push(("/admin/orders/", "orders", bounded(orders)));
-    // The `IN` term lets SQLite count through the partial index `jobs_queued_failed`.
-    let failed: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE state IN ('queued', 'failed') AND state = 'failed' LIMIT ?1)",
-        [COUNT_BOUND + 1],
-        |row| row.get(0),
-    )?;
+    let failed: i64 =
+        conn.query_row(ADMIN_JOBS_COUNT_QUEUED_OR_FAILED, params!["failed", COUNT_BOUND + 1], |row| row.get(0))?;
     tiles.push(("/admin/jobs/?state=failed", "failed jobs", bounded(failed)));
     Ok(tiles)
 }
