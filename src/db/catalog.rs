@@ -34,21 +34,35 @@ pub fn product_stock_in_store(
 }
 
 /// Takes `quantity` units of a product from a store if it has them, answering the product's
-/// title with them (an order line in one statement): `(remaining stock, title)`, or `None`
-/// (nothing taken) when the store has no row for the product or not enough units. The
-/// `quantity >= ?3` guard keeps the CHECK constraint from ever being what stops an oversell.
+/// title with them (an order line): `(remaining stock, title)`, or `None` (nothing taken) when
+/// the store has no row for the product or not enough units. A read then a write by row id
+/// rather than one `UPDATE … RETURNING`: SQLite buffers returned rows in a temporary B-tree
+/// and journals a returning statement, which cost the writer more than the second lookup
+/// (docs/performance.md, "Session 9"). Only the writer writes, so nothing changes between the
+/// two.
 pub fn take_stock(
     conn: &Connection,
     store_id: StoreId,
     product_id: ProductId,
     quantity: i64,
 ) -> Result<Option<(i64, String)>> {
-    let mut stmt = conn.prepare_cached(
-        "UPDATE inventory SET quantity = quantity - ?3
-          WHERE store_id = ?1 AND product_id = ?2 AND quantity >= ?3
-      RETURNING quantity, (SELECT title FROM products WHERE id = ?2)",
+    let mut find = conn.prepare_cached(
+        "SELECT i.id, i.quantity, p.title
+           FROM inventory i JOIN products p ON p.id = i.product_id
+          WHERE i.store_id = ?1 AND i.product_id = ?2",
     )?;
-    optional(stmt.query_row(params![store_id, product_id, quantity], |row| Ok((row.get(0)?, row.get(1)?))))
+    let found = find.query_row(params![store_id, product_id], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+    });
+    let Some((row_id, available, title)) = optional(found)? else {
+        return Ok(None);
+    };
+    if available < quantity {
+        return Ok(None);
+    }
+    let remaining = available - quantity;
+    conn.prepare_cached("UPDATE inventory SET quantity = ?2 WHERE id = ?1")?.execute(params![row_id, remaining])?;
+    Ok(Some((remaining, title)))
 }
 
 /// Undoes a [`take_stock`] of the same write (an order that turned out short on a

@@ -243,10 +243,11 @@ fn check_lines(conn: &Connection, order: &NewOrder) -> Result<Vec<CheckedLine>> 
 }
 
 fn insert_order(conn: &Connection, order: &NewOrder, status: OrderStatus, now: Timestamp) -> Result<OrderId> {
+    // `last_insert_rowid` rather than `RETURNING id` (see `events::enqueue`).
     let mut insert_order =
-        conn.prepare_cached("INSERT INTO orders (store_id, status, created_at) VALUES (?1, ?2, ?3) RETURNING id")?;
-    let order_id: OrderId =
-        insert_order.query_row(params![order.store_id, status.as_str(), now.micros], |row| row.get(0))?;
+        conn.prepare_cached("INSERT INTO orders (store_id, status, created_at) VALUES (?1, ?2, ?3)")?;
+    insert_order.execute(params![order.store_id, status.as_str(), now.micros])?;
+    let order_id = OrderId(conn.last_insert_rowid());
     let mut insert_item =
         conn.prepare_cached("INSERT INTO order_items (order_id, product_id, quantity_requested) VALUES (?1, ?2, ?3)")?;
     for line in &order.items {
