@@ -201,10 +201,11 @@ pub(super) fn save_product(
 /// Deletes a product and its inventory rows. A product that orders name is refused (409):
 /// order history must keep its lines.
 pub(super) fn delete_product(conn: &Connection, id: ProductId) -> Result<Written<()>> {
-    let ordered: bool =
-        conn.query_row("SELECT EXISTS (SELECT 1 FROM product_order_lines WHERE product_id = ?1)", [id], |row| {
-            row.get(0)
-        })?;
+    let ordered: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM product_order_lines WHERE product_id = ?1 AND lines > 0)",
+        [id],
+        |row| row.get(0),
+    )?;
     if ordered {
         return Err(Error::Conflict(format!("product {id} appears in orders and cannot be deleted")));
     }

@@ -20,6 +20,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0010_product_order_lines", include_str!("../../migrations/0010_product_order_lines.sql")),
     ("0011_store_orders_partial_index", include_str!("../../migrations/0011_store_orders_partial_index.sql")),
     ("0012_jobs_queued_failed_index", include_str!("../../migrations/0012_jobs_queued_failed_index.sql")),
+    (
+        "0013_orders_without_statement_journals",
+        include_str!("../../migrations/0013_orders_without_statement_journals.sql"),
+    ),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
@@ -106,7 +110,8 @@ mod tests {
                 "0009_jobs_done_index",
                 "0010_product_order_lines",
                 "0011_store_orders_partial_index",
-                "0012_jobs_queued_failed_index"
+                "0012_jobs_queued_failed_index",
+                "0013_orders_without_statement_journals"
             ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());

@@ -243,13 +243,17 @@ fn check_lines(conn: &Connection, order: &NewOrder) -> Result<Vec<CheckedLine>> 
 }
 
 fn insert_order(conn: &Connection, order: &NewOrder, status: OrderStatus, now: Timestamp) -> Result<OrderId> {
-    // `last_insert_rowid` rather than `RETURNING id` (see `events::enqueue`).
+    // `OR FAIL`, `last_insert_rowid` rather than `RETURNING id`, and the deferred foreign keys
+    // of migration 0013: nothing can abort either statement half-way, so SQLite runs them
+    // without a statement journal (a copy of every page they change). An order that fails
+    // here fails its batch (it runs without a savepoint), so FAIL loses nothing.
     let mut insert_order =
-        conn.prepare_cached("INSERT INTO orders (store_id, status, created_at) VALUES (?1, ?2, ?3)")?;
+        conn.prepare_cached("INSERT OR FAIL INTO orders (store_id, status, created_at) VALUES (?1, ?2, ?3)")?;
     insert_order.execute(params![order.store_id, status.as_str(), now.micros])?;
     let order_id = OrderId(conn.last_insert_rowid());
-    let mut insert_item =
-        conn.prepare_cached("INSERT INTO order_items (order_id, product_id, quantity_requested) VALUES (?1, ?2, ?3)")?;
+    let mut insert_item = conn.prepare_cached(
+        "INSERT OR FAIL INTO order_items (order_id, product_id, quantity_requested) VALUES (?1, ?2, ?3)",
+    )?;
     for line in &order.items {
         insert_item.execute(params![order_id, line.product_id, line.quantity_requested.get()])?;
     }

@@ -1,7 +1,9 @@
 //! Migration `0007_order_lifecycle` on a database written before it: orders, their items and
 //! the confirmation queue survive the table rebuilds, old jobs become `order.confirmed` events
 //! with ids, old deliveries keep pointing at their event, and `CANCELLED` is accepted. And
-//! `0010_product_order_lines`: the per-product line count that replaced a foreign key.
+//! `0010_product_order_lines`: the per-product line count that replaced a foreign key. And
+//! `0013_orders_without_statement_journals`: deferred foreign keys and counts kept for every
+//! store and product.
 
 use aforro::db::migrate::{MIGRATIONS, migrate};
 use rusqlite::Connection;
@@ -95,7 +97,7 @@ fn the_per_product_line_count_keeps_the_guarantees_of_the_foreign_key_it_replace
     let lines = |product: i64| -> Option<i64> {
         conn.query_row("SELECT lines FROM product_order_lines WHERE product_id = ?1", [product], |row| row.get(0)).ok()
     };
-    assert_eq!((lines(1), lines(2), lines(3)), (Some(2), Some(1), None));
+    assert_eq!((lines(1), lines(2), lines(3)), (Some(2), Some(1), Some(0)), "every product has a count (0013)");
 
     let unknown =
         conn.execute("INSERT INTO order_items (order_id, product_id, quantity_requested) VALUES (2, 99, 1)", []);
@@ -103,9 +105,11 @@ fn the_per_product_line_count_keeps_the_guarantees_of_the_foreign_key_it_replace
     let ordered = conn.execute("DELETE FROM products WHERE id = 2", []);
     assert!(ordered.is_err(), "a product an order names cannot be deleted");
     conn.execute("DELETE FROM products WHERE id = 3", []).expect("a product no order names can be");
+    assert_eq!(lines(3), None, "its count goes with it");
     conn.execute("DELETE FROM order_items WHERE product_id = 2", []).expect("by hand");
-    assert_eq!(lines(2), None, "a count that falls to zero goes");
+    assert_eq!(lines(2), Some(0), "a count that falls to zero stays, at zero");
     conn.execute("DELETE FROM products WHERE id = 2", []).expect("and the product may go with it");
+    assert_eq!(lines(2), None);
     let counted: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM (SELECT product_id, COUNT(*) AS n FROM order_items GROUP BY product_id
@@ -115,6 +119,16 @@ fn the_per_product_line_count_keeps_the_guarantees_of_the_foreign_key_it_replace
         )
         .expect("compare");
     assert_eq!(counted, 0, "every product's count is its number of lines");
+    let extra: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM product_order_lines p
+              WHERE p.lines <> (SELECT COUNT(*) FROM order_items i WHERE i.product_id = p.product_id)
+                 OR NOT EXISTS (SELECT 1 FROM products WHERE id = p.product_id)",
+            [],
+            |row| row.get(0),
+        )
+        .expect("compare");
+    assert_eq!(extra, 0, "and no count is kept for a product that is gone");
 }
 
 /// The migration counts the lines a database already holds.
@@ -131,10 +145,9 @@ fn migrating_counts_the_lines_already_written() {
     )
     .expect("old rows");
 
-    assert_eq!(
-        migrate(&mut conn).expect("0010"),
-        ["0010_product_order_lines", "0011_store_orders_partial_index", "0012_jobs_queued_failed_index"]
-    );
+    let later: Vec<&str> =
+        MIGRATIONS.iter().map(|(name, _)| *name).skip_while(|name| *name <= "0009_jobs_done_index").collect();
+    assert_eq!(migrate(&mut conn).expect("0010 onwards"), later);
 
     let rows: Vec<(i64, i64)> = conn
         .prepare("SELECT product_id, lines FROM product_order_lines ORDER BY product_id")
@@ -146,4 +159,76 @@ fn migrating_counts_the_lines_already_written() {
         .and_then(|mut stmt| stmt.query_map([], |row| row.get(0))?.collect())
         .expect("ids");
     assert_eq!(ids, [7, 8, 9], "the lines keep their ids (and so their order)");
+}
+
+/// Migration `0013_orders_without_statement_journals` on a database with orders: rows and
+/// counts survive the rebuilds, every store and product gets its count rows, the count
+/// triggers follow new orders, cancels and new or deleted stores and products, and the
+/// foreign keys, now deferred, still refuse a dangling order when its transaction commits.
+#[test]
+fn deferred_foreign_keys_still_hold_at_the_commit_and_every_store_and_product_has_its_counts() {
+    let mut conn = Connection::open_in_memory().expect("in-memory db");
+    conn.pragma_update(None, "foreign_keys", true).expect("foreign keys on, as the app opens it");
+    migrated_by_hand_through(&conn, "0012_jobs_queued_failed_index");
+    conn.execute_batch(
+        "INSERT INTO categories (id, name) VALUES (1, 'C');
+         INSERT INTO products (id, title, price_cents, category_id, created_at)
+           VALUES (1, 'P', 100, 1, 1), (2, 'Q', 1, 1, 1), (3, 'Never ordered', 1, 1, 1);
+         INSERT INTO stores (id, name) VALUES (1, 'S'), (2, 'Quiet');
+         INSERT INTO orders (id, store_id, status, created_at)
+           VALUES (1, 1, 'CONFIRMED', 10), (2, 1, 'CONFIRMED', 20), (3, 1, 'REJECTED', 30);
+         INSERT INTO order_items (id, order_id, product_id, quantity_requested)
+           VALUES (7, 1, 1, 2), (8, 2, 1, 1), (9, 2, 2, 4), (10, 3, 2, 9);",
+    )
+    .expect("old rows");
+    assert_eq!(migrate(&mut conn).expect("0013"), ["0013_orders_without_statement_journals"]);
+
+    let count = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, i64>(0)).expect(sql);
+    let store_counts = |store: i64| -> Vec<(String, i64)> {
+        conn.prepare("SELECT status, orders FROM store_order_counts WHERE store_id = ?1 ORDER BY status")
+            .and_then(|mut stmt| stmt.query_map([store], |row| Ok((row.get(0)?, row.get(1)?)))?.collect())
+            .expect("counts")
+    };
+    let expect = |pairs: [(&str, i64); 4]| pairs.map(|(status, n)| (status.to_owned(), n)).to_vec();
+    assert_eq!(store_counts(1), expect([("CANCELLED", 0), ("CONFIRMED", 2), ("PENDING", 0), ("REJECTED", 1)]));
+    assert_eq!(store_counts(2), expect([("CANCELLED", 0), ("CONFIRMED", 0), ("PENDING", 0), ("REJECTED", 0)]));
+    let lines: Vec<(i64, i64)> = conn
+        .prepare("SELECT product_id, lines FROM product_order_lines ORDER BY product_id")
+        .and_then(|mut stmt| stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?.collect())
+        .expect("lines");
+    assert_eq!(lines, [(1, 2), (2, 2), (3, 0)]);
+    assert_eq!(count("SELECT COUNT(*) FROM orders"), 3);
+    assert_eq!(count("SELECT SUM(id) FROM order_items"), 7 + 8 + 9 + 10, "the lines keep their ids");
+    assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
+
+    conn.execute_batch(
+        "INSERT INTO orders (id, store_id, status, created_at) VALUES (4, 2, 'CONFIRMED', 40);
+         INSERT INTO order_items (order_id, product_id, quantity_requested) VALUES (4, 3, 1);
+         UPDATE orders SET status = 'CANCELLED' WHERE id = 1;
+         INSERT INTO stores (id, name) VALUES (3, 'New');
+         INSERT INTO products (id, title, price_cents, category_id, created_at) VALUES (4, 'New', 1, 1, 1);",
+    )
+    .expect("an order, a cancel, a new store and product");
+    assert_eq!(store_counts(1), expect([("CANCELLED", 1), ("CONFIRMED", 1), ("PENDING", 0), ("REJECTED", 1)]));
+    assert_eq!(store_counts(2), expect([("CANCELLED", 0), ("CONFIRMED", 1), ("PENDING", 0), ("REJECTED", 0)]));
+    assert_eq!(store_counts(3).len(), 4, "a new store starts with its four counts");
+    assert_eq!(count("SELECT lines FROM product_order_lines WHERE product_id = 3"), 1);
+    assert_eq!(count("SELECT lines FROM product_order_lines WHERE product_id = 4"), 0);
+    conn.execute("DELETE FROM stores WHERE id = 3", []).expect("a store without orders");
+    assert!(store_counts(3).is_empty(), "its counts go with it");
+
+    let dangling = conn.execute("INSERT INTO orders (store_id, status, created_at) VALUES (99, 'CONFIRMED', 1)", []);
+    assert!(dangling.is_err(), "on its own, the insert commits and the foreign key refuses it");
+    conn.execute_batch("BEGIN; INSERT INTO orders (store_id, status, created_at) VALUES (99, 'CONFIRMED', 1);")
+        .expect("deferred: the statement runs");
+    assert!(conn.execute_batch("COMMIT").is_err(), "and the commit refuses it");
+    conn.execute_batch("ROLLBACK").expect("rolled back");
+    let orphan =
+        conn.execute("INSERT INTO order_items (order_id, product_id, quantity_requested) VALUES (99, 1, 1)", []);
+    assert!(orphan.is_err(), "a line must name an order");
+    let unknown =
+        conn.execute("INSERT INTO order_items (order_id, product_id, quantity_requested) VALUES (4, 99, 1)", []);
+    assert!(unknown.is_err(), "and an existing product");
+    assert_eq!(count("SELECT COUNT(*) FROM orders"), 4);
+    assert_eq!(count("SELECT COUNT(*) FROM order_items"), 5);
 }
