@@ -3,8 +3,8 @@
 //! hands them to every [`CommitObserver`] (the search index with its stock view, autocomplete,
 //! the job queue) before any reply goes out.
 
-use super::jobs::ClaimedJob;
-use crate::domain::{ProductId, StoreId, Timestamp};
+use super::job_handoff::HandedJob;
+use crate::domain::{ProductId, StoreId};
 
 /// A store's stock of one product after a commit changed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,9 +42,10 @@ pub struct CommitEffects {
     pub categories_changed: bool,
     /// Jobs queued by the batch: the workers wake up for them instead of waiting for a poll.
     pub enqueued_jobs: usize,
-    /// Jobs the batch inserted already leased to this process's workers, each with the end of
-    /// its lease: the job queue hands them over (`job_handoff.rs`). Never logged for replicas.
-    pub handed_jobs: Vec<(ClaimedJob, Timestamp)>,
+    /// Jobs the batch inserted already leased to this process's workers, each with its lease's
+    /// end and its event: the job queue hands them over (`job_handoff.rs`). Never logged for
+    /// replicas.
+    pub handed_jobs: Vec<HandedJob>,
 }
 
 impl CommitEffects {

@@ -6,6 +6,7 @@
 //! it (`jobs::worker`) and `notifications` records each delivery once. This file writes the
 //! rows and builds what a delivery says ([`Event`]); the queue's state machine is `jobs.rs`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
@@ -13,6 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::effects::{CommitEffects, StockChange};
+use super::job_handoff::HandedJob;
 use super::jobs::{self, ClaimedJob, DEFAULT_MAX_ATTEMPTS};
 use super::orders::{self, OrderBody};
 use crate::domain::{OrderId, OrderStatus, ProductId, StoreId, Timestamp};
@@ -94,36 +96,61 @@ fn new_event_id(now: Timestamp) -> String {
 }
 
 /// Queues `order.confirmed` or `order.cancelled` for an order, in the caller's transaction,
-/// and counts it in `effects`. With a `lease` (this process's workers are taking jobs handed
-/// over, see `job_handoff.rs`) the job is inserted already running under it, its first attempt
-/// counted, and goes in `effects.handed_jobs` for the workers to take after the commit.
+/// and counts it in `effects`; its data is read from the order when it is sent ([`load_event`]).
 pub fn enqueue_order_event(
     conn: &Connection,
     effects: &mut CommitEffects,
     kind: EventKind,
     order_id: OrderId,
     now: Timestamp,
-    lease: Option<Duration>,
 ) -> Result<()> {
-    let lease_end = lease.map(|lease| Timestamp::from_micros(now.micros.saturating_add(jobs::micros(lease))));
-    let (id, event_id) = enqueue(conn, kind, Some(order_id), "{}", now, lease_end)?;
-    match lease_end {
-        None => effects.enqueued_jobs += 1,
-        Some(lease_end) => {
-            let job = ClaimedJob {
-                id,
-                kind: kind.as_str().to_owned(),
-                event_id,
-                order_id: Some(order_id),
-                payload: "{}".to_owned(),
-                created_at: now,
-                attempt: 1,
-                max_attempts: DEFAULT_MAX_ATTEMPTS,
-            };
-            effects.handed_jobs.push((job, lease_end));
-        }
-    }
+    enqueue(conn, kind, Some(order_id), "{}", now, None)?;
+    effects.enqueued_jobs += 1;
     Ok(())
+}
+
+/// Inserts `order`'s event already leased to this process's workers for `lease` (running,
+/// its first attempt counted: see `job_handoff.rs`), in the caller's transaction, and puts it
+/// in `effects.handed_jobs` with its event built from `order`, the body the transaction
+/// wrote: the worker that takes it reads nothing back.
+pub fn lease_order_event(
+    conn: &Connection,
+    effects: &mut CommitEffects,
+    kind: EventKind,
+    order: &OrderBody,
+    now: Timestamp,
+    lease: Duration,
+) -> Result<()> {
+    let lease_end = Timestamp::from_micros(now.micros.saturating_add(jobs::micros(lease)));
+    let (id, event_id) = enqueue(conn, kind, Some(order.id), "{}", now, Some(lease_end))?;
+    let event = Event {
+        event: kind.as_str(),
+        id: event_id.clone(),
+        created_at: now,
+        data: EventData::Order(Box::new(as_of_event(kind, order.clone()))),
+    };
+    let job = ClaimedJob {
+        id,
+        kind: kind.as_str().to_owned(),
+        event_id,
+        order_id: Some(order.id),
+        payload: "{}".to_owned(),
+        created_at: now,
+        attempt: 1,
+        max_attempts: DEFAULT_MAX_ATTEMPTS,
+    };
+    effects.handed_jobs.push(HandedJob { job, lease_end, event: Arc::new(event) });
+    Ok(())
+}
+
+/// An order's body as an order event delivers it: the status the event gave it, without the
+/// 409's errors or the confirmation's state (a body read back later and the one the
+/// order's own transaction wrote say the same).
+fn as_of_event(kind: EventKind, mut order: OrderBody) -> OrderBody {
+    order.status = if kind == EventKind::OrderCancelled { OrderStatus::Cancelled } else { OrderStatus::Confirmed };
+    order.errors = Vec::new();
+    order.confirmation = None;
+    order
 }
 
 /// Records that a write took a store's stock of a product from `before` to `change.quantity`:
@@ -190,15 +217,13 @@ pub fn load_event(conn: &Connection, job: &ClaimedJob) -> Result<Result<Event, S
     };
     let data = match (kind, job.order_id) {
         (EventKind::OrderConfirmed | EventKind::OrderCancelled, Some(order_id)) => {
-            let Some(mut order) = orders::load_order_without_confirmation(conn, order_id)? else {
+            let Some(order) = orders::load_order_without_confirmation(conn, order_id)? else {
                 return Ok(Err(format!("order {order_id} does not exist")));
             };
             // The order body as of the event: an order's only later change is its status
             // (CONFIRMED → CANCELLED), so the stored body with the event's status is exactly
             // the body at the time, without a copy of every order in the job row.
-            order.status =
-                if kind == EventKind::OrderConfirmed { OrderStatus::Confirmed } else { OrderStatus::Cancelled };
-            EventData::Order(Box::new(order))
+            EventData::Order(Box::new(as_of_event(kind, order)))
         }
         (EventKind::OrderConfirmed | EventKind::OrderCancelled, None) => {
             return Ok(Err(format!("{} job {} names no order", job.kind, job.id)));

@@ -7,17 +7,19 @@
 //! already `running`, under a lease, with its first attempt counted; after the commit the job
 //! queue's observer puts it here and a worker takes it without writing a claim.
 //!
-//! Everything after that is the claimed path: the worker records the outcome as for any
-//! claimed job. A job still waiting here when the process dies keeps its lease and is queued
+//! The job comes with its event as the order's transaction wrote it (the order body it
+//! answered), so the worker sends it without reading the order back. Everything after that
+//! is the claimed path: the worker records the outcome as for any claimed job. A job still waiting here when the process dies keeps its lease and is queued
 //! again at the next start (or claimed again once the lease expires), so delivery stays at
 //! least once; a waiting job whose lease ran out is left to that claim rather than taken.
 //! Bounded: with [`CAPACITY`] jobs waiting, new jobs are queued the usual way.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::events::Event;
 use super::jobs::ClaimedJob;
 use crate::domain::Timestamp;
 use crate::locking::lock;
@@ -26,14 +28,26 @@ use crate::locking::lock;
 /// the orders load (they take up to a claim batch, 512, per step).
 pub const CAPACITY: usize = 8192;
 
+/// A job inserted already leased to this process's workers, with what it delivers.
+#[derive(Debug, Clone)]
+pub struct HandedJob {
+    /// The job as a claim would have returned it (first attempt).
+    pub job: ClaimedJob,
+    /// When its lease ends: a worker that has not taken it by then leaves it to the claim.
+    pub lease_end: Timestamp,
+    /// Its event, built from the order the same transaction wrote (what `events::load_event`
+    /// would read back).
+    pub event: Arc<Event>,
+}
+
 /// The jobs handed over and not yet taken. Closed (nothing handed over) until the workers
 /// open it.
 #[derive(Debug, Default)]
 pub struct JobHandoff {
     /// The lease, in microseconds, under which new jobs are handed over; 0 while closed.
     lease_micros: AtomicI64,
-    /// Each job with the end of its lease, oldest first.
-    waiting: Mutex<VecDeque<(ClaimedJob, Timestamp)>>,
+    /// Oldest first.
+    waiting: Mutex<VecDeque<HandedJob>>,
 }
 
 impl JobHandoff {
@@ -59,20 +73,21 @@ impl JobHandoff {
     }
 
     /// Puts committed jobs up for the workers (the job queue's observer, after the commit).
-    pub fn hand_over(&self, jobs: &[(ClaimedJob, Timestamp)]) {
+    pub fn hand_over(&self, jobs: &[HandedJob]) {
         lock(&self.waiting).extend(jobs.iter().cloned());
     }
 
-    /// Takes up to `limit` waiting jobs, oldest first. Jobs whose lease ended by `now` are
-    /// dropped instead: they are due to the ordinary claim, which counts a new attempt.
-    pub fn take(&self, limit: usize, now: Timestamp) -> Vec<ClaimedJob> {
+    /// Takes up to `limit` waiting jobs, oldest first, each with its event. Jobs whose lease
+    /// ended by `now` are dropped instead: they are due to the ordinary claim, which counts a
+    /// new attempt.
+    pub fn take(&self, limit: usize, now: Timestamp) -> Vec<(ClaimedJob, Arc<Event>)> {
         let mut waiting = lock(&self.waiting);
         let mut taken = Vec::with_capacity(limit.min(waiting.len()));
         while taken.len() < limit
-            && let Some((job, lease_end)) = waiting.pop_front()
+            && let Some(handed) = waiting.pop_front()
         {
-            if lease_end > now {
-                taken.push(job);
+            if handed.lease_end > now {
+                taken.push((handed.job, handed.event));
             }
         }
         taken
@@ -87,18 +102,26 @@ impl JobHandoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::events::EventData;
 
-    fn job(id: i64) -> ClaimedJob {
-        ClaimedJob {
+    fn handed(id: i64, lease_end: i64) -> HandedJob {
+        let job = ClaimedJob {
             id,
-            kind: "order.confirmed".to_owned(),
+            kind: "inventory.out_of_stock".to_owned(),
             event_id: format!("e{id}"),
             order_id: None,
             payload: "{}".to_owned(),
             created_at: Timestamp::from_micros(0),
             attempt: 1,
             max_attempts: 8,
-        }
+        };
+        let event = Event {
+            event: "inventory.out_of_stock",
+            id: job.event_id.clone(),
+            created_at: job.created_at,
+            data: EventData::Stored(serde_json::json!({})),
+        };
+        HandedJob { job, lease_end: Timestamp::from_micros(lease_end), event: Arc::new(event) }
     }
 
     #[test]
@@ -115,8 +138,7 @@ mod tests {
     fn a_full_handoff_sends_new_jobs_to_the_queue() {
         let handoff = JobHandoff::default();
         handoff.open(Duration::from_secs(30));
-        let lease_end = Timestamp::from_micros(100);
-        let jobs: Vec<_> = (0..i64::try_from(CAPACITY).expect("fits")).map(|id| (job(id), lease_end)).collect();
+        let jobs: Vec<_> = (0..i64::try_from(CAPACITY).expect("fits")).map(|id| handed(id, 100)).collect();
         handoff.hand_over(&jobs);
         assert_eq!(handoff.lease_for_new_job(), None);
         assert_eq!(handoff.take(1, Timestamp::from_micros(0)).len(), 1);
@@ -126,15 +148,13 @@ mod tests {
     #[test]
     fn jobs_are_taken_oldest_first_and_an_expired_lease_is_left_to_the_claim() {
         let handoff = JobHandoff::default();
-        handoff.hand_over(&[
-            (job(1), Timestamp::from_micros(50)),
-            (job(2), Timestamp::from_micros(200)),
-            (job(3), Timestamp::from_micros(200)),
-            (job(4), Timestamp::from_micros(200)),
-        ]);
-        let ids = |jobs: Vec<ClaimedJob>| jobs.into_iter().map(|job| job.id).collect::<Vec<_>>();
-        assert_eq!(ids(handoff.take(2, Timestamp::from_micros(100))), [2, 3], "job 1's lease ended at 50");
-        assert_eq!(ids(handoff.take(10, Timestamp::from_micros(100))), [4]);
+        handoff.hand_over(&[handed(1, 50), handed(2, 200), handed(3, 200), handed(4, 200)]);
+        let ids = |jobs: Vec<(ClaimedJob, Arc<Event>)>| {
+            jobs.into_iter().map(|(job, event)| (job.id, event.id.clone())).collect::<Vec<_>>()
+        };
+        let pair = |id: i64| (id, format!("e{id}"));
+        assert_eq!(ids(handoff.take(2, Timestamp::from_micros(100))), [pair(2), pair(3)], "job 1's lease ended at 50");
+        assert_eq!(ids(handoff.take(10, Timestamp::from_micros(100))), [pair(4)], "each with its own event");
         assert_eq!(handoff.waiting(), 0);
     }
 }

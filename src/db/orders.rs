@@ -131,9 +131,6 @@ pub fn place_order(
     };
     let status = if short.is_empty() { OrderStatus::Confirmed } else { OrderStatus::Rejected };
     let order_id = insert_order(conn, order, status, now)?;
-    if status == OrderStatus::Confirmed {
-        events::enqueue_order_event(conn, &mut effects, EventKind::OrderConfirmed, order_id, now, job_lease)?;
-    }
     let body = OrderBody {
         id: order_id,
         store_id: order.store_id,
@@ -144,6 +141,13 @@ pub fn place_order(
         errors: short,
         confirmation: None,
     };
+    if status == OrderStatus::Confirmed {
+        let confirmed = EventKind::OrderConfirmed;
+        match job_lease {
+            Some(lease) => events::lease_order_event(conn, &mut effects, confirmed, &body, now, lease)?,
+            None => events::enqueue_order_event(conn, &mut effects, confirmed, order_id, now)?,
+        }
+    }
     let body = match keyed {
         // The key stores the response text in this transaction, so it is serialised here.
         Some((key, request_body)) => {
@@ -332,7 +336,7 @@ pub fn cancel_order(conn: &Connection, order_id: OrderId, now: Timestamp) -> Res
                 let change = StockChange { store_id, product_id, quantity: after };
                 events::stock_changed(conn, &mut effects, before, change, now)?;
             }
-            events::enqueue_order_event(conn, &mut effects, EventKind::OrderCancelled, order_id, now, None)?;
+            events::enqueue_order_event(conn, &mut effects, EventKind::OrderCancelled, order_id, now)?;
         }
         Some(OrderStatus::Cancelled) => {}
         Some(other @ (OrderStatus::Rejected | OrderStatus::Pending)) => {

@@ -118,25 +118,28 @@ impl Worker {
         self.deliver(claimed).await.map(Some)
     }
 
-    /// `claimed` topped up to a claim batch with jobs handed over (already leased to us).
-    fn with_handed_over(&self, mut claimed: Vec<ClaimedJob>) -> Vec<ClaimedJob> {
+    /// `claimed` topped up to a claim batch with jobs handed over (already leased to us, each
+    /// with its event).
+    fn with_handed_over(&self, claimed: Vec<ClaimedJob>) -> Batch {
         let room = self.settings.claim_batch.saturating_sub(claimed.len());
+        let mut batch: Batch = claimed.into_iter().map(|job| (job, None)).collect();
         if room > 0 {
-            claimed.extend(self.writer.job_handoff().take(room, Timestamp::now()));
+            let handed = self.writer.job_handoff().take(room, Timestamp::now());
+            batch.extend(handed.into_iter().map(|(job, event)| (job, Some(event))));
         }
-        claimed
+        batch
     }
 
     /// Delivers every claimed job at once (a slow webhook costs the batch one timeout, not
     /// one per job, and the lease covers them all) and says how each attempt ended.
-    async fn deliver(&self, claimed: Vec<ClaimedJob>) -> Result<Finished> {
+    async fn deliver(&self, claimed: Batch) -> Result<Finished> {
         let attempts = self.attempt_all(&claimed).await?;
         let channel = self.sender.channel();
         let at = Timestamp::now();
         let outcomes = claimed
             .into_iter()
             .zip(attempts)
-            .map(|(job, attempt)| {
+            .map(|((job, _), attempt)| {
                 let outcome = match attempt {
                     Attempt::Sent(body) => JobOutcome::Sent { channel, body },
                     Attempt::AlreadySent => JobOutcome::AlreadySent,
@@ -150,8 +153,8 @@ impl Worker {
         Ok(Finished { outcomes, at })
     }
 
-    async fn attempt_all(&self, claimed: &[ClaimedJob]) -> Result<Vec<Attempt>> {
-        let prepared = prepare(&self.reads, claimed.to_vec()).await?;
+    async fn attempt_all(&self, claimed: &[(ClaimedJob, Option<Arc<Event>>)]) -> Result<Vec<Attempt>> {
+        let prepared = prepare(&self.reads, claimed).await?;
         let mut sends = JoinSet::new();
         let mut attempts: Vec<Option<Attempt>> = Vec::with_capacity(claimed.len());
         for (index, preparation) in prepared.into_iter().enumerate() {
@@ -258,29 +261,46 @@ impl Summary {
     }
 }
 
-/// What a claimed job needs before it can be sent, read in one blocking call per batch.
+/// A step's jobs, each claimed from the table (its event still to read) or taken from the
+/// handoff with its event.
+type Batch = Vec<(ClaimedJob, Option<Arc<Event>>)>;
+
+/// What a claimed job needs before it can be sent.
 enum Preparation {
-    Send(Event),
+    Send(Arc<Event>),
     Done(Attempt),
 }
 
-async fn prepare(reads: &ReadPool, claimed: Vec<ClaimedJob>) -> Result<Vec<Preparation>> {
-    reads
-        .run(move |conn| {
-            claimed
-                .iter()
-                .map(|job| {
-                    if notifications::already_sent(conn, &job.event_id)? {
-                        return Ok(Preparation::Done(Attempt::AlreadySent));
-                    }
-                    Ok(match events::load_event(conn, job)? {
-                        Ok(event) => Preparation::Send(event),
-                        Err(reason) => Preparation::Done(Attempt::Failed(reason)),
-                    })
-                })
-                .collect()
+/// Each job's event: a handed job's came with it; the others' are read in one blocking call
+/// per batch (none when every job was handed over, as under an orders load). A handed job
+/// is not looked up in `notifications`: it runs its first attempt under a lease nobody else
+/// has held, so it cannot have been delivered.
+async fn prepare(reads: &ReadPool, batch: &[(ClaimedJob, Option<Arc<Event>>)]) -> Result<Vec<Preparation>> {
+    let unread: Vec<ClaimedJob> =
+        batch.iter().filter(|(_, event)| event.is_none()).map(|(job, _)| job.clone()).collect();
+    let read = if unread.is_empty() {
+        Vec::new()
+    } else {
+        reads.run(move |conn| unread.iter().map(|job| read_preparation(conn, job)).collect::<Result<Vec<_>>>()).await?
+    };
+    let mut read = read.into_iter();
+    Ok(batch
+        .iter()
+        .map(|(_, event)| match event {
+            Some(event) => Preparation::Send(Arc::clone(event)),
+            None => read.next().unwrap_or_else(|| Preparation::Done(Attempt::Failed("the read vanished".into()))),
         })
-        .await
+        .collect())
+}
+
+fn read_preparation(conn: &rusqlite::Connection, job: &ClaimedJob) -> Result<Preparation> {
+    if notifications::already_sent(conn, &job.event_id)? {
+        return Ok(Preparation::Done(Attempt::AlreadySent));
+    }
+    Ok(match events::load_event(conn, job)? {
+        Ok(event) => Preparation::Send(Arc::new(event)),
+        Err(reason) => Preparation::Done(Attempt::Failed(reason)),
+    })
 }
 
 async fn deliver(sender: &dyn ConfirmationSender, event: &Event) -> Attempt {

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aforro::cli::{Cli, Command, JobsAction, run};
-use aforro::db::events::Event;
+use aforro::db::events::{Event, load_event};
+use aforro::domain::Timestamp;
 use aforro::jobs::sender::{ConfirmationSender, LogSender, SendError, SendFuture};
 use aforro::jobs::{BatchReport, ExecutionOutcome, Worker, WorkerSettings};
 use reqwest::StatusCode;
@@ -145,6 +146,28 @@ async fn while_workers_take_handed_jobs_an_order_s_job_is_leased_with_the_order_
     place_kettle_order(&app).await;
     assert_eq!(handoff.waiting(), 0, "a closed handoff queues the job in the table");
     drop(worker);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_handed_job_s_event_is_the_one_its_claim_would_read_back_from_the_database() {
+    let app = spawn_app_without_workers().await;
+    let handoff = app.state.writer.job_handoff().clone();
+    handoff.open(Duration::from_secs(30));
+    // Two lines out of id order, so the line order matters.
+    let body = json!({"store_id": 1, "items": [
+        {"product_id": 4, "quantity_requested": 2}, {"product_id": 2, "quantity_requested": 1}]});
+    let order = json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
+
+    let mut taken = handoff.take(1, Timestamp::now());
+    let (job, handed) = taken.pop().expect("the order's job was handed over");
+    let read_back = load_event(&app.db(), &job).expect("read").expect("an order event");
+
+    let as_json = |event: &Event| serde_json::to_value(event).expect("serialises");
+    assert_eq!(as_json(&handed), as_json(&read_back));
+    assert_eq!(as_json(&handed)["data"], order, "the data is the order body that was answered");
+    assert_eq!(handed.id, job.event_id);
+    handoff.close();
     app.shutdown().await;
 }
 
