@@ -299,16 +299,23 @@ const ADMIN_JOBS_PAGE_QUEUED_OR_FAILED: &str =
 const ADMIN_JOBS_COUNT_QUEUED_OR_FAILED: &str =
     "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE state IN ('queued', 'failed') AND state = ?1 LIMIT ?2)";
 
+/// The statements for jobs in `state` (any state when `None`), newest first: (count, page).
+/// Queued and failed jobs walk their partial index, the others the table by id. The page
+/// statement binds the state, a limit and an offset.
+pub(super) fn jobs_sql(state: Option<&str>) -> (&'static str, &'static str) {
+    match state {
+        Some("queued" | "failed") => (ADMIN_JOBS_COUNT_QUEUED_OR_FAILED, ADMIN_JOBS_PAGE_QUEUED_OR_FAILED),
+        _ => (ADMIN_JOBS_COUNT, ADMIN_JOBS_PAGE),
+    }
+}
+
 /// One page of jobs, newest first, optionally in one state.
 pub fn jobs(
     conn: &Connection,
     state: Option<&str>,
     page: crate::domain::PageRequest,
 ) -> Result<PageOf<super::jobs::JobRow>> {
-    let (count_sql, page_sql) = match state {
-        Some("queued" | "failed") => (ADMIN_JOBS_COUNT_QUEUED_OR_FAILED, ADMIN_JOBS_PAGE_QUEUED_OR_FAILED),
-        _ => (ADMIN_JOBS_COUNT, ADMIN_JOBS_PAGE),
-    };
+    let (count_sql, page_sql) = jobs_sql(state);
     let mut stmt = conn.prepare_cached(count_sql)?;
     let count = stmt.query_row(params![state, COUNT_BOUND + 1], |row| row.get(0))?;
     let mut stmt = conn.prepare_cached(page_sql)?;

@@ -330,15 +330,14 @@ pub struct JobRow {
     pub last_error: Option<String>,
 }
 
-/// Jobs, newest first, optionally only those in one state.
+/// Jobs, newest first, optionally only those in one state: the admin job list's first page
+/// (so `--state failed` walks the failed jobs' index, not the table).
 pub fn list_jobs(conn: &Connection, state: Option<JobState>, limit: usize) -> Result<Vec<JobRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id FROM jobs
-          WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2",
-    )?;
+    let state = state.map(JobState::as_str);
+    let (_, page_sql) = super::admin_pages::jobs_sql(state);
+    let mut stmt = conn.prepare_cached(page_sql)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows =
-        stmt.query_map(params![state.map(JobState::as_str), limit], job_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt.query_map(params![state, limit, 0], job_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -365,6 +364,31 @@ pub(super) fn micros(duration: Duration) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cli_job_list_answers_newest_first_in_the_state_asked_for() {
+        let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory db");
+        super::super::migrate::migrate(&mut conn).expect("migrate");
+        let states = ["failed", "done", "queued", "failed", "running", "done", "failed"];
+        for (id, state) in (1..).zip(states) {
+            conn.execute(
+                "INSERT INTO jobs (id, kind, state, run_at, created_at, updated_at, event_id)
+                 VALUES (?1, 'order.confirmed', ?2, 0, 0, 0, ?1)",
+                params![id, state],
+            )
+            .expect("job");
+        }
+        let listed = |state: Option<JobState>, limit: usize| -> Vec<(i64, String)> {
+            let rows = list_jobs(&conn, state, limit).expect("list");
+            rows.into_iter().map(|row| (row.id, row.state)).collect()
+        };
+        let ids = |rows: Vec<(i64, String)>| rows.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+        assert_eq!(ids(listed(Some(JobState::Failed), 10)), [7, 4, 1]);
+        assert_eq!(ids(listed(Some(JobState::Failed), 2)), [7, 4]);
+        assert_eq!(ids(listed(Some(JobState::Queued), 10)), [3]);
+        assert_eq!(ids(listed(Some(JobState::Done), 10)), [6, 2]);
+        assert_eq!(ids(listed(None, 3)), [7, 6, 5]);
+    }
 
     #[test]
     fn the_claim_is_compiled_once_on_the_writer_s_connection_whatever_the_time() {
