@@ -12,14 +12,15 @@
 //! is the claimed path: the worker records the outcome as for any claimed job. A job still waiting here when the process dies keeps its lease and is queued
 //! again at the next start (or claimed again once the lease expires), so delivery stays at
 //! least once; a waiting job whose lease ran out is left to that claim rather than taken.
-//! Bounded: with [`CAPACITY`] jobs waiting, new jobs are queued the usual way.
+//! Bounded: with [`CAPACITY`] jobs or [`LINE_CAPACITY`] order lines waiting (an event holds its
+//! order's lines), new jobs are queued the usual way.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::events::Event;
+use super::events::{Event, EventData};
 use super::jobs::ClaimedJob;
 use crate::domain::Timestamp;
 use crate::locking::lock;
@@ -27,6 +28,9 @@ use crate::locking::lock;
 /// Most jobs waiting here at once. Far above what the workers hold between two steps under
 /// the orders load (they take up to a claim batch, 512, per step).
 pub const CAPACITY: usize = 8192;
+/// Most order lines waiting here at once, in the events' order bodies (about 100 bytes each
+/// with its title): about 6.5 MiB, however long the orders.
+pub const LINE_CAPACITY: usize = 65_536;
 
 /// A job inserted already leased to this process's workers, with what it delivers.
 #[derive(Debug, Clone)]
@@ -40,6 +44,23 @@ pub struct HandedJob {
     pub event: Arc<Event>,
 }
 
+impl HandedJob {
+    /// The order lines its event holds (at least 1: what it weighs against [`LINE_CAPACITY`]).
+    fn lines(&self) -> usize {
+        match &self.event.data {
+            EventData::Order(order) => order.items.len().max(1),
+            EventData::Stored(_) => 1,
+        }
+    }
+}
+
+/// What waits, with the lines it holds.
+#[derive(Debug, Default)]
+struct Waiting {
+    jobs: VecDeque<HandedJob>,
+    lines: usize,
+}
+
 /// The jobs handed over and not yet taken. Closed (nothing handed over) until the workers
 /// open it.
 #[derive(Debug, Default)]
@@ -47,7 +68,7 @@ pub struct JobHandoff {
     /// The lease, in microseconds, under which new jobs are handed over; 0 while closed.
     lease_micros: AtomicI64,
     /// Oldest first.
-    waiting: Mutex<VecDeque<HandedJob>>,
+    waiting: Mutex<Waiting>,
 }
 
 impl JobHandoff {
@@ -62,11 +83,16 @@ impl JobHandoff {
         self.lease_micros.store(0, Ordering::Release);
     }
 
-    /// The lease under which a job queued now is handed over, or `None` to queue it the
-    /// usual way (closed, or full).
-    pub fn lease_for_new_job(&self) -> Option<Duration> {
+    /// The lease under which the job of an order of `lines` lines queued now is handed over,
+    /// or `None` to queue it the usual way (closed, or full). The orders already leased and
+    /// not yet committed are not counted: the bounds can be passed by one writer batch.
+    pub fn lease_for_new_job(&self, lines: usize) -> Option<Duration> {
         let micros = self.lease_micros.load(Ordering::Acquire);
-        if micros == 0 || self.waiting() >= CAPACITY {
+        if micros == 0 {
+            return None;
+        }
+        let waiting = lock(&self.waiting);
+        if waiting.jobs.len() >= CAPACITY || waiting.lines.saturating_add(lines) > LINE_CAPACITY {
             return None;
         }
         Some(Duration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX)))
@@ -74,7 +100,11 @@ impl JobHandoff {
 
     /// Puts committed jobs up for the workers (the job queue's observer, after the commit).
     pub fn hand_over(&self, jobs: &[HandedJob]) {
-        lock(&self.waiting).extend(jobs.iter().cloned());
+        let mut waiting = lock(&self.waiting);
+        for job in jobs {
+            waiting.lines += job.lines();
+            waiting.jobs.push_back(job.clone());
+        }
     }
 
     /// Takes up to `limit` waiting jobs, oldest first, each with its event. Jobs whose lease
@@ -82,10 +112,11 @@ impl JobHandoff {
     /// new attempt.
     pub fn take(&self, limit: usize, now: Timestamp) -> Vec<(ClaimedJob, Arc<Event>)> {
         let mut waiting = lock(&self.waiting);
-        let mut taken = Vec::with_capacity(limit.min(waiting.len()));
+        let mut taken = Vec::with_capacity(limit.min(waiting.jobs.len()));
         while taken.len() < limit
-            && let Some(handed) = waiting.pop_front()
+            && let Some(handed) = waiting.jobs.pop_front()
         {
+            waiting.lines = waiting.lines.saturating_sub(handed.lines());
             if handed.lease_end > now {
                 taken.push((handed.job, handed.event));
             }
@@ -95,14 +126,13 @@ impl JobHandoff {
 
     /// Jobs waiting to be taken.
     pub fn waiting(&self) -> usize {
-        lock(&self.waiting).len()
+        lock(&self.waiting).jobs.len()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::events::EventData;
 
     fn handed(id: i64, lease_end: i64) -> HandedJob {
         let job = ClaimedJob {
@@ -127,11 +157,11 @@ mod tests {
     #[test]
     fn nothing_is_handed_over_until_the_workers_open_it_nor_after_they_close_it() {
         let handoff = JobHandoff::default();
-        assert_eq!(handoff.lease_for_new_job(), None);
+        assert_eq!(handoff.lease_for_new_job(1), None);
         handoff.open(Duration::from_secs(30));
-        assert_eq!(handoff.lease_for_new_job(), Some(Duration::from_secs(30)));
+        assert_eq!(handoff.lease_for_new_job(1), Some(Duration::from_secs(30)));
         handoff.close();
-        assert_eq!(handoff.lease_for_new_job(), None);
+        assert_eq!(handoff.lease_for_new_job(1), None);
     }
 
     #[test]
@@ -140,9 +170,45 @@ mod tests {
         handoff.open(Duration::from_secs(30));
         let jobs: Vec<_> = (0..i64::try_from(CAPACITY).expect("fits")).map(|id| handed(id, 100)).collect();
         handoff.hand_over(&jobs);
-        assert_eq!(handoff.lease_for_new_job(), None);
+        assert_eq!(handoff.lease_for_new_job(1), None);
         assert_eq!(handoff.take(1, Timestamp::from_micros(0)).len(), 1);
-        assert!(handoff.lease_for_new_job().is_some());
+        assert!(handoff.lease_for_new_job(1).is_some());
+    }
+
+    /// An `order.confirmed` job whose order has `lines` lines.
+    fn handed_order(id: i64, lines: usize) -> HandedJob {
+        use crate::db::orders::{OrderBody, OrderItemBody};
+        use crate::domain::{OrderId, OrderStatus, ProductId, StoreId};
+        let items = (1..=i64::try_from(lines).expect("fits"))
+            .map(|product| OrderItemBody { product_id: ProductId(product), title: "T".into(), quantity_requested: 1 })
+            .collect();
+        let order = OrderBody {
+            id: OrderId(id),
+            store_id: StoreId(1),
+            status: OrderStatus::Confirmed,
+            created_at: Timestamp::from_micros(0),
+            total_quantity: i64::try_from(lines).expect("fits"),
+            items,
+            errors: Vec::new(),
+            confirmation: None,
+        };
+        let mut handed = handed(id, 100);
+        let event = Event { data: EventData::Order(Box::new(order)), ..(*handed.event).clone() };
+        handed.event = Arc::new(event);
+        handed
+    }
+
+    #[test]
+    fn long_orders_fill_the_handoff_by_their_lines_not_their_count() {
+        let handoff = JobHandoff::default();
+        handoff.open(Duration::from_secs(30));
+        let long = (0..65).map(|id| handed_order(id, 1000)).collect::<Vec<_>>();
+        handoff.hand_over(&long);
+        assert_eq!(handoff.waiting(), 65, "65 jobs, far under CAPACITY");
+        assert_eq!(handoff.lease_for_new_job(1000), None, "but 65,000 lines: no room for 1,000 more");
+        assert!(handoff.lease_for_new_job(1).is_some(), "there is for a short order");
+        assert_eq!(handoff.take(2, Timestamp::from_micros(0)).len(), 2);
+        assert!(handoff.lease_for_new_job(1000).is_some(), "taking jobs frees their lines");
     }
 
     #[test]

@@ -359,7 +359,7 @@ impl WriterHandle {
     /// Its confirmation's job is handed straight to this process's workers when they take
     /// jobs that way (see `job_handoff.rs`).
     pub async fn place_order(&self, order: NewOrder, key: Option<IdempotencyKey>) -> Result<PlacedOrder> {
-        let job_lease = self.job_handoff().lease_for_new_job();
+        let job_lease = self.job_handoff().lease_for_new_job(order.items.len());
         self.write_unguarded(move |conn| place_order(conn, &order, key.as_ref(), Timestamp::now(), job_lease)).await
     }
 
