@@ -25,11 +25,18 @@ fn migrated_by_hand_through(conn: &Connection, last: &str) {
     panic!("no migration is named {last}");
 }
 
+/// An in-memory database, foreign keys on as the app opens it, as a release that knew no
+/// migration after `last` left it.
+fn database_left_by(last: &str) -> Connection {
+    let conn = Connection::open_in_memory().expect("in-memory db");
+    conn.pragma_update(None, "foreign_keys", true).expect("foreign keys on, as the app opens it");
+    migrated_by_hand_through(&conn, last);
+    conn
+}
+
 #[test]
 fn migrating_an_old_database_keeps_orders_and_deliveries_and_accepts_cancelled() {
-    let mut conn = Connection::open_in_memory().expect("in-memory db");
-    conn.pragma_update(None, "foreign_keys", true).expect("foreign keys on, as the app opens it");
-    migrated_by_hand_through(&conn, "0006_commit_log");
+    let mut conn = database_left_by("0006_commit_log");
     conn.execute_batch(
         "INSERT INTO categories (id, name) VALUES (1, 'C');
          INSERT INTO products (id, title, price_cents, category_id, created_at) VALUES (1, 'P', 100, 1, 1);
@@ -134,8 +141,7 @@ fn the_per_product_line_count_keeps_the_guarantees_of_the_foreign_key_it_replace
 /// The migration counts the lines a database already holds.
 #[test]
 fn migrating_counts_the_lines_already_written() {
-    let mut conn = Connection::open_in_memory().expect("in-memory db");
-    migrated_by_hand_through(&conn, "0009_jobs_done_index");
+    let mut conn = database_left_by("0009_jobs_done_index");
     conn.execute_batch(
         "INSERT INTO categories (id, name) VALUES (1, 'C');
          INSERT INTO products (id, title, price_cents, category_id, created_at) VALUES (1, 'P', 100, 1, 1), (2, 'Q', 1, 1, 1);
@@ -167,9 +173,7 @@ fn migrating_counts_the_lines_already_written() {
 /// foreign keys, now deferred, still refuse a dangling order when its transaction commits.
 #[test]
 fn deferred_foreign_keys_still_hold_at_the_commit_and_every_store_and_product_has_its_counts() {
-    let mut conn = Connection::open_in_memory().expect("in-memory db");
-    conn.pragma_update(None, "foreign_keys", true).expect("foreign keys on, as the app opens it");
-    migrated_by_hand_through(&conn, "0012_jobs_queued_failed_index");
+    let mut conn = database_left_by("0012_jobs_queued_failed_index");
     conn.execute_batch(
         "INSERT INTO categories (id, name) VALUES (1, 'C');
          INSERT INTO products (id, title, price_cents, category_id, created_at)
