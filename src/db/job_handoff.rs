@@ -9,9 +9,10 @@
 //!
 //! The job comes with its event as the order's transaction wrote it (the order body it
 //! answered), so the worker sends it without reading the order back. Everything after that
-//! is the claimed path: the worker records the outcome as for any claimed job. A job still waiting here when the process dies keeps its lease and is queued
-//! again at the next start (or claimed again once the lease expires), so delivery stays at
-//! least once; a waiting job whose lease ran out is left to that claim rather than taken.
+//! is the claimed path: the worker records the outcome as for any claimed job. A job still
+//! waiting here when the process dies keeps its lease and is queued again at the next start
+//! (or claimed again once the lease expires), so delivery stays at least once; a waiting job
+//! whose lease ran out is left to that claim rather than taken.
 //! Bounded: with [`CAPACITY`] jobs or [`LINE_CAPACITY`] order lines waiting (an event holds its
 //! order's lines), new jobs are queued the usual way.
 
