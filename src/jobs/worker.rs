@@ -153,7 +153,7 @@ impl Worker {
         Ok(Finished { outcomes, at })
     }
 
-    async fn attempt_all(&self, claimed: &[(ClaimedJob, Option<Arc<Event>>)]) -> Result<Vec<Attempt>> {
+    async fn attempt_all(&self, claimed: &[BatchJob]) -> Result<Vec<Attempt>> {
         let prepared = prepare(&self.reads, claimed).await?;
         let mut sends = JoinSet::new();
         let mut attempts: Vec<Option<Attempt>> = Vec::with_capacity(claimed.len());
@@ -261,9 +261,11 @@ impl Summary {
     }
 }
 
-/// A step's jobs, each claimed from the table (its event still to read) or taken from the
-/// handoff with its event.
-type Batch = Vec<(ClaimedJob, Option<Arc<Event>>)>;
+/// A step's job: claimed from the table (its event still to read) or taken from the handoff
+/// with its event.
+type BatchJob = (ClaimedJob, Option<Arc<Event>>);
+/// A step's jobs.
+type Batch = Vec<BatchJob>;
 
 /// What a claimed job needs before it can be sent.
 enum Preparation {
@@ -275,7 +277,7 @@ enum Preparation {
 /// per batch (none when every job was handed over, as under an orders load). A handed job
 /// is not looked up in `notifications`: it runs its first attempt under a lease nobody else
 /// has held, so it cannot have been delivered.
-async fn prepare(reads: &ReadPool, batch: &[(ClaimedJob, Option<Arc<Event>>)]) -> Result<Vec<Preparation>> {
+async fn prepare(reads: &ReadPool, batch: &[BatchJob]) -> Result<Vec<Preparation>> {
     let unread: Vec<ClaimedJob> =
         batch.iter().filter(|(_, event)| event.is_none()).map(|(job, _)| job.clone()).collect();
     let read = if unread.is_empty() {
