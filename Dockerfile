@@ -1,5 +1,11 @@
 # Aforro: one binary, one SQLite file (/data), one index folder (/index).
-# Build: docker build -t aforro .      Run: docker run -p 8000:8000 -v aforro-data:/data -v aforro-index:/index aforro
+# Build: docker build -t aforro .
+# Run (keyed: the master key comes from a secret file or the environment, never the image):
+#   docker run -p 8000:8000 -v aforro-data:/data -v aforro-index:/index \
+#     -v "$PWD/master_key:/run/secrets/aforro_master_key:ro" \
+#     -e AFORRO_MASTER_KEY_FILE=/run/secrets/aforro_master_key aforro
+# The image sets neither a master key nor --allow-open: on 0.0.0.0 it refuses to start until
+# the deployment chooses one (docs/security.md).
 # Replicated primary (docs/scaling.md): docker run ... -v aforro-replica:/replica \
 #   -e AFORRO_DB=/data/aforro.db -e LITESTREAM_REPLICA=/replica -e LITESTREAM_SYNC=1s \
 #   --entrypoint litestream aforro replicate -config /etc/litestream.yml \

@@ -11,6 +11,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use self::login_throttle::LoginThrottle;
+use crate::access::{self, AccessControl, AccessOptions};
 use crate::config::{Config, HttpOptions};
 use crate::db::effects::CommitObserver;
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
@@ -43,6 +44,8 @@ pub struct AppState {
     pub replica: Option<ReplicaStatus>,
     /// Failed-login limiting per (username, client address); in memory, per process.
     pub login_throttle: LoginThrottle,
+    /// The master key and every API key, in memory: what the gate checks each request against.
+    pub access: AccessControl,
 }
 
 /// Opens the configured store (see [`crate::db::open_store`]).
@@ -59,6 +62,8 @@ pub struct ServeOptions {
     pub http: HttpOptions,
     /// Read replica, or a primary that Litestream replicates (docs/scaling.md).
     pub replication: ReplicationOptions,
+    /// Keyed or open mode, and the per-address limit (docs/security.md).
+    pub access: AccessOptions,
 }
 
 /// A built application, bound to its port, not yet serving.
@@ -69,6 +74,8 @@ pub struct Application {
     duties: Duties,
     /// Held while serving: no other aforro process may write this database meanwhile.
     data_dir_lock: DataDirLock,
+    /// Reloads keys changed beside the server and writes their last uses.
+    access_upkeep: tokio::task::JoinHandle<()>,
 }
 
 /// What runs beside the HTTP server.
@@ -94,6 +101,14 @@ impl Application {
             .await
             .context("start-up task failed")??;
             let follower = Follower::start(&views);
+            let access = start_access(&options.access, addr, &views.reads).await?;
+            if !access.is_keyed() && access.holds_keys() {
+                anyhow::bail!(
+                    "this database holds API keys: start the replica with the primary's master key \
+                     (--master-key-file or AFORRO_MASTER_KEY_FILE)"
+                );
+            }
+            let access_upkeep = access::spawn_upkeep(access.clone(), views.reads.clone(), None);
             let state = AppState {
                 reads: views.reads,
                 writer: WriterHandle::without_writer(),
@@ -102,22 +117,26 @@ impl Application {
                 jobs: JobQueue::new(0),
                 replica: Some(views.status),
                 login_throttle: LoginThrottle::default(),
+                access,
             };
             let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             let maintenance =
                 Maintenance::start_replica().await.context("cannot start the replica's maintenance schedule")?;
             let duties = Duties::Replica { follower, maintenance };
-            return Ok(Self { listener, state, http: options.http, duties, data_dir_lock });
+            return Ok(Self { listener, state, http: options.http, duties, data_dir_lock, access_upkeep });
         }
         let sender = sender::from_config(&config.jobs)?;
         let (retention, settings) =
             (config.jobs.retention(), WorkerSettings::for_sender(config.jobs.confirmation_sender));
         let config = config.clone();
         let http = options.http.clone();
+        let access_options = options.access.clone();
         let litestream = options.replication.litestream;
-        let (state, writer_thread) = tokio::task::spawn_blocking(move || start_store(&config, &options))
+        let (mut state, writer_thread) = tokio::task::spawn_blocking(move || start_store(&config, &options))
             .await
             .context("start-up task failed")??;
+        state.access = start_access(&access_options, addr, &state.reads).await?;
+        let access_upkeep = access::spawn_upkeep(state.access.clone(), state.reads.clone(), Some(state.writer.clone()));
         let worker = Worker::new(state.reads.clone(), state.writer.clone(), sender, settings);
         let workers = WorkerPool::start(&state.jobs, &worker);
         drop(worker);
@@ -126,7 +145,7 @@ impl Application {
             .context("cannot start the maintenance schedule")?;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         let duties = Duties::Primary { writer_thread, workers, maintenance };
-        Ok(Self { listener, state, http, duties, data_dir_lock })
+        Ok(Self { listener, state, http, duties, data_dir_lock, access_upkeep })
     }
 
     /// The address the server listens on (the real port when it was bound to port 0).
@@ -149,8 +168,16 @@ impl Application {
         self,
         serve_http: impl FnOnce(TcpListener, AppState, HttpOptions) -> Served,
     ) -> anyhow::Result<()> {
-        let Self { listener, state, http, duties, data_dir_lock } = self;
+        let Self { listener, state, http, duties, data_dir_lock, access_upkeep } = self;
+        let (access, writer) = (state.access.clone(), state.writer.clone());
         serve_http(listener, state, http).await;
+        // Its writer handle must go before the writer can stop; the last uses are written first.
+        access_upkeep.abort();
+        drop(access_upkeep.await);
+        if matches!(duties, Duties::Primary { .. }) {
+            access::flush_uses(&access, Some(&writer)).await;
+        }
+        drop(writer);
         match duties {
             Duties::Primary { writer_thread, workers, maintenance } => {
                 workers.shutdown(crate::jobs::SHUTDOWN_GRACE).await;
@@ -203,9 +230,31 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
             jobs,
             replica: None,
             login_throttle: LoginThrottle::default(),
+            access: AccessControl::new(None, None),
         },
         writer_thread,
     ))
+}
+
+/// The gate's state for `serve` on `addr`: open mode is refused beyond loopback unless
+/// allowed, and said in the log; the keys are loaded before the first request.
+async fn start_access(
+    options: &AccessOptions,
+    addr: SocketAddr,
+    reads: &db::ReadPool,
+) -> anyhow::Result<AccessControl> {
+    let master = options.master_key()?;
+    options.check_open_mode(master.is_some(), addr)?;
+    if master.is_none() {
+        tracing::warn!(
+            %addr,
+            "open mode: no master key is set, so orders, stores and search answer anyone who can reach this port \
+             (set --master-key-file or AFORRO_MASTER_KEY to require API keys; docs/security.md)"
+        );
+    }
+    let access = AccessControl::new(master, options.anonymous_per_second());
+    access.reload(reads).await.context("cannot load the API keys")?;
+    Ok(access)
 }
 
 /// Resolves on SIGINT or SIGTERM.

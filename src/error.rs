@@ -28,6 +28,19 @@ pub enum Error {
     #[error("{0}")]
     Unauthorized(String),
 
+    /// The credential is valid but may not do this: the route's action is not among its
+    /// actions, or the request names a store outside its stores (403).
+    #[error("{0}")]
+    Forbidden(String),
+
+    /// The credential's (or, without one, the address's) request budget is spent (429); the
+    /// next request is allowed after `retry_after`.
+    #[error("rate limit exceeded; retry later")]
+    RateLimited {
+        /// How long until the bucket holds a token again (the `Retry-After` header).
+        retry_after: std::time::Duration,
+    },
+
     /// The change conflicts with what the data holds, e.g. deleting a category that products
     /// still use (409).
     #[error("{0}")]

@@ -31,6 +31,7 @@
 //!
 //! Start reading at [`app::Application::build`], then [`db::writer`]: every write goes there.
 
+pub mod access;
 pub mod app;
 pub mod cli;
 pub mod config;
@@ -62,7 +63,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["app"],
     &["config"],
     &["replica"],
-    &["search", "suggest", "jobs", "seed"],
+    &["access", "search", "suggest", "jobs", "seed"],
     &["db"],
     &["domain"],
     &["error", "telemetry", "metrics", "progress", "memory"],

@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod jobs;
+pub mod keys;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use crate::access::AccessOptions;
 use crate::app::{self, Application, ServeOptions};
 use crate::config::{Config, HttpOptions};
 use crate::db::accounts::{SuperuserOutcome, create_superuser as create_superuser_in};
@@ -50,6 +52,9 @@ pub enum Command {
         /// Litestream beside the primary, or following one as a read replica.
         #[command(flatten)]
         replication: ReplicationOptions,
+        /// Keyed or open mode.
+        #[command(flatten)]
+        access: AccessOptions,
     },
     /// Apply pending migrations and print what was applied.
     Migrate,
@@ -111,6 +116,12 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<JobsAction>,
     },
+    /// Create, list or revoke API keys (works beside a running `serve`).
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Ask a running server's `GET /readyz` whether it is ready: exit 0 on `200`, else a
     /// one-line reason and exit 1. The container HEALTHCHECK (the slim image has no curl).
     Healthcheck {
@@ -120,6 +131,20 @@ pub enum Command {
         /// Seconds to wait for the answer.
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
         timeout_secs: u64,
+    },
+}
+
+/// `aforro keys`: API keys (works beside a running `serve`).
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Create a key and print its secret (shown only now).
+    Create(keys::CreateKey),
+    /// List every key, newest first (never a secret).
+    List,
+    /// Revoke a key: a running server refuses it within a second.
+    Revoke {
+        /// The key's id, as `aforro keys list` shows it.
+        id: i64,
     },
 }
 
@@ -136,8 +161,8 @@ pub enum JobsAction {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { addr, demo, http, replication } => {
-            serve(&cli.config, addr, ServeOptions { demo, http, replication })
+        Command::Serve { addr, demo, http, replication, access } => {
+            serve(&cli.config, addr, ServeOptions { demo, http, replication, access })
         }
         Command::Migrate => {
             let _lock = lock_data_dir(&cli.config.data_dir)?;
@@ -166,6 +191,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Jobs { action: Some(JobsAction::Retry { id }), .. } => jobs::retry(&cli.config, id),
+        Command::Keys { action: KeysAction::Create(request) } => keys::create(&cli.config, &request),
+        Command::Keys { action: KeysAction::List } => keys::list(&cli.config),
+        Command::Keys { action: KeysAction::Revoke { id } } => keys::revoke(&cli.config, id),
         Command::Jobs { state, limit, action: None } => {
             jobs::list(&cli.config, state.as_deref().and_then(JobState::parse), limit)
         }

@@ -39,6 +39,8 @@ pub enum ObjectType {
     Order,
     /// An admin account: its password changes and sign-outs (never the password or a token).
     Admin,
+    /// An API key was created, edited or revoked (never its secret).
+    ApiKey,
 }
 
 impl ObjectType {
@@ -51,6 +53,7 @@ impl ObjectType {
             Self::Job => "job",
             Self::Order => "order",
             Self::Admin => "admin",
+            Self::ApiKey => "api_key",
         }
     }
 }
@@ -79,8 +82,8 @@ fn snapshot(conn: &Connection, object: ObjectType, id: i64) -> Result<Option<Val
         ObjectType::Category => admin_listing::category(conn, CategoryId(id)).map(serde_json::to_value),
         ObjectType::Product => admin_listing::product(conn, ProductId(id)).map(serde_json::to_value),
         ObjectType::Store => admin_listing::store(conn, StoreId(id)).map(serde_json::to_value),
-        ObjectType::Job | ObjectType::Order | ObjectType::Admin => {
-            return Err(Error::Invariant("jobs, orders and accounts are recorded by their own write".into()));
+        ObjectType::Job | ObjectType::Order | ObjectType::Admin | ObjectType::ApiKey => {
+            return Err(Error::Invariant("jobs, orders, accounts and keys are recorded by their own write".into()));
         }
     };
     match found {
@@ -106,6 +109,24 @@ fn diff(before: Option<&Value>, after: Option<&Value>) -> Map<String, Value> {
             (old != new).then(|| (name.clone(), Value::Array(vec![old.clone(), new.clone()])))
         })
         .collect()
+}
+
+/// Records the change of an object its own write snapshots (`None`: it did not exist before,
+/// or no longer does).
+pub(super) fn record_snapshots(
+    conn: &Connection,
+    actor: &Actor,
+    object: ObjectType,
+    id: i64,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Result<()> {
+    let action = match (before, after) {
+        (None, _) => "create",
+        (Some(_), Some(_)) => "change",
+        (Some(_), None) => "delete",
+    };
+    record(conn, actor, object, id, action, diff(before, after))
 }
 
 /// Writes one entry. A save that changed nothing records nothing.

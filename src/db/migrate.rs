@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0013_orders_without_statement_journals",
         include_str!("../../migrations/0013_orders_without_statement_journals.sql"),
     ),
+    ("0015_api_keys", include_str!("../../migrations/0015_api_keys.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run

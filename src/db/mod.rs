@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod admin_listing;
 pub mod admin_pages;
+pub mod api_keys;
 pub mod catalog;
 pub mod commit_log;
 pub mod effects;

@@ -276,6 +276,12 @@ pub fn load_order(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBo
     Ok(Some(order))
 }
 
+/// The store order `order_id` was placed in, if the order exists.
+pub fn order_store(conn: &Connection, order_id: OrderId) -> Result<Option<StoreId>> {
+    let mut stmt = conn.prepare_cached("SELECT store_id FROM orders WHERE id = ?1")?;
+    optional(stmt.query_row([order_id], |row| row.get::<_, StoreId>(0)))
+}
+
 /// [`load_order`] without the confirmation's state: what an event's data carries (one query
 /// fewer per confirmation the workers send).
 pub fn load_order_without_confirmation(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBody>> {

@@ -3,6 +3,7 @@
 //! Past `http`, code only sees these types, so an order line with quantity 0 or a page size of
 //! -3 cannot be represented (parse, don't validate).
 
+pub mod access;
 pub mod admin_list;
 pub mod catalog;
 mod ids;

@@ -206,9 +206,18 @@ impl IdempotencyKey {
         (printable && (1..=255).contains(&text.len())).then(|| Self(text.to_owned()))
     }
 
-    /// The key as the client sent it.
+    /// The key as the client sent it (or, scoped, as the store remembers it).
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The key as remembered for the API key `scope` (contract: idempotency keys are scoped
+    /// per API key, so two clients cannot replay each other's orders). The scoped form starts
+    /// with a character no client key can hold (they are printable ASCII), so it never meets
+    /// an unscoped key.
+    #[must_use]
+    pub fn scoped_to(self, scope: i64) -> Self {
+        Self(format!("\u{a7}{scope}\u{a7}{}", self.0))
     }
 }
 
@@ -274,5 +283,14 @@ mod tests {
         assert!(IdempotencyKey::parse("").is_none());
         assert!(IdempotencyKey::parse("a\nb").is_none());
         assert!(IdempotencyKey::parse(&"k".repeat(256)).is_none());
+    }
+
+    #[test]
+    fn a_scoped_key_never_equals_a_key_a_client_can_send() {
+        let scoped = IdempotencyKey::parse("abc").expect("valid").scoped_to(12);
+        assert_ne!(scoped.as_str(), "abc");
+        assert!(IdempotencyKey::parse(scoped.as_str()).is_none(), "no client can send the scoped form");
+        let other = IdempotencyKey::parse("abc").expect("valid").scoped_to(13);
+        assert_ne!(scoped, other);
     }
 }

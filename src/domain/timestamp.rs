@@ -22,6 +22,13 @@ impl Timestamp {
         Self::from_micros(i64::try_from(nanos / 1_000).expect("µs since 1970 fit an i64 until the year 294247"))
     }
 
+    /// An RFC 3339 instant with any offset (`2027-01-31T00:00:00+02:00`), as a client may send
+    /// it; `None` when it is not one or lies outside what the store keeps.
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let at = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+        i64::try_from(at.unix_timestamp_nanos() / 1_000).ok().map(Self::from_micros)
+    }
+
     /// `2026-11-24T19:05:11.123456Z`: always six fractional digits, always `Z`.
     pub fn to_rfc3339(self) -> String {
         let seconds = self.micros.div_euclid(1_000_000);

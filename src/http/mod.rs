@@ -1,9 +1,11 @@
 //! The HTTP surface: one router per resource, merged here, and the layers every request
 //! passes through (tracing, timeout, body limit, problem+json for every error).
 
+pub mod access;
 pub mod admin;
 mod extract;
 mod health;
+mod keys;
 mod layers;
 mod metrics;
 pub mod openapi;
@@ -95,12 +97,22 @@ fn operations_routes() -> Vec<Route> {
 /// Every route the app serves (the admin page's HTML routes aside: they are no part of the
 /// JSON API the OpenAPI document describes).
 pub fn routes() -> Vec<Route> {
-    [api_routes(), admin::api_routes(), operations_routes()].concat()
+    [api_routes(), admin::api_routes(), keys::routes(), operations_routes()].concat()
 }
 
-fn build(routes: Vec<Route>) -> Router<AppState> {
+/// The routes, each behind its access rule ([`access::RULES`]): a route without one is a bug
+/// caught at start-up (and by every test that builds the router), never a route left open.
+fn build(routes: Vec<Route>, state: &AppState) -> Router<AppState> {
     // axum merges two methods on one path; the same method twice panics at start-up.
-    routes.into_iter().fold(Router::new(), |router, route| router.route(route.path, route.handler))
+    routes.into_iter().fold(Router::new(), |router, route| {
+        let Some(rule) = access::rule_for(&route.method, route.path) else {
+            panic!("{} {} has no access rule in http::access::RULES", route.method, route.path);
+        };
+        let enforced = access::Enforced { state: state.clone(), gate: rule.gate };
+        // `route_layer`: only matched methods pass the gate, so routing's 404/405 come first.
+        let handler = route.handler.route_layer(axum::middleware::from_fn_with_state(enforced, access::enforce));
+        router.route(route.path, handler)
+    })
 }
 
 /// The whole application router. Layers, from the outside in: request id and tracing span;
@@ -108,22 +120,26 @@ fn build(routes: Vec<Route>) -> Router<AppState> {
 /// problem+json for every error; timeout; body limit; then, on the API routes only, load
 /// shedding.
 pub fn router(state: AppState, options: &HttpOptions) -> Router {
-    let api = layers::with_load_shedding(build(api_routes()), options.max_concurrent_requests);
+    let api = layers::with_load_shedding(build(api_routes(), &state), options.max_concurrent_requests);
     let primary = state.replica.as_ref().map(|replica| replica.primary().clone());
     // The admin API is not behind the load shedding: an operator must get in while it sheds.
     let json = with_limits(
-        api.merge(build(admin::api_routes())).merge(build(operations_routes())).fallback(fallback),
+        api.merge(build([admin::api_routes(), keys::routes()].concat(), &state))
+            .merge(build(operations_routes(), &state))
+            .fallback(fallback),
         options,
     )
     // Outside the limit and timeout layers, so their responses are reshaped too. The JSON
     // routes only: the admin page answers its errors as HTML with their real status.
     .layer(axum::middleware::map_response(errors_as_problems));
-    let router = json.merge(with_limits(admin::web_router(), options)).with_state(state);
-    // A read replica: writes go to the primary before any handler could see them.
-    let router = match primary {
-        Some(primary) => router.layer(axum::middleware::from_fn_with_state(primary, primary_redirect::redirect_writes)),
-        None => router,
+    // A read replica: the pages' writes go to the primary before any handler could see them
+    // (the JSON routes' gate sends theirs once it has checked the credential).
+    let pages = with_limits(admin::web_router(), options);
+    let pages = match primary {
+        Some(primary) => pages.layer(axum::middleware::from_fn_with_state(primary, primary_redirect::redirect_writes)),
+        None => pages,
     };
+    let router = json.merge(pages).with_state(state);
     let router =
         router.layer(axum::middleware::from_fn(metrics::track_requests)).layer(CompressionLayer::new().gzip(true));
     let router = match layers::cors(&options.cors_origins) {

@@ -8,8 +8,10 @@ use axum::response::{IntoResponse, Response};
 use super::Route;
 use super::extract::{IdempotencyKeyHeader, JsonBody};
 use super::openapi::schemas::{NewOrderRequest, OrderDoc, ProblemDoc, Unavailable};
+use crate::access::Caller;
 use crate::app::AppState;
-use crate::db::orders::{OrderBody, load_order};
+use crate::db::orders::{OrderBody, load_order, order_store};
+use crate::domain::access::StoreScope;
 use crate::domain::{NewOrder, OrderId, OrderStatus, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::metrics;
@@ -39,11 +41,17 @@ pub(super) fn routes() -> Vec<Route> {
         (status = 503, response = Unavailable),
     ))]
 async fn create_order(
+    caller: Caller,
     State(state): State<AppState>,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
     let order = NewOrder::parse(&body).map_err(Error::Validation)?;
+    caller.require_store(order.store_id)?;
+    let key = match caller.idempotency_scope() {
+        Some(scope) => key.map(|key| key.scoped_to(scope.0)),
+        None => key,
+    };
     let placed = state.writer.place_order(order, key).await?;
     metrics::order_answered(if placed.replayed { "replayed" } else { placed.status.as_str() });
     // The contract: 201 for a confirmed order, 409 for a rejected one (replays alike).
@@ -66,9 +74,14 @@ async fn create_order(
         (status = 404, description = "Unknown order", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 503, response = Unavailable),
     ))]
-async fn get_order(State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Response> {
+async fn get_order(caller: Caller, State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Response> {
     let id = order_id_from_path(&order_id)?;
-    let order = state.reads.run(move |conn| load_order(conn, id)).await?.ok_or_else(|| order_not_found(&order_id))?;
+    let order = state
+        .reads
+        .run(move |conn| load_order(conn, id))
+        .await?
+        .filter(|order| caller.sees_store(order.store_id))
+        .ok_or_else(|| order_not_found(&order_id))?;
     Ok(Json(order).into_response())
 }
 
@@ -81,8 +94,20 @@ async fn get_order(State(state): State<AppState>, Path(order_id): Path<String>) 
         (status = 409, description = "The order is not confirmed (rejected)", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 503, response = Unavailable),
     ))]
-async fn cancel_order(State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Json<OrderBody>> {
-    let order = state.writer.cancel_order(order_id_from_path(&order_id)?).await?;
+async fn cancel_order(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+) -> Result<Json<OrderBody>> {
+    let id = order_id_from_path(&order_id)?;
+    if let StoreScope::Only(_) = caller.stores() {
+        // A store-scoped key: another store's order does not exist for it (404, not 403).
+        let store = state.reads.run(move |conn| order_store(conn, id)).await?;
+        if !store.is_some_and(|store| caller.sees_store(store)) {
+            return Err(order_not_found(&order_id));
+        }
+    }
+    let order = state.writer.cancel_order(id).await?;
     Ok(Json(order))
 }
 

@@ -15,6 +15,8 @@ pub fn status_of(error: &Error) -> StatusCode {
     match error {
         Error::Validation(_) => StatusCode::BAD_REQUEST,
         Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -134,7 +136,9 @@ impl IntoResponse for Error {
         let challenge = matches!(self, Error::Unauthorized(_));
         let retry = match &self {
             Error::Storage(_) => Some(HeaderValue::from_static(STORAGE_RETRY_AFTER_SECS)),
-            Error::TooManyRequests { retry_after } => Some(retry_after_header(*retry_after)),
+            Error::TooManyRequests { retry_after } | Error::RateLimited { retry_after } => {
+                Some(retry_after_header(*retry_after))
+            }
             _ => None,
         };
         let mut problem = Problem::new(status, self.to_string());

@@ -9,6 +9,7 @@ use super::Route;
 use super::extract::QueryParams;
 use super::openapi::schemas::{self as doc, PageParams, ProblemDoc, SearchParams, Unavailable};
 use super::pagination::{PageLinks, Paginated};
+use crate::access::Caller;
 use crate::app::AppState;
 use crate::db::listings::PageOf;
 use crate::domain::{CategoryId, Money, StoreId, parse_positive_id};
@@ -41,11 +42,15 @@ struct SearchPage {
         (status = 503, response = Unavailable),
     ))]
 async fn search_products(
+    caller: Caller,
     State(state): State<AppState>,
     query: QueryParams,
     links: PageLinks,
 ) -> Result<Json<SearchPage>> {
     let request = parse_search_request(&query)?;
+    if let Some(store_id) = request.store_id {
+        caller.require_store(store_id)?;
+    }
     let page = request.page;
     let results = state.search.search_queued(request).await?;
     let rows = PageOf { count: results.count, rows: results.rows.clone() };

@@ -9,6 +9,7 @@ use super::openapi::schemas::{
     self as doc, InventoryPage, PageParams, ProblemDoc, StoreOrdersFilter, StoreOrdersPage, Unavailable,
 };
 use super::pagination::{PageLinks, Paginated};
+use crate::access::Caller;
 use crate::app::AppState;
 use crate::db::catalog::store_exists;
 use crate::db::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_inventory, store_orders};
@@ -28,10 +29,12 @@ pub(super) fn routes() -> Vec<Route> {
     responses(
         (status = 200, description = "A page of orders", body = StoreOrdersPage),
         (status = 400, description = "Invalid status or pagination", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "The API key may not name this store", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 503, response = Unavailable),
     ))]
 async fn list_store_orders(
+    caller: Caller,
     State(state): State<AppState>,
     Path(store_id): Path<String>,
     query: QueryParams,
@@ -46,6 +49,7 @@ async fn list_store_orders(
                 .ok_or_else(|| Error::field("status", format!("must be one of {}", OrderStatus::CHOICES)))?,
         ),
     };
+    caller.require_store(store_id)?;
     let rows = state
         .reads
         .run(move |conn| {
@@ -62,10 +66,12 @@ async fn list_store_orders(
     responses(
         (status = 200, description = "A page of inventory rows", body = InventoryPage),
         (status = 400, description = "Invalid in_stock or pagination", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "The API key may not name this store", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 503, response = Unavailable),
     ))]
 async fn list_store_inventory(
+    caller: Caller,
     State(state): State<AppState>,
     Path(store_id): Path<String>,
     query: QueryParams,
@@ -77,6 +83,7 @@ async fn list_store_inventory(
         title_contains: query.get("q").map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned),
         in_stock: query.boolean("in_stock")?,
     };
+    caller.require_store(store_id)?;
     let search = state.search.clone();
     let rows = state
         .reads

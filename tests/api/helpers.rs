@@ -81,6 +81,18 @@ impl TestAppBuilder {
         self
     }
 
+    /// Serves in keyed mode with `master_key` (contract, Access).
+    pub(crate) fn master_key(mut self, master_key: &str) -> Self {
+        self.options.access.master_key = Some(master_key.to_owned());
+        self
+    }
+
+    /// Limits requests without a valid key to `per_second` per address.
+    pub(crate) fn anonymous_rate_limit(mut self, per_second: u32) -> Self {
+        self.options.access.anonymous_rate_limit = Some(per_second);
+        self
+    }
+
     /// Creates the folders, runs the fixture, builds the app on port 0 and starts serving.
     pub(crate) async fn spawn(self) -> TestApp {
         let Self { configure, fixture, options } = self;

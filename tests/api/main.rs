@@ -1,5 +1,6 @@
 //! The HTTP contract, tested through a real server on port 0 (one test binary for speed).
 
+mod access;
 mod admin_account_history;
 mod admin_auth;
 mod admin_browser;

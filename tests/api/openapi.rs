@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use aforro::http::access::Gate;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -68,29 +69,37 @@ async fn every_documented_4xx_is_problem_json() {
 }
 
 #[tokio::test]
-async fn every_admin_operation_but_login_needs_the_bearer_token_and_documents_401() {
+async fn every_gated_operation_names_its_credential_and_documents_401_403_429() {
     let app = spawn_app().await;
 
     let doc = openapi(&app).await;
 
-    let scheme = &doc["components"]["securitySchemes"]["admin_token"];
-    assert_eq!((&scheme["type"], &scheme["scheme"]), (&json!("http"), &json!("bearer")), "{scheme}");
-    let mut admin_operations = 0;
+    for name in ["admin_token", "bearer"] {
+        let scheme = &doc["components"]["securitySchemes"][name];
+        assert_eq!((&scheme["type"], &scheme["scheme"]), (&json!("http"), &json!("bearer")), "{scheme}");
+    }
+    let mut documented = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("path item") {
+            documented += 1;
             let security = &operation["security"];
-            if !path.starts_with("/api/admin/") {
-                assert!(security.is_null(), "{method} {path} is public");
-            } else if path != "/api/admin/login/" {
-                admin_operations += 1;
-                assert_eq!(security, &json!([{"admin_token": []}]), "{method} {path}");
-                let unauthorized = response_of(&doc, path, method, "401");
-                assert!(unauthorized["headers"]["WWW-Authenticate"].is_object(), "{method} {path}: {unauthorized}");
+            let rule = aforro::http::access::rule_for(&method.to_ascii_uppercase().parse().expect("a method"), path)
+                .unwrap_or_else(|| panic!("{method} {path} has no access rule"));
+            match rule.gate {
+                Gate::Open => assert!(security.is_null(), "{method} {path} is open"),
+                Gate::Guarded(_) if path.starts_with("/api/admin/") => {
+                    assert_eq!(security, &json!([{"admin_token": []}, {"bearer": []}]), "{method} {path}");
+                }
+                Gate::Guarded(_) | Gate::Public(_) => assert_eq!(security, &json!([{"bearer": []}]), "{method} {path}"),
+            }
+            if rule.gate != Gate::Open {
+                for status in ["401", "403", "429"] {
+                    assert!(response_of(&doc, path, method, status).is_object(), "{method} {path} documents {status}");
+                }
             }
         }
     }
-    let served = aforro::http::routes().iter().filter(|route| route.path.starts_with("/api/admin/")).count();
-    assert_eq!(admin_operations + 1, served, "every admin route but login is documented with its token");
+    assert_eq!(documented, aforro::http::routes().len(), "every route is documented");
     app.shutdown().await;
 }
 
@@ -116,7 +125,8 @@ struct Sample {
 }
 
 fn sample(method: &'static str, template: &'static str, url: &'static str, body: Option<Value>, status: u16) -> Sample {
-    Sample { method, template, url, body, status, token: template.starts_with("/api/admin/") }
+    let token = template.starts_with("/api/admin/") || template.starts_with("/api/keys/");
+    Sample { method, template, url, body, status, token }
 }
 
 /// One request per route and outcome worth checking.
@@ -155,8 +165,27 @@ fn samples() -> Vec<Sample> {
         sample("get", "/openapi.json", "/openapi.json", None, 200),
         sample("get", "/docs/", "/docs/", None, 200),
     ];
+    samples.extend(key_samples());
     samples.extend(admin_samples());
     samples
+}
+
+/// The key routes, before the admin samples end the session (key 1 is created here).
+fn key_samples() -> Vec<Sample> {
+    let key = json!({"name": "storefront", "actions": ["search"], "store_ids": [1]});
+    vec![
+        sample("post", "/api/keys/", "/api/keys/", Some(key), 201),
+        sample("post", "/api/keys/", "/api/keys/", Some(json!({"name": "x", "actions": ["fly"]})), 400),
+        sample("get", "/api/keys/", "/api/keys/", None, 200),
+        sample("get", "/api/keys/", "/api/keys/?page=9", None, 404),
+        sample("get", "/api/keys/{id}/", "/api/keys/1/", None, 200),
+        sample("get", "/api/keys/{id}/", "/api/keys/9/", None, 404),
+        sample("patch", "/api/keys/{id}/", "/api/keys/1/", Some(json!({"name": "shop"})), 200),
+        sample("patch", "/api/keys/{id}/", "/api/keys/1/", Some(json!({"actions": ["*"]})), 400),
+        sample("patch", "/api/keys/{id}/", "/api/keys/9/", Some(json!({"name": "shop"})), 404),
+        sample("delete", "/api/keys/{id}/", "/api/keys/1/", None, 204),
+        sample("delete", "/api/keys/{id}/", "/api/keys/1/", None, 404),
+    ]
 }
 
 /// The admin API on the small catalog (categories 1-2, products 1-5, stores 1-2; order 1

@@ -7,6 +7,7 @@
 //! fails for any route in `http::routes()` that is missing here. The admin API's shapes and
 //! its bearer scheme are in [`admin_schemas`].
 
+pub mod access_schemas;
 pub mod admin_schemas;
 pub mod schemas;
 
@@ -16,9 +17,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
 
+use self::access_schemas::AccessScheme;
 use self::admin_schemas::AdminTokenScheme;
 use super::admin::api::{catalog as admin_catalog, session as admin_session, stock as admin_stock};
-use super::{health, metrics, orders, search, stores, suggest};
+use super::{health, keys, metrics, orders, search, stores, suggest};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -62,6 +64,11 @@ use super::{health, metrics, orders, search, stores, suggest};
         admin_stock::restock,
         admin_stock::list_orders,
         admin_stock::cancel_order,
+        keys::create_key,
+        keys::list_keys,
+        keys::get_key,
+        keys::update_key,
+        keys::revoke_key,
     ),
     components(responses(
         schemas::Unavailable,
@@ -69,12 +76,14 @@ use super::{health, metrics, orders, search, stores, suggest};
         admin_schemas::BodyTooLarge,
         admin_schemas::BodyNotJson
     )),
-    modifiers(&AdminTokenScheme),
+    modifiers(&AdminTokenScheme, &AccessScheme),
     tags(
         (name = "orders", description = "Placing and reading orders"),
         (name = "stores", description = "A store's orders and inventory"),
         (name = "search", description = "Product search and autocomplete"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
+        (name = "keys", description = "API keys: who may do what (the master key, an admin token or a key \
+                                      with `keys.manage`)"),
         (name = "admin", description = "The admin API: every operation but login needs a token \
                                        (`Authorization: Bearer`, from login); each change is recorded \
                                        in the admin history"),

@@ -6,7 +6,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use super::{AdminSession, actor, path_id};
+use super::path_id;
+use crate::access::Caller;
 use crate::app::AppState;
 use crate::db::admin_listing::{self as listing, CategoryRow, ProductRow, StoreRow};
 use crate::domain::catalog as input;
@@ -61,7 +62,6 @@ fn store_id(text: &str) -> Result<StoreId> {
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn list_categories(
-    _: AdminSession,
     State(state): State<AppState>,
     query: QueryParams,
     links: PageLinks,
@@ -78,11 +78,7 @@ pub(crate) async fn list_categories(
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
-pub(crate) async fn get_category(
-    _: AdminSession,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<CategoryRow>> {
+pub(crate) async fn get_category(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<CategoryRow>> {
     let id = category_id(&id)?;
     Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
 }
@@ -97,12 +93,12 @@ pub(crate) async fn get_category(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn create_category(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<CategoryRow>)> {
     let input = input::category(&body)?;
-    let id = state.writer.save_category_as(actor(&session), None, input).await?;
+    let id = state.writer.save_category_as(caller.actor(), None, input).await?;
     Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::category(conn, id)).await?)))
 }
 
@@ -117,14 +113,14 @@ pub(crate) async fn create_category(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn update_category(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<CategoryRow>> {
     let id = category_id(&id)?;
     let input = input::category(&body)?;
-    state.writer.save_category_as(actor(&session), Some(id), input).await?;
+    state.writer.save_category_as(caller.actor(), Some(id), input).await?;
     Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
 }
 
@@ -137,12 +133,12 @@ pub(crate) async fn update_category(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn delete_category(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let id = category_id(&id)?;
-    state.writer.delete_category_as(actor(&session), id).await?;
+    state.writer.delete_category_as(caller.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -156,7 +152,6 @@ pub(crate) async fn delete_category(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn list_products(
-    _: AdminSession,
     State(state): State<AppState>,
     query: QueryParams,
     links: PageLinks,
@@ -174,11 +169,7 @@ pub(crate) async fn list_products(
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
-pub(crate) async fn get_product(
-    _: AdminSession,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<ProductRow>> {
+pub(crate) async fn get_product(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ProductRow>> {
     let id = product_id(&id)?;
     Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
 }
@@ -193,12 +184,12 @@ pub(crate) async fn get_product(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn create_product(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<ProductRow>)> {
     let fields = input::product(&body)?;
-    let id = state.writer.save_product_as(actor(&session), None, fields).await?;
+    let id = state.writer.save_product_as(caller.actor(), None, fields).await?;
     Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::product(conn, id)).await?)))
 }
 
@@ -213,14 +204,14 @@ pub(crate) async fn create_product(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn update_product(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<ProductRow>> {
     let id = product_id(&id)?;
     let fields = input::product(&body)?;
-    state.writer.save_product_as(actor(&session), Some(id), fields).await?;
+    state.writer.save_product_as(caller.actor(), Some(id), fields).await?;
     Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
 }
 
@@ -233,12 +224,12 @@ pub(crate) async fn update_product(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn delete_product(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let id = product_id(&id)?;
-    state.writer.delete_product_as(actor(&session), id).await?;
+    state.writer.delete_product_as(caller.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -251,7 +242,6 @@ pub(crate) async fn delete_product(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn list_stores(
-    _: AdminSession,
     State(state): State<AppState>,
     query: QueryParams,
     links: PageLinks,
@@ -268,11 +258,7 @@ pub(crate) async fn list_stores(
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
-pub(crate) async fn get_store(
-    _: AdminSession,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<StoreRow>> {
+pub(crate) async fn get_store(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<StoreRow>> {
     let id = store_id(&id)?;
     Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
 }
@@ -287,12 +273,12 @@ pub(crate) async fn get_store(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn create_store(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<StoreRow>)> {
     let input = input::store(&body)?;
-    let id = state.writer.save_store_as(actor(&session), None, input).await?;
+    let id = state.writer.save_store_as(caller.actor(), None, input).await?;
     Ok((StatusCode::CREATED, Json(state.reads.run(move |conn| listing::store(conn, id)).await?)))
 }
 
@@ -307,14 +293,14 @@ pub(crate) async fn create_store(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn update_store(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StoreRow>> {
     let id = store_id(&id)?;
     let input = input::store(&body)?;
-    state.writer.save_store_as(actor(&session), Some(id), input).await?;
+    state.writer.save_store_as(caller.actor(), Some(id), input).await?;
     Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
 }
 
@@ -327,11 +313,11 @@ pub(crate) async fn update_store(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn delete_store(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let id = store_id(&id)?;
-    state.writer.delete_store_as(actor(&session), id).await?;
+    state.writer.delete_store_as(caller.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,10 +6,8 @@ pub(crate) mod catalog;
 pub(crate) mod session;
 pub(crate) mod stock;
 
-use super::{actor, path_id};
+use super::path_id;
 use crate::http::Route;
-
-pub(super) use crate::db::sessions::AdminSession;
 
 /// Every admin API route (the OpenAPI test checks each is documented).
 pub(super) fn routes() -> Vec<Route> {

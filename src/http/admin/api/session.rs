@@ -7,11 +7,11 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use super::AdminSession;
+use crate::access::Caller;
 use crate::app::AppState;
 use crate::domain::Timestamp;
 use crate::domain::catalog as input;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::admin::auth;
 use crate::http::openapi::admin_schemas::{
     AdminLoginRequest, AdminLoginResponse, AdminUnauthorized, BodyNotJson, BodyTooLarge,
@@ -64,7 +64,10 @@ pub(crate) async fn login(
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
-pub(crate) async fn logout(session: AdminSession, State(state): State<AppState>) -> Result<StatusCode> {
+pub(crate) async fn logout(caller: Caller, State(state): State<AppState>) -> Result<StatusCode> {
+    let Caller::Admin(session) = caller else {
+        return Err(Error::Forbidden("only an admin session token can be signed out".to_owned()));
+    };
     auth::logout(&state, session.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 
-use super::{AdminSession, actor, path_id};
+use super::path_id;
+use crate::access::Caller;
 use crate::app::AppState;
 use crate::db::admin_listing::{self as listing, OrderFilter, OrderRow, StockRow};
 use crate::db::orders::OrderBody;
@@ -40,11 +41,11 @@ pub(super) fn routes() -> Vec<Route> {
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn cancel_order(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     Path(order_id): Path<String>,
 ) -> Result<Json<OrderBody>> {
-    Ok(Json(state.writer.cancel_order_as(actor(&session), order_id_from_path(&order_id)?).await?))
+    Ok(Json(state.writer.cancel_order_as(caller.actor(), order_id_from_path(&order_id)?).await?))
 }
 
 #[utoipa::path(put, path = "/api/admin/stores/{store_id}/inventory/{product_id}/", tag = "admin", security(("admin_token" = [])), params(StockPath), request_body = SetStockBody,
@@ -58,12 +59,12 @@ pub(crate) async fn cancel_order(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn set_stock(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     Path(ids): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StockRow>> {
-    apply(&session, &state, &ids, input::set_quantity(&body)?).await
+    apply(&caller, &state, &ids, input::set_quantity(&body)?).await
 }
 
 /// Adds `delta` to the stock (negative takes away).
@@ -79,12 +80,12 @@ pub(crate) async fn set_stock(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn adjust_stock(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     Path(ids): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StockRow>> {
-    apply(&session, &state, &ids, input::adjust(&body)?).await
+    apply(&caller, &state, &ids, input::adjust(&body)?).await
 }
 
 /// Adds `quantity` to the stock.
@@ -99,23 +100,23 @@ pub(crate) async fn adjust_stock(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn restock(
-    session: AdminSession,
+    caller: Caller,
     State(state): State<AppState>,
     Path(ids): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StockRow>> {
-    apply(&session, &state, &ids, input::restock(&body)?).await
+    apply(&caller, &state, &ids, input::restock(&body)?).await
 }
 
 async fn apply(
-    session: &AdminSession,
+    caller: &Caller,
     state: &AppState,
     (store, product): &(String, String),
     update: StockUpdate,
 ) -> Result<Json<StockRow>> {
     let store_id = path_id(store, "store", StoreId)?;
     let product_id = path_id(product, "product", ProductId)?;
-    let quantity = state.writer.update_stock_as(actor(session), store_id, product_id, update).await?;
+    let quantity = state.writer.update_stock_as(caller.actor(), store_id, product_id, update).await?;
     Ok(Json(StockRow { store_id, product_id, quantity }))
 }
 
@@ -129,7 +130,6 @@ async fn apply(
         (status = 503, response = Unavailable),
     ))]
 pub(crate) async fn list_orders(
-    _: AdminSession,
     State(state): State<AppState>,
     query: QueryParams,
     links: PageLinks,

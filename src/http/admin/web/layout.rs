@@ -17,7 +17,7 @@ use crate::error::{Error, FieldError};
 const STYLE: &str = include_str!("style.css");
 
 /// The sections of the navigation bar: (path, label).
-const SECTIONS: [(&str, &str); 7] = [
+const SECTIONS: [(&str, &str); 8] = [
     ("/admin/", "Dashboard"),
     ("/admin/products/", "Products"),
     ("/admin/categories/", "Categories"),
@@ -25,6 +25,7 @@ const SECTIONS: [(&str, &str); 7] = [
     ("/admin/orders/", "Orders"),
     ("/admin/jobs/", "Jobs"),
     ("/admin/accounts/", "Accounts"),
+    ("/admin/keys/", "API keys"),
 ];
 
 /// Who is signed in, for the header and every form's CSRF field.

@@ -6,7 +6,7 @@
 //! # Layout
 //! - [`layout`]: the frame, the embedded style sheet, the list and form pieces.
 //! - [`products`], [`catalog`] (categories and stores), [`inventory`], [`orders`], [`jobs`],
-//!   [`accounts`]: one file per section.
+//!   [`accounts`], [`keys`] (API keys): one file per section.
 //! - [`login`]: the login form (a double-submit CSRF token, attempts limited per account and
 //!   client address); [`session`]: the cookie session and the CSRF form token.
 
@@ -14,6 +14,7 @@ mod accounts;
 mod catalog;
 mod inventory;
 mod jobs;
+mod keys;
 mod layout;
 mod login;
 mod orders;
@@ -55,6 +56,7 @@ pub(super) fn router() -> Router<AppState> {
         .merge(orders::router())
         .merge(jobs::router())
         .merge(accounts::router())
+        .merge(keys::router())
 }
 
 impl Params for QueryParams {
