@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Schemathesis against a running server: installs the pinned schemathesis in a venv
-# (target/ci-venv) when missing, builds and starts `aforro serve --demo` on a free loopback
-# port with throwaway folders, creates an admin account and logs it in so the admin API is
-# tested too, runs every check in every phase with a fixed seed, and stops the server
-# whatever happens. Used by .ci/run; usage: scripts/schemathesis.sh
+# (target/ci-venv) when missing, builds and starts `aforro serve --demo` in keyed mode on a
+# free loopback port with throwaway folders, then runs every check in every phase with a
+# fixed seed twice: once as a logged-in admin, once with an API key holding every action (so
+# the admin API, the key routes and the access gate are exercised with both credentials),
+# and stops the server whatever happens. Used by .ci/run; usage: scripts/schemathesis.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +24,9 @@ cargo test --locked --no-run --test api >/dev/null 2>&1 || cargo test --locked -
 st_dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # Loopback only; JSON logs to a file so the CI log keeps schemathesis's summary readable.
-target/debug/aforro --data-dir "$st_dir/data" --index-dir "$st_dir/index" serve --addr "127.0.0.1:$port" --demo \
+python3 -c 'import secrets; print(secrets.token_urlsafe(32))' >"$st_dir/master_key"
+AFORRO_MASTER_KEY_FILE="$st_dir/master_key" \
+    target/debug/aforro --data-dir "$st_dir/data" --index-dir "$st_dir/index" serve --addr "127.0.0.1:$port" --demo \
     >"$st_dir/server.log" 2>&1 &
 server_pid=$!
 # Whatever happens next, the server stops and its folder goes.
@@ -57,7 +60,23 @@ token=$(curl -fsS -X POST "http://127.0.0.1:$port/api/admin/login/" -H 'content-
 # runs, deletes included: a delete only succeeds on a row nothing refers to (a product no
 # order names, an unused category, a store without orders or stock), and every public
 # operation's checks accept the 400/404 a deleted id then gets (.ci/schemathesis.toml).
-timeout 300 "$venv/bin/st" --no-color --config-file .ci/schemathesis.toml run "http://127.0.0.1:$port/openapi.json" \
-    --checks all --phases examples,coverage,fuzzing,stateful --seed 42 --max-examples 50 --workers 1 \
-    --request-timeout 10 --generation-database none --header "Authorization: Bearer $token" \
-    --exclude-name 'POST /api/admin/logout/'
+run_schemathesis() {
+    timeout 300 "$venv/bin/st" --no-color --config-file .ci/schemathesis.toml run "http://127.0.0.1:$port/openapi.json" \
+        --checks all --phases examples,coverage,fuzzing,stateful --seed 42 --max-examples 50 --workers 1 \
+        --request-timeout 10 --generation-database none "$@"
+}
+echo "-- as an admin (Bearer <admin token>)"
+run_schemathesis --header "Authorization: Bearer $token" --exclude-name 'POST /api/admin/logout/'
+# An API key with every action, made by the CLI beside the running server (it sees the key
+# within a second). Excluded besides logout (only an admin session has one to end): revoking
+# or re-limiting keys, which could revoke or throttle this very key mid-run (the admin pass
+# above exercised both).
+api_key=$(target/debug/aforro --data-dir "$st_dir/data" --index-dir "$st_dir/index" \
+    keys create --name schemathesis --actions '*' 2>/dev/null)
+for _ in $(seq 1 50); do
+    curl -fsS -o /dev/null -H "Authorization: Bearer $api_key" "http://127.0.0.1:$port/api/search/products/" && break
+    sleep 0.1
+done
+echo "-- with an API key (Bearer ak_...)"
+run_schemathesis --header "Authorization: Bearer $api_key" --exclude-name 'POST /api/admin/logout/' \
+    --exclude-name 'DELETE /api/keys/{id}/' --exclude-name 'PATCH /api/keys/{id}/'

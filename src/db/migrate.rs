@@ -112,7 +112,8 @@ mod tests {
                 "0010_product_order_lines",
                 "0011_store_orders_partial_index",
                 "0012_jobs_queued_failed_index",
-                "0013_orders_without_statement_journals"
+                "0013_orders_without_statement_journals",
+                "0015_api_keys"
             ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());

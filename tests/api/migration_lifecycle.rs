@@ -185,7 +185,8 @@ fn deferred_foreign_keys_still_hold_at_the_commit_and_every_store_and_product_ha
            VALUES (7, 1, 1, 2), (8, 2, 1, 1), (9, 2, 2, 4), (10, 3, 2, 9);",
     )
     .expect("old rows");
-    assert_eq!(migrate(&mut conn).expect("0013"), ["0013_orders_without_statement_journals"]);
+    let applied = migrate(&mut conn).expect("0013 and what came after it");
+    assert_eq!(applied.first(), Some(&"0013_orders_without_statement_journals"));
 
     let count = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, i64>(0)).expect(sql);
     let store_counts = |store: i64| -> Vec<(String, i64)> {
