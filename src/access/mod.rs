@@ -97,16 +97,16 @@ impl AccessControl {
     /// (two reloads racing never put back an older ring).
     pub async fn reload(&self, reads: &ReadPool) -> Result<()> {
         let (generation, keys) = reads.run(api_keys::load_every_key).await?;
-        self.install(generation, keys);
+        self.install(generation, &keys);
         Ok(())
     }
 
-    fn install(&self, generation: i64, keys: Vec<([u8; 32], api_keys::ApiKeyRecord)>) {
+    fn install(&self, generation: i64, keys: &[api_keys::HashedKey]) {
         self.inner.ring.rcu(|current| {
             if current.generation() > generation {
                 Arc::clone(current)
             } else {
-                Arc::new(current.rebuilt(generation, keys.clone()))
+                Arc::new(current.rebuilt(generation, keys))
             }
         });
     }

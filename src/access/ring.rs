@@ -10,7 +10,7 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-use crate::db::api_keys::{ApiKeyId, ApiKeyRecord};
+use crate::db::api_keys::{ApiKeyId, ApiKeyRecord, HashedKey};
 use crate::domain::Timestamp;
 use crate::domain::access::RateLimit;
 
@@ -35,15 +35,15 @@ impl KeyRing {
     }
 
     /// The ring of `keys` at `generation`, carrying over the live state of unchanged keys.
-    pub(super) fn rebuilt(&self, generation: i64, keys: Vec<([u8; 32], ApiKeyRecord)>) -> Self {
+    pub(super) fn rebuilt(&self, generation: i64, keys: &[HashedKey]) -> Self {
         let by_hash = keys
-            .into_iter()
+            .iter()
             .map(|(hash, record)| {
-                let live = match self.by_hash.get(&hash) {
-                    Some(current) if current.record.same_reach(&record) => Arc::clone(current),
-                    _ => Arc::new(LiveKey::new(record)),
+                let live = match self.by_hash.get(hash) {
+                    Some(current) if current.record.same_reach(record) => Arc::clone(current),
+                    _ => Arc::new(LiveKey::new(record.clone())),
                 };
-                (hash, live)
+                (*hash, live)
             })
             .collect();
         Self { generation, by_hash }

@@ -190,9 +190,12 @@ pub fn key_generation(conn: &Connection) -> Result<i64> {
         .query_row([], |row| row.get(0))?)
 }
 
+/// A key with its secret's SHA-256, as the server's key ring holds it.
+pub type HashedKey = ([u8; 32], ApiKeyRecord);
+
 /// Every key with its secret's hash, and the generation they were read at (one read
 /// transaction, so the two agree).
-pub fn load_every_key(conn: &Connection) -> Result<(i64, Vec<([u8; 32], ApiKeyRecord)>)> {
+pub fn load_every_key(conn: &Connection) -> Result<(i64, Vec<HashedKey>)> {
     let tx = conn.unchecked_transaction()?;
     let generation = key_generation(&tx)?;
     let mut stmt = tx.prepare_cached(&format!("SELECT {COLUMNS}, secret_sha256 FROM api_keys"))?;

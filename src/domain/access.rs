@@ -247,13 +247,13 @@ impl NewApiKey {
             optional_text(object, "description", MAX_KEY_DESCRIPTION_CHARS, &mut errors).unwrap_or_default();
         let actions = parse_actions(object.get("actions"), &mut errors);
         let stores = parse_store_ids(object.get("store_ids"), &mut errors);
-        if let (Some(actions), Some(StoreScope::Only(_))) = (&actions, &stores) {
-            if !actions.all_store_scopable() {
-                errors.push(FieldError::new(
-                    "store_ids",
-                    "only keys whose actions are among search, stores.read, orders.* and reservations.write may be limited to stores",
-                ));
-            }
+        if let (Some(actions), Some(StoreScope::Only(_))) = (&actions, &stores)
+            && !actions.all_store_scopable()
+        {
+            errors.push(FieldError::new(
+                "store_ids",
+                "only keys whose actions are among search, stores.read, orders.* and reservations.write may be limited to stores",
+            ));
         }
         let expires_at = parse_expiry(object.get("expires_at"), now, &mut errors).flatten();
         let rate_limit = parse_rate_limit(object.get("rate_limit"), &mut errors).flatten();

@@ -138,11 +138,11 @@ pub(super) async fn enforce(State(enforced): State<Enforced>, mut request: Reque
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    if let Some(replica) = &enforced.state.replica {
-        if !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-            let path_and_query = request.uri().path_and_query().map_or("/", |target| target.as_str());
-            return Redirect::temporary(&replica.primary().location_of(path_and_query)).into_response();
-        }
+    if let Some(replica) = &enforced.state.replica
+        && !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+    {
+        let path_and_query = request.uri().path_and_query().map_or("/", |target| target.as_str());
+        return Redirect::temporary(&replica.primary().location_of(path_and_query)).into_response();
     }
     request.extensions_mut().insert(caller);
     next.run(request).await

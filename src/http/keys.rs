@@ -44,12 +44,12 @@ pub(super) fn routes() -> Vec<Route> {
     ))]
 async fn create_key(caller: Caller, State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response> {
     let key = NewApiKey::parse(&body, Timestamp::now())?;
-    if let Caller::Key(own) = &caller {
-        if !own.record.actions.covers(&key.actions) || !own.record.stores.covers(&key.stores) {
-            return Err(Error::Forbidden(
-                "an API key may only create keys whose actions and stores lie within its own".to_owned(),
-            ));
-        }
+    if let Caller::Key(own) = &caller
+        && (!own.record.actions.covers(&key.actions) || !own.record.stores.covers(&key.stores))
+    {
+        return Err(Error::Forbidden(
+            "an API key may only create keys whose actions and stores lie within its own".to_owned(),
+        ));
     }
     let (record, secret) = state.writer.create_api_key(caller.actor(), key).await?;
     state.access.reload(&state.reads).await?;

@@ -247,8 +247,8 @@ fn key_json(fields: &HashMap<String, String>, creating: bool) -> Value {
             .filter(|name| fields.contains_key(&format!("action:{name}")))
             .collect();
         object.insert("actions".into(), json!(actions));
-        let stores = optional("store_ids")
-            .map_or(Value::Null, |list| Value::Array(list.split(',').map(|id| number(id)).collect()));
+        let stores =
+            optional("store_ids").map_or(Value::Null, |list| Value::Array(list.split(',').map(number).collect()));
         object.insert("store_ids".into(), stores);
     }
     Value::Object(object)
