@@ -13,9 +13,9 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{self, Application, ServeOptions};
 use crate::config::{Config, HttpOptions};
-use crate::db::accounts::{SuperuserOutcome, create_superuser as create_superuser_in};
+use crate::db::admin::accounts::{SuperuserOutcome, create_superuser as create_superuser_in};
 use crate::db::exclusive::lock_data_dir;
-use crate::db::jobs::JobState;
+use crate::db::outbox::jobs::JobState;
 use crate::replica::ReplicationOptions;
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};

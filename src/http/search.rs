@@ -10,7 +10,7 @@ use super::extract::QueryParams;
 use super::openapi::schemas::{self as doc, PageParams, ProblemDoc, SearchParams, Unavailable};
 use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
-use crate::db::listings::PageOf;
+use crate::db::store::listings::PageOf;
 use crate::domain::{CategoryId, Money, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::search::rows::{Facets, MatchInfo};

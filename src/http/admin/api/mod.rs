@@ -9,7 +9,7 @@ pub(crate) mod stock;
 use super::{actor, path_id};
 use crate::http::Route;
 
-pub(super) use crate::db::sessions::AdminSession;
+pub(super) use crate::db::admin::sessions::AdminSession;
 
 /// Every admin API route (the OpenAPI test checks each is documented).
 pub(super) fn routes() -> Vec<Route> {

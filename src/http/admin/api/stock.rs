@@ -6,8 +6,8 @@ use axum::extract::{Path, State};
 
 use super::{AdminSession, actor, path_id};
 use crate::app::AppState;
-use crate::db::admin_listing::{self as listing, OrderFilter, OrderRow, StockRow};
-use crate::db::orders::OrderBody;
+use crate::db::admin::listing::{self as listing, OrderFilter, OrderRow, StockRow};
+use crate::db::records::OrderBody;
 use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{FieldError, OrderStatus, ProductId, StoreId, parse_positive_id};
 use crate::error::{Error, Result};

@@ -1,0 +1,15 @@
+//! The admin's tables: accounts, sessions, the change history, and the admin's listing reads
+//! (over every table, the outbox's jobs included). Stands on the records, the outbox and the
+//! store.
+//!
+//! - [`accounts`]: creating an admin, finding one at login, the accounts page's rows.
+//! - [`sessions`]: session tokens (stored as their SHA-256) and their expiry.
+//! - [`history`]: who changed which object when, recorded by every admin write.
+//! - [`listing`]: what the admin API and the admin pages list and show.
+//!
+//! Order within: `history` → `listing`; `accounts` and `sessions` import no sibling.
+
+pub mod accounts;
+pub mod history;
+pub mod listing;
+pub mod sessions;
