@@ -13,7 +13,7 @@ use std::time::Duration;
 use aforro::app::open_store;
 use aforro::config::{Config, Synchronous};
 use aforro::db::ReadPool;
-use aforro::db::listings::{InventoryFilter, store_inventory, store_orders};
+use aforro::db::store::listings::{InventoryFilter, store_inventory, store_orders};
 use aforro::domain::{CategoryId, PageRequest, StoreId};
 use aforro::search::{CategoryFilter, SearchIndex, SearchRequest, SortOrder};
 use aforro::seed::{SeedOptions, seed};

@@ -10,7 +10,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use aforro::db::popularity::ProductPopularity;
+use aforro::db::store::popularity::ProductPopularity;
 use aforro::domain::ProductId;
 use aforro::seed::random_titles;
 use aforro::suggest::{Overlay, SuggestMap, SuggestQuery, suggest};

@@ -13,13 +13,14 @@ use tokio::net::TcpListener;
 use self::login_throttle::LoginThrottle;
 use crate::access::{self, AccessControl, AccessOptions};
 use crate::config::{Config, HttpOptions};
-use crate::db::effects::CommitObserver;
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
+use crate::db::outbox::jobs as job_rows;
+use crate::db::records::CommitObserver;
 use crate::db::writer::{self, WriterHandle, WriterThread};
-use crate::db::{self, OpenedStore, ReadPool, jobs};
+use crate::db::{self, OpenedStore, ReadPool};
 use crate::domain::Timestamp;
 use crate::jobs::maintenance::Maintenance;
-use crate::jobs::{JobQueue, Worker, WorkerPool, WorkerSettings, sender};
+use crate::jobs::{self, JobQueue, Worker, WorkerPool, WorkerSettings};
 use crate::replica::{self, Follower, ReplicaStatus, ReplicationOptions};
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
@@ -125,7 +126,7 @@ impl Application {
             let duties = Duties::Replica { follower, maintenance };
             return Ok(Self { listener, state, http: options.http, duties, data_dir_lock, access_upkeep });
         }
-        let sender = sender::from_config(&config.jobs)?;
+        let sender = jobs::sender_from_config(&config.jobs)?;
         let (retention, settings) =
             (config.jobs.retention(), WorkerSettings::for_sender(config.jobs.confirmation_sender));
         let config = config.clone();
@@ -206,7 +207,7 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
     }
     // We hold the data folder's lock, so no worker anywhere holds a lease: jobs left running
     // by a killed process are due again now rather than when their lease would expire.
-    let requeued = jobs::requeue_expired_leases(&store.write_conn, Timestamp::now(), true)?;
+    let requeued = job_rows::requeue_expired_leases(&store.write_conn, Timestamp::now(), true)?;
     if requeued > 0 {
         tracing::info!(requeued, "re-queued jobs a previous run left running");
     }

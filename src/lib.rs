@@ -14,15 +14,19 @@
 //!   views and the workers, serve, shut down. [`config`] is the settings every subcommand
 //!   shares (each setting type lives with the layer that uses it).
 //! - [`search`] (tantivy index and in-memory stock view), [`suggest`] (autocomplete) and
-//!   [`jobs`] (event workers, senders, maintenance; the events are written with their cause by
-//!   `db::events`) are the derived views and workers, kept in step by the writer's commit
-//!   observers; [`seed`] generates the demo catalog (`db::seed` stores it). Above them,
+//!   [`jobs`] (event workers, senders, maintenance, and the hand-off of jobs an order leases
+//!   straight to the workers; the events are written with their cause by `db::outbox::events`)
+//!   are the derived views and workers, kept in step by the writer's commit observers; [`seed`]
+//!   generates the demo catalog (`db::store::seed` stores it). Above them,
 //!   [`replica`]: `serve --read-replica` following the database Litestream keeps current,
 //!   handing each logged commit to those views' observers.
 //! - [`db`] is the store of record: opening it, migrations, the read pool, every SQL
-//!   statement (the derived views' reads too: [`db::view_rows`]), and the single
-//!   [`db::writer`] with its named writes (each beside its table's SQL) and their effects
-//!   ([`db::effects`]).
+//!   statement (the derived views' reads too: [`db::store::view_rows`]), and the single
+//!   [`db::writer`]. Inside, rooms bottom to top, each importing only those below it:
+//!   [`db::records`] (the plain types every room hands around: `OrderBody`, `Event`,
+//!   `ClaimedJob`, `CommitEffects`, …) → the tables, small named SQL functions grouped by
+//!   concern ([`db::outbox`] → [`db::store`] → [`db::admin`]) → [`db::writer`], the writer
+//!   thread with every named write in `db::writer::writes`. No table imports the writer.
 //! - [`domain`] holds the parsed types (`NewOrder`, `PageRequest`, ids, `Money`, the catalog
 //!   inputs, the admin `SessionToken`) and their one parser each.
 //! - Leaves: [`error`] (the core error type, no HTTP), [`telemetry`] (logging), [`metrics`]
@@ -30,6 +34,9 @@
 //!   after rebuilds); under them [`locking`] (the mutex helper).
 //!
 //! Start reading at [`app::Application::build`], then [`db::writer`]: every write goes there.
+//!
+//! Inside every folder the same rule holds file by file: no file imports one that imports it
+//! back, directly or through others (shared types go in a leaf below both).
 
 pub mod access;
 pub mod app;

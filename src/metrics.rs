@@ -1,6 +1,6 @@
 //! Prometheus metrics: the process's recorder and the names every module records under. A
 //! leaf: the request middleware and the `GET /metrics` handler are in `http::metrics`, the
-//! job counts they show come from `db::jobs`.
+//! job counts they show come from `db::outbox::jobs`.
 //!
 //! The `metrics` recorder is global to the process and installed once, so every app in one
 //! process (the test suite runs many) records into the same registry: counters only grow,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use aforro::db::ReadPool;
 use aforro::db::exclusive::lock_data_dir;
-use aforro::db::popularity::products_with_popularity;
+use aforro::db::store::popularity::products_with_popularity;
 use aforro::search::{SearchIndex, SearchRequest, SortOrder};
 use aforro::suggest::{Overlay, SuggestMap, SuggestQuery, suggest};
 use hdrhistogram::Histogram;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-use crate::db::api_keys::{ApiKeyId, ApiKeyRecord, HashedKey};
+use crate::db::admin::api_keys::{ApiKeyId, ApiKeyRecord, HashedKey};
 use crate::domain::Timestamp;
 use crate::domain::access::RateLimit;
 

@@ -7,7 +7,7 @@ use crate::app;
 use crate::config::Config;
 use crate::db::ReadPool;
 use crate::db::exclusive::lock_data_dir;
-use crate::db::jobs::{self, JobRow, JobState};
+use crate::db::outbox::jobs::{self, JobRow, JobState};
 use crate::domain::Timestamp;
 
 /// Prints up to `limit` jobs, newest first. Only reads, through a read-only connection, so it

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use crate::app;
 use crate::config::Config;
-use crate::db::api_keys::{self, ApiKeyId, ApiKeyRecord};
-use crate::db::history::Actor;
+use crate::db::admin::api_keys::{self, ApiKeyId, ApiKeyRecord};
+use crate::db::admin::history::Actor;
 use crate::domain::access::NewApiKey;
 use crate::domain::{PageRequest, Timestamp};
 

@@ -2,31 +2,34 @@
 //!
 //! Reads go through [`ReadPool`], a pool of read-only connections used on tokio's blocking
 //! pool. Every write goes through the [`writer`]: one thread, one connection, one
-//! `BEGIN IMMEDIATE` transaction per batch. The other files here are small named SQL functions
-//! on a `&Connection`, grouped by table.
+//! `BEGIN IMMEDIATE` transaction per batch.
+//!
+//! # Rooms, bottom to top
+//! Each room imports only from the rooms below it (and, for plumbing, this file):
+//! 1. [`records`]: the plain types every other room hands around (`OrderBody`, `Event`,
+//!    `ClaimedJob`, `CommitEffects`, `Written`, `AdminId`, …). No SQL; imports only `domain`.
+//! 2. The tables: small named SQL functions on a `&Connection`, grouped by concern, each
+//!    folder importing only the records and the folders before it:
+//!    - [`outbox`]: the job queue, events, notifications, the commit log;
+//!    - [`store`]: the catalog, orders, idempotency keys and the reads over them;
+//!    - [`admin`]: admin accounts, sessions, the change history and the admin's listings.
+//! 3. [`writer`]: the single writer thread, and on it every named write
+//!    (`writer/writes/`: `place_order`, `save_product_as`, …), each running the tables'
+//!    statement functions in the writer's transaction. No table imports the writer.
+//!
+//! Plumbing beside them: this file (opening the store, the read pool), [`migrate`],
+//! [`health`] (the storage fault state and probes) and [`exclusive`] (the data folder's lock).
+//!
+//! To add a table: its record types (if other rooms share them) in `records/`, its SQL in the
+//! folder of its concern, its named writes in `writer/writes/`.
 
-pub mod accounts;
-pub mod admin_listing;
-pub mod admin_pages;
-pub mod api_keys;
-pub mod catalog;
-pub mod commit_log;
-pub mod effects;
-pub mod events;
+pub mod admin;
 pub mod exclusive;
 pub mod health;
-pub mod history;
-pub mod idempotency;
-pub mod job_handoff;
-pub mod jobs;
-pub mod listings;
 pub mod migrate;
-pub mod notifications;
-pub mod orders;
-pub mod popularity;
-pub mod seed;
-pub mod sessions;
-pub mod view_rows;
+pub mod outbox;
+pub mod records;
+pub mod store;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -229,6 +232,14 @@ pub(crate) fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>> {
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
         Err(error) => Err(Error::from(error)),
     }
+}
+
+/// The plan of `sql`, one detail line per step (the listing tests check it).
+#[cfg(test)]
+pub(crate) fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("explain");
+    let nulls = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count()));
+    stmt.query_map(nulls, |row| row.get::<_, String>(3)).expect("plan").collect::<rusqlite::Result<_>>().expect("rows")
 }
 
 #[cfg(test)]

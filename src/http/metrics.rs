@@ -1,6 +1,6 @@
 //! The HTTP side of metrics: the middleware that counts and times every request, and
 //! `GET /metrics`. The recorder and the metric names are the leaf `crate::metrics`; the job
-//! counts come from `db::jobs`.
+//! counts come from `db::outbox::jobs`.
 
 use std::time::Instant;
 
@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
-use crate::db::jobs::count_by_state;
+use crate::db::outbox::jobs::count_by_state;
 use crate::error::Result;
 use crate::metrics::{self, UNMATCHED_ROUTE};
 

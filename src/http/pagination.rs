@@ -5,7 +5,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use serde::Serialize;
 
-use crate::db::listings::PageOf;
+use crate::db::store::listings::PageOf;
 use crate::domain::PageRequest;
 use crate::error::Error;
 use crate::http::problem::HttpError;

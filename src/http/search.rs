@@ -11,7 +11,7 @@ use super::openapi::schemas::{self as doc, PageParams, ProblemDoc, SearchParams,
 use super::pagination::{PageLinks, Paginated};
 use crate::access::Caller;
 use crate::app::AppState;
-use crate::db::listings::PageOf;
+use crate::db::store::listings::PageOf;
 use crate::domain::{CategoryId, Money, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::search::rows::{Facets, MatchInfo};

@@ -11,8 +11,8 @@ use super::openapi::schemas::{
 use super::pagination::{PageLinks, Paginated};
 use crate::access::Caller;
 use crate::app::AppState;
-use crate::db::catalog::store_exists;
-use crate::db::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_inventory, store_orders};
+use crate::db::store::catalog::store_exists;
+use crate::db::store::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_inventory, store_orders};
 use crate::domain::{OrderStatus, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 

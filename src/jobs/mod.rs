@@ -6,11 +6,14 @@
 //! - [`worker`]: one step (`try_execute_task` → [`ExecutionOutcome`]) and the loop around it.
 //! - [`sender`], [`webhook`]: how an event goes out (`log` or a signed `webhook`).
 //! - [`maintenance`]: the cron schedule (expired leases, purge, checkpoint, optimize).
-//! - This file: the [`JobQueue`] handle (wake-up on enqueue, worker health) and the
-//!   [`WorkerPool`] that starts and stops the workers.
+//! - [`handoff`]: the jobs an order leases straight to these workers as it queues them.
+//! - This file: the [`JobQueue`] handle (wake-up on enqueue, worker health), the
+//!   [`WorkerPool`] that starts and stops the workers, and [`sender_from_config`].
 //!
-//! The rows live in `db::jobs`; `db::events` inserts each in its cause's own transaction.
+//! The rows live in `db::outbox::jobs`; `db::outbox::events` inserts each in its cause's own
+//! transaction.
 
+pub mod handoff;
 pub mod maintenance;
 pub mod sender;
 pub mod settings;
@@ -24,11 +27,28 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use anyhow::Context;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::db::effects::{CommitEffects, CommitObserver};
-use crate::db::job_handoff::JobHandoff;
+use crate::db::records::{CommitEffects, CommitObserver, HandoffLink, JobHandoff};
+use handoff::Handoff;
+use sender::{ConfirmationSender, LogSender};
+use webhook::WebhookSender;
+
+/// The sender `config` asks for (here, above both senders, so neither names the other).
+pub fn sender_from_config(config: &JobsConfig) -> anyhow::Result<Arc<dyn ConfirmationSender>> {
+    Ok(match config.confirmation_sender {
+        SenderKind::Log => Arc::new(LogSender),
+        SenderKind::Webhook => {
+            let url = config.webhook_url.as_deref().context("--confirmation-sender webhook needs --webhook-url")?;
+            let secret =
+                config.webhook_secret.clone().context("--confirmation-sender webhook needs --webhook-secret")?;
+            let timeout = std::time::Duration::from_secs(config.webhook_timeout_secs);
+            Arc::new(WebhookSender::new(url, secret, timeout)?)
+        }
+    })
+}
 
 /// How long running jobs may take to finish once shutdown begins.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -43,9 +63,9 @@ pub struct JobQueue {
 struct Shared {
     /// Notified after every commit that queued jobs, so idle workers claim them at once.
     wake: Arc<Notify>,
-    /// Jobs an order leased to the workers as it queued them (`db::job_handoff`): handed over
+    /// Jobs an order leased to the workers as it queued them (`handoff`): handed over
     /// here after the commit, taken by the workers without a claim.
-    handoff: Arc<JobHandoff>,
+    handoff: Arc<Handoff>,
     /// Workers configured to run.
     configured: usize,
     /// Workers whose loop is running now (a panicked or stopped one is not counted).
@@ -65,8 +85,8 @@ impl JobQueue {
     }
 
     /// Where this queue puts the jobs handed over: give it to the writer (`writer::spawn`).
-    pub fn job_handoff(&self) -> Arc<JobHandoff> {
-        Arc::clone(&self.shared.handoff)
+    pub fn job_handoff(&self) -> HandoffLink {
+        HandoffLink::from(Arc::clone(&self.shared.handoff))
     }
 
     /// Whether every configured worker is running (readiness).
@@ -96,7 +116,7 @@ pub struct WorkerPool {
     workers: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
     /// Closed first at shutdown: jobs queued from then on wait in the table.
-    handoff: Arc<JobHandoff>,
+    handoff: Arc<dyn JobHandoff>,
 }
 
 impl WorkerPool {

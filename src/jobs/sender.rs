@@ -1,16 +1,12 @@
 //! Senders: how an event (an order's confirmation or cancellation, a stock crossing zero) goes
-//! out. Chosen by `--confirmation-sender`; the worker records every delivery in
+//! out: the trait, and the `log` sender (`webhook.rs` has the other). Chosen by
+//! `--confirmation-sender` (`jobs::sender_from_config`); the worker records every delivery in
 //! `notifications`, so a sender only has to deliver.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 
-use anyhow::Context;
-
-use super::settings::{JobsConfig, SenderKind};
-use super::webhook::WebhookSender;
-use crate::db::events::Event;
+use crate::db::records::Event;
 
 /// A failed delivery. Always retryable: the worker reschedules it with backoff until the
 /// job's attempts run out.
@@ -29,20 +25,6 @@ pub trait ConfirmationSender: Send + Sync {
 
     /// Sends `event`, whose JSON is `body` (`{"event", "id", "created_at", "data"}`).
     fn send<'a>(&'a self, event: &'a Event, body: &'a str) -> SendFuture<'a>;
-}
-
-/// The sender `config` asks for.
-pub fn from_config(config: &JobsConfig) -> anyhow::Result<Arc<dyn ConfirmationSender>> {
-    Ok(match config.confirmation_sender {
-        SenderKind::Log => Arc::new(LogSender),
-        SenderKind::Webhook => {
-            let url = config.webhook_url.as_deref().context("--confirmation-sender webhook needs --webhook-url")?;
-            let secret =
-                config.webhook_secret.clone().context("--confirmation-sender webhook needs --webhook-secret")?;
-            let timeout = std::time::Duration::from_secs(config.webhook_timeout_secs);
-            Arc::new(WebhookSender::new(url, secret, timeout)?)
-        }
-    })
 }
 
 /// The zero-service default: each event goes to the structured log, its data as JSON.

@@ -10,7 +10,7 @@ use sha2::Sha256;
 
 use super::sender::{ConfirmationSender, SendError, SendFuture};
 use super::settings::Secret;
-use crate::db::events::Event;
+use crate::db::records::Event;
 
 /// The header carrying the body's signature.
 pub const SIGNATURE_HEADER: &str = "X-Aforro-Signature";

@@ -17,10 +17,10 @@ use tokio::task::JoinSet;
 use super::sender::{ConfirmationSender, SendError};
 use super::settings::WorkerSettings;
 use crate::db::ReadPool;
-use crate::db::events::{self, Event};
-use crate::db::job_handoff::JobHandoff;
-use crate::db::jobs::{ClaimedJob, JobOutcome};
-use crate::db::notifications;
+use crate::db::outbox::jobs::JobOutcome;
+use crate::db::outbox::notifications;
+use crate::db::records::{ClaimedJob, Event, JobHandoff};
+use crate::db::store::orders::load_event;
 use crate::db::writer::WriterHandle;
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
@@ -74,13 +74,13 @@ impl Worker {
         Self { reads, writer, sender, settings: Arc::new(settings) }
     }
 
-    /// Has the writer's orders lease their jobs to these workers (see `db::job_handoff`).
+    /// Has the writer's orders lease their jobs to these workers (see `super::handoff`).
     pub(super) fn open_job_handoff(&self) {
         self.writer.job_handoff().open(self.settings.lease);
     }
 
     /// The handoff the writer's orders put their jobs in.
-    pub(super) fn job_handoff(&self) -> Arc<JobHandoff> {
+    pub(super) fn job_handoff(&self) -> Arc<dyn JobHandoff> {
         Arc::clone(self.writer.job_handoff())
     }
 
@@ -299,7 +299,7 @@ fn read_preparation(conn: &rusqlite::Connection, job: &ClaimedJob) -> Result<Pre
     if notifications::already_sent(conn, &job.event_id)? {
         return Ok(Preparation::Done(Attempt::AlreadySent));
     }
-    Ok(match events::load_event(conn, job)? {
+    Ok(match load_event(conn, job)? {
         Ok(event) => Preparation::Send(Arc::new(event)),
         Err(reason) => Preparation::Done(Attempt::Failed(reason)),
     })

@@ -16,9 +16,10 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{MAX_LAG, PrimaryUrl};
-use crate::db::effects::{CommitEffects, CommitObserver};
-use crate::db::{ReadPool, commit_log, migrate};
+use super::options::{MAX_LAG, PrimaryUrl};
+use crate::db::outbox::commit_log;
+use crate::db::records::{CommitEffects, CommitObserver};
+use crate::db::{ReadPool, migrate};
 use crate::domain::Timestamp;
 use crate::error::Error;
 use crate::locking::lock;

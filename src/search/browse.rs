@@ -31,7 +31,7 @@ use self::titles::{SharedTitleOrder, TitleOrder};
 use super::SearchIndex;
 use super::collector::Matches;
 use super::request::{SearchRequest, SortOrder};
-use crate::db::listings::{InventoryFilter, InventoryRow, PageOf};
+use crate::db::store::listings::{InventoryFilter, InventoryRow, PageOf};
 use crate::domain::admin_list::{InventoryList, ProductList};
 use crate::domain::{CategoryId, PageRequest, ProductId, StoreId};
 use crate::error::Result;

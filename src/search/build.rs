@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use rusqlite::Connection;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 
-use super::schema::{IndexStamp, ProductFields, product_schema, register_analyzer};
-use crate::db::catalog::{catalog_watermark, count_products};
-use crate::db::view_rows::{ProductRow, for_each_product};
+use super::schema::{IndexStamp, ProductFields, product_document, product_schema, register_analyzer};
+use crate::db::store::catalog::{catalog_watermark, count_products};
+use crate::db::store::view_rows::for_each_product;
 
 /// Indexing heap per thread for a full build. Large enough that 1M products make a few
 /// segments rather than dozens; freed when the build ends.
@@ -142,27 +142,6 @@ fn write_all_products(conn: &Connection, index: &Index) -> anyhow::Result<(u64, 
     merge_into_one_segment(index, &mut writer)?;
     writer.wait_merging_threads()?;
     Ok((done, stamp))
-}
-
-/// A product's document: its text fields twice (as typed and stemmed), its numbers as fast
-/// fields.
-pub fn product_document(product: &ProductRow<'_>, fields: &ProductFields) -> TantivyDocument {
-    // Ids and prices are non-negative by the schema's CHECKs; 0 is a safe floor anyway.
-    let unsigned = |value: i64| u64::try_from(value).unwrap_or(0);
-    let mut document = TantivyDocument::new();
-    document.add_u64(fields.id, unsigned(product.id));
-    for (exact, stem, text) in [
-        (fields.title, fields.title_stem, product.title),
-        (fields.description, fields.description_stem, product.description),
-        (fields.category, fields.category_stem, product.category),
-    ] {
-        document.add_text(exact, text);
-        document.add_text(stem, text);
-    }
-    document.add_u64(fields.category_id, unsigned(product.category_id));
-    document.add_u64(fields.price_cents, unsigned(product.price_cents));
-    document.add_i64(fields.created_at, product.created_at);
-    document
 }
 
 /// Commits what the writer holds, recording what it now reflects.

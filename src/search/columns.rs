@@ -176,8 +176,8 @@ mod tests {
     use tantivy::{IndexWriter, Term};
 
     use super::*;
-    use crate::db::view_rows::ProductRow;
-    use crate::search::build::product_document;
+    use crate::db::store::view_rows::ProductRow;
+    use crate::search::schema::product_document;
     use crate::search::schema::{ProductFields, in_ram_index};
 
     fn add(writer: &IndexWriter, fields: &ProductFields, id: i64) {

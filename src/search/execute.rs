@@ -20,8 +20,8 @@ use super::rows::{MatchInfo, MatchMode, SearchResults, category_named, facets, r
 use super::scan::{scan_all, scan_store};
 use super::walk::WordsQuery;
 use super::word_matches::MatchKey;
-use crate::db::catalog::store_exists;
-use crate::db::view_rows::category_names;
+use crate::db::store::catalog::store_exists;
+use crate::db::store::view_rows::category_names;
 use crate::domain::CategoryId;
 use crate::error::{Error, Result};
 

@@ -87,10 +87,10 @@ mod tests {
     use tantivy::IndexWriter;
 
     use super::*;
-    use crate::db::view_rows::ProductRow;
-    use crate::search::build::product_document;
+    use crate::db::store::view_rows::ProductRow;
     use crate::search::expand::expand_words;
     use crate::search::schema::in_ram_index;
+    use crate::search::schema::product_document;
 
     fn add(writer: &IndexWriter, fields: &ProductFields, id: i64, title: &str) {
         let product = ProductRow {

@@ -43,6 +43,7 @@ pub mod schema;
 pub mod stock;
 pub mod sync;
 pub mod walk;
+pub mod walked_matches;
 pub mod word_matches;
 
 use std::collections::BTreeMap;
@@ -59,8 +60,8 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 use self::schema::{IndexStamp, ProductFields};
 use self::stock::StockView;
 use crate::db::ReadPool;
-use crate::db::catalog::catalog_watermark;
-use crate::db::view_rows;
+use crate::db::store::catalog::catalog_watermark;
+use crate::db::store::view_rows;
 use crate::domain::CategoryId;
 
 pub use self::request::{CategoryFilter, PriceRange, SearchRequest, SortOrder};

@@ -1,4 +1,4 @@
-//! What a search returns, and how SQLite's rows complete it (read through `db::view_rows`):
+//! What a search returns, and how SQLite's rows complete it (read through `db::store::view_rows`):
 //! the categories name the facets, the page's product rows fill the results.
 //!
 //! Rows come from SQLite by id rather than from tantivy's document store: the index stays
@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::collector::{Hit, Matches};
 use super::highlight::Highlight;
-use crate::db::view_rows::product_summaries;
+use crate::db::store::view_rows::product_summaries;
 use crate::domain::{CategoryId, Money, ProductId, Timestamp};
 use crate::error::Result;
 

@@ -1,9 +1,11 @@
-//! The tantivy schema of the product index, its text analyser and the stamp (format,
-//! migration, catalog watermark) every commit records in its payload.
+//! The tantivy schema of the product index, a product's document in it, its text analyser and
+//! the stamp (format, migration, catalog watermark) every commit records in its payload.
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::catalog::CatalogWatermark;
+use crate::db::store::catalog::CatalogWatermark;
+use crate::db::store::view_rows::ProductRow;
+use tantivy::TantivyDocument;
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
@@ -103,6 +105,27 @@ pub fn norms_field(schema: &Schema, field: Field) -> Field {
         .strip_suffix(STEM_SUFFIX)
         .and_then(|exact| schema.get_field(exact).ok())
         .unwrap_or(field)
+}
+
+/// A product's document: its text fields twice (as typed and stemmed), its numbers as fast
+/// fields.
+pub fn product_document(product: &ProductRow<'_>, fields: &ProductFields) -> TantivyDocument {
+    // Ids and prices are non-negative by the schema's CHECKs; 0 is a safe floor anyway.
+    let unsigned = |value: i64| u64::try_from(value).unwrap_or(0);
+    let mut document = TantivyDocument::new();
+    document.add_u64(fields.id, unsigned(product.id));
+    for (exact, stem, text) in [
+        (fields.title, fields.title_stem, product.title),
+        (fields.description, fields.description_stem, product.description),
+        (fields.category, fields.category_stem, product.category),
+    ] {
+        document.add_text(exact, text);
+        document.add_text(stem, text);
+    }
+    document.add_u64(fields.category_id, unsigned(product.category_id));
+    document.add_u64(fields.price_cents, unsigned(product.price_cents));
+    document.add_i64(fields.created_at, product.created_at);
+    document
 }
 
 /// An empty in-memory index of this schema, its fields and a one-thread writer: where the

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use rusqlite::Connection;
 
-use crate::db::effects::{InventoryRemoval, StockChange};
-use crate::db::view_rows;
+use crate::db::records::{InventoryRemoval, StockChange};
+use crate::db::store::view_rows;
 use crate::domain::{ProductId, StoreId};
 use crate::error::Result;
 use crate::locking::lock;

@@ -13,13 +13,14 @@ use rusqlite::Connection;
 use tantivy::{IndexWriter, Term};
 
 use super::SearchIndex;
-use super::build::{commit_with_stamp, product_document};
+use super::build::commit_with_stamp;
 use super::columns::FastColumns;
 use super::scan::DocsByProduct;
+use super::schema::product_document;
 use super::schema::{IndexStamp, ProductFields};
-use crate::db::catalog::catalog_watermark;
-use crate::db::effects::{CommitEffects, CommitObserver};
-use crate::db::view_rows::{category_names, products_in_categories, with_product};
+use crate::db::records::{CommitEffects, CommitObserver};
+use crate::db::store::catalog::catalog_watermark;
+use crate::db::store::view_rows::{category_names, products_in_categories, with_product};
 use crate::domain::{CategoryId, ProductId};
 use crate::error::{Error, Result};
 use crate::locking::lock;

@@ -45,11 +45,8 @@ use super::expand::{Exactness, MatchClass, WordMatch};
 use super::rank::DocRank;
 use super::same_lists::{ListRef, SameLists};
 use super::schema::norms_field;
-use super::word_matches::{SegmentMatches, WordMatches};
+use super::walked_matches::{SegmentMatches, WINDOW, WordMatches};
 
-/// Documents per window of the driving word: its bitset is 64 words, its per-document
-/// class and BM25 arrays 20 KiB, so a window stays in the L1/L2 cache.
-pub(super) const WINDOW: u32 = 4096;
 /// `u64` words of a window's bitset.
 const WINDOW_WORDS: usize = (WINDOW / 64) as usize;
 /// No class yet (greater than every [`MatchClass::code`]).
@@ -616,12 +613,12 @@ mod tests {
     use tantivy::Index;
 
     use super::*;
-    use crate::db::view_rows::ProductRow;
-    use crate::search::build::product_document;
+    use crate::db::store::view_rows::ProductRow;
     use crate::search::collector::{MatchFilter, StockCondition, StockFirst};
     use crate::search::columns::FastColumns;
     use crate::search::expand::expand_words;
     use crate::search::request::SortOrder;
+    use crate::search::schema::product_document;
     use crate::search::schema::{ProductFields, in_ram_index};
 
     /// Two-letter words have no typo budget and are their own stems, so a brute force only

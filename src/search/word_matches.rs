@@ -22,18 +22,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use moka::sync::Cache;
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::{DocId, Score, Searcher, SegmentOrdinal};
+use tantivy::Searcher;
 
 use super::collector::{Matches, SearchCollector};
-use super::walk::{WINDOW, WordsQuery};
+use super::walk::WordsQuery;
+use super::walked_matches::WordMatches;
 
 const TIME_TO_LIVE: Duration = Duration::from_secs(600);
 /// A walk whose driving word has fewer postings than this is not kept: it costs about as
 /// much as a replay (tens of microseconds), and keeping it would only churn the cache.
 const MIN_WALKED_POSTINGS: u64 = 4096;
-/// Matches fed to the collector at once on a replay: the walk's window, as the walk fed them.
-const REPLAY_BLOCK: usize = WINDOW as usize;
 
 /// What the walk of a query is keyed by: the query's words (as analysed), how many of them
 /// every match has, and whether the matches carry ranks.
@@ -45,69 +43,6 @@ pub struct MatchKey {
     pub required: usize,
     /// Whether ranks were computed (relevance order).
     pub scored: bool,
-}
-
-/// Every match of a query on one searcher, segment by segment, before any filter.
-#[derive(Debug, Default)]
-pub struct WordMatches {
-    /// In the searcher's segment order.
-    pub(super) segments: Vec<SegmentMatches>,
-    /// Postings in the driving word's lists, over every segment: what the walk read.
-    pub(super) walked_postings: u64,
-}
-
-/// One segment's matches: documents ascending, with their packed ranks when scored.
-#[derive(Debug)]
-pub struct SegmentMatches {
-    docs: Vec<DocId>,
-    /// Empty when unscored.
-    scores: Vec<Score>,
-    scored: bool,
-}
-
-impl SegmentMatches {
-    pub(super) fn new(scored: bool) -> Self {
-        Self { docs: Vec::new(), scores: Vec::new(), scored }
-    }
-
-    /// Appends a window's matches (`scores` only read when scored).
-    pub(super) fn extend(&mut self, docs: &[DocId], scores: &[Score]) {
-        self.docs.extend_from_slice(docs);
-        if self.scored {
-            self.scores.extend_from_slice(scores);
-        }
-    }
-}
-
-impl WordMatches {
-    /// Feeds the kept matches to `collector` on `searcher` (the one they were walked on), as
-    /// the walk would: its filters, count, facets and page.
-    pub fn collect(&self, searcher: &Searcher, collector: &SearchCollector) -> tantivy::Result<Matches> {
-        let mut fruits = Vec::with_capacity(self.segments.len());
-        for (ordinal, (reader, matches)) in searcher.segment_readers().iter().zip(&self.segments).enumerate() {
-            let ordinal = SegmentOrdinal::try_from(ordinal).unwrap_or(SegmentOrdinal::MAX);
-            let mut segment = collector.for_segment(ordinal, reader)?;
-            if matches.scored {
-                for (docs, scores) in matches.docs.chunks(REPLAY_BLOCK).zip(matches.scores.chunks(REPLAY_BLOCK)) {
-                    segment.collect_scored_block(docs, scores);
-                }
-            } else {
-                for docs in matches.docs.chunks(REPLAY_BLOCK) {
-                    segment.collect_block(docs);
-                }
-            }
-            fruits.push(segment.harvest());
-        }
-        collector.merge_fruits(fruits)
-    }
-
-    /// Roughly the heap bytes kept.
-    fn bytes(&self) -> usize {
-        let per_segment = |matches: &SegmentMatches| {
-            matches.docs.capacity() * size_of::<DocId>() + matches.scores.capacity() * size_of::<Score>() + 64
-        };
-        self.segments.iter().map(per_segment).sum::<usize>() + 64
-    }
 }
 
 /// Cheap to clone (the cache is shared). With no bytes allowed it keeps nothing and every
@@ -174,12 +109,12 @@ mod tests {
     use tantivy::{Index, IndexWriter, Term};
 
     use super::*;
-    use crate::db::view_rows::ProductRow;
-    use crate::search::build::product_document;
+    use crate::db::store::view_rows::ProductRow;
     use crate::search::collector::{MatchFilter, StockCondition, StockFirst};
     use crate::search::columns::FastColumns;
     use crate::search::expand::expand_words;
     use crate::search::request::SortOrder;
+    use crate::search::schema::product_document;
     use crate::search::schema::{ProductFields, in_ram_index};
 
     const TEXTS: [&str; 5] = ["steel kettle", "kettle", "copper kettle lamp", "desk lamp", "lamp shade"];

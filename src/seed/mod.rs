@@ -1,6 +1,6 @@
 //! `aforro seed`: a deterministic, realistic demo catalog, fast enough for a million products.
 //!
-//! This module generates the rows; [`crate::db::seed`] stores them, one transaction per phase
+//! This module generates the rows; [`crate::db::store::seed`] stores them, one transaction per phase
 //! (categories, products, stores, inventory), so a seed is all-or-nothing per phase and fsyncs
 //! a handful of times instead of millions. Running it again adds new products and new stores;
 //! categories are matched by name and inventory rows only ever go to the stores this run
@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rusqlite::Connection;
 
-use crate::db::seed::{self as store, SeedProduct};
+use crate::db::store::seed::{self as store, SeedProduct};
 use crate::domain::Timestamp;
 use crate::error::Result;
 use crate::progress::progress_bar;
@@ -60,7 +60,7 @@ const PROGRESS_STEP: u64 = 50_000;
 
 /// True when there is nothing in the catalog yet (`serve --demo` seeds only then).
 pub fn is_empty(conn: &Connection) -> Result<bool> {
-    Ok(crate::db::catalog::count_products(conn)? == 0)
+    Ok(crate::db::store::catalog::count_products(conn)? == 0)
 }
 
 /// Seeds the database behind `conn` (which must be migrated).

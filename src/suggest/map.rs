@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use fst::Map;
 
 use super::normalise::{normalise, words};
-use crate::db::popularity::ProductPopularity;
+use crate::db::store::popularity::ProductPopularity;
 use crate::domain::ProductId;
 
 /// A distinct title's rank: its position in the best-first order.
@@ -235,7 +235,7 @@ fn slice<'a>(starts: &[u32], postings: &'a [TitleId], index: u64) -> &'a [TitleI
 #[cfg(test)]
 mod tests {
     use super::SuggestMap;
-    use crate::db::popularity::ProductPopularity;
+    use crate::db::store::popularity::ProductPopularity;
     use crate::domain::ProductId;
 
     fn product(id: i64, title: &str, units_ordered: i64, stock: i64) -> ProductPopularity {

@@ -82,7 +82,7 @@ impl Overlay {
 #[cfg(test)]
 mod tests {
     use super::{ChangedTitle, Overlay};
-    use crate::db::popularity::ProductPopularity;
+    use crate::db::store::popularity::ProductPopularity;
     use crate::domain::ProductId;
     use crate::suggest::map::SuggestMap;
 

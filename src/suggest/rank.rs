@@ -161,7 +161,7 @@ fn changed_title_matches(normalised: &str, query: &SuggestQuery, group: Group, t
 #[cfg(test)]
 mod tests {
     use super::suggest;
-    use crate::db::popularity::ProductPopularity;
+    use crate::db::store::popularity::ProductPopularity;
     use crate::domain::ProductId;
     use crate::suggest::map::SuggestMap;
     use crate::suggest::overlay::{ChangedTitle, Overlay};

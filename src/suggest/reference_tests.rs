@@ -8,7 +8,7 @@ use super::query::SuggestQuery;
 use super::rank::{MAX_SUGGESTIONS, suggest};
 use super::typo::TypoMatcher;
 use super::{Overlay, SuggestMap};
-use crate::db::popularity::ProductPopularity;
+use crate::db::store::popularity::ProductPopularity;
 use crate::domain::ProductId;
 
 const VOCABULARY: &[&str] =

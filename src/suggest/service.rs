@@ -32,8 +32,8 @@ use super::overlay::{ChangedTitle, Overlay};
 use super::query::SuggestQuery;
 use super::rank::suggest;
 use crate::db::ReadPool;
-use crate::db::effects::{CommitEffects, CommitObserver};
-use crate::db::popularity::{product_titles, products_with_popularity};
+use crate::db::records::{CommitEffects, CommitObserver};
+use crate::db::store::popularity::{product_titles, products_with_popularity};
 use crate::error::{Error, Result};
 use crate::locking::lock;
 

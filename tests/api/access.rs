@@ -2,7 +2,7 @@
 //! actions, store scope, expiry, revocation, rate limits, scoped idempotency, and the order in
 //! which the gate's answers come.
 
-use aforro::db::api_keys;
+use aforro::db::admin::api_keys;
 use aforro::domain::Timestamp;
 use aforro::domain::access::{Action, Actions, NewApiKey, StoreScope};
 use reqwest::{Method, StatusCode};

@@ -1,7 +1,7 @@
 //! Shared by the admin tests: an app with the small catalog and one admin account, and a
 //! client that sends the admin's token.
 
-use aforro::db::accounts::create_superuser;
+use aforro::db::admin::accounts::create_superuser;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use rusqlite::Connection;
 use serde_json::{Value, json};

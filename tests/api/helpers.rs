@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use aforro::app::{AppState, Application, ServeOptions, open_store};
 use aforro::config::{Config, HttpOptions, Synchronous};
-use aforro::db::history::Actor;
+use aforro::db::admin::history::Actor;
 use reqwest::{Response, StatusCode};
 use rusqlite::Connection;
 use serde_json::{Value, json};

@@ -1,8 +1,8 @@
 //! The store inventory listing's fast path (title order + stock view) against the plain SQL
 //! listing, on random catalogs, after random orders and after catalog edits.
 
-use aforro::db::accounts::create_superuser;
-use aforro::db::listings::{InventoryFilter, InventoryRow, PageOf, store_inventory};
+use aforro::db::admin::accounts::create_superuser;
+use aforro::db::store::listings::{InventoryFilter, InventoryRow, PageOf, store_inventory};
 use aforro::domain::{PageRequest, StoreId};
 use proptest::prelude::{Strategy, prop};
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};

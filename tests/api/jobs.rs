@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aforro::cli::{Cli, Command, JobsAction, run};
-use aforro::db::events::{Event, load_event};
+use aforro::db::records::Event;
+use aforro::db::store::orders::load_event;
 use aforro::domain::Timestamp;
 use aforro::jobs::sender::{ConfirmationSender, LogSender, SendError, SendFuture};
 use aforro::jobs::{BatchReport, ExecutionOutcome, Worker, WorkerSettings};

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use aforro::app::AppState;
 use aforro::config::HttpOptions;
-use aforro::db::events::Event;
+use aforro::db::records::Event;
 use aforro::jobs::sender::{ConfirmationSender, SendFuture};
 use aforro::jobs::{JobQueue, Worker, WorkerPool, WorkerSettings};
 use reqwest::StatusCode;

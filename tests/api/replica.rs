@@ -135,7 +135,7 @@ async fn what_the_primary_commits_is_served_by_the_replica_within_3_s_and_writes
     let replica_files = dir.path().join("litestream");
     seed_catalog(&primary_config);
     let store = aforro::app::open_store(&primary_config).expect("open");
-    aforro::db::accounts::create_superuser(&store.write_conn, ADMIN.0, ADMIN.1, false).expect("admin");
+    aforro::db::admin::accounts::create_superuser(&store.write_conn, ADMIN.0, ADMIN.1, false).expect("admin");
     drop(store);
 
     let (primary_child, primary) = start_server(&primary_config, &["--litestream"]);

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use aforro::app::open_store;
 use aforro::config::{Config, Synchronous};
-use aforro::db::effects::{CommitEffects, CommitObserver, StockChange};
+use aforro::db::records::{CommitEffects, CommitObserver, StockChange};
 use aforro::db::writer::{self, WriterHandle, WriterThread};
 use aforro::domain::catalog::ProductFields;
 use aforro::domain::{CategoryId, NewOrder, OrderLine, OrderStatus, ProductId, QuantityRequested, StoreId};

@@ -9,8 +9,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
 use crate::app::AppState;
-use crate::db::accounts::find_admin;
-use crate::db::sessions::{AdminSession, find_session};
+use crate::db::admin::accounts::find_admin;
+use crate::db::admin::sessions::{AdminSession, find_session};
 use crate::domain::SessionToken;
 use crate::domain::Timestamp;
 use crate::domain::password::{hash_password, verify_password};

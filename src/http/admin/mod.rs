@@ -1,7 +1,7 @@
 //! The admin surfaces: the JSON API under `/api/admin/` and the server-rendered page under
 //! `/admin/`. Their inputs are parsed by `domain::catalog` (one parser for the API's JSON and
-//! the page's forms), their SQL is in `db` (`admin_listing`, `catalog`, `accounts`,
-//! `sessions`), and every change is a named write of the single writer.
+//! the page's forms), their SQL is in `db` (`db::admin`: `listing`, `accounts`,
+//! `sessions`, `history`; `db::store::catalog`), and every change is a named write of the single writer.
 //!
 //! # Layout
 //! - [`auth`]: login, logout and the session check both surfaces share.
@@ -15,8 +15,8 @@ mod web;
 use axum::Router;
 
 use crate::app::AppState;
-use crate::db::history::Actor;
-use crate::db::sessions::AdminSession;
+use crate::db::admin::history::Actor;
+use crate::db::admin::sessions::AdminSession;
 use crate::domain::parse_positive_id;
 use crate::error::{Error, Result};
 

@@ -2,7 +2,7 @@
 //! and the `401`/`403`/`429` answers every gated operation gets from `http::access::RULES`.
 //!
 //! Like [`super::schemas`], these types describe the wire format only: the handlers parse
-//! bodies with `domain::access` and serialise `db::api_keys::ApiKeyRecord`.
+//! bodies with `domain::access` and serialise `db::records::ApiKeyRecord`.
 
 #![allow(dead_code)] // Fields are read by the schema derive, never by code.
 

@@ -2,7 +2,7 @@
 //! bearer security scheme its operations require.
 //!
 //! Like [`super::schemas`], these types describe the wire format only: the handlers parse
-//! bodies with `domain::catalog` and serialise `db::admin_listing` rows. The patterns and
+//! bodies with `domain::catalog` and serialise `db::admin::listing` rows. The patterns and
 //! bounds below are exactly what that parser accepts (schemathesis checks both directions).
 
 #![allow(dead_code)] // Fields are read by the schema derive, never by code.

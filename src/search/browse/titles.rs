@@ -30,15 +30,13 @@ use std::sync::Arc;
 use memchr::memmem;
 use rusqlite::Connection;
 
-use crate::db::listings::{InventoryFilter, InventoryRow, PageOf, inventory_rows};
-use crate::db::view_rows;
+use crate::db::store::listings::{InventoryFilter, InventoryRow, PageOf, inventory_rows};
+use crate::db::store::view_rows;
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
 use crate::search::stock::{StockTables, StockView};
 
 pub mod search;
-
-pub use self::search::TitleMatches;
 
 /// A rank for product ids without a title (no such product).
 const NO_RANK: u32 = u32::MAX;

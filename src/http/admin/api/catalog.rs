@@ -1,5 +1,5 @@
 //! Admin CRUD for categories, products and stores. Reads use the read pool; every change is
-//! one write on the single writer (named in `db::catalog`), answered after the search index,
+//! one write on the single writer (named in `db::writer::writes`), answered after the search index,
 //! stock view and autocomplete have it.
 
 use axum::Json;
@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use super::path_id;
 use crate::access::Caller;
 use crate::app::AppState;
-use crate::db::admin_listing::{self as listing, CategoryRow, ProductRow, StoreRow};
+use crate::db::admin::listing::{self as listing, CategoryRow, ProductRow, StoreRow};
 use crate::domain::catalog as input;
 use crate::domain::{CategoryId, ProductId, StoreId};
 use crate::error::Result;

@@ -17,9 +17,8 @@ use super::products::HISTORY_SHOWN;
 use super::session::WebSession;
 use super::{FormFields, form_as_json, list_url, redirect, signed_in_page};
 use crate::app::AppState;
-use crate::db::admin_listing as listing;
-use crate::db::admin_pages;
-use crate::db::history::{self, ObjectType};
+use crate::db::admin::history::{self, ObjectType};
+use crate::db::admin::listing;
 use crate::domain::admin_list::{self, NameSort};
 use crate::domain::catalog as input;
 use crate::domain::{CategoryId, StoreId};
@@ -104,13 +103,13 @@ async fn list(model: Model, session: WebSession, State(state): State<AppState>, 
         .run(move |conn| {
             Ok(match model {
                 Model::Category => {
-                    let found = admin_pages::categories(conn, search.as_deref(), sort, page)?;
+                    let found = listing::category_list(conn, search.as_deref(), sort, page)?;
                     let rows =
                         found.rows.into_iter().map(|row| Record { id: row.id.0, values: vec![row.name] }).collect();
                     (found.count, rows)
                 }
                 Model::Store => {
-                    let found = admin_pages::stores(conn, search.as_deref(), sort, page)?;
+                    let found = listing::store_list(conn, search.as_deref(), sort, page)?;
                     let rows = found
                         .rows
                         .into_iter()

@@ -15,8 +15,7 @@ use super::products::{TITLE_MATCHES_IN_MEMORY, product_id};
 use super::session::WebSession;
 use super::{FormFields, form_as_json, list_url, redirect, signed_in_page};
 use crate::app::AppState;
-use crate::db::admin_listing as listing;
-use crate::db::admin_pages;
+use crate::db::admin::listing;
 use crate::domain::admin_list::{self, InventorySort};
 use crate::domain::catalog as input;
 use crate::domain::{ProductId, StoreId};
@@ -52,7 +51,7 @@ async fn render(
     let listed = list.clone();
     let (store_row, rows) = state
         .reads
-        .run(move |conn| Ok((listing::store(conn, store)?, admin_pages::inventory(conn, store, &listed, found)?)))
+        .run(move |conn| Ok((listing::store(conn, store)?, listing::inventory_list(conn, store, &listed, found)?)))
         .await?;
     let csrf = session.csrf_token();
     let viewer = layout::Viewer { username: &session.0.username, csrf: &csrf };

@@ -13,8 +13,8 @@ use super::layout::{self, csrf_field, pager};
 use super::session::WebSession;
 use super::{FormFields, list_url, redirect, signed_in_page};
 use crate::app::AppState;
-use crate::db::admin_pages;
-use crate::db::jobs::JobState;
+use crate::db::admin::listing;
+use crate::db::outbox::jobs::JobState;
 use crate::domain::PageRequest;
 use crate::domain::admin_list::ADMIN_PAGE_SIZE;
 use crate::error::Error;
@@ -36,7 +36,7 @@ async fn list_jobs(session: WebSession, State(state): State<AppState>, query: Qu
     };
     let page = PageRequest::parse(query.get("page"), None).map_err(Error::Validation)?;
     let page = PageRequest { page_size: ADMIN_PAGE_SIZE, ..page };
-    let jobs = state.reads.run(move |conn| admin_pages::jobs(conn, job_state.map(JobState::as_str), page)).await?;
+    let jobs = state.reads.run(move |conn| listing::job_list(conn, job_state.map(JobState::as_str), page)).await?;
     let csrf = session.csrf_token();
     let viewer = layout::Viewer { username: &session.0.username, csrf: &csrf };
     let body = html! {

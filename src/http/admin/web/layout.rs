@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::db::admin_pages::COUNT_BOUND;
-use crate::db::history::LogEntry;
+use crate::db::admin::history::LogEntry;
+use crate::db::admin::listing::COUNT_BOUND;
 use crate::domain::PageRequest;
 use crate::domain::admin_list::{Sort, SortKey};
 use crate::error::{Error, FieldError};

@@ -35,7 +35,7 @@ use self::layout::{ListUrl, Viewer};
 use self::session::{LOGIN_PATH, WebSession, cleared_cookie};
 use super::auth;
 use crate::app::AppState;
-use crate::db::history::Actor;
+use crate::db::admin::history::Actor;
 use crate::domain::admin_list::Params;
 use crate::http::QueryParams;
 use crate::http::problem::HttpError;
@@ -124,7 +124,7 @@ async fn log_out(session: WebSession, State(state): State<AppState>, form: FormF
 
 /// Sections with their sizes (bounded counts) and the failed jobs that need someone.
 async fn dashboard(session: WebSession, State(state): State<AppState>) -> Result<Markup> {
-    let counts = state.reads.run(crate::db::admin_pages::dashboard_counts).await?;
+    let counts = state.reads.run(crate::db::admin::listing::dashboard_counts).await?;
     Ok(signed_in_page(
         &session,
         "Dashboard",

@@ -15,11 +15,11 @@ use super::products::HISTORY_SHOWN;
 use super::session::WebSession;
 use super::{FormFields, list_url, redirect, signed_in_page};
 use crate::app::AppState;
-use crate::db::admin_listing::{self as listing, StoreRow};
-use crate::db::admin_pages;
-use crate::db::history::{self, LogEntry, ObjectType};
-use crate::db::jobs::JobRow;
-use crate::db::orders::{OrderBody, load_order};
+use crate::db::admin::history::{self, LogEntry, ObjectType};
+use crate::db::admin::listing::{self as listing, StoreRow};
+use crate::db::outbox::jobs::JobRow;
+use crate::db::records::OrderBody;
+use crate::db::store::orders::load_order;
 use crate::domain::admin_list;
 use crate::domain::{OrderId, OrderStatus, PageRequest};
 use crate::error::Error;
@@ -45,7 +45,7 @@ async fn list_orders(session: WebSession, State(state): State<AppState>, query: 
         .reads
         .run(move |conn| {
             let stores = listing::stores(conn, PageRequest { page: 1, page_size: u32::MAX / 2 })?.rows;
-            Ok((admin_pages::orders(conn, &listed)?, stores))
+            Ok((listing::order_list(conn, &listed)?, stores))
         })
         .await?;
     let body = html! {
@@ -114,7 +114,7 @@ async fn order_page(
             let order = load_order(conn, id)?.ok_or_else(|| Error::NotFound(format!("order {id} does not exist")))?;
             let extras = OrderExtras {
                 store: listing::store(conn, order.store_id)?,
-                events: admin_pages::order_events(conn, id)?,
+                events: listing::order_events(conn, id)?,
                 log: history::history(conn, ObjectType::Order, id.0, HISTORY_SHOWN)?,
             };
             Ok((order, extras))

@@ -16,10 +16,9 @@ use super::layout::{
 use super::session::WebSession;
 use super::{FormFields, form_as_json, list_url, redirect, signed_in_page};
 use crate::app::AppState;
-use crate::db::admin_listing::{self as listing, CategoryRow, ProductRow};
-use crate::db::admin_pages;
-use crate::db::history::{self, ObjectType};
-use crate::db::listings::PageOf;
+use crate::db::admin::history::{self, ObjectType};
+use crate::db::admin::listing::{self as listing, CategoryRow, ProductRow};
+use crate::db::store::listings::PageOf;
 use crate::domain::admin_list::{self, ProductList, ProductSort};
 use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{ProductId, StoreId};
@@ -64,7 +63,7 @@ async fn list_products(session: WebSession, State(state): State<AppState>, query
     let listed = list.clone();
     let (products, categories) = state
         .reads
-        .run(move |conn| Ok((admin_pages::products(conn, &listed, found.as_deref())?, listing::all_categories(conn)?)))
+        .run(move |conn| Ok((listing::product_list(conn, &listed, found.as_deref())?, listing::all_categories(conn)?)))
         .await?;
     Ok(signed_in_page(&session, "Products", SECTION, &list_page(&url, &list, &products, &categories)).into_response())
 }

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::app::AppState;
-use crate::db::sessions::{AdminSession, SESSION_TTL};
+use crate::db::admin::sessions::{AdminSession, SESSION_TTL};
 use crate::domain::SessionToken;
 use crate::error::{Error, Result};
 use crate::http::admin::auth::authenticate;

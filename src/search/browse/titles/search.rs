@@ -15,7 +15,7 @@ use std::cmp::Reverse;
 use memchr::memmem;
 
 use super::TitleOrder;
-use crate::db::listings::PageOf;
+use crate::db::store::listings::PageOf;
 use crate::domain::admin_list::{InventoryList, InventorySort, ProductList, ProductSort};
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::search::stock::StockTables;

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::jobs::ClaimedJob;
+use crate::db::records::ClaimedJob;
 use crate::domain::Timestamp;
 use crate::error::Result;
 

@@ -60,7 +60,7 @@ pub fn product_titles(conn: &Connection, product_ids: &[ProductId]) -> Result<Ve
     let mut stmt = conn.prepare_cached("SELECT title FROM products WHERE id = ?1")?;
     let mut titles = Vec::with_capacity(product_ids.len());
     for &product_id in product_ids {
-        if let Some(title) = super::optional(stmt.query_row([product_id], |row| row.get(0)))? {
+        if let Some(title) = crate::db::optional(stmt.query_row([product_id], |row| row.get(0)))? {
             titles.push((product_id, title));
         }
     }

@@ -1,11 +1,12 @@
 //! The single writer: one thread owns the only read-write connection and runs every write.
 //!
-//! Every write is a named method of [`WriterHandle`], defined beside its table's SQL (for
-//! example `place_order` in `orders.rs`; the catalog's, such as `save_product_as`, run
-//! `catalog.rs`'s statement functions with their admin history in `history.rs`); each sends its
-//! statement function over a channel (the crate-private `WriterHandle::write`) and awaits the
-//! reply. What a write changed is its [`CommitEffects`] (`effects.rs`). The thread takes whatever writes are waiting (up to the batch
-//! bound), runs each in its own savepoint inside one `BEGIN IMMEDIATE … COMMIT` (an order, the
+//! Every write is a named method of [`WriterHandle`], all of them in [`writes`] (for example
+//! `place_order`, which runs `db::store::orders`' statement functions; the catalog's, such as
+//! `save_product_as`, run `db::store::catalog`'s with their admin history from
+//! `db::admin::history`); each sends its statement function over a channel (the private
+//! `WriterHandle::write`, which only [`writes`] can call) and awaits the reply. What a write
+//! changed is its [`CommitEffects`] (`db::records`). The thread takes whatever writes are
+//! waiting (up to the batch bound), runs each in its own savepoint inside one `BEGIN IMMEDIATE … COMMIT` (an order, the
 //! hot write, runs without one: see `WriterHandle::write_unguarded`), and only
 //! after the commit is durable tells the [`CommitObserver`]s (the in-memory stock view, the
 //! search index, the job workers) and then replies. So:
@@ -17,16 +18,17 @@
 //! - a batch the data volume fails (full, I/O error, read-only) is answered 503 and recorded in
 //!   [`StorageHealth`], which `/readyz` reads; a probe write that needs fresh space ends it.
 
+mod writes;
+
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::commit_log;
-use super::effects::{CommitEffects, CommitObserver, Written};
 use super::health::{self, StorageHealth};
-use super::job_handoff::JobHandoff;
+use super::outbox::commit_log;
+use super::records::{CommitEffects, CommitObserver, HandoffLink, JobHandoff, Written};
 use crate::domain::Timestamp;
 use crate::error::fault::StorageFault;
 use crate::error::{Error, Result};
@@ -152,14 +154,14 @@ pub struct WriterHandle {
     /// Whether commits succeed; the writer thread updates it after every batch.
     health: StorageHealth,
     /// Where the job queue's observer puts jobs leased at insert (closed unless workers run).
-    job_handoff: Arc<JobHandoff>,
+    job_handoff: HandoffLink,
 }
 
 impl WriterHandle {
     /// Runs `work` on the write connection, in its own savepoint of the next batch's
     /// transaction. Resolves after the commit is durable and every observer has seen its
     /// effects; an error from `work` rolls back exactly what `work` wrote.
-    pub(super) async fn write<T, F>(&self, work: F) -> Result<T>
+    async fn write<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
@@ -175,7 +177,7 @@ impl WriterHandle {
     /// rare). What it saves is the savepoint: `SAVEPOINT`/`RELEASE` and SQLite's copy of every
     /// page the write touches into the savepoint journal, a sixth of the writer's time per
     /// order in the profile (docs/performance.md, "Orders over HTTP, round 3").
-    pub(super) async fn write_unguarded<T, F>(&self, work: F) -> Result<T>
+    async fn write_unguarded<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
@@ -261,12 +263,12 @@ impl WriterHandle {
     /// before they could get here.
     pub fn without_writer() -> Self {
         let (commands, _) = mpsc::channel(1);
-        Self { commands, health: StorageHealth::default(), job_handoff: Arc::default() }
+        Self { commands, health: StorageHealth::default(), job_handoff: HandoffLink::default() }
     }
 
-    /// The jobs this writer's orders hand straight to the workers (see `job_handoff.rs`).
-    pub fn job_handoff(&self) -> &Arc<JobHandoff> {
-        &self.job_handoff
+    /// The jobs this writer's orders hand straight to the workers (see `jobs::handoff`).
+    pub fn job_handoff(&self) -> &Arc<dyn JobHandoff> {
+        self.job_handoff.handoff()
     }
 
     async fn send(&self, request: Request) -> Result<()> {
@@ -293,12 +295,13 @@ impl WriterThread {
 
 /// Starts the writer on `conn`, which must be the process's only read-write connection.
 /// `max_batch` bounds how many writes share one commit (at least 1: one commit per write).
-/// `job_handoff` is where the job queue (one of the `observers`) puts jobs handed over.
+/// `job_handoff` is where the job queue (one of the `observers`) puts jobs handed over (the
+/// default hands nothing over).
 pub fn spawn(
     conn: Connection,
     observers: Vec<Arc<dyn CommitObserver>>,
     max_batch: usize,
-    job_handoff: Arc<JobHandoff>,
+    job_handoff: HandoffLink,
 ) -> std::io::Result<(WriterHandle, WriterThread)> {
     let (sender, receiver) = mpsc::channel(CHANNEL_CAPACITY);
     let max_batch = max_batch.max(1);

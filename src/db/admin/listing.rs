@@ -1,15 +1,229 @@
-//! The admin list pages' queries at any scale: each walks an index in the page's own order and
-//! stops after the page (no temporary sort), and counts stop at [`COUNT_BOUND`] (an exact
-//! count of a million rows would cost more than the page). Each sort is its own literal
-//! statement, so the planner sees which index serves it (`listing_plans_never_sort_or_scan`).
+//! What the admin reads, for the API and the pages alike: categories, products, stores, a
+//! store's inventory, orders across stores and jobs, as small named queries on a read
+//! connection, sharing one row type and one row mapping per object.
+//!
+//! - One object: [`category`], [`product`], [`store`] (404 when it does not exist), with
+//!   [`all_categories`] and [`product_stock`] for the product form.
+//! - The API's lists count every matching row, as the contract's pages do ([`categories`] and
+//!   [`stores`] are the page lists below, unfiltered; [`products`] and [`orders`] count exactly).
+//! - The pages' lists ([`product_list`], [`inventory_list`], [`order_list`],
+//!   [`category_list`], [`store_list`], [`job_list`]) work at any scale: each walks an index in
+//!   the page's own order and stops after the page (no temporary sort), and counts stop at
+//!   [`COUNT_BOUND`] (an exact count of a million rows would cost more than the page). Each sort
+//!   is its own literal statement, so the planner sees which index serves it
+//!   (`listing_plans_never_sort_or_scan`).
 
 use rusqlite::{Connection, Row, params};
+use serde::Serialize;
 
-use super::admin_listing::{CategoryRow, OrderRow, ProductRow, StoreRow, find_product, order_columns, order_row};
-use super::listings::{InventoryRow, PageOf, inventory_row, inventory_rows};
+use crate::db::optional;
+use crate::db::outbox::jobs::{self, JobRow};
+use crate::db::store::listings::{InventoryRow, PageOf, inventory_row, inventory_rows};
 use crate::domain::admin_list::{InventoryList, InventorySort, NameSort, OrderList, ProductList, ProductSort, Sort};
-use crate::domain::{OrderStatus, ProductId, StoreId};
-use crate::error::Result;
+use crate::domain::{CategoryId, Money, OrderId, OrderStatus, PageRequest, ProductId, StoreId, Timestamp};
+use crate::error::{Error, Result};
+
+/// A category as the admin lists and edits it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryRow {
+    /// The category's id.
+    pub id: CategoryId,
+    /// Unique without case.
+    pub name: String,
+}
+
+/// A product as the admin lists and edits it, with its category's name.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductRow {
+    /// The product's id.
+    pub id: ProductId,
+    /// The title shown to customers.
+    pub title: String,
+    /// Free text, searched like the title.
+    pub description: String,
+    /// The unit price.
+    pub price: Money,
+    /// The category it belongs to.
+    pub category_id: CategoryId,
+    /// That category's name, so the list needs no second lookup.
+    pub category: String,
+    /// When the product was created.
+    pub created_at: Timestamp,
+}
+
+/// A store as the admin lists and edits it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreRow {
+    /// The store's id.
+    pub id: StoreId,
+    /// The store's display name.
+    pub name: String,
+    /// Where the store is (free text).
+    pub location: String,
+}
+
+/// One order of the cross-store order list.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderRow {
+    /// The order's id.
+    pub id: OrderId,
+    /// The store it was placed in.
+    pub store_id: StoreId,
+    /// Where the order is in its life.
+    pub status: OrderStatus,
+    /// When it was placed.
+    pub created_at: Timestamp,
+    /// Units over all its lines.
+    pub total_quantity: i64,
+}
+
+/// The inventory of one store for one product, after a change.
+#[derive(Debug, Clone, Serialize)]
+pub struct StockRow {
+    /// The store holding the stock.
+    pub store_id: StoreId,
+    /// The product stocked.
+    pub product_id: ProductId,
+    /// Units on hand after the change.
+    pub quantity: i64,
+}
+
+/// Filters of the cross-store order list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OrderFilter {
+    /// Only this store's orders.
+    pub store_id: Option<StoreId>,
+    /// Only orders in this state.
+    pub status: Option<OrderStatus>,
+}
+
+/// A page of categories by id, every one counted: the admin API's list ([`category_list`]
+/// unfiltered, by id).
+pub fn categories(conn: &Connection, page: PageRequest) -> Result<PageOf<CategoryRow>> {
+    category_list(conn, None, Sort { key: NameSort::Id, descending: false }, page)
+}
+
+/// Every category by name (the product form's choice; catalogs have tens).
+pub fn all_categories(conn: &Connection) -> Result<Vec<CategoryRow>> {
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM categories ORDER BY name COLLATE NOCASE")?;
+    let rows = stmt.query_map([], |row| Ok(CategoryRow { id: row.get(0)?, name: row.get(1)? }))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One category, or 404 when it does not exist.
+pub fn category(conn: &Connection, id: CategoryId) -> Result<CategoryRow> {
+    let found = optional(conn.query_row("SELECT id, name FROM categories WHERE id = ?1", [id], |row| {
+        Ok(CategoryRow { id: row.get(0)?, name: row.get(1)? })
+    }))?;
+    found.ok_or_else(|| Error::NotFound(format!("category {id} does not exist")))
+}
+
+const PRODUCT_COLUMNS: &str = "SELECT p.id, p.title, p.description, p.price_cents, p.category_id, c.name, p.created_at
+   FROM products p JOIN categories c ON c.id = p.category_id";
+
+/// One page of products whose title contains `?1` (all when NULL).
+const PRODUCTS_TITLED_PAGE: &str =
+    "WHERE ?1 IS NULL OR instr(lower(p.title), lower(?1)) > 0 ORDER BY p.id LIMIT ?2 OFFSET ?3";
+
+fn product_row(row: &Row<'_>) -> rusqlite::Result<ProductRow> {
+    Ok(ProductRow {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        description: row.get(2)?,
+        price: Money::from_cents(row.get(3)?),
+        category_id: row.get(4)?,
+        category: row.get(5)?,
+        created_at: Timestamp::from_micros(row.get(6)?),
+    })
+}
+
+/// Products by id, optionally only those whose title contains `title_contains`
+/// (case-insensitively): the admin's lookup, not the ranked search.
+pub fn products(conn: &Connection, title_contains: Option<&str>, page: PageRequest) -> Result<PageOf<ProductRow>> {
+    // instr, not LIKE: no wildcards to escape, and a NUL in the text does not cut the pattern
+    // short (LIKE stops reading at a NUL and would match every title).
+    let count = conn.query_row(
+        "SELECT COUNT(*) FROM products WHERE ?1 IS NULL OR instr(lower(title), lower(?1)) > 0",
+        [title_contains],
+        |row| row.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached(&format!("{PRODUCT_COLUMNS} {PRODUCTS_TITLED_PAGE}"))?;
+    let rows = stmt.query_map(params![title_contains, page.limit(), page.offset()], product_row)?;
+    Ok(PageOf { count, rows: rows.collect::<rusqlite::Result<_>>()? })
+}
+
+/// One product with its category's name, or 404 when it does not exist.
+pub fn product(conn: &Connection, id: ProductId) -> Result<ProductRow> {
+    find_product(conn, id)?.ok_or_else(|| Error::NotFound(format!("product {id} does not exist")))
+}
+
+/// The product `id`, if it exists.
+fn find_product(conn: &Connection, id: ProductId) -> Result<Option<ProductRow>> {
+    optional(conn.prepare_cached(&format!("{PRODUCT_COLUMNS} WHERE p.id = ?1"))?.query_row([id], product_row))
+}
+
+/// Every store's stock of one product (the page's edit form shows it).
+pub fn product_stock(conn: &Connection, id: ProductId) -> Result<Vec<(StoreRow, Option<i64>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.name, s.location, i.quantity
+           FROM stores s LEFT JOIN inventory i ON i.store_id = s.id AND i.product_id = ?1
+          ORDER BY s.id",
+    )?;
+    let rows = stmt.query_map([id], |row| {
+        Ok((StoreRow { id: row.get(0)?, name: row.get(1)?, location: row.get(2)? }, row.get(3)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A page of stores by id, every one counted: the admin API's list ([`store_list`]
+/// unfiltered, by id).
+pub fn stores(conn: &Connection, page: PageRequest) -> Result<PageOf<StoreRow>> {
+    store_list(conn, None, Sort { key: NameSort::Id, descending: false }, page)
+}
+
+/// One store, or 404 when it does not exist.
+pub fn store(conn: &Connection, id: StoreId) -> Result<StoreRow> {
+    let found = optional(conn.query_row("SELECT id, name, location FROM stores WHERE id = ?1", [id], store_row))?;
+    found.ok_or_else(|| Error::NotFound(format!("store {id} does not exist")))
+}
+
+/// Orders of every store, newest first.
+pub fn orders(conn: &Connection, filter: OrderFilter, page: PageRequest) -> Result<PageOf<OrderRow>> {
+    let status = filter.status.map(OrderStatus::as_str);
+    let count = conn.query_row(
+        "SELECT COUNT(*) FROM orders WHERE (?1 IS NULL OR store_id = ?1) AND (?2 IS NULL OR status = ?2)",
+        params![filter.store_id, status],
+        |row| row.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, o.store_id, o.status, o.created_at,
+                (SELECT COALESCE(SUM(oi.quantity_requested), 0) FROM order_items oi WHERE oi.order_id = o.id)
+           FROM orders o
+          WHERE (?1 IS NULL OR o.store_id = ?1) AND (?2 IS NULL OR o.status = ?2)
+          ORDER BY o.created_at DESC, o.id DESC
+          LIMIT ?3 OFFSET ?4",
+    )?;
+    let rows = stmt
+        .query_map(params![filter.store_id, status, page.limit(), page.offset()], order_columns)?
+        .map(order_row)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(PageOf { count, rows })
+}
+
+/// The raw columns `id, store_id, status, created_at, total_quantity` of an order list row.
+type OrderColumns = (OrderId, StoreId, String, i64, i64);
+
+fn order_columns(row: &Row<'_>) -> rusqlite::Result<OrderColumns> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+}
+
+/// An [`OrderRow`] from its columns; a status the schema forbids is an invariant error.
+fn order_row(columns: rusqlite::Result<OrderColumns>) -> Result<OrderRow> {
+    let (id, store_id, status, created_at, total_quantity) = columns?;
+    let status =
+        OrderStatus::parse(&status).ok_or_else(|| Error::Invariant(format!("order {id} has status {status:?}")))?;
+    Ok(OrderRow { id, store_id, status, created_at: Timestamp::from_micros(created_at), total_quantity })
+}
 
 /// Counts stop here: a list shows "1000+" rather than scanning a million rows to count them.
 /// At 10,000 a store's inventory page took 46 ms p50 at 1M products, the count being most of it.
@@ -50,7 +264,7 @@ fn product_page_sql(sort: Sort<ProductSort>) -> &'static str {
 /// `found`: for a title search, the page's ids (and one more when there are more) when the
 /// caller found them already (the search's title order does, in memory: by SQL, a search that
 /// matched nothing read all 1M titles, 353 ms).
-pub fn products(
+pub fn product_list(
     conn: &Connection,
     list: &ProductList,
     found: Option<&[ProductId]>,
@@ -128,7 +342,7 @@ fn inventory_page_sql(sort: Sort<InventorySort>) -> &'static str {
 /// quantity) pairs and their count when the caller found them already (the search's title
 /// order and stock view do, in memory: by SQL, a search tests every title of the store's 100k
 /// rows before it can count).
-pub fn inventory(
+pub fn inventory_list(
     conn: &Connection,
     store: StoreId,
     list: &InventoryList,
@@ -178,7 +392,7 @@ const ADMIN_ORDERS_COUNT: &str = order_count!(" AND ?4 IS NULL");
 const ADMIN_STORE_ORDERS_COUNT: &str = order_count!(" AND o.store_id = ?4");
 
 /// One page of orders across stores (or one store's), newest first.
-pub fn orders(conn: &Connection, list: &OrderList) -> Result<PageOf<OrderRow>> {
+pub fn order_list(conn: &Connection, list: &OrderList) -> Result<PageOf<OrderRow>> {
     let status = list.status.map(OrderStatus::as_str);
     let from = list.from.map_or(i64::MIN, |at| at.micros);
     let to = list.to.map_or(i64::MAX, |at| at.micros);
@@ -198,11 +412,11 @@ pub fn orders(conn: &Connection, list: &OrderList) -> Result<PageOf<OrderRow>> {
 }
 
 /// Categories whose name contains `q`; the table holds tens of rows, so counts are exact.
-pub fn categories(
+pub fn category_list(
     conn: &Connection,
     q: Option<&str>,
     sort: Sort<NameSort>,
-    page: crate::domain::PageRequest,
+    page: PageRequest,
 ) -> Result<PageOf<CategoryRow>> {
     let count = conn.query_row(
         "SELECT COUNT(*) FROM categories WHERE ?1 IS NULL OR instr(lower(name), lower(?1)) > 0",
@@ -235,11 +449,11 @@ fn store_row(row: &Row<'_>) -> rusqlite::Result<StoreRow> {
 }
 
 /// Stores whose name or location contains `q`; tens of rows, exact counts.
-pub fn stores(
+pub fn store_list(
     conn: &Connection,
     q: Option<&str>,
     sort: Sort<NameSort>,
-    page: crate::domain::PageRequest,
+    page: PageRequest,
 ) -> Result<PageOf<StoreRow>> {
     let count = conn.query_row(
         "SELECT COUNT(*) FROM stores
@@ -281,65 +495,38 @@ pub fn dashboard_counts(conn: &Connection) -> Result<Vec<(&'static str, &'static
         conn.query_row("SELECT COUNT(*) FROM (SELECT 1 FROM orders LIMIT ?1)", [COUNT_BOUND + 1], |row| row.get(0))?;
     tiles.push(("/admin/orders/", "orders", bounded(orders)));
     let failed: i64 =
-        conn.query_row(ADMIN_JOBS_COUNT_QUEUED_OR_FAILED, params!["failed", COUNT_BOUND + 1], |row| row.get(0))?;
+        conn.query_row(jobs::ADMIN_JOBS_COUNT_QUEUED_OR_FAILED, params!["failed", COUNT_BOUND + 1], |row| row.get(0))?;
     tiles.push(("/admin/jobs/?state=failed", "failed jobs", bounded(failed)));
     Ok(tiles)
 }
 
-/// Jobs, newest first: all of them, or those in one state, walking the table by id. Running and
-/// done jobs are the newest rows, so a page of them is found at once.
-const ADMIN_JOBS_PAGE: &str = "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id
-   FROM jobs WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3";
-const ADMIN_JOBS_COUNT: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE ?1 IS NULL OR state = ?1 LIMIT ?2)";
-/// Queued or failed jobs: few among many and possibly old, so through their partial index
-/// `jobs_queued_failed` (the `IN` term is what lets SQLite use it), not the table.
-const ADMIN_JOBS_PAGE_QUEUED_OR_FAILED: &str =
-    "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id
-   FROM jobs WHERE state IN ('queued', 'failed') AND state = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3";
-const ADMIN_JOBS_COUNT_QUEUED_OR_FAILED: &str =
-    "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE state IN ('queued', 'failed') AND state = ?1 LIMIT ?2)";
-
-/// The statements for jobs in `state` (any state when `None`), newest first: (count, page).
-/// Queued and failed jobs walk their partial index, the others the table by id. The page
-/// statement binds the state, a limit and an offset.
-pub(super) fn jobs_sql(state: Option<&str>) -> (&'static str, &'static str) {
-    match state {
-        Some("queued" | "failed") => (ADMIN_JOBS_COUNT_QUEUED_OR_FAILED, ADMIN_JOBS_PAGE_QUEUED_OR_FAILED),
-        _ => (ADMIN_JOBS_COUNT, ADMIN_JOBS_PAGE),
-    }
-}
-
 /// One page of jobs, newest first, optionally in one state.
-pub fn jobs(
-    conn: &Connection,
-    state: Option<&str>,
-    page: crate::domain::PageRequest,
-) -> Result<PageOf<super::jobs::JobRow>> {
-    let (count_sql, page_sql) = jobs_sql(state);
+pub fn job_list(conn: &Connection, state: Option<&str>, page: PageRequest) -> Result<PageOf<JobRow>> {
+    let (count_sql, page_sql) = jobs::jobs_sql(state);
     let mut stmt = conn.prepare_cached(count_sql)?;
     let count = stmt.query_row(params![state, COUNT_BOUND + 1], |row| row.get(0))?;
     let mut stmt = conn.prepare_cached(page_sql)?;
     let rows = stmt
-        .query_map(params![state, page.limit(), page.offset()], super::jobs::job_row)?
+        .query_map(params![state, page.limit(), page.offset()], jobs::job_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(PageOf { count, rows })
 }
 
 /// An order's events (its jobs: `order.confirmed`, `order.cancelled`), oldest first
 /// (`jobs_order`); an order has a handful.
-pub fn order_events(conn: &Connection, order_id: crate::domain::OrderId) -> Result<Vec<super::jobs::JobRow>> {
+pub fn order_events(conn: &Connection, order_id: OrderId) -> Result<Vec<JobRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id FROM jobs
           WHERE order_id = ?1 ORDER BY id",
     )?;
-    let rows = stmt.query_map(params![order_id], super::jobs::job_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt.query_map(params![order_id], jobs::job_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::listings::query_plan;
+    use crate::db::query_plan;
 
     #[test]
     fn listing_plans_never_sort_or_scan() {
@@ -356,8 +543,8 @@ mod tests {
             ADMIN_STORE_ORDERS_PAGE,
             ADMIN_ORDERS_COUNT,
             ADMIN_STORE_ORDERS_COUNT,
-            ADMIN_JOBS_PAGE_QUEUED_OR_FAILED,
-            ADMIN_JOBS_COUNT_QUEUED_OR_FAILED,
+            jobs::ADMIN_JOBS_PAGE_QUEUED_OR_FAILED,
+            jobs::ADMIN_JOBS_COUNT_QUEUED_OR_FAILED,
         ];
         for sql in product_pages.chain(inventory_pages).chain(fixed) {
             let plan = query_plan(&conn, sql);

@@ -11,8 +11,7 @@
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::effects::{CommitEffects, InventoryRemoval, StockChange, Written};
-use super::writer::WriterHandle;
+use crate::db::records::{CommitEffects, InventoryRemoval, StockChange};
 use crate::domain::{ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
@@ -94,7 +93,7 @@ pub fn latest_seq(conn: &Connection) -> Result<i64> {
     // `sqlite_sequence` remembers the highest seq even after the rows are purged.
     let logged: Option<i64> = conn.query_row("SELECT MAX(seq) FROM commit_log", [], |row| row.get(0))?;
     let remembered: Option<i64> =
-        super::optional(
+        crate::db::optional(
             conn.query_row("SELECT seq FROM sqlite_sequence WHERE name = 'commit_log'", [], |row| row.get(0)),
         )?;
     Ok(logged.unwrap_or(0).max(remembered.unwrap_or(0)))
@@ -125,13 +124,6 @@ pub fn read_after(conn: &Connection, seq: i64, limit: usize) -> Result<Vec<Logge
 pub fn purge_before(conn: &Connection, cutoff: Timestamp) -> Result<usize> {
     let mut stmt = conn.prepare_cached("DELETE FROM commit_log WHERE committed_at < ?1")?;
     Ok(stmt.execute([cutoff.micros])?)
-}
-
-impl WriterHandle {
-    /// Deletes the `commit_log` rows committed before `cutoff`; returns how many.
-    pub async fn purge_commit_log_before(&self, cutoff: Timestamp) -> Result<usize> {
-        self.write(move |conn| Ok(Written::quietly(purge_before(conn, cutoff)?))).await
-    }
 }
 
 #[cfg(test)]

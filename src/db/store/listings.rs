@@ -3,7 +3,7 @@
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use super::optional;
+use crate::db::optional;
 use crate::domain::{CategoryId, Money, OrderId, OrderStatus, PageRequest, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
@@ -147,7 +147,7 @@ const INVENTORY_PAGE: &str = concat!(
 );
 
 /// An [`InventoryRow`] from `p.id, p.title, p.price_cents, c.name, c.id, i.quantity`.
-pub(super) fn inventory_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<InventoryRow> {
+pub(crate) fn inventory_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<InventoryRow> {
     Ok(InventoryRow {
         product_id: row.get(0)?,
         title: row.get(1)?,
@@ -202,19 +202,12 @@ pub fn inventory_rows(conn: &Connection, products: &[(ProductId, i64)]) -> Resul
     Ok(rows)
 }
 
-/// The plan of `sql`, one detail line per step (the listing tests check it).
-#[cfg(test)]
-pub(crate) fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
-    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("explain");
-    let nulls = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count()));
-    stmt.query_map(nulls, |row| row.get::<_, String>(3)).expect("plan").collect::<rusqlite::Result<_>>().expect("rows")
-}
-
 #[cfg(test)]
 mod tests {
     use rusqlite::Connection;
 
     use super::*;
+    use crate::db::query_plan;
 
     #[test]
     fn listing_queries_never_scan_a_whole_table() {

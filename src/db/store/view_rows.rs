@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::effects::StockChange;
+use crate::db::records::StockChange;
 use crate::domain::{CategoryId, ProductId};
 use crate::error::Result;
 

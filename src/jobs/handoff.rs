@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::events::{Event, EventData};
-use super::jobs::ClaimedJob;
+use crate::db::outbox::jobs::micros;
+use crate::db::records::{ClaimedJob, Event, HandedJob, JobHandoff};
 use crate::domain::Timestamp;
 use crate::locking::lock;
 
@@ -33,28 +33,6 @@ pub const CAPACITY: usize = 8192;
 /// with its title): about 6.5 MiB, however long the orders.
 pub const LINE_CAPACITY: usize = 65_536;
 
-/// A job inserted already leased to this process's workers, with what it delivers.
-#[derive(Debug, Clone)]
-pub struct HandedJob {
-    /// The job as a claim would have returned it (first attempt).
-    pub job: ClaimedJob,
-    /// When its lease ends: a worker that has not taken it by then leaves it to the claim.
-    pub lease_end: Timestamp,
-    /// Its event, built from the order the same transaction wrote (what `events::load_event`
-    /// would read back).
-    pub event: Arc<Event>,
-}
-
-impl HandedJob {
-    /// The order lines its event holds (at least 1: what it weighs against [`LINE_CAPACITY`]).
-    fn lines(&self) -> usize {
-        match &self.event.data {
-            EventData::Order(order) => order.items.len().max(1),
-            EventData::Stored(_) => 1,
-        }
-    }
-}
-
 /// What waits, with the lines it holds.
 #[derive(Debug, Default)]
 struct Waiting {
@@ -63,31 +41,39 @@ struct Waiting {
 }
 
 /// The jobs handed over and not yet taken. Closed (nothing handed over) until the workers
-/// open it.
+/// open it. The writer sees it as a [`JobHandoff`] (`db::records`), so `db` never names `jobs`.
 #[derive(Debug, Default)]
-pub struct JobHandoff {
+pub struct Handoff {
     /// The lease, in microseconds, under which new jobs are handed over; 0 while closed.
     lease_micros: AtomicI64,
     /// Oldest first.
     waiting: Mutex<Waiting>,
 }
 
-impl JobHandoff {
-    /// Starts handing jobs over under `lease` (the workers' claim lease).
-    pub fn open(&self, lease: Duration) {
-        let micros = super::jobs::micros(lease).max(1);
+impl Handoff {
+    /// Puts committed jobs up for the workers (the job queue's observer, after the commit).
+    pub fn hand_over(&self, jobs: &[HandedJob]) {
+        let mut waiting = lock(&self.waiting);
+        for job in jobs {
+            waiting.lines += job.lines();
+            waiting.jobs.push_back(job.clone());
+        }
+    }
+}
+
+impl JobHandoff for Handoff {
+    fn open(&self, lease: Duration) {
+        let micros = micros(lease).max(1);
         self.lease_micros.store(micros, Ordering::Release);
     }
 
-    /// Stops handing new jobs over (the workers are stopping): they are queued instead.
-    pub fn close(&self) {
+    fn close(&self) {
         self.lease_micros.store(0, Ordering::Release);
     }
 
-    /// The lease under which the job of an order of `lines` lines queued now is handed over,
-    /// or `None` to queue it the usual way (closed, or full). The orders already leased and
-    /// not yet committed are not counted: the bounds can be passed by one writer batch.
-    pub fn lease_for_new_job(&self, lines: usize) -> Option<Duration> {
+    /// The orders already leased and not yet committed are not counted: the bounds can be
+    /// passed by one writer batch.
+    fn lease_for_new_job(&self, lines: usize) -> Option<Duration> {
         let micros = self.lease_micros.load(Ordering::Acquire);
         if micros == 0 {
             return None;
@@ -99,19 +85,9 @@ impl JobHandoff {
         Some(Duration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX)))
     }
 
-    /// Puts committed jobs up for the workers (the job queue's observer, after the commit).
-    pub fn hand_over(&self, jobs: &[HandedJob]) {
-        let mut waiting = lock(&self.waiting);
-        for job in jobs {
-            waiting.lines += job.lines();
-            waiting.jobs.push_back(job.clone());
-        }
-    }
-
-    /// Takes up to `limit` waiting jobs, oldest first, each with its event. Jobs whose lease
-    /// ended by `now` are dropped instead: they are due to the ordinary claim, which counts a
-    /// new attempt.
-    pub fn take(&self, limit: usize, now: Timestamp) -> Vec<(ClaimedJob, Arc<Event>)> {
+    /// Jobs whose lease ended by `now` are dropped instead: they are due to the ordinary
+    /// claim, which counts a new attempt.
+    fn take(&self, limit: usize, now: Timestamp) -> Vec<(ClaimedJob, Arc<Event>)> {
         let mut waiting = lock(&self.waiting);
         let mut taken = Vec::with_capacity(limit.min(waiting.jobs.len()));
         while taken.len() < limit
@@ -125,8 +101,7 @@ impl JobHandoff {
         taken
     }
 
-    /// Jobs waiting to be taken.
-    pub fn waiting(&self) -> usize {
+    fn waiting(&self) -> usize {
         lock(&self.waiting).jobs.len()
     }
 }
@@ -134,6 +109,7 @@ impl JobHandoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::records::EventData;
 
     fn handed(id: i64, lease_end: i64) -> HandedJob {
         let job = ClaimedJob {
@@ -157,7 +133,7 @@ mod tests {
 
     #[test]
     fn nothing_is_handed_over_until_the_workers_open_it_nor_after_they_close_it() {
-        let handoff = JobHandoff::default();
+        let handoff = Handoff::default();
         assert_eq!(handoff.lease_for_new_job(1), None);
         handoff.open(Duration::from_secs(30));
         assert_eq!(handoff.lease_for_new_job(1), Some(Duration::from_secs(30)));
@@ -167,7 +143,7 @@ mod tests {
 
     #[test]
     fn a_full_handoff_sends_new_jobs_to_the_queue() {
-        let handoff = JobHandoff::default();
+        let handoff = Handoff::default();
         handoff.open(Duration::from_secs(30));
         let jobs: Vec<_> = (0..i64::try_from(CAPACITY).expect("fits")).map(|id| handed(id, 100)).collect();
         handoff.hand_over(&jobs);
@@ -178,7 +154,7 @@ mod tests {
 
     /// An `order.confirmed` job whose order has `lines` lines.
     fn handed_order(id: i64, lines: usize) -> HandedJob {
-        use crate::db::orders::{OrderBody, OrderItemBody};
+        use crate::db::records::{OrderBody, OrderItemBody};
         use crate::domain::{OrderId, OrderStatus, ProductId, StoreId};
         let items = (1..=i64::try_from(lines).expect("fits"))
             .map(|product| OrderItemBody { product_id: ProductId(product), title: "T".into(), quantity_requested: 1 })
@@ -201,7 +177,7 @@ mod tests {
 
     #[test]
     fn long_orders_fill_the_handoff_by_their_lines_not_their_count() {
-        let handoff = JobHandoff::default();
+        let handoff = Handoff::default();
         handoff.open(Duration::from_secs(30));
         let long = (0..65).map(|id| handed_order(id, 1000)).collect::<Vec<_>>();
         handoff.hand_over(&long);
@@ -214,7 +190,7 @@ mod tests {
 
     #[test]
     fn jobs_are_taken_oldest_first_and_an_expired_lease_is_left_to_the_claim() {
-        let handoff = JobHandoff::default();
+        let handoff = Handoff::default();
         handoff.hand_over(&[handed(1, 50), handed(2, 200), handed(3, 200), handed(4, 200)]);
         let ids = |jobs: Vec<(ClaimedJob, Arc<Event>)>| {
             jobs.into_iter().map(|(job, event)| (job.id, event.id.clone())).collect::<Vec<_>>()

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::optional;
+use crate::db::optional;
 use crate::domain::{IdempotencyKey, OrderStatus, Timestamp};
 use crate::error::{Error, Result};
 

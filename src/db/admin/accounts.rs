@@ -2,16 +2,12 @@
 //! finding one by name at login.
 
 use rusqlite::{Connection, params};
-use serde_json::{Map, Value};
 
-use super::history::{Actor, ObjectType, record};
 use crate::db::optional;
+use crate::db::records::AdminId;
 use crate::domain::Timestamp;
 use crate::domain::password::{check_new_password, hash_password};
 use crate::error::{Error, Result};
-
-/// An admin's id, as sessions refer to it.
-pub type AdminId = i64;
 
 /// What `createsuperuser` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,12 +87,12 @@ pub fn list_admins(conn: &Connection, now: Timestamp) -> Result<Vec<AdminRow>> {
 
 /// Ends every session of `user_id` except the one holding `keep` (a SHA-256); returns how
 /// many ended.
-fn end_other_sessions(conn: &Connection, user_id: AdminId, keep: &[u8]) -> Result<usize> {
+pub(crate) fn end_other_sessions(conn: &Connection, user_id: AdminId, keep: &[u8]) -> Result<usize> {
     Ok(conn.execute("DELETE FROM admin_sessions WHERE user_id = ?1 AND token_sha256 <> ?2", params![user_id, keep])?)
 }
 
 /// How many unexpired sessions `user_id` has.
-fn live_sessions(conn: &Connection, user_id: AdminId) -> Result<i64> {
+pub(crate) fn live_sessions(conn: &Connection, user_id: AdminId) -> Result<i64> {
     Ok(conn.query_row(
         "SELECT COUNT(*) FROM admin_sessions WHERE user_id = ?1 AND expires_at > ?2",
         params![user_id, Timestamp::now().micros],
@@ -104,43 +100,8 @@ fn live_sessions(conn: &Connection, user_id: AdminId) -> Result<i64> {
     )?)
 }
 
-/// Ends `actor`'s other sessions and records it in their account's history, with `also`
-/// (other changes of the same write) first: the live sessions before and after, never a
-/// token.
-fn end_other_sessions_logged(
-    conn: &Connection,
-    actor: &Actor,
-    keep: &[u8],
-    mut also: Map<String, Value>,
-) -> Result<usize> {
-    let before = live_sessions(conn, actor.user_id)?;
-    let ended = end_other_sessions(conn, actor.user_id, keep)?;
-    also.insert("live sessions".into(), Value::Array(vec![before.into(), live_sessions(conn, actor.user_id)?.into()]));
-    record(conn, actor, ObjectType::Admin, actor.user_id, "change", also)?;
-    Ok(ended)
-}
-
-impl super::writer::WriterHandle {
-    /// Sets the signed-in admin's password hash (already checked and hashed by the caller:
-    /// Argon2 never runs on the writer) and ends their other sessions, as Django does; the
-    /// account's history records that the password changed (not what it is).
-    pub async fn change_password_as(&self, actor: Actor, hash: String, keep_session: Vec<u8>) -> Result<()> {
-        self.write(move |conn| {
-            conn.execute("UPDATE admin_users SET password_hash = ?2 WHERE id = ?1", params![actor.user_id, hash])?;
-            let mut changes = Map::new();
-            changes.insert("password".into(), Value::Array(vec!["old".into(), "new".into()]));
-            end_other_sessions_logged(conn, &actor, &keep_session, changes)?;
-            Ok(super::effects::Written::quietly(()))
-        })
-        .await
-    }
-
-    /// Signs the admin out everywhere but the session holding `keep_session`, recorded in
-    /// their account's history.
-    pub async fn end_other_sessions_as(&self, actor: Actor, keep_session: Vec<u8>) -> Result<usize> {
-        self.write(move |conn| {
-            Ok(super::effects::Written::quietly(end_other_sessions_logged(conn, &actor, &keep_session, Map::new())?))
-        })
-        .await
-    }
+/// Sets an admin's password hash (checked and hashed by the caller).
+pub(crate) fn set_password_hash(conn: &Connection, user_id: AdminId, hash: &str) -> Result<()> {
+    conn.execute("UPDATE admin_users SET password_hash = ?2 WHERE id = ?1", params![user_id, hash])?;
+    Ok(())
 }

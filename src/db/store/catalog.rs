@@ -1,12 +1,14 @@
 //! The catalog's tables (categories, products, stores, inventory): the lookups, and every
-//! change to them as a named write of the single writer, each returning what it changed
+//! change to them as a statement function its named write (`db::writer::writes`) runs, each
+//! returning what it changed
 //! ([`CommitEffects`]) so the search index, the stock view and the autocomplete map are
 //! current before the response goes out.
 
 use rusqlite::{Connection, params};
 
-use super::effects::{CommitEffects, InventoryRemoval, StockChange, Written};
-use super::{events, optional};
+use crate::db::optional;
+use crate::db::outbox::events;
+use crate::db::records::{CommitEffects, InventoryRemoval, StockChange, Written};
 use crate::domain::catalog::{CategoryInput, MAX_QUANTITY, ProductFields, StockUpdate, StoreInput};
 use crate::domain::{CategoryId, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
@@ -141,7 +143,7 @@ pub fn update_product(conn: &Connection, product_id: ProductId, fields: &Product
 
 /// Creates a category (`None`) or renames one. Every product of a renamed category shows the
 /// new name in search, so the search views are told.
-pub(super) fn save_category(
+pub(crate) fn save_category(
     conn: &Connection,
     id: Option<CategoryId>,
     input: &CategoryInput,
@@ -165,7 +167,7 @@ pub(super) fn save_category(
 
 /// Deletes an unused category. One that products still use is refused (409) rather than
 /// cascaded: deleting products is a decision to take one product at a time.
-pub(super) fn delete_category(conn: &Connection, id: CategoryId) -> Result<Written<()>> {
+pub(crate) fn delete_category(conn: &Connection, id: CategoryId) -> Result<Written<()>> {
     let products: i64 =
         conn.query_row("SELECT COUNT(*) FROM products WHERE category_id = ?1", [id], |row| row.get(0))?;
     if products > 0 {
@@ -180,7 +182,7 @@ pub(super) fn delete_category(conn: &Connection, id: CategoryId) -> Result<Writt
 }
 
 /// Creates a product (`None`) or replaces one's fields.
-pub(super) fn save_product(
+pub(crate) fn save_product(
     conn: &Connection,
     id: Option<ProductId>,
     fields: &ProductFields,
@@ -200,7 +202,7 @@ pub(super) fn save_product(
 
 /// Deletes a product and its inventory rows. A product that orders name is refused (409):
 /// order history must keep its lines.
-pub(super) fn delete_product(conn: &Connection, id: ProductId) -> Result<Written<()>> {
+pub(crate) fn delete_product(conn: &Connection, id: ProductId) -> Result<Written<()>> {
     let ordered: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM product_order_lines WHERE product_id = ?1 AND lines > 0)",
         [id],
@@ -222,7 +224,7 @@ pub(super) fn delete_product(conn: &Connection, id: ProductId) -> Result<Written
 
 /// Creates a store (`None`) or replaces one's fields. No derived view holds store names, and
 /// a store without inventory is simply absent from the stock view.
-pub(super) fn save_store(conn: &Connection, id: Option<StoreId>, input: &StoreInput) -> Result<Written<StoreId>> {
+pub(crate) fn save_store(conn: &Connection, id: Option<StoreId>, input: &StoreInput) -> Result<Written<StoreId>> {
     let id = match id {
         None => conn.query_row(
             "INSERT INTO stores (name, location) VALUES (?1, ?2) RETURNING id",
@@ -244,7 +246,7 @@ pub(super) fn save_store(conn: &Connection, id: Option<StoreId>, input: &StoreIn
 
 /// Deletes a store that has neither orders nor inventory (409 otherwise: both are history or
 /// stock someone must decide about first).
-pub(super) fn delete_store(conn: &Connection, id: StoreId) -> Result<Written<()>> {
+pub(crate) fn delete_store(conn: &Connection, id: StoreId) -> Result<Written<()>> {
     let used: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM orders WHERE store_id = ?1) OR EXISTS (SELECT 1 FROM inventory WHERE store_id = ?1)",
         [id],
@@ -261,7 +263,7 @@ pub(super) fn delete_store(conn: &Connection, id: StoreId) -> Result<Written<()>
 
 /// Sets or adjusts a store's stock of a product (creating the inventory row if needed) and
 /// returns the new quantity. An adjustment below zero is refused (409), never clamped.
-pub(super) fn update_stock(
+pub(crate) fn update_stock(
     conn: &Connection,
     store_id: StoreId,
     product_id: ProductId,

@@ -6,10 +6,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, params};
 
-use super::accounts::AdminId;
-use super::effects::Written;
-use super::optional;
-use super::writer::WriterHandle;
+use crate::db::optional;
+use crate::db::records::AdminId;
 use crate::domain::{SessionToken, Timestamp};
 use crate::error::Result;
 
@@ -29,7 +27,12 @@ pub struct AdminSession {
 
 /// Stores a new session for `user_id` and forgets expired ones (so the table stays small
 /// without a sweeper). Returns the expiry.
-fn insert_session(conn: &Connection, token: &SessionToken, user_id: AdminId, now: Timestamp) -> Result<Timestamp> {
+pub(crate) fn insert_session(
+    conn: &Connection,
+    token: &SessionToken,
+    user_id: AdminId,
+    now: Timestamp,
+) -> Result<Timestamp> {
     let expires_at =
         Timestamp::from_micros(now.micros + i64::try_from(SESSION_TTL.as_micros()).expect("12 hours in µs fit an i64"));
     conn.execute("DELETE FROM admin_sessions WHERE expires_at <= ?1", [now.micros])?;
@@ -53,20 +56,7 @@ pub fn find_session(conn: &Connection, token: &SessionToken, now: Timestamp) -> 
 }
 
 /// Ends a session (logout). Ending one that is already gone is not an error.
-fn delete_session(conn: &Connection, token: &SessionToken) -> Result<()> {
+pub(crate) fn delete_session(conn: &Connection, token: &SessionToken) -> Result<()> {
     conn.execute("DELETE FROM admin_sessions WHERE token_sha256 = ?1", [token.sha256()])?;
     Ok(())
-}
-
-/// The sessions' named writes.
-impl WriterHandle {
-    /// Opens a session for `user_id` holding `token`; returns its expiry.
-    pub async fn open_session(&self, token: SessionToken, user_id: AdminId) -> Result<Timestamp> {
-        self.write(move |conn| Ok(Written::quietly(insert_session(conn, &token, user_id, Timestamp::now())?))).await
-    }
-
-    /// Ends the session holding `token` (logout).
-    pub async fn close_session(&self, token: SessionToken) -> Result<()> {
-        self.write(move |conn| Ok(Written::quietly(delete_session(conn, &token)?))).await
-    }
 }

@@ -2,64 +2,14 @@
 //! kept only as SHA-256), and the generation a server polls to see a change made beside it.
 
 use rusqlite::{Connection, Row, params};
-use serde::Serialize;
 use serde_json::Value;
 
-use super::effects::Written;
 use super::history::{Actor, ObjectType, record_snapshots};
-use super::optional;
-use super::writer::WriterHandle;
+use crate::db::optional;
+pub use crate::db::records::{ApiKeyId, ApiKeyRecord, HashedKey};
 use crate::domain::access::{Actions, ApiKeyPatch, ApiKeySecret, NewApiKey, RateLimit, StoreScope};
 use crate::domain::{PageRequest, StoreId, Timestamp};
 use crate::error::{Error, Result};
-
-/// An API key's primary key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct ApiKeyId(pub i64);
-
-/// A key as `GET /api/keys/<id>/` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiKeyRecord {
-    /// Its id (`key:<id>` in movements and the history).
-    pub id: ApiKeyId,
-    /// Who it is for.
-    pub name: String,
-    /// Free text.
-    pub description: String,
-    /// The secret's first 12 characters.
-    pub prefix: String,
-    /// What it may do.
-    pub actions: Actions,
-    /// Which stores it may name.
-    pub stores: StoreScope,
-    /// Refused from this instant on.
-    pub expires_at: Option<Timestamp>,
-    /// Its token bucket.
-    pub rate_limit: Option<RateLimit>,
-    /// When it was made.
-    pub created_at: Timestamp,
-    /// Its last use, as of the last flush (at most a minute behind).
-    pub last_used_at: Option<Timestamp>,
-}
-
-impl Serialize for ApiKeyRecord {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(10))?;
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("description", &self.description)?;
-        map.serialize_entry("prefix", &self.prefix)?;
-        map.serialize_entry("actions", &self.actions)?;
-        map.serialize_entry("store_ids", &self.stores.to_json())?;
-        map.serialize_entry("expires_at", &self.expires_at)?;
-        map.serialize_entry("rate_limit", &self.rate_limit)?;
-        map.serialize_entry("created_at", &self.created_at)?;
-        map.serialize_entry("last_used_at", &self.last_used_at)?;
-        map.end()
-    }
-}
 
 const COLUMNS: &str = "id, name, description, prefix, actions, store_ids, expires_at, rate_per_second, rate_burst, \
                        created_at, last_used_at";
@@ -190,9 +140,6 @@ pub fn key_generation(conn: &Connection) -> Result<i64> {
         .query_row([], |row| row.get(0))?)
 }
 
-/// A key with its secret's SHA-256, as the server's key ring holds it.
-pub type HashedKey = ([u8; 32], ApiKeyRecord);
-
 /// Every key with its secret's hash, and the generation they were read at (one read
 /// transaction, so the two agree).
 pub fn load_every_key(conn: &Connection) -> Result<(i64, Vec<HashedKey>)> {
@@ -260,27 +207,4 @@ fn snapshot(key: &ApiKeyRecord) -> Result<Value> {
 /// The 404 of a key id that names no key.
 pub fn key_not_found(id: ApiKeyId) -> Error {
     Error::NotFound(format!("API key {} does not exist", id.0))
-}
-
-/// The keys' named writes.
-impl WriterHandle {
-    /// [`create`] through the writer.
-    pub async fn create_api_key(&self, actor: Actor, key: NewApiKey) -> Result<(ApiKeyRecord, ApiKeySecret)> {
-        self.write(move |conn| Ok(Written::quietly(create(conn, &actor, &key)?))).await
-    }
-
-    /// [`update`] through the writer.
-    pub async fn update_api_key(&self, actor: Actor, id: ApiKeyId, patch: ApiKeyPatch) -> Result<ApiKeyRecord> {
-        self.write(move |conn| Ok(Written::quietly(update(conn, &actor, id, &patch)?))).await
-    }
-
-    /// [`revoke`] through the writer.
-    pub async fn revoke_api_key(&self, actor: Actor, id: ApiKeyId) -> Result<()> {
-        self.write(move |conn| Ok(Written::quietly(revoke(conn, &actor, id)?))).await
-    }
-
-    /// Stores the keys' last uses, all in one write.
-    pub async fn record_api_key_uses(&self, uses: Vec<(ApiKeyId, Timestamp)>) -> Result<()> {
-        self.write(move |conn| Ok(Written::quietly(record_key_uses(conn, &uses)?))).await
-    }
 }

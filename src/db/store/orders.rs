@@ -1,63 +1,18 @@
-//! Orders: placing one and cancelling one (inside the writer's transaction), and reading one
-//! back.
+//! Orders: placing one and cancelling one (inside the writer's transaction), reading one back,
+//! and reading back the event a claimed job delivers ([`load_event`]).
 
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
-use serde::Serialize;
 
-use super::effects::{CommitEffects, StockChange, Written};
-use super::events::{self, EventKind};
-use super::jobs::{self, Confirmation};
-use super::writer::WriterHandle;
-use super::{catalog, idempotency, optional};
+use super::{catalog, idempotency};
+use crate::db::optional;
+use crate::db::outbox::{events, jobs};
+use crate::db::records::{
+    ClaimedJob, CommitEffects, Event, EventData, EventKind, OrderBody, OrderItemBody, ShortLine, StockChange, Written,
+};
 use crate::domain::{FieldError, IdempotencyKey, NewOrder, OrderId, OrderStatus, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
-
-/// The order body of the contract (201, 409 and `GET /orders/<id>/`).
-#[derive(Debug, Clone, Serialize)]
-pub struct OrderBody {
-    /// The order's id.
-    pub id: OrderId,
-    /// The store it was placed in.
-    pub store_id: StoreId,
-    /// Confirmed, rejected or cancelled (http maps it to 201/409).
-    pub status: OrderStatus,
-    /// When it was placed.
-    pub created_at: Timestamp,
-    /// Units over all its lines.
-    pub total_quantity: i64,
-    /// Its lines, in the order the request gave them.
-    pub items: Vec<OrderItemBody>,
-    /// Only on a 409: which lines were short.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<ShortLine>,
-    /// Only on `GET` of a confirmed order.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub confirmation: Option<Confirmation>,
-}
-
-/// One line of an order body.
-#[derive(Debug, Clone, Serialize)]
-pub struct OrderItemBody {
-    /// The product ordered.
-    pub product_id: ProductId,
-    /// Its title when the body was read.
-    pub title: String,
-    /// Units asked for.
-    pub quantity_requested: i64,
-}
-
-/// A line the store could not fill.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ShortLine {
-    /// The product short.
-    pub product_id: ProductId,
-    /// Units asked for.
-    pub requested: i64,
-    /// Units the store had when the order was decided.
-    pub available: i64,
-}
 
 /// The outcome of placing an order: its status and body to answer with. `http` maps the
 /// status to 201/409.
@@ -98,7 +53,7 @@ impl PlacedOrder {
 /// Returns an error, with nothing written by this call, for an unknown store or product or a
 /// reused idempotency key; otherwise the outcome with what it changed (stock and queued events,
 /// none for a rejected order or a replay). `job_lease`: hand the confirmation's job to this
-/// process's workers under that lease (see `events::enqueue_order_event`).
+/// process's workers under that lease (see `outbox::events::lease_order_event`).
 pub fn place_order(
     conn: &Connection,
     order: &NewOrder,
@@ -357,21 +312,28 @@ pub fn cancel_order(conn: &Connection, order_id: OrderId, now: Timestamp) -> Res
     Ok(Written { value: body, effects })
 }
 
-/// The orders' named writes.
-impl WriterHandle {
-    /// Places an order; resolves once it is committed (or rejected and nothing was written).
-    /// Unguarded (no savepoint of its own): [`place_order`]'s 400, 404 and 422 come before it
-    /// writes anything, and a rejection or a line it cannot fill gives back what it took.
-    /// Its confirmation's job is handed straight to this process's workers when they take
-    /// jobs that way (see `job_handoff.rs`).
-    pub async fn place_order(&self, order: NewOrder, key: Option<IdempotencyKey>) -> Result<PlacedOrder> {
-        let job_lease = self.job_handoff().lease_for_new_job(order.items.len());
-        self.write_unguarded(move |conn| place_order(conn, &order, key.as_ref(), Timestamp::now(), job_lease)).await
-    }
-
-    /// Cancels an order (see [`cancel_order`]); resolves once the cancel is committed and the
-    /// stock views hold the returned stock.
-    pub async fn cancel_order(&self, order_id: OrderId) -> Result<OrderBody> {
-        self.write(move |conn| cancel_order(conn, order_id, Timestamp::now())).await
-    }
+/// What a claimed job delivers, or why it cannot be delivered (an unknown kind, an order that
+/// no longer exists): an order event's order read back as of the event, or a stock event's
+/// stored data. Here rather than in `outbox::events` because it reads the orders, which
+/// queue events themselves.
+pub fn load_event(conn: &Connection, job: &ClaimedJob) -> Result<Result<Event, String>> {
+    let Some(kind) = EventKind::parse(&job.kind) else {
+        return Ok(Err(format!("unknown job kind {:?}", job.kind)));
+    };
+    let data = match (kind, job.order_id) {
+        (EventKind::OrderConfirmed | EventKind::OrderCancelled, Some(order_id)) => {
+            let Some(order) = load_order_without_confirmation(conn, order_id)? else {
+                return Ok(Err(format!("order {order_id} does not exist")));
+            };
+            // The order body as of the event: an order's only later change is its status
+            // (CONFIRMED → CANCELLED), so the stored body with the event's status is exactly
+            // the body at the time, without a copy of every order in the job row.
+            EventData::order_as_of(kind, order)
+        }
+        (EventKind::OrderConfirmed | EventKind::OrderCancelled, None) => {
+            return Ok(Err(format!("{} job {} names no order", job.kind, job.id)));
+        }
+        (EventKind::OutOfStock | EventKind::BackInStock, _) => EventData::Stored(serde_json::from_str(&job.payload)?),
+    };
+    Ok(Ok(Event { event: kind.as_str(), id: job.event_id.clone(), created_at: job.created_at, data }))
 }

@@ -2,18 +2,16 @@
 //! (every job is an event, see `events.rs`), claimed by the workers under a lease, and
 //! finished, rescheduled or dead-lettered.
 //!
-//! Every function that changes a row runs on the writer (`WriterHandle::write`); the queries
-//! are the whole state machine, documented in `migrations/0002_jobs.sql` and `docs/jobs.md`.
+//! Every function that changes a row runs on the writer (through a named write of
+//! `db::writer::writes`); the queries are the whole state machine, documented in `migrations/0002_jobs.sql` and `docs/jobs.md`.
 
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
-use serde::Serialize;
 
-use super::effects::Written;
-use super::events::EventKind;
-use super::writer::WriterHandle;
-use super::{idempotency, notifications, optional};
+use super::notifications;
+use crate::db::optional;
+use crate::db::records::{ClaimedJob, Confirmation, EventKind};
 use crate::domain::{OrderId, Timestamp};
 use crate::error::Result;
 
@@ -53,18 +51,6 @@ impl JobState {
     }
 }
 
-/// The `confirmation` object of an order body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Confirmation {
-    /// `queued`, `sent` or `failed`: the contract's names, so a job being worked on still
-    /// shows as `queued` and a `done` one as `sent`.
-    pub status: String,
-    /// Delivery attempts so far.
-    pub attempts: i64,
-    /// When it was delivered, once it was.
-    pub sent_at: Option<Timestamp>,
-}
-
 /// The confirmation state of an order's newest `order.confirmed` job (`None` for an order
 /// that queued none: a rejected one).
 pub(crate) fn confirmation_for(conn: &Connection, order_id: OrderId) -> Result<Option<Confirmation>> {
@@ -84,28 +70,6 @@ pub(crate) fn confirmation_for(conn: &Connection, order_id: OrderId) -> Result<O
             sent_at: row.get::<_, Option<i64>>(2)?.map(Timestamp::from_micros),
         })
     }))
-}
-
-/// A job a worker has claimed: it holds the lease until `lease_expires_at`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimedJob {
-    /// The job's row id (the workers' handle on it).
-    pub id: i64,
-    /// The event's name (`order.confirmed`, …).
-    pub kind: String,
-    /// The id receivers dedupe on.
-    pub event_id: String,
-    /// The order the event is about, for order events.
-    pub order_id: Option<OrderId>,
-    /// The event's data when it carries its own (stock events); `{}` for order events.
-    pub payload: String,
-    /// When the cause committed: the event's `created_at`.
-    pub created_at: Timestamp,
-    /// This claim's attempt number (1 for the first run). It doubles as the lease token: a
-    /// worker whose lease expired and was claimed again no longer matches it.
-    pub attempt: i64,
-    /// Attempts allowed before it is dead-lettered.
-    pub max_attempts: i64,
 }
 
 const CLAIM_DUE_JOBS: &str =
@@ -236,7 +200,9 @@ pub enum JobOutcome {
     },
 }
 
-fn record_outcomes(conn: &Connection, outcomes: &[(ClaimedJob, JobOutcome)], now: Timestamp) -> Result<()> {
+/// Records every outcome of a claimed batch: a sent event's delivery and its job done, or the
+/// failed attempt rescheduled or dead-lettered.
+pub(crate) fn record_outcomes(conn: &Connection, outcomes: &[(ClaimedJob, JobOutcome)], now: Timestamp) -> Result<()> {
     for (job, outcome) in outcomes {
         match outcome {
             JobOutcome::Sent { channel, body } => {
@@ -250,52 +216,6 @@ fn record_outcomes(conn: &Connection, outcomes: &[(ClaimedJob, JobOutcome)], now
         }
     }
     Ok(())
-}
-
-/// The job queue's named writes. None changes what the derived views hold.
-impl WriterHandle {
-    /// Claims up to `limit` due jobs (or jobs whose lease expired) for `lease`.
-    pub async fn claim_due_jobs(&self, lease: Duration, limit: usize) -> Result<Vec<ClaimedJob>> {
-        self.record_and_claim(Vec::new(), Timestamp::now(), lease, limit).await
-    }
-
-    /// Records every outcome of a claimed batch in one write.
-    pub async fn record_job_outcomes(&self, outcomes: Vec<(ClaimedJob, JobOutcome)>, now: Timestamp) -> Result<()> {
-        self.write(move |conn| Ok(Written::quietly(record_outcomes(conn, &outcomes, now)?))).await
-    }
-
-    /// Records the outcomes of a finished batch (attempts ended at `finished_at`) and claims up
-    /// to `limit` due jobs for `lease`, in one write: a busy worker's bookkeeping then rides
-    /// the writer's batches as one command per claimed batch instead of two. Both or neither:
-    /// if the write fails, the finished jobs keep their lease and run again when it expires
-    /// (delivery is at least once), exactly as after a failed record alone.
-    pub async fn record_and_claim(
-        &self,
-        finished: Vec<(ClaimedJob, JobOutcome)>,
-        finished_at: Timestamp,
-        lease: Duration,
-        limit: usize,
-    ) -> Result<Vec<ClaimedJob>> {
-        self.write(move |conn| {
-            record_outcomes(conn, &finished, finished_at)?;
-            Ok(Written::quietly(claim_due_jobs(conn, Timestamp::now(), lease, limit)?))
-        })
-        .await
-    }
-
-    /// Queues again every job whose lease expired; returns how many.
-    pub async fn requeue_expired_leases(&self) -> Result<usize> {
-        self.write(|conn| Ok(Written::quietly(requeue_expired_leases(conn, Timestamp::now(), false)?))).await
-    }
-
-    /// Forgets what the retention window no longer needs: `done` jobs and idempotency keys
-    /// from before `cutoff`. Returns (jobs, keys) deleted.
-    pub async fn purge_before(&self, cutoff: Timestamp) -> Result<(usize, usize)> {
-        self.write(move |conn| {
-            Ok(Written::quietly((purge_done_before(conn, cutoff)?, idempotency::purge_before(conn, cutoff)?)))
-        })
-        .await
-    }
 }
 
 /// Puts a dead-lettered job back in the queue with a fresh set of attempts. Returns false
@@ -330,11 +250,34 @@ pub struct JobRow {
     pub last_error: Option<String>,
 }
 
+/// Jobs, newest first: all of them, or those in one state, walking the table by id. Running and
+/// done jobs are the newest rows, so a page of them is found at once.
+const ADMIN_JOBS_PAGE: &str = "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id
+   FROM jobs WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3";
+const ADMIN_JOBS_COUNT: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE ?1 IS NULL OR state = ?1 LIMIT ?2)";
+/// Queued or failed jobs: few among many and possibly old, so through their partial index
+/// `jobs_queued_failed` (the `IN` term is what lets SQLite use it), not the table.
+pub(crate) const ADMIN_JOBS_PAGE_QUEUED_OR_FAILED: &str =
+    "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id
+   FROM jobs WHERE state IN ('queued', 'failed') AND state = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3";
+pub(crate) const ADMIN_JOBS_COUNT_QUEUED_OR_FAILED: &str =
+    "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE state IN ('queued', 'failed') AND state = ?1 LIMIT ?2)";
+
+/// The statements for jobs in `state` (any state when `None`), newest first: (count, page).
+/// Queued and failed jobs walk their partial index, the others the table by id. The page
+/// statement binds the state, a limit and an offset.
+pub(crate) fn jobs_sql(state: Option<&str>) -> (&'static str, &'static str) {
+    match state {
+        Some("queued" | "failed") => (ADMIN_JOBS_COUNT_QUEUED_OR_FAILED, ADMIN_JOBS_PAGE_QUEUED_OR_FAILED),
+        _ => (ADMIN_JOBS_COUNT, ADMIN_JOBS_PAGE),
+    }
+}
+
 /// Jobs, newest first, optionally only those in one state: the admin job list's first page
 /// (so `--state failed` walks the failed jobs' index, not the table).
 pub fn list_jobs(conn: &Connection, state: Option<JobState>, limit: usize) -> Result<Vec<JobRow>> {
     let state = state.map(JobState::as_str);
-    let (_, page_sql) = super::admin_pages::jobs_sql(state);
+    let (_, page_sql) = jobs_sql(state);
     let mut stmt = conn.prepare_cached(page_sql)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt.query_map(params![state, limit, 0], job_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
@@ -342,7 +285,7 @@ pub fn list_jobs(conn: &Connection, state: Option<JobState>, limit: usize) -> Re
 }
 
 /// A [`JobRow`] from `id, kind, order_id, state, attempts, max_attempts, run_at, last_error`.
-pub(super) fn job_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
+pub(crate) fn job_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
     Ok(JobRow {
         id: row.get(0)?,
         kind: row.get(1)?,
@@ -357,7 +300,7 @@ pub(super) fn job_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
 }
 
 /// `duration` in microseconds, saturating (the unit of every timestamp column).
-pub(super) fn micros(duration: Duration) -> i64 {
+pub(crate) fn micros(duration: Duration) -> i64 {
     i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
@@ -368,7 +311,7 @@ mod tests {
     #[test]
     fn the_cli_job_list_answers_newest_first_in_the_state_asked_for() {
         let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory db");
-        super::super::migrate::migrate(&mut conn).expect("migrate");
+        crate::db::migrate::migrate(&mut conn).expect("migrate");
         let states = ["failed", "done", "queued", "failed", "running", "done", "failed"];
         for (id, state) in (1..).zip(states) {
             conn.execute(
@@ -394,8 +337,8 @@ mod tests {
     fn the_claim_is_compiled_once_on_the_writer_s_connection_whatever_the_time() {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut conn =
-            super::super::open_write_connection(&dir.path().join("db"), super::super::Synchronous::Full).expect("open");
-        super::super::migrate::migrate(&mut conn).expect("migrate");
+            crate::db::open_write_connection(&dir.path().join("db"), crate::db::Synchronous::Full).expect("open");
+        crate::db::migrate::migrate(&mut conn).expect("migrate");
         for micros in [1_000, 2_000, 3_000] {
             claim_due_jobs(&conn, Timestamp::from_micros(micros), Duration::from_secs(30), 8).expect("claim");
         }
@@ -406,8 +349,8 @@ mod tests {
     #[test]
     fn counts_by_state_read_only_indexes_and_match_a_plain_group_by() {
         let mut conn = Connection::open_in_memory().expect("in-memory db");
-        super::super::migrate::migrate(&mut conn).expect("migrate");
-        let plan = super::super::listings::query_plan(&conn, COUNT_BY_STATE);
+        crate::db::migrate::migrate(&mut conn).expect("migrate");
+        let plan = crate::db::query_plan(&conn, COUNT_BY_STATE);
         assert!(plan.iter().all(|step| !step.starts_with("SCAN jobs") || step.contains("INDEX")), "{plan:#?}");
         for (n, state) in ["queued", "done", "done", "failed", "running", "done", "queued"].iter().enumerate() {
             conn.execute(
@@ -430,8 +373,8 @@ mod tests {
     #[test]
     fn the_purge_walks_only_the_done_jobs_index() {
         let mut conn = Connection::open_in_memory().expect("in-memory db");
-        super::super::migrate::migrate(&mut conn).expect("migrate");
-        let plan = super::super::listings::query_plan(&conn, PURGE_DONE_BEFORE);
+        crate::db::migrate::migrate(&mut conn).expect("migrate");
+        let plan = crate::db::query_plan(&conn, PURGE_DONE_BEFORE);
         assert!(
             plan.iter().any(|step| step.contains("INDEX jobs_done_updated (updated_at<?)")),
             "the purge should range-scan the partial index: {plan:?}"
@@ -441,7 +384,7 @@ mod tests {
     #[test]
     fn migrating_an_old_queue_maps_sent_to_done_and_keeps_the_rows() {
         let mut conn = Connection::open_in_memory().expect("in-memory db");
-        conn.execute_batch(include_str!("../../migrations/0001_init.sql")).expect("0001");
+        conn.execute_batch(include_str!("../../../migrations/0001_init.sql")).expect("0001");
         conn.execute_batch(
             "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT '');
              INSERT INTO schema_migrations (name) VALUES ('0001_init');
@@ -451,7 +394,7 @@ mod tests {
                VALUES ('order_confirmation', 1, 'sent', 1, 10, 15, 10), ('order_confirmation', 2, 'queued', 0, 20, NULL, 20);",
         )
         .expect("old rows");
-        super::super::migrate::migrate(&mut conn).expect("0002");
+        crate::db::migrate::migrate(&mut conn).expect("0002");
         let sent = confirmation_for(&conn, OrderId(1)).expect("read").expect("job");
         assert_eq!((sent.status.as_str(), sent.sent_at), ("sent", Some(Timestamp::from_micros(15))));
         let queued = confirmation_for(&conn, OrderId(2)).expect("read").expect("job");

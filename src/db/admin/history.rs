@@ -1,18 +1,16 @@
 //! The admin's change history (Django's `LogEntry`): who changed which object when, and each
-//! touched field before and after. Every admin write here records its entry on the same
-//! connection inside the same savepoint as the change, so both commit or neither does.
+//! touched field before and after. Every admin write (`db::writer::writes`) records its entry
+//! here, on the same connection inside the same savepoint as the change, so both commit or
+//! neither does.
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::accounts::AdminId;
-use super::admin_listing;
-use super::catalog;
-use super::effects::Written;
-use super::writer::WriterHandle;
-use crate::domain::catalog::{CategoryInput, ProductFields, StockUpdate, StoreInput};
-use crate::domain::{CategoryId, OrderId, OrderStatus, ProductId, StoreId, Timestamp};
+use super::listing;
+use crate::db::optional;
+use crate::db::records::{AdminId, Written};
+use crate::domain::{CategoryId, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
 /// Who makes a change: the signed-in admin.
@@ -79,9 +77,9 @@ const UNEDITED_FIELDS: [&str; 2] = ["id", "created_at"];
 /// The object as its admin page shows it, or `None` when it does not exist.
 fn snapshot(conn: &Connection, object: ObjectType, id: i64) -> Result<Option<Value>> {
     let found = match object {
-        ObjectType::Category => admin_listing::category(conn, CategoryId(id)).map(serde_json::to_value),
-        ObjectType::Product => admin_listing::product(conn, ProductId(id)).map(serde_json::to_value),
-        ObjectType::Store => admin_listing::store(conn, StoreId(id)).map(serde_json::to_value),
+        ObjectType::Category => listing::category(conn, CategoryId(id)).map(serde_json::to_value),
+        ObjectType::Product => listing::product(conn, ProductId(id)).map(serde_json::to_value),
+        ObjectType::Store => listing::store(conn, StoreId(id)).map(serde_json::to_value),
         ObjectType::Job | ObjectType::Order | ObjectType::Admin | ObjectType::ApiKey => {
             return Err(Error::Invariant("jobs, orders, accounts and keys are recorded by their own write".into()));
         }
@@ -113,7 +111,7 @@ fn diff(before: Option<&Value>, after: Option<&Value>) -> Map<String, Value> {
 
 /// Records the change of an object its own write snapshots (`None`: it did not exist before,
 /// or no longer does).
-pub(super) fn record_snapshots(
+pub(crate) fn record_snapshots(
     conn: &Connection,
     actor: &Actor,
     object: ObjectType,
@@ -130,7 +128,7 @@ pub(super) fn record_snapshots(
 }
 
 /// Writes one entry. A save that changed nothing records nothing.
-pub(super) fn record(
+pub(crate) fn record(
     conn: &Connection,
     actor: &Actor,
     object: ObjectType,
@@ -159,7 +157,7 @@ pub(super) fn record(
 
 /// Runs `change` on `object` (`id` `None`: a create, whose id `id_of` reads from the result)
 /// and records the difference between the object before and after it.
-fn logged<T>(
+pub(crate) fn logged<T>(
     conn: &Connection,
     actor: &Actor,
     object: ObjectType,
@@ -217,131 +215,12 @@ pub fn history(conn: &Connection, object: ObjectType, id: i64, limit: i64) -> Re
 }
 
 /// A store's stock of a product as a one-field object, for the product's history.
-fn stock_field(conn: &Connection, store_id: StoreId, product_id: ProductId) -> Result<(String, Value)> {
-    let store = admin_listing::store(conn, store_id)?;
-    let quantity: Option<i64> = super::optional(conn.query_row(
+pub(crate) fn stock_field(conn: &Connection, store_id: StoreId, product_id: ProductId) -> Result<(String, Value)> {
+    let store = listing::store(conn, store_id)?;
+    let quantity: Option<i64> = optional(conn.query_row(
         "SELECT quantity FROM inventory WHERE store_id = ?1 AND product_id = ?2",
         params![store_id, product_id],
         |row| row.get(0),
     ))?;
     Ok((format!("stock at {} (store {store_id})", store.name), quantity.map_or(Value::Null, Value::from)))
-}
-
-/// The admin's writes: each is the catalog's write (`db::catalog`) plus its history entry, in
-/// one savepoint of the writer's batch.
-impl WriterHandle {
-    /// Creates a category (`None`) or renames one, recorded in its history.
-    pub async fn save_category_as(
-        &self,
-        actor: Actor,
-        id: Option<CategoryId>,
-        input: CategoryInput,
-    ) -> Result<CategoryId> {
-        self.write(move |conn| {
-            let change = |conn: &Connection| catalog::save_category(conn, id, &input);
-            logged(conn, &actor, ObjectType::Category, id.map(|id| id.0), change, |id| id.0)
-        })
-        .await
-    }
-
-    /// Deletes an unused category, recorded in its history.
-    pub async fn delete_category_as(&self, actor: Actor, id: CategoryId) -> Result<()> {
-        self.write(move |conn| {
-            logged(conn, &actor, ObjectType::Category, Some(id.0), |conn| catalog::delete_category(conn, id), |_| id.0)
-        })
-        .await
-    }
-
-    /// Creates a product (`None`) or replaces its fields (404 if it does not exist), recorded in
-    /// its history. Resolves once search and autocomplete show the change.
-    pub async fn save_product_as(
-        &self,
-        actor: Actor,
-        id: Option<ProductId>,
-        fields: ProductFields,
-    ) -> Result<ProductId> {
-        self.write(move |conn| {
-            let change = |conn: &Connection| catalog::save_product(conn, id, &fields);
-            logged(conn, &actor, ObjectType::Product, id.map(|id| id.0), change, |id| id.0)
-        })
-        .await
-    }
-
-    /// Deletes a product no order names, with its inventory, recorded in its history.
-    pub async fn delete_product_as(&self, actor: Actor, id: ProductId) -> Result<()> {
-        self.write(move |conn| {
-            logged(conn, &actor, ObjectType::Product, Some(id.0), |conn| catalog::delete_product(conn, id), |_| id.0)
-        })
-        .await
-    }
-
-    /// Creates a store (`None`) or replaces its fields, recorded in its history.
-    pub async fn save_store_as(&self, actor: Actor, id: Option<StoreId>, input: StoreInput) -> Result<StoreId> {
-        self.write(move |conn| {
-            let change = |conn: &Connection| catalog::save_store(conn, id, &input);
-            logged(conn, &actor, ObjectType::Store, id.map(|id| id.0), change, |id| id.0)
-        })
-        .await
-    }
-
-    /// Deletes a store without orders or inventory, recorded in its history.
-    pub async fn delete_store_as(&self, actor: Actor, id: StoreId) -> Result<()> {
-        self.write(move |conn| {
-            logged(conn, &actor, ObjectType::Store, Some(id.0), |conn| catalog::delete_store(conn, id), |_| id.0)
-        })
-        .await
-    }
-
-    /// Sets or adjusts a store's stock of a product, recorded in the product's history.
-    pub async fn update_stock_as(
-        &self,
-        actor: Actor,
-        store_id: StoreId,
-        product_id: ProductId,
-        update: StockUpdate,
-    ) -> Result<i64> {
-        self.write(move |conn| {
-            let (field, before) = stock_field(conn, store_id, product_id)?;
-            let written = catalog::update_stock(conn, store_id, product_id, update)?;
-            let (_, after) = stock_field(conn, store_id, product_id)?;
-            let mut changes = Map::new();
-            changes.insert(field, Value::Array(vec![before, after]));
-            record(conn, &actor, ObjectType::Product, product_id.0, "change", changes)?;
-            Ok(written)
-        })
-        .await
-    }
-
-    /// Puts a failed job back in the queue (false: no failed job has that id).
-    pub async fn retry_job_as(&self, actor: Actor, job_id: i64) -> Result<bool> {
-        self.write(move |conn| {
-            let retried = super::jobs::retry_failed(conn, job_id, Timestamp::now())?;
-            if retried {
-                let mut changes = Map::new();
-                changes.insert("state".into(), Value::Array(vec!["failed".into(), "queued".into()]));
-                record(conn, &actor, ObjectType::Job, job_id, "change", changes)?;
-            }
-            // The workers wake for it rather than at their next poll.
-            let effects = super::effects::CommitEffects { enqueued_jobs: usize::from(retried), ..Default::default() };
-            Ok(Written { value: retried, effects })
-        })
-        .await
-    }
-
-    /// Cancels an order (see [`super::orders::cancel_order`]), recorded in the order's history
-    /// when it changed anything (cancelling a cancelled order changes nothing).
-    pub async fn cancel_order_as(&self, actor: Actor, order_id: OrderId) -> Result<super::orders::OrderBody> {
-        self.write(move |conn| {
-            let written = super::orders::cancel_order(conn, order_id, Timestamp::now())?;
-            // It queues `order.cancelled` exactly when it cancels; a repeat queues nothing.
-            if written.effects.enqueued_jobs > 0 {
-                let mut changes = Map::new();
-                let (before, after) = (OrderStatus::Confirmed.as_str(), OrderStatus::Cancelled.as_str());
-                changes.insert("status".into(), Value::Array(vec![before.into(), after.into()]));
-                record(conn, &actor, ObjectType::Order, order_id.0, "change", changes)?;
-            }
-            Ok(written)
-        })
-        .await
-    }
 }

@@ -3,7 +3,7 @@
 //! hands them to every [`CommitObserver`] (the search index with its stock view, autocomplete,
 //! the job queue) before any reply goes out.
 
-use super::job_handoff::HandedJob;
+use super::job::HandedJob;
 use crate::domain::{ProductId, StoreId};
 
 /// A store's stock of one product after a commit changed it.
@@ -43,7 +43,7 @@ pub struct CommitEffects {
     /// Jobs queued by the batch: the workers wake up for them instead of waiting for a poll.
     pub enqueued_jobs: usize,
     /// Jobs the batch inserted already leased to this process's workers, each with its lease's
-    /// end and its event: the job queue hands them over (`job_handoff.rs`). Never logged for
+    /// end and its event: the job queue hands them over (`jobs::handoff`). Never logged for
     /// replicas.
     pub handed_jobs: Vec<HandedJob>,
 }

@@ -1,0 +1,194 @@
+//! The admin's named writes: the catalog's edits, stock, a failed job's retry and an order's
+//! cancel as an admin makes them (each with its history entry in the same savepoint), and the
+//! admin's own password and sessions.
+
+use rusqlite::Connection;
+use serde_json::{Map, Value};
+
+use crate::db::admin::history::{Actor, ObjectType, logged, record, stock_field};
+use crate::db::admin::{accounts, sessions};
+use crate::db::outbox::jobs;
+use crate::db::records::{AdminId, CommitEffects, OrderBody, Written};
+use crate::db::store::{catalog, orders};
+use crate::db::writer::WriterHandle;
+use crate::domain::catalog::{CategoryInput, ProductFields, StockUpdate, StoreInput};
+use crate::domain::{CategoryId, OrderId, OrderStatus, ProductId, SessionToken, StoreId, Timestamp};
+use crate::error::Result;
+
+/// The catalog's writes as the admin makes them: each is the catalog's statement function
+/// (`db::store::catalog`) plus its history entry, in one savepoint of the writer's batch.
+impl WriterHandle {
+    /// Creates a category (`None`) or renames one, recorded in its history.
+    pub async fn save_category_as(
+        &self,
+        actor: Actor,
+        id: Option<CategoryId>,
+        input: CategoryInput,
+    ) -> Result<CategoryId> {
+        self.write(move |conn| {
+            let change = |conn: &Connection| catalog::save_category(conn, id, &input);
+            logged(conn, &actor, ObjectType::Category, id.map(|id| id.0), change, |id| id.0)
+        })
+        .await
+    }
+
+    /// Deletes an unused category, recorded in its history.
+    pub async fn delete_category_as(&self, actor: Actor, id: CategoryId) -> Result<()> {
+        self.write(move |conn| {
+            logged(conn, &actor, ObjectType::Category, Some(id.0), |conn| catalog::delete_category(conn, id), |_| id.0)
+        })
+        .await
+    }
+
+    /// Creates a product (`None`) or replaces its fields (404 if it does not exist), recorded in
+    /// its history. Resolves once search and autocomplete show the change.
+    pub async fn save_product_as(
+        &self,
+        actor: Actor,
+        id: Option<ProductId>,
+        fields: ProductFields,
+    ) -> Result<ProductId> {
+        self.write(move |conn| {
+            let change = |conn: &Connection| catalog::save_product(conn, id, &fields);
+            logged(conn, &actor, ObjectType::Product, id.map(|id| id.0), change, |id| id.0)
+        })
+        .await
+    }
+
+    /// Deletes a product no order names, with its inventory, recorded in its history.
+    pub async fn delete_product_as(&self, actor: Actor, id: ProductId) -> Result<()> {
+        self.write(move |conn| {
+            logged(conn, &actor, ObjectType::Product, Some(id.0), |conn| catalog::delete_product(conn, id), |_| id.0)
+        })
+        .await
+    }
+
+    /// Creates a store (`None`) or replaces its fields, recorded in its history.
+    pub async fn save_store_as(&self, actor: Actor, id: Option<StoreId>, input: StoreInput) -> Result<StoreId> {
+        self.write(move |conn| {
+            let change = |conn: &Connection| catalog::save_store(conn, id, &input);
+            logged(conn, &actor, ObjectType::Store, id.map(|id| id.0), change, |id| id.0)
+        })
+        .await
+    }
+
+    /// Deletes a store without orders or inventory, recorded in its history.
+    pub async fn delete_store_as(&self, actor: Actor, id: StoreId) -> Result<()> {
+        self.write(move |conn| {
+            logged(conn, &actor, ObjectType::Store, Some(id.0), |conn| catalog::delete_store(conn, id), |_| id.0)
+        })
+        .await
+    }
+
+    /// Sets or adjusts a store's stock of a product, recorded in the product's history.
+    pub async fn update_stock_as(
+        &self,
+        actor: Actor,
+        store_id: StoreId,
+        product_id: ProductId,
+        update: StockUpdate,
+    ) -> Result<i64> {
+        self.write(move |conn| {
+            let (field, before) = stock_field(conn, store_id, product_id)?;
+            let written = catalog::update_stock(conn, store_id, product_id, update)?;
+            let (_, after) = stock_field(conn, store_id, product_id)?;
+            let mut changes = Map::new();
+            changes.insert(field, Value::Array(vec![before, after]));
+            record(conn, &actor, ObjectType::Product, product_id.0, "change", changes)?;
+            Ok(written)
+        })
+        .await
+    }
+
+    /// Puts a failed job back in the queue (false: no failed job has that id).
+    pub async fn retry_job_as(&self, actor: Actor, job_id: i64) -> Result<bool> {
+        self.write(move |conn| {
+            let retried = jobs::retry_failed(conn, job_id, Timestamp::now())?;
+            if retried {
+                let mut changes = Map::new();
+                changes.insert("state".into(), Value::Array(vec!["failed".into(), "queued".into()]));
+                record(conn, &actor, ObjectType::Job, job_id, "change", changes)?;
+            }
+            // The workers wake for it rather than at their next poll.
+            let effects = CommitEffects { enqueued_jobs: usize::from(retried), ..Default::default() };
+            Ok(Written { value: retried, effects })
+        })
+        .await
+    }
+
+    /// Cancels an order (see [`orders::cancel_order`]), recorded in the order's history
+    /// when it changed anything (cancelling a cancelled order changes nothing).
+    pub async fn cancel_order_as(&self, actor: Actor, order_id: OrderId) -> Result<OrderBody> {
+        self.write(move |conn| {
+            let written = orders::cancel_order(conn, order_id, Timestamp::now())?;
+            // It queues `order.cancelled` exactly when it cancels; a repeat queues nothing.
+            if written.effects.enqueued_jobs > 0 {
+                let mut changes = Map::new();
+                let (before, after) = (OrderStatus::Confirmed.as_str(), OrderStatus::Cancelled.as_str());
+                changes.insert("status".into(), Value::Array(vec![before.into(), after.into()]));
+                record(conn, &actor, ObjectType::Order, order_id.0, "change", changes)?;
+            }
+            Ok(written)
+        })
+        .await
+    }
+}
+
+/// The admin's own account: password and sessions.
+impl WriterHandle {
+    /// Sets the signed-in admin's password hash (already checked and hashed by the caller:
+    /// Argon2 never runs on the writer) and ends their other sessions, as Django does; the
+    /// account's history records that the password changed (not what it is).
+    pub async fn change_password_as(&self, actor: Actor, hash: String, keep_session: Vec<u8>) -> Result<()> {
+        self.write(move |conn| {
+            accounts::set_password_hash(conn, actor.user_id, &hash)?;
+            let mut changes = Map::new();
+            changes.insert("password".into(), Value::Array(vec!["old".into(), "new".into()]));
+            end_other_sessions_logged(conn, &actor, &keep_session, changes)?;
+            Ok(Written::quietly(()))
+        })
+        .await
+    }
+
+    /// Signs the admin out everywhere but the session holding `keep_session`, recorded in
+    /// their account's history.
+    pub async fn end_other_sessions_as(&self, actor: Actor, keep_session: Vec<u8>) -> Result<usize> {
+        self.write(move |conn| {
+            Ok(Written::quietly(end_other_sessions_logged(conn, &actor, &keep_session, Map::new())?))
+        })
+        .await
+    }
+}
+
+/// The sessions' named writes.
+impl WriterHandle {
+    /// Opens a session for `user_id` holding `token`; returns its expiry.
+    pub async fn open_session(&self, token: SessionToken, user_id: AdminId) -> Result<Timestamp> {
+        self.write(move |conn| Ok(Written::quietly(sessions::insert_session(conn, &token, user_id, Timestamp::now())?)))
+            .await
+    }
+
+    /// Ends the session holding `token` (logout).
+    pub async fn close_session(&self, token: SessionToken) -> Result<()> {
+        self.write(move |conn| Ok(Written::quietly(sessions::delete_session(conn, &token)?))).await
+    }
+}
+
+/// Ends `actor`'s other sessions and records it in their account's history, with `also`
+/// (other changes of the same write) first: the live sessions before and after, never a
+/// token.
+fn end_other_sessions_logged(
+    conn: &Connection,
+    actor: &Actor,
+    keep: &[u8],
+    mut also: Map<String, Value>,
+) -> Result<usize> {
+    let before = accounts::live_sessions(conn, actor.user_id)?;
+    let ended = accounts::end_other_sessions(conn, actor.user_id, keep)?;
+    also.insert(
+        "live sessions".into(),
+        Value::Array(vec![before.into(), accounts::live_sessions(conn, actor.user_id)?.into()]),
+    );
+    record(conn, actor, ObjectType::Admin, actor.user_id, "change", also)?;
+    Ok(ended)
+}
