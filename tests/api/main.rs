@@ -5,6 +5,7 @@ mod admin_account_history;
 mod admin_auth;
 mod admin_browser;
 mod admin_catalog;
+mod admin_keys_page;
 mod admin_login;
 mod admin_pages;
 mod admin_stock;
