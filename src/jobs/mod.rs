@@ -4,7 +4,8 @@
 //!
 //! - [`settings`]: the flags (`--job-workers`, the sender, retention) and the workers' tuning.
 //! - [`worker`]: one step (`try_execute_task` → [`ExecutionOutcome`]) and the loop around it.
-//! - [`sender`], [`webhook`]: how an event goes out (`log` or a signed `webhook`).
+//! - [`sender`], [`webhook`], [`signing`]: how an event goes out (`log`, or a `webhook`
+//!   signed as Standard Webhooks says).
 //! - [`maintenance`]: the cron schedule (expired leases, purge, checkpoint, optimize).
 //! - This file: the [`JobQueue`] handle (wake-up on enqueue, worker health) and the
 //!   [`WorkerPool`] that starts and stops the workers.
@@ -14,6 +15,7 @@
 pub mod maintenance;
 pub mod sender;
 pub mod settings;
+pub mod signing;
 pub mod webhook;
 pub mod worker;
 
