@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0013_orders_without_statement_journals",
         include_str!("../../migrations/0013_orders_without_statement_journals.sql"),
     ),
+    ("0014_delivery_attempts", include_str!("../../migrations/0014_delivery_attempts.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
@@ -111,7 +112,8 @@ mod tests {
                 "0010_product_order_lines",
                 "0011_store_orders_partial_index",
                 "0012_jobs_queued_failed_index",
-                "0013_orders_without_statement_journals"
+                "0013_orders_without_statement_journals",
+                "0014_delivery_attempts"
             ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());

@@ -10,6 +10,7 @@ pub mod admin_listing;
 pub mod admin_pages;
 pub mod catalog;
 pub mod commit_log;
+pub mod delivery_attempts;
 pub mod effects;
 pub mod events;
 pub mod exclusive;
