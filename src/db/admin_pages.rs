@@ -336,6 +336,14 @@ pub fn order_events(conn: &Connection, order_id: crate::domain::OrderId) -> Resu
     Ok(rows)
 }
 
+/// One job by its id (the job page and `aforro jobs show`), `None` when there is none.
+pub fn job(conn: &Connection, job_id: i64) -> Result<Option<super::jobs::JobRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id FROM jobs WHERE id = ?1",
+    )?;
+    super::optional(stmt.query_row([job_id], super::jobs::job_row))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
