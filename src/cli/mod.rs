@@ -103,8 +103,9 @@ pub enum Command {
         /// The backup to restore.
         file: PathBuf,
     },
-    /// List the confirmation job queue, newest first (works beside `serve`), or re-queue a
-    /// failed job with `jobs retry <id>` (refused while `serve` runs).
+    /// List the event job queue, newest first, or show one job and its delivery attempts with
+    /// `jobs show <id>` (both work beside `serve`), or re-queue a failed job with
+    /// `jobs retry <id>` (refused while `serve` runs).
     Jobs {
         /// Only jobs in this state.
         #[arg(long, value_parser = ["queued", "running", "done", "failed"])]
@@ -151,6 +152,12 @@ pub enum KeysAction {
 /// What `aforro jobs` can do besides listing.
 #[derive(Debug, Subcommand)]
 pub enum JobsAction {
+    /// Print one job and every recorded delivery attempt (time, duration, HTTP status or
+    /// error, the start of the answer). Works beside `serve`.
+    Show {
+        /// The job's id, as `aforro jobs` lists it.
+        id: i64,
+    },
     /// Put a failed (dead-lettered) job back in the queue with a fresh set of attempts.
     Retry {
         /// The failed job's id, as `aforro jobs` lists it.
@@ -194,6 +201,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys { action: KeysAction::Create(request) } => keys::create(&cli.config, &request),
         Command::Keys { action: KeysAction::List } => keys::list(&cli.config),
         Command::Keys { action: KeysAction::Revoke { id } } => keys::revoke(&cli.config, id),
+        Command::Jobs { action: Some(JobsAction::Show { id }), .. } => jobs::show(&cli.config, id),
         Command::Jobs { state, limit, action: None } => {
             jobs::list(&cli.config, state.as_deref().and_then(JobState::parse), limit)
         }

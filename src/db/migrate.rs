@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0013_orders_without_statement_journals",
         include_str!("../../migrations/0013_orders_without_statement_journals.sql"),
     ),
+    ("0014_delivery_attempts", include_str!("../../migrations/0014_delivery_attempts.sql")),
     ("0015_api_keys", include_str!("../../migrations/0015_api_keys.sql")),
 ];
 
@@ -113,6 +114,7 @@ mod tests {
                 "0011_store_orders_partial_index",
                 "0012_jobs_queued_failed_index",
                 "0013_orders_without_statement_journals",
+                "0014_delivery_attempts",
                 "0015_api_keys"
             ]
         );

@@ -4,7 +4,8 @@
 //!
 //! - [`settings`]: the flags (`--job-workers`, the sender, retention) and the workers' tuning.
 //! - [`worker`]: one step (`try_execute_task` → [`ExecutionOutcome`]) and the loop around it.
-//! - [`sender`], [`webhook`]: how an event goes out (`log` or a signed `webhook`).
+//! - [`sender`], [`webhook`], [`signing`]: how an event goes out (`log`, or a `webhook`
+//!   signed as Standard Webhooks says).
 //! - [`maintenance`]: the cron schedule (expired leases, purge, checkpoint, optimize).
 //! - [`handoff`]: the jobs an order leases straight to these workers as it queues them.
 //! - This file: the [`JobQueue`] handle (wake-up on enqueue, worker health), the
@@ -17,6 +18,7 @@ pub mod handoff;
 pub mod maintenance;
 pub mod sender;
 pub mod settings;
+pub mod signing;
 pub mod webhook;
 pub mod worker;
 
@@ -37,15 +39,21 @@ use sender::{ConfirmationSender, LogSender};
 use webhook::WebhookSender;
 
 /// The sender `config` asks for (here, above both senders, so neither names the other).
+///
+/// Refuses a malformed webhook secret whichever the sender, so a bad one is found at start,
+/// not when the sender is switched.
 pub fn sender_from_config(config: &JobsConfig) -> anyhow::Result<Arc<dyn ConfirmationSender>> {
+    let keys = config.webhook_keys()?;
     Ok(match config.confirmation_sender {
         SenderKind::Log => Arc::new(LogSender),
         SenderKind::Webhook => {
             let url = config.webhook_url.as_deref().context("--confirmation-sender webhook needs --webhook-url")?;
-            let secret =
-                config.webhook_secret.clone().context("--confirmation-sender webhook needs --webhook-secret")?;
+            let keys = keys.context(
+                "--confirmation-sender webhook needs --webhook-secret or --webhook-secret-file \
+                 (make one with `echo \"whsec_$(openssl rand -base64 32)\"`)",
+            )?;
             let timeout = std::time::Duration::from_secs(config.webhook_timeout_secs);
-            Arc::new(WebhookSender::new(url, secret, timeout)?)
+            Arc::new(WebhookSender::new(url, keys, timeout)?)
         }
     })
 }

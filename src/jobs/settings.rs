@@ -1,9 +1,13 @@
 //! How the job queue runs: the operator's flags (`--job-workers`, the confirmation sender and
 //! its webhook, the retention window) and the tuning the workers use.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::{Args, ValueEnum};
+
+use super::signing::SigningKeys;
 
 /// The queue's options, flattened into the shared [`crate::config::Config`].
 #[derive(Debug, Clone, Args)]
@@ -21,9 +25,15 @@ pub struct JobsConfig {
     #[arg(long, global = true, env = "AFORRO_WEBHOOK_URL")]
     pub webhook_url: Option<String>,
 
-    /// Key of the webhook's `X-Aforro-Signature` HMAC-SHA256 (required with it; never logged).
+    /// The webhook's Standard Webhooks secret, `whsec_` + base64 of 24 to 64 random bytes, or
+    /// two separated by a comma during a rotation (required with it; never logged).
     #[arg(long, global = true, env = "AFORRO_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<Secret>,
+
+    /// A file holding `--webhook-secret`'s value (a trailing newline is ignored), so the
+    /// secret shows in neither the process list nor the environment.
+    #[arg(long, global = true, env = "AFORRO_WEBHOOK_SECRET_FILE", conflicts_with = "webhook_secret")]
+    pub webhook_secret_file: Option<PathBuf>,
 
     /// Seconds a webhook POST may take before it counts as a failed, retryable attempt.
     #[arg(long, global = true, env = "AFORRO_WEBHOOK_TIMEOUT_SECS", default_value_t = 5,
@@ -44,6 +54,7 @@ impl Default for JobsConfig {
             confirmation_sender: SenderKind::Log,
             webhook_url: None,
             webhook_secret: None,
+            webhook_secret_file: None,
             webhook_timeout_secs: 5,
             retention_hours: 168,
         }
@@ -55,6 +66,22 @@ impl JobsConfig {
     pub fn retention(&self) -> Duration {
         Duration::from_secs(self.retention_hours.saturating_mul(3600))
     }
+
+    /// The webhook's signing keys from `--webhook-secret` or `--webhook-secret-file`, if either
+    /// is given; an error names what is wrong (never the secret) and how to make a good one.
+    pub fn webhook_keys(&self) -> anyhow::Result<Option<SigningKeys>> {
+        let from_file;
+        let secrets = match (&self.webhook_secret, &self.webhook_secret_file) {
+            (Some(secret), _) => secret.expose(),
+            (None, Some(path)) => {
+                from_file = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read --webhook-secret-file {}", path.display()))?;
+                from_file.trim_end_matches(['\n', '\r'])
+            }
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(SigningKeys::parse(secrets).context("--webhook-secret refused")?))
+    }
 }
 
 /// How confirmations are delivered (`--sender`).
@@ -62,7 +89,7 @@ impl JobsConfig {
 pub enum SenderKind {
     /// Log the rendered confirmation and record it in `notifications`.
     Log,
-    /// POST the confirmation JSON, signed, to `--webhook-url`.
+    /// POST the event's JSON, signed as Standard Webhooks says, to `--webhook-url`.
     Webhook,
 }
 

@@ -1,5 +1,5 @@
 //! One worker's step: claim a batch of due jobs through the writer, deliver them, and record
-//! each outcome (done, retry with backoff, dead letter).
+//! each outcome (done, retry with backoff, dead letter) with its delivery attempt.
 //!
 //! [`Worker::try_execute_task`] is that step on its own (claim, deliver, record: two writes),
 //! returning an [`ExecutionOutcome`], so tests drain the queue deterministically.
@@ -8,19 +8,20 @@
 //! worker costs the writer one command per batch.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::sender::{ConfirmationSender, SendError};
+use super::sender::{Answer, ConfirmationSender, SendError};
 use super::settings::WorkerSettings;
 use crate::db::ReadPool;
 use crate::db::outbox::jobs::JobOutcome;
 use crate::db::outbox::notifications;
 use crate::db::records::{ClaimedJob, Event, JobHandoff};
 use crate::db::store::orders::load_event;
+use crate::db::outbox::delivery_attempts::DeliveryAttempt;
 use crate::db::writer::WriterHandle;
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
@@ -45,13 +46,21 @@ pub struct BatchReport {
     pub failed: usize,
 }
 
-/// What a job's attempt came to.
+/// What a job's attempt came to, with its record when the sender's attempts are recorded.
 enum Attempt {
     /// Delivered: record it (this body, on this channel) and mark the job done.
-    Sent(String),
+    Sent { body: String, record: Option<DeliveryAttempt> },
     /// Someone delivered it before (its event's `notifications` row exists): just mark it done.
     AlreadySent,
-    Failed(String),
+    /// Failed: sent and refused, or never sent (its event could not be read: no record yet).
+    Failed { error: String, record: Option<DeliveryAttempt> },
+}
+
+impl Attempt {
+    /// A failure before anything was sent.
+    fn failed(error: impl Into<String>) -> Self {
+        Self::Failed { error: error.into(), record: None }
+    }
 }
 
 /// Drains the queue. Cloning is shallow.
@@ -141,10 +150,22 @@ impl Worker {
             .zip(attempts)
             .map(|((job, _), attempt)| {
                 let outcome = match attempt {
-                    Attempt::Sent(body) => JobOutcome::Sent { channel, body },
+                    Attempt::Sent { body, record } => JobOutcome::Sent { channel, body, attempt: record },
                     Attempt::AlreadySent => JobOutcome::AlreadySent,
-                    Attempt::Failed(error) => {
-                        JobOutcome::Failed { retry_at: retry_at(&self.settings, &job, at), error }
+                    Attempt::Failed { error, record } => {
+                        // A failure before the send used up an attempt too: it is shown with
+                        // the others (no status, no time spent).
+                        let attempt = record.or_else(|| {
+                            self.sender.records_attempts().then(|| DeliveryAttempt {
+                                attempt: job.attempt,
+                                started_at: at,
+                                duration: Duration::ZERO,
+                                http_status: None,
+                                error: Some(error.clone()),
+                                answer_excerpt: None,
+                            })
+                        });
+                        JobOutcome::Failed { retry_at: retry_at(&self.settings, &job, at), error, attempt }
                     }
                 };
                 (job, outcome)
@@ -162,7 +183,8 @@ impl Worker {
                 Preparation::Send(event) => {
                     attempts.push(None);
                     let sender = Arc::clone(&self.sender);
-                    sends.spawn(async move { (index, deliver(sender.as_ref(), &event).await) });
+                    let number = claimed[index].0.attempt;
+                    sends.spawn(async move { (index, deliver(sender.as_ref(), &event, number).await) });
                 }
                 Preparation::Done(attempt) => attempts.push(Some(attempt)),
             }
@@ -171,7 +193,7 @@ impl Worker {
             let (index, attempt) = joined?;
             attempts[index] = Some(attempt);
         }
-        Ok(attempts.into_iter().map(|attempt| attempt.unwrap_or(Attempt::Failed("the send vanished".into()))).collect())
+        Ok(attempts.into_iter().map(|attempt| attempt.unwrap_or_else(|| Attempt::failed("the send vanished"))).collect())
     }
 
     /// Steps until `stop` turns true, sleeping between empty steps until an enqueue wakes it
@@ -231,7 +253,7 @@ impl Finished {
         for (job, outcome) in &self.outcomes {
             match outcome {
                 JobOutcome::Sent { .. } | JobOutcome::AlreadySent => summary.report.done += 1,
-                JobOutcome::Failed { error, retry_at } => {
+                JobOutcome::Failed { error, retry_at, .. } => {
                     match retry_at {
                         Some(_) => summary.report.retried += 1,
                         None => summary.report.failed += 1,
@@ -290,7 +312,7 @@ async fn prepare(reads: &ReadPool, batch: &[BatchJob]) -> Result<Vec<Preparation
         .iter()
         .map(|(_, event)| match event {
             Some(event) => Preparation::Send(Arc::clone(event)),
-            None => read.next().unwrap_or_else(|| Preparation::Done(Attempt::Failed("the read vanished".into()))),
+            None => read.next().unwrap_or_else(|| Preparation::Done(Attempt::failed("the read vanished"))),
         })
         .collect())
 }
@@ -301,18 +323,31 @@ fn read_preparation(conn: &rusqlite::Connection, job: &ClaimedJob) -> Result<Pre
     }
     Ok(match load_event(conn, job)? {
         Ok(event) => Preparation::Send(Arc::new(event)),
-        Err(reason) => Preparation::Done(Attempt::Failed(reason)),
+        Err(reason) => Preparation::Done(Attempt::failed(reason)),
     })
 }
 
-async fn deliver(sender: &dyn ConfirmationSender, event: &Event) -> Attempt {
+/// Sends `event` as attempt `number`, timed, with its record if the sender's are kept.
+async fn deliver(sender: &dyn ConfirmationSender, event: &Event, number: i64) -> Attempt {
     let body = match serde_json::to_string(event) {
         Ok(body) => body,
-        Err(error) => return Attempt::Failed(error.to_string()),
+        Err(error) => return Attempt::failed(error.to_string()),
     };
-    match sender.send(event, &body).await {
-        Ok(()) => Attempt::Sent(body),
-        Err(SendError(error)) => Attempt::Failed(error),
+    let (started_at, clock) = (Timestamp::now(), Instant::now());
+    let sent = sender.send(event, &body).await;
+    let record = |answer: Answer, error: Option<&str>| {
+        sender.records_attempts().then(|| DeliveryAttempt {
+            attempt: number,
+            started_at,
+            duration: clock.elapsed(),
+            http_status: answer.status,
+            error: error.map(str::to_owned),
+            answer_excerpt: answer.excerpt,
+        })
+    };
+    match sent {
+        Ok(answer) => Attempt::Sent { record: record(answer, None), body },
+        Err(SendError { reason, answer }) => Attempt::Failed { record: record(answer, Some(&reason)), error: reason },
     }
 }
 

@@ -9,7 +9,7 @@ use aforro::cli::{Cli, Command, JobsAction, run};
 use aforro::db::records::Event;
 use aforro::db::store::orders::load_event;
 use aforro::domain::Timestamp;
-use aforro::jobs::sender::{ConfirmationSender, LogSender, SendError, SendFuture};
+use aforro::jobs::sender::{Answer, ConfirmationSender, LogSender, SendError, SendFuture};
 use aforro::jobs::{BatchReport, ExecutionOutcome, Worker, WorkerSettings};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -65,7 +65,7 @@ impl ConfirmationSender for FlakySender {
         let attempt = self.sends.fetch_add(1, Ordering::SeqCst);
         let failures = self.failures;
         Box::pin(async move {
-            if attempt < failures { Err(SendError(format!("test failure {}", attempt + 1))) } else { Ok(()) }
+            if attempt < failures { Err(SendError::new(format!("test failure {}", attempt + 1))) } else { Ok(Answer::default()) }
         })
     }
 }
@@ -284,7 +284,7 @@ impl ConfirmationSender for StuckSender {
         Box::pin(async move {
             self.entered.notify_one();
             self.release.notified().await;
-            Ok(())
+            Ok(Answer::default())
         })
     }
 }
@@ -349,7 +349,7 @@ impl ConfirmationSender for RecordingSender {
 
     fn send<'a>(&'a self, event: &'a Event, _body: &'a str) -> SendFuture<'a> {
         self.sent.lock().expect("lock").push(event.id.clone());
-        Box::pin(async { Ok(()) })
+        Box::pin(async { Ok(Answer::default()) })
     }
 }
 

@@ -12,7 +12,8 @@ use aforro::domain::catalog::StockUpdate;
 use aforro::domain::{ProductId, StoreId};
 use aforro::jobs::SenderKind;
 use aforro::jobs::settings::Secret;
-use aforro::jobs::webhook::{EVENT_HEADER, SIGNATURE_HEADER, signature};
+use aforro::jobs::signing::SigningKeys;
+use aforro::jobs::webhook::{EVENT_HEADER, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -35,14 +36,17 @@ const STORE: i64 = 1;
 /// Low enough that the 64 clients sell every product out many times over.
 const INITIAL: i64 = 12;
 const RESTOCKS: usize = 40;
-const SECRET: &str = "load-test-secret";
+/// `whsec_` + base64 of a 25-byte key.
+const SECRET: &str = "whsec_bG9hZC10ZXN0LXNlY3JldC0yNC1ieXRlcw==";
 
 /// Event id → (name, body, deliveries).
 type Received = Mutex<HashMap<String, (String, Value, usize)>>;
 
 async fn receive(State(received): State<Arc<Received>>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let signed = headers.get(SIGNATURE_HEADER).and_then(|value| value.to_str().ok());
-    if signed != Some(signature(SECRET.as_bytes(), &body).as_str()) {
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let keys = SigningKeys::parse(SECRET).expect("a standard secret");
+    let timestamp = text(TIMESTAMP_HEADER).parse().unwrap_or(0);
+    if text(SIGNATURE_HEADER) != keys.signature(text(ID_HEADER), timestamp, &body) {
         return StatusCode::UNAUTHORIZED;
     }
     let Ok(event) = serde_json::from_slice::<Value>(&body) else { return StatusCode::BAD_REQUEST };

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use aforro::app::AppState;
 use aforro::config::HttpOptions;
 use aforro::db::records::Event;
-use aforro::jobs::sender::{ConfirmationSender, SendFuture};
+use aforro::jobs::sender::{Answer, ConfirmationSender, SendFuture};
 use aforro::jobs::{JobQueue, Worker, WorkerPool, WorkerSettings};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -24,7 +24,7 @@ impl ConfirmationSender for DeadlySender {
     }
 
     fn send<'a>(&'a self, _event: &'a Event, _body: &'a str) -> SendFuture<'a> {
-        Box::pin(async { Ok(()) })
+        Box::pin(async { Ok(Answer::default()) })
     }
 }
 

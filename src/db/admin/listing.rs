@@ -523,6 +523,14 @@ pub fn order_events(conn: &Connection, order_id: OrderId) -> Result<Vec<JobRow>>
     Ok(rows)
 }
 
+/// One job by its id (the job page and `aforro jobs show`), `None` when there is none.
+pub fn job(conn: &Connection, job_id: i64) -> Result<Option<JobRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, order_id, state, attempts, max_attempts, run_at, last_error, event_id FROM jobs WHERE id = ?1",
+    )?;
+    crate::db::optional(stmt.query_row([job_id], jobs::job_row))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use rusqlite::{Connection, params};
 use super::notifications;
 use crate::db::optional;
 use crate::db::records::{ClaimedJob, Confirmation, EventKind};
+use super::delivery_attempts::{self, DeliveryAttempt};
 use crate::domain::{OrderId, Timestamp};
 use crate::error::Result;
 
@@ -188,6 +189,8 @@ pub enum JobOutcome {
         channel: &'static str,
         /// What was sent, kept in `notifications` as proof.
         body: String,
+        /// The attempt to record in `delivery_attempts` (none for the `log` sender).
+        attempt: Option<DeliveryAttempt>,
     },
     /// Someone delivered it before (its event's `notifications` row exists): just mark it done.
     AlreadySent,
@@ -197,22 +200,33 @@ pub enum JobOutcome {
         error: String,
         /// When to try again; `None` dead-letters it.
         retry_at: Option<Timestamp>,
+        /// The attempt to record in `delivery_attempts` (none for the `log` sender).
+        attempt: Option<DeliveryAttempt>,
     },
 }
 
-/// Records every outcome of a claimed batch: a sent event's delivery and its job done, or the
-/// failed attempt rescheduled or dead-lettered.
+/// Records every outcome of a claimed batch, with its attempt: in the write that already
+/// records the outcome, so an attempt costs the writer a row, not a command. An attempt is
+/// recorded even when a later claim holds the job's lease now: it happened.
 pub(crate) fn record_outcomes(conn: &Connection, outcomes: &[(ClaimedJob, JobOutcome)], now: Timestamp) -> Result<()> {
     for (job, outcome) in outcomes {
-        match outcome {
-            JobOutcome::Sent { channel, body } => {
+        let attempt = match outcome {
+            JobOutcome::Sent { channel, body, attempt } => {
                 notifications::record_sent(conn, job, channel, body, now)?;
                 mark_done(conn, job.id, now)?;
+                attempt
             }
-            JobOutcome::AlreadySent => mark_done(conn, job.id, now)?,
-            JobOutcome::Failed { error, retry_at } => {
+            JobOutcome::AlreadySent => {
+                mark_done(conn, job.id, now)?;
+                &None
+            }
+            JobOutcome::Failed { error, retry_at, attempt } => {
                 record_failure(conn, job, error, *retry_at, now)?;
+                attempt
             }
+        };
+        if let Some(attempt) = attempt {
+            delivery_attempts::record(conn, job.id, attempt)?;
         }
     }
     Ok(())

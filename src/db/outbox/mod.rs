@@ -9,6 +9,7 @@
 //! Order within: `events` → `jobs` → `notifications`; `commit_log` stands alone.
 
 pub mod commit_log;
+pub mod delivery_attempts;
 pub mod events;
 pub mod jobs;
 pub mod notifications;

@@ -189,7 +189,7 @@ fn detail(order: &OrderBody, extras: &OrderExtras, viewer: &layout::Viewer<'_>) 
                     thead { tr { th.num { "job" } th { "event" } th { "id" } th { "state" } th.num { "attempts" } th { "last error" } } }
                     tbody { @for job in &extras.events {
                         tr id={ "event-" (job.id) } {
-                            td.num { a href={ "/admin/jobs/?state=" (job.state) } { (job.id) } }
+                            td.num { a href={ "/admin/jobs/" (job.id) "/" } { (job.id) } }
                             td { (job.kind) }
                             td { code { (job.event_id.as_deref().unwrap_or("")) } }
                             td { span.badge.(job.state) { (job.state) } }
