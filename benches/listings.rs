@@ -1,6 +1,7 @@
-//! Store listings at depth, in process, on the issue-14 sizes: the inventory listing of a store
-//! with 100k rows in a 1M-product catalog (the title order + stock view path, and the SQL path
-//! it replaced), a store with 1M orders, and filtered browses at 1M products.
+//! Store listings at depth, in process, at the sizes their targets name: the inventory
+//! listing of a store with 100k rows in a 1M-product catalog (the title order + stock view
+//! path, and the SQL path it replaced), a store with 1M orders, and filtered browses at 1M
+//! products.
 //!
 //! The 1M catalog is the search benchmark's (`target/bench-data/1m`, seeded and indexed on
 //! first use: about a minute); the 1M orders live in their own database

@@ -5,7 +5,7 @@
 -- while an order names it) and the foreign key `order_items.product_id → products`, whose
 -- check on a product's deletion looks up the product's lines. Yet every order line put an
 -- entry on that product's own leaf page: a quarter of the pages each commit of orders wrote
--- (docs/performance.md, "Session 8"). A count per product answers both questions from one
+-- (docs/performance.md, "Why an order writes few index pages"). A count per product answers both questions from one
 -- row, and its rows sit on a few pages that a batch of orders shares.
 --
 -- The foreign key goes with the index (without the index SQLite would check it by reading

@@ -3,7 +3,7 @@
 --
 -- Every order put an entry in both `orders_store_newest` and `orders_store_status_newest`, on
 -- its store's leaf of each: with ~20 stores in a commit of orders, a third of the pages each
--- commit wrote (docs/performance.md, "Session 8"). Almost every order is CONFIRMED, so:
+-- commit wrote (docs/performance.md, "Why an order writes few index pages"). Almost every order is CONFIRMED, so:
 -- - `orders_store_newest` carries the status after the key, and serves the unfiltered listing
 --   and the CONFIRMED one (skipping the few other entries without reading a row);
 -- - `orders_store_status_newest` keeps only the other statuses (REJECTED, CANCELLED, PENDING),

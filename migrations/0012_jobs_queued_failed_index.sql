@@ -3,7 +3,7 @@
 --
 -- `jobs_state_newest (state, id DESC)` moved every job's entry at each state change: an
 -- insert and a delete for `running`, another insert for `done`, three B-tree writes per order
--- (docs/performance.md, "Session 8"). Its readers count jobs by state: the dashboard's failed
+-- (docs/performance.md, "Why an order writes few index pages"). Its readers count jobs by state: the dashboard's failed
 -- tile and `/metrics`. Running jobs already have `jobs_leased` and done ones
 -- `jobs_done_updated` (both partial); this one now holds only queued and failed jobs, which an
 -- order handed to the workers never is.

@@ -9,7 +9,7 @@
 -- - the counts' upserts (`ON CONFLICT DO UPDATE` checks its update with ABORT);
 -- - `RAISE(ABORT)` in `order_items_product_exists`.
 -- Those journals were a fifth of the writer's time per order (docs/performance.md,
--- "Session 9"). So:
+-- "Why orders skip statement journals"). So:
 -- - both foreign keys are DEFERRABLE INITIALLY DEFERRED: still enforced, at the commit. The
 --   writer checks a store exists before it writes an order, and a line's order is the one it
 --   just inserted, so neither is ever violated there;

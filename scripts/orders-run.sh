@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One run of the orders load against a fresh copy of a prepared catalog (docs/performance.md,
-# "Session 8"; issue 14).
+# "Comparing two builds").
 #
 #   scripts/orders-run.sh BASE [BIN...]     # BASE holds data/ of a seeded, `load prepare`d catalog
 #   ORDERS_LOG_DIR=/tmp scripts/orders-run.sh /tmp/orders-base ./a/aforro ./b/aforro ./a/aforro

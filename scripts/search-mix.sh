@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The HTTP search mix against a fresh server (docs/performance.md, "Session 5"; issue 13).
+# The HTTP search mix against a fresh server (docs/performance.md, "The scripts and benchmarks").
 #
 #   scripts/search-mix.sh DIR [CLIENTS...]      # DIR holds data/ and index/ (e.g. a 1M catalog)
 #   MIX_BIN=path/to/aforro MIX_LOG_DIR=/tmp scripts/search-mix.sh DIR 64 8

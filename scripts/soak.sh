@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Soak: mixed load on a running release server, anonymous memory sampled, pass only if memory
-# reaches a plateau and the stock invariant holds (docs/reliability.md, issue 18).
+# reaches a plateau and the stock invariant holds (docs/reliability.md, "Memory under steady load").
 #
 #   scripts/soak.sh                      # CI form: 90 s on the demo catalog, never scraped
 #   SOAK_SECS=1800 SCRAPE_SECS=10 scripts/soak.sh   # by hand: 30 min, /metrics scraped every 10 s

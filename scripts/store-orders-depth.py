@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Store orders at depth before and after migration 0011 (docs/performance.md, "Session 8").
+"""Store orders at depth before and after migration 0011 (docs/performance.md, "Listings at depth").
 
 Builds (once) a database with migration 0001's indexes and 1M orders in store 1 (every fifth
 REJECTED), and a copy with migration 0011 applied, then prints the median CPU time

@@ -38,7 +38,7 @@ pub struct Config {
     pub writer_batch: usize,
 
     /// Log line format on stderr: `pretty` on a terminal and `json` otherwise (`auto`), or
-    /// either always. `RUST_LOG` sets the filter (default `info`).
+    /// either always. `RUST_LOG` sets the filter (default `warn,aforro=info`).
     #[arg(long, global = true, env = "AFORRO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
     pub log_format: LogFormat,
 

@@ -5,8 +5,9 @@
 //! order allocates and frees hundreds of MiB at 1M products in mid-sized blocks, and the
 //! request threads churn through their arenas all the time; freed memory below live data
 //! stayed resident. The 25-minute soaks at 1M showed it as steps of RssAnon at each
-//! popularity rebuild that never came back (docs/reliability.md, issue 18): one
-//! `malloc_trim(0)` called into that server from gdb took RssAnon from 800 MiB to 647 MiB.
+//! popularity rebuild that never came back: one `malloc_trim(0)` called from gdb into a 1M
+//! server of `17d3cdb` under the mixed load took RssAnon from 781 MiB to 632 MiB (2026-11-30;
+//! docs/reliability.md, "Why freed memory is handed back").
 //! `malloc_trim(0)` walks every arena and returns each free page in it
 //! (`madvise(MADV_DONTNEED)`), so it runs after each such rebuild and once a minute on the
 //! maintenance schedule.

@@ -42,8 +42,8 @@ const LATENCY_BUCKETS_SECS: &[f64] =
 
 /// How often histogram samples are folded into their buckets. Until then every sample is kept
 /// (8 bytes each): without this, a server nobody scraped grew by every request it served
-/// (issue 18). The exporter's own `install()` upkeep uses the same 5 s; at 20k requests/s
-/// this bounds the pending samples to about 800 KB.
+/// (docs/reliability.md, "What bounds memory"). The exporter's own `install()` upkeep uses
+/// the same 5 s; at 20k requests/s this bounds the pending samples to about 800 KB.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();

@@ -3,9 +3,11 @@
 //!
 //! Each client owns one keep-alive HTTP/1.1 connection driven by hyper's connection API (no
 //! pool, no per-request URL parsing): the harness shares the two cores with the server it
-//! measures, and reqwest's client cost nearly a fifth of what the server itself spent per
-//! order (docs/performance.md, "Orders over HTTP, round 3"). A connection that fails is
-//! counted as a transport error and opened again for the next request.
+//! measures, and reqwest's pooled client took 18 % as many samples as the server itself in
+//! `perf record -a` of an orders run (2026-11-30, `8088f78`); on hyper the harness spends
+//! 20.4 µs of CPU per request against 30.0 (docs/performance.md, "The work around the
+//! writer"). A connection that fails is counted as a transport error and opened again for the
+//! next request.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};

@@ -42,7 +42,9 @@ pub enum Task {
 /// wait at most ~45 s; the checkpoint keeps the WAL from growing between the writer's own
 /// automatic checkpoints under steady load; `optimize` is what SQLite suggests every few hours.
 /// Freed memory is returned every minute: between rebuilds, requests free and reallocate in
-/// every arena, and without it RssAnon crept up by about 1 MiB a minute at 1M (issue 18).
+/// every arena, and without it RssAnon crept up by about 1 MiB a minute at 1M (a server of
+/// `17d3cdb` under the mixed load, 2026-11-30; docs/reliability.md, "Why freed memory is
+/// handed back").
 const SCHEDULE: [(&str, Task); 5] = [
     ("*/15 * * * * *", Task::RequeueExpiredLeases),
     ("0 7 * * * *", Task::Purge),
@@ -56,7 +58,7 @@ const RELEASE_FREED_MEMORY: (&str, Task) = ("30 * * * * *", Task::ReleaseFreedMe
 
 /// A read replica's schedule: it writes nothing (Litestream brings the database), so it only
 /// returns freed memory, as often as a primary does. Its follower frees and reallocates as
-/// requests do, and rebuilds its autocomplete map and orders like a primary (issue 18).
+/// requests do, and rebuilds its autocomplete map and orders like a primary.
 const REPLICA_SCHEDULE: [(&str, Task); 1] = [RELEASE_FREED_MEMORY];
 
 /// The running schedule. Stop it with [`Maintenance::stop`].

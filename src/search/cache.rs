@@ -12,7 +12,8 @@
 //! The generations are a stamp, not part of the key, so a request has at most one entry: with
 //! them in the key, every order made each stock-reading result unreachable but still resident
 //! until its TTL or the byte bound, and under steady order load the cache filled to its bound
-//! with entries nobody could hit (issue 18's second heap profile).
+//! with entries nobody could hit (a heap profile under `heaptrack`, 2026-11-30;
+//! docs/reliability.md, "What bounds memory").
 //!
 //! Bounded in bytes (32 MiB) and in time (60 s), see docs/reliability.md.
 
@@ -29,7 +30,7 @@ use crate::error::Result;
 
 /// Bytes of keys and results the cache may hold (as [`entry_bytes`] counts them). Bounded in
 /// bytes, not entries: a page of 100 rows with long descriptions weighs fifty times a page of 2,
-/// so an entry count bounded nothing (issue 18). 32 MiB is some 4,000 pages of 20 rows.
+/// so an entry count bounded nothing. 32 MiB is some 4,000 pages of 20 rows.
 const MAX_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 /// Entries also expire, so a rarely repeated request does not hold memory until evicted.
 const TIME_TO_LIVE: Duration = Duration::from_secs(60);

@@ -6,9 +6,10 @@
 //! collector's, applied to every match as it arrives. So the walk's output, every match in
 //! document order with its packed rank, can be kept and fed to the next search's collector
 //! instead of walking the posting lists again. Under the HTTP search mix at 1M products the
-//! walk was about half of the server's time (perf, `docs/performance.md`, "Session 7"), and
-//! shoppers ask for the same few words under filter combinations that the result cache keeps
-//! apart. Lucene's query cache keeps filters' document sets for the same reason.
+//! walk was about half of the server's time (`perf record` under `scripts/search-mix.sh`'s
+//! 8 clients, 2026-11-30, `132d3c2`; docs/performance.md, "Where the HTTP mix spends its
+//! time"), and shoppers ask for the same few words under filter combinations that the result
+//! cache keeps apart. Lucene's query cache keeps filters' document sets for the same reason.
 //!
 //! An entry is keyed by the query's words, how many of them are required and whether ranks
 //! were computed, and stamped with the generation of the searcher it was walked on, as the

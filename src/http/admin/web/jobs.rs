@@ -1,4 +1,4 @@
-//! The job queue, which is the event outbox (issue 16: every job delivers one event): the
+//! The job queue, which is the event outbox (every job delivers one event, docs/jobs.md): the
 //! recent events by state, newest first, in pages; `state=failed` lists the failed deliveries,
 //! and a failed (dead-lettered) one can be put back in the queue, recorded in the history.
 //! A job's page shows it with every recorded delivery attempt (issue 28).

@@ -1,5 +1,5 @@
 //! Orders: the list across stores filtered by store, status and date range (newest first,
-//! pages), and an order's detail: its lines, its confirmation's state, its events (issue 16),
+//! pages), and an order's detail: its lines, its confirmation's state, its events (docs/jobs.md),
 //! its history, and the cancel button of a confirmed order (the same write as
 //! `POST /orders/<id>/cancel/`, recorded in the history).
 
