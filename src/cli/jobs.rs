@@ -8,11 +8,11 @@ use anyhow::{Context, bail};
 
 use crate::app;
 use crate::config::Config;
-use crate::db::exclusive::lock_data_dir;
-use crate::db::outbox::jobs::{self, JobRow, JobState};
 use crate::db::ReadPool;
 use crate::db::admin::listing as admin_pages;
+use crate::db::exclusive::lock_data_dir;
 use crate::db::outbox::delivery_attempts::{self, DeliveryAttempt};
+use crate::db::outbox::jobs::{self, JobRow, JobState};
 use crate::domain::Timestamp;
 
 /// Prints up to `limit` jobs, newest first. Only reads, through a read-only connection, so it

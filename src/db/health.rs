@@ -3,7 +3,7 @@
 //! volume is full or failing and sends it again once it takes writes, with no restart.
 //!
 //! A run of failures is one *episode*: it is logged when it starts and when it ends, never per
-//! request (3,000 failed orders made 3,000 identical error lines before, issue 18). Each failed
+//! request: a full volume would otherwise log one identical line per failed order. Each failed
 //! commit is counted by cause on `/metrics`.
 //!
 //! Only a successful [`probe_write`] ends an episode, not any successful commit: on a full

@@ -108,8 +108,9 @@ pub fn open_write_connection(path: &Path, synchronous: Synchronous) -> rusqlite:
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Checkpoint every 65,536 pages (256 MiB) instead of SQLite's 1,000: each checkpoint copies
     // pages back and syncs the main file on the writer's time, while every order waits. 16,384
-    // took `cargo bench --bench orders` from 8.0k to 10.3k durable orders/s; 65,536 halved the
-    // orders' p99 over HTTP (about 20 ms to 10 ms, docs/performance.md, "Session 8"): under that
+    // took `cargo bench --bench orders` to 10.3k durable orders/s (2026-11-25, `9d362fd`); 65,536
+    // halved the orders' p99 over HTTP (19.5 / 20.2 ms to 10.9 / 9.3 ms in two alternated pairs,
+    // 2026-11-30, `34f65af`; docs/performance.md, "The writer connection's settings"): under that
     // load the WAL filled 16,384 pages about five times a second. The maintenance schedule's
     // TRUNCATE checkpoint still empties the file every 5 minutes.
     conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
@@ -120,7 +121,8 @@ pub fn open_write_connection(path: &Path, synchronous: Synchronous) -> rusqlite:
     // The query planner's stability guarantee: plans never depend on the values bound. Without
     // it, SQLite checks a bound timestamp against the partial indexes on `jobs` and recompiles
     // the workers' claim whenever the value changes, which is at every claim: 3 % of the writer's
-    // time under the orders load (docs/performance.md, "Session 8"). Every
+    // time under the orders load (the writer's dwarf profile, 2026-11-30, `753cdaf`;
+    // docs/performance.md, "The writer connection's settings"). Every
     // partial index here is chosen by a literal in the query, never by a bound value.
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(conn)

@@ -2,8 +2,9 @@
 //!
 //! A worker claims a queued job with an `UPDATE` (state, attempts, lease: most of the job's
 //! index entries move) in a writer command of its own. For the `order.confirmed` job every
-//! order queues, that claim was 8 % of the writer's time per order (docs/performance.md,
-//! "Session 8"). So while this process's workers run, an order inserts its job
+//! order queues, that claim was 8 % of the writer's time per order (the writer's dwarf profile
+//! under the orders load, 2026-11-30, `753cdaf`; docs/performance.md, "Why an order's
+//! confirmation is handed to the workers"). So while this process's workers run, an order inserts its job
 //! already `running`, under a lease, with its first attempt counted; after the commit the job
 //! queue's observer puts it here and a worker takes it without writing a claim.
 //!

@@ -17,11 +17,11 @@ use tokio::task::JoinSet;
 use super::sender::{Answer, ConfirmationSender, SendError};
 use super::settings::WorkerSettings;
 use crate::db::ReadPool;
+use crate::db::outbox::delivery_attempts::DeliveryAttempt;
 use crate::db::outbox::jobs::JobOutcome;
 use crate::db::outbox::notifications;
 use crate::db::records::{ClaimedJob, Event, JobHandoff};
 use crate::db::store::orders::load_event;
-use crate::db::outbox::delivery_attempts::DeliveryAttempt;
 use crate::db::writer::WriterHandle;
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
@@ -193,7 +193,10 @@ impl Worker {
             let (index, attempt) = joined?;
             attempts[index] = Some(attempt);
         }
-        Ok(attempts.into_iter().map(|attempt| attempt.unwrap_or_else(|| Attempt::failed("the send vanished"))).collect())
+        Ok(attempts
+            .into_iter()
+            .map(|attempt| attempt.unwrap_or_else(|| Attempt::failed("the send vanished")))
+            .collect())
     }
 
     /// Steps until `stop` turns true, sleeping between empty steps until an enqueue wakes it

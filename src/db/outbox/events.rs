@@ -25,7 +25,8 @@ use crate::error::Result;
 /// the layout of a UUIDv7. Time first because `notifications` keeps a unique index on it: a
 /// fully random id put every delivery's index entry on a random leaf page, one more page
 /// written per confirmation at the workers' commit; time-ordered ids land on the index's last
-/// pages, which a batch of deliveries shares (docs/performance.md, "Orders over HTTP, round 3").
+/// pages, which a batch of deliveries shares (docs/performance.md,
+/// "One statement per order line, and time-ordered event ids").
 /// 80 random bits per millisecond keep the ids unique, and nothing reads meaning into them.
 ///
 /// With `lease_end` the job is inserted already running under that lease, its first attempt

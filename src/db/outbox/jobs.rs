@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, params};
 
+use super::delivery_attempts::{self, DeliveryAttempt};
 use super::notifications;
 use crate::db::optional;
 use crate::db::records::{ClaimedJob, Confirmation, EventKind};
-use super::delivery_attempts::{self, DeliveryAttempt};
 use crate::domain::{OrderId, Timestamp};
 use crate::error::Result;
 

@@ -40,7 +40,8 @@ pub fn product_stock_in_store(
 /// the store has no row for the product or not enough units. A read then a write by row id
 /// rather than one `UPDATE … RETURNING`: SQLite buffers returned rows in a temporary B-tree
 /// and journals a returning statement, which cost the writer more than the second lookup
-/// (docs/performance.md, "Session 9"). Only the writer writes, so nothing changes between the
+/// (`cargo bench --bench orders -- batch_1024`: 50.2 → 46.2 ms per 2,000 orders, 2026-11-30,
+/// `c1ccf58`; docs/performance.md, "Why the order path has no `RETURNING`"). Only the writer writes, so nothing changes between the
 /// two.
 pub fn take_stock(
     conn: &Connection,

@@ -175,8 +175,9 @@ impl WriterHandle {
     /// then rolls the whole batch back: that write gets its own error, every other write of the
     /// batch that had succeeded a 503 to retry (the cause is a bug or a storage fault, both
     /// rare). What it saves is the savepoint: `SAVEPOINT`/`RELEASE` and SQLite's copy of every
-    /// page the write touches into the savepoint journal, a sixth of the writer's time per
-    /// order in the profile (docs/performance.md, "Orders over HTTP, round 3").
+    /// page the write touches into the savepoint journal, about 12 % of the writer's time per
+    /// order (`perf record --call-graph dwarf`, 2026-11-30, `8088f78`; docs/performance.md,
+    /// "Why an order has no savepoint of its own").
     async fn write_unguarded<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,

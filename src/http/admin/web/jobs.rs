@@ -1,7 +1,7 @@
 //! The job queue, which is the event outbox (every job delivers one event, docs/jobs.md): the
 //! recent events by state, newest first, in pages; `state=failed` lists the failed deliveries,
 //! and a failed (dead-lettered) one can be put back in the queue, recorded in the history.
-//! A job's page shows it with every recorded delivery attempt (issue 28).
+//! A job's page shows it with every recorded delivery attempt.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -15,9 +15,9 @@ use super::session::WebSession;
 use super::{FormFields, list_url, redirect, signed_in_page};
 use crate::app::AppState;
 use crate::db::admin::listing;
-use crate::db::outbox::jobs::JobState;
 use crate::db::outbox::delivery_attempts::{self, DeliveryAttempt};
 use crate::db::outbox::jobs::JobRow;
+use crate::db::outbox::jobs::JobState;
 use crate::domain::PageRequest;
 use crate::domain::admin_list::ADMIN_PAGE_SIZE;
 use crate::error::Error;
