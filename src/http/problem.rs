@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::FieldError;
-use crate::error::Error;
+use crate::error::{ConstraintKind, Error};
 
 /// The status the contract gives each error.
 pub fn status_of(error: &Error) -> StatusCode {
@@ -16,6 +16,10 @@ pub fn status_of(error: &Error) -> StatusCode {
         Error::Validation(_) => StatusCode::BAD_REQUEST,
         Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
         Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::Constraint(violation) => match violation.kind {
+            ConstraintKind::Invalid => StatusCode::BAD_REQUEST,
+            ConstraintKind::Duplicate | ConstraintKind::Reference => StatusCode::CONFLICT,
+        },
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -135,6 +139,8 @@ impl IntoResponse for Error {
         let retry = match &self {
             Error::Storage(_) => Some(HeaderValue::from_static(STORAGE_RETRY_AFTER_SECS)),
             Error::TooManyRequests { retry_after } => Some(retry_after_header(*retry_after)),
+            // Busy or not ready yet: worth a retry as soon as the load shedding's 503 is.
+            Error::Unavailable(_) => Some(HeaderValue::from_static("1")),
             _ => None,
         };
         let mut problem = Problem::new(status, self.to_string());

@@ -11,6 +11,7 @@ use super::openapi::schemas::{self as doc, PageParams, ProblemDoc, SearchParams,
 use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::listings::PageOf;
+use crate::domain::text::{TextKind, checked};
 use crate::domain::{CategoryId, Money, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::search::rows::{Facets, MatchInfo};
@@ -59,7 +60,9 @@ async fn search_products(
 /// Every parameter of the contract; an empty value counts as absent (as DRF filters do).
 fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
     let present = |name| query.get(name).map(str::trim).filter(|value| !value.is_empty());
-    let q = present("q").map(str::to_owned);
+    // Query words and a category's name are one line of text (contract, Conventions).
+    let line = |name| present(name).map(|text| checked(name, text, TextKind::Line)).transpose();
+    let q = line("q").map_err(|error| Error::Validation(vec![error]))?.map(str::to_owned);
     let sort = match present("sort") {
         None => SortOrder::default_for(q.is_some()),
         Some(text) => SortOrder::parse(text)
@@ -72,10 +75,11 @@ fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
             parse_positive_id(text).map(StoreId).ok_or_else(|| Error::field("store_id", "must be a positive integer"))
         })
         .transpose()?;
-    let category = present("category").map(|text| match parse_positive_id(text) {
-        Some(id) => CategoryFilter::Id(CategoryId(id)),
-        None => CategoryFilter::Name(text.to_owned()),
-    });
+    let category =
+        line("category").map_err(|error| Error::Validation(vec![error]))?.map(|text| match parse_positive_id(text) {
+            Some(id) => CategoryFilter::Id(CategoryId(id)),
+            None => CategoryFilter::Name(text.to_owned()),
+        });
     Ok(SearchRequest {
         q,
         category,

@@ -12,6 +12,7 @@ use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::catalog::store_exists;
 use crate::db::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_inventory, store_orders};
+use crate::domain::text::{TextKind, checked};
 use crate::domain::{OrderStatus, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 
@@ -74,7 +75,13 @@ async fn list_store_inventory(
     let store_id = parse_store_id(&store_id)?;
     let page = query.page_request()?;
     let filter = InventoryFilter {
-        title_contains: query.get("q").map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned),
+        title_contains: query
+            .get("q")
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(|q| checked("q", q, TextKind::Line).map(str::to_owned))
+            .transpose()
+            .map_err(|error| Error::Validation(vec![error]))?,
         in_stock: query.boolean("in_stock")?,
     };
     let search = state.search.clone();

@@ -2,6 +2,7 @@
 //! split into the whole words that must match exactly and the last word that is a prefix.
 
 use super::normalise::{normalise, words};
+use crate::domain::text::{TextKind, checked};
 
 /// Fewer characters than this (after trimming) is too little to suggest anything useful.
 pub const MIN_QUERY_CHARS: usize = 3;
@@ -20,6 +21,9 @@ pub enum QueryError {
     /// Longer than the maximum after trimming.
     #[error("must be at most {MAX_QUERY_CHARS} characters")]
     TooLong,
+    /// Holds a control character (contract, Conventions: a query word never does).
+    #[error("{0}")]
+    ControlCharacter(String),
 }
 
 /// A valid, normalised autocomplete query.
@@ -42,6 +46,7 @@ impl SuggestQuery {
         if length > MAX_QUERY_CHARS {
             return Err(QueryError::TooLong);
         }
+        checked("q", trimmed, TextKind::Line).map_err(|error| QueryError::ControlCharacter(error.message))?;
         let normalised = normalise(trimmed);
         let prefix_start = normalised.rfind(' ').map_or(0, |space| space + 1);
         Ok(Self { normalised, prefix_start })

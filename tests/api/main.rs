@@ -14,6 +14,7 @@ mod cancel;
 mod cli;
 mod config;
 mod contention;
+mod control_characters;
 mod crash;
 mod errors;
 mod helpers;

@@ -93,16 +93,17 @@ async fn unicode_and_nul_in_bodies_and_queries_are_answered_within_the_contract(
 }
 
 /// Regression: the title filter used LIKE, which stops reading its pattern at a NUL, so
-/// `q=%00` matched every product.
+/// `q=%00` matched every product. A control character in a query word is now refused outright
+/// (contract, Conventions), so it can match nothing.
 #[tokio::test]
-async fn a_nul_in_the_inventory_title_filter_matches_no_title() {
+async fn a_nul_in_the_inventory_title_filter_is_400() {
     let app = TestApp::builder().fixture(small_catalog).spawn().await;
 
-    let page = json_with_status(app.get("/stores/1/inventory/?q=%00").await, StatusCode::OK).await;
-    let kettle = json_with_status(app.get("/stores/1/inventory/?q=kett%00le").await, StatusCode::OK).await;
+    let page = json_with_status(app.get("/stores/1/inventory/?q=%00").await, StatusCode::BAD_REQUEST).await;
+    let kettle = json_with_status(app.get("/stores/1/inventory/?q=kett%00le").await, StatusCode::BAD_REQUEST).await;
 
-    assert_eq!(page["count"], 0, "{page}");
-    assert_eq!(kettle["count"], 0, "{kettle}");
+    assert_eq!(page["errors"][0]["field"], "q", "{page}");
+    assert_eq!(kettle["errors"][0]["field"], "q", "{kettle}");
     app.shutdown().await;
 }
 
