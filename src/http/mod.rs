@@ -18,7 +18,7 @@ mod suggest;
 
 pub use extract::{JsonBody, QueryParams};
 pub use orders::order_id_from_path;
-pub use serve::serve;
+pub use serve::{LocalAddr, serve};
 pub use stores::{ensure_store_exists, parse_store_id};
 
 use std::future::Future;
@@ -122,6 +122,11 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
     // A read replica: writes go to the primary before any handler could see them.
     let router = match primary {
         Some(primary) => router.layer(axum::middleware::from_fn_with_state(primary, primary_redirect::redirect_writes)),
+        None => router,
+    };
+    // `--public-url` travels with each request to what builds links and cookies.
+    let router = match &options.public_url {
+        Some(public_url) => router.layer(axum::Extension(public_url.clone())),
         None => router,
     };
     let router =
