@@ -2,6 +2,7 @@
 //! (`Application::build` → `local_addr()` → `run_until_stopped()`).
 
 pub mod login_throttle;
+pub mod password_checks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use self::login_throttle::LoginThrottle;
+use self::password_checks::PasswordChecks;
 use crate::config::{Config, HttpOptions};
 use crate::db::effects::CommitObserver;
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
@@ -43,6 +45,10 @@ pub struct AppState {
     pub replica: Option<ReplicaStatus>,
     /// Failed-login limiting per (username, client address); in memory, per process.
     pub login_throttle: LoginThrottle,
+    /// The same limit for the page's password-change form (its current-password check).
+    pub password_change_throttle: LoginThrottle,
+    /// The process-wide bound on concurrent Argon2 checks, every door's.
+    pub password_checks: PasswordChecks,
 }
 
 /// Opens the configured store (see [`crate::db::open_store`]).
@@ -102,6 +108,8 @@ impl Application {
                 jobs: JobQueue::new(0),
                 replica: Some(views.status),
                 login_throttle: LoginThrottle::default(),
+                password_change_throttle: LoginThrottle::default(),
+                password_checks: PasswordChecks::default(),
             };
             let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             let maintenance =
@@ -203,6 +211,8 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
             jobs,
             replica: None,
             login_throttle: LoginThrottle::default(),
+            password_change_throttle: LoginThrottle::default(),
+            password_checks: PasswordChecks::default(),
         },
         writer_thread,
     ))
