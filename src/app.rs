@@ -3,6 +3,7 @@
 
 pub mod login_throttle;
 pub mod password_checks;
+pub mod private_files;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -51,9 +52,17 @@ pub struct AppState {
     pub password_checks: PasswordChecks,
 }
 
-/// Opens the configured store (see [`crate::db::open_store`]).
+/// Opens the configured store (see [`crate::db::open_store`]), creating its file readable by
+/// this user only ([`private_files`]).
 pub fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
-    db::open_store(&config.database_path(), config.synchronous)
+    let path = config.database_path();
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create the folder {}", config.data_dir.display()))?;
+    let created = private_files::create_private(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    if !created {
+        private_files::warn_if_readable_by_others(&path);
+    }
+    db::open_store(&path, config.synchronous)
 }
 
 /// Options of `serve` beyond the shared configuration.
