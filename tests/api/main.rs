@@ -4,6 +4,7 @@ mod admin_account_history;
 mod admin_auth;
 mod admin_browser;
 mod admin_catalog;
+mod admin_csrf;
 mod admin_door;
 mod admin_login;
 mod admin_pages;
