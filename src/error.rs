@@ -132,6 +132,13 @@ impl FieldError {
     }
 }
 
+/// One bad field is a validation error naming it (so `?` works on a field's parser).
+impl From<FieldError> for Error {
+    fn from(error: FieldError) -> Self {
+        Self::Validation(vec![error])
+    }
+}
+
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Self {
         if let Some(fault) = StorageFault::classify(&error) {

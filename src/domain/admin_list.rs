@@ -131,7 +131,9 @@ pub trait Params {
 
 /// The list's search text (`q`): one line, no control characters (contract, Conventions).
 fn search_text(params: &impl Params) -> std::result::Result<Option<String>, FieldError> {
-    params.text("q").map(|text| checked("q", &text, TextKind::Line).map(str::to_owned)).transpose()
+    // Checked before trimming: a control character is refused wherever it stands.
+    params.param("q").map(|raw| checked("q", raw, TextKind::Line)).transpose()?;
+    Ok(params.text("q"))
 }
 
 /// Collects every bad parameter before failing, as the forms do.

@@ -89,8 +89,9 @@ impl<'a> Reader<'a> {
             Some(Value::String(text)) if text.chars().count() > max_chars => {
                 self.fail(name, &format!("must have at most {max_chars} characters"))
             }
-            Some(Value::String(text)) => match checked(name, text.trim(), kind) {
-                Ok(text) => text.to_owned(),
+            // Checked before trimming: a control character is refused wherever it stands.
+            Some(Value::String(text)) => match checked(name, text, kind) {
+                Ok(text) => text.trim().to_owned(),
                 Err(error) => {
                     self.errors.push(error);
                     String::new()

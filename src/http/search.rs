@@ -60,9 +60,13 @@ async fn search_products(
 /// Every parameter of the contract; an empty value counts as absent (as DRF filters do).
 fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
     let present = |name| query.get(name).map(str::trim).filter(|value| !value.is_empty());
-    // Query words and a category's name are one line of text (contract, Conventions).
-    let line = |name| present(name).map(|text| checked(name, text, TextKind::Line)).transpose();
-    let q = line("q").map_err(|error| Error::Validation(vec![error]))?.map(str::to_owned);
+    // Query words and a category's name are one line of text (contract, Conventions),
+    // checked before trimming: a control character is refused wherever it stands.
+    let line = |name| -> Result<Option<&str>> {
+        query.get(name).map(|raw| checked(name, raw, TextKind::Line)).transpose()?;
+        Ok(present(name))
+    };
+    let q = line("q")?.map(str::to_owned);
     let sort = match present("sort") {
         None => SortOrder::default_for(q.is_some()),
         Some(text) => SortOrder::parse(text)
@@ -75,11 +79,10 @@ fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
             parse_positive_id(text).map(StoreId).ok_or_else(|| Error::field("store_id", "must be a positive integer"))
         })
         .transpose()?;
-    let category =
-        line("category").map_err(|error| Error::Validation(vec![error]))?.map(|text| match parse_positive_id(text) {
-            Some(id) => CategoryFilter::Id(CategoryId(id)),
-            None => CategoryFilter::Name(text.to_owned()),
-        });
+    let category = line("category")?.map(|text| match parse_positive_id(text) {
+        Some(id) => CategoryFilter::Id(CategoryId(id)),
+        None => CategoryFilter::Name(text.to_owned()),
+    });
     Ok(SearchRequest {
         q,
         category,

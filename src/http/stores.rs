@@ -77,11 +77,11 @@ async fn list_store_inventory(
     let filter = InventoryFilter {
         title_contains: query
             .get("q")
+            .map(|q| checked("q", q, TextKind::Line))
+            .transpose()?
             .map(str::trim)
             .filter(|q| !q.is_empty())
-            .map(|q| checked("q", q, TextKind::Line).map(str::to_owned))
-            .transpose()
-            .map_err(|error| Error::Validation(vec![error]))?,
+            .map(str::to_owned),
         in_stock: query.boolean("in_stock")?,
     };
     let search = state.search.clone();

@@ -38,7 +38,10 @@ pub struct SuggestQuery {
 impl SuggestQuery {
     /// Parses the raw `q` parameter.
     pub fn parse(raw: Option<&str>) -> Result<Self, QueryError> {
-        let trimmed = raw.ok_or(QueryError::Missing)?.trim();
+        let raw = raw.ok_or(QueryError::Missing)?;
+        // Before trimming: a control character is refused wherever it stands.
+        checked("q", raw, TextKind::Line).map_err(|error| QueryError::ControlCharacter(error.message))?;
+        let trimmed = raw.trim();
         let length = trimmed.chars().count();
         if length < MIN_QUERY_CHARS {
             return Err(if length == 0 { QueryError::Missing } else { QueryError::TooShort });
@@ -46,7 +49,6 @@ impl SuggestQuery {
         if length > MAX_QUERY_CHARS {
             return Err(QueryError::TooLong);
         }
-        checked("q", trimmed, TextKind::Line).map_err(|error| QueryError::ControlCharacter(error.message))?;
         let normalised = normalise(trimmed);
         let prefix_start = normalised.rfind(' ').map_or(0, |space| space + 1);
         Ok(Self { normalised, prefix_start })
