@@ -2,7 +2,7 @@
 //! once from the query string. Sorts are closed enums: a list offers only the orders an index
 //! serves, so every page costs what its rows cost, whatever the table's size.
 
-use super::text::{TextKind, checked};
+use super::text::query_text;
 use super::{CategoryId, FieldError, OrderStatus, PageRequest, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
@@ -131,9 +131,7 @@ pub trait Params {
 
 /// The list's search text (`q`): one line, no control characters (contract, Conventions).
 fn search_text(params: &impl Params) -> std::result::Result<Option<String>, FieldError> {
-    // Checked before trimming: a control character is refused wherever it stands.
-    params.param("q").map(|raw| checked("q", raw, TextKind::Line)).transpose()?;
-    Ok(params.text("q"))
+    query_text("q", params.param("q"))
 }
 
 /// Collects every bad parameter before failing, as the forms do.

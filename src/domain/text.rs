@@ -42,6 +42,14 @@ pub fn checked<'a>(field: &str, text: &'a str, kind: TextKind) -> Result<&'a str
     }
 }
 
+/// A query parameter of free text (a search's `q`, a title filter): refused with a control
+/// character anywhere (checked before trimming), else trimmed; `None` when absent or blank.
+pub fn query_text(field: &str, raw: Option<&str>) -> Result<Option<String>, FieldError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let trimmed = checked(field, raw, TextKind::Line)?.trim();
+    Ok((!trimmed.is_empty()).then(|| trimmed.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +63,14 @@ mod tests {
         for fine in ["Kettle", "café ☕", "a\u{80}b", "a\u{9F}b", "tab-free", ""] {
             assert_eq!(checked("name", fine, TextKind::Line), Ok(fine));
         }
+    }
+
+    #[test]
+    fn query_text_is_trimmed_blank_is_none_and_a_control_character_anywhere_is_refused() {
+        assert_eq!(query_text("q", Some("  kettle ")), Ok(Some("kettle".to_owned())));
+        assert_eq!(query_text("q", Some("   ")), Ok(None));
+        assert_eq!(query_text("q", None), Ok(None));
+        assert!(query_text("q", Some("kettle\n")).is_err(), "trailing LF is not trimmed away");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::openapi::schemas::{self as doc, PageParams, ProblemDoc, SearchParams,
 use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::listings::PageOf;
-use crate::domain::text::{TextKind, checked};
+use crate::domain::text::query_text;
 use crate::domain::{CategoryId, Money, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::search::rows::{Facets, MatchInfo};
@@ -60,13 +60,8 @@ async fn search_products(
 /// Every parameter of the contract; an empty value counts as absent (as DRF filters do).
 fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
     let present = |name| query.get(name).map(str::trim).filter(|value| !value.is_empty());
-    // Query words and a category's name are one line of text (contract, Conventions),
-    // checked before trimming: a control character is refused wherever it stands.
-    let line = |name| -> Result<Option<&str>> {
-        query.get(name).map(|raw| checked(name, raw, TextKind::Line)).transpose()?;
-        Ok(present(name))
-    };
-    let q = line("q")?.map(str::to_owned);
+    // Query words and a category's name are one line of text (contract, Conventions).
+    let q = query_text("q", query.get("q"))?;
     let sort = match present("sort") {
         None => SortOrder::default_for(q.is_some()),
         Some(text) => SortOrder::parse(text)
@@ -79,9 +74,9 @@ fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
             parse_positive_id(text).map(StoreId).ok_or_else(|| Error::field("store_id", "must be a positive integer"))
         })
         .transpose()?;
-    let category = line("category")?.map(|text| match parse_positive_id(text) {
+    let category = query_text("category", query.get("category"))?.map(|text| match parse_positive_id(&text) {
         Some(id) => CategoryFilter::Id(CategoryId(id)),
-        None => CategoryFilter::Name(text.to_owned()),
+        None => CategoryFilter::Name(text),
     });
     Ok(SearchRequest {
         q,

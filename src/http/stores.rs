@@ -12,7 +12,7 @@ use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::catalog::store_exists;
 use crate::db::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_inventory, store_orders};
-use crate::domain::text::{TextKind, checked};
+use crate::domain::text::query_text;
 use crate::domain::{OrderStatus, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 
@@ -74,16 +74,8 @@ async fn list_store_inventory(
 ) -> Result<Json<Paginated<InventoryRow>>> {
     let store_id = parse_store_id(&store_id)?;
     let page = query.page_request()?;
-    let filter = InventoryFilter {
-        title_contains: query
-            .get("q")
-            .map(|q| checked("q", q, TextKind::Line))
-            .transpose()?
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(str::to_owned),
-        in_stock: query.boolean("in_stock")?,
-    };
+    let filter =
+        InventoryFilter { title_contains: query_text("q", query.get("q"))?, in_stock: query.boolean("in_stock")? };
     let search = state.search.clone();
     let rows = state
         .reads

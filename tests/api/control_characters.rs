@@ -69,6 +69,8 @@ async fn every_name_field_refuses_each_control_character_and_a_description_keeps
     let body = json!({"title": "Cast Iron Pan", "description": kept, "price": "30.00", "category_id": 1});
     let created = admin.call(Method::POST, "/api/admin/products/", Some(body), StatusCode::CREATED).await;
     assert_eq!(created["description"], kept);
+    let listed = admin.call(Method::GET, "/api/admin/products/?q=kettle%0A", None, StatusCode::BAD_REQUEST).await;
+    assert_eq!(fields(&listed), ["q"], "a trailing LF is refused, not trimmed away");
     let bell = json!({"title": "Bell", "description": "ding\u{7}", "price": "3.00", "category_id": 1});
     let problem = admin.call(Method::POST, "/api/admin/products/", Some(bell), StatusCode::BAD_REQUEST).await;
     assert_eq!(fields(&problem), ["description"]);

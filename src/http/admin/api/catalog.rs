@@ -10,6 +10,7 @@ use super::{AdminSession, actor, path_id};
 use crate::app::AppState;
 use crate::db::admin_listing::{self as listing, CategoryRow, ProductRow, StoreRow};
 use crate::domain::catalog as input;
+use crate::domain::text::query_text;
 use crate::domain::{CategoryId, ProductId, StoreId};
 use crate::error::Result;
 use crate::http::openapi::admin_schemas::{
@@ -162,7 +163,7 @@ pub(crate) async fn list_products(
     links: PageLinks,
 ) -> Result<Json<Paginated<ProductRow>>> {
     let page = query.page_request()?;
-    let q = query.get("q").map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
+    let q = query_text("q", query.get("q"))?;
     let rows = state.reads.run(move |conn| listing::products(conn, q.as_deref(), page)).await?;
     Ok(Json(Paginated::new(rows, page, &links)?))
 }
