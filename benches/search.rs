@@ -73,6 +73,22 @@ fn cases() -> Vec<(&'static str, SearchRequest)> {
         ("store_in_stock", SearchRequest { store_id: Some(StoreId(1)), in_stock: Some(true), ..base.clone() }),
         ("broad_word_facets", words("steel")),
         ("deep_page", SearchRequest { page: PageRequest { page: 50, page_size: 20 }, ..words("kettle") }),
+        // The deepest page the result window serves (results 9,901 to 10,000 of a broad word):
+        // a count pass, then a pass keeping 10,000 hits. Against `broad_word_facets` (its first
+        // page) it shows what a deep page costs (docs/search.md, "Deep pages").
+        (
+            "broad_word_deep_page",
+            SearchRequest {
+                page: PageRequest { page: 100, page_size: 100 },
+                sort: SortOrder::PriceAscending,
+                ..words("steel")
+            },
+        ),
+        // Far past the end: the count pass alone decides the 404 (the HTTP layer answers it).
+        (
+            "broad_word_past_the_end",
+            SearchRequest { page: PageRequest { page: 50_000, page_size: 100 }, ..words("steel") },
+        ),
         ("one_word_typo", words("kettel")),
         ("prefix_4_letters", words("kett")),
         ("relaxed_two_words", words("kettle qqqq")),

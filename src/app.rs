@@ -2,6 +2,8 @@
 //! (`Application::build` → `local_addr()` → `run_until_stopped()`).
 
 pub mod login_throttle;
+pub mod password_checks;
+pub mod private_files;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,6 +14,7 @@ use tokio::net::TcpListener;
 
 use self::login_throttle::LoginThrottle;
 use crate::access::{self, AccessControl, AccessOptions};
+use self::password_checks::PasswordChecks;
 use crate::config::{Config, HttpOptions};
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
 use crate::db::outbox::jobs as job_rows;
@@ -47,11 +50,23 @@ pub struct AppState {
     pub login_throttle: LoginThrottle,
     /// The master key and every API key, in memory: what the gate checks each request against.
     pub access: AccessControl,
+    /// The same limit for the page's password-change form (its current-password check).
+    pub password_change_throttle: LoginThrottle,
+    /// The process-wide bound on concurrent Argon2 checks, every door's.
+    pub password_checks: PasswordChecks,
 }
 
-/// Opens the configured store (see [`crate::db::open_store`]).
+/// Opens the configured store (see [`crate::db::open_store`]), creating its file readable by
+/// this user only ([`private_files`]).
 pub fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
-    db::open_store(&config.database_path(), config.synchronous)
+    let path = config.database_path();
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create the folder {}", config.data_dir.display()))?;
+    let created = private_files::create_private(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    if !created {
+        private_files::warn_if_readable_by_others(&path);
+    }
+    db::open_store(&path, config.synchronous)
 }
 
 /// Options of `serve` beyond the shared configuration.
@@ -119,6 +134,8 @@ impl Application {
                 replica: Some(views.status),
                 login_throttle: LoginThrottle::default(),
                 access,
+                password_change_throttle: LoginThrottle::default(),
+                password_checks: PasswordChecks::default(),
             };
             let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             let maintenance =
@@ -232,6 +249,8 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
             replica: None,
             login_throttle: LoginThrottle::default(),
             access: AccessControl::new(None, None),
+            password_change_throttle: LoginThrottle::default(),
+            password_checks: PasswordChecks::default(),
         },
         writer_thread,
     ))

@@ -120,6 +120,54 @@ pub struct HttpOptions {
     /// flag or separate with commas; `*` allows any. None by default: no CORS headers.
     #[arg(long = "cors-origin", env = "AFORRO_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<HeaderValue>,
+
+    /// Where clients reach the service, e.g. `https://shop.example` (scheme, host and port; no
+    /// path): the base of absolute pagination links, and with `https` the admin session
+    /// cookie becomes `__Host-…; Secure`. Unset: links name the address the client connected
+    /// to, never the request's `Host` header.
+    #[arg(long = "public-url", env = "AFORRO_PUBLIC_URL", value_parser = PublicUrl::parse)]
+    pub public_url: Option<PublicUrl>,
+}
+
+/// `--public-url`: the origin clients use, fixed by the operator rather than taken from a
+/// request's `Host` header, which any client sets to anything (a cache in front would then
+/// hand everyone links to the attacker's host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    /// `scheme://host[:port]`, no trailing slash.
+    origin: String,
+    https: bool,
+}
+
+impl PublicUrl {
+    /// Parses `http(s)://host[:port]` with at most a trailing `/`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let uri: axum::http::Uri = text.trim().parse().map_err(|error| format!("not a URL: {error}"))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err("must start with http:// or https://".to_owned()),
+        };
+        let authority = uri.authority().ok_or("must name a host")?;
+        if authority.as_str().contains('@') {
+            return Err("must not hold a user name or password".to_owned());
+        }
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err("must be scheme, host and port only (no path, no query)".to_owned());
+        }
+        let scheme = if https { "https" } else { "http" };
+        Ok(Self { origin: format!("{scheme}://{}", authority.as_str().to_ascii_lowercase()), https })
+    }
+
+    /// `scheme://host[:port]`, with no trailing slash.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Whether clients come over TLS (terminated in front of the service).
+    pub fn is_https(&self) -> bool {
+        self.https
+    }
 }
 
 impl Default for HttpOptions {
@@ -128,6 +176,7 @@ impl Default for HttpOptions {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             cors_origins: Vec::new(),
+            public_url: None,
         }
     }
 }
@@ -147,6 +196,23 @@ mod tests {
     struct Options {
         #[command(flatten)]
         http: HttpOptions,
+    }
+
+    #[test]
+    fn a_public_url_is_an_origin_and_says_whether_it_is_https() {
+        let url = PublicUrl::parse("https://Shop.Example/").expect("an origin");
+        assert_eq!((url.origin(), url.is_https()), ("https://shop.example", true));
+        let plain = PublicUrl::parse("http://10.0.0.5:8000").expect("an origin with a port");
+        assert_eq!((plain.origin(), plain.is_https()), ("http://10.0.0.5:8000", false));
+        for bad in [
+            "shop.example",
+            "ftp://shop.example",
+            "https://shop.example/api",
+            "https://a@shop.example",
+            "https://x/?q=1",
+        ] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

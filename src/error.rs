@@ -10,8 +10,10 @@
 
 use std::sync::Arc;
 
+pub use self::constraint::{ConstraintKind, ConstraintViolation};
 pub use self::fault::StorageFault;
 
+pub mod constraint;
 pub mod fault;
 
 /// The core's result: [`Error`] unless a function says otherwise.
@@ -45,6 +47,13 @@ pub enum Error {
     /// still use (409).
     #[error("{0}")]
     Conflict(String),
+
+    /// The database refused a write by one of its constraints, a rule the parsers and the
+    /// named writes did not check first: the client's fault all the same (400 or 409, by
+    /// kind). Never among the errors an unguarded write may return having written nothing
+    /// (`db::writer`): SQLite may have kept part of the statement's rows.
+    #[error("{0}")]
+    Constraint(ConstraintViolation),
 
     /// The named resource does not exist (404).
     #[error("{0}")]
@@ -136,10 +145,20 @@ impl FieldError {
     }
 }
 
+/// One bad field is a validation error naming it (so `?` works on a field's parser).
+impl From<FieldError> for Error {
+    fn from(error: FieldError) -> Self {
+        Self::Validation(vec![error])
+    }
+}
+
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Self {
-        match StorageFault::classify(&error) {
-            Some(fault) => Self::Storage(fault),
+        if let Some(fault) = StorageFault::classify(&error) {
+            return Self::Storage(fault);
+        }
+        match ConstraintViolation::classify(&error) {
+            Some(violation) => Self::Constraint(violation),
             None => Self::Sqlite(error),
         }
     }

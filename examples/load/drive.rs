@@ -32,6 +32,8 @@ use crate::workload::{self, Kind, Line, Request, Workload};
 pub(crate) struct Plan {
     pub addr: SocketAddr,
     pub clients: usize,
+    /// `login-flood`: clients sending logins beside the `clients` searching ones.
+    pub login_clients: usize,
     pub duration: Duration,
     pub max_requests: u64,
     pub random_seed: u64,
@@ -146,7 +148,9 @@ pub(crate) async fn drive(plan: &Plan, workload: Workload, catalog: Catalog) -> 
     let started = Instant::now();
     let deadline = started + plan.duration;
     let mut clients = tokio::task::JoinSet::new();
-    for index in 0..plan.clients {
+    let login_clients = if workload == Workload::LoginFlood { plan.login_clients } else { 0 };
+    for index in 0..plan.clients + login_clients {
+        let role = if index < plan.clients { Role::Workload(workload) } else { Role::Login };
         let client = Client {
             addr: plan.addr,
             host: host.clone(),
@@ -154,7 +158,7 @@ pub(crate) async fn drive(plan: &Plan, workload: Workload, catalog: Catalog) -> 
             catalog: Arc::clone(&catalog),
             rng: ChaCha8Rng::seed_from_u64(plan.random_seed.wrapping_add(index as u64)),
         };
-        clients.spawn(client.run(workload, deadline, Arc::clone(&budget), plan.keep_requests));
+        clients.spawn(client.run(role, deadline, Arc::clone(&budget), plan.keep_requests));
     }
     let mut outcome = Outcome::new();
     while let Some(result) = clients.join_next().await {
@@ -163,6 +167,18 @@ pub(crate) async fn drive(plan: &Plan, workload: Workload, catalog: Catalog) -> 
     outcome.elapsed = started.elapsed();
     Ok(outcome)
 }
+
+/// What one client sends.
+#[derive(Clone, Copy)]
+enum Role {
+    /// The workload's requests.
+    Workload(Workload),
+    /// Failing admin logins (the `login-flood` workload's flood).
+    Login,
+}
+
+/// Where logins are sent.
+const LOGIN_PATH: &str = "/api/admin/login/";
 
 struct Client {
     addr: SocketAddr,
@@ -175,21 +191,21 @@ struct Client {
 }
 
 impl Client {
-    async fn run(
-        mut self,
-        workload: Workload,
-        deadline: Instant,
-        budget: Arc<AtomicU64>,
-        keep_requests: bool,
-    ) -> Outcome {
+    async fn run(mut self, role: Role, deadline: Instant, budget: Arc<AtomicU64>, keep_requests: bool) -> Outcome {
         let mut outcome = Outcome::new();
         while Instant::now() < deadline && take_one(&budget) {
-            let request = workload::next(workload, &self.catalog, &mut self.rng);
+            let request = match role {
+                Role::Workload(workload) => workload::next(workload, &self.catalog, &mut self.rng),
+                Role::Login => workload::login(&mut self.rng),
+            };
             let kind = request.kind();
             let sent = Instant::now();
             let (status, lines, path) = match request {
                 Request::Order { body, lines } => {
                     (self.send(Method::POST, ORDERS_PATH, body).await, lines, Cow::Borrowed(ORDERS_PATH))
+                }
+                Request::Login { body } => {
+                    (self.send(Method::POST, LOGIN_PATH, body).await, Vec::new(), Cow::Borrowed(LOGIN_PATH))
                 }
                 Request::Get { path_and_query, .. } => (
                     self.send(Method::GET, &path_and_query, String::new()).await,

@@ -1,11 +1,14 @@
 //! Aforro's load harness. Drives a running `aforro serve` on loopback with bounded,
-//! concurrent workloads (`orders`, `search`, `suggest`, `mixed`), prints throughput, latency
-//! percentiles and outcome counts, and after any workload with orders checks the stock
-//! invariant against the database. `baseline` runs the in-process comparisons of
+//! concurrent workloads (`orders`, `search`, `suggest`, `mixed`, `login-flood`), prints
+//! throughput, latency percentiles and outcome counts (and with `--server-pid`, the server's
+//! peak resident memory), and after any workload with orders checks the stock invariant
+//! against the database. `baseline` runs the in-process comparisons of
 //! `docs/performance.md` (tantivy vs SQLite FTS5 vs `LIKE`, fst vs `LIKE 'q%'`).
 //!
 //! ```text
 //! cargo run --release --example load -- run --workload orders --clients 64 --duration-secs 30 --data-dir ./data
+//! cargo run --release --example load -- run --workload login-flood --clients 8 --login-clients 200 \
+//!     --duration-secs 20 --server-pid "$(pgrep -n aforro)" --max-rss-mb 600 --data-dir ./data
 //! cargo run --release --example load -- prepare --data-dir ./data          # server stopped
 //! cargo run --release --example load -- baseline --data-dir D --index-dir I  # server stopped
 //! ```
@@ -15,6 +18,7 @@
 //! - `workload`: one request of each workload, drawn at random.
 //! - `drive`: the clients, the clock and the histograms.
 //! - `invariant`: the stock check after an order workload.
+//! - `rss`: the server's resident memory, sampled during a run.
 //! - `prepare`: stocks every inventory row for a long order run (server stopped).
 //! - `baseline`: in-process search and suggest comparisons.
 
@@ -23,6 +27,7 @@ mod catalog;
 mod drive;
 mod invariant;
 mod prepare;
+mod rss;
 mod workload;
 
 use std::net::SocketAddr;
@@ -78,6 +83,17 @@ pub(crate) struct RunArgs {
     clients: u16,
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     duration_secs: u64,
+    /// `login-flood`: clients sending failing admin logins beside the `--clients` searching.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    login_clients: u16,
+    /// The server's process id: its resident memory is sampled during the run and the peak
+    /// printed (Linux `/proc`).
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// With `--server-pid`: the run fails when the server's peak resident memory exceeds
+    /// this many MiB.
+    #[arg(long)]
+    max_rss_mb: Option<f64>,
     /// Stop earlier once this many requests were sent.
     #[arg(long, default_value_t = 10_000_000)]
     max_requests: u64,
@@ -141,18 +157,37 @@ fn run_load(args: &RunArgs) -> anyhow::Result<bool> {
     let plan = drive::Plan {
         addr: args.addr,
         clients: usize::from(args.clients),
+        login_clients: usize::from(args.login_clients),
         duration: Duration::from_secs(args.duration_secs),
         max_requests: args.max_requests,
         random_seed: args.random_seed,
         keep_requests: args.request_log.is_some(),
     };
+    let sampler = match args.server_pid {
+        Some(pid) => Some(rss::Sampler::start(pid).with_context(|| format!("cannot read /proc/{pid}/status"))?),
+        None => None,
+    };
     let mut outcome = runtime.block_on(drive::drive(&plan, args.workload, catalog))?;
     outcome.print();
+    let within_memory = match sampler.map(rss::Sampler::stop) {
+        Some(peak_mib) => {
+            println!("server peak RSS {peak_mib:.0} MiB (sampled every 100 ms)");
+            args.max_rss_mb.is_none_or(|limit| {
+                let within = peak_mib <= limit;
+                if !within {
+                    println!("FAILED: the server's peak RSS {peak_mib:.0} MiB is over --max-rss-mb {limit}");
+                }
+                within
+            })
+        }
+        None => true,
+    };
     if let Some(path) = &args.request_log {
         write_request_log(path, &mut outcome.requests)?;
     }
-    match before {
-        Some(before) => invariant::check(&database, &before, &outcome),
-        None => Ok(outcome.transport_errors == 0),
-    }
+    let checked = match before {
+        Some(before) => invariant::check(&database, &before, &outcome)?,
+        None => outcome.transport_errors == 0,
+    };
+    Ok(checked && within_memory)
 }

@@ -20,6 +20,11 @@ pub(crate) enum Workload {
     Suggest,
     /// 10% orders, 60% searches, 30% suggestions.
     Mixed,
+    /// The search mix from `--clients` clients while `--login-clients` more send admin logins,
+    /// each under a new unknown name with a wrong password (so every one costs the server an
+    /// Argon2 check, 19 MiB): what a login flood does to the server's memory and to the public
+    /// API's latency beside it.
+    LoginFlood,
 }
 
 impl Workload {
@@ -34,6 +39,7 @@ pub(crate) enum Kind {
     Order,
     Search,
     Suggest,
+    Login,
 }
 
 /// An order line as sent: `(store_id, product_id, quantity)`.
@@ -42,6 +48,7 @@ pub(crate) type Line = (i64, i64, i64);
 pub(crate) enum Request {
     Order { body: String, lines: Vec<Line> },
     Get { kind: Kind, path_and_query: String },
+    Login { body: String },
 }
 
 impl Request {
@@ -49,6 +56,7 @@ impl Request {
         match self {
             Self::Order { .. } => Kind::Order,
             Self::Get { kind, .. } => *kind,
+            Self::Login { .. } => Kind::Login,
         }
     }
 }
@@ -63,7 +71,16 @@ pub(crate) fn next(workload: Workload, catalog: &Catalog, rng: &mut impl Rng) ->
             1..=6 => search(catalog, rng),
             _ => suggest(catalog, rng),
         },
+        // The flood's public side; its login clients draw `login` instead (see `drive`).
+        Workload::LoginFlood => search(catalog, rng),
     }
+}
+
+/// An admin login under a name no account has, with a wrong password: the throttle keys it
+/// afresh (a new name), so the server runs a full Argon2 check for it.
+pub(crate) fn login(rng: &mut impl Rng) -> Request {
+    let body = format!(r#"{{"username":"flood-{:016x}","password":"not the password"}}"#, rng.random::<u64>());
+    Request::Login { body }
 }
 
 fn order(catalog: &Catalog, rng: &mut impl Rng) -> Request {

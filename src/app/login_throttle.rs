@@ -6,7 +6,14 @@
 //! sixth successful login within minutes from one address waits too. A correct password
 //! while limited is refused like a wrong one (429), so guessing gains nothing by luck.
 //! Keys are (account, address): one client's failures never block another account or another
-//! address.
+//! address. The account part is the name as the account lookup sees it (trimmed, case
+//! folded: `db::accounts::find_admin`), so `Admin`, `ADMIN` and `admin ` share one budget;
+//! keyed on the raw name, each variant got five more tries at the same account. The key folds
+//! case beyond ASCII while the lookup's `COLLATE NOCASE` folds ASCII only: a key coarser than
+//! the lookup only makes names share a budget, never gives one account two.
+//!
+//! The password-change form has a throttle of its own, of the same kind: its current-password
+//! check is a password guess like a login's.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -59,7 +66,7 @@ impl LoginThrottle {
         if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.limiter.retain_recent();
         }
-        let name: String = username.chars().take(MAX_KEYED_USERNAME).collect();
+        let name = account_key(username);
         self.limiter
             .check_key(&(name, client))
             .map_err(|not_until| not_until.wait_time_from(self.limiter.clock().now()))
@@ -74,6 +81,11 @@ impl LoginThrottle {
     pub fn is_empty(&self) -> bool {
         self.limiter.is_empty()
     }
+}
+
+/// The name as the account lookup matches it: trimmed and case-folded, bounded in length.
+fn account_key(username: &str) -> String {
+    username.trim().chars().take(MAX_KEYED_USERNAME).flat_map(char::to_lowercase).collect()
 }
 
 #[cfg(test)]
@@ -105,6 +117,19 @@ mod tests {
         assert_eq!(throttle.attempt("admin", ELSEWHERE), Ok(()));
         assert_eq!(throttle.attempt("other", HOME), Ok(()));
         assert_eq!(throttle.len(), 3);
+    }
+
+    #[test]
+    fn case_and_surrounding_whitespace_variants_share_one_budget() {
+        let throttle = LoginThrottle::default();
+        for variant in ["admin", "Admin", "ADMIN", "admin ", " aDmIn\t"] {
+            let _ = throttle.attempt(variant, HOME);
+        }
+        for variant in ["admin", "Admin", "ADMIN", "admin ", "\u{a0}ADMIN"] {
+            assert!(throttle.attempt(variant, HOME).is_err(), "{variant:?} must share the spent budget");
+        }
+        assert_eq!(throttle.len(), 1);
+        assert_eq!(throttle.attempt("admin2", HOME), Ok(()), "another name keeps its own");
     }
 
     #[test]

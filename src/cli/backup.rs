@@ -14,6 +14,7 @@ use anyhow::{Context, bail};
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
+use crate::app::private_files::create_private;
 use crate::config::Config;
 use crate::db::exclusive::lock_data_dir;
 use crate::db::{BUSY_TIMEOUT, health, migrate};
@@ -102,6 +103,8 @@ fn copy_database(source: &Connection, destination: &Path) -> anyhow::Result<Copy
     let started = Instant::now();
     let partial = sibling(destination, "partial");
     remove_if_exists(&partial)?;
+    // A backup holds what the database holds: readable by this user only (the rename keeps it).
+    create_private(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
     {
         let mut target = Connection::open(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
         let backup = Backup::new(source, &mut target).context("cannot start the backup")?;

@@ -279,6 +279,9 @@ fn run_seed(config: &Config, options: &SeedOptions) -> anyhow::Result<()> {
 /// No data-folder lock: it writes only `admin_users`, which no in-memory view of a running
 /// `serve` holds, and SQLite's own locking (busy timeout) orders it with the server's writer.
 fn create_superuser(config: &Config, username: &str, password_stdin: bool, update: bool) -> anyhow::Result<()> {
+    // A name is one line of text (contract, Conventions), checked before the password is asked for.
+    crate::domain::text::checked("username", username, crate::domain::text::TextKind::Line)
+        .map_err(|error| anyhow::anyhow!("{}: {}", error.field, error.message))?;
     let password = if password_stdin { read_password_line()? } else { prompt_password_twice()? };
     let store = app::open_store(config)?;
     let outcome = create_superuser_in(&store.write_conn, username, &password, update).map_err(|error| match error {

@@ -2,6 +2,7 @@
 //! once from the query string. Sorts are closed enums: a list offers only the orders an index
 //! serves, so every page costs what its rows cost, whatever the table's size.
 
+use super::text::query_text;
 use super::{CategoryId, FieldError, OrderStatus, PageRequest, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
@@ -128,6 +129,11 @@ pub trait Params {
     }
 }
 
+/// The list's search text (`q`): one line, no control characters (contract, Conventions).
+fn search_text(params: &impl Params) -> std::result::Result<Option<String>, FieldError> {
+    query_text("q", params.param("q"))
+}
+
 /// Collects every bad parameter before failing, as the forms do.
 struct Collect(Vec<FieldError>);
 
@@ -179,7 +185,8 @@ pub fn product_list(params: &impl Params) -> Result<ProductList> {
     let category = errors.take(positive_id(params, "category")).flatten().map(CategoryId);
     let sort = errors.take(Sort::parse(params.param("sort")));
     let page = page(params, &mut errors);
-    errors.finish(|| ProductList { q: params.text("q"), category, sort: sort.unwrap_or(ProductSort::DEFAULT), page })
+    let q = errors.take(search_text(params)).flatten();
+    errors.finish(|| ProductList { q, category, sort: sort.unwrap_or(ProductSort::DEFAULT), page })
 }
 
 /// Parses a store inventory list's query (`q`, `in_stock`, `sort`, `page`, `page_size`),
@@ -194,8 +201,9 @@ pub fn inventory_list(params: &impl Params) -> Result<InventoryList> {
     });
     let sort = errors.take(Sort::parse(params.param("sort")));
     let page = page(params, &mut errors);
+    let q = errors.take(search_text(params)).flatten();
     errors.finish(|| InventoryList {
-        q: params.text("q"),
+        q,
         in_stock: in_stock.flatten(),
         sort: sort.unwrap_or(InventorySort::DEFAULT),
         page,
@@ -224,7 +232,8 @@ pub fn name_list(params: &impl Params) -> Result<(Option<String>, Sort<NameSort>
     let mut errors = Collect(Vec::new());
     let sort = errors.take(Sort::parse(params.param("sort")));
     let page = page(params, &mut errors);
-    errors.finish(|| (params.text("q"), sort.unwrap_or(NameSort::DEFAULT), page))
+    let q = errors.take(search_text(params)).flatten();
+    errors.finish(|| (q, sort.unwrap_or(NameSort::DEFAULT), page))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::domain::text::{TextKind, checked};
 use crate::domain::{CategoryId, FieldError, Money};
 use crate::error::{Error, Result};
 
@@ -79,7 +80,8 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| Error::field("body", "must be a JSON object"))
     }
 
-    fn text(&mut self, name: &str, required: bool, max_chars: usize) -> String {
+    /// A string field, trimmed: `kind` says which control characters it may hold.
+    fn text(&mut self, name: &str, required: bool, max_chars: usize, kind: TextKind) -> String {
         match self.object.get(name) {
             None | Some(Value::Null) if !required => String::new(),
             None | Some(Value::Null) => self.fail(name, "is required"),
@@ -87,7 +89,14 @@ impl<'a> Reader<'a> {
             Some(Value::String(text)) if text.chars().count() > max_chars => {
                 self.fail(name, &format!("must have at most {max_chars} characters"))
             }
-            Some(Value::String(text)) => text.trim().to_owned(),
+            // Checked before trimming: a control character is refused wherever it stands.
+            Some(Value::String(text)) => match checked(name, text, kind) {
+                Ok(text) => text.trim().to_owned(),
+                Err(error) => {
+                    self.errors.push(error);
+                    String::new()
+                }
+            },
             Some(_) => self.fail(name, "must be a string"),
         }
     }
@@ -126,7 +135,7 @@ impl<'a> Reader<'a> {
 /// Parses a login body (`username`, `password`).
 pub fn login(body: &Value) -> Result<LoginRequest> {
     let mut reader = Reader::new(body)?;
-    let username = reader.text("username", true, MAX_NAME_CHARS);
+    let username = reader.text("username", true, MAX_NAME_CHARS, TextKind::Line);
     let password = match reader.object.get("password") {
         Some(Value::String(password)) if !password.is_empty() => password.clone(),
         _ => reader.fail("password", "is required"),
@@ -137,23 +146,23 @@ pub fn login(body: &Value) -> Result<LoginRequest> {
 /// Parses a category body (`name`).
 pub fn category(body: &Value) -> Result<CategoryInput> {
     let mut reader = Reader::new(body)?;
-    let name = reader.text("name", true, MAX_NAME_CHARS);
+    let name = reader.text("name", true, MAX_NAME_CHARS, TextKind::Line);
     reader.finish(CategoryInput { name })
 }
 
 /// Parses a store body (`name`, optional `location`).
 pub fn store(body: &Value) -> Result<StoreInput> {
     let mut reader = Reader::new(body)?;
-    let name = reader.text("name", true, MAX_NAME_CHARS);
-    let location = reader.text("location", false, MAX_NAME_CHARS);
+    let name = reader.text("name", true, MAX_NAME_CHARS, TextKind::Line);
+    let location = reader.text("location", false, MAX_NAME_CHARS, TextKind::Line);
     reader.finish(StoreInput { name, location })
 }
 
 /// A product's fields: `title`, `description` (optional), `price`, `category_id`.
 pub fn product(body: &Value) -> Result<ProductFields> {
     let mut reader = Reader::new(body)?;
-    let title = reader.text("title", true, MAX_NAME_CHARS);
-    let description = reader.text("description", false, MAX_DESCRIPTION_CHARS);
+    let title = reader.text("title", true, MAX_NAME_CHARS, TextKind::Line);
+    let description = reader.text("description", false, MAX_DESCRIPTION_CHARS, TextKind::Multiline);
     let price = reader.money("price");
     let category_id = CategoryId(reader.integer("category_id", 1..=i64::MAX));
     reader.finish(ProductFields { title, description, price_cents: price.cents, category_id })
@@ -214,6 +223,24 @@ mod tests {
         assert_eq!(largest.expect("16 digits").price_cents, 999_999_999_999_999_999);
         let too_large = product(&json!({"title": "Mug", "price": "10000000000000000", "category_id": 1}));
         assert_eq!(fields_of(too_large.expect_err("17 digits")), ["price"]);
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_names_titles_and_locations() {
+        let nul_title = product(&json!({"title": "Mug\u{0}", "price": "1.00", "category_id": 1}));
+        assert_eq!(fields_of(nul_title.expect_err("NUL")), ["title"]);
+        let store_body = store(&json!({"name": "Shop\u{0}", "location": "Lisbon\nPorto"}));
+        assert_eq!(fields_of(store_body.expect_err("NUL and LF")), ["name", "location"]);
+        assert_eq!(fields_of(category(&json!({"name": "\u{7f}Kitchen"})).expect_err("DEL")), ["name"]);
+    }
+
+    #[test]
+    fn a_description_keeps_tabs_and_line_breaks_and_refuses_other_controls() {
+        let body =
+            |description: &str| json!({"title": "Mug", "description": description, "price": "1", "category_id": 1});
+        let kept = product(&body("Line one\r\n\tindented")).expect("tab, CR, LF are allowed");
+        assert_eq!(kept.description, "Line one\r\n\tindented");
+        assert_eq!(fields_of(product(&body("bad\u{0}")).expect_err("NUL")), ["description"]);
     }
 
     #[test]

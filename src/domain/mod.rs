@@ -12,6 +12,7 @@ mod order;
 mod page;
 pub mod password;
 mod session;
+pub mod text;
 mod timestamp;
 
 pub use ids::{CategoryId, OrderId, ProductId, StoreId, parse_positive_id};

@@ -20,7 +20,7 @@ mod suggest;
 
 pub use extract::{JsonBody, QueryParams};
 pub use orders::order_id_from_path;
-pub use serve::serve;
+pub use serve::{LocalAddr, serve};
 pub use stores::{ensure_store_exists, parse_store_id};
 
 use std::future::Future;
@@ -140,6 +140,11 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
         None => pages,
     };
     let router = json.merge(pages).with_state(state);
+    // `--public-url` travels with each request to what builds links and cookies.
+    let router = match &options.public_url {
+        Some(public_url) => router.layer(axum::Extension(public_url.clone())),
+        None => router,
+    };
     let router =
         router.layer(axum::middleware::from_fn(metrics::track_requests)).layer(CompressionLayer::new().gzip(true));
     let router = match layers::cors(&options.cors_origins) {

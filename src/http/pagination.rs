@@ -1,10 +1,11 @@
 //! The DRF pagination envelope: `count`, absolute `next`/`previous` links, `results`.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
 use serde::Serialize;
 
+use super::serve::LocalAddr;
+use crate::config::PublicUrl;
 use crate::db::store::listings::PageOf;
 use crate::domain::PageRequest;
 use crate::error::Error;
@@ -38,8 +39,8 @@ impl<T> Paginated<T> {
     }
 }
 
-/// What is needed to build absolute links to other pages of the same request: its scheme,
-/// host, path and query string.
+/// What is needed to build absolute links to other pages of the same request: the origin
+/// ([`origin`]), its path and its query string.
 #[derive(Debug, Clone)]
 pub struct PageLinks {
     base: String,
@@ -58,22 +59,28 @@ impl PageLinks {
     }
 }
 
+/// The origin of absolute links: `--public-url` when set, else the address the client's
+/// connection reached. Never the `Host` or `X-Forwarded-*` headers: any client sets those, and
+/// a shared cache in front would hand its answer, links to the attacker's host included, to
+/// everyone.
+fn origin(parts: &Parts) -> String {
+    if let Some(public) = parts.extensions.get::<PublicUrl>() {
+        return public.origin().to_owned();
+    }
+    match parts.extensions.get::<LocalAddr>() {
+        Some(LocalAddr(local)) => format!("http://{local}"),
+        // Only a router driven without the accept loop (a unit test) gets here.
+        None => "http://localhost".to_owned(),
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for PageLinks {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, HttpError> {
-        let header_text = |name| parts.headers.get(name).and_then(|value: &header::HeaderValue| value.to_str().ok());
-        // Behind a TLS-terminating proxy the scheme arrives in X-Forwarded-Proto.
-        let scheme = match header_text(header::HeaderName::from_static("x-forwarded-proto")) {
-            Some("https") => "https",
-            _ => "http",
-        };
-        let host = header_text(header::HOST)
-            .or_else(|| parts.uri.authority().map(axum::http::uri::Authority::as_str))
-            .unwrap_or("localhost");
         let query = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
             .map_err(|error| HttpError::BadRequest(format!("the query string is malformed: {error}")))?;
-        Ok(Self { base: format!("{scheme}://{host}{}", parts.uri.path()), query })
+        Ok(Self { base: format!("{}{}", origin(parts), parts.uri.path()), query })
     }
 }
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::FieldError;
-use crate::error::Error;
+use crate::error::{ConstraintKind, Error};
 
 /// The status the contract gives each error.
 pub fn status_of(error: &Error) -> StatusCode {
@@ -18,6 +18,10 @@ pub fn status_of(error: &Error) -> StatusCode {
         Error::Forbidden(_) => StatusCode::FORBIDDEN,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::Constraint(violation) => match violation.kind {
+            ConstraintKind::Invalid => StatusCode::BAD_REQUEST,
+            ConstraintKind::Duplicate | ConstraintKind::Reference => StatusCode::CONFLICT,
+        },
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -139,6 +143,8 @@ impl IntoResponse for Error {
             Error::TooManyRequests { retry_after } | Error::RateLimited { retry_after } => {
                 Some(retry_after_header(*retry_after))
             }
+            // Busy or not ready yet: worth a retry as soon as the load shedding's 503 is.
+            Error::Unavailable(_) => Some(HeaderValue::from_static("1")),
             _ => None,
         };
         let mut problem = Problem::new(status, self.to_string());

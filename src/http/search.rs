@@ -12,6 +12,7 @@ use super::pagination::{PageLinks, Paginated};
 use crate::access::Caller;
 use crate::app::AppState;
 use crate::db::store::listings::PageOf;
+use crate::domain::text::query_text;
 use crate::domain::{CategoryId, Money, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::search::rows::{Facets, MatchInfo};
@@ -64,7 +65,8 @@ async fn search_products(
 /// Every parameter of the contract; an empty value counts as absent (as DRF filters do).
 fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
     let present = |name| query.get(name).map(str::trim).filter(|value| !value.is_empty());
-    let q = present("q").map(str::to_owned);
+    // Query words and a category's name are one line of text (contract, Conventions).
+    let q = query_text("q", query.get("q"))?;
     let sort = match present("sort") {
         None => SortOrder::default_for(q.is_some()),
         Some(text) => SortOrder::parse(text)
@@ -77,9 +79,9 @@ fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
             parse_positive_id(text).map(StoreId).ok_or_else(|| Error::field("store_id", "must be a positive integer"))
         })
         .transpose()?;
-    let category = present("category").map(|text| match parse_positive_id(text) {
+    let category = query_text("category", query.get("category"))?.map(|text| match parse_positive_id(&text) {
         Some(id) => CategoryFilter::Id(CategoryId(id)),
-        None => CategoryFilter::Name(text.to_owned()),
+        None => CategoryFilter::Name(text),
     });
     Ok(SearchRequest {
         q,

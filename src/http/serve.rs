@@ -32,6 +32,10 @@ use tower::ServiceExt;
 
 use super::problem::Problem;
 
+/// The local address a request's connection was accepted on (a request extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalAddr(pub std::net::SocketAddr);
+
 /// How long to wait before accepting again after `accept` failed (e.g. out of file
 /// descriptors): retrying at once would spin on the same error.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
@@ -39,7 +43,8 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits
 /// for every open connection to finish its in-flight request. A client gets
 /// `header_read_timeout` to send a request's whole head; each request carries the client's
-/// address as [`ConnectInfo<std::net::SocketAddr>`]. No upgrades (no route uses them).
+/// address as [`ConnectInfo<std::net::SocketAddr>`] and the address it reached as [`LocalAddr`].
+/// No upgrades (no route uses them).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -66,9 +71,21 @@ pub async fn serve(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "cannot set TCP_NODELAY");
         }
+        // The address the client reached (this host's, never a header's): the base of absolute
+        // links when no `--public-url` is set.
+        let local = match stream.local_addr() {
+            Ok(local) => Some(LocalAddr(local)),
+            Err(error) => {
+                tracing::debug!(%error, "cannot read a connection's local address");
+                None
+            }
+        };
         let service = router.clone().map_request(move |request: Request<Incoming>| {
             let mut request = request.map(Body::new);
             request.extensions_mut().insert(ConnectInfo(remote));
+            if let Some(local) = local {
+                request.extensions_mut().insert(local);
+            }
             request
         });
         let io = TokioIo::new(ProblemOnParseError::new(stream));

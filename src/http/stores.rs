@@ -13,6 +13,7 @@ use crate::access::Caller;
 use crate::app::AppState;
 use crate::db::store::catalog::store_exists;
 use crate::db::store::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_inventory, store_orders};
+use crate::domain::text::query_text;
 use crate::domain::{OrderStatus, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 
@@ -79,10 +80,8 @@ async fn list_store_inventory(
 ) -> Result<Json<Paginated<InventoryRow>>> {
     let store_id = parse_store_id(&store_id)?;
     let page = query.page_request()?;
-    let filter = InventoryFilter {
-        title_contains: query.get("q").map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned),
-        in_stock: query.boolean("in_stock")?,
-    };
+    let filter =
+        InventoryFilter { title_contains: query_text("q", query.get("q"))?, in_stock: query.boolean("in_stock")? };
     caller.require_store(store_id)?;
     let search = state.search.clone();
     let rows = state

@@ -44,17 +44,53 @@ impl SearchIndex {
         let Some(category_id) = resolve_category(request.category.as_ref(), &categories) else {
             return Ok(SearchResults::default()); // an unknown category name matches nothing
         };
-        let (matches, words) = match request.q.as_deref() {
-            None => (self.browse(request, category_id)?, None),
+        // A deep page counts first and collects its hits only when it exists (see
+        // `COUNT_FIRST_ABOVE`): the count pass keeps no hit, so it costs what a first page does.
+        let wanted = top_n(request);
+        let count_first = wanted > COUNT_FIRST_ABOVE;
+        let first_top_n = if count_first { 0 } else { wanted };
+        let terms = match request.q.as_deref() {
+            None => None,
             Some(q) => {
                 let terms = query_terms(&mut self.inner.analyzer.clone(), q);
                 if terms.is_empty() {
                     return Ok(SearchResults::default()); // `q` had no words, only punctuation
                 }
-                let (matches, words) = self.match_words(&terms, request, category_id)?;
+                Some(terms)
+            }
+        };
+        let (mut matches, words) = match &terms {
+            None => (self.browse(request, category_id, first_top_n)?, None),
+            Some(terms) => {
+                let (matches, words) = self.match_words(terms, request, category_id, first_top_n)?;
                 (matches, Some(words))
             }
         };
+        if count_first {
+            let count = i64::try_from(matches.count).unwrap_or(i64::MAX);
+            if request.page.offset() >= count {
+                // Past the end: the caller answers 404 from the count alone.
+                return Ok(SearchResults {
+                    count,
+                    rows: Vec::new(),
+                    facets: facets(&matches, &categories),
+                    match_info: words.map(|words| words.info()),
+                });
+            }
+            if wanted > MAX_RESULT_WINDOW {
+                return Err(Error::field(
+                    "page",
+                    format!(
+                        "a search shows its first {MAX_RESULT_WINDOW} results at most; narrow it (more words, \
+                         a category, a price range) to reach the rest"
+                    ),
+                ));
+            }
+            matches = match (&terms, &words) {
+                (Some(terms), Some(words)) => self.collect_words(terms, words, request, category_id, wanted)?,
+                _ => self.browse(request, category_id, wanted)?,
+            };
+        }
         let page = request.page;
         let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let hits: Vec<_> = matches.top.iter().skip(offset).cloned().collect();
@@ -77,52 +113,64 @@ impl SearchIndex {
         })
     }
 
-    /// Every product that passes the filters, through the precomputed orders where they can
-    /// answer.
-    fn browse(&self, request: &SearchRequest, category_id: Option<CategoryId>) -> Result<Matches> {
+    /// Every product that passes the filters (the best `top_n` kept), through the precomputed
+    /// orders where they can answer.
+    fn browse(&self, request: &SearchRequest, category_id: Option<CategoryId>, top_n: usize) -> Result<Matches> {
         // The category's postings replace a scan of every document.
         let query: Box<dyn Query> = match category_id {
             Some(category_id) => in_category(Box::new(AllQuery), self.inner.fields.category_id, category_id),
             None => Box::new(AllQuery),
         };
         // From the precomputed browse orders where they can answer (no page scans its matches).
-        match self.precomputed_browse(request, category_id, top_n(request)) {
+        match self.precomputed_browse(request, category_id, top_n) {
             Some(matches) => Ok(matches),
-            None => self.collect(query.as_ref(), request, category_id),
+            None => self.collect_top(query.as_ref(), request, category_id, top_n),
         }
     }
 
-    /// Matches every word; when nothing does, drops words from the right (never the first)
-    /// until something matches. The dropped words still rank the documents that have them.
+    /// Matches every word (the best `top_n` kept); when nothing does, drops words from the
+    /// right (never the first) until something matches. The dropped words still rank the
+    /// documents that have them.
     fn match_words(
         &self,
         terms: &[String],
         request: &SearchRequest,
         category_id: Option<CategoryId>,
+        top_n: usize,
     ) -> Result<(Matches, MatchedWords)> {
         // One searcher for the expansion and the matching, so both see the same terms.
         let searcher = self.inner.reader.searcher();
         let words = Arc::new(self.inner.expansions.expand_words(&searcher, &self.inner.fields, terms)?);
         let mut required = words.len();
         loop {
-            let collector = self.collector(request, category_id, top_n(request));
-            let key = MatchKey { words: terms.to_vec(), required, scored: collector.scored };
-            let query = || {
-                WordsQuery::new(&searcher, &words, required, collector.scored)?
-                    .ok_or_else(|| tantivy::TantivyError::InternalError("a query needs at least one word".to_owned()))
-            };
-            // The collector checks the category on a fast field: cheaper than intersecting
-            // its postings (measured at 1M products, two words + category + price: 3.1 ms
-            // intersected, 2.7 ms not).
-            let matches = self.inner.matches.collect(&searcher, key, &collector, query).map_err(Error::Index)?;
+            let matched = MatchedWords { words: Arc::clone(&words), required, searcher: searcher.clone() };
+            let matches = self.collect_words(terms, &matched, request, category_id, top_n)?;
             if matches.count > 0 || required == 1 {
-                return Ok((matches, MatchedWords { words, required }));
+                return Ok((matches, matched));
             }
             required -= 1;
         }
     }
-    fn collect(&self, query: &dyn Query, request: &SearchRequest, category_id: Option<CategoryId>) -> Result<Matches> {
-        self.collect_top(query, request, category_id, top_n(request))
+
+    /// The matches of `matched` (its required words, on its searcher), the best `top_n` kept.
+    fn collect_words(
+        &self,
+        terms: &[String],
+        matched: &MatchedWords,
+        request: &SearchRequest,
+        category_id: Option<CategoryId>,
+        top_n: usize,
+    ) -> Result<Matches> {
+        let collector = self.collector(request, category_id, top_n);
+        let key = MatchKey { words: terms.to_vec(), required: matched.required, scored: collector.scored };
+        let query = || {
+            WordsQuery::new(&matched.searcher, &matched.words, matched.required, collector.scored)?
+                .ok_or_else(|| tantivy::TantivyError::InternalError("a query needs at least one word".to_owned()))
+        };
+        // The collector checks the category on a fast field: cheaper than intersecting
+        // its postings (measured at 1M products, two words + category + price: 3.1 ms
+        // intersected, 2.7 ms not).
+        self.inner.matches.collect(&matched.searcher, key, &collector, query).map_err(Error::Index)
     }
 
     /// Runs the collector, keeping the best `top_n` matches.
@@ -203,10 +251,12 @@ impl SearchIndex {
     }
 }
 
-/// The words of a search and how many of them every match has (the rest were dropped).
+/// The words of a search and how many of them every match has (the rest were dropped), on
+/// the searcher they were expanded and matched on (a deep page's second pass reuses it).
 struct MatchedWords {
     words: Arc<Vec<WordMatch>>,
     required: usize,
+    searcher: Searcher,
 }
 
 impl MatchedWords {
@@ -222,6 +272,18 @@ impl MatchedWords {
         MatchInfo { mode, dropped, did_you_mean }
     }
 }
+
+/// The deepest result a search shows: a page ending beyond it is `400`, as Elasticsearch's
+/// `index.max_result_window` (the same 10,000) refuses `from + size` beyond it. Keeping the
+/// best `offset + page_size` hits costs a heap of that many; bounded here, a deep page costs
+/// a small multiple of a first page however large the catalog (docs/search.md, "Deep pages").
+pub const MAX_RESULT_WINDOW: usize = 10_000;
+
+/// Pages ending beyond this many hits count their matches first (a pass that keeps no hit)
+/// and collect the page's hits in a second pass only when the page exists, so a page past the
+/// end costs about what a first page does and never collects every match to find out.
+/// Shallower pages keep so few hits that one pass is cheaper than two.
+const COUNT_FIRST_ABOVE: usize = 1_000;
 
 /// Hits a page needs: everything up to the page's end.
 fn top_n(request: &SearchRequest) -> usize {

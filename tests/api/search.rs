@@ -270,7 +270,6 @@ async fn odd_q_strings_are_plain_words_and_never_fail() {
         "(((",
         "-",
         "+kettle -tent",
-        "\u{1}\u{7f}",
         "title:kettle",
         "~2",
         "a\\b",
@@ -285,7 +284,11 @@ async fn odd_q_strings_are_plain_words_and_never_fail() {
     }
     let body = search(&app, "q=steel%3Akettle").await;
     assert_eq!(ids(&body), [1], "the field syntax is just two words, both matched");
-    assert_eq!(search_status(&app, "q=%00%01").await, StatusCode::OK);
+    // Control characters are the one exception: a query word never holds one (contract,
+    // Conventions), so they are 400, not searched.
+    for control in ["q=%00%01", "q=%01%7F"] {
+        assert_eq!(search_status(&app, control).await, StatusCode::BAD_REQUEST, "{control}");
+    }
     app.shutdown().await;
 }
 

@@ -33,8 +33,9 @@ impl Modify for AdminTokenScheme {
     }
 }
 
-// `[^\t\n\u000b…\u3000]` (unanchored) is "has a character that is not whitespace" in Rust's
-// `char::is_whitespace` sense: the parser refuses a blank name after trimming.
+// Names, titles and usernames: no control character anywhere (U+0000–U+001F, U+007F: the
+// contract's Conventions) and at least one character that is neither that nor whitespace in
+// Rust's `char::is_whitespace` sense (the parser refuses a blank name after trimming).
 
 /// `POST /api/admin/login/` body.
 #[derive(ToSchema)]
@@ -42,7 +43,7 @@ pub struct AdminLoginRequest {
     /// Case-insensitive.
     #[schema(
         max_length = 200,
-        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        pattern = r"^[^\u0000-\u001f\u007f]*[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f]*$"
     )]
     username: String,
     #[schema(min_length = 1)]
@@ -67,7 +68,7 @@ pub struct CategoryBody {
     /// Unique (case-insensitively); trimmed.
     #[schema(
         max_length = 200,
-        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        pattern = r"^[^\u0000-\u001f\u007f]*[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f]*$"
     )]
     name: String,
 }
@@ -84,11 +85,11 @@ pub struct StoreBody {
     /// Trimmed.
     #[schema(
         max_length = 200,
-        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        pattern = r"^[^\u0000-\u001f\u007f]*[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f]*$"
     )]
     name: String,
-    /// Trimmed; absent or null is empty.
-    #[schema(max_length = 200)]
+    /// Trimmed; absent or null is empty; no control characters.
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f]*$")]
     location: Option<String>,
 }
 
@@ -105,11 +106,12 @@ pub struct ProductBody {
     /// Trimmed.
     #[schema(
         max_length = 200,
-        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        pattern = r"^[^\u0000-\u001f\u007f]*[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f]*$"
     )]
     title: String,
-    /// Trimmed; absent or null is empty.
-    #[schema(max_length = 10_000)]
+    /// Trimmed; absent or null is empty; tab, LF and CR are the only control characters
+    /// allowed.
+    #[schema(max_length = 10_000, pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$")]
     description: Option<String>,
     /// A decimal string with at most 16 digits before the point and two after it.
     #[schema(pattern = r"^0*[0-9]{1,16}(\.[0-9]{1,2})?$", example = "12.50")]
@@ -186,7 +188,8 @@ pub struct AdminPage<T> {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct AdminProductsFilter {
-    /// Title contains (case-insensitive, trimmed); empty is no filter.
+    /// Title contains (case-insensitive, trimmed); empty is no filter; no control characters.
+    #[param(pattern = r"^[^\u0000-\u001f\u007f]*$")]
     q: Option<String>,
 }
 

@@ -299,7 +299,8 @@ pub(crate) struct StoreOrdersFilter {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct InventoryFilter {
-    /// Title contains (case-insensitive).
+    /// Title contains (case-insensitive); no control characters.
+    #[param(pattern = r"^[^\u0000-\u001f\u007f]*$")]
     q: Option<String>,
     /// `true` (or `1`): quantity > 0; `false` (or `0`): quantity = 0; any case; empty is no
     /// filter.
@@ -312,9 +313,12 @@ pub(crate) struct InventoryFilter {
 pub(crate) struct SearchParams {
     /// Free text, plain words (no query syntax). Every word must match (title, category name
     /// or description) as itself, its English stem, within its typo budget, or, for the last
-    /// word, as a prefix; when nothing matches, words are dropped from the right.
+    /// word, as a prefix; when nothing matches, words are dropped from the right. No control
+    /// characters.
+    #[param(pattern = r"^[^\u0000-\u001f\u007f]*$")]
     q: Option<String>,
-    /// Category id or name (case-insensitive); unknown → no results.
+    /// Category id or name (case-insensitive); unknown → no results. No control characters.
+    #[param(pattern = r"^[^\u0000-\u001f\u007f]*$")]
     category: Option<String>,
     /// Decimal with at most two places, e.g. `10` or `10.50`; greater than `max_price` is 400;
     /// empty is no bound.
@@ -352,9 +356,9 @@ pub(crate) struct SearchParams {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct SuggestParams {
-    /// 3 to 100 characters after trimming whitespace.
+    /// 3 to 100 characters after trimming whitespace; no control characters anywhere.
     #[param(
-        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\s\S]{1,98}[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+        pattern = r"^[ \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f]{1,98}[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][ \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     q: String,
 }

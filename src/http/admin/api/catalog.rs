@@ -11,6 +11,7 @@ use crate::access::Caller;
 use crate::app::AppState;
 use crate::db::admin::listing::{self as listing, CategoryRow, ProductRow, StoreRow};
 use crate::domain::catalog as input;
+use crate::domain::text::query_text;
 use crate::domain::{CategoryId, ProductId, StoreId};
 use crate::error::Result;
 use crate::http::openapi::admin_schemas::{
@@ -157,7 +158,7 @@ pub(crate) async fn list_products(
     links: PageLinks,
 ) -> Result<Json<Paginated<ProductRow>>> {
     let page = query.page_request()?;
-    let q = query.get("q").map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
+    let q = query_text("q", query.get("q"))?;
     let rows = state.reads.run(move |conn| listing::products(conn, q.as_deref(), page)).await?;
     Ok(Json(Paginated::new(rows, page, &links)?))
 }

@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
 use serde::Serialize;
 
 use crate::access::Caller;
@@ -33,7 +34,8 @@ pub(crate) struct LoginResponse {
 
 /// Checks a username and password and opens a session. Limited per (username, client
 /// address): 5 attempts at once, then one every 3 minutes, counted before the password is
-/// checked.
+/// checked; a wait or a 503 when the process-wide bound on password checks is full. The answer
+/// carries `Cache-Control: no-store`.
 #[utoipa::path(post, path = "/api/admin/login/", tag = "admin", request_body = AdminLoginRequest,
     responses(
         (status = 200, description = "Signed in: the token, shown this once", body = AdminLoginResponse),
@@ -51,10 +53,12 @@ pub(crate) async fn login(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     JsonBody(body): JsonBody,
-) -> Result<Json<LoginResponse>> {
+) -> Result<impl IntoResponse> {
     let request = input::login(&body)?;
     let (token, expires_at) = auth::login(&state, client.ip(), request.username, request.password).await?;
-    Ok(Json(LoginResponse { token: token.as_str().to_owned(), token_type: "Bearer", expires_at }))
+    // A token is a password for its lifetime: no cache on the way may keep a copy.
+    let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
+    Ok((no_store, Json(LoginResponse { token: token.as_str().to_owned(), token_type: "Bearer", expires_at })))
 }
 
 /// Ends the session whose token authenticates this request.

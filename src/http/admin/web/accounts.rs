@@ -1,10 +1,13 @@
 //! Admin accounts: the list (with live sessions), changing your own password (the current one
-//! first; other sessions end), signing out your other sessions, and your account's history of
+//! first, its attempts limited like a login's; other sessions end), signing out your other sessions, and your account's history of
 //! both (who, when, what: never a password or a token).
 
+use std::net::SocketAddr;
+use std::time::Duration;
+
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
@@ -19,7 +22,9 @@ use crate::db::admin::accounts::{find_admin, list_admins};
 use crate::db::admin::history::{ObjectType, history};
 use crate::domain::Timestamp;
 use crate::domain::password::{check_new_password, hash_password, verify_password};
+use crate::error::Error;
 use crate::http::QueryParams;
+use crate::http::problem::retry_after_header;
 
 const SECTION: &str = "/admin/accounts/";
 
@@ -78,14 +83,24 @@ async fn render(session: &WebSession, state: &AppState, notice: Option<&str>, er
     Ok(signed_in_page(session, "Accounts", SECTION, &body))
 }
 
-async fn change_password(session: WebSession, State(state): State<AppState>, form: FormFields) -> Result<Response> {
+/// The current password is checked like a login's: attempts limited per (account, client
+/// address), the Argon2 work under the process-wide bound.
+async fn change_password(
+    session: WebSession,
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    form: FormFields,
+) -> Result<Response> {
     let fields = session.accept(form)?;
+    if let Err(wait) = state.password_change_throttle.attempt(&session.0.username, client.ip()) {
+        let message = "too many attempts to change this account's password from this address; retry later";
+        return refused(&session, &state, StatusCode::TOO_MANY_REQUESTS, message, wait).await;
+    }
     let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let (current, new, again) = (get("current_password"), get("new_password"), get("new_password_again"));
     let username = session.0.username.clone();
     let stored = state.reads.run(move |conn| find_admin(conn, &username)).await?;
-    // Argon2 takes tens of milliseconds of CPU: never on an async worker.
-    let checked = tokio::task::spawn_blocking(move || {
+    let checked = state.password_checks.run(move || {
         let mut errors = FieldErrors::new();
         if !stored.is_some_and(|(_, hash)| verify_password(&current, &hash)) {
             errors.insert("current_password".into(), "is not your current password".into());
@@ -96,9 +111,14 @@ async fn change_password(session: WebSession, State(state): State<AppState>, for
             errors.insert("new_password_again".into(), "does not match the new password".into());
         }
         if errors.is_empty() { hash_password(&new).map(Ok) } else { Ok(Err(errors)) }
-    })
-    .await
-    .map_err(crate::error::Error::from)??;
+    });
+    let checked = match checked.await {
+        Ok(checked) => checked?,
+        Err(Error::Unavailable(message)) => {
+            return refused(&session, &state, StatusCode::SERVICE_UNAVAILABLE, &message, Duration::from_secs(1)).await;
+        }
+        Err(other) => return Err(other.into()),
+    };
     match checked {
         Ok(hash) => {
             state.writer.change_password_as(session.actor(), hash, session.0.token.sha256()).await?;
@@ -106,6 +126,21 @@ async fn change_password(session: WebSession, State(state): State<AppState>, for
         }
         Err(errors) => Ok((StatusCode::BAD_REQUEST, render(&session, &state, None, &errors).await?).into_response()),
     }
+}
+
+/// The page again with `message` beside the current password, answered `status` with
+/// `Retry-After`.
+async fn refused(
+    session: &WebSession,
+    state: &AppState,
+    status: StatusCode,
+    message: &str,
+    wait: Duration,
+) -> Result<Response> {
+    let errors = FieldErrors::from([("current_password".to_owned(), message.to_owned())]);
+    let mut response = (status, render(session, state, None, &errors).await?).into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, retry_after_header(wait));
+    Ok(response)
 }
 
 async fn sign_out_others(session: WebSession, State(state): State<AppState>, form: FormFields) -> Result<Response> {

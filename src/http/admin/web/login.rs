@@ -8,12 +8,13 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::FormFields;
 use maud::{Markup, html};
 
+use super::cookies::Cookies;
 use super::layout;
 use super::session::{constant_time_eq, cookie_value, session_cookie};
 use crate::app::AppState;
@@ -22,64 +23,54 @@ use crate::error::{Error, Result};
 use crate::http::admin::auth;
 use crate::http::problem::retry_after_header;
 
-const CSRF_COOKIE: &str = "aforro_login_csrf";
-/// How long a rendered login form stays usable.
-const CSRF_TTL_SECS: u32 = 60 * 60;
-
-pub(super) async fn form() -> Response {
-    form_page(StatusCode::OK, None)
+pub(super) async fn form(cookies: Cookies) -> Response {
+    form_page(cookies, StatusCode::OK, None)
 }
 
 pub(super) async fn log_in(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    cookies: Cookies,
     headers: HeaderMap,
     axum::Form(fields): FormFields,
 ) -> Result<Response> {
     let submitted = fields.get("csrf").map(String::as_str);
-    if !csrf_matches(cookie_value(&headers, CSRF_COOKIE), submitted) {
+    if !csrf_matches(cookie_value(&headers, cookies.login_csrf_name()), submitted) {
         let message = "the form has expired or did not come from this site; reload it";
-        return Ok(form_page(StatusCode::FORBIDDEN, Some(message)));
+        return Ok(form_page(cookies, StatusCode::FORBIDDEN, Some(message)));
     }
     let username = fields.get("username").cloned().unwrap_or_default();
     let password = fields.get("password").cloned().unwrap_or_default();
     match auth::login(&state, client.ip(), username, password).await {
         Ok((token, _)) => {
             let mut response = Redirect::to("/admin/").into_response();
-            response.headers_mut().append(header::SET_COOKIE, session_cookie(&token));
-            response.headers_mut().append(header::SET_COOKIE, HeaderValue::from_static(CLEARED_CSRF_COOKIE));
+            response.headers_mut().append(header::SET_COOKIE, session_cookie(cookies, &token));
+            response.headers_mut().append(header::SET_COOKIE, cookies.cleared_login_csrf());
             Ok(response)
         }
         // The form again, with the error and its real status (the problem+json middleware
         // wraps the JSON routes only).
-        Err(Error::Unauthorized(message)) => Ok(form_page(StatusCode::UNAUTHORIZED, Some(message.as_str()))),
+        Err(Error::Unauthorized(message)) => Ok(form_page(cookies, StatusCode::UNAUTHORIZED, Some(message.as_str()))),
         Err(error @ Error::TooManyRequests { retry_after }) => {
-            let mut response = form_page(StatusCode::TOO_MANY_REQUESTS, Some(error.to_string().as_str()));
+            let mut response = form_page(cookies, StatusCode::TOO_MANY_REQUESTS, Some(error.to_string().as_str()));
             response.headers_mut().insert(header::RETRY_AFTER, retry_after_header(retry_after));
+            Ok(response)
+        }
+        // Every password-check slot stayed busy (a login flood): the form again, to retry.
+        Err(Error::Unavailable(message)) => {
+            let mut response = form_page(cookies, StatusCode::SERVICE_UNAVAILABLE, Some(message.as_str()));
+            response.headers_mut().insert(header::RETRY_AFTER, retry_after_header(std::time::Duration::from_secs(1)));
             Ok(response)
         }
         Err(other) => Err(other),
     }
 }
 
-const CLEARED_CSRF_COOKIE: &str = "aforro_login_csrf=; Path=/admin/login/; HttpOnly; SameSite=Strict; Max-Age=0";
-
 /// The form with a fresh token, in the page and in the cookie.
-fn form_page(status: StatusCode, error: Option<&str>) -> Response {
+fn form_page(cookies: Cookies, status: StatusCode, error: Option<&str>) -> Response {
     let token = SessionToken::generate();
-    let cookie = format!(
-        "{CSRF_COOKIE}={}; Path=/admin/login/; HttpOnly; SameSite=Strict; Max-Age={CSRF_TTL_SECS}",
-        token.as_str()
-    );
     let mut response = (status, login_page(token.as_str(), error)).into_response();
-    match HeaderValue::from_str(&cookie) {
-        Ok(cookie) => {
-            response.headers_mut().insert(header::SET_COOKIE, cookie);
-        }
-        // Hex digits and fixed text always make a valid header; without the cookie the form's
-        // POST is refused, never wrongly accepted.
-        Err(error) => tracing::error!(%error, "cannot set the login form cookie"),
-    }
+    response.headers_mut().insert(header::SET_COOKIE, cookies.login_csrf(&token));
     response
 }
 

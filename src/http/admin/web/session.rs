@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::cookies::Cookies;
 use crate::app::AppState;
 use crate::db::admin::sessions::{AdminSession, SESSION_TTL};
 use crate::domain::SessionToken;
@@ -15,7 +16,6 @@ use crate::error::{Error, Result};
 use crate::http::admin::auth::authenticate;
 use crate::http::problem::HttpError;
 
-const COOKIE_NAME: &str = "aforro_admin";
 /// Where a visitor without a session is sent.
 pub(super) const LOGIN_PATH: &str = "/admin/login/";
 
@@ -26,7 +26,7 @@ impl FromRequestParts<AppState> for WebSession {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> std::result::Result<Self, Response> {
-        match authenticate(state, cookie_token(&parts.headers)).await {
+        match authenticate(state, cookie_token(parts)).await {
             Ok(session) => Ok(Self(session)),
             Err(Error::Unauthorized(_)) => Err(Redirect::to(LOGIN_PATH).into_response()),
             Err(other) => Err(other.into_response()),
@@ -52,8 +52,8 @@ impl WebSession {
 }
 
 /// The session token from the request's cookie, if any.
-fn cookie_token(headers: &HeaderMap) -> Option<SessionToken> {
-    cookie_value(headers, COOKIE_NAME).and_then(SessionToken::parse)
+fn cookie_token(parts: &Parts) -> Option<SessionToken> {
+    cookie_value(&parts.headers, Cookies::of(&parts.extensions).session_name()).and_then(SessionToken::parse)
 }
 
 /// The value of the request's cookie `wanted`, if any.
@@ -68,20 +68,9 @@ pub(super) fn cookie_value<'a>(headers: &'a HeaderMap, wanted: &str) -> Option<&
         .map(|(_, value)| value)
 }
 
-/// `Set-Cookie` for a new session. No `Secure`: the service speaks plain HTTP and sits behind
-/// whatever terminates TLS; the cookie is scoped to `/admin/` and invisible to scripts.
-pub(super) fn session_cookie(token: &SessionToken) -> HeaderValue {
-    let cookie = format!(
-        "{COOKIE_NAME}={}; Path=/admin/; HttpOnly; SameSite=Strict; Max-Age={}",
-        token.as_str(),
-        SESSION_TTL.as_secs()
-    );
-    HeaderValue::from_str(&cookie).expect("hex digits and fixed text make a valid header")
-}
-
-/// `Set-Cookie` that removes the session cookie.
-pub(super) fn cleared_cookie() -> HeaderValue {
-    HeaderValue::from_static("aforro_admin=; Path=/admin/; HttpOnly; SameSite=Strict; Max-Age=0")
+/// `Set-Cookie` for a new session (its name and flags by [`Cookies`]).
+pub(super) fn session_cookie(cookies: Cookies, token: &SessionToken) -> HeaderValue {
+    cookies.session(token, SESSION_TTL.as_secs())
 }
 
 pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
