@@ -35,6 +35,7 @@ mod search;
 mod search_brute_force;
 mod search_index;
 mod search_matching;
+mod search_relaxation;
 mod search_relevance;
 mod seed;
 mod storage_faults;
