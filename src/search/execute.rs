@@ -145,7 +145,7 @@ impl SearchIndex {
         let (mut matches, mut order) = collect(&known)?;
         let mut required = known.len();
         if matches.count == 0 && known.len() > 1 {
-            let kept = relax(known.clone(), |i| words[i].docs, &exists)?;
+            let kept = relax(known.clone(), |i| words[i].docs, exists)?;
             required = kept.len();
             (matches, order) = collect(&kept)?;
         }
