@@ -361,6 +361,11 @@ impl SegmentSearch {
         }
     }
 
+    /// Whether a match has passed the filters so far.
+    pub(super) fn has_matches(&self) -> bool {
+        self.matches.count > 0
+    }
+
     /// Considers scored matches `docs` (ascending, alive) with their packed ranks `scores`,
     /// reading each column once for the whole block.
     pub(super) fn collect_scored_block(&mut self, docs: &[DocId], scores: &[Score]) {

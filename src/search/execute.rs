@@ -1,6 +1,7 @@
 //! Running one search: resolve the filters, run the query through the collector on the
 //! current searcher, then read the page's rows and name the facets.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -86,9 +87,11 @@ impl SearchIndex {
                     ),
                 ));
             }
-            matches = match (&terms, &words) {
-                (Some(terms), Some(words)) => self.collect_words(terms, words, request, category_id, wanted)?,
-                _ => self.browse(request, category_id, wanted)?,
+            matches = match &terms {
+                // The same words again, now keeping the hits: the expansions, the match set
+                // and the relaxation's checks come from their caches.
+                Some(terms) => self.match_words(terms, request, category_id, wanted)?.0,
+                None => self.browse(request, category_id, wanted)?,
             };
         }
         let page = request.page;
@@ -128,9 +131,10 @@ impl SearchIndex {
         }
     }
 
-    /// Matches every word (the best `top_n` kept); when nothing does, drops words from the
-    /// right (never the first) until something matches. The dropped words still rank the
-    /// documents that have them.
+    /// Matches the words of `terms`: those matching no term of the catalog are ignored; when
+    /// nothing passing the filters has every other word, words are dropped one at a time (see
+    /// [`relax`](Self::relax)). The dropped words still rank the documents that have them.
+    /// The best `top_n` matches are kept.
     fn match_words(
         &self,
         terms: &[String],
@@ -140,37 +144,85 @@ impl SearchIndex {
     ) -> Result<(Matches, MatchedWords)> {
         // One searcher for the expansion and the matching, so both see the same terms.
         let searcher = self.inner.reader.searcher();
-        let words = Arc::new(self.inner.expansions.expand_words(&searcher, &self.inner.fields, terms)?);
-        let mut required = words.len();
-        loop {
-            let matched = MatchedWords { words: Arc::clone(&words), required, searcher: searcher.clone() };
-            let matches = self.collect_words(terms, &matched, request, category_id, top_n)?;
-            if matches.count > 0 || required == 1 {
-                return Ok((matches, matched));
-            }
-            required -= 1;
+        let words = self.inner.expansions.expand_words(&searcher, &self.inner.fields, terms)?;
+        // An unknown word costs its (cached) expansion and nothing else: it never reaches a walk.
+        let ignored: Vec<String> =
+            words.iter().filter(|word| word.is_unknown()).map(|word| word.word.clone()).collect();
+        let known: Vec<usize> = (0..words.len()).filter(|&i| !words[i].is_unknown()).collect();
+        if known.is_empty() {
+            // The contract answers the products pinned by the search rules that apply ("Search",
+            // `q`, "Matching"); no search rules exist yet, so it is nothing.
+            let matched = MatchedWords { words: Arc::new(Vec::new()), required: 0, ignored, did_you_mean: None };
+            return Ok((Matches::default(), matched));
         }
+        let mut probe = self.collector(request, category_id, 0);
+        probe.scored = false;
+        let exists = |kept: &[usize]| -> Result<bool> {
+            let query = WordsQuery::of(&searcher, kept.iter().map(|&i| &words[i]), kept.len(), false)?;
+            Ok(query.map(|query| query.any(&searcher, &probe)).transpose()?.unwrap_or(false))
+        };
+        let last = words.len() - 1;
+        let collect = |kept: &[usize]| -> Result<(Matches, Vec<usize>)> {
+            // The required words first, then the dropped ones, each in query order.
+            let order: Vec<usize> =
+                kept.iter().copied().chain(known.iter().copied().filter(|i| !kept.contains(i))).collect();
+            let collector = self.collector(request, category_id, top_n);
+            let key = MatchKey {
+                words: order.iter().map(|&i| (terms[i].clone(), i == last)).collect(),
+                required: kept.len(),
+                scored: collector.scored,
+            };
+            let query = || {
+                WordsQuery::of(&searcher, order.iter().map(|&i| &words[i]), kept.len(), collector.scored)?
+                    .ok_or_else(|| tantivy::TantivyError::InternalError("a query needs at least one word".to_owned()))
+            };
+            // The collector checks the category on a fast field: cheaper than intersecting
+            // its postings (measured at 1M products, two words + category + price: 3.1 ms
+            // intersected, 2.7 ms not).
+            let matches = self.inner.matches.collect(&searcher, key, &collector, query).map_err(Error::Index)?;
+            Ok((matches, order))
+        };
+        let (mut matches, mut order) = collect(&known)?;
+        let mut required = known.len();
+        if matches.count == 0 && known.len() > 1 {
+            let kept = relax(known.clone(), |i| words[i].docs, exists)?;
+            required = kept.len();
+            (matches, order) = collect(&kept)?;
+        }
+        let ordered: Vec<WordMatch> = order.iter().map(|&i| words[i].clone()).collect();
+        let did_you_mean =
+            if matches.count > 0 { self.did_you_mean(&searcher, &probe, &words, &ordered, required)? } else { None };
+        Ok((matches, MatchedWords { words: Arc::new(ordered), required, ignored, did_you_mean }))
     }
 
-    /// The matches of `matched` (its required words, on its searcher), the best `top_n` kept.
-    fn collect_words(
+    /// The query with its ignored words left out and each word matched only through typos
+    /// replaced by its most frequent typo term (`words` in query order), when some product
+    /// passing `probe`'s filters has every required word (`ordered[..required]`) and every
+    /// such term; `None` when no word was corrected or no product has them all.
+    fn did_you_mean(
         &self,
-        terms: &[String],
-        matched: &MatchedWords,
-        request: &SearchRequest,
-        category_id: Option<CategoryId>,
-        top_n: usize,
-    ) -> Result<Matches> {
-        let collector = self.collector(request, category_id, top_n);
-        let key = MatchKey { words: terms.to_vec(), required: matched.required, scored: collector.scored };
-        let query = || {
-            WordsQuery::new(&matched.searcher, &matched.words, matched.required, collector.scored)?
-                .ok_or_else(|| tantivy::TantivyError::InternalError("a query needs at least one word".to_owned()))
-        };
-        // The collector checks the category on a fast field: cheaper than intersecting
-        // its postings (measured at 1M products, two words + category + price: 3.1 ms
-        // intersected, 2.7 ms not).
-        self.inner.matches.collect(&matched.searcher, key, &collector, query).map_err(Error::Index)
+        searcher: &Searcher,
+        probe: &SearchCollector,
+        words: &[WordMatch],
+        ordered: &[WordMatch],
+        required: usize,
+    ) -> Result<Option<String>> {
+        if !ordered.iter().any(|word| word.correction.is_some()) {
+            return Ok(None);
+        }
+        let corrected: Vec<WordMatch> = ordered
+            .iter()
+            .enumerate()
+            .filter(|(i, word)| *i < required || word.correction.is_some())
+            .map(|(_, word)| word.corrected())
+            .collect();
+        let query = WordsQuery::of(searcher, corrected.iter(), corrected.len(), false)?;
+        if !query.map(|query| query.any(searcher, probe)).transpose()?.unwrap_or(false) {
+            return Ok(None);
+        }
+        let known = words.iter().filter(|word| !word.is_unknown());
+        let query: Vec<&str> = known.map(|word| word.correction.as_deref().unwrap_or(&word.word)).collect();
+        Ok(Some(query.join(" ")))
     }
 
     /// Runs the collector, keeping the best `top_n` matches.
@@ -251,26 +303,57 @@ impl SearchIndex {
     }
 }
 
-/// The words of a search and how many of them every match has (the rest were dropped), on
-/// the searcher they were expanded and matched on (a deep page's second pass reuses it).
+/// The words a search matched with: the required ones first, then the dropped ones (each in
+/// query order); the ignored words are not among them.
 struct MatchedWords {
     words: Arc<Vec<WordMatch>>,
+    /// Every match has the first `required` words.
     required: usize,
-    searcher: Searcher,
+    /// Words that match no term of the catalog, in query order.
+    ignored: Vec<String>,
+    did_you_mean: Option<String>,
 }
 
 impl MatchedWords {
     fn info(&self) -> MatchInfo {
         let dropped: Vec<String> = self.words[self.required..].iter().map(|word| word.word.clone()).collect();
-        let corrected = self.words.iter().any(|word| word.correction.is_some());
-        let did_you_mean = corrected.then(|| {
-            let words: Vec<&str> =
-                self.words.iter().map(|word| word.correction.as_deref().unwrap_or(&word.word)).collect();
-            words.join(" ")
-        });
-        let mode = if dropped.is_empty() { MatchMode::All } else { MatchMode::Relaxed };
-        MatchInfo { mode, dropped, did_you_mean }
+        let ignored = self.ignored.clone();
+        let mode = if dropped.is_empty() && ignored.is_empty() { MatchMode::All } else { MatchMode::Relaxed };
+        MatchInfo { mode, dropped, ignored, did_you_mean: self.did_you_mean.clone() }
     }
+}
+
+/// The contract's relaxation of `kept` (query positions, in query order, of words nothing
+/// has all of): drops one word at a time until `exists` finds a match for the rest, keeping at
+/// least one. Among the words whose dropping leaves a match, the one matching the most
+/// products (`docs`) goes; when no single drop leaves one, the word matching the most
+/// products goes and the rest is relaxed again. Ties drop the rightmost.
+fn relax(
+    mut kept: Vec<usize>,
+    docs: impl Fn(usize) -> u64,
+    exists: impl Fn(&[usize]) -> Result<bool>,
+) -> Result<Vec<usize>> {
+    while kept.len() > 1 {
+        // Most products first, then rightmost first: the first drop that leaves a match is
+        // the one to take, so fewer tries run.
+        let mut candidates: Vec<usize> = (0..kept.len()).collect();
+        candidates.sort_by_key(|&at| (Reverse(docs(kept[at])), Reverse(at)));
+        let mut taken = None;
+        for &at in &candidates {
+            let rest: Vec<usize> = kept.iter().enumerate().filter(|(i, _)| *i != at).map(|(_, &word)| word).collect();
+            if exists(&rest)? {
+                taken = Some(rest);
+                break;
+            }
+        }
+        match taken {
+            Some(rest) => return Ok(rest),
+            None => {
+                kept.remove(candidates[0]);
+            }
+        }
+    }
+    Ok(kept)
 }
 
 /// The deepest result a search shows: a page ending beyond it is `400`, as Elasticsearch's

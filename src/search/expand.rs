@@ -106,6 +106,32 @@ pub struct WordMatch {
     pub alternatives: Vec<Alternative>,
     /// When the word matches only through typos: its most frequent typo term.
     pub correction: Option<String>,
+    /// Documents having its terms, summed over its distinct terms (exact, stem, typo and
+    /// prefix) and fields, deleted documents included: how many products the word matches,
+    /// as relaxation weighs it (the contract's "document frequency").
+    pub docs: u64,
+}
+
+impl WordMatch {
+    /// Whether the word matches no term of the catalog in any way: it is ignored.
+    pub fn is_unknown(&self) -> bool {
+        self.alternatives.is_empty()
+    }
+
+    /// The word narrowed to its correction's terms (itself when it has none): what
+    /// `did_you_mean` would search for.
+    pub fn corrected(&self) -> Self {
+        let Some(correction) = &self.correction else {
+            return self.clone();
+        };
+        let alternatives = self
+            .alternatives
+            .iter()
+            .filter(|alternative| alternative.term.value().as_str() == Some(correction.as_str()))
+            .cloned()
+            .collect();
+        Self { alternatives, ..self.clone() }
+    }
 }
 
 /// Expands every word of `words` against `searcher`'s term dictionaries, uncached: what the
@@ -149,6 +175,7 @@ pub fn expand_word(
         }
     }
     let mut correction = None;
+    let mut docs = direct_docs;
     let budget = typo_budget(word);
     if budget > 0 {
         let dfa = typo_builder(budget).build_dfa(word);
@@ -162,10 +189,13 @@ pub fn expand_word(
                 Distance::AtLeast(distance) => distance,
             };
             push_exact(&mut alternatives, &exact_fields, &found, distance, Exactness::Exact);
-            terms.insert(found.term);
+            // A term that is also a prefix term is counted once.
+            if terms.insert(found.term) {
+                docs += found.docs;
+            }
         }
     }
-    Ok(WordMatch { word: word.to_owned(), terms, stem, alternatives, correction })
+    Ok(WordMatch { word: word.to_owned(), terms, stem, alternatives, correction, docs })
 }
 
 /// (exact field, its stem field, rank), best-ranked first.

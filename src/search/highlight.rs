@@ -124,7 +124,14 @@ mod tests {
     fn word(text: &str, also: &[&str]) -> WordMatch {
         let mut terms: BTreeSet<String> = also.iter().map(|term| (*term).to_owned()).collect();
         terms.insert(text.to_owned());
-        WordMatch { word: text.to_owned(), terms, stem: stem_of(text), alternatives: Vec::new(), correction: None }
+        WordMatch {
+            word: text.to_owned(),
+            terms,
+            stem: stem_of(text),
+            alternatives: Vec::new(),
+            correction: None,
+            docs: 0,
+        }
     }
 
     #[test]

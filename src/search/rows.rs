@@ -72,15 +72,18 @@ pub struct PriceFacet {
     pub max: Option<Money>,
 }
 
-/// How `q` matched: every word, or only after dropping words from the right.
+/// How `q` matched: every word, or only after ignoring or dropping words.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct MatchInfo {
-    /// Every word matched, or some were dropped.
+    /// Every word matched, or some were ignored or dropped.
     pub mode: MatchMode,
-    /// The words dropped, in query order.
+    /// The words dropped by relaxation, in query order.
     pub dropped: Vec<String>,
-    /// The query with each word that matched only through typos replaced by its most
-    /// frequent matching term; `None` when no word needed that.
+    /// The words that match no term of the catalog, in query order.
+    pub ignored: Vec<String>,
+    /// The query, ignored words left out, with each word that matched only through typos
+    /// replaced by its most frequent matching term; `None` when no word needed that or no
+    /// match has every corrected term.
     pub did_you_mean: Option<String>,
 }
 
@@ -90,7 +93,7 @@ pub struct MatchInfo {
 pub enum MatchMode {
     /// Every word matched.
     All,
-    /// Words were dropped from the right until something matched.
+    /// Words were ignored, or dropped until something matched.
     Relaxed,
 }
 

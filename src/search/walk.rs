@@ -79,6 +79,18 @@ impl WordsQuery {
         required: usize,
         scoring: bool,
     ) -> tantivy::Result<Option<Self>> {
+        Self::of(searcher, words, required, scoring)
+    }
+
+    /// Like [`new`](Self::new), from words held anywhere (relaxation tries subsets of a
+    /// query's words).
+    pub fn of<'a>(
+        searcher: &Searcher,
+        words: impl IntoIterator<Item = &'a WordMatch>,
+        required: usize,
+        scoring: bool,
+    ) -> tantivy::Result<Option<Self>> {
+        let words: Vec<&WordMatch> = words.into_iter().collect();
         if required == 0 || required > words.len() {
             return Ok(None);
         }
@@ -131,12 +143,42 @@ impl WordsQuery {
         collector.merge_fruits(fruits)
     }
 
+    /// Whether any document matches and passes `collector`'s filters: relaxation's test of
+    /// a set of words. Walks unscored and stops at the first window with such a match, so
+    /// a try that finds something early costs a window, and one that finds nothing costs a
+    /// walk of its rarest word without ranks, facets or a page.
+    pub fn any(&self, searcher: &Searcher, collector: &SearchCollector) -> tantivy::Result<bool> {
+        for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
+            let ordinal = SegmentOrdinal::try_from(ordinal).unwrap_or(SegmentOrdinal::MAX);
+            let mut segment = collector.for_segment(ordinal, reader)?;
+            let same_lists = collector.columns.same_lists(reader);
+            self.walk_segment_until(reader, &mut segment, &same_lists, None, true)?;
+            if segment.has_matches() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     fn walk_segment(
         &self,
         reader: &SegmentReader,
         segment: &mut SegmentSearch,
         same_lists: &SameLists,
+        record: Option<&mut SegmentMatches>,
+    ) -> tantivy::Result<u32> {
+        self.walk_segment_until(reader, segment, same_lists, record, false)
+    }
+
+    /// Walks one segment into `segment`; with `first_match`, only until a window gives it a
+    /// match.
+    fn walk_segment_until(
+        &self,
+        reader: &SegmentReader,
+        segment: &mut SegmentSearch,
+        same_lists: &SameLists,
         mut record: Option<&mut SegmentMatches>,
+        first_match: bool,
     ) -> tantivy::Result<u32> {
         let mut words = Vec::with_capacity(self.words.len());
         for alternatives in &self.words {
@@ -180,6 +222,9 @@ impl WordsQuery {
                 segment.collect_scored_block(&walk.docs, &walk.scores);
             } else {
                 segment.collect_block(&walk.docs);
+            }
+            if first_match && segment.has_matches() {
+                break;
             }
             start = walk.required[0].first_doc();
         }

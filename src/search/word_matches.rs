@@ -34,12 +34,14 @@ const TIME_TO_LIVE: Duration = Duration::from_secs(600);
 /// much as a replay (tens of microseconds), and keeping it would only churn the cache.
 const MIN_WALKED_POSTINGS: u64 = 4096;
 
-/// What the walk of a query is keyed by: the query's words (as analysed), how many of them
-/// every match has, and whether the matches carry ranks.
+/// What the walk of a query is keyed by: the words walked (as analysed, ignored words left
+/// out), which of them every match has, and whether the matches carry ranks.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MatchKey {
-    /// The words in query order (the last may match as a prefix).
-    pub words: Vec<String>,
+    /// The words in the order the walk takes them: the required ones, then the dropped ones
+    /// (relaxation may drop any word, not only from the right), each with whether it was the
+    /// query's last word (which expands to its prefix terms too).
+    pub words: Vec<(String, bool)>,
     /// The first `required` words must match.
     pub required: usize,
     /// Whether ranks were computed (relevance order).
@@ -101,7 +103,7 @@ impl MatchCache {
 }
 
 fn entry_bytes(key: &MatchKey, matches: &WordMatches) -> u32 {
-    let key_bytes: usize = key.words.iter().map(|word| word.len() + 32).sum();
+    let key_bytes: usize = key.words.iter().map(|(word, _)| word.len() + 32).sum();
     u32::try_from(key_bytes + matches.bytes() + 64).unwrap_or(u32::MAX)
 }
 
@@ -183,6 +185,11 @@ mod tests {
         query.iter().map(|word| (*word).to_owned()).collect()
     }
 
+    /// A key's words for `query` walked in query order.
+    fn key_words(query: &[&str]) -> Vec<(String, bool)> {
+        query.iter().enumerate().map(|(i, word)| ((*word).to_owned(), i + 1 == query.len())).collect()
+    }
+
     #[test]
     fn a_replay_answers_exactly_what_the_walk_answers_under_any_filter_and_sort() {
         let (index, fields, _writer) = index();
@@ -214,9 +221,9 @@ mod tests {
         let (index, fields, mut writer) = index();
         let reader = index.reader().expect("reader");
         let cache = MatchCache::new(64 * 1024 * 1024);
-        let key = MatchKey { words: words(&["kettle"]), required: 1, scored: true };
+        let key = MatchKey { words: key_words(&["kettle"]), required: 1, scored: true };
         let search = |searcher: &Searcher| {
-            let expanded = expand_words(searcher, &fields, &key.words).expect("expand");
+            let expanded = expand_words(searcher, &fields, &words(&["kettle"])).expect("expand");
             let query = || Ok(WordsQuery::new(searcher, &expanded, 1, true)?.expect("words"));
             let collector = collector(searcher, SortOrder::Relevance, None, (0, u64::MAX));
             answer(&cache.collect(searcher, key.clone(), &collector, query).expect("search"))
@@ -240,8 +247,8 @@ mod tests {
         let (index, fields, _writer) = index();
         let searcher = index.reader().expect("reader").searcher();
         let run = |cache: &MatchCache, query: &[&str]| {
-            let key = MatchKey { words: words(query), required: query.len(), scored: true };
-            let expanded = expand_words(&searcher, &fields, &key.words).expect("expand");
+            let key = MatchKey { words: key_words(query), required: query.len(), scored: true };
+            let expanded = expand_words(&searcher, &fields, &words(query)).expect("expand");
             let walk = || Ok(WordsQuery::new(&searcher, &expanded, key.required, true)?.expect("words"));
             let collector = collector(&searcher, SortOrder::Relevance, None, (0, u64::MAX));
             cache.collect(&searcher, key.clone(), &collector, walk).expect("search");

@@ -41,6 +41,7 @@ mod search_brute_force;
 mod search_deep_pages;
 mod search_index;
 mod search_matching;
+mod search_relaxation;
 mod search_relevance;
 mod seed;
 mod storage_faults;

@@ -1,7 +1,8 @@
 //! `count`, facets and price order checked against a brute-force computation over a seeded
 //! catalog, for every combination of a grid of filters. The brute force restates the
 //! contract's matching rules (every word; same word, stem, typo budget, prefix for the last
-//! word; relaxation from the right) over each product's words.
+//! word; unknown words ignored; the contract's relaxation, weighing each word by its document
+//! frequency) over each product's words.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,6 +21,9 @@ struct Product {
     words: Vec<String>,
     /// The English stem of each word (tantivy's stemmer, as the index uses).
     stems: Vec<String>,
+    /// The distinct words of the title, the description and the category's name, each field
+    /// apart: a word's document frequency is counted per field and term, as the index does.
+    fields: [Vec<String>; 3],
     price_cents: i64,
     category_id: i64,
     category: String,
@@ -47,10 +51,17 @@ fn load(conn: &Connection) -> Catalog {
         .expect("products");
     let products = stmt
         .query_map([], |row| {
-            let text =
-                format!("{} {} {}", row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(5)?);
-            let words = words(&text);
+            let (title, description, category) =
+                (row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(5)?);
+            let words = words(&format!("{title} {description} {category}"));
+            let distinct = |text: &str| {
+                let mut field = self::words(text);
+                field.sort_unstable();
+                field.dedup();
+                field
+            };
             Ok(Product {
+                fields: [distinct(&title), distinct(&description), distinct(&category)],
                 id: row.get(0)?,
                 stems: words.iter().map(|word| stem_of(word)).collect(),
                 words,
@@ -127,8 +138,8 @@ impl Filters {
         category_ok && price_ok && stock_ok
     }
 
-    /// The products that match: every word, or, when none does, the first words (dropping
-    /// from the right, never the first).
+    /// The products that match: every word that matches anything in the catalog (the others
+    /// are ignored), or, when none does, what the contract's relaxation leaves.
     fn matches<'a>(&self, catalog: &'a Catalog) -> Vec<&'a Product> {
         let candidates: Vec<&Product> = catalog.products.iter().filter(|p| self.admits(p, catalog)).collect();
         let Some(q) = self.q else {
@@ -140,35 +151,79 @@ impl Filters {
                 query_words.push(word);
             }
         }
-        if query_words.is_empty() {
+        let Some(last) = query_words.len().checked_sub(1) else {
+            return Vec::new();
+        };
+        // (word, is the query's last word), unknown words left out.
+        let mut kept: Vec<(&str, bool)> = query_words
+            .iter()
+            .enumerate()
+            .map(|(i, word)| (word.as_str(), i == last))
+            .filter(|(word, is_last)| catalog.products.iter().any(|p| word_matches(word, *is_last, p)))
+            .collect();
+        let found = |kept: &[(&str, bool)]| -> Vec<&'a Product> {
+            let all = |product: &&&Product| kept.iter().all(|(word, is_last)| word_matches(word, *is_last, product));
+            candidates.iter().filter(all).copied().collect()
+        };
+        if kept.is_empty() {
             return Vec::new();
         }
-        let last = query_words.len() - 1;
-        for kept in (1..=query_words.len()).rev() {
-            let found: Vec<&Product> = candidates
-                .iter()
-                .copied()
-                .filter(|product| {
-                    query_words[..kept].iter().enumerate().all(|(i, word)| word_matches(word, i == last, product))
-                })
-                .collect();
-            if !found.is_empty() || kept == 1 {
-                return found;
+        // Most products first, then the rightmost.
+        let order = |kept: &[(&str, bool)]| {
+            let mut order: Vec<usize> = (0..kept.len()).collect();
+            order.sort_by_key(|&at| (std::cmp::Reverse(document_frequency(catalog, kept[at])), std::cmp::Reverse(at)));
+            order
+        };
+        while found(&kept).is_empty() && kept.len() > 1 {
+            let without = |at: usize| -> Vec<(&str, bool)> {
+                kept.iter().enumerate().filter(|(i, _)| *i != at).map(|(_, word)| *word).collect()
+            };
+            let order = order(&kept);
+            match order.iter().find(|&&at| !found(&without(at)).is_empty()) {
+                Some(&at) => return found(&without(at)),
+                None => kept = without(order[0]),
             }
         }
-        Vec::new()
+        found(&kept)
+    }
+}
+
+/// Documents having each term `word` matches, summed over its distinct terms and the fields
+/// (exact word, stem, typos, and prefix for the last word), as the index counts them.
+fn document_frequency(catalog: &Catalog, (word, is_last): (&str, bool)) -> u64 {
+    let budget = typo_budget(word);
+    let stem = stem_of(word);
+    let prefix = is_last && !word.chars().any(|c| c.is_ascii_digit()) && word.chars().count() >= 2;
+    let mut docs = 0;
+    for product in &catalog.products {
+        for field in &product.fields {
+            let exact = field.iter().any(|term| term == word);
+            let stemmed = field.iter().any(|term| stem_of(term) == stem);
+            let others = field
+                .iter()
+                .filter(|term| {
+                    *term != word && ((budget > 0 && typos(word, term) <= budget) || (prefix && term.starts_with(word)))
+                })
+                .count();
+            docs += u64::from(exact) + u64::from(stemmed) + others as u64;
+        }
+    }
+    docs
+}
+
+fn typo_budget(word: &str) -> usize {
+    match word.chars().count() {
+        _ if word.chars().any(|c| c.is_ascii_digit()) => 0,
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
     }
 }
 
 /// The contract's rules for one word against one product's words.
 fn word_matches(word: &str, is_last: bool, product: &Product) -> bool {
     let has_digit = word.chars().any(|c| c.is_ascii_digit());
-    let budget = match word.chars().count() {
-        _ if has_digit => 0,
-        0..=4 => 0,
-        5..=8 => 1,
-        _ => 2,
-    };
+    let budget = typo_budget(word);
     let stem = stem_of(word);
     product.words.iter().zip(&product.stems).any(|(term, term_stem)| {
         term == word
@@ -263,7 +318,16 @@ async fn spawn_seeded_app() -> (TestApp, Catalog) {
 async fn count_facets_and_order_match_a_brute_force_computation() {
     let (app, catalog) = spawn_seeded_app().await;
 
-    for q in [None, Some("kettle"), Some("steel kettle"), Some("acme cotton tent"), Some("kettel"), Some("steel zzz")] {
+    for q in [
+        None,
+        Some("kettle"),
+        Some("steel kettle"),
+        Some("acme cotton tent"),
+        Some("kettel"),
+        Some("steel zzz"),
+        Some("zzz tent steel"),
+        Some("cotton steel kettle"),
+    ] {
         for category in [None, Some("1"), Some("OUTDOOR")] {
             for price_cents in [None, Some((1000, 20000))] {
                 for stock in

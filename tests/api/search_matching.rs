@@ -1,5 +1,5 @@
 //! The contract's matching and ranking rules, one test per rule, on a catalog built so each
-//! rule decides an order: AND with relaxation, typos, prefixes, stems, category names,
+//! rule decides an order: AND with ignored words, typos, prefixes, stems, category names,
 //! `stock_first`, `highlight` and `match`.
 
 use reqwest::StatusCode;
@@ -48,29 +48,30 @@ async fn a_product_matches_only_when_every_word_does() {
     let app = TestApp::builder().fixture(matching_catalog).spawn().await;
     let body = search(&app, "q=steel+kettle").await;
     assert_eq!(sorted(ids(&body)), [1, 5], "title or description, any mix: {body}");
-    assert_eq!(body["match"], json!({"mode": "all", "dropped": [], "did_you_mean": null}));
+    assert_eq!(body["match"], json!({"mode": "all", "dropped": [], "ignored": [], "did_you_mean": null}));
     app.shutdown().await;
 }
 
 #[tokio::test]
-async fn when_nothing_matches_words_are_dropped_from_the_right_never_the_first() {
+async fn words_matching_no_term_are_ignored_wherever_they_stand() {
     let app = TestApp::builder().fixture(matching_catalog).spawn().await;
     let body = search(&app, "q=steel+zzz+qqq").await;
-    assert_eq!(body["match"], json!({"mode": "relaxed", "dropped": ["zzz", "qqq"], "did_you_mean": null}));
+    let expected = json!({"mode": "relaxed", "dropped": [], "ignored": ["zzz", "qqq"], "did_you_mean": null});
+    assert_eq!(body["match"], expected);
     assert_eq!(sorted(ids(&body)), [1, 5]);
 
     let first_unknown = search(&app, "q=zzz+steel").await;
-    assert_eq!(first_unknown["count"], 0, "the first word is never dropped");
-    assert_eq!(first_unknown["match"]["dropped"], json!(["steel"]));
+    assert_eq!(sorted(ids(&first_unknown)), [1, 5], "the first word is ignored too: {first_unknown}");
+    assert_eq!(first_unknown["match"]["ignored"], json!(["zzz"]));
     app.shutdown().await;
 }
 
 #[tokio::test]
-async fn a_product_with_a_dropped_word_still_ranks_above_one_without() {
+async fn an_ignored_word_between_others_changes_nothing_but_the_mode() {
     let app = TestApp::builder().fixture(matching_catalog).spawn().await;
     let body = search(&app, "q=kettle+zzz+steel").await;
-    assert_eq!(body["match"]["dropped"], json!(["zzz", "steel"]));
-    assert_eq!(sorted(ids(&body)[..2].to_vec()), [1, 5], "both have steel too: {body}");
+    assert_eq!(body["match"], json!({"mode": "relaxed", "dropped": [], "ignored": ["zzz"], "did_you_mean": null}));
+    assert_eq!(ids(&body), ids(&search(&app, "q=kettle+steel").await), "{body}");
     app.shutdown().await;
 }
 
@@ -111,7 +112,8 @@ async fn the_last_word_matches_as_a_prefix_from_two_letters() {
     assert_eq!(sorted(ids(&search(&app, "q=steel+ke").await)), [1, 5]);
     assert_eq!(search(&app, "q=k").await["count"], 0, "one letter is not a prefix");
     let not_last = search(&app, "q=kett+steel").await;
-    assert_eq!(not_last["count"], 0, "only the last word is a prefix: {not_last}");
+    assert_eq!(not_last["match"]["ignored"], json!(["kett"]), "only the last word is a prefix: {not_last}");
+    assert_eq!(sorted(ids(&not_last)), [1, 5]);
     app.shutdown().await;
 }
 

@@ -231,13 +231,16 @@ pub struct HighlightDoc {
 #[derive(ToSchema)]
 #[schema(as = Match)]
 pub struct MatchDoc {
-    /// `all`: every word; `relaxed`: words were dropped from the right.
+    /// `all`: every word; `relaxed`: words were ignored or dropped.
     #[schema(pattern = "^(all|relaxed)$")]
     mode: String,
-    /// The dropped words, in query order.
+    /// The words dropped by relaxation, in query order.
     dropped: Vec<String>,
-    /// `q` with each word that matched only through typos replaced by its most frequent
-    /// matching term; null when none did.
+    /// The words that match no term of the catalog in any way, in query order.
+    ignored: Vec<String>,
+    /// `q`, ignored words left out, with each word that matched only through typos replaced
+    /// by its most frequent matching term; null when none did or no match has every
+    /// corrected term.
     did_you_mean: Option<String>,
 }
 
@@ -313,8 +316,9 @@ pub(crate) struct InventoryFilter {
 pub(crate) struct SearchParams {
     /// Free text, plain words (no query syntax). Every word must match (title, category name
     /// or description) as itself, its English stem, within its typo budget, or, for the last
-    /// word, as a prefix; when nothing matches, words are dropped from the right. No control
-    /// characters.
+    /// word, as a prefix; a word matching nothing in the catalog is ignored; when nothing
+    /// matches, the most common word among those whose drop leaves a match is dropped.
+    /// No control characters.
     #[param(pattern = r"^[^\u0000-\u001f\u007f]*$")]
     q: Option<String>,
     /// Category id or name (case-insensitive); unknown → no results. No control characters.
