@@ -11,7 +11,7 @@ use super::openapi::schemas::{
 use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::store::catalog::store_exists;
-use crate::db::store::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_inventory, store_orders};
+use crate::db::store::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_orders};
 use crate::domain::{OrderStatus, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 
@@ -82,11 +82,7 @@ async fn list_store_inventory(
         .reads
         .run(move |conn| {
             ensure_store_exists(conn, store_id)?;
-            // From the title order and the stock view once it is ready, else by SQL.
-            match search.inventory_page(conn, store_id, &filter, page)? {
-                Some(rows) => Ok(rows),
-                None => store_inventory(conn, store_id, &filter, page),
-            }
+            search.store_inventory(conn, store_id, &filter, page)
         })
         .await?;
     Ok(Json(Paginated::new(rows, page, &links)?))

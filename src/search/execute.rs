@@ -26,9 +26,8 @@ use crate::domain::CategoryId;
 use crate::error::{Error, Result};
 
 impl SearchIndex {
-    /// Runs `request` (blocking: call it on the blocking pool). `conn` is a read connection,
-    /// for the store check, the categories and the page's rows.
-    pub fn search(&self, conn: &Connection, request: &SearchRequest) -> Result<SearchResults> {
+    /// [`SearchIndex::search`].
+    pub(super) fn run_search(&self, conn: &Connection, request: &SearchRequest) -> Result<SearchResults> {
         // Every statement of the search in one read transaction: in autocommit each one began
         // and ended its own, two shared-memory lock syscalls apiece, and the page's rows are
         // read one statement per row (a twentieth of a one-word search at 1M, perf). It also

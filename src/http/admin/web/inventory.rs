@@ -11,7 +11,7 @@ use maud::{Markup, html};
 
 use super::Result;
 use super::layout::{self, csrf_field, pager, sort_header};
-use super::products::{TITLE_MATCHES_IN_MEMORY, product_id};
+use super::products::product_id;
 use super::session::WebSession;
 use super::{FormFields, form_as_json, list_url, redirect, signed_in_page};
 use crate::app::AppState;
@@ -46,12 +46,10 @@ async fn render(
     let path = format!("/admin/stores/{store}/inventory/");
     let url = list_url(&path, query);
     let list = admin_list::inventory_list(query).map_err(|error| HttpError::BadRequest(error.to_string()))?;
-    // A title search: from the search's title order and stock view when it can, else by SQL.
-    let found = state.search.admin_inventory_search(store, &list, TITLE_MATCHES_IN_MEMORY);
-    let listed = list.clone();
+    let (search, listed) = (state.search.clone(), list.clone());
     let (store_row, rows) = state
         .reads
-        .run(move |conn| Ok((listing::store(conn, store)?, listing::inventory_list(conn, store, &listed, found)?)))
+        .run(move |conn| Ok((listing::store(conn, store)?, search.admin_inventory(conn, store, &listed)?)))
         .await?;
     let csrf = session.csrf_token();
     let viewer = layout::Viewer { username: &session.0.username, csrf: &csrf };

@@ -29,10 +29,6 @@ use crate::http::problem::HttpError;
 const SECTION: &str = "/admin/products/";
 /// History entries shown on an object's page.
 pub(super) const HISTORY_SHOWN: i64 = 50;
-/// A title search matching up to this many products is filtered and sorted in memory (a few
-/// milliseconds at 1M products); one matching more (over 10% of 1M) finds a page soon by
-/// walking the sort's index in SQL.
-pub(super) const TITLE_MATCHES_IN_MEMORY: usize = 100_000;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -57,13 +53,10 @@ async fn list_products(session: WebSession, State(state): State<AppState>, query
         }
         Err(other) => return Err(other.into()),
     };
-    // A title search: from the search's title order in memory when it can (see
-    // `search::browse::titles::search`), else by SQL.
-    let found = state.search.admin_product_search(&list, TITLE_MATCHES_IN_MEMORY);
-    let listed = list.clone();
+    let (search, listed) = (state.search.clone(), list.clone());
     let (products, categories) = state
         .reads
-        .run(move |conn| Ok((listing::product_list(conn, &listed, found.as_deref())?, listing::all_categories(conn)?)))
+        .run(move |conn| Ok((search.admin_products(conn, &listed)?, listing::all_categories(conn)?)))
         .await?;
     Ok(signed_in_page(&session, "Products", SECTION, &list_page(&url, &list, &products, &categories)).into_response())
 }
