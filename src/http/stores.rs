@@ -90,14 +90,10 @@ async fn list_store_inventory(
 
 /// A store id from the path; anything that is not a positive integer names no store (404).
 pub fn parse_store_id(text: &str) -> Result<StoreId> {
-    parse_positive_id(text).map(StoreId).ok_or_else(|| Error::NotFound(format!("store {text} does not exist")))
+    parse_positive_id(text).map(StoreId).ok_or_else(|| Error::store_not_found(text))
 }
 
 /// `Ok` when the store exists, else the 404 a store-scoped route answers.
 pub fn ensure_store_exists(conn: &rusqlite::Connection, store_id: StoreId) -> Result<()> {
-    if store_exists(conn, store_id)? {
-        Ok(())
-    } else {
-        Err(Error::NotFound(format!("store {store_id} does not exist")))
-    }
+    if store_exists(conn, store_id)? { Ok(()) } else { Err(Error::store_not_found(store_id)) }
 }

@@ -37,7 +37,7 @@ impl SearchIndex {
         if let Some(store_id) = request.store_id
             && !store_exists(conn, store_id)?
         {
-            return Err(Error::NotFound(format!("store {store_id} does not exist")));
+            return Err(Error::store_not_found(store_id));
         }
         let categories = category_names(conn)?;
         let Some(category_id) = resolve_category(request.category.as_ref(), &categories) else {
