@@ -6,12 +6,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::Route;
-use super::extract::{IdempotencyKeyHeader, JsonBody};
+use super::extract::{IdempotencyKeyHeader, JsonBody, PathId, PathIdKind};
 use super::openapi::schemas::{NewOrderRequest, OrderDoc, ProblemDoc, Unavailable};
 use crate::app::AppState;
 use crate::db::records::OrderBody;
 use crate::db::store::orders::load_order;
-use crate::domain::{NewOrder, OrderId, OrderStatus, parse_positive_id};
+use crate::domain::{NewOrder, OrderId, OrderStatus};
 use crate::error::{Error, Result};
 use crate::metrics;
 
@@ -68,7 +68,7 @@ async fn create_order(
         (status = 503, response = Unavailable),
     ))]
 async fn get_order(State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Response> {
-    let id = order_id_from_path(&order_id)?;
+    let id: OrderId = PathId::parse(&order_id)?;
     let order = state.reads.run(move |conn| load_order(conn, id)).await?.ok_or_else(|| order_not_found(&order_id))?;
     Ok(Json(order).into_response())
 }
@@ -82,16 +82,11 @@ async fn get_order(State(state): State<AppState>, Path(order_id): Path<String>) 
         (status = 409, description = "The order is not confirmed (rejected)", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 503, response = Unavailable),
     ))]
-async fn cancel_order(State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Json<OrderBody>> {
-    let order = state.writer.cancel_order(order_id_from_path(&order_id)?).await?;
+async fn cancel_order(State(state): State<AppState>, PathId(order_id): PathId<OrderId>) -> Result<Json<OrderBody>> {
+    let order = state.writer.cancel_order(order_id).await?;
     Ok(Json(order))
 }
 
-/// An order id from a path; anything that is not a positive integer names no order (404).
-pub fn order_id_from_path(text: &str) -> Result<OrderId> {
-    parse_positive_id(text).map(OrderId).ok_or_else(|| order_not_found(text))
-}
-
 fn order_not_found(text: &str) -> Error {
-    Error::NotFound(format!("order {text} does not exist"))
+    OrderId::not_found(text)
 }

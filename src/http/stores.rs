@@ -1,10 +1,10 @@
 //! `GET /stores/<id>/orders/` and `GET /stores/<id>/inventory/`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 use super::Route;
-use super::extract::QueryParams;
+use super::extract::{PathId, QueryParams};
 use super::openapi::schemas::{
     self as doc, InventoryPage, PageParams, ProblemDoc, StoreOrdersFilter, StoreOrdersPage, Unavailable,
 };
@@ -12,7 +12,7 @@ use super::pagination::{PageLinks, Paginated};
 use crate::app::AppState;
 use crate::db::store::catalog::store_exists;
 use crate::db::store::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_orders};
-use crate::domain::{OrderStatus, StoreId, parse_positive_id};
+use crate::domain::{OrderStatus, StoreId};
 use crate::error::{Error, Result};
 
 pub(super) fn routes() -> Vec<Route> {
@@ -33,11 +33,10 @@ pub(super) fn routes() -> Vec<Route> {
     ))]
 async fn list_store_orders(
     State(state): State<AppState>,
-    Path(store_id): Path<String>,
     query: QueryParams,
     links: PageLinks,
+    PathId(store_id): PathId<StoreId>,
 ) -> Result<Json<Paginated<StoreOrderRow>>> {
-    let store_id = parse_store_id(&store_id)?;
     let page = query.page_request()?;
     let status = match query.get("status").filter(|status| !status.is_empty()) {
         None => None,
@@ -67,11 +66,10 @@ async fn list_store_orders(
     ))]
 async fn list_store_inventory(
     State(state): State<AppState>,
-    Path(store_id): Path<String>,
     query: QueryParams,
     links: PageLinks,
+    PathId(store_id): PathId<StoreId>,
 ) -> Result<Json<Paginated<InventoryRow>>> {
-    let store_id = parse_store_id(&store_id)?;
     let page = query.page_request()?;
     let filter = InventoryFilter {
         title_contains: query.get("q").map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned),
@@ -86,11 +84,6 @@ async fn list_store_inventory(
         })
         .await?;
     Ok(Json(Paginated::new(rows, page, &links)?))
-}
-
-/// A store id from the path; anything that is not a positive integer names no store (404).
-pub fn parse_store_id(text: &str) -> Result<StoreId> {
-    parse_positive_id(text).map(StoreId).ok_or_else(|| Error::store_not_found(text))
 }
 
 /// `Ok` when the store exists, else the 404 a store-scoped route answers.

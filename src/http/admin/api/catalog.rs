@@ -6,12 +6,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use super::{AdminSession, actor, path_id};
+use super::{AdminSession, actor};
 use crate::app::AppState;
 use crate::db::admin::listing::{self as listing, CategoryRow, ProductRow, StoreRow};
 use crate::domain::catalog as input;
 use crate::domain::{CategoryId, ProductId, StoreId};
 use crate::error::Result;
+use crate::http::extract::PathId;
 use crate::http::openapi::admin_schemas::{
     AdminCategory, AdminPage, AdminProduct, AdminProductsFilter, AdminStore, AdminUnauthorized, BodyNotJson,
     BodyTooLarge, CategoryBody, ProductBody, StoreBody,
@@ -38,18 +39,6 @@ pub(super) fn routes() -> Vec<Route> {
         Route::put("/api/admin/stores/{id}/", update_store),
         Route::delete("/api/admin/stores/{id}/", delete_store),
     ]
-}
-
-fn category_id(text: &str) -> Result<CategoryId> {
-    path_id(text, "category", CategoryId)
-}
-
-fn product_id(text: &str) -> Result<ProductId> {
-    path_id(text, "product", ProductId)
-}
-
-fn store_id(text: &str) -> Result<StoreId> {
-    path_id(text, "store", StoreId)
 }
 
 #[utoipa::path(get, path = "/api/admin/categories/", tag = "admin", security(("admin_token" = [])), params(PageParams),
@@ -81,9 +70,8 @@ pub(crate) async fn list_categories(
 pub(crate) async fn get_category(
     _: AdminSession,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId<CategoryId>,
 ) -> Result<Json<CategoryRow>> {
-    let id = category_id(&id)?;
     Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
 }
 
@@ -122,7 +110,7 @@ pub(crate) async fn update_category(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<CategoryRow>> {
-    let id = category_id(&id)?;
+    let id: CategoryId = PathId::parse(&id)?;
     let input = input::category(&body)?;
     state.writer.save_category_as(actor(&session), Some(id), input).await?;
     Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
@@ -139,9 +127,8 @@ pub(crate) async fn update_category(
 pub(crate) async fn delete_category(
     session: AdminSession,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId<CategoryId>,
 ) -> Result<StatusCode> {
-    let id = category_id(&id)?;
     state.writer.delete_category_as(actor(&session), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -177,9 +164,8 @@ pub(crate) async fn list_products(
 pub(crate) async fn get_product(
     _: AdminSession,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId<ProductId>,
 ) -> Result<Json<ProductRow>> {
-    let id = product_id(&id)?;
     Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
 }
 
@@ -218,7 +204,7 @@ pub(crate) async fn update_product(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<ProductRow>> {
-    let id = product_id(&id)?;
+    let id: ProductId = PathId::parse(&id)?;
     let fields = input::product(&body)?;
     state.writer.save_product_as(actor(&session), Some(id), fields).await?;
     Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
@@ -235,9 +221,8 @@ pub(crate) async fn update_product(
 pub(crate) async fn delete_product(
     session: AdminSession,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId<ProductId>,
 ) -> Result<StatusCode> {
-    let id = product_id(&id)?;
     state.writer.delete_product_as(actor(&session), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -271,9 +256,8 @@ pub(crate) async fn list_stores(
 pub(crate) async fn get_store(
     _: AdminSession,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId<StoreId>,
 ) -> Result<Json<StoreRow>> {
-    let id = store_id(&id)?;
     Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
 }
 
@@ -312,7 +296,7 @@ pub(crate) async fn update_store(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StoreRow>> {
-    let id = store_id(&id)?;
+    let id: StoreId = PathId::parse(&id)?;
     let input = input::store(&body)?;
     state.writer.save_store_as(actor(&session), Some(id), input).await?;
     Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
@@ -329,9 +313,8 @@ pub(crate) async fn update_store(
 pub(crate) async fn delete_store(
     session: AdminSession,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId<StoreId>,
 ) -> Result<StatusCode> {
-    let id = store_id(&id)?;
     state.writer.delete_store_as(actor(&session), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

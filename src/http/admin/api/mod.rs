@@ -6,7 +6,7 @@ pub(crate) mod catalog;
 pub(crate) mod session;
 pub(crate) mod stock;
 
-use super::{actor, path_id};
+use super::actor;
 use crate::http::Route;
 
 pub(super) use crate::db::admin::sessions::AdminSession;

@@ -21,6 +21,7 @@ use crate::domain::catalog as input;
 use crate::domain::{ProductId, StoreId};
 use crate::error::Error;
 use crate::http::QueryParams;
+use crate::http::extract::PathId;
 use crate::http::problem::HttpError;
 
 pub(super) fn router() -> Router<AppState> {
@@ -30,7 +31,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 fn store_id(text: &str) -> crate::error::Result<StoreId> {
-    crate::http::admin::path_id(text, "store", StoreId)
+    PathId::parse(text)
 }
 
 /// A row's inline error: which product, what is wrong.
@@ -105,10 +106,10 @@ async fn render(
 async fn list_inventory(
     session: WebSession,
     State(state): State<AppState>,
-    Path(id): Path<String>,
     query: QueryParams,
+    PathId(id): PathId<StoreId>,
 ) -> Result<Markup> {
-    render(&session, &state, store_id(&id)?, &query, None).await
+    render(&session, &state, id, &query, None).await
 }
 
 /// Where to go back to: the list page the form came from, never another site.

@@ -24,6 +24,7 @@ use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{ProductId, StoreId};
 use crate::error::Error;
 use crate::http::QueryParams;
+use crate::http::extract::PathId;
 use crate::http::problem::HttpError;
 
 const SECTION: &str = "/admin/products/";
@@ -40,7 +41,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 pub(super) fn product_id(text: &str) -> crate::error::Result<ProductId> {
-    crate::http::admin::path_id(text, "product", ProductId)
+    PathId::parse(text)
 }
 
 async fn list_products(session: WebSession, State(state): State<AppState>, query: QueryParams) -> Result<Response> {
@@ -200,8 +201,11 @@ async fn create_product(session: WebSession, State(state): State<AppState>, form
     }
 }
 
-async fn product_page(session: WebSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<Markup> {
-    let id = product_id(&id)?;
+async fn product_page(
+    session: WebSession,
+    State(state): State<AppState>,
+    PathId(id): PathId<ProductId>,
+) -> Result<Markup> {
     render_product(&session, &state, id, None, None, &FieldErrors::new()).await
 }
 
@@ -291,8 +295,11 @@ async fn save_product(
     }
 }
 
-async fn confirm_delete(session: WebSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<Markup> {
-    let id = product_id(&id)?;
+async fn confirm_delete(
+    session: WebSession,
+    State(state): State<AppState>,
+    PathId(id): PathId<ProductId>,
+) -> Result<Markup> {
     let product = state.reads.run(move |conn| listing::product(conn, id)).await?;
     Ok(delete_page(&session, &product, None))
 }
