@@ -68,11 +68,16 @@ pub struct BrowseOrders {
 impl SearchRequest {
     /// Whether every product matches: no words and no filter of any kind.
     pub fn is_unfiltered_browse(&self) -> bool {
-        self.q.is_none()
-            && self.category.is_none()
-            && self.price.min.is_none()
-            && self.price.max.is_none()
-            && !self.reads_stock()
+        // Destructured without `..`: a field added to the request stops this compiling until it
+        // is named a filter here or not (the precomputed order would otherwise ignore it).
+        let Self { q, category, price, store_id, in_stock, stock_first, sort: _, highlight: _, page: _ } = self;
+        q.is_none()
+            && category.is_none()
+            && price.min.is_none()
+            && price.max.is_none()
+            && store_id.is_none()
+            && in_stock.is_none()
+            && !stock_first
     }
 }
 
