@@ -118,7 +118,7 @@ fn print_tails(label: &str, index: &SearchIndex, reads: &ReadPool) {
             .collect();
         took.sort_unstable();
         // A quantile of a short list of timings: the index is small and non-negative.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let at = |quantile: f64| took[((took.len() - 1) as f64 * quantile) as usize];
         println!("search_{label}/{name}: p50 {:?}, p99 {:?} over {TAIL_RUNS} runs", at(0.5), at(0.99));
     }

@@ -127,6 +127,12 @@ impl Error {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }
+
+    /// The 404 of a store that does not exist: `id` as the request named it (a path segment
+    /// that is no id at all names no store either).
+    pub fn store_not_found(id: impl std::fmt::Display) -> Self {
+        Self::NotFound(format!("store {id} does not exist"))
+    }
 }
 
 /// One problem with one field of a request, as the contract's `errors[]` shows it.

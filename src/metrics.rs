@@ -146,7 +146,6 @@ pub fn request_answered(method: &'static str, route: &str, status: u16, elapsed:
 /// Sets the gauge of live documents in the search index.
 pub fn index_documents(count: u64) {
     // Precision loss only past 2^53 documents.
-    #[allow(clippy::cast_precision_loss)]
     ::metrics::gauge!(INDEX_DOCUMENTS).set(count as f64);
 }
 
@@ -162,7 +161,6 @@ pub fn render() -> String {
 static SEEN_JOB_STATUSES: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 /// Sets the job queue depth per state from one `GROUP BY` count (a state absent now reads 0).
-#[allow(clippy::cast_precision_loss)]
 pub fn record_job_depths(counts: &[(String, i64)]) {
     let mut seen = lock(&SEEN_JOB_STATUSES);
     for status in seen.iter() {

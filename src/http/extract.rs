@@ -7,7 +7,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde_json::Value;
 
-use crate::domain::{FieldError, IdempotencyKey, PageRequest};
+use crate::domain::{
+    CategoryId, FieldError, IdempotencyKey, OrderId, PageRequest, ProductId, StoreId, parse_positive_id,
+};
 use crate::error::Error;
 use crate::http::problem::HttpError;
 
@@ -93,5 +95,79 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
         value.to_str().ok().and_then(IdempotencyKey::parse).map(|key| Self(Some(key))).ok_or_else(|| {
             Error::Validation(vec![FieldError::new("Idempotency-Key", "must be 1 to 255 printable ASCII characters")])
         })
+    }
+}
+
+/// An id type a path can name: the noun of its 404 and how it wraps the number.
+pub(crate) trait PathIdKind: Sized + Send {
+    /// What the id names, as the 404 says it (`product 12 does not exist`).
+    const NOUN: &'static str;
+    /// The id type holding `id`.
+    fn wrap(id: i64) -> Self;
+    /// The 404 of a path naming nothing as `text`.
+    fn not_found(text: &str) -> Error {
+        Error::NotFound(format!("{} {text} does not exist", Self::NOUN))
+    }
+}
+
+macro_rules! path_id_kind {
+    ($type:ty, $noun:literal) => {
+        impl PathIdKind for $type {
+            const NOUN: &'static str = $noun;
+            fn wrap(id: i64) -> Self {
+                Self(id)
+            }
+        }
+    };
+}
+path_id_kind!(ProductId, "product");
+path_id_kind!(OrderId, "order");
+path_id_kind!(CategoryId, "category");
+
+impl PathIdKind for StoreId {
+    const NOUN: &'static str = "store";
+    fn wrap(id: i64) -> Self {
+        Self(id)
+    }
+    fn not_found(text: &str) -> Error {
+        Error::store_not_found(text)
+    }
+}
+
+/// A positive id from a route's one path parameter, as the id type `T`; anything that is not
+/// a positive integer names nothing, so it is the 404 of an unknown `T`, never a 400.
+pub(crate) struct PathId<T>(pub(crate) T);
+
+impl<T: PathIdKind> PathId<T> {
+    /// `text`, one segment of a path, as a `T` (for routes with more than one id).
+    pub(crate) fn parse(text: &str) -> Result<T, Error> {
+        parse_positive_id(text).map(T::wrap).ok_or_else(|| T::not_found(text))
+    }
+}
+
+impl<S: Send + Sync, T: PathIdKind> FromRequestParts<S> for PathId<T> {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
+        let axum::extract::Path(text) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| HttpError::BadRequest(rejection.body_text()))?;
+        Ok(Self(Self::parse(&text)?))
+    }
+}
+
+#[cfg(test)]
+mod path_id_tests {
+    use super::*;
+
+    #[test]
+    fn only_a_positive_integer_names_something_and_anything_else_is_a_404_naming_the_noun() {
+        assert_eq!(PathId::<ProductId>::parse("12").ok(), Some(ProductId(12)));
+        for text in ["0", "-3", "+3", "abc", "", "1.5", "99999999999999999999"] {
+            let Err(Error::NotFound(message)) = PathId::<StoreId>::parse(text) else {
+                panic!("{text:?} must be a 404");
+            };
+            assert_eq!(message, format!("store {text} does not exist"));
+        }
     }
 }

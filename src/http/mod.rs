@@ -19,9 +19,8 @@ mod stores;
 mod suggest;
 
 pub use extract::{JsonBody, QueryParams};
-pub use orders::order_id_from_path;
 pub use serve::{LocalAddr, serve};
-pub use stores::{ensure_store_exists, parse_store_id};
+pub use stores::ensure_store_exists;
 
 use std::future::Future;
 

@@ -6,14 +6,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::Route;
-use super::extract::{IdempotencyKeyHeader, JsonBody};
+use super::extract::{IdempotencyKeyHeader, JsonBody, PathId, PathIdKind};
 use super::openapi::schemas::{NewOrderRequest, OrderDoc, ProblemDoc, Unavailable};
 use crate::access::Caller;
 use crate::app::AppState;
 use crate::db::records::OrderBody;
 use crate::db::store::orders::{load_order, order_store};
 use crate::domain::access::StoreScope;
-use crate::domain::{NewOrder, OrderId, OrderStatus, parse_positive_id};
+use crate::domain::{NewOrder, OrderId, OrderStatus};
 use crate::error::{Error, Result};
 use crate::metrics;
 
@@ -76,7 +76,7 @@ async fn create_order(
         (status = 503, response = Unavailable),
     ))]
 async fn get_order(caller: Caller, State(state): State<AppState>, Path(order_id): Path<String>) -> Result<Response> {
-    let id = order_id_from_path(&order_id)?;
+    let id: OrderId = PathId::parse(&order_id)?;
     let order = state
         .reads
         .run(move |conn| load_order(conn, id))
@@ -98,25 +98,19 @@ async fn get_order(caller: Caller, State(state): State<AppState>, Path(order_id)
 async fn cancel_order(
     caller: Caller,
     State(state): State<AppState>,
-    Path(order_id): Path<String>,
+    PathId(order_id): PathId<OrderId>,
 ) -> Result<Json<OrderBody>> {
-    let id = order_id_from_path(&order_id)?;
     if let StoreScope::Only(_) = caller.stores() {
         // A store-scoped key: another store's order does not exist for it (404, not 403).
-        let store = state.reads.run(move |conn| order_store(conn, id)).await?;
+        let store = state.reads.run(move |conn| order_store(conn, order_id)).await?;
         if !store.is_some_and(|store| caller.sees_store(store)) {
-            return Err(order_not_found(&order_id));
+            return Err(order_not_found(&order_id.to_string()));
         }
     }
-    let order = state.writer.cancel_order(id).await?;
+    let order = state.writer.cancel_order(order_id).await?;
     Ok(Json(order))
 }
 
-/// An order id from a path; anything that is not a positive integer names no order (404).
-pub fn order_id_from_path(text: &str) -> Result<OrderId> {
-    parse_positive_id(text).map(OrderId).ok_or_else(|| order_not_found(text))
-}
-
 fn order_not_found(text: &str) -> Error {
-    Error::NotFound(format!("order {text} does not exist"))
+    OrderId::not_found(text)
 }

@@ -1,10 +1,10 @@
 //! `GET /stores/<id>/orders/` and `GET /stores/<id>/inventory/`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 use super::Route;
-use super::extract::QueryParams;
+use super::extract::{PathId, QueryParams};
 use super::openapi::schemas::{
     self as doc, InventoryPage, PageParams, ProblemDoc, StoreOrdersFilter, StoreOrdersPage, Unavailable,
 };
@@ -12,9 +12,9 @@ use super::pagination::{PageLinks, Paginated};
 use crate::access::Caller;
 use crate::app::AppState;
 use crate::db::store::catalog::store_exists;
-use crate::db::store::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_inventory, store_orders};
+use crate::db::store::listings::{InventoryFilter, InventoryRow, StoreOrderRow, store_orders};
 use crate::domain::text::query_text;
-use crate::domain::{OrderStatus, StoreId, parse_positive_id};
+use crate::domain::{OrderStatus, StoreId};
 use crate::error::{Error, Result};
 
 pub(super) fn routes() -> Vec<Route> {
@@ -37,11 +37,10 @@ pub(super) fn routes() -> Vec<Route> {
 async fn list_store_orders(
     caller: Caller,
     State(state): State<AppState>,
-    Path(store_id): Path<String>,
     query: QueryParams,
     links: PageLinks,
+    PathId(store_id): PathId<StoreId>,
 ) -> Result<Json<Paginated<StoreOrderRow>>> {
-    let store_id = parse_store_id(&store_id)?;
     let page = query.page_request()?;
     let status = match query.get("status").filter(|status| !status.is_empty()) {
         None => None,
@@ -74,11 +73,10 @@ async fn list_store_orders(
 async fn list_store_inventory(
     caller: Caller,
     State(state): State<AppState>,
-    Path(store_id): Path<String>,
     query: QueryParams,
     links: PageLinks,
+    PathId(store_id): PathId<StoreId>,
 ) -> Result<Json<Paginated<InventoryRow>>> {
-    let store_id = parse_store_id(&store_id)?;
     let page = query.page_request()?;
     let filter =
         InventoryFilter { title_contains: query_text("q", query.get("q"))?, in_stock: query.boolean("in_stock")? };
@@ -88,26 +86,13 @@ async fn list_store_inventory(
         .reads
         .run(move |conn| {
             ensure_store_exists(conn, store_id)?;
-            // From the title order and the stock view once it is ready, else by SQL.
-            match search.inventory_page(conn, store_id, &filter, page)? {
-                Some(rows) => Ok(rows),
-                None => store_inventory(conn, store_id, &filter, page),
-            }
+            search.store_inventory(conn, store_id, &filter, page)
         })
         .await?;
     Ok(Json(Paginated::new(rows, page, &links)?))
 }
 
-/// A store id from the path; anything that is not a positive integer names no store (404).
-pub fn parse_store_id(text: &str) -> Result<StoreId> {
-    parse_positive_id(text).map(StoreId).ok_or_else(|| Error::NotFound(format!("store {text} does not exist")))
-}
-
 /// `Ok` when the store exists, else the 404 a store-scoped route answers.
 pub fn ensure_store_exists(conn: &rusqlite::Connection, store_id: StoreId) -> Result<()> {
-    if store_exists(conn, store_id)? {
-        Ok(())
-    } else {
-        Err(Error::NotFound(format!("store {store_id} does not exist")))
-    }
+    if store_exists(conn, store_id)? { Ok(()) } else { Err(Error::store_not_found(store_id)) }
 }

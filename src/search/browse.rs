@@ -37,6 +37,11 @@ use crate::domain::{CategoryId, PageRequest, ProductId, StoreId};
 use crate::error::Result;
 use crate::locking::lock;
 
+/// An admin title search matching up to this many products is filtered and sorted in memory
+/// (a few milliseconds at 1M products); one matching more (over 10% of 1M) finds a page soon by
+/// walking the sort's index in SQL.
+pub(super) const TITLE_MATCHES_IN_MEMORY: usize = 100_000;
+
 /// One full browse order: every product in one sort, its totals, and what filtered browses
 /// need beside it.
 struct FullOrder {
@@ -63,11 +68,16 @@ pub struct BrowseOrders {
 impl SearchRequest {
     /// Whether every product matches: no words and no filter of any kind.
     pub fn is_unfiltered_browse(&self) -> bool {
-        self.q.is_none()
-            && self.category.is_none()
-            && self.price.min.is_none()
-            && self.price.max.is_none()
-            && !self.reads_stock()
+        // Destructured without `..`: a field added to the request stops this compiling until it
+        // is named a filter here or not (the precomputed order would otherwise ignore it).
+        let Self { q, category, price, store_id, in_stock, stock_first, sort: _, highlight: _, page: _ } = self;
+        q.is_none()
+            && category.is_none()
+            && price.min.is_none()
+            && price.max.is_none()
+            && store_id.is_none()
+            && in_stock.is_none()
+            && !stock_first
     }
 }
 
@@ -120,9 +130,8 @@ impl SearchIndex {
         }
     }
 
-    /// Computes and publishes the full browse order for `sort` (blocking; tests and the
-    /// background thread call it).
-    pub fn compute_browse(&self, sort: SortOrder) -> Result<()> {
+    /// [`SearchIndex::compute_browse`].
+    pub(super) fn publish_browse_order(&self, sort: SortOrder) -> Result<()> {
         // Read before collecting: an order may be newer than its generation, never older.
         let generation = self.catalog_generation();
         let request = SearchRequest { sort, ..SearchRequest::default() };
@@ -147,10 +156,8 @@ impl SearchIndex {
 }
 
 impl SearchIndex {
-    /// A store's inventory page from the title order and the stock view, when the order of
-    /// the current catalog generation is ready; otherwise `None` (the caller takes the SQL
-    /// path), after starting its computation.
-    pub fn inventory_page(
+    /// [`SearchIndex::inventory_page`].
+    pub(super) fn titles_inventory_page(
         &self,
         conn: &Connection,
         store_id: StoreId,
@@ -177,17 +184,13 @@ impl SearchIndex {
         }
     }
 
-    /// The page's ids of the admin product list for its title search (see
-    /// [`TitleOrder::product_search_page`]); `None` when the title order is not ready or too
-    /// many titles match (the caller searches by SQL).
-    pub fn admin_product_search(&self, list: &ProductList, limit: usize) -> Option<Vec<ProductId>> {
+    /// [`SearchIndex::admin_product_search`].
+    pub(super) fn titles_product_search(&self, list: &ProductList, limit: usize) -> Option<Vec<ProductId>> {
         self.current_title_order()?.product_search_page(list, limit)
     }
 
-    /// A page of a store's inventory for its title search, from the title order and the stock
-    /// view (see [`TitleOrder::inventory_search_page`]); `None` as for
-    /// [`Self::admin_product_search`].
-    pub fn admin_inventory_search(
+    /// [`SearchIndex::admin_inventory_search`].
+    pub(super) fn titles_inventory_search(
         &self,
         store_id: StoreId,
         list: &InventoryList,
@@ -219,9 +222,8 @@ impl SearchIndex {
         }
     }
 
-    /// Computes and publishes the title order of the current catalog (blocking; tests,
-    /// benchmarks and the background thread call it).
-    pub fn compute_title_order(&self) -> Result<()> {
+    /// [`SearchIndex::compute_title_order`].
+    pub(super) fn publish_title_order(&self) -> Result<()> {
         // Read before loading: an order may be newer than its generation, never older.
         let generation = self.catalog_generation();
         let order = self.inner.reads.run_blocking(|conn| TitleOrder::load(conn, generation))?;

@@ -95,9 +95,8 @@ fn entry_bytes(request: &SearchRequest, results: &SearchResults) -> usize {
 }
 
 impl SearchIndex {
-    /// [`SearchIndex::search`] through the result cache and, on a miss, the search queue;
-    /// what the HTTP handler calls. A hit is answered here, without waiting for a turn.
-    pub async fn search_queued(&self, request: SearchRequest) -> Result<Arc<SearchResults>> {
+    /// [`SearchIndex::search_queued`].
+    pub(super) async fn run_queued(&self, request: SearchRequest) -> Result<Arc<SearchResults>> {
         let stamp = self.stamp(&request);
         if let Some(results) = self.inner.cache.lookup(&request, stamp) {
             crate::metrics::cache_lookup("search", true);
@@ -108,8 +107,8 @@ impl SearchIndex {
         self.inner.queue.run(move || index.inner.reads.run_blocking(|conn| index.search_cached(conn, &request))).await
     }
 
-    /// [`SearchIndex::search`] through the result cache.
-    pub fn search_cached(&self, conn: &Connection, request: &SearchRequest) -> Result<Arc<SearchResults>> {
+    /// [`SearchIndex::search_cached`].
+    pub(super) fn run_cached(&self, conn: &Connection, request: &SearchRequest) -> Result<Arc<SearchResults>> {
         let stamp = self.stamp(request);
         let cached = self.inner.cache.lookup(request, stamp);
         crate::metrics::cache_lookup("search", cached.is_some());

@@ -27,9 +27,8 @@ use crate::domain::CategoryId;
 use crate::error::{Error, Result};
 
 impl SearchIndex {
-    /// Runs `request` (blocking: call it on the blocking pool). `conn` is a read connection,
-    /// for the store check, the categories and the page's rows.
-    pub fn search(&self, conn: &Connection, request: &SearchRequest) -> Result<SearchResults> {
+    /// [`SearchIndex::search`].
+    pub(super) fn run_search(&self, conn: &Connection, request: &SearchRequest) -> Result<SearchResults> {
         // Every statement of the search in one read transaction: in autocommit each one began
         // and ended its own, two shared-memory lock syscalls apiece, and the page's rows are
         // read one statement per row (a twentieth of a one-word search at 1M, perf). It also
@@ -39,7 +38,7 @@ impl SearchIndex {
         if let Some(store_id) = request.store_id
             && !store_exists(conn, store_id)?
         {
-            return Err(Error::NotFound(format!("store {store_id} does not exist")));
+            return Err(Error::store_not_found(store_id));
         }
         let categories = category_names(conn)?;
         let Some(category_id) = resolve_category(request.category.as_ref(), &categories) else {

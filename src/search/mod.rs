@@ -57,12 +57,17 @@ use rusqlite::Connection;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 
+use self::browse::TITLE_MATCHES_IN_MEMORY;
 use self::schema::{IndexStamp, ProductFields};
 use self::stock::StockView;
 use crate::db::ReadPool;
+use crate::db::admin::listing::{self, ProductRow};
 use crate::db::store::catalog::catalog_watermark;
+use crate::db::store::listings::{self, InventoryFilter, InventoryRow, PageOf};
 use crate::db::store::view_rows;
-use crate::domain::CategoryId;
+use crate::domain::admin_list::{InventoryList, ProductList};
+use crate::domain::{CategoryId, PageRequest, ProductId, StoreId};
+use crate::error::Result;
 
 pub use self::request::{CategoryFilter, PriceRange, SearchRequest, SortOrder};
 pub use self::rows::{SearchResults, SearchRow};
@@ -200,6 +205,119 @@ impl SearchIndex {
     /// Documents in the index (live ones), e.g. for readiness and tests.
     pub fn num_docs(&self) -> u64 {
         self.inner.reader.searcher().num_docs()
+    }
+
+    /// Replaces the documents of `product_ids` with their committed state and makes the
+    /// change visible to the next search (see [`sync`]).
+    pub fn reindex_products(&self, product_ids: &[ProductId]) -> Result<()> {
+        self.apply_reindex(product_ids)
+    }
+
+    // Searching.
+
+    /// Runs `request` (blocking: call it on the blocking pool). `conn` is a read connection,
+    /// for the store check, the categories and the page's rows. A browse without words is
+    /// served from its precomputed order when that is ready, else by the collector (see
+    /// [`browse`]); the answer is the same either way.
+    pub fn search(&self, conn: &Connection, request: &SearchRequest) -> Result<SearchResults> {
+        self.run_search(conn, request)
+    }
+
+    /// [`SearchIndex::search`] through the result cache and, on a miss, the search queue;
+    /// what the HTTP handler calls. A hit is answered here, without waiting for a turn.
+    pub async fn search_queued(&self, request: SearchRequest) -> Result<Arc<SearchResults>> {
+        self.run_queued(request).await
+    }
+
+    /// [`SearchIndex::search`] through the result cache.
+    pub fn search_cached(&self, conn: &Connection, request: &SearchRequest) -> Result<Arc<SearchResults>> {
+        self.run_cached(conn, request)
+    }
+
+    // The listings: one call each, which picks the in-memory path when its order is ready
+    // and the SQL path otherwise, so no handler chooses.
+
+    /// A store's inventory page (`GET /stores/<id>/inventory/`): from the title order and the
+    /// stock view when the order of the current catalog generation is ready, else by SQL
+    /// (after starting the order's computation). The answer is the same either way.
+    pub fn store_inventory(
+        &self,
+        conn: &Connection,
+        store_id: StoreId,
+        filter: &InventoryFilter,
+        page: PageRequest,
+    ) -> Result<PageOf<InventoryRow>> {
+        match self.inventory_page(conn, store_id, filter, page)? {
+            Some(rows) => Ok(rows),
+            None => listings::store_inventory(conn, store_id, filter, page),
+        }
+    }
+
+    /// A page of the admin product list and whether its count is exact (see
+    /// [`listing::product_list`]): a title search from the title order in memory when it can
+    /// (see [`browse::titles::search`]), else by SQL.
+    pub fn admin_products(&self, conn: &Connection, list: &ProductList) -> Result<(PageOf<ProductRow>, bool)> {
+        let found = self.admin_product_search(list, TITLE_MATCHES_IN_MEMORY);
+        listing::product_list(conn, list, found.as_deref())
+    }
+
+    /// A page of a store's inventory in the admin list (see [`listing::inventory_list`]): a
+    /// title search from the title order and the stock view when it can, else by SQL.
+    pub fn admin_inventory(
+        &self,
+        conn: &Connection,
+        store_id: StoreId,
+        list: &InventoryList,
+    ) -> Result<PageOf<InventoryRow>> {
+        let found = self.admin_inventory_search(store_id, list, TITLE_MATCHES_IN_MEMORY);
+        listing::inventory_list(conn, store_id, list, found)
+    }
+
+    // The in-memory paths alone, for the listings above and for tests and benchmarks that
+    // compare them with SQL.
+
+    /// A store's inventory page from the title order and the stock view, when the order of
+    /// the current catalog generation is ready; otherwise `None`, after starting its
+    /// computation.
+    pub fn inventory_page(
+        &self,
+        conn: &Connection,
+        store_id: StoreId,
+        filter: &InventoryFilter,
+        page: PageRequest,
+    ) -> Result<Option<PageOf<InventoryRow>>> {
+        self.titles_inventory_page(conn, store_id, filter, page)
+    }
+
+    /// The page's ids of the admin product list for its title search (see
+    /// [`browse::titles::TitleOrder::product_search_page`]); `None` when the title order is
+    /// not ready or more than `limit` titles match.
+    pub fn admin_product_search(&self, list: &ProductList, limit: usize) -> Option<Vec<ProductId>> {
+        self.titles_product_search(list, limit)
+    }
+
+    /// A page of a store's inventory for its title search, from the title order and the stock
+    /// view (see [`browse::titles::TitleOrder::inventory_search_page`]); `None` as for
+    /// [`Self::admin_product_search`].
+    pub fn admin_inventory_search(
+        &self,
+        store_id: StoreId,
+        list: &InventoryList,
+        limit: usize,
+    ) -> Option<PageOf<(ProductId, i64)>> {
+        self.titles_inventory_search(store_id, list, limit)
+    }
+
+    /// Computes and publishes the full browse order for `sort` (blocking; tests and the
+    /// background thread call it).
+    pub fn compute_browse(&self, sort: SortOrder) -> Result<()> {
+        self.publish_browse_order(sort)
+    }
+
+    /// Computes and publishes the title order of the current catalog (blocking; tests,
+    /// benchmarks and the background thread call it).
+    pub fn compute_title_order(&self) -> Result<()> {
+        self.publish_title_order()
     }
 }
 

@@ -68,7 +68,7 @@ impl DocRank {
 /// integer part is exact, so this rounds half away from zero exactly as `round` does.
 fn round_half_up(value: f32) -> u32 {
     // `as` truncates towards zero (and saturates): the integer part of a non-negative value.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let (whole, fraction) = {
         let whole = value as u32;
         (whole, value - whole as f32)

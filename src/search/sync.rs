@@ -68,9 +68,8 @@ impl SearchIndex {
         })
     }
 
-    /// Replaces the documents of `product_ids` with their committed state and makes the
-    /// change visible to the next search.
-    pub fn reindex_products(&self, product_ids: &[ProductId]) -> Result<()> {
+    /// [`SearchIndex::reindex_products`].
+    pub(super) fn apply_reindex(&self, product_ids: &[ProductId]) -> Result<()> {
         let inner = &self.inner;
         let mut writer = lock(&inner.writer);
         let stamp = inner.reads.run_blocking(|conn| {

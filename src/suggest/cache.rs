@@ -66,7 +66,8 @@ impl AnswerCache {
         self.hits.load(Ordering::Relaxed)
     }
 
-    pub(super) fn misses(&self) -> u64 {
+    #[cfg(test)]
+    fn misses(&self) -> u64 {
         self.misses.load(Ordering::Relaxed)
     }
 }

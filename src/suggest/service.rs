@@ -153,11 +153,6 @@ impl SuggestService {
         self.shared.cache.hits()
     }
 
-    /// Answers that had to be computed.
-    pub fn cache_misses(&self) -> u64 {
-        self.shared.cache.misses()
-    }
-
     async fn wait_for_first_build(&self) -> Result<()> {
         if self.shared.built_through.borrow().is_some() {
             return Ok(());

@@ -2,8 +2,11 @@
 //! listing, on random catalogs, after random orders and after catalog edits.
 
 use aforro::db::admin::accounts::create_superuser;
+use aforro::db::admin::listing::{self, ProductRow};
 use aforro::db::store::listings::{InventoryFilter, InventoryRow, PageOf, store_inventory};
-use aforro::domain::{PageRequest, StoreId};
+use aforro::domain::admin_list::{InventoryList, InventorySort, ProductList, ProductSort, Sort, SortKey};
+use aforro::domain::{CategoryId, PageRequest, StoreId};
+use aforro::search::SearchIndex;
 use proptest::prelude::{Strategy, prop};
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use reqwest::{Method, StatusCode};
@@ -191,5 +194,117 @@ async fn a_listing_after_an_order_shows_its_deduction() {
         body["results"].as_array().expect("rows").iter().map(|r| r["title"].as_str().expect("title")).collect();
     assert_eq!(titles, ["kettle Mug", "Kettle Mug"], "equal without case: by id; the emptied product is gone");
     assert_eq!(body["count"], 2);
+    app.shutdown().await;
+}
+
+/// Every value of every inventory filter field. Built without `..`, so a field added to
+/// `InventoryFilter` stops this compiling until it has values here, and then the fast paths
+/// must agree with SQL on them.
+fn every_inventory_filter() -> Vec<InventoryFilter> {
+    let mut filters = Vec::new();
+    for title_contains in std::iter::once(None).chain(QUERIES.iter().map(|q| Some((*q).to_owned()))) {
+        for in_stock in [None, Some(true), Some(false)] {
+            filters.push(InventoryFilter { title_contains: title_contains.clone(), in_stock });
+        }
+    }
+    filters
+}
+
+/// Every admin product list a title search can ask (every field, every sort), as above.
+fn every_product_list() -> Vec<ProductList> {
+    let mut lists = Vec::new();
+    for q in QUERIES {
+        for category in [None, Some(CategoryId(1)), Some(CategoryId(2)), Some(CategoryId(9))] {
+            for &key in ProductSort::ALL {
+                for descending in [false, true] {
+                    for page in 1..=3 {
+                        let sort = Sort { key, descending };
+                        let page = PageRequest { page, page_size: 3 };
+                        lists.push(ProductList { q: Some(q.to_owned()), category, sort, page });
+                    }
+                }
+            }
+        }
+    }
+    lists
+}
+
+/// Every admin inventory list a title search can ask (every field, every sort), as above.
+fn every_inventory_list() -> Vec<InventoryList> {
+    let mut lists = Vec::new();
+    for q in QUERIES {
+        for in_stock in [None, Some(true), Some(false)] {
+            for &key in InventorySort::ALL {
+                for descending in [false, true] {
+                    for page in 1..=3 {
+                        let sort = Sort { key, descending };
+                        let page = PageRequest { page, page_size: 3 };
+                        lists.push(InventoryList { q: Some(q.to_owned()), in_stock, sort, page });
+                    }
+                }
+            }
+        }
+    }
+    lists
+}
+
+fn product_page_json((page, counted): &(PageOf<ProductRow>, bool)) -> Value {
+    json!({"count": page.count, "counted": counted, "rows": page.rows})
+}
+
+/// For every filter field, each listing's in-memory path (asserted to answer, not to fall
+/// back) gives what its SQL path gives, and so does the one call a handler makes: a fast path
+/// that ignored a filter fails here.
+fn memory_and_sql_agree(conn: &Connection, search: &SearchIndex, moment: &str) -> aforro::error::Result<()> {
+    for store in (1..=STORES).map(StoreId) {
+        for filter in every_inventory_filter() {
+            for page in (1..=3).map(|page| PageRequest { page, page_size: 3 }) {
+                let sql = as_json(&store_inventory(conn, store, &filter, page)?);
+                let memory = search.inventory_page(conn, store, &filter, page)?.expect("the title order is ready");
+                assert_eq!(as_json(&memory), sql, "{moment}: memory, store {store} {filter:?} {page:?}");
+                let one_call = as_json(&search.store_inventory(conn, store, &filter, page)?);
+                assert_eq!(one_call, sql, "{moment}: the listing, store {store} {filter:?} {page:?}");
+            }
+        }
+        for list in every_inventory_list() {
+            let sql = listing::inventory_list(conn, store, &list, None)?;
+            let found = search.admin_inventory_search(store, &list, 1000).expect("the title order answers");
+            let memory = listing::inventory_list(conn, store, &list, Some(found))?;
+            assert_eq!(as_json(&memory), as_json(&sql), "{moment}: memory, store {store} {list:?}");
+            let one_call = search.admin_inventory(conn, store, &list)?;
+            assert_eq!(as_json(&one_call), as_json(&sql), "{moment}: the listing, store {store} {list:?}");
+        }
+    }
+    for list in every_product_list() {
+        let sql = product_page_json(&listing::product_list(conn, &list, None)?);
+        let found = search.admin_product_search(&list, 1000).expect("the title order answers");
+        let memory = product_page_json(&listing::product_list(conn, &list, Some(&found))?);
+        assert_eq!(memory, sql, "{moment}: memory, {list:?}");
+        let one_call = product_page_json(&search.admin_products(conn, &list)?);
+        assert_eq!(one_call, sql, "{moment}: the listing, {list:?}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_filter_field_reaches_each_listings_memory_path() {
+    let world = World {
+        products: (0..PIECES.len()).map(|first| (first, (first + 3) % PIECES.len(), 1 + first as i64 % 2)).collect(),
+        inventory: (0..PIECES.len())
+            .map(|product| (1 + product as i64 % STORES, product, product as i64 % 3))
+            .collect(),
+        orders: Vec::new(),
+        renames: Vec::new(),
+        restock: (1, 0, 3),
+    };
+    let app = TestApp::builder().fixture(fixture(world)).spawn().await;
+    let search = app.state.search.clone();
+    tokio::task::spawn_blocking(move || search.compute_title_order()).await.expect("task").expect("title order");
+    let search = app.state.search.clone();
+    let reads = app.state.reads.clone();
+    tokio::task::spawn_blocking(move || reads.run_blocking(|conn| memory_and_sql_agree(conn, &search, "at start")))
+        .await
+        .expect("task")
+        .expect("reads");
     app.shutdown().await;
 }

@@ -184,7 +184,7 @@ pub fn stores(conn: &Connection, page: PageRequest) -> Result<PageOf<StoreRow>> 
 /// One store, or 404 when it does not exist.
 pub fn store(conn: &Connection, id: StoreId) -> Result<StoreRow> {
     let found = optional(conn.query_row("SELECT id, name, location FROM stores WHERE id = ?1", [id], store_row))?;
-    found.ok_or_else(|| Error::NotFound(format!("store {id} does not exist")))
+    found.ok_or_else(|| Error::store_not_found(id))
 }
 
 /// Orders of every store, newest first.

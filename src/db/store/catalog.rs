@@ -240,7 +240,7 @@ pub(crate) fn save_store(conn: &Connection, id: Option<StoreId>, input: &StoreIn
         {
             id
         }
-        Some(id) => return Err(Error::NotFound(format!("store {id} does not exist"))),
+        Some(id) => return Err(Error::store_not_found(id)),
     };
     Ok(Written::quietly(id))
 }
@@ -257,7 +257,7 @@ pub(crate) fn delete_store(conn: &Connection, id: StoreId) -> Result<Written<()>
         return Err(Error::Conflict(format!("store {id} has orders or inventory and cannot be deleted")));
     }
     if conn.execute("DELETE FROM stores WHERE id = ?1", [id])? == 0 {
-        return Err(Error::NotFound(format!("store {id} does not exist")));
+        return Err(Error::store_not_found(id));
     }
     Ok(Written::quietly(()))
 }
@@ -271,7 +271,7 @@ pub(crate) fn update_stock(
     update: StockUpdate,
 ) -> Result<Written<i64>> {
     if !store_exists(conn, store_id)? {
-        return Err(Error::NotFound(format!("store {store_id} does not exist")));
+        return Err(Error::store_not_found(store_id));
     }
     let Some((_, current)) = product_stock_in_store(conn, store_id, product_id)? else {
         return Err(Error::NotFound(format!("product {product_id} does not exist")));

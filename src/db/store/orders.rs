@@ -167,7 +167,7 @@ fn take_every_line(conn: &Connection, order: &NewOrder) -> Result<Option<Vec<Che
 /// rejection. Writes nothing.
 fn reject(conn: &Connection, order: &NewOrder) -> Result<(Vec<CheckedLine>, Vec<ShortLine>)> {
     if !catalog::store_exists(conn, order.store_id)? {
-        return Err(Error::NotFound(format!("store {} does not exist", order.store_id)));
+        return Err(Error::store_not_found(order.store_id));
     }
     let lines = check_lines(conn, order)?;
     let short: Vec<ShortLine> =

@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use super::path_id;
 use crate::access::Caller;
 use crate::app::AppState;
 use crate::db::admin::listing::{self as listing, CategoryRow, ProductRow, StoreRow};
@@ -14,6 +13,7 @@ use crate::domain::catalog as input;
 use crate::domain::text::query_text;
 use crate::domain::{CategoryId, ProductId, StoreId};
 use crate::error::Result;
+use crate::http::extract::PathId;
 use crate::http::openapi::admin_schemas::{
     AdminCategory, AdminPage, AdminProduct, AdminProductsFilter, AdminStore, AdminUnauthorized, BodyNotJson,
     BodyTooLarge, CategoryBody, ProductBody, StoreBody,
@@ -42,18 +42,6 @@ pub(super) fn routes() -> Vec<Route> {
     ]
 }
 
-fn category_id(text: &str) -> Result<CategoryId> {
-    path_id(text, "category", CategoryId)
-}
-
-fn product_id(text: &str) -> Result<ProductId> {
-    path_id(text, "product", ProductId)
-}
-
-fn store_id(text: &str) -> Result<StoreId> {
-    path_id(text, "store", StoreId)
-}
-
 #[utoipa::path(get, path = "/api/admin/categories/", tag = "admin", security(("admin_token" = [])), params(PageParams),
     responses(
         (status = 200, description = "A page of categories, by id", body = AdminPage<AdminCategory>),
@@ -79,8 +67,10 @@ pub(crate) async fn list_categories(
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
-pub(crate) async fn get_category(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<CategoryRow>> {
-    let id = category_id(&id)?;
+pub(crate) async fn get_category(
+    State(state): State<AppState>,
+    PathId(id): PathId<CategoryId>,
+) -> Result<Json<CategoryRow>> {
     Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
 }
 
@@ -119,7 +109,7 @@ pub(crate) async fn update_category(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<CategoryRow>> {
-    let id = category_id(&id)?;
+    let id: CategoryId = PathId::parse(&id)?;
     let input = input::category(&body)?;
     state.writer.save_category_as(caller.actor(), Some(id), input).await?;
     Ok(Json(state.reads.run(move |conn| listing::category(conn, id)).await?))
@@ -136,9 +126,8 @@ pub(crate) async fn update_category(
 pub(crate) async fn delete_category(
     caller: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId<CategoryId>,
 ) -> Result<StatusCode> {
-    let id = category_id(&id)?;
     state.writer.delete_category_as(caller.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -170,8 +159,10 @@ pub(crate) async fn list_products(
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
-pub(crate) async fn get_product(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ProductRow>> {
-    let id = product_id(&id)?;
+pub(crate) async fn get_product(
+    State(state): State<AppState>,
+    PathId(id): PathId<ProductId>,
+) -> Result<Json<ProductRow>> {
     Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
 }
 
@@ -210,7 +201,7 @@ pub(crate) async fn update_product(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<ProductRow>> {
-    let id = product_id(&id)?;
+    let id: ProductId = PathId::parse(&id)?;
     let fields = input::product(&body)?;
     state.writer.save_product_as(caller.actor(), Some(id), fields).await?;
     Ok(Json(state.reads.run(move |conn| listing::product(conn, id)).await?))
@@ -227,9 +218,8 @@ pub(crate) async fn update_product(
 pub(crate) async fn delete_product(
     caller: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId<ProductId>,
 ) -> Result<StatusCode> {
-    let id = product_id(&id)?;
     state.writer.delete_product_as(caller.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -259,8 +249,10 @@ pub(crate) async fn list_stores(
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
-pub(crate) async fn get_store(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<StoreRow>> {
-    let id = store_id(&id)?;
+pub(crate) async fn get_store(
+    State(state): State<AppState>,
+    PathId(id): PathId<StoreId>,
+) -> Result<Json<StoreRow>> {
     Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
 }
 
@@ -299,7 +291,7 @@ pub(crate) async fn update_store(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<StoreRow>> {
-    let id = store_id(&id)?;
+    let id: StoreId = PathId::parse(&id)?;
     let input = input::store(&body)?;
     state.writer.save_store_as(caller.actor(), Some(id), input).await?;
     Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
@@ -316,9 +308,8 @@ pub(crate) async fn update_store(
 pub(crate) async fn delete_store(
     caller: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId<StoreId>,
 ) -> Result<StatusCode> {
-    let id = store_id(&id)?;
     state.writer.delete_store_as(caller.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

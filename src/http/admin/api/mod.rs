@@ -1,12 +1,11 @@
 //! The admin API under `/api/admin/`: JSON in and out, problem+json errors, and every route
-//! but login behind `Authorization: Bearer <token>` (the [`AdminSession`] extractor comes
-//! first in each handler, so nothing is read or parsed for a caller without a session).
+//! but login behind a credential (an admin token, the master key, or an API key with `admin`;
+//! the gate of `http::access` checks it before a handler reads or parses anything).
 
 pub(crate) mod catalog;
 pub(crate) mod session;
 pub(crate) mod stock;
 
-use super::path_id;
 use crate::http::Route;
 
 /// Every admin API route (the OpenAPI test checks each is documented).

@@ -4,21 +4,21 @@
 use axum::Json;
 use axum::extract::{Path, State};
 
-use super::path_id;
 use crate::access::Caller;
 use crate::app::AppState;
 use crate::db::admin::listing::{self as listing, OrderFilter, OrderRow, StockRow};
 use crate::db::records::OrderBody;
 use crate::domain::catalog::{self as input, StockUpdate};
-use crate::domain::{FieldError, OrderStatus, ProductId, StoreId, parse_positive_id};
+use crate::domain::{FieldError, OrderId, OrderStatus, ProductId, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
+use crate::http::extract::PathId;
 use crate::http::openapi::admin_schemas::{
     AdjustStockBody, AdminOrder, AdminOrdersFilter, AdminPage, AdminUnauthorized, BodyNotJson, BodyTooLarge,
     RestockBody, SetStockBody, StockLevel, StockPath,
 };
 use crate::http::openapi::schemas::{OrderDoc, PageParams, ProblemDoc, Unavailable};
 use crate::http::pagination::{PageLinks, Paginated};
-use crate::http::{JsonBody, QueryParams, Route, order_id_from_path};
+use crate::http::{JsonBody, QueryParams, Route};
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
@@ -43,9 +43,9 @@ pub(super) fn routes() -> Vec<Route> {
 pub(crate) async fn cancel_order(
     caller: Caller,
     State(state): State<AppState>,
-    Path(order_id): Path<String>,
+    PathId(order_id): PathId<OrderId>,
 ) -> Result<Json<OrderBody>> {
-    Ok(Json(state.writer.cancel_order_as(caller.actor(), order_id_from_path(&order_id)?).await?))
+    Ok(Json(state.writer.cancel_order_as(caller.actor(), order_id).await?))
 }
 
 #[utoipa::path(put, path = "/api/admin/stores/{store_id}/inventory/{product_id}/", tag = "admin", security(("admin_token" = [])), params(StockPath), request_body = SetStockBody,
@@ -114,8 +114,8 @@ async fn apply(
     (store, product): &(String, String),
     update: StockUpdate,
 ) -> Result<Json<StockRow>> {
-    let store_id = path_id(store, "store", StoreId)?;
-    let product_id = path_id(product, "product", ProductId)?;
+    let store_id: StoreId = PathId::parse(store)?;
+    let product_id: ProductId = PathId::parse(product)?;
     let quantity = state.writer.update_stock_as(caller.actor(), store_id, product_id, update).await?;
     Ok(Json(StockRow { store_id, product_id, quantity }))
 }

@@ -11,7 +11,7 @@ use maud::{Markup, html};
 
 use super::Result;
 use super::layout::{self, csrf_field, pager, sort_header};
-use super::products::{TITLE_MATCHES_IN_MEMORY, product_id};
+use super::products::product_id;
 use super::session::WebSession;
 use super::{FormFields, form_as_json, list_url, redirect, signed_in_page};
 use crate::app::AppState;
@@ -21,6 +21,7 @@ use crate::domain::catalog as input;
 use crate::domain::{ProductId, StoreId};
 use crate::error::Error;
 use crate::http::QueryParams;
+use crate::http::extract::PathId;
 use crate::http::problem::HttpError;
 
 pub(super) fn router() -> Router<AppState> {
@@ -30,7 +31,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 fn store_id(text: &str) -> crate::error::Result<StoreId> {
-    crate::http::admin::path_id(text, "store", StoreId)
+    PathId::parse(text)
 }
 
 /// A row's inline error: which product, what is wrong.
@@ -46,12 +47,10 @@ async fn render(
     let path = format!("/admin/stores/{store}/inventory/");
     let url = list_url(&path, query);
     let list = admin_list::inventory_list(query).map_err(|error| HttpError::BadRequest(error.to_string()))?;
-    // A title search: from the search's title order and stock view when it can, else by SQL.
-    let found = state.search.admin_inventory_search(store, &list, TITLE_MATCHES_IN_MEMORY);
-    let listed = list.clone();
+    let (search, listed) = (state.search.clone(), list.clone());
     let (store_row, rows) = state
         .reads
-        .run(move |conn| Ok((listing::store(conn, store)?, listing::inventory_list(conn, store, &listed, found)?)))
+        .run(move |conn| Ok((listing::store(conn, store)?, search.admin_inventory(conn, store, &listed)?)))
         .await?;
     let csrf = session.csrf_token();
     let viewer = layout::Viewer { username: &session.0.username, csrf: &csrf };
@@ -107,10 +106,10 @@ async fn render(
 async fn list_inventory(
     session: WebSession,
     State(state): State<AppState>,
-    Path(id): Path<String>,
     query: QueryParams,
+    PathId(id): PathId<StoreId>,
 ) -> Result<Markup> {
-    render(&session, &state, store_id(&id)?, &query, None).await
+    render(&session, &state, id, &query, None).await
 }
 
 /// Where to go back to: the list page the form came from, never another site.

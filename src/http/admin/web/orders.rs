@@ -24,6 +24,7 @@ use crate::domain::admin_list;
 use crate::domain::{OrderId, OrderStatus, PageRequest};
 use crate::error::Error;
 use crate::http::QueryParams;
+use crate::http::extract::PathId;
 use crate::http::problem::HttpError;
 
 const SECTION: &str = "/admin/orders/";
@@ -107,7 +108,7 @@ async fn order_page(
     Path(id): Path<String>,
     query: QueryParams,
 ) -> Result<Markup> {
-    let id = crate::http::admin::path_id(&id, "order", OrderId)?;
+    let id = PathId::<OrderId>::parse(&id)?;
     let (order, extras) = state
         .reads
         .run(move |conn| {
@@ -140,7 +141,7 @@ async fn cancel_order(
     form: FormFields,
 ) -> Result<Response> {
     session.accept(form)?;
-    let id = crate::http::admin::path_id(&id, "order", OrderId)?;
+    let id = PathId::<OrderId>::parse(&id)?;
     state.writer.cancel_order_as(session.actor(), id).await?;
     Ok(redirect(&format!("/admin/orders/{id}/?cancelled=1")))
 }

@@ -24,15 +24,12 @@ use crate::domain::catalog::{self as input, StockUpdate};
 use crate::domain::{ProductId, StoreId};
 use crate::error::Error;
 use crate::http::QueryParams;
+use crate::http::extract::PathId;
 use crate::http::problem::HttpError;
 
 const SECTION: &str = "/admin/products/";
 /// History entries shown on an object's page.
 pub(super) const HISTORY_SHOWN: i64 = 50;
-/// A title search matching up to this many products is filtered and sorted in memory (a few
-/// milliseconds at 1M products); one matching more (over 10% of 1M) finds a page soon by
-/// walking the sort's index in SQL.
-pub(super) const TITLE_MATCHES_IN_MEMORY: usize = 100_000;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -44,7 +41,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 pub(super) fn product_id(text: &str) -> crate::error::Result<ProductId> {
-    crate::http::admin::path_id(text, "product", ProductId)
+    PathId::parse(text)
 }
 
 async fn list_products(session: WebSession, State(state): State<AppState>, query: QueryParams) -> Result<Response> {
@@ -57,13 +54,10 @@ async fn list_products(session: WebSession, State(state): State<AppState>, query
         }
         Err(other) => return Err(other.into()),
     };
-    // A title search: from the search's title order in memory when it can (see
-    // `search::browse::titles::search`), else by SQL.
-    let found = state.search.admin_product_search(&list, TITLE_MATCHES_IN_MEMORY);
-    let listed = list.clone();
+    let (search, listed) = (state.search.clone(), list.clone());
     let (products, categories) = state
         .reads
-        .run(move |conn| Ok((listing::product_list(conn, &listed, found.as_deref())?, listing::all_categories(conn)?)))
+        .run(move |conn| Ok((search.admin_products(conn, &listed)?, listing::all_categories(conn)?)))
         .await?;
     Ok(signed_in_page(&session, "Products", SECTION, &list_page(&url, &list, &products, &categories)).into_response())
 }
@@ -207,8 +201,11 @@ async fn create_product(session: WebSession, State(state): State<AppState>, form
     }
 }
 
-async fn product_page(session: WebSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<Markup> {
-    let id = product_id(&id)?;
+async fn product_page(
+    session: WebSession,
+    State(state): State<AppState>,
+    PathId(id): PathId<ProductId>,
+) -> Result<Markup> {
     render_product(&session, &state, id, None, None, &FieldErrors::new()).await
 }
 
@@ -298,8 +295,11 @@ async fn save_product(
     }
 }
 
-async fn confirm_delete(session: WebSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<Markup> {
-    let id = product_id(&id)?;
+async fn confirm_delete(
+    session: WebSession,
+    State(state): State<AppState>,
+    PathId(id): PathId<ProductId>,
+) -> Result<Markup> {
     let product = state.reads.run(move |conn| listing::product(conn, id)).await?;
     Ok(delete_page(&session, &product, None))
 }
