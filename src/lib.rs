@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //! Layers, top to bottom; a module imports only from layers below its own ([`LAYERS`] is the
-//! same list as a table, and a test fails on any import that points up it):
+//! same list as a table; `tests/architecture.rs` fails on any import that points up it, and on
+//! any import circle between files anywhere under `src/`):
 //! - [`cli`] parses the command line and runs a subcommand, including the offline ones
 //!   (`cli::backup`, `cli::jobs`). `main` only calls it.
 //! - [`http`] is every route: the public API (one file per resource), the admin API and page
@@ -57,12 +58,9 @@ pub mod seed;
 pub mod suggest;
 pub mod telemetry;
 
-#[cfg(test)]
-mod layer_guard;
-
 /// The Layout above as a table: top-level modules in bands, top to bottom. A module may
-/// import from any band below its own, never from its own band or above (`layer_guard`
-/// checks every file under `src/`).
+/// import from any band below its own, never from its own band or above (`tests/architecture.rs`
+/// checks every reference in every file under `src/`).
 pub const LAYERS: &[&[&str]] = &[
     &["main"],
     &["cli"],
