@@ -13,8 +13,8 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use self::login_throttle::LoginThrottle;
-use crate::access::{self, AccessControl, AccessOptions};
 use self::password_checks::PasswordChecks;
+use crate::access::{self, AccessControl, AccessOptions};
 use crate::config::{Config, HttpOptions};
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
 use crate::db::outbox::jobs as job_rows;

@@ -249,10 +249,7 @@ pub(crate) async fn list_stores(
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
-pub(crate) async fn get_store(
-    State(state): State<AppState>,
-    PathId(id): PathId<StoreId>,
-) -> Result<Json<StoreRow>> {
+pub(crate) async fn get_store(State(state): State<AppState>, PathId(id): PathId<StoreId>) -> Result<Json<StoreRow>> {
     Ok(Json(state.reads.run(move |conn| listing::store(conn, id)).await?))
 }
 

@@ -18,6 +18,9 @@ use axum::http::{Extensions, HeaderValue};
 use crate::config::PublicUrl;
 use crate::domain::SessionToken;
 
+/// Where a visitor without a session is sent, and the login form's CSRF cookie's path.
+pub(super) const LOGIN_PATH: &str = "/admin/login/";
+
 /// How long a rendered login form stays usable.
 const CSRF_TTL_SECS: u32 = 60 * 60;
 
@@ -55,12 +58,12 @@ impl Cookies {
 
     /// `Set-Cookie` for a login form's CSRF token.
     pub(super) fn login_csrf(self, token: &SessionToken) -> HeaderValue {
-        self.header(self.login_csrf_name(), token.as_str(), super::session::LOGIN_PATH, u64::from(CSRF_TTL_SECS))
+        self.header(self.login_csrf_name(), token.as_str(), LOGIN_PATH, u64::from(CSRF_TTL_SECS))
     }
 
     /// `Set-Cookie` that removes the login form's CSRF cookie.
     pub(super) fn cleared_login_csrf(self) -> HeaderValue {
-        self.header(self.login_csrf_name(), "", super::session::LOGIN_PATH, 0)
+        self.header(self.login_csrf_name(), "", LOGIN_PATH, 0)
     }
 
     /// `__Host-` requires `Path=/`.

@@ -16,8 +16,7 @@ use crate::error::{Error, Result};
 use crate::http::admin::auth::authenticate;
 use crate::http::problem::HttpError;
 
-/// Where a visitor without a session is sent.
-pub(super) const LOGIN_PATH: &str = "/admin/login/";
+pub(super) use super::cookies::LOGIN_PATH;
 
 /// A signed-in admin on the page; anyone else is redirected to the login form.
 pub(super) struct WebSession(pub AdminSession);
