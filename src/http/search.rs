@@ -38,7 +38,7 @@ struct SearchPage {
     params(SearchParams, PageParams),
     responses(
         (status = 200, description = "A page of products and the facets of all matches", body = doc::SearchPage),
-        (status = 400, description = "Invalid parameter", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid parameter: a bad value, a control character in `q` or `category`, or a page ending beyond the first 10,000 results", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 503, response = Unavailable),
     ))]
