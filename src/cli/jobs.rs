@@ -8,10 +8,10 @@ use anyhow::{Context, bail};
 
 use crate::app;
 use crate::config::Config;
+use crate::db::delivery_attempts::DeliveryAttempt;
 use crate::db::exclusive::lock_data_dir;
 use crate::db::jobs::{self, JobRow, JobState};
 use crate::db::{ReadPool, admin_pages, delivery_attempts};
-use crate::db::delivery_attempts::DeliveryAttempt;
 use crate::domain::Timestamp;
 
 /// Prints up to `limit` jobs, newest first. Only reads, through a read-only connection, so it
@@ -109,9 +109,7 @@ fn write_table(out: &mut impl std::io::Write, rows: &[JobRow]) -> std::io::Resul
 /// `text` with its control characters escaped (`\n`, `\u{1b}`, …): a receiver's answer stays on
 /// its line and cannot drive the terminal.
 fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
-        .collect()
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 /// Re-queues failed job `job_id` with a fresh set of attempts. Writes, so it takes the data
@@ -156,7 +154,12 @@ mod tests {
         };
         let attempts = [
             attempt(1, None, "webhook request failed: connection refused", None),
-            attempt(2, Some(503), "webhook answered 503 Service Unavailable", Some("\"down\"\nfor maintenance\u{1b}[2J")),
+            attempt(
+                2,
+                Some(503),
+                "webhook answered 503 Service Unavailable",
+                Some("\"down\"\nfor maintenance\u{1b}[2J"),
+            ),
         ];
         let mut out = Vec::new();
         write_job(&mut out, &job, &attempts).expect("write");

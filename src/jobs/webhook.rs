@@ -92,7 +92,5 @@ async fn answer_start(mut response: reqwest::Response) -> Vec<u8> {
 /// Seconds since the Unix epoch (0 for a clock set before it, which no receiver would accept
 /// either way).
 fn unix_seconds_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX))
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX))
 }

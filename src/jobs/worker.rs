@@ -193,7 +193,10 @@ impl Worker {
             let (index, attempt) = joined?;
             attempts[index] = Some(attempt);
         }
-        Ok(attempts.into_iter().map(|attempt| attempt.unwrap_or_else(|| Attempt::failed("the send vanished"))).collect())
+        Ok(attempts
+            .into_iter()
+            .map(|attempt| attempt.unwrap_or_else(|| Attempt::failed("the send vanished")))
+            .collect())
     }
 
     /// Steps until `stop` turns true, sleeping between empty steps until an enqueue wakes it

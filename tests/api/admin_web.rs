@@ -282,7 +282,8 @@ async fn a_job_s_page_shows_every_delivery_attempt_with_its_status_or_error_and_
     assert!(rows[1].contains("&lt;b&gt;down for maintenance&lt;/b&gt;"), "the answer is shown escaped: {}", rows[1]);
     assert!(html.contains("/admin/jobs/78/retry/"), "a failed job's page has its Retry button");
     assert!(html.contains("href=\"/admin/orders/91/\""));
-    let missing = client().get(admin.app.url("/admin/jobs/999/")).header(COOKIE, &cookie).send().await.expect("request");
+    let missing =
+        client().get(admin.app.url("/admin/jobs/999/")).header(COOKIE, &cookie).send().await.expect("request");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     admin.shutdown().await;
 }

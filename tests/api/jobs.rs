@@ -64,7 +64,11 @@ impl ConfirmationSender for FlakySender {
         let attempt = self.sends.fetch_add(1, Ordering::SeqCst);
         let failures = self.failures;
         Box::pin(async move {
-            if attempt < failures { Err(SendError::new(format!("test failure {}", attempt + 1))) } else { Ok(Answer::default()) }
+            if attempt < failures {
+                Err(SendError::new(format!("test failure {}", attempt + 1)))
+            } else {
+                Ok(Answer::default())
+            }
         })
     }
 }

@@ -121,7 +121,11 @@ sys.exit(0 if ok else 1)
 fn python_accepts(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
     let mut python = Command::new("python3")
         .args(["-c", PYTHON_VERIFIER, secret])
-        .args([header(headers, "webhook-id"), header(headers, "webhook-timestamp"), header(headers, "webhook-signature")])
+        .args([
+            header(headers, "webhook-id"),
+            header(headers, "webhook-timestamp"),
+            header(headers, "webhook-signature"),
+        ])
         .stdin(Stdio::piped())
         .spawn()
         .expect("python3 is needed to verify the signatures independently (CI has it)");
@@ -197,7 +201,8 @@ async fn during_a_rotation_each_attempt_carries_a_signature_for_each_secret() {
 
 /// The one job's recorded attempts.
 fn recorded_attempts(app: &TestApp) -> Vec<DeliveryAttempt> {
-    let job: i64 = app.db().query_row("SELECT id FROM jobs WHERE kind = 'order.confirmed'", [], |row| row.get(0)).expect("job");
+    let job: i64 =
+        app.db().query_row("SELECT id FROM jobs WHERE kind = 'order.confirmed'", [], |row| row.get(0)).expect("job");
     attempts_of(&app.db(), job).expect("attempts")
 }
 
@@ -221,7 +226,9 @@ async fn a_webhook_answering_an_error_is_retried_and_both_attempts_are_recorded_
     let attempts = recorded_attempts(&app);
     let summary: Vec<_> = attempts
         .iter()
-        .map(|attempt| (attempt.attempt, attempt.http_status, attempt.error.as_deref(), attempt.answer_excerpt.as_deref()))
+        .map(|attempt| {
+            (attempt.attempt, attempt.http_status, attempt.error.as_deref(), attempt.answer_excerpt.as_deref())
+        })
         .collect();
     assert_eq!(
         summary,
@@ -274,12 +281,8 @@ async fn only_the_first_kibibyte_of_a_long_answer_is_kept() {
 
 /// Runs `aforro <args>` on `data` and returns its stdout (it must succeed).
 fn aforro_stdout(data: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_aforro"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .expect("run aforro");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_aforro")).arg("--data-dir").arg(data).args(args).output().expect("run aforro");
     assert!(output.status.success(), "aforro {args:?}: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).expect("utf-8")
 }
@@ -298,7 +301,8 @@ async fn the_server_signs_with_both_secrets_of_its_secret_file_and_jobs_show_pri
     let (mut server, addr) = start_server(&config, &extra);
 
     let order = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
-    let placed = reqwest::Client::new().post(format!("http://{addr}/orders/")).json(&order).send().await.expect("order");
+    let placed =
+        reqwest::Client::new().post(format!("http://{addr}/orders/")).json(&order).send().await.expect("order");
     assert_eq!(placed.status(), reqwest::StatusCode::CREATED);
     let arrived = tokio::time::timeout(Duration::from_secs(30), receiver.arrived.notified()).await;
     // Stopping records the batch being delivered: the attempt is in the database after this.
