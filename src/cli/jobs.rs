@@ -48,8 +48,8 @@ fn open_reads(config: &Config) -> anyhow::Result<ReadPool> {
     ReadPool::open(&path).context("cannot open the database")
 }
 
-/// The job as `key: value` lines, then its attempts as a table, each answer's start (control
-/// characters escaped, so it stays on one line) under its attempt.
+/// The job as `key: value` lines, then its attempts as a table, each answer's start under its
+/// attempt, on one line.
 fn write_job(out: &mut impl Write, job: &JobRow, attempts: &[DeliveryAttempt]) -> std::io::Result<()> {
     let order = job.order_id.map(|id| id.to_string()).unwrap_or_else(|| "-".to_owned());
     writeln!(out, "job:        {}", job.id)?;
@@ -76,7 +76,7 @@ fn write_job(out: &mut impl Write, job: &JobRow, attempts: &[DeliveryAttempt]) -
             attempt.error.as_deref().unwrap_or("-")
         )?;
         if let Some(answer) = &attempt.answer_excerpt {
-            writeln!(out, "{:>7}  answer: {}", "", answer.escape_debug())?;
+            writeln!(out, "{:>7}  answer: {}", "", one_line(answer))?;
         }
     }
     Ok(())
@@ -105,6 +105,12 @@ fn write_table(out: &mut impl std::io::Write, rows: &[JobRow]) -> std::io::Resul
         )?;
     }
     Ok(())
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`, …): a receiver's answer stays on
+/// its line and cannot drive the terminal.
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 /// Re-queues failed job `job_id` with a fresh set of attempts. Writes, so it takes the data
@@ -149,7 +155,12 @@ mod tests {
         };
         let attempts = [
             attempt(1, None, "webhook request failed: connection refused", None),
-            attempt(2, Some(503), "webhook answered 503 Service Unavailable", Some("down\nfor maintenance")),
+            attempt(
+                2,
+                Some(503),
+                "webhook answered 503 Service Unavailable",
+                Some("\"down\"\nfor maintenance\u{1b}[2J"),
+            ),
         ];
         let mut out = Vec::new();
         write_job(&mut out, &job, &attempts).expect("write");
@@ -160,7 +171,7 @@ mod tests {
         assert!(lines[first].trim_start().starts_with("1 ") && lines[first].contains("12.3"), "{text}");
         let second = lines.iter().position(|line| line.trim_start().starts_with("2 ")).expect("attempt 2");
         assert!(lines[second].contains(" 503 ") && lines[second].contains("answered 503"), "{text}");
-        assert_eq!(lines[second + 1].trim(), "answer: down\\nfor maintenance", "{text}");
+        assert_eq!(lines[second + 1].trim(), r#"answer: "down"\nfor maintenance\u{1b}[2J"#, "{text}");
         assert_eq!(lines.len(), second + 2, "{text}");
     }
 }

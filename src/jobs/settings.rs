@@ -70,17 +70,17 @@ impl JobsConfig {
     /// The webhook's signing keys from `--webhook-secret` or `--webhook-secret-file`, if either
     /// is given; an error names what is wrong (never the secret) and how to make a good one.
     pub fn webhook_keys(&self) -> anyhow::Result<Option<SigningKeys>> {
-        let from_file;
-        let secrets = match (&self.webhook_secret, &self.webhook_secret_file) {
-            (Some(secret), _) => secret.expose(),
+        let keys = match (&self.webhook_secret, &self.webhook_secret_file) {
+            (Some(secret), _) => SigningKeys::parse(secret.expose()).context("--webhook-secret refused")?,
             (None, Some(path)) => {
-                from_file = std::fs::read_to_string(path)
+                let read = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read --webhook-secret-file {}", path.display()))?;
-                from_file.trim_end_matches(['\n', '\r'])
+                SigningKeys::parse(read.trim_end_matches(['\n', '\r']))
+                    .with_context(|| format!("the secret in --webhook-secret-file {} refused", path.display()))?
             }
             (None, None) => return Ok(None),
         };
-        Ok(Some(SigningKeys::parse(secrets).context("--webhook-secret refused")?))
+        Ok(Some(keys))
     }
 }
 

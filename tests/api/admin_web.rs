@@ -252,3 +252,38 @@ async fn the_jobs_page_retries_a_failed_delivery() {
     assert_eq!(again.status(), StatusCode::CONFLICT, "only a failed job can be retried");
     admin.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_job_s_page_shows_every_delivery_attempt_with_its_status_or_error_and_answer() {
+    let admin = spawn_admin_app().await;
+    let cookie = log_in(&admin).await;
+    admin
+        .app
+        .db()
+        .execute_batch(
+            "INSERT INTO orders (id, store_id, status, created_at) VALUES (91, 2, 'REJECTED', 1);
+             INSERT INTO jobs (id, kind, event_id, order_id, state, attempts, run_at, created_at, updated_at, last_error)
+               VALUES (78, 'order.confirmed', 'e78', 91, 'failed', 2, 1, 1, 1, 'webhook answered 503 Service Unavailable');
+             INSERT INTO delivery_attempts (job_id, attempt, started_at, duration_micros, http_status, error, answer_excerpt)
+               VALUES (78, 1, 1000000, 5000, NULL, 'webhook request failed: connection refused', NULL),
+                      (78, 2, 3000000, 12900, 503, 'webhook answered 503 Service Unavailable', '<b>down for maintenance</b>');",
+        )
+        .expect("a job with two attempts");
+    let list = page(&admin, &cookie, "/admin/jobs/").await;
+    assert!(list.contains("href=\"/admin/jobs/78/\""), "the list links the job's page");
+
+    let html = page(&admin, &cookie, "/admin/jobs/78/").await;
+
+    let attempts = html.split("id=\"attempts\"").nth(1).expect("an attempts table");
+    let rows: Vec<&str> = attempts.split("<tr>").skip(2).collect();
+    assert_eq!(rows.len(), 2, "{attempts}");
+    assert!(rows[0].contains("connection refused") && rows[0].contains("5.0"), "{}", rows[0]);
+    assert!(rows[1].contains(">503<") && rows[1].contains("12.9"), "{}", rows[1]);
+    assert!(rows[1].contains("&lt;b&gt;down for maintenance&lt;/b&gt;"), "the answer is shown escaped: {}", rows[1]);
+    assert!(html.contains("/admin/jobs/78/retry/"), "a failed job's page has its Retry button");
+    assert!(html.contains("href=\"/admin/orders/91/\""));
+    let missing =
+        client().get(admin.app.url("/admin/jobs/999/")).header(COOKIE, &cookie).send().await.expect("request");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    admin.shutdown().await;
+}

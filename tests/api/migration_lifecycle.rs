@@ -3,7 +3,7 @@
 //! with ids, old deliveries keep pointing at their event, and `CANCELLED` is accepted. And
 //! `0010_product_order_lines`: the per-product line count that replaced a foreign key. And
 //! `0013_orders_without_statement_journals`: deferred foreign keys and counts kept for every
-//! store and product.
+//! store and product. And `0014_delivery_attempts`: existing jobs can record attempts.
 
 use aforro::db::migrate::{MIGRATIONS, migrate};
 use rusqlite::Connection;
@@ -236,4 +236,29 @@ fn deferred_foreign_keys_still_hold_at_the_commit_and_every_store_and_product_ha
     assert!(unknown.is_err(), "and an existing product");
     assert_eq!(count("SELECT COUNT(*) FROM orders"), 4);
     assert_eq!(count("SELECT COUNT(*) FROM order_items"), 5);
+}
+
+/// Migration `0014_delivery_attempts` on a database with jobs: they keep their rows and can
+/// record attempts; an attempt of no job is refused.
+#[test]
+fn existing_jobs_record_delivery_attempts_after_0014() {
+    let mut conn = database_left_by("0013_orders_without_statement_journals");
+    conn.execute_batch(
+        "INSERT INTO jobs (id, kind, event_id, state, attempts, run_at, created_at, updated_at, last_error)
+           VALUES (5, 'inventory.out_of_stock', 'e5', 'failed', 8, 1, 1, 1, 'receiver down')",
+    )
+    .expect("an old job");
+    assert_eq!(migrate(&mut conn).expect("0014"), ["0014_delivery_attempts"]);
+
+    let insert = |job: i64| {
+        conn.execute(
+            "INSERT INTO delivery_attempts (job_id, attempt, started_at, duration_micros, http_status)
+             VALUES (?1, 1, 1, 0, 200)",
+            [job],
+        )
+    };
+    insert(5).expect("an attempt of the old job");
+    assert!(insert(6).is_err(), "an attempt of no job");
+    let state: String = conn.query_row("SELECT state FROM jobs WHERE id = 5", [], |row| row.get(0)).expect("job");
+    assert_eq!(state, "failed");
 }
