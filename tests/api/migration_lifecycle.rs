@@ -248,7 +248,8 @@ fn existing_jobs_record_delivery_attempts_after_0014() {
            VALUES (5, 'inventory.out_of_stock', 'e5', 'failed', 8, 1, 1, 1, 'receiver down')",
     )
     .expect("an old job");
-    assert_eq!(migrate(&mut conn).expect("0014"), ["0014_delivery_attempts"]);
+    let applied = migrate(&mut conn).expect("0014 and what came after it");
+    assert_eq!(applied.first(), Some(&"0014_delivery_attempts"));
 
     let insert = |job: i64| {
         conn.execute(
