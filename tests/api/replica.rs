@@ -224,7 +224,17 @@ async fn what_the_primary_commits_is_served_by_the_replica_within_3_s_and_writes
     let redirected = client.post(format!("{replica_url}/orders/?x=1")).json(&order).send().await.expect("post");
     assert_eq!(redirected.status(), StatusCode::TEMPORARY_REDIRECT);
     assert_eq!(redirected.headers()["location"], format!("{primary_url}/orders/?x=1").as_str());
-    let redirected = client.put(format!("{replica_url}/api/admin/products/3/")).json(&edit).send().await.expect("put");
+    // The replica checks the credential as the primary would before it redirects (contract,
+    // Access, "Read replicas"): no token, 401; the admin's token (its session replicated), 307.
+    let refused = client.put(format!("{replica_url}/api/admin/products/3/")).json(&edit).send().await.expect("put");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let redirected = client
+        .put(format!("{replica_url}/api/admin/products/3/"))
+        .bearer_auth(&token)
+        .json(&edit)
+        .send()
+        .await
+        .expect("put");
     assert_eq!(redirected.status(), StatusCode::TEMPORARY_REDIRECT);
     assert_eq!(redirected.headers()["location"], format!("{primary_url}/api/admin/products/3/").as_str());
 
