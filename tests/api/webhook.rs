@@ -104,8 +104,10 @@ fn expected_signature(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> S
 }
 
 /// A receiver's check in Python (standard library only): does any `v1` signature in the
-/// `webhook-signature` value match `secret`? Fails the test when `python3` is missing: a
-/// skipped check must not read as a passed one.
+/// `webhook-signature` value match `secret`? `None` when `python3` is missing on a developer's
+/// machine (the README's `cargo test` needs only rustup; the `hmac` crate check still runs);
+/// under CI (`CI` set, as `.ci/run` does) a missing `python3` fails the test instead: a skipped
+/// check must not read as a passed one there.
 const PYTHON_VERIFIER: &str = r#"
 import base64, hashlib, hmac, sys
 secret, msg_id, timestamp, signatures = sys.argv[1:5]
@@ -118,8 +120,8 @@ ok = any(version == "v1" and hmac.compare_digest(signature, expected)
 sys.exit(0 if ok else 1)
 "#;
 
-fn python_accepts(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
-    let mut python = Command::new("python3")
+fn python_verdict(secret: &str, headers: &HeaderMap, body: &[u8]) -> Option<bool> {
+    let spawned = Command::new("python3")
         .args(["-c", PYTHON_VERIFIER, secret])
         .args([
             header(headers, "webhook-id"),
@@ -127,10 +129,32 @@ fn python_accepts(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
             header(headers, "webhook-signature"),
         ])
         .stdin(Stdio::piped())
-        .spawn()
-        .expect("python3 is needed to verify the signatures independently (CI has it)");
+        .spawn();
+    let mut python = match spawned {
+        Ok(python) => python,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !running_under_ci() => {
+            eprintln!("SKIPPED the Python verification: no python3 on PATH (the hmac crate's check still ran)");
+            return None;
+        }
+        Err(error) => panic!("python3 is needed to verify the signatures independently under CI: {error}"),
+    };
     std::io::Write::write_all(&mut python.stdin.take().expect("stdin"), body).expect("write the body");
-    python.wait().expect("python3 ran").success()
+    Some(python.wait().expect("python3 ran").success())
+}
+
+/// Python's verdict, or (without python3 outside CI) the expected one.
+fn python_accepts(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
+    python_verdict(secret, headers, body).unwrap_or(true)
+}
+
+/// Python refuses the signature, or (without python3 outside CI) nothing to check.
+fn python_refuses(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
+    python_verdict(secret, headers, body).is_none_or(|accepted| !accepted)
+}
+
+/// Whether `CI` is set to anything but empty, `0` or `false`.
+fn running_under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| !matches!(value.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"))
 }
 
 fn unix_now() -> i64 {
@@ -165,7 +189,7 @@ async fn the_webhook_receives_the_event_signed_as_standard_webhooks_says() {
     let (id, timestamp) = (header(headers, "webhook-id"), header(headers, "webhook-timestamp"));
     assert_eq!(header(headers, "webhook-signature"), expected_signature(&secret, id, timestamp, body));
     assert!(python_accepts(&secret, headers, body), "Python's hmac accepts the signature");
-    assert!(!python_accepts(&secret_of(2), headers, body), "and refuses it under another secret");
+    assert!(python_refuses(&secret_of(2), headers, body), "and refuses it under another secret");
     let sent: Value = serde_json::from_slice(body).expect("JSON");
     assert_eq!(sent["event"], "order.confirmed");
     assert_eq!(sent["data"], order, "the data is the order body");
@@ -194,7 +218,7 @@ async fn during_a_rotation_each_attempt_carries_a_signature_for_each_secret() {
     for secret in [&new, &old] {
         assert!(python_accepts(secret, &headers, &body), "a receiver holding either secret accepts it");
     }
-    assert!(!python_accepts(&secret_of(5), &headers, &body));
+    assert!(python_refuses(&secret_of(5), &headers, &body));
     drop(worker);
     app.shutdown().await;
 }
