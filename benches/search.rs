@@ -2,7 +2,8 @@
 //!
 //! The catalogs and their indexes are built once and cached under `target/bench-data/`
 //! (seeding 1M products takes ~40 s, indexing them ~30 s; later runs reuse both, since the
-//! index's watermark still matches). `AFORRO_BENCH_SIZES=1k` skips the big catalog.
+//! index's watermark still matches). `AFORRO_BENCH_SIZES=1k` skips the big catalog;
+//! `AFORRO_BENCH_SIZES=100k` runs an opt-in middle size.
 //! Every case computes the facets and the exact count, as every HTTP search does.
 
 use std::path::PathBuf;
@@ -36,8 +37,23 @@ fn catalogs() -> Vec<Catalog> {
             random_seed: 42,
         },
     };
+    // Opt-in only: between the two, big enough for a page within the result window to be deep
+    // (a broad word matches some 10,000+ products), quick to build (seconds).
+    let medium = Catalog {
+        label: "100k",
+        options: SeedOptions {
+            categories: 12,
+            products: 100_000,
+            stores: 20,
+            inventory_per_store: 10_000,
+            random_seed: 42,
+        },
+    };
     let wanted = std::env::var("AFORRO_BENCH_SIZES").unwrap_or_else(|_| "1k,1m".to_owned());
-    [small, big].into_iter().filter(|catalog| wanted.split(',').any(|size| size.trim() == catalog.label)).collect()
+    [small, medium, big]
+        .into_iter()
+        .filter(|catalog| wanted.split(',').any(|size| size.trim() == catalog.label))
+        .collect()
 }
 
 /// Opens (seeding and indexing on first use) the cached catalog.
