@@ -180,7 +180,7 @@ mod tests {
         let checks = PasswordChecks::new(1, Duration::from_secs(5));
 
         let thread = checks.run(|| std::thread::current().name().map(str::to_owned)).await.expect("ran");
-        let panicked = checks.run(|| panic!("a broken check")).await.map(|()| ());
+        let panicked: Result<()> = checks.run(|| panic!("a broken check")).await;
         let after = checks.run(|| 1).await;
 
         assert_eq!(thread.as_deref(), Some("aforro-password-0"), "never a blocking-pool thread");
