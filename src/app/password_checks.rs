@@ -1,26 +1,38 @@
 //! The bound on password checks: at most [`PasswordChecks::bound`] Argon2 computations at once
 //! in the whole process, whichever door asks (the API login, the page's login, the
-//! password-change form).
+//! password-change form), each on one of that many threads of their own.
 //!
-//! Why: each check holds 19 MiB for tens of milliseconds of one core, on the blocking pool,
-//! outside the load shedding (an admin must get in while the API sheds). Unbounded, 200
-//! concurrent logins took the server from 185 MB to 3.98 GB and a 32-connection login flood cut
-//! public search from ~19,800 to ~1,200 answers a second. Bounded at about two per core, a
-//! flood costs at most that many times 19 MiB and that many cores' worth of time slices; the
-//! rest of the machine keeps serving.
+//! Why a bound: each check holds 19 MiB for tens of milliseconds of one core, outside the load
+//! shedding (an admin must get in while the API sheds). Unbounded, 200 concurrent logins took
+//! the server from 185 MB to 3.98 GB and a 32-connection login flood cut public search from
+//! ~19,800 to ~1,200 answers a second. Bounded at about two per core, a flood costs at most that
+//! many checks' memory and that many cores' worth of time slices; the rest of the machine keeps
+//! serving.
+//!
+//! Why threads of their own rather than the blocking pool: the 19 MiB comes from malloc, and
+//! glibc serves each thread from an arena it keeps (after the first 19 MiB block is freed its
+//! mmap threshold rises past that size, so the next ones come from the arenas). On the
+//! blocking pool the checks landed on whichever of a few hundred threads was idle, and every
+//! arena they touched kept a 19 MiB block: with the semaphore alone, a 200-client login flood
+//! still grew the server to 2.7 GB (the load harness's `login-flood`, debug build). On
+//! [`PasswordChecks::bound`] fixed threads each reuses its own block, so the checks' memory
+//! stays at about `bound` × 19 MiB however long a flood lasts.
 //!
 //! A check beyond the bound waits its turn (the semaphore is fair: first come, first served)
 //! for at most [`MAX_WAIT`]; then the login is answered `503` with `Retry-After`, so a queue
-//! of waiting floods cannot build up either. The permit travels into the blocking task, so a
-//! client that hangs up mid-check does not free its slot before the computation ends.
+//! of waiting floods cannot build up either. The permit travels with the check to its thread,
+//! so a client that hangs up mid-check does not free its slot before the computation ends.
 
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 
 use crate::error::{Error, Result};
+use crate::locking::lock;
 
 /// How long a check waits for a free slot before its request is answered 503: long enough to
 /// absorb a few admins logging in at once, short enough that a flood's requests do not pile up.
@@ -29,14 +41,19 @@ pub const MAX_WAIT: Duration = Duration::from_secs(1);
 /// Checks per available core allowed at once.
 const CHECKS_PER_CORE: usize = 2;
 
-/// Shared by every clone of the app state.
+/// One check, boxed for the checkers' queue.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Shared by every clone of the app state. The checker threads end once every clone is gone.
 #[derive(Clone)]
 pub struct PasswordChecks {
     permits: Arc<Semaphore>,
     bound: usize,
     max_wait: Duration,
-    /// Checks computing now, and the most there ever were at once (read by tests and
-    /// `/metrics`-free diagnostics: the high-water mark shows the bound held under a flood).
+    /// The checkers' queue; never holds more than `bound` jobs (one per permit).
+    jobs: mpsc::Sender<Job>,
+    /// Checks computing now, and the most there ever were at once (read by tests: the
+    /// high-water mark shows the bound held under a flood).
     running: Arc<AtomicUsize>,
     peak: Arc<AtomicUsize>,
 }
@@ -50,43 +67,69 @@ impl Default for PasswordChecks {
 }
 
 impl PasswordChecks {
-    /// At most `bound` checks at once (at least one); a check waits at most `max_wait` for one.
+    /// At most `bound` checks at once (at least one), on `bound` threads started now; a check
+    /// waits at most `max_wait` for a slot.
     pub fn new(bound: usize, max_wait: Duration) -> Self {
         let bound = bound.max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..bound {
+            let queue = Arc::clone(&queue);
+            let spawned = std::thread::Builder::new().name(format!("aforro-password-{n}")).spawn(move || {
+                loop {
+                    // The lock is held only while waiting for the next job, never while running it.
+                    let next = lock(&queue).recv();
+                    match next {
+                        Ok(job) => job(),
+                        Err(mpsc::RecvError) => break, // every handle is gone
+                    }
+                }
+            });
+            if let Err(error) = spawned {
+                // Fewer checkers only means fewer checks at once; none at all means every check
+                // waits out `max_wait` and is answered 503, which the log explains.
+                tracing::error!(%error, "cannot start a password checker thread");
+            }
+        }
         Self {
             permits: Arc::new(Semaphore::new(bound)),
             bound,
             max_wait,
+            jobs,
             running: Arc::new(AtomicUsize::new(0)),
             peak: Arc::new(AtomicUsize::new(0)),
         }
     }
 
-    /// Runs `check` (an Argon2 verification or hash) on the blocking pool once a slot is free;
+    /// Runs `check` (an Argon2 verification or hash) on a checker thread once a slot is free;
     /// [`Error::Unavailable`] (503) when none came free within the wait.
     pub async fn run<T, F>(&self, check: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
+        let busy = || Error::Unavailable("too many password checks are running; retry in a moment".to_owned());
         let permit = match tokio::time::timeout(self.max_wait, Arc::clone(&self.permits).acquire_owned()).await {
             Ok(Ok(permit)) => permit,
             // Closed never happens (nothing closes it); treat it as busy all the same.
-            Ok(Err(_)) | Err(_) => {
-                return Err(Error::Unavailable("too many password checks are running; retry in a moment".to_owned()));
-            }
+            Ok(Err(_)) | Err(_) => return Err(busy()),
         };
         let (running, peak) = (Arc::clone(&self.running), Arc::clone(&self.peak));
-        let outcome = tokio::task::spawn_blocking(move || {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move || {
             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
             peak.fetch_max(now, Ordering::SeqCst);
-            let outcome = check();
+            // A panicking check must not take its checker thread with it.
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(check));
             running.fetch_sub(1, Ordering::SeqCst);
             drop(permit);
-            outcome
-        })
-        .await?;
-        Ok(outcome)
+            if let Ok(outcome) = outcome {
+                // A caller that went away no longer needs the answer.
+                drop(answer.send(outcome));
+            }
+        });
+        self.jobs.send(job).map_err(|_| Error::Invariant("the password checker threads are gone".to_owned()))?;
+        answered.await.map_err(|_| Error::Invariant("a password check panicked".to_owned()))
     }
 
     /// Checks allowed at once.
@@ -130,6 +173,19 @@ mod tests {
         }
         assert_eq!(checks.run(|| 7).await.expect("a free slot"), 7);
         assert_eq!(checks.peak(), 2);
+    }
+
+    #[tokio::test]
+    async fn checks_run_on_the_checker_threads_and_a_panic_spares_them() {
+        let checks = PasswordChecks::new(1, Duration::from_secs(5));
+
+        let thread = checks.run(|| std::thread::current().name().map(str::to_owned)).await.expect("ran");
+        let panicked: Result<()> = checks.run(|| panic!("a broken check")).await;
+        let after = checks.run(|| 1).await;
+
+        assert_eq!(thread.as_deref(), Some("aforro-password-0"), "never a blocking-pool thread");
+        assert!(matches!(panicked, Err(Error::Invariant(_))), "{panicked:?}");
+        assert_eq!(after.expect("the checker survived"), 1);
     }
 
     #[test]
