@@ -14,7 +14,9 @@
 //! - [`app`] owns the state and the lifecycle: open the store, start the writer, the derived
 //!   views and the workers, serve, shut down. [`config`] is the settings every subcommand
 //!   shares (each setting type lives with the layer that uses it).
-//! - [`search`] (tantivy index and in-memory stock view), [`suggest`] (autocomplete) and
+//! - [`access`] (the master key and every API key in memory, their rate limits and last uses;
+//!   which route needs what is `http::access`'s table), [`search`] (tantivy index and
+//!   in-memory stock view), [`suggest`] (autocomplete) and
 //!   [`jobs`] (event workers, senders, maintenance, and the hand-off of jobs an order leases
 //!   straight to the workers; the events are written with their cause by `db::outbox::events`)
 //!   are the derived views and workers, kept in step by the writer's commit observers; [`seed`]
@@ -29,7 +31,7 @@
 //!   concern ([`db::outbox`] → [`db::store`] → [`db::admin`]) → [`db::writer`], the writer
 //!   thread with every named write in `db::writer::writes`. No table imports the writer.
 //! - [`domain`] holds the parsed types (`NewOrder`, `PageRequest`, ids, `Money`, the catalog
-//!   inputs, the admin `SessionToken`) and their one parser each.
+//!   inputs, the admin `SessionToken`, API key actions and secrets) and their one parser each.
 //! - Leaves: [`error`] (the core error type, no HTTP), [`telemetry`] (logging), [`metrics`]
 //!   (the recorder), [`progress`] (the CLI progress bar), [`memory`] (handing freed heap back
 //!   after rebuilds); under them [`locking`] (the mutex helper).

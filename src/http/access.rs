@@ -1,6 +1,6 @@
 //! One place decides access: [`RULES`] gives every JSON route its gate (no credential, a
 //! public action, or a guarded one) and says where the route names a store. The router wraps
-//! each route in [`enforce`] with its rule at start-up, and panics on a route without one (a
+//! each route in `enforce` with its rule at start-up, and panics on a route without one (a
 //! test builds the router, so such a route cannot be merged).
 //!
 //! Order of checks (contract, Conventions): routing (`404`/`405`: the gate wraps only matched
