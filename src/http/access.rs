@@ -9,6 +9,7 @@
 //! [`Caller::require_store`] (`403`) before looking anything up (`404`/`409`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -119,8 +120,8 @@ pub fn rule_for(method: &Method, path: &str) -> Option<Rule> {
     RULES.iter().find(|rule| rule.method == method.as_str() && rule.path == path).copied()
 }
 
-/// The state [`enforce`] runs with: the app and the route's gate.
-#[derive(Clone)]
+/// The state [`enforce`] runs with: the app and the route's gate (behind an `Arc`, so handing
+/// it to each request is one reference count, not a clone of every handle in the state).
 pub(super) struct Enforced {
     pub(super) state: AppState,
     pub(super) gate: Gate,
@@ -129,7 +130,7 @@ pub(super) struct Enforced {
 /// Decides a request's access before its handler runs, and hands the handler its [`Caller`].
 /// On a read replica a permitted write is then answered `307` to the primary (contract: the
 /// replica checks credentials first).
-pub(super) async fn enforce(State(enforced): State<Enforced>, mut request: Request, next: Next) -> Response {
+pub(super) async fn enforce(State(enforced): State<Arc<Enforced>>, mut request: Request, next: Next) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde_json::Value;
 
+use crate::db::records::ApiKeyId;
 use crate::domain::{
     CategoryId, FieldError, IdempotencyKey, OrderId, PageRequest, ProductId, StoreId, parse_positive_id,
 };
@@ -123,6 +124,7 @@ macro_rules! path_id_kind {
 path_id_kind!(ProductId, "product");
 path_id_kind!(OrderId, "order");
 path_id_kind!(CategoryId, "category");
+path_id_kind!(ApiKeyId, "API key");
 
 impl PathIdKind for StoreId {
     const NOUN: &'static str = "store";

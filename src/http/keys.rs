@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::Route;
-use super::extract::{JsonBody, QueryParams};
+use super::extract::{JsonBody, PathId, QueryParams};
 use super::openapi::access_schemas::{ApiKeyBody, ApiKeyDoc, ApiKeyPage, ApiKeyPatchBody, NewApiKeyDoc};
 use super::openapi::admin_schemas::{BodyNotJson, BodyTooLarge};
 use super::openapi::schemas::{PageParams, ProblemDoc, Unavailable};
@@ -18,8 +18,8 @@ use crate::access::Caller;
 use crate::app::AppState;
 use crate::db::admin::api_keys::{self, ApiKeyId, ApiKeyRecord, key_not_found};
 use crate::db::store::listings::PageOf;
+use crate::domain::Timestamp;
 use crate::domain::access::{ApiKeyPatch, NewApiKey};
-use crate::domain::{Timestamp, parse_positive_id};
 use crate::error::{Error, Result};
 
 pub(super) fn routes() -> Vec<Route> {
@@ -85,8 +85,7 @@ async fn list_keys(
         (status = 404, description = "Unknown key", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 503, response = Unavailable),
     ))]
-async fn get_key(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ApiKeyRecord>> {
-    let id = key_id(&id)?;
+async fn get_key(State(state): State<AppState>, PathId(id): PathId<ApiKeyId>) -> Result<Json<ApiKeyRecord>> {
     let key = state.reads.run(move |conn| api_keys::find_key(conn, id)).await?.ok_or_else(|| key_not_found(id))?;
     Ok(Json(key))
 }
@@ -110,7 +109,7 @@ async fn update_key(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<ApiKeyRecord>> {
-    let id = key_id(&id)?;
+    let id: ApiKeyId = PathId::parse(&id)?;
     let patch = ApiKeyPatch::parse(&body, Timestamp::now())?;
     ensure_within_caller(&caller, &state, id).await?;
     let key = state.writer.update_api_key(caller.actor(), id, patch).await?;
@@ -126,8 +125,7 @@ async fn update_key(
         (status = 404, description = "Unknown (or already revoked) key", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 503, response = Unavailable),
     ))]
-async fn revoke_key(caller: Caller, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
-    let id = key_id(&id)?;
+async fn revoke_key(caller: Caller, State(state): State<AppState>, PathId(id): PathId<ApiKeyId>) -> Result<StatusCode> {
     ensure_within_caller(&caller, &state, id).await?;
     state.writer.revoke_api_key(caller.actor(), id).await?;
     state.access.reload(&state.reads).await?;
@@ -143,10 +141,6 @@ async fn ensure_within_caller(caller: &Caller, state: &AppState, id: ApiKeyId) -
     } else {
         Err(Error::Forbidden("an API key may only manage keys whose actions and stores lie within its own".to_owned()))
     }
-}
-
-fn key_id(text: &str) -> Result<ApiKeyId> {
-    parse_positive_id(text).map(ApiKeyId).ok_or_else(|| Error::NotFound(format!("API key {text} does not exist")))
 }
 
 /// An answer holding a secret is never stored by a cache.

@@ -107,7 +107,7 @@ fn build(routes: Vec<Route>, state: &AppState) -> Router<AppState> {
         let Some(rule) = access::rule_for(&route.method, route.path) else {
             panic!("{} {} has no access rule in http::access::RULES", route.method, route.path);
         };
-        let enforced = access::Enforced { state: state.clone(), gate: rule.gate };
+        let enforced = std::sync::Arc::new(access::Enforced { state: state.clone(), gate: rule.gate });
         // `route_layer`: only matched methods pass the gate, so routing's 404/405 come first.
         let handler = route.handler.route_layer(axum::middleware::from_fn_with_state(enforced, access::enforce));
         router.route(route.path, handler)

@@ -4,10 +4,6 @@
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
-
 use crate::app::AppState;
 use crate::db::admin::accounts::find_admin;
 use crate::db::admin::sessions::{AdminSession, find_session};
@@ -60,21 +56,4 @@ pub async fn authenticate(state: &AppState, token: Option<SessionToken>) -> Resu
     let unauthorized = || Error::Unauthorized("a valid admin token is required (Authorization: Bearer <token>)".into());
     let token = token.ok_or_else(unauthorized)?;
     state.reads.run(move |conn| find_session(conn, &token, Timestamp::now())).await?.ok_or_else(unauthorized)
-}
-
-/// The token of an `Authorization: Bearer <token>` header, if well-formed.
-pub fn bearer_token(headers: &HeaderMap) -> Option<SessionToken> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| SessionToken::parse(token.trim())).flatten()
-}
-
-/// Any admin API handler taking this runs only for a live session (401 problem+json
-/// otherwise, before the handler reads anything).
-impl FromRequestParts<AppState> for AdminSession {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        authenticate(state, bearer_token(&parts.headers)).await
-    }
 }

@@ -21,8 +21,9 @@ use crate::app::AppState;
 use crate::db::admin::api_keys::{self, ApiKeyId, ApiKeyRecord};
 use crate::db::admin::history::{ObjectType, history};
 use crate::domain::access::{Action, ApiKeyPatch, NewApiKey};
-use crate::domain::{PageRequest, Timestamp, parse_positive_id};
+use crate::domain::{PageRequest, Timestamp};
 use crate::error::Error;
+use crate::http::extract::PathId;
 
 const SECTION: &str = "/admin/keys/";
 /// Keys listed on the page; a shop has a handful.
@@ -121,7 +122,7 @@ async fn create_key(session: WebSession, State(state): State<AppState>, form: Fo
 }
 
 async fn key_page(session: WebSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<Markup> {
-    let id = key_id(&id)?;
+    let id: ApiKeyId = PathId::parse(&id)?;
     render_key(&session, &state, id, None, &FieldErrors::new()).await
 }
 
@@ -175,7 +176,7 @@ async fn update_key(
     Path(id): Path<String>,
     form: FormFields,
 ) -> Result<Response> {
-    let id = key_id(&id)?;
+    let id: ApiKeyId = PathId::parse(&id)?;
     let fields = session.accept(form)?;
     let patch = match ApiKeyPatch::parse(&key_json(&fields, false), Timestamp::now()) {
         Ok(patch) => patch,
@@ -192,7 +193,7 @@ async fn update_key(
 }
 
 async fn confirm_revoke(session: WebSession, State(state): State<AppState>, Path(id): Path<String>) -> Result<Markup> {
-    let id = key_id(&id)?;
+    let id: ApiKeyId = PathId::parse(&id)?;
     let key =
         state.reads.run(move |conn| api_keys::find_key(conn, id)).await?.ok_or_else(|| api_keys::key_not_found(id))?;
     let csrf = session.csrf_token();
@@ -218,7 +219,7 @@ async fn revoke_key(
     Path(id): Path<String>,
     form: FormFields,
 ) -> Result<Response> {
-    let id = key_id(&id)?;
+    let id: ApiKeyId = PathId::parse(&id)?;
     session.accept(form)?;
     state.writer.revoke_api_key(session.actor(), id).await?;
     state.access.reload(&state.reads).await?;
@@ -257,12 +258,6 @@ fn key_json(fields: &HashMap<String, String>, creating: bool) -> Value {
 /// A form's number, or its text (which the parser then names as invalid).
 fn number(text: &str) -> Value {
     text.trim().parse::<i64>().map_or_else(|_| Value::from(text.trim()), Value::from)
-}
-
-fn key_id(text: &str) -> Result<ApiKeyId> {
-    parse_positive_id(text)
-        .map(ApiKeyId)
-        .ok_or_else(|| Error::NotFound(format!("API key {text} does not exist")).into())
 }
 
 fn stores_text(key: &ApiKeyRecord) -> String {
