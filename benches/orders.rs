@@ -30,6 +30,7 @@ fn order(index: u64) -> NewOrder {
     NewOrder {
         store_id: StoreId((index % u64::from(STORES)) as i64 + 1),
         items: vec![line(index * 7), line(index * 7 + 3)],
+        reservation_id: None,
     }
 }
 

@@ -59,6 +59,21 @@ pub enum Error {
     #[error("{0}")]
     NotFound(String),
 
+    /// An order named a reservation that is no longer `ACTIVE` (409, the problem saying
+    /// `reservation_status`); nothing was stored.
+    #[error("reservation {id} is {status}; only an ACTIVE reservation can be used")]
+    ReservationNotActive {
+        /// The reservation the order named.
+        id: i64,
+        /// Its status as of the order (`USED`, `RELEASED` or `EXPIRED`).
+        status: &'static str,
+    },
+
+    /// A hold could not be granted: some lines lack available stock (409, one item per short
+    /// line); nothing was held.
+    #[error("not enough stock is available to hold every line; nothing was held")]
+    NotEnoughStock(Vec<Shortfall>),
+
     /// An `Idempotency-Key` was reused with a different request body (422).
     #[error("this Idempotency-Key was already used with a different request body")]
     IdempotencyKeyReused,
@@ -149,6 +164,21 @@ impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self { field: field.into(), message: message.into() }
     }
+}
+
+/// A line a hold could not be granted, as the 409's `errors` item shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Shortfall {
+    /// JSON path of the line's units, e.g. `items[1].quantity`.
+    pub field: String,
+    /// What is wrong, in words.
+    pub message: String,
+    /// The product short.
+    pub product_id: i64,
+    /// Units asked for.
+    pub requested: i64,
+    /// Units available (on hand minus what active holds hold, never below 0).
+    pub available: i64,
 }
 
 /// One bad field is a validation error naming it (so `?` works on a field's parser).

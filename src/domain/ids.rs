@@ -45,6 +45,10 @@ id_type!(
     /// A category's primary key.
     CategoryId
 );
+id_type!(
+    /// A reservation's (checkout hold's) primary key.
+    ReservationId
+);
 
 /// Parses a positive integer id as written in a path or query string (`"12"`, not `"+12"` or
 /// `"012"`-style surprises beyond what `i64` parsing accepts).

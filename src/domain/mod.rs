@@ -6,19 +6,23 @@
 pub mod access;
 pub mod admin_list;
 pub mod catalog;
+mod clock;
 mod ids;
 mod money;
 mod order;
 mod page;
 pub mod password;
+mod reservation;
 mod session;
 pub mod text;
 mod timestamp;
 
-pub use ids::{CategoryId, OrderId, ProductId, StoreId, parse_positive_id};
+pub use clock::Clock;
+pub use ids::{CategoryId, OrderId, ProductId, ReservationId, StoreId, parse_positive_id};
 pub use money::Money;
 pub use order::{IdempotencyKey, NewOrder, OrderLine, OrderStatus, QuantityRequested};
 pub use page::PageRequest;
+pub use reservation::{DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS, NewReservation, ReservationStatus};
 pub use session::SessionToken;
 pub use timestamp::Timestamp;
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{FieldError, ProductId, StoreId};
+use super::{FieldError, ProductId, ReservationId, StoreId};
 
 /// The most lines one order may have (contract).
 pub(super) const MAX_ORDER_LINES: usize = 100;
@@ -46,6 +46,10 @@ pub struct NewOrder {
     pub store_id: StoreId,
     /// The lines, in the request's order.
     pub items: Vec<OrderLine>,
+    /// The reservation whose held stock the order takes (contract, Orders). Left out of the
+    /// canonical form when absent, so keys stored before reservations existed still match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<ReservationId>,
 }
 
 impl NewOrder {
@@ -65,9 +69,16 @@ impl NewOrder {
                 None
             }),
         };
-        let items = parse_items(object.get("items"), &mut errors);
+        let items = parse_items(object.get("items"), "quantity_requested", &mut errors);
+        let reservation_id = match object.get("reservation_id") {
+            None | Some(Value::Null) => None,
+            Some(value) => positive_integer(value).map(ReservationId).or_else(|| {
+                errors.push(FieldError::new("reservation_id", "must be a positive integer"));
+                None
+            }),
+        };
         match (store_id, errors.is_empty()) {
-            (Some(store_id), true) => Ok(Self { store_id, items }),
+            (Some(store_id), true) => Ok(Self { store_id, items, reservation_id }),
             _ => Err(errors),
         }
     }
@@ -84,7 +95,9 @@ impl NewOrder {
     }
 }
 
-fn parse_items(items: Option<&Value>, errors: &mut Vec<FieldError>) -> Vec<OrderLine> {
+/// The `items` of an order or a reservation (`quantity_field` names a line's units:
+/// `quantity_requested` or `quantity`), collecting every problem into `errors`.
+pub(super) fn parse_items(items: Option<&Value>, quantity_field: &str, errors: &mut Vec<FieldError>) -> Vec<OrderLine> {
     let lines = match items {
         None | Some(Value::Null) => {
             errors.push(FieldError::new("items", "this field is required"));
@@ -106,7 +119,7 @@ fn parse_items(items: Option<&Value>, errors: &mut Vec<FieldError>) -> Vec<Order
     let mut seen = HashSet::new();
     let mut parsed = Vec::with_capacity(lines.len());
     for (index, line) in lines.iter().enumerate() {
-        if let Some(line) = parse_line(index, line, errors) {
+        if let Some(line) = parse_line(index, line, quantity_field, errors) {
             if seen.insert(line.product_id) {
                 parsed.push(line);
             } else {
@@ -120,7 +133,7 @@ fn parse_items(items: Option<&Value>, errors: &mut Vec<FieldError>) -> Vec<Order
     parsed
 }
 
-fn parse_line(index: usize, line: &Value, errors: &mut Vec<FieldError>) -> Option<OrderLine> {
+fn parse_line(index: usize, line: &Value, quantity_field: &str, errors: &mut Vec<FieldError>) -> Option<OrderLine> {
     let Some(line) = line.as_object() else {
         errors.push(FieldError::new(format!("items[{index}]"), "must be an object"));
         return None;
@@ -135,8 +148,8 @@ fn parse_line(index: usize, line: &Value, errors: &mut Vec<FieldError>) -> Optio
             None
         }),
     };
-    let field = format!("items[{index}].quantity_requested");
-    let quantity = match line.get("quantity_requested") {
+    let field = format!("items[{index}].{quantity_field}");
+    let quantity = match line.get(quantity_field) {
         None | Some(Value::Null) => {
             errors.push(FieldError::new(field, "this field is required"));
             None
@@ -151,7 +164,7 @@ fn parse_line(index: usize, line: &Value, errors: &mut Vec<FieldError>) -> Optio
 
 /// A JSON integer > 0. Floats such as `1.0` and numeric strings are rejected: the contract
 /// says ids are integers, and accepting look-alikes hides client bugs.
-fn positive_integer(value: &Value) -> Option<i64> {
+pub(super) fn positive_integer(value: &Value) -> Option<i64> {
     value.as_i64().filter(|id| *id > 0)
 }
 

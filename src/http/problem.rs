@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::FieldError;
-use crate::error::{ConstraintKind, Error};
+use crate::error::{ConstraintKind, Error, Shortfall};
 
 /// The status the contract gives each error.
 pub fn status_of(error: &Error) -> StatusCode {
@@ -23,6 +23,7 @@ pub fn status_of(error: &Error) -> StatusCode {
             ConstraintKind::Duplicate | ConstraintKind::Reference => StatusCode::CONFLICT,
         },
         Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::ReservationNotActive { .. } | Error::NotEnoughStock(_) => StatusCode::CONFLICT,
         Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Unavailable(_) | Error::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -104,6 +105,12 @@ pub struct Problem {
     /// Every invalid field, when the request had any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// A refused hold's short lines: its `errors` (never present with field errors).
+    #[serde(rename = "errors", skip_serializing_if = "Vec::is_empty")]
+    pub shortfalls: Vec<Shortfall>,
+    /// An order naming a reservation that is not `ACTIVE`: the reservation's status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_status: Option<&'static str>,
 }
 
 impl Problem {
@@ -115,6 +122,8 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            shortfalls: Vec::new(),
+            reservation_status: None,
         }
     }
 }
@@ -148,8 +157,11 @@ impl IntoResponse for Error {
             _ => None,
         };
         let mut problem = Problem::new(status, self.to_string());
-        if let Error::Validation(errors) = self {
-            problem.errors = errors;
+        match self {
+            Error::Validation(errors) => problem.errors = errors,
+            Error::NotEnoughStock(shortfalls) => problem.shortfalls = shortfalls,
+            Error::ReservationNotActive { status, .. } => problem.reservation_status = Some(status),
+            _ => {}
         }
         let mut response = problem.into_response();
         if challenge {

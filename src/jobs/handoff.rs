@@ -167,6 +167,7 @@ mod tests {
             created_at: Timestamp::from_micros(0),
             total_quantity: i64::try_from(lines).expect("fits"),
             items,
+            reservation_id: None,
             errors: Vec::new(),
             confirmation: None,
         };

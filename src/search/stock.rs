@@ -1,6 +1,12 @@
-//! The in-memory stock view: per store, one dense array of quantities indexed by product id,
-//! plus per product the number of stores holding it in stock. Loaded from SQLite at start,
-//! updated by the writer after every commit (before the client gets its response).
+//! The in-memory stock view: per store, one dense array of *available* quantities indexed by
+//! product id (on hand minus what active reservations hold, never below 0), plus per product
+//! the number of stores with some available. Loaded from SQLite at start, updated by the
+//! writer after every commit (before the client gets its response).
+//!
+//! The arrays hold what is available because that is what every search reads (`quantity`,
+//! `in_stock`, `stock_first`) in its hot loop: a hold changes one slot, and no reader pays a
+//! lookup for it. What is on hand and held is kept beside, only for the few (store, product)
+//! pairs that hold something ([`Held`]); elsewhere on hand is the slot itself.
 //!
 //! Stock is deliberately not in tantivy: it changes with every order, and re-indexing a
 //! document per order would lag behind the commit and churn segments. Here an update is one
@@ -8,16 +14,16 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use arc_swap::ArcSwap;
 use rusqlite::Connection;
 
-use crate::db::records::{InventoryRemoval, StockChange};
+use crate::db::records::{HeldChange, InventoryRemoval, StockChange};
 use crate::db::store::view_rows;
 use crate::domain::{ProductId, StoreId};
 use crate::error::Result;
-use crate::locking::lock;
+use crate::locking::{lock, read, write};
 
 /// A slot for a product the store has no inventory row for ("does not carry").
 const NOT_CARRIED: u32 = u32::MAX;
@@ -29,6 +35,26 @@ pub type StoreColumn = Arc<[AtomicU32]>;
 /// The product ids one store carries, ascending.
 pub type CarriedProducts = Arc<[u32]>;
 
+/// A (store, product) pair that active reservations hold something of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    /// Units held (> 0).
+    pub held: i64,
+    /// Units on hand (the slot holds `max(0, on_hand - held)`).
+    pub on_hand: i64,
+}
+
+/// A row's stock as the inventory listing shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowStock {
+    /// Units on hand.
+    pub quantity: i64,
+    /// Units held by active reservations.
+    pub held: i64,
+}
+
+type Holds = Arc<RwLock<HashMap<(StoreId, ProductId), Held>>>;
+
 /// The arrays themselves. Replaced as a whole only when they must grow (a product id or a
 /// store beyond what was loaded); otherwise updated in place, atomically.
 pub struct StockTables {
@@ -38,8 +64,10 @@ pub struct StockTables {
     /// Per store, the product ids it carries, ascending: a store browse walks this instead of
     /// every slot. Replaced (with the tables) only when a store starts carrying a product.
     carried: HashMap<StoreId, CarriedProducts>,
-    /// Per product, how many stores hold more than zero of it.
+    /// Per product, how many stores have more than zero of it available.
     stores_in_stock: Arc<[AtomicU32]>,
+    /// The pairs something is held of (shared by every copy of the tables, like the atomics).
+    holds: Holds,
 }
 
 /// A cheap clonable handle on the stock view.
@@ -60,7 +88,52 @@ impl StockTables {
             stores: HashMap::new(),
             carried: HashMap::new(),
             stores_in_stock: zeroed(product_slots, 0),
+            holds: Holds::default(),
         }
+    }
+
+    /// What the store has on hand and held of a product (`None`: it does not carry it).
+    pub fn row_stock(&self, store_id: StoreId, product_id: ProductId) -> Option<RowStock> {
+        let available = Self::quantity_in(self.store(store_id)?, u64::try_from(product_id.0).ok()?)?;
+        Some(match read(&self.holds).get(&(store_id, product_id)) {
+            Some(held) => RowStock { quantity: held.on_hand, held: held.held },
+            None => RowStock { quantity: i64::from(available), held: 0 },
+        })
+    }
+
+    /// The slot's value for `on_hand` units of which the pair's holds take their share.
+    fn slot_value(&self, store_id: StoreId, product_id: ProductId, on_hand: i64) -> i64 {
+        let mut holds = write(&self.holds);
+        match holds.get_mut(&(store_id, product_id)) {
+            Some(held) => {
+                held.on_hand = on_hand;
+                (on_hand - held.held).max(0)
+            }
+            None => on_hand,
+        }
+    }
+
+    /// Records what is held of a carried pair and sets its slot; a pair the store does not
+    /// carry (a row deleted under a hold) only has its holds forgotten.
+    fn set_held(&self, change: &HeldChange) {
+        let pair = (change.store_id, change.product_id);
+        let slot = self.store(change.store_id).zip(index_of(change.product_id.0)).and_then(|(column, index)| {
+            let value = column.get(index)?.load(Ordering::Relaxed);
+            (value != NOT_CARRIED).then_some((column, index, value))
+        });
+        let mut holds = write(&self.holds);
+        let Some((column, index, value)) = slot else {
+            holds.remove(&pair);
+            return;
+        };
+        let on_hand = holds.get(&pair).map_or(i64::from(value), |held| held.on_hand);
+        if change.held > 0 {
+            holds.insert(pair, Held { held: change.held, on_hand });
+        } else {
+            holds.remove(&pair);
+        }
+        drop(holds);
+        self.store_slot(column, index, quantity_slot((on_hand - change.held.max(0)).max(0)));
     }
 
     /// A store's column, if it has any inventory row.
@@ -105,6 +178,7 @@ impl StockTables {
             stores: self.stores.clone(),
             carried: self.carried.clone(),
             stores_in_stock: self.stores_in_stock.clone(),
+            holds: Arc::clone(&self.holds),
         }
     }
 
@@ -134,6 +208,7 @@ impl StockTables {
                 stores,
                 carried: self.carried.clone(),
                 stores_in_stock: self.stores_in_stock.clone(),
+                holds: Arc::clone(&self.holds),
             };
         }
         let product_slots = with_headroom(needed);
@@ -145,14 +220,22 @@ impl StockTables {
         let mut stores: HashMap<StoreId, StoreColumn> =
             self.stores.iter().map(|(id, column)| (*id, copy(column, NOT_CARRIED))).collect();
         stores.entry(change.store_id).or_insert_with(|| zeroed(product_slots, NOT_CARRIED));
-        Self { product_slots, stores, carried: self.carried.clone(), stores_in_stock: copy(&self.stores_in_stock, 0) }
+        Self {
+            product_slots,
+            stores,
+            carried: self.carried.clone(),
+            stores_in_stock: copy(&self.stores_in_stock, 0),
+            holds: Arc::clone(&self.holds),
+        }
     }
 
-    /// Sets one quantity and keeps the in-any-store count in step.
+    /// Sets one on-hand quantity (its slot: what of it is available) and keeps the
+    /// in-any-store count in step.
     fn set(&self, change: &StockChange) {
         let column = self.stores.get(&change.store_id).expect("callers grow the tables first");
         let index = index_of(change.product_id.0).expect("callers grow the tables first");
-        self.store_slot(column, index, quantity_slot(change.quantity));
+        let available = self.slot_value(change.store_id, change.product_id, change.quantity);
+        self.store_slot(column, index, quantity_slot(available));
     }
 
     /// Marks a product as not carried by a store; false when the store did not carry it.
@@ -201,6 +284,10 @@ impl StockView {
         for store_id in store_ids {
             tables.refresh_carried(store_id);
         }
+        view_rows::for_each_held_row(conn, |change| {
+            tables.set_held(&change);
+            Ok(())
+        })?;
         Ok(Self {
             tables: Arc::new(ArcSwap::from_pointee(tables)),
             update: Arc::new(Mutex::new(())),
@@ -235,6 +322,20 @@ impl StockView {
         }
     }
 
+    /// Applies committed changes of what reservations hold (absolute, so replays are
+    /// harmless): each pair's slot becomes what is available of its on hand.
+    pub fn apply_held(&self, changes: &[HeldChange]) {
+        if changes.is_empty() {
+            return;
+        }
+        let _writer = lock(&self.update);
+        let current = self.tables.load();
+        for change in changes {
+            current.set_held(change);
+        }
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
     /// Forgets deleted inventory rows: the store no longer carries those products, so a
     /// store browse must not list them (and a product id SQLite reuses starts uncarried).
     pub fn remove(&self, removals: &[InventoryRemoval]) {
@@ -243,6 +344,12 @@ impl StockView {
         }
         let _writer = lock(&self.update);
         let current = self.tables.load_full();
+        {
+            let mut holds = write(&current.holds);
+            for removal in removals {
+                holds.remove(&(removal.store_id, removal.product_id));
+            }
+        }
         let mut touched: Vec<StoreId> = removals.iter().filter(|r| current.uncarry(r)).map(|r| r.store_id).collect();
         touched.sort_unstable();
         touched.dedup();
@@ -261,8 +368,14 @@ impl StockView {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// The quantity a store holds of a product (`None`: not carried). For tests and tools.
+    /// The quantity a store has on hand of a product (`None`: not carried). For tests and tools.
     pub fn quantity(&self, store_id: StoreId, product_id: ProductId) -> Option<u32> {
+        let stock = self.tables().row_stock(store_id, product_id)?;
+        Some(quantity_slot(stock.quantity))
+    }
+
+    /// The quantity a store has available of a product (`None`: not carried). For tests and tools.
+    pub fn available(&self, store_id: StoreId, product_id: ProductId) -> Option<u32> {
         let tables = self.tables();
         let column = tables.store(store_id)?;
         StockTables::quantity_in(column, u64::try_from(product_id.0).ok()?)
@@ -303,7 +416,7 @@ mod tests {
         let conn = Connection::open_in_memory().expect("in-memory db");
         conn.execute_batch("CREATE TABLE products (id INTEGER PRIMARY KEY); INSERT INTO products VALUES (1), (2);")
             .expect("products");
-        conn.execute_batch("CREATE TABLE inventory (store_id, product_id, quantity); INSERT INTO inventory VALUES (1, 1, 3), (2, 1, 0);")
+        conn.execute_batch("CREATE TABLE inventory (store_id, product_id, quantity, held DEFAULT 0); INSERT INTO inventory (store_id, product_id, quantity) VALUES (1, 1, 3), (2, 1, 0);")
             .expect("inventory");
         StockView::load(&conn).expect("load")
     }
@@ -348,6 +461,38 @@ mod tests {
         assert_eq!(view.tables().carried(StoreId(1)).map(|ids| ids.to_vec()), Some(vec![]));
         view.apply(&[change(1, 1, 2)]);
         assert_eq!(view.tables().carried(StoreId(1)).map(|ids| ids.to_vec()), Some(vec![1]), "carried again");
+    }
+
+    fn held(store: i64, product: i64, held: i64) -> HeldChange {
+        HeldChange { store_id: StoreId(store), product_id: ProductId(product), held }
+    }
+
+    #[test]
+    fn holds_lower_what_is_available_and_leave_on_hand_alone() {
+        let view = view();
+        view.apply_held(&[held(1, 1, 2)]);
+        assert_eq!((view.quantity(StoreId(1), ProductId(1)), view.available(StoreId(1), ProductId(1))), (Some(3), Some(1)));
+        view.apply(&[change(1, 1, 1)]);
+        assert_eq!(view.available(StoreId(1), ProductId(1)), Some(0), "on hand below held: nothing available");
+        assert!(!view.tables().in_stock_anywhere(1), "in stock anywhere counts what is available");
+        assert_eq!(view.tables().row_stock(StoreId(1), ProductId(1)), Some(RowStock { quantity: 1, held: 2 }));
+        view.apply_held(&[held(1, 1, 0)]);
+        assert_eq!(view.available(StoreId(1), ProductId(1)), Some(1), "released: all on hand is available");
+        assert!(view.tables().in_stock_anywhere(1));
+        assert_eq!(view.tables().row_stock(StoreId(1), ProductId(1)), Some(RowStock { quantity: 1, held: 0 }));
+    }
+
+    #[test]
+    fn a_hold_and_a_stock_change_in_one_batch_agree_in_either_order() {
+        let (first, second) = (view(), view());
+        first.apply(&[change(1, 1, 2)]);
+        first.apply_held(&[held(1, 1, 1)]);
+        second.apply_held(&[held(1, 1, 1)]);
+        second.apply(&[change(1, 1, 2)]);
+        for view in [first, second] {
+            assert_eq!(view.tables().row_stock(StoreId(1), ProductId(1)), Some(RowStock { quantity: 2, held: 1 }));
+            assert_eq!(view.available(StoreId(1), ProductId(1)), Some(1));
+        }
     }
 
     #[test]

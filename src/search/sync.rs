@@ -29,6 +29,7 @@ impl CommitObserver for SearchIndex {
     fn committed(&self, effects: &CommitEffects) {
         self.inner.stock.apply(&effects.stock_changes);
         self.inner.stock.remove(&effects.removed_inventory);
+        self.inner.stock.apply_held(&effects.held_changes);
         // A category change alone still goes through the reindex: it commits the new catalog
         // watermark and bumps the generation, so no cached result shows the old name.
         if effects.changed_products.is_empty() && !effects.categories_changed {

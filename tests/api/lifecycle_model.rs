@@ -94,6 +94,7 @@ fn new_order(store: i64, lines: &[(i64, i64)]) -> NewOrder {
                 quantity_requested: QuantityRequested::parse(quantity).expect("1..=3"),
             })
             .collect(),
+        reservation_id: None,
     }
 }
 

@@ -47,6 +47,7 @@ fn one_line_order(store: i64, product: i64, quantity: i64) -> NewOrder {
             product_id: ProductId(product),
             quantity_requested: QuantityRequested::parse(quantity).expect("valid quantity"),
         }],
+        reservation_id: None,
     }
 }
 

@@ -11,7 +11,7 @@
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::db::records::{CommitEffects, InventoryRemoval, StockChange};
+use crate::db::records::{CommitEffects, HeldChange, InventoryRemoval, StockChange};
 use crate::domain::{ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
@@ -33,6 +33,8 @@ struct Stored {
     stock: Vec<(StoreId, ProductId, i64)>,
     #[serde(default, rename = "r", skip_serializing_if = "Vec::is_empty")]
     removed: Vec<(StoreId, ProductId)>,
+    #[serde(default, rename = "h", skip_serializing_if = "Vec::is_empty")]
+    held: Vec<(StoreId, ProductId, i64)>,
     #[serde(default, rename = "p", skip_serializing_if = "Vec::is_empty")]
     products: Vec<ProductId>,
     #[serde(default, rename = "c", skip_serializing_if = "std::ops::Not::not")]
@@ -44,6 +46,7 @@ impl Stored {
         Self {
             stock: effects.stock_changes.iter().map(|c| (c.store_id, c.product_id, c.quantity)).collect(),
             removed: effects.removed_inventory.iter().map(|r| (r.store_id, r.product_id)).collect(),
+            held: effects.held_changes.iter().map(|h| (h.store_id, h.product_id, h.held)).collect(),
             products: effects.changed_products.clone(),
             categories: effects.categories_changed,
         }
@@ -61,6 +64,11 @@ impl Stored {
                 .into_iter()
                 .map(|(store_id, product_id)| InventoryRemoval { store_id, product_id })
                 .collect(),
+            held_changes: self
+                .held
+                .into_iter()
+                .map(|(store_id, product_id, held)| HeldChange { store_id, product_id, held })
+                .collect(),
             changed_products: self.products,
             categories_changed: self.categories,
             // Jobs are the primary's alone: a replica runs no workers.
@@ -74,6 +82,7 @@ impl Stored {
 pub fn concerns_views(effects: &CommitEffects) -> bool {
     !(effects.stock_changes.is_empty()
         && effects.removed_inventory.is_empty()
+        && effects.held_changes.is_empty()
         && effects.changed_products.is_empty()
         && !effects.categories_changed)
 }
@@ -142,6 +151,7 @@ mod tests {
         let effects = CommitEffects {
             stock_changes: vec![StockChange { store_id: StoreId(1), product_id: ProductId(7), quantity: 41 }],
             removed_inventory: vec![InventoryRemoval { store_id: StoreId(2), product_id: ProductId(9) }],
+            held_changes: vec![HeldChange { store_id: StoreId(1), product_id: ProductId(7), held: 2 }],
             changed_products: vec![ProductId(9), ProductId(11)],
             categories_changed: true,
             enqueued_jobs: 3,
@@ -159,6 +169,7 @@ mod tests {
         assert_eq!((read[0].seq, read[0].committed_at.micros), (1, 1_000));
         assert_eq!(read[0].effects.stock_changes, effects.stock_changes);
         assert_eq!(read[0].effects.removed_inventory, effects.removed_inventory);
+        assert_eq!(read[0].effects.held_changes, effects.held_changes);
         assert_eq!(read[0].effects.changed_products, effects.changed_products);
         assert!(read[0].effects.categories_changed);
         assert_eq!(read[0].effects.enqueued_jobs, 0);

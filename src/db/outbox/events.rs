@@ -133,6 +133,20 @@ pub fn stock_changed(
     Ok(())
 }
 
+/// Queues an event whose data is `payload` itself (a reservation's body, say), in the
+/// caller's transaction, and counts it in `effects`.
+pub fn enqueue_stored_event(
+    conn: &Connection,
+    effects: &mut CommitEffects,
+    kind: EventKind,
+    payload: &str,
+    now: Timestamp,
+) -> Result<()> {
+    enqueue(conn, kind, None, payload, now, None)?;
+    effects.enqueued_jobs += 1;
+    Ok(())
+}
+
 /// The data of an inventory event (contract).
 #[derive(Debug, Clone, Copy, Serialize)]
 struct StockData {

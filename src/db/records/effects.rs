@@ -17,6 +17,19 @@ pub struct StockChange {
     pub quantity: i64,
 }
 
+/// What the active reservations hold of a store's product after a commit changed it (a hold,
+/// a release, an order taking its reservation, an expiry). On hand is unchanged by it; the
+/// views lower what is *available* by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldChange {
+    /// The store whose stock is held.
+    pub store_id: StoreId,
+    /// The product held.
+    pub product_id: ProductId,
+    /// Units now held (absolute, as `inventory.held` stores it, so applying it twice is harmless).
+    pub held: i64,
+}
+
 /// An inventory row that a commit deleted: the store no longer carries the product at all
 /// (which a quantity of 0 cannot say).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +48,9 @@ pub struct CommitEffects {
     pub stock_changes: Vec<StockChange>,
     /// Inventory rows deleted (with their product, by the admin API).
     pub removed_inventory: Vec<InventoryRemoval>,
+    /// New held quantities (reservations granted, released, used or expired): the stock view
+    /// lowers what is available by them.
+    pub held_changes: Vec<HeldChange>,
     /// Products created, edited or deleted: search and suggest re-read them.
     pub changed_products: Vec<ProductId>,
     /// A category was created, renamed or deleted: search results name categories, so cached
@@ -53,6 +69,7 @@ impl CommitEffects {
     pub fn is_empty(&self) -> bool {
         self.stock_changes.is_empty()
             && self.removed_inventory.is_empty()
+            && self.held_changes.is_empty()
             && self.changed_products.is_empty()
             && !self.categories_changed
             && self.enqueued_jobs == 0
@@ -63,6 +80,7 @@ impl CommitEffects {
     pub fn absorb(&mut self, other: &CommitEffects) {
         self.stock_changes.extend_from_slice(&other.stock_changes);
         self.removed_inventory.extend_from_slice(&other.removed_inventory);
+        self.held_changes.extend_from_slice(&other.held_changes);
         self.changed_products.extend_from_slice(&other.changed_products);
         self.categories_changed |= other.categories_changed;
         self.enqueued_jobs += other.enqueued_jobs;

@@ -7,10 +7,11 @@
 //! - `event`: [`Event`], [`EventKind`], [`EventData`]: what a delivery says.
 //! - `job`: [`ClaimedJob`], [`HandedJob`] and the [`JobHandoff`] the writer leases jobs to.
 //! - `effects`: [`CommitEffects`] (what a write changed), [`Written`], [`CommitObserver`].
+//! - `reservation`: [`ReservationBody`], a checkout hold as the contract answers it.
 //! - `admin`: [`AdminId`]; `api_key`: [`ApiKeyRecord`], an API key as listed.
 //!
 //! Within the folder, `effects` → `job` → `event` → `order`; each file imports only those
-//! after it.
+//! after it (`reservation` imports none of them).
 
 mod admin;
 mod api_key;
@@ -18,10 +19,12 @@ mod effects;
 mod event;
 mod job;
 mod order;
+mod reservation;
 
 pub use admin::AdminId;
 pub use api_key::{ApiKeyId, ApiKeyRecord, HashedKey};
-pub use effects::{CommitEffects, CommitObserver, InventoryRemoval, StockChange, Written};
+pub use effects::{CommitEffects, CommitObserver, HeldChange, InventoryRemoval, StockChange, Written};
 pub use event::{Event, EventData, EventKind};
 pub use job::{ClaimedJob, HandedJob, HandoffLink, JobHandoff};
 pub use order::{Confirmation, OrderBody, OrderItemBody, ShortLine};
+pub use reservation::{ReservationBody, ReservationItem};

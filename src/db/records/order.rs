@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{OrderId, OrderStatus, ProductId, StoreId, Timestamp};
+use crate::domain::{OrderId, OrderStatus, ProductId, ReservationId, StoreId, Timestamp};
 
 /// The order body of the contract (201, 409 and `GET /orders/<id>/`).
 #[derive(Debug, Clone, Serialize)]
@@ -20,6 +20,8 @@ pub struct OrderBody {
     pub total_quantity: i64,
     /// Its lines, in the order the request gave them.
     pub items: Vec<OrderItemBody>,
+    /// The reservation whose held stock it took (contract, Orders), or null.
+    pub reservation_id: Option<ReservationId>,
     /// Only on a 409: which lines were short.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ShortLine>,

@@ -35,35 +35,91 @@ pub fn product_stock_in_store(
     optional(stmt.query_row(params![store_id, product_id], |row| Ok((row.get(0)?, row.get(1)?))))
 }
 
-/// Takes `quantity` units of a product from a store if it has them, answering the product's
-/// title with them (an order line): `(remaining stock, title)`, or `None` (nothing taken) when
-/// the store has no row for the product or not enough units. A read then a write by row id
-/// rather than one `UPDATE … RETURNING`: SQLite buffers returned rows in a temporary B-tree
-/// and journals a returning statement, which cost the writer more than the second lookup
-/// (`cargo bench --bench orders -- batch_1024`: 50.2 → 46.2 ms per 2,000 orders, 2026-11-30,
-/// `c1ccf58`; docs/performance.md, "Why the order path has no `RETURNING`"). Only the writer writes, so nothing changes between the
-/// two.
+/// A product's title and the stock a store has *available* of it at `now` (on hand minus what
+/// active reservations hold, [`held_at`], except `own_held`: what the asking order's own
+/// reservation holds; never below 0; 0 when the store has no row for it), or `None` when the
+/// product does not exist.
+pub fn product_available_in_store(
+    conn: &Connection,
+    store_id: StoreId,
+    product_id: ProductId,
+    own_held: i64,
+    now: Timestamp,
+) -> Result<Option<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.title, COALESCE(i.quantity, 0), COALESCE(i.held, 0)
+           FROM products p
+           LEFT JOIN inventory i ON i.product_id = p.id AND i.store_id = ?1
+          WHERE p.id = ?2",
+    )?;
+    let found = optional(stmt.query_row(params![store_id, product_id], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+    }))?;
+    let Some((title, quantity, held)) = found else {
+        return Ok(None);
+    };
+    let held = held_at(conn, store_id, product_id, held, now)?;
+    Ok(Some((title, available(quantity, held, own_held))))
+}
+
+/// What is available of `quantity` on hand when `held` is held, `own_held` of it by the asking
+/// order's own reservation (contract: never below 0).
+pub fn available(quantity: i64, held: i64, own_held: i64) -> i64 {
+    (quantity - (held - own_held).max(0)).max(0)
+}
+
+/// What active reservations hold of a store's product at `now`, given its `inventory.held`:
+/// the column, less the holds whose `expires_at` has come but which the expiry write has not
+/// reached yet (contract: from `expires_at` on a hold counts for no writer). The second query
+/// runs only when something is held, and reads only the few due reservations of the partial
+/// index: an order pays nothing for holds on a product that has none.
+pub fn held_at(conn: &Connection, store_id: StoreId, product_id: ProductId, held: i64, now: Timestamp) -> Result<i64> {
+    if held <= 0 {
+        return Ok(0);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT COALESCE(SUM(ri.quantity), 0)
+           FROM reservations r INDEXED BY reservations_active_expiry
+           JOIN reservation_items ri ON ri.reservation_id = r.id
+          WHERE r.status = 'ACTIVE' AND r.expires_at <= ?3 AND r.store_id = ?1 AND ri.product_id = ?2",
+    )?;
+    let due: i64 = stmt.query_row(params![store_id, product_id, now.micros], |row| row.get(0))?;
+    Ok((held - due).max(0))
+}
+
+/// Takes `quantity` units of a product from a store if it has them *available* at `now` (see
+/// [`product_available_in_store`]; `own_held`: what the order's own reservation holds of it),
+/// answering the product's title with them (an order line): `(remaining on hand, title)`, or
+/// `None` (nothing taken) when the store has no row for the product or not enough units. A
+/// read then a write by row id rather than one `UPDATE … RETURNING`: SQLite buffers returned
+/// rows in a temporary B-tree and journals a returning statement, which cost the writer more
+/// than the second lookup (`cargo bench --bench orders -- batch_1024`: 50.2 → 46.2 ms per 2,000
+/// orders, 2026-11-30, `c1ccf58`; docs/performance.md, "Why the order path has no `RETURNING`").
+/// Only the writer writes, so nothing changes between the two.
 pub fn take_stock(
     conn: &Connection,
     store_id: StoreId,
     product_id: ProductId,
     quantity: i64,
+    own_held: i64,
+    now: Timestamp,
 ) -> Result<Option<(i64, String)>> {
     let mut find = conn.prepare_cached(
-        "SELECT i.id, i.quantity, p.title
+        "SELECT i.id, i.quantity, i.held, p.title
            FROM inventory i JOIN products p ON p.id = i.product_id
           WHERE i.store_id = ?1 AND i.product_id = ?2",
     )?;
     let found = find.query_row(params![store_id, product_id], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, String>(3)?))
     });
-    let Some((row_id, available, title)) = optional(found)? else {
+    let Some((row_id, on_hand, held, title)) = optional(found)? else {
         return Ok(None);
     };
-    if available < quantity {
+    let held = held_at(conn, store_id, product_id, held, now)?;
+    if available(on_hand, held, own_held) < quantity {
         return Ok(None);
     }
-    let remaining = available - quantity;
+    let remaining = on_hand - quantity;
     conn.prepare_cached("UPDATE inventory SET quantity = ?2 WHERE id = ?1")?.execute(params![row_id, remaining])?;
     Ok(Some((remaining, title)))
 }

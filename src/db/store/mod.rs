@@ -4,18 +4,21 @@
 //!
 //! - [`catalog`]: lookups and the catalog's statement functions (the admin's edits, stock).
 //! - [`orders`]: placing, cancelling and reading an order; the event a claimed job delivers.
-//! - [`idempotency`]: the keys that make an order request safe to retry.
+//! - [`idempotency`]: the keys that make an order or reservation request safe to retry.
+//! - [`reservations`]: checkout holds: granting, releasing, an order taking one, expiry.
 //! - [`listings`]: a store's orders and inventory, one page per query ([`listings::PageOf`]).
 //! - [`view_rows`]: what the derived views (search, stock view) read to build themselves.
 //! - [`popularity`]: products with their order counts, for autocomplete.
 //! - [`seed`]: bulk inserts of a generated demo catalog (`aforro seed`).
 //!
-//! Order within: `orders` → `catalog`, `idempotency`; the others import no sibling.
+//! Order within: `orders` → `reservations` → `catalog`, `idempotency`; the others import no
+//! sibling.
 
 pub mod catalog;
 pub mod idempotency;
 pub mod listings;
 pub mod orders;
 pub mod popularity;
+pub mod reservations;
 pub mod seed;
 pub mod view_rows;

@@ -1,17 +1,20 @@
-//! Orders: placing one and cancelling one (inside the writer's transaction), reading one back,
+//! Orders: placing one (taking its reservation's held stock when it names one) and cancelling one (inside the writer's transaction), reading one back,
 //! and reading back the event a claimed job delivers ([`load_event`]).
 
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
 
-use super::{catalog, idempotency};
+use super::{catalog, idempotency, reservations};
 use crate::db::optional;
 use crate::db::outbox::{events, jobs};
 use crate::db::records::{
-    ClaimedJob, CommitEffects, Event, EventData, EventKind, OrderBody, OrderItemBody, ShortLine, StockChange, Written,
+    ClaimedJob, CommitEffects, Event, EventData, EventKind, OrderBody, OrderItemBody, ReservationBody, ShortLine,
+    StockChange, Written,
 };
-use crate::domain::{FieldError, IdempotencyKey, NewOrder, OrderId, OrderStatus, ProductId, StoreId, Timestamp};
+use crate::domain::{
+    FieldError, IdempotencyKey, NewOrder, OrderId, OrderStatus, ProductId, ReservationId, StoreId, Timestamp,
+};
 use crate::error::{Error, Result};
 
 /// The outcome of placing an order: its status and body to answer with. `http` maps the
@@ -72,8 +75,20 @@ pub fn place_order(
         let body = PlacedBody::Json(stored.body);
         return Ok(Written::quietly(PlacedOrder { status: stored.status, body, replayed: true }));
     }
+    let reservation = match order.reservation_id {
+        Some(id) => {
+            if !catalog::store_exists(conn, order.store_id)? {
+                return Err(Error::store_not_found(order.store_id));
+            }
+            let lines: Vec<_> =
+                order.items.iter().map(|line| (line.product_id, line.quantity_requested.get())).collect();
+            Some(reservations::check_for_order(conn, id, order.store_id, &lines, now)?)
+        }
+        None => None,
+    };
+    let own = Own(reservation.as_ref());
     let mut effects = CommitEffects::default();
-    let (lines, short) = match take_every_line(conn, order)? {
+    let (lines, short) = match take_every_line(conn, order, own, now)? {
         Some(taken) => {
             for line in &taken {
                 let remaining = line.available - line.requested;
@@ -82,10 +97,16 @@ pub fn place_order(
             }
             (taken, Vec::new())
         }
-        None => reject(conn, order)?,
+        None => reject(conn, order, own, now)?,
     };
     let status = if short.is_empty() { OrderStatus::Confirmed } else { OrderStatus::Rejected };
     let order_id = insert_order(conn, order, status, now)?;
+    if let Some(reservation) = &reservation
+        && status == OrderStatus::Confirmed
+    {
+        // A short order leaves its reservation ACTIVE (contract): only a confirmed one uses it.
+        reservations::use_for_order(conn, &mut effects, reservation, order_id)?;
+    }
     let body = OrderBody {
         id: order_id,
         store_id: order.store_id,
@@ -93,6 +114,7 @@ pub fn place_order(
         created_at: now,
         total_quantity: order.total_quantity(),
         items: lines.into_iter().map(CheckedLine::into_item).collect(),
+        reservation_id: order.reservation_id,
         errors: short,
         confirmation: None,
     };
@@ -113,6 +135,19 @@ pub fn place_order(
         None => PlacedBody::Order(Box::new(body)),
     };
     Ok(Written { value: PlacedOrder { status, body, replayed: false }, effects })
+}
+
+/// What the order's own reservation holds of each product: the order may take that much of
+/// what is held (contract: available excludes the order's own reservation).
+#[derive(Clone, Copy)]
+struct Own<'a>(Option<&'a ReservationBody>);
+
+impl Own<'_> {
+    fn held(self, product_id: ProductId) -> i64 {
+        self.0
+            .and_then(|body| body.items.iter().find(|item| item.product_id == product_id))
+            .map_or(0, |item| item.quantity)
+    }
 }
 
 /// One order line with what the store has of it.
@@ -138,11 +173,11 @@ impl CheckedLine {
 /// nothing taken, when a line cannot be filled (short, not carried, an unknown product, or an
 /// unknown store): [`reject`] then finds out why. One statement per line instead of a stock
 /// read and a deduction, and no store lookup: a store that has inventory rows exists.
-fn take_every_line(conn: &Connection, order: &NewOrder) -> Result<Option<Vec<CheckedLine>>> {
+fn take_every_line(conn: &Connection, order: &NewOrder, own: Own<'_>, now: Timestamp) -> Result<Option<Vec<CheckedLine>>> {
     let mut taken: Vec<CheckedLine> = Vec::with_capacity(order.items.len());
     for line in &order.items {
         let requested = line.quantity_requested.get();
-        match catalog::take_stock(conn, order.store_id, line.product_id, requested)? {
+        match catalog::take_stock(conn, order.store_id, line.product_id, requested, own.held(line.product_id), now)? {
             Some((remaining, title)) => taken.push(CheckedLine {
                 product_id: line.product_id,
                 title,
@@ -165,11 +200,11 @@ fn take_every_line(conn: &Connection, order: &NewOrder) -> Result<Option<Vec<Che
 /// An order [`take_every_line`] could not fill: a 404 for an unknown store, a 400 naming every
 /// unknown product, or else the lines (with the stock each found) and the short ones, for a
 /// rejection. Writes nothing.
-fn reject(conn: &Connection, order: &NewOrder) -> Result<(Vec<CheckedLine>, Vec<ShortLine>)> {
+fn reject(conn: &Connection, order: &NewOrder, own: Own<'_>, now: Timestamp) -> Result<(Vec<CheckedLine>, Vec<ShortLine>)> {
     if !catalog::store_exists(conn, order.store_id)? {
         return Err(Error::store_not_found(order.store_id));
     }
-    let lines = check_lines(conn, order)?;
+    let lines = check_lines(conn, order, own, now)?;
     let short: Vec<ShortLine> =
         lines.iter().filter(|line| line.available < line.requested).map(CheckedLine::short).collect();
     if short.is_empty() {
@@ -181,11 +216,12 @@ fn reject(conn: &Connection, order: &NewOrder) -> Result<(Vec<CheckedLine>, Vec<
 }
 
 /// Looks up every line's product and stock; unknown products are a 400 naming each of them.
-fn check_lines(conn: &Connection, order: &NewOrder) -> Result<Vec<CheckedLine>> {
+fn check_lines(conn: &Connection, order: &NewOrder, own: Own<'_>, now: Timestamp) -> Result<Vec<CheckedLine>> {
     let mut checked = Vec::with_capacity(order.items.len());
     let mut unknown = Vec::new();
     for (index, line) in order.items.iter().enumerate() {
-        match catalog::product_stock_in_store(conn, order.store_id, line.product_id)? {
+        let own_held = own.held(line.product_id);
+        match catalog::product_available_in_store(conn, order.store_id, line.product_id, own_held, now)? {
             Some((title, available)) => checked.push(CheckedLine {
                 product_id: line.product_id,
                 title,
@@ -206,9 +242,10 @@ fn insert_order(conn: &Connection, order: &NewOrder, status: OrderStatus, now: T
     // of migration 0013: nothing can abort either statement half-way, so SQLite runs them
     // without a statement journal (a copy of every page they change). An order that fails
     // here fails its batch (it runs without a savepoint), so FAIL loses nothing.
-    let mut insert_order =
-        conn.prepare_cached("INSERT OR FAIL INTO orders (store_id, status, created_at) VALUES (?1, ?2, ?3)")?;
-    insert_order.execute(params![order.store_id, status.as_str(), now.micros])?;
+    let mut insert_order = conn.prepare_cached(
+        "INSERT OR FAIL INTO orders (store_id, status, created_at, reservation_id) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    insert_order.execute(params![order.store_id, status.as_str(), now.micros, order.reservation_id])?;
     let order_id = OrderId(conn.last_insert_rowid());
     let mut insert_item = conn.prepare_cached(
         "INSERT OR FAIL INTO order_items (order_id, product_id, quantity_requested) VALUES (?1, ?2, ?3)",
@@ -240,9 +277,15 @@ pub fn order_store(conn: &Connection, order_id: OrderId) -> Result<Option<StoreI
 /// [`load_order`] without the confirmation's state: what an event's data carries (one query
 /// fewer per confirmation the workers send).
 pub fn load_order_without_confirmation(conn: &Connection, order_id: OrderId) -> Result<Option<OrderBody>> {
-    let mut stmt = conn.prepare_cached("SELECT store_id, status, created_at FROM orders WHERE id = ?1")?;
-    let Some((store_id, status, created_at)) = optional(stmt.query_row([order_id], |row| {
-        Ok((row.get::<_, StoreId>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+    let mut stmt =
+        conn.prepare_cached("SELECT store_id, status, created_at, reservation_id FROM orders WHERE id = ?1")?;
+    let Some((store_id, status, created_at, reservation_id)) = optional(stmt.query_row([order_id], |row| {
+        Ok((
+            row.get::<_, StoreId>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, i64>(2)?,
+            row.get::<_, Option<ReservationId>>(3)?,
+        ))
     }))?
     else {
         return Ok(None);
@@ -267,6 +310,7 @@ pub fn load_order_without_confirmation(conn: &Connection, order_id: OrderId) -> 
         created_at: Timestamp::from_micros(created_at),
         total_quantity: items.iter().map(|item| item.quantity_requested).sum(),
         items,
+        reservation_id,
         errors: Vec::new(),
         confirmation: None,
     }))
@@ -333,7 +377,9 @@ pub fn load_event(conn: &Connection, job: &ClaimedJob) -> Result<Result<Event, S
         (EventKind::OrderConfirmed | EventKind::OrderCancelled, None) => {
             return Ok(Err(format!("{} job {} names no order", job.kind, job.id)));
         }
-        (EventKind::OutOfStock | EventKind::BackInStock, _) => EventData::Stored(serde_json::from_str(&job.payload)?),
+        (EventKind::OutOfStock | EventKind::BackInStock | EventKind::ReservationExpired, _) => {
+            EventData::Stored(serde_json::from_str(&job.payload)?)
+        }
     };
     Ok(Ok(Event { event: kind.as_str(), id: job.event_id.clone(), created_at: job.created_at, data }))
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::db::records::StockChange;
+use crate::db::records::{HeldChange, StockChange};
 use crate::domain::{CategoryId, ProductId};
 use crate::error::Result;
 
@@ -162,6 +162,17 @@ pub fn for_each_inventory_row(conn: &Connection, mut each: impl FnMut(StockChang
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         each(StockChange { store_id: row.get(0)?, product_id: row.get(1)?, quantity: row.get(2)? })?;
+    }
+    Ok(())
+}
+
+/// Hands every inventory row that active reservations hold something of to `each`, as the
+/// held amount it sets (the partial index `inventory_held` holds exactly those rows).
+pub fn for_each_held_row(conn: &Connection, mut each: impl FnMut(HeldChange) -> Result<()>) -> Result<()> {
+    let mut stmt = conn.prepare("SELECT store_id, product_id, held FROM inventory WHERE held > 0")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        each(HeldChange { store_id: row.get(0)?, product_id: row.get(1)?, held: row.get(2)? })?;
     }
     Ok(())
 }

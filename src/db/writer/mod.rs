@@ -29,7 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::health::{self, StorageHealth};
 use super::outbox::commit_log;
 use super::records::{CommitEffects, CommitObserver, HandoffLink, JobHandoff, Written};
-use crate::domain::Timestamp;
+use crate::domain::{Clock, Timestamp};
 use crate::error::fault::StorageFault;
 use crate::error::{Error, Result};
 
@@ -155,6 +155,9 @@ pub struct WriterHandle {
     health: StorageHealth,
     /// Where the job queue's observer puts jobs leased at insert (closed unless workers run).
     job_handoff: HandoffLink,
+    /// What "now" is for reservations: their expiry and every availability check against
+    /// them (the system clock but in tests, see [`WriterHandle::with_clock`]).
+    clock: Clock,
 }
 
 impl WriterHandle {
@@ -264,7 +267,19 @@ impl WriterHandle {
     /// before they could get here.
     pub fn without_writer() -> Self {
         let (commands, _) = mpsc::channel(1);
-        Self { commands, health: StorageHealth::default(), job_handoff: HandoffLink::default() }
+        Self { commands, health: StorageHealth::default(), job_handoff: HandoffLink::default(), clock: Clock::system() }
+    }
+
+    /// This handle (and its clones made afterwards) judging expiry by `clock`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock reservations expire by.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The jobs this writer's orders hand straight to the workers (see `jobs::handoff`).
@@ -311,7 +326,8 @@ pub fn spawn(
     let thread = std::thread::Builder::new()
         .name("aforro-writer".to_owned())
         .spawn(move || run(conn, receiver, &observers, &writer_health, max_batch))?;
-    Ok((WriterHandle { commands: sender, health, job_handoff }, WriterThread { thread }))
+    let clock = Clock::system();
+    Ok((WriterHandle { commands: sender, health, job_handoff, clock }, WriterThread { thread }))
 }
 
 fn run(
@@ -430,7 +446,15 @@ fn roll_back_spoiled(
 /// The errors an unguarded write may return only when it wrote nothing (see
 /// [`WriterHandle::write_unguarded`]): the caller's mistakes, decided before any row changes.
 fn wrote_nothing(error: &Error) -> bool {
-    matches!(error, Error::Validation(_) | Error::NotFound(_) | Error::Conflict(_) | Error::IdempotencyKeyReused)
+    matches!(
+        error,
+        Error::Validation(_)
+            | Error::NotFound(_)
+            | Error::Conflict(_)
+            | Error::IdempotencyKeyReused
+            | Error::ReservationNotActive { .. }
+            | Error::NotEnoughStock(_)
+    )
 }
 
 /// Records a failed batch: a storage fault goes to `health` (which logs it once per episode),

@@ -1,9 +1,11 @@
-//! The shop's named writes: placing and cancelling an order.
+//! The shop's named writes: placing and cancelling an order; granting, releasing and expiring
+//! reservations (checkout holds).
 
-use crate::db::records::OrderBody;
+use crate::db::records::{OrderBody, ReservationBody};
 use crate::db::store::orders::{self, PlacedOrder};
+use crate::db::store::reservations::{self, Granted};
 use crate::db::writer::WriterHandle;
-use crate::domain::{IdempotencyKey, NewOrder, OrderId, Timestamp};
+use crate::domain::{IdempotencyKey, NewOrder, NewReservation, OrderId, ReservationId, Timestamp};
 use crate::error::Result;
 
 /// The orders' named writes.
@@ -15,13 +17,40 @@ impl WriterHandle {
     /// jobs that way (see `jobs::handoff`).
     pub async fn place_order(&self, order: NewOrder, key: Option<IdempotencyKey>) -> Result<PlacedOrder> {
         let job_lease = self.job_handoff().lease_for_new_job(order.items.len());
-        self.write_unguarded(move |conn| orders::place_order(conn, &order, key.as_ref(), Timestamp::now(), job_lease))
-            .await
+        // The writer's clock, read on the writer thread: a reservation the order names is judged
+        // expired or not at the same instant as the stock it holds.
+        let clock = self.clock().clone();
+        self.write_unguarded(move |conn| orders::place_order(conn, &order, key.as_ref(), clock.now(), job_lease)).await
     }
 
     /// Cancels an order (see [`orders::cancel_order`]); resolves once the cancel is committed and the
     /// stock views hold the returned stock.
     pub async fn cancel_order(&self, order_id: OrderId) -> Result<OrderBody> {
         self.write(move |conn| orders::cancel_order(conn, order_id, Timestamp::now())).await
+    }
+}
+
+/// The reservations' named writes. Each reads the writer's clock on the writer thread, inside
+/// the transaction, so "now" is the same instant for the check and the write.
+impl WriterHandle {
+    /// Grants a reservation (see [`reservations::grant`]); resolves once it is committed and
+    /// the stock views hold the lower availability.
+    pub async fn create_reservation(&self, request: NewReservation, key: Option<IdempotencyKey>) -> Result<Granted> {
+        let clock = self.clock().clone();
+        self.write(move |conn| reservations::grant(conn, &request, key.as_ref(), clock.now())).await
+    }
+
+    /// Releases a reservation (see [`reservations::release`]).
+    pub async fn release_reservation(&self, id: ReservationId) -> Result<ReservationBody> {
+        let clock = self.clock().clone();
+        self.write(move |conn| reservations::release(conn, id, clock.now())).await
+    }
+
+    /// Stores `EXPIRED` for every reservation due now and queues `reservation.expired` for each
+    /// (see [`reservations::expire_due`]); returns how many. The expiry timer and the sweep
+    /// both call it.
+    pub async fn expire_reservations(&self) -> Result<usize> {
+        let clock = self.clock().clone();
+        self.write(move |conn| reservations::expire_due(conn, clock.now())).await
     }
 }
