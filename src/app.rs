@@ -21,7 +21,8 @@ use crate::db::outbox::jobs as job_rows;
 use crate::db::records::CommitObserver;
 use crate::db::writer::{self, WriterHandle, WriterThread};
 use crate::db::{self, OpenedStore, ReadPool};
-use crate::domain::Timestamp;
+use crate::domain::{Clock, Timestamp};
+use crate::jobs::expiry::{ExpiryTimer, HoldsChanged};
 use crate::jobs::maintenance::Maintenance;
 use crate::jobs::{self, JobQueue, Worker, WorkerPool, WorkerSettings};
 use crate::replica::{self, Follower, ReplicaStatus, ReplicationOptions};
@@ -80,6 +81,8 @@ pub struct ServeOptions {
     pub replication: ReplicationOptions,
     /// Keyed or open mode, and the per-address limit (docs/security.md).
     pub access: AccessOptions,
+    /// What reservations expire by: the system clock, or a test's manual one.
+    pub clock: Clock,
 }
 
 /// A built application, bound to its port, not yet serving.
@@ -96,8 +99,9 @@ pub struct Application {
 
 /// What runs beside the HTTP server.
 enum Duties {
-    /// The writer, and the confirmation workers and maintenance schedule holding its handles.
-    Primary { writer_thread: WriterThread, workers: WorkerPool, maintenance: Maintenance },
+    /// The writer, and the confirmation workers, maintenance schedule and reservation expiry
+    /// timer holding its handles.
+    Primary { writer_thread: WriterThread, workers: WorkerPool, maintenance: Maintenance, expiry: ExpiryTimer },
     /// The loop applying what Litestream brings to the views, and the schedule returning
     /// freed memory.
     Replica { follower: Follower, maintenance: Maintenance },
@@ -150,9 +154,10 @@ impl Application {
         let http = options.http.clone();
         let access_options = options.access.clone();
         let litestream = options.replication.litestream;
-        let (mut state, writer_thread) = tokio::task::spawn_blocking(move || start_store(&config, &options))
-            .await
-            .context("start-up task failed")??;
+        let (mut state, writer_thread, holds) =
+            tokio::task::spawn_blocking(move || start_store(&config, &options))
+                .await
+                .context("start-up task failed")??;
         state.access = start_access(&access_options, addr, &state.reads).await?;
         let access_upkeep = access::spawn_upkeep(state.access.clone(), state.reads.clone(), Some(state.writer.clone()));
         let worker = Worker::new(state.reads.clone(), state.writer.clone(), sender, settings);
@@ -161,8 +166,9 @@ impl Application {
         let maintenance = Maintenance::start(state.writer.clone(), retention, litestream)
             .await
             .context("cannot start the maintenance schedule")?;
+        let expiry = ExpiryTimer::start(state.writer.clone(), state.reads.clone(), &holds);
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-        let duties = Duties::Primary { writer_thread, workers, maintenance };
+        let duties = Duties::Primary { writer_thread, workers, maintenance, expiry };
         Ok(Self { listener, state, http, duties, data_dir_lock, access_upkeep })
     }
 
@@ -197,9 +203,10 @@ impl Application {
         }
         drop(writer);
         match duties {
-            Duties::Primary { writer_thread, workers, maintenance } => {
+            Duties::Primary { writer_thread, workers, maintenance, expiry } => {
                 workers.shutdown(crate::jobs::SHUTDOWN_GRACE).await;
                 maintenance.stop().await;
+                expiry.stop().await;
                 tokio::task::spawn_blocking(move || writer_thread.join()).await.context("writer join failed")?;
             }
             Duties::Replica { follower, maintenance } => {
@@ -213,7 +220,7 @@ impl Application {
     }
 }
 
-fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppState, WriterThread)> {
+fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppState, WriterThread, HoldsChanged)> {
     let mut store = open_store(config)?;
     for name in &store.applied_migrations {
         tracing::info!(migration = name, "applied migration");
@@ -235,10 +242,12 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
     // Builds its map in the background: serving starts at once.
     let suggest = SuggestService::start(store.reads.clone(), config.suggest_refresh);
     let jobs = JobQueue::new(usize::from(config.jobs.job_workers));
+    let holds = HoldsChanged::default();
     let observers: Vec<Arc<dyn CommitObserver>> =
-        vec![Arc::new(search.clone()), Arc::new(suggest.clone()), Arc::new(jobs.clone())];
+        vec![Arc::new(search.clone()), Arc::new(suggest.clone()), Arc::new(jobs.clone()), Arc::new(holds.clone())];
     let (writer, writer_thread) = writer::spawn(store.write_conn, observers, config.writer_batch, jobs.job_handoff())
         .context("cannot start the writer")?;
+    let writer = writer.with_clock(options.clock.clone());
     Ok((
         AppState {
             reads: store.reads,
@@ -253,6 +262,7 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
             password_checks: PasswordChecks::default(),
         },
         writer_thread,
+        holds,
     ))
 }
 

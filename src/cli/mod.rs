@@ -18,6 +18,7 @@ use crate::config::{Config, HttpOptions};
 use crate::db::admin::accounts::{SuperuserOutcome, create_superuser as create_superuser_in};
 use crate::db::exclusive::lock_data_dir;
 use crate::db::outbox::jobs::JobState;
+use crate::domain::Clock;
 use crate::replica::ReplicationOptions;
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
@@ -169,7 +170,7 @@ pub enum JobsAction {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { addr, demo, http, replication, access } => {
-            serve(&cli.config, addr, ServeOptions { demo, http, replication, access })
+            serve(&cli.config, addr, ServeOptions { demo, http, replication, access, clock: Clock::system() })
         }
         Command::Migrate => {
             let _lock = lock_data_dir(&cli.config.data_dir)?;

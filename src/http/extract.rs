@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::db::records::ApiKeyId;
 use crate::domain::{
-    CategoryId, FieldError, IdempotencyKey, OrderId, PageRequest, ProductId, StoreId, parse_positive_id,
+    CategoryId, FieldError, IdempotencyKey, OrderId, PageRequest, ProductId, ReservationId, StoreId,
+    parse_positive_id,
 };
 use crate::error::Error;
 use crate::http::problem::HttpError;
@@ -123,6 +124,7 @@ macro_rules! path_id_kind {
 }
 path_id_kind!(ProductId, "product");
 path_id_kind!(OrderId, "order");
+path_id_kind!(ReservationId, "reservation");
 path_id_kind!(CategoryId, "category");
 path_id_kind!(ApiKeyId, "API key");
 

@@ -13,6 +13,7 @@ mod orders;
 pub mod pagination;
 mod primary_redirect;
 pub mod problem;
+mod reservations;
 mod search;
 mod serve;
 mod stores;
@@ -81,7 +82,7 @@ impl Route {
 
 /// The API: behind the concurrency limit.
 fn api_routes() -> Vec<Route> {
-    [orders::routes(), stores::routes(), search::routes(), suggest::routes()].concat()
+    [orders::routes(), reservations::routes(), stores::routes(), search::routes(), suggest::routes()].concat()
 }
 
 /// What an operator needs while the API is overloaded: never shed.

@@ -1,5 +1,5 @@
 //! Periodic maintenance on a `tokio-cron-scheduler` schedule: re-queue jobs whose lease
-//! expired, purge `done` jobs and idempotency keys older than the retention window,
+//! expired, sweep expired reservations, purge `done` jobs and idempotency keys older than the retention window,
 //! checkpoint and optimize the database, and hand freed heap memory back to the operating
 //! system. Each run is logged.
 //!
@@ -36,6 +36,10 @@ pub enum Task {
     Optimize,
     /// `malloc_trim`: returns the heap memory requests freed (see [`crate::memory`]).
     ReleaseFreedMemory,
+    /// Stores `EXPIRED` for the reservations past their `expires_at` and queues
+    /// `reservation.expired` for each: the sweep behind the expiry timer (`jobs::expiry`),
+    /// which normally got there first.
+    ExpireReservations,
 }
 
 /// When each task runs (cron with seconds first). Leases are 30 s, so a dead worker's jobs
@@ -45,8 +49,11 @@ pub enum Task {
 /// every arena, and without it RssAnon crept up by about 1 MiB a minute at 1M (a server of
 /// `17d3cdb` under the mixed load, 2026-11-30; docs/reliability.md, "Why freed memory is
 /// handed back").
-const SCHEDULE: [(&str, Task); 5] = [
+/// Reservations are swept every 20 s: the contract stores a status and queues its event
+/// within a minute of `expires_at`, whatever became of the timer.
+const SCHEDULE: [(&str, Task); 6] = [
     ("*/15 * * * * *", Task::RequeueExpiredLeases),
+    ("5/20 * * * * *", Task::ExpireReservations),
     ("0 7 * * * *", Task::Purge),
     ("0 */5 * * * *", Task::Checkpoint),
     ("0 37 */3 * * *", Task::Optimize),
@@ -184,6 +191,12 @@ pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) ->
         Task::Optimize => {
             writer.optimize().await?;
             tracing::info!("maintenance: PRAGMA optimize");
+        }
+        Task::ExpireReservations => {
+            let expired = writer.expire_reservations().await?;
+            if expired > 0 {
+                tracing::info!(expired, "maintenance: expired reservations");
+            }
         }
         Task::ReleaseFreedMemory => {
             // A walk through every arena: off the async workers.

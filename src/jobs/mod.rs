@@ -6,7 +6,9 @@
 //! - [`worker`]: one step (`try_execute_task` → [`ExecutionOutcome`]) and the loop around it.
 //! - [`sender`], [`webhook`], [`signing`]: how an event goes out (`log`, or a `webhook`
 //!   signed as Standard Webhooks says).
-//! - [`maintenance`]: the cron schedule (expired leases, purge, checkpoint, optimize).
+//! - [`maintenance`]: the cron schedule (expired leases, expired reservations, purge,
+//!   checkpoint, optimize).
+//! - [`expiry`]: the timer that expires reservations at their `expires_at`.
 //! - [`handoff`]: the jobs an order leases straight to these workers as it queues them.
 //! - This file: the [`JobQueue`] handle (wake-up on enqueue, worker health), the
 //!   [`WorkerPool`] that starts and stops the workers, and [`sender_from_config`].
@@ -14,6 +16,7 @@
 //! The rows live in `db::outbox::jobs`; `db::outbox::events` inserts each in its cause's own
 //! transaction.
 
+pub mod expiry;
 pub mod handoff;
 pub mod maintenance;
 pub mod sender;

@@ -31,7 +31,7 @@ use self::titles::{SharedTitleOrder, TitleOrder};
 use super::SearchIndex;
 use super::collector::Matches;
 use super::request::{SearchRequest, SortOrder};
-use crate::db::store::listings::{InventoryFilter, InventoryRow, PageOf};
+use crate::db::store::listings::{InventoryFilter, InventoryRow, PageOf, RowStock};
 use crate::domain::admin_list::{InventoryList, ProductList};
 use crate::domain::{CategoryId, PageRequest, ProductId, StoreId};
 use crate::error::Result;
@@ -195,7 +195,7 @@ impl SearchIndex {
         store_id: StoreId,
         list: &InventoryList,
         limit: usize,
-    ) -> Option<PageOf<(ProductId, i64)>> {
+    ) -> Option<PageOf<(ProductId, RowStock)>> {
         let tables = self.stock().tables();
         self.current_title_order()?.inventory_search_page(&tables, store_id, list, limit)
     }

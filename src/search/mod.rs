@@ -63,7 +63,7 @@ use self::stock::StockView;
 use crate::db::ReadPool;
 use crate::db::admin::listing::{self, ProductRow};
 use crate::db::store::catalog::catalog_watermark;
-use crate::db::store::listings::{self, InventoryFilter, InventoryRow, PageOf};
+use crate::db::store::listings::{self, InventoryFilter, InventoryRow, PageOf, RowStock};
 use crate::db::store::view_rows;
 use crate::domain::admin_list::{InventoryList, ProductList};
 use crate::domain::{CategoryId, PageRequest, ProductId, StoreId};
@@ -304,7 +304,7 @@ impl SearchIndex {
         store_id: StoreId,
         list: &InventoryList,
         limit: usize,
-    ) -> Option<PageOf<(ProductId, i64)>> {
+    ) -> Option<PageOf<(ProductId, RowStock)>> {
         self.titles_inventory_search(store_id, list, limit)
     }
 

@@ -20,6 +20,7 @@ use arc_swap::ArcSwap;
 use rusqlite::Connection;
 
 use crate::db::records::{HeldChange, InventoryRemoval, StockChange};
+use crate::db::store::listings::RowStock;
 use crate::db::store::view_rows;
 use crate::domain::{ProductId, StoreId};
 use crate::error::Result;
@@ -42,15 +43,6 @@ pub struct Held {
     pub held: i64,
     /// Units on hand (the slot holds `max(0, on_hand - held)`).
     pub on_hand: i64,
-}
-
-/// A row's stock as the inventory listing shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RowStock {
-    /// Units on hand.
-    pub quantity: i64,
-    /// Units held by active reservations.
-    pub held: i64,
 }
 
 type Holds = Arc<RwLock<HashMap<(StoreId, ProductId), Held>>>;

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::db::optional;
 use crate::db::outbox::jobs::{self, JobRow};
-use crate::db::store::listings::{InventoryRow, PageOf, inventory_row, inventory_rows};
+use crate::db::store::listings::{InventoryRow, PageOf, RowStock, inventory_row, inventory_rows};
 use crate::domain::admin_list::{InventoryList, InventorySort, NameSort, OrderList, ProductList, ProductSort, Sort};
 use crate::domain::{CategoryId, Money, OrderId, OrderStatus, PageRequest, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
@@ -311,7 +311,7 @@ macro_rules! inventory_filter {
 macro_rules! inventory_page {
     ($order:literal) => {
         concat!(
-            "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity
+            "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity, i.held
                FROM inventory i
                JOIN products p ON p.id = i.product_id
                JOIN categories c ON c.id = p.category_id
@@ -339,14 +339,14 @@ fn inventory_page_sql(sort: Sort<InventorySort>) -> &'static str {
 }
 
 /// One page of a store's inventory. `found`: for a title search, the page's (product,
-/// quantity) pairs and their count when the caller found them already (the search's title
+/// stock) pairs and their count when the caller found them already (the search's title
 /// order and stock view do, in memory: by SQL, a search tests every title of the store's 100k
 /// rows before it can count).
 pub fn inventory_list(
     conn: &Connection,
     store: StoreId,
     list: &InventoryList,
-    found: Option<PageOf<(ProductId, i64)>>,
+    found: Option<PageOf<(ProductId, RowStock)>>,
 ) -> Result<PageOf<InventoryRow>> {
     if let Some(found) = found {
         return Ok(PageOf { count: found.count, rows: inventory_rows(conn, &found.rows)? });

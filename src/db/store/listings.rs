@@ -109,8 +109,28 @@ pub struct InventoryRow {
     pub category: String,
     /// Its category's id.
     pub category_id: CategoryId,
-    /// Units the store holds.
+    /// Units the store has on hand.
     pub quantity: i64,
+    /// Units active reservations hold.
+    pub held: i64,
+    /// Units an order or a new hold can take: `max(0, quantity - held)`.
+    pub available: i64,
+}
+
+/// What a store has of a product: on hand and held (available follows from them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowStock {
+    /// Units on hand.
+    pub quantity: i64,
+    /// Units active reservations hold.
+    pub held: i64,
+}
+
+impl RowStock {
+    /// `max(0, quantity - held)`.
+    pub fn available(self) -> i64 {
+        (self.quantity - self.held).max(0)
+    }
 }
 
 /// Filters of the inventory listing.
@@ -118,7 +138,7 @@ pub struct InventoryRow {
 pub struct InventoryFilter {
     /// Title contains this, case-insensitively.
     pub title_contains: Option<String>,
-    /// `Some(true)`: quantity > 0; `Some(false)`: quantity = 0.
+    /// `Some(true)`: available > 0; `Some(false)`: available = 0.
     pub in_stock: Option<bool>,
 }
 
@@ -130,13 +150,13 @@ macro_rules! inventory_filter {
     () => {
         " i.store_id = ?1
           AND (?2 IS NULL OR instr(lower(p.title), lower(?2)) > 0)
-          AND (?3 IS NULL OR (?3 = 1 AND i.quantity > 0) OR (?3 = 0 AND i.quantity = 0)) "
+          AND (?3 IS NULL OR (?3 = 1 AND i.quantity > i.held) OR (?3 = 0 AND i.quantity <= i.held)) "
     };
 }
 const INVENTORY_COUNT: &str =
     concat!("SELECT COUNT(*) FROM inventory i JOIN products p ON p.id = i.product_id WHERE", inventory_filter!());
 const INVENTORY_PAGE: &str = concat!(
-    "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity
+    "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity, i.held
        FROM inventory i
        JOIN products p ON p.id = i.product_id
        JOIN categories c ON c.id = p.category_id
@@ -146,15 +166,18 @@ const INVENTORY_PAGE: &str = concat!(
      LIMIT ?4 OFFSET ?5"
 );
 
-/// An [`InventoryRow`] from `p.id, p.title, p.price_cents, c.name, c.id, i.quantity`.
+/// An [`InventoryRow`] from `p.id, p.title, p.price_cents, c.name, c.id, i.quantity, i.held`.
 pub(crate) fn inventory_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<InventoryRow> {
+    let stock = RowStock { quantity: row.get(5)?, held: row.get(6)? };
     Ok(InventoryRow {
         product_id: row.get(0)?,
         title: row.get(1)?,
         price: Money::from_cents(row.get(2)?),
         category: row.get(3)?,
         category_id: row.get(4)?,
-        quantity: row.get(5)?,
+        quantity: stock.quantity,
+        held: stock.held,
+        available: stock.available(),
     })
 }
 
@@ -181,12 +204,12 @@ const INVENTORY_ROW: &str = "SELECT p.title, p.price_cents, c.name, c.id
        JOIN categories c ON c.id = p.category_id
       WHERE p.id = ?1";
 
-/// The listing rows of `products` (id and quantity, from the stock view), in that order: one
+/// The listing rows of `products` (id and stock, from the stock view), in that order: one
 /// primary-key lookup each. A product deleted since its id was picked is left out.
-pub fn inventory_rows(conn: &Connection, products: &[(ProductId, i64)]) -> Result<Vec<InventoryRow>> {
+pub fn inventory_rows(conn: &Connection, products: &[(ProductId, RowStock)]) -> Result<Vec<InventoryRow>> {
     let mut stmt = conn.prepare_cached(INVENTORY_ROW)?;
     let mut rows = Vec::with_capacity(products.len());
-    for &(product_id, quantity) in products {
+    for &(product_id, stock) in products {
         let row = optional(stmt.query_row(params![product_id], |row| {
             Ok(InventoryRow {
                 product_id,
@@ -194,7 +217,9 @@ pub fn inventory_rows(conn: &Connection, products: &[(ProductId, i64)]) -> Resul
                 price: Money::from_cents(row.get(1)?),
                 category: row.get(2)?,
                 category_id: row.get(3)?,
-                quantity,
+                quantity: stock.quantity,
+                held: stock.held,
+                available: stock.available(),
             })
         }))?;
         rows.extend(row);

@@ -20,7 +20,7 @@ use utoipa::OpenApi;
 use self::access_schemas::AccessScheme;
 use self::admin_schemas::AdminTokenScheme;
 use super::admin::api::{catalog as admin_catalog, session as admin_session, stock as admin_stock};
-use super::{health, keys, metrics, orders, search, stores, suggest};
+use super::{health, keys, metrics, orders, reservations, search, stores, suggest};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,9 @@ use super::{health, keys, metrics, orders, search, stores, suggest};
         orders::create_order,
         orders::get_order,
         orders::cancel_order,
+        reservations::create_reservation,
+        reservations::get_reservation,
+        reservations::release_reservation,
         stores::list_store_orders,
         stores::list_store_inventory,
         search::search_products,
@@ -79,6 +82,7 @@ use super::{health, keys, metrics, orders, search, stores, suggest};
     modifiers(&AdminTokenScheme, &AccessScheme),
     tags(
         (name = "orders", description = "Placing and reading orders"),
+        (name = "reservations", description = "Checkout holds: stock set aside while a shopper pays"),
         (name = "stores", description = "A store's orders and inventory"),
         (name = "search", description = "Product search and autocomplete"),
         (name = "operations", description = "Health, readiness, metrics, this document"),

@@ -20,8 +20,12 @@ pub struct ProblemDoc {
     #[schema(example = 400)]
     status: u16,
     detail: String,
-    /// Field problems of a 400, one per bad field.
+    /// Field problems of a 400, one per bad field; a refused hold's (409) short lines, each
+    /// also with `product_id`, `requested` and `available`.
     errors: Option<Vec<FieldErrorDoc>>,
+    /// Only on the 409 of an order naming a reservation that is not `ACTIVE`.
+    #[schema(pattern = "^(USED|RELEASED|EXPIRED)$")]
+    reservation_status: Option<String>,
 }
 
 /// Every `503`: the concurrency limit is reached, the request timed out, or (`/readyz`) a part
@@ -50,6 +54,47 @@ pub struct NewOrderRequest {
     /// 1 to 100 lines, each product at most once.
     #[schema(min_items = 1, max_items = 100)]
     items: Vec<OrderLineRequest>,
+    /// Take this reservation's held stock: the lines must be exactly its lines.
+    #[schema(minimum = 1)]
+    reservation_id: Option<i64>,
+}
+
+/// `POST /reservations/` body.
+#[derive(ToSchema)]
+pub struct NewReservationRequest {
+    #[schema(minimum = 1)]
+    store_id: i64,
+    /// 1 to 100 lines, each product at most once.
+    #[schema(min_items = 1, max_items = 100)]
+    items: Vec<ReservationItemDoc>,
+    /// How long the hold lasts (default 900).
+    #[schema(minimum = 60, maximum = 86400)]
+    ttl_seconds: Option<i64>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = ReservationItem)]
+pub(crate) struct ReservationItemDoc {
+    #[schema(minimum = 1)]
+    product_id: i64,
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    quantity: i64,
+}
+
+/// A reservation (checkout hold): 201, `GET` and `DELETE /reservations/<id>/`.
+#[derive(ToSchema)]
+#[schema(as = Reservation)]
+pub struct ReservationDoc {
+    id: i64,
+    store_id: i64,
+    /// `EXPIRED` from `expires_at` on, whether or not the sweep has stored it.
+    #[schema(pattern = "^(ACTIVE|USED|RELEASED|EXPIRED)$")]
+    status: String,
+    items: Vec<ReservationItemDoc>,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    expires_at: String,
 }
 
 #[derive(ToSchema)]
@@ -81,6 +126,8 @@ pub struct OrderDoc {
     created_at: String,
     total_quantity: i64,
     items: Vec<OrderItemDoc>,
+    /// The reservation whose held stock the order took, or null.
+    reservation_id: Option<i64>,
     /// Only on a 409: the lines the store could not fill.
     errors: Option<Vec<ShortLineDoc>>,
     /// Only on `GET` of a confirmed order: its confirmation job.
@@ -132,7 +179,12 @@ pub(crate) struct InventoryRowDoc {
     price: String,
     category: String,
     category_id: i64,
+    /// On hand.
     quantity: i64,
+    /// Held by active reservations.
+    held: i64,
+    /// `max(0, quantity - held)`.
+    available: i64,
 }
 
 #[derive(ToSchema)]
@@ -305,7 +357,7 @@ pub(crate) struct InventoryFilter {
     /// Title contains (case-insensitive); no control characters.
     #[param(pattern = r"^[^\u0000-\u001f\u007f]*$")]
     q: Option<String>,
-    /// `true` (or `1`): quantity > 0; `false` (or `0`): quantity = 0; any case; empty is no
+    /// `true` (or `1`): available > 0; `false` (or `0`): available = 0; any case; empty is no
     /// filter.
     #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
     in_stock: Option<String>,

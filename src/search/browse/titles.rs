@@ -30,7 +30,7 @@ use std::sync::Arc;
 use memchr::memmem;
 use rusqlite::Connection;
 
-use crate::db::store::listings::{InventoryFilter, InventoryRow, PageOf, inventory_rows};
+use crate::db::store::listings::{InventoryFilter, InventoryRow, PageOf, RowStock, inventory_rows};
 use crate::db::store::view_rows;
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
@@ -147,8 +147,8 @@ impl TitleOrder {
         self.rank.get(product_id as usize).copied().filter(|rank| *rank != NO_RANK)
     }
 
-    /// The page's (product, quantity) pairs and the exact count, for one store's current
-    /// quantities.
+    /// The page's (product, available quantity) pairs and the exact count, for one store's
+    /// current quantities (`in_stock` tests what is available, as the contract says).
     pub fn page(
         &self,
         tables: &StockTables,
@@ -233,8 +233,18 @@ pub fn inventory_page(
     filter: &InventoryFilter,
     page: PageRequest,
 ) -> Result<PageOf<InventoryRow>> {
-    let ids = order.page(&stock.tables(), store_id, filter, page);
-    Ok(PageOf { count: ids.count, rows: inventory_rows(conn, &ids.rows)? })
+    let tables = stock.tables();
+    let ids = order.page(&tables, store_id, filter, page);
+    // The page's on hand and held: a lookup per row of the page, never per row of the store.
+    let rows: Vec<(ProductId, RowStock)> = ids
+        .rows
+        .iter()
+        .map(|&(product_id, available)| {
+            let stock = tables.row_stock(store_id, product_id).unwrap_or(RowStock { quantity: available, held: 0 });
+            (product_id, stock)
+        })
+        .collect();
+    Ok(PageOf { count: ids.count, rows: inventory_rows(conn, &rows)? })
 }
 
 /// The latest computed title order, shared with requests.

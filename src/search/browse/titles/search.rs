@@ -15,7 +15,7 @@ use std::cmp::Reverse;
 use memchr::memmem;
 
 use super::TitleOrder;
-use crate::db::store::listings::PageOf;
+use crate::db::store::listings::{PageOf, RowStock};
 use crate::domain::admin_list::{InventoryList, InventorySort, ProductList, ProductSort};
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::search::stock::StockTables;
@@ -100,27 +100,27 @@ impl TitleOrder {
         Some(ranks.into_iter().skip(offset).take(take + 1).map(|rank| self.product_at(rank)).collect())
     }
 
-    /// One page of a store's inventory for its title search (`list.q`): (product, quantity) of
-    /// the store's rows whose product's title contains it (and in stock or not, if asked),
-    /// sorted as `list.sort` sorts them in SQL, with their exact count. `None` without a
-    /// search, or when more than `limit` titles match.
+    /// One page of a store's inventory for its title search (`list.q`): (product, stock) of
+    /// the store's rows whose product's title contains it (and in stock or not, on hand, if
+    /// asked), sorted as `list.sort` sorts them in SQL (by on-hand quantity), with their exact
+    /// count. `None` without a search, or when more than `limit` titles match.
     pub fn inventory_search_page(
         &self,
         tables: &StockTables,
         store_id: StoreId,
         list: &InventoryList,
         limit: usize,
-    ) -> Option<PageOf<(ProductId, i64)>> {
+    ) -> Option<PageOf<(ProductId, RowStock)>> {
         let ranks = self.matching_ranks(list.q.as_deref()?, limit)?;
-        let Some(column) = tables.store(store_id) else {
+        if tables.store(store_id).is_none() {
             return Some(PageOf { count: 0, rows: Vec::new() });
-        };
-        let mut rows: Vec<(u32, u32)> = ranks
+        }
+        let mut rows: Vec<(u32, RowStock)> = ranks
             .into_iter()
             .filter_map(|rank| {
                 let product = self.by_title[rank as usize];
-                let quantity = StockTables::quantity_in(column, u64::from(product))?;
-                list.in_stock.is_none_or(|in_stock| in_stock == (quantity > 0)).then_some((product, quantity))
+                let stock = tables.row_stock(store_id, ProductId(i64::from(product)))?;
+                list.in_stock.is_none_or(|in_stock| in_stock == (stock.quantity > 0)).then_some((product, stock))
             })
             .collect();
         let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
@@ -130,17 +130,17 @@ impl TitleOrder {
             (InventorySort::Product, false) => first_sorted_by_key(&mut rows, end, |(product, _)| product),
             (InventorySort::Product, true) => first_sorted_by_key(&mut rows, end, |(product, _)| Reverse(product)),
             (InventorySort::Quantity, false) => {
-                first_sorted_by_key(&mut rows, end, |(product, quantity)| (quantity, product));
+                first_sorted_by_key(&mut rows, end, |(product, stock)| (stock.quantity, product));
             }
             (InventorySort::Quantity, true) => {
-                first_sorted_by_key(&mut rows, end, |(product, quantity)| Reverse((quantity, product)));
+                first_sorted_by_key(&mut rows, end, |(product, stock)| Reverse((stock.quantity, product)));
             }
         }
         let rows = rows
             .into_iter()
             .skip(offset)
             .take(take)
-            .map(|(product, quantity)| (ProductId(i64::from(product)), i64::from(quantity)))
+            .map(|(product, stock)| (ProductId(i64::from(product)), stock))
             .collect();
         Some(PageOf { count, rows })
     }
