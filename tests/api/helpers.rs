@@ -87,6 +87,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Expires reservations by `clock` (a manual one moves only when the test says so).
+    pub(crate) fn clock(mut self, clock: aforro::domain::Clock) -> Self {
+        self.options.clock = clock;
+        self
+    }
+
     /// Limits requests without a valid key to `per_second` per address.
     pub(crate) fn anonymous_rate_limit(mut self, per_second: u32) -> Self {
         self.options.access.anonymous_rate_limit = Some(per_second);
@@ -165,6 +171,14 @@ impl TestApp {
 
     pub(crate) async fn post_order_with_key(&self, body: &Value, key: &str) -> Response {
         self.client.post(self.url("/orders/")).header("Idempotency-Key", key).json(body).send().await.expect("request")
+    }
+
+    pub(crate) async fn post_reservation(&self, body: &Value) -> Response {
+        self.client.post(self.url("/reservations/")).json(body).send().await.expect("request")
+    }
+
+    pub(crate) async fn delete(&self, path: &str) -> Response {
+        self.client.delete(self.url(path)).send().await.expect("request")
     }
 
     /// A direct connection to the database, for assertions on what was stored.

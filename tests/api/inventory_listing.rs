@@ -255,7 +255,7 @@ fn product_page_json((page, counted): &(PageOf<ProductRow>, bool)) -> Value {
 /// For every filter field, each listing's in-memory path (asserted to answer, not to fall
 /// back) gives what its SQL path gives, and so does the one call a handler makes: a fast path
 /// that ignored a filter fails here.
-fn memory_and_sql_agree(conn: &Connection, search: &SearchIndex, moment: &str) -> aforro::error::Result<()> {
+pub(crate) fn memory_and_sql_agree(conn: &Connection, search: &SearchIndex, moment: &str) -> aforro::error::Result<()> {
     for store in (1..=STORES).map(StoreId) {
         for filter in every_inventory_filter() {
             for page in (1..=3).map(|page| PageRequest { page, page_size: 3 }) {

@@ -36,6 +36,7 @@ mod orders;
 mod queue_figures;
 mod readiness;
 mod replica;
+mod reservations;
 mod search;
 mod search_brute_force;
 mod search_deep_pages;

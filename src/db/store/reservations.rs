@@ -298,3 +298,75 @@ pub fn holding(
     }
     Ok(bodies)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::db::store::orders::place_order;
+    use crate::domain::{NewOrder, OrderStatus};
+
+    fn store_with_stock(quantity: i64) -> Connection {
+        let mut conn = Connection::open_in_memory().expect("in-memory db");
+        crate::db::migrate::migrate(&mut conn).expect("migrate");
+        conn.execute_batch(&format!(
+            "INSERT INTO categories (id, name) VALUES (1, 'c');
+             INSERT INTO products (id, title, price_cents, category_id, created_at) VALUES (1, 'p', 100, 1, 0);
+             INSERT INTO stores (id, name) VALUES (1, 's');
+             INSERT INTO inventory (store_id, product_id, quantity) VALUES (1, 1, {quantity});"
+        ))
+        .expect("fixture");
+        conn
+    }
+
+    fn hold(quantity: i64) -> NewReservation {
+        NewReservation::parse(&json!({"store_id": 1, "items": [{"product_id": 1, "quantity": quantity}], "ttl_seconds": 60}))
+            .expect("valid")
+    }
+
+    fn order(quantity: i64) -> NewOrder {
+        NewOrder::parse(&json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": quantity}]}))
+            .expect("valid")
+    }
+
+    const T0: Timestamp = Timestamp::from_micros(1_000_000_000_000);
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from_micros(T0.micros + seconds * 1_000_000)
+    }
+
+    #[test]
+    fn a_due_hold_counts_for_no_writer_check_before_it_is_swept() {
+        let conn = store_with_stock(3);
+        grant(&conn, &hold(3), None, T0).expect("granted");
+        assert!(matches!(grant(&conn, &hold(1), None, at(59)), Err(Error::NotEnoughStock(_))), "held a second before");
+        let placed = place_order(&conn, &order(1), None, at(59), None).expect("placed");
+        assert_eq!(placed.value.status, OrderStatus::Rejected, "held a second before");
+        // At expires_at, unswept: `inventory.held` still says 3, the writer counts none of it.
+        let held: i64 = conn.query_row("SELECT held FROM inventory", [], |row| row.get(0)).expect("held");
+        assert_eq!(held, 3);
+        let placed = place_order(&conn, &order(3), None, at(60), None).expect("placed");
+        assert_eq!(placed.value.status, OrderStatus::Confirmed);
+    }
+
+    #[test]
+    fn the_sweep_stores_expired_gives_back_the_hold_and_queues_one_event() {
+        let conn = store_with_stock(3);
+        grant(&conn, &hold(2), None, T0).expect("granted");
+        assert_eq!(next_expiry(&conn).expect("next"), Some(at(60)));
+        assert_eq!(expire_due(&conn, at(59)).expect("early").value, 0);
+        let swept = expire_due(&conn, at(60)).expect("due");
+        assert_eq!(swept.value, 1);
+        assert_eq!(swept.effects.held_changes, vec![HeldChange { store_id: StoreId(1), product_id: ProductId(1), held: 0 }]);
+        assert_eq!(swept.effects.enqueued_jobs, 1);
+        assert_eq!(expire_due(&conn, at(61)).expect("again").value, 0, "expired once");
+        assert_eq!(next_expiry(&conn).expect("next"), None);
+        let payload: String = conn
+            .query_row("SELECT payload FROM jobs WHERE kind = 'reservation.expired'", [], |row| row.get(0))
+            .expect("event");
+        let payload: serde_json::Value = serde_json::from_str(&payload).expect("json");
+        assert_eq!(payload["status"], "EXPIRED");
+        assert_eq!(payload["items"], json!([{"product_id": 1, "quantity": 2}]));
+    }
+}
