@@ -154,10 +154,9 @@ impl Application {
         let http = options.http.clone();
         let access_options = options.access.clone();
         let litestream = options.replication.litestream;
-        let (mut state, writer_thread, holds) =
-            tokio::task::spawn_blocking(move || start_store(&config, &options))
-                .await
-                .context("start-up task failed")??;
+        let (mut state, writer_thread, holds) = tokio::task::spawn_blocking(move || start_store(&config, &options))
+            .await
+            .context("start-up task failed")??;
         state.access = start_access(&access_options, addr, &state.reads).await?;
         let access_upkeep = access::spawn_upkeep(state.access.clone(), state.reads.clone(), Some(state.writer.clone()));
         let worker = Worker::new(state.reads.clone(), state.writer.clone(), sender, settings);

@@ -137,6 +137,8 @@ impl Outcome {
 
 /// Where orders are sent.
 const ORDERS_PATH: &str = "/orders/";
+/// Where holds are sent.
+const RESERVATIONS_PATH: &str = "/reservations/";
 
 /// A request with no answer after this is a transport error (as reqwest's timeout was).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -204,6 +206,11 @@ impl Client {
                 Request::Order { body, lines } => {
                     (self.send(Method::POST, ORDERS_PATH, body).await, lines, Cow::Borrowed(ORDERS_PATH))
                 }
+                Request::Reservation { body } => (
+                    self.send(Method::POST, RESERVATIONS_PATH, body).await,
+                    Vec::new(),
+                    Cow::Borrowed(RESERVATIONS_PATH),
+                ),
                 Request::Login { body } => {
                     (self.send(Method::POST, LOGIN_PATH, body).await, Vec::new(), Cow::Borrowed(LOGIN_PATH))
                 }

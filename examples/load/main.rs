@@ -1,5 +1,5 @@
 //! Aforro's load harness. Drives a running `aforro serve` on loopback with bounded,
-//! concurrent workloads (`orders`, `search`, `suggest`, `mixed`, `login-flood`), prints
+//! concurrent workloads (`orders`, `reservations`, `search`, `suggest`, `mixed`, `login-flood`), prints
 //! throughput, latency percentiles and outcome counts (and with `--server-pid`, the server's
 //! peak resident memory), and after any workload with orders checks the stock invariant
 //! against the database. `baseline` runs the in-process comparisons of

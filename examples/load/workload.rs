@@ -14,6 +14,9 @@ use crate::catalog::{Catalog, HOT_PRODUCTS_PER_STORE};
 pub(crate) enum Workload {
     /// Random 1–3 line orders; half the lines ask for a store's hot products.
     Orders,
+    /// Random 1–3 line holds on `/reservations/` (the orders' lines, never released): to
+    /// compare a hold's cost with an order's.
+    Reservations,
     /// A mix of words, filters, sorts and pages on `/api/search/products/`.
     Search,
     /// Prefixes, two-word prefixes and misspellings on `/api/search/suggest/`.
@@ -37,6 +40,7 @@ impl Workload {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Kind {
     Order,
+    Reservation,
     Search,
     Suggest,
     Login,
@@ -47,6 +51,7 @@ pub(crate) type Line = (i64, i64, i64);
 
 pub(crate) enum Request {
     Order { body: String, lines: Vec<Line> },
+    Reservation { body: String },
     Get { kind: Kind, path_and_query: String },
     Login { body: String },
 }
@@ -55,6 +60,7 @@ impl Request {
     pub(crate) fn kind(&self) -> Kind {
         match self {
             Self::Order { .. } => Kind::Order,
+            Self::Reservation { .. } => Kind::Reservation,
             Self::Get { kind, .. } => *kind,
             Self::Login { .. } => Kind::Login,
         }
@@ -64,6 +70,7 @@ impl Request {
 pub(crate) fn next(workload: Workload, catalog: &Catalog, rng: &mut impl Rng) -> Request {
     match workload {
         Workload::Orders => order(catalog, rng),
+        Workload::Reservations => reservation(catalog, rng),
         Workload::Search => search(catalog, rng),
         Workload::Suggest => suggest(catalog, rng),
         Workload::Mixed => match rng.random_range(0..10) {
@@ -84,6 +91,19 @@ pub(crate) fn login(rng: &mut impl Rng) -> Request {
 }
 
 fn order(catalog: &Catalog, rng: &mut impl Rng) -> Request {
+    let (body, lines) = lines_body(catalog, rng, "quantity_requested");
+    Request::Order { body, lines }
+}
+
+/// A hold of the lines an order would have: the same draw, each line's units named `quantity`.
+fn reservation(catalog: &Catalog, rng: &mut impl Rng) -> Request {
+    let (body, _) = lines_body(catalog, rng, "quantity");
+    Request::Reservation { body }
+}
+
+/// A store's 1–3 random lines (half of them its hot products) as a request body whose lines
+/// name their units `quantity_field`.
+fn lines_body(catalog: &Catalog, rng: &mut impl Rng, quantity_field: &str) -> (String, Vec<Line>) {
     let (store_id, products) = catalog.stores.choose(rng).expect("the catalog has stores");
     let hot = &products[..products.len().min(HOT_PRODUCTS_PER_STORE)];
     let line_count = rng.random_range(1..=3).min(products.len());
@@ -97,10 +117,10 @@ fn order(catalog: &Catalog, rng: &mut impl Rng) -> Request {
     }
     let items: Vec<String> = lines
         .iter()
-        .map(|(_, product_id, quantity)| format!(r#"{{"product_id":{product_id},"quantity_requested":{quantity}}}"#))
+        .map(|(_, product_id, quantity)| format!(r#"{{"product_id":{product_id},"{quantity_field}":{quantity}}}"#))
         .collect();
     let body = format!(r#"{{"store_id":{store_id},"items":[{}]}}"#, items.join(","));
-    Request::Order { body, lines }
+    (body, lines)
 }
 
 /// A word drawn with a skew towards the most frequent ones (index ∝ u³).

@@ -62,13 +62,15 @@ impl NewReservation {
         let items = parse_items(object.get("items"), "quantity", &mut errors);
         let ttl_seconds = match object.get("ttl_seconds") {
             None | Some(Value::Null) => Some(DEFAULT_TTL_SECONDS),
-            Some(value) => value.as_i64().filter(|ttl| (MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(ttl)).or_else(|| {
-                errors.push(FieldError::new(
-                    "ttl_seconds",
-                    format!("must be an integer from {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS}"),
-                ));
-                None
-            }),
+            Some(value) => {
+                value.as_i64().filter(|ttl| (MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(ttl)).or_else(|| {
+                    errors.push(FieldError::new(
+                        "ttl_seconds",
+                        format!("must be an integer from {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS}"),
+                    ));
+                    None
+                })
+            }
         };
         match (store_id, ttl_seconds, errors.is_empty()) {
             (Some(store_id), Some(ttl_seconds), true) => Ok(Self { store_id, items, ttl_seconds }),
@@ -163,7 +165,9 @@ mod tests {
     #[test]
     fn the_canonical_form_ignores_key_order_and_differs_from_an_orders() {
         let a = NewReservation::parse(&json!({"store_id": 1, "items": [{"product_id": 2, "quantity": 3}]}));
-        let b = NewReservation::parse(&json!({"items": [{"quantity": 3, "product_id": 2}], "ttl_seconds": 900, "store_id": 1}));
+        let b = NewReservation::parse(
+            &json!({"items": [{"quantity": 3, "product_id": 2}], "ttl_seconds": 900, "store_id": 1}),
+        );
         assert_eq!(a.expect("valid").canonical_json(), b.expect("valid").canonical_json());
     }
 }

@@ -9,8 +9,7 @@ use serde_json::Value;
 
 use crate::db::records::ApiKeyId;
 use crate::domain::{
-    CategoryId, FieldError, IdempotencyKey, OrderId, PageRequest, ProductId, ReservationId, StoreId,
-    parse_positive_id,
+    CategoryId, FieldError, IdempotencyKey, OrderId, PageRequest, ProductId, ReservationId, StoreId, parse_positive_id,
 };
 use crate::error::Error;
 use crate::http::problem::HttpError;

@@ -463,7 +463,10 @@ mod tests {
     fn holds_lower_what_is_available_and_leave_on_hand_alone() {
         let view = view();
         view.apply_held(&[held(1, 1, 2)]);
-        assert_eq!((view.quantity(StoreId(1), ProductId(1)), view.available(StoreId(1), ProductId(1))), (Some(3), Some(1)));
+        assert_eq!(
+            (view.quantity(StoreId(1), ProductId(1)), view.available(StoreId(1), ProductId(1))),
+            (Some(3), Some(1))
+        );
         view.apply(&[change(1, 1, 1)]);
         assert_eq!(view.available(StoreId(1), ProductId(1)), Some(0), "on hand below held: nothing available");
         assert!(!view.tables().in_stock_anywhere(1), "in stock anywhere counts what is available");

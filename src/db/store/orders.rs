@@ -173,7 +173,12 @@ impl CheckedLine {
 /// nothing taken, when a line cannot be filled (short, not carried, an unknown product, or an
 /// unknown store): [`reject`] then finds out why. One statement per line instead of a stock
 /// read and a deduction, and no store lookup: a store that has inventory rows exists.
-fn take_every_line(conn: &Connection, order: &NewOrder, own: Own<'_>, now: Timestamp) -> Result<Option<Vec<CheckedLine>>> {
+fn take_every_line(
+    conn: &Connection,
+    order: &NewOrder,
+    own: Own<'_>,
+    now: Timestamp,
+) -> Result<Option<Vec<CheckedLine>>> {
     let mut taken: Vec<CheckedLine> = Vec::with_capacity(order.items.len());
     for line in &order.items {
         let requested = line.quantity_requested.get();
@@ -200,7 +205,12 @@ fn take_every_line(conn: &Connection, order: &NewOrder, own: Own<'_>, now: Times
 /// An order [`take_every_line`] could not fill: a 404 for an unknown store, a 400 naming every
 /// unknown product, or else the lines (with the stock each found) and the short ones, for a
 /// rejection. Writes nothing.
-fn reject(conn: &Connection, order: &NewOrder, own: Own<'_>, now: Timestamp) -> Result<(Vec<CheckedLine>, Vec<ShortLine>)> {
+fn reject(
+    conn: &Connection,
+    order: &NewOrder,
+    own: Own<'_>,
+    now: Timestamp,
+) -> Result<(Vec<CheckedLine>, Vec<ShortLine>)> {
     if !catalog::store_exists(conn, order.store_id)? {
         return Err(Error::store_not_found(order.store_id));
     }

@@ -83,8 +83,8 @@ pub fn grant(
     )?
     .execute(params![request.store_id, now.micros, expires_at.micros])?;
     let id = ReservationId(conn.last_insert_rowid());
-    let mut insert_item =
-        conn.prepare_cached("INSERT INTO reservation_items (reservation_id, product_id, quantity) VALUES (?1, ?2, ?3)")?;
+    let mut insert_item = conn
+        .prepare_cached("INSERT INTO reservation_items (reservation_id, product_id, quantity) VALUES (?1, ?2, ?3)")?;
     let mut effects = CommitEffects::default();
     let mut items = Vec::with_capacity(request.items.len());
     for line in &request.items {
@@ -141,8 +141,8 @@ pub fn load(conn: &Connection, id: ReservationId) -> Result<Option<ReservationBo
     };
     let status = ReservationStatus::parse(&status)
         .ok_or_else(|| Error::Invariant(format!("reservation {id} has status {status:?}")))?;
-    let mut items =
-        conn.prepare_cached("SELECT product_id, quantity FROM reservation_items WHERE reservation_id = ?1 ORDER BY id")?;
+    let mut items = conn
+        .prepare_cached("SELECT product_id, quantity FROM reservation_items WHERE reservation_id = ?1 ORDER BY id")?;
     let items = items
         .query_map([id], |row| Ok(ReservationItem { product_id: row.get(0)?, quantity: row.get(1)? }))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -255,14 +255,21 @@ pub fn expire_due(conn: &Connection, now: Timestamp) -> Result<Written<usize>> {
         "SELECT id FROM reservations INDEXED BY reservations_active_expiry
           WHERE status = 'ACTIVE' AND expires_at <= ?1 ORDER BY expires_at, id",
     )?;
-    let ids = due.query_map([now.micros], |row| row.get::<_, ReservationId>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let ids =
+        due.query_map([now.micros], |row| row.get::<_, ReservationId>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
     let mut effects = CommitEffects::default();
     for &id in &ids {
         let body = load(conn, id)?.ok_or_else(|| not_found(id))?;
         set_status(conn, id, ReservationStatus::Expired, None)?;
         give_back(conn, &mut effects, &body)?;
         let body = ReservationBody { status: ReservationStatus::Expired, ..body };
-        events::enqueue_stored_event(conn, &mut effects, EventKind::ReservationExpired, &serde_json::to_string(&body)?, now)?;
+        events::enqueue_stored_event(
+            conn,
+            &mut effects,
+            EventKind::ReservationExpired,
+            &serde_json::to_string(&body)?,
+            now,
+        )?;
     }
     Ok(Written { value: ids.len(), effects })
 }
@@ -321,8 +328,10 @@ mod tests {
     }
 
     fn hold(quantity: i64) -> NewReservation {
-        NewReservation::parse(&json!({"store_id": 1, "items": [{"product_id": 1, "quantity": quantity}], "ttl_seconds": 60}))
-            .expect("valid")
+        NewReservation::parse(
+            &json!({"store_id": 1, "items": [{"product_id": 1, "quantity": quantity}], "ttl_seconds": 60}),
+        )
+        .expect("valid")
     }
 
     fn order(quantity: i64) -> NewOrder {
@@ -358,7 +367,10 @@ mod tests {
         assert_eq!(expire_due(&conn, at(59)).expect("early").value, 0);
         let swept = expire_due(&conn, at(60)).expect("due");
         assert_eq!(swept.value, 1);
-        assert_eq!(swept.effects.held_changes, vec![HeldChange { store_id: StoreId(1), product_id: ProductId(1), held: 0 }]);
+        assert_eq!(
+            swept.effects.held_changes,
+            vec![HeldChange { store_id: StoreId(1), product_id: ProductId(1), held: 0 }]
+        );
         assert_eq!(swept.effects.enqueued_jobs, 1);
         assert_eq!(expire_due(&conn, at(61)).expect("again").value, 0, "expired once");
         assert_eq!(next_expiry(&conn).expect("next"), None);

@@ -54,7 +54,8 @@ fn catalog() -> (Index, ProductFields, StockView) {
     for id in 1..=PRODUCTS {
         conn.execute("INSERT INTO products VALUES (?1)", [id]).expect("product");
         if id % 5 == 0 {
-            conn.execute("INSERT INTO inventory (store_id, product_id, quantity) VALUES (1, ?1, ?2)", [id, id % 3]).expect("row");
+            conn.execute("INSERT INTO inventory (store_id, product_id, quantity) VALUES (1, ?1, ?2)", [id, id % 3])
+                .expect("row");
         }
     }
     let stock = StockView::load(&conn).expect("stock view");

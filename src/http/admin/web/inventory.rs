@@ -1,6 +1,6 @@
 //! A store's inventory: its products with search, an in-stock filter, sort by product or
 //! quantity, pages, and the quantity of each row editable in place (set, recorded in the
-//! product's history).
+//! product's history); each row's held units link to the reservations holding them.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -16,6 +16,7 @@ use super::session::WebSession;
 use super::{FormFields, form_as_json, list_url, redirect, signed_in_page};
 use crate::app::AppState;
 use crate::db::admin::listing;
+use crate::db::store::reservations;
 use crate::domain::admin_list::{self, InventorySort};
 use crate::domain::catalog as input;
 use crate::domain::{ProductId, StoreId};
@@ -28,6 +29,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/stores/{id}/inventory/", get(list_inventory))
         .route("/admin/stores/{id}/inventory/{product}/", post(set_quantity))
+        .route("/admin/stores/{id}/inventory/{product}/reservations/", get(row_reservations))
 }
 
 fn store_id(text: &str) -> crate::error::Result<StoreId> {
@@ -74,6 +76,7 @@ async fn render(
                 (sort_header(&url, list.sort, InventorySort::Product, "product", true))
                 th { "title" } th { "category" } th.num { "price" }
                 (sort_header(&url, list.sort, InventorySort::Quantity, "quantity", true))
+                th.num { "held" } th.num { "available" }
             } }
             tbody { @for row in &rows.rows {
                 tr id={ "product-" (row.product_id) } {
@@ -93,6 +96,12 @@ async fn render(
                             @if *product == row.product_id { p.error role="alert" id={ "quantity-" (product) "-error" } { (message) } }
                         }
                     }
+                    td.num id={ "held-" (row.product_id) } {
+                        @if row.held > 0 {
+                            a href={ (path) (row.product_id) "/reservations/" } { (row.held) }
+                        } @else { (row.held) }
+                    }
+                    td.num { (row.available) }
                 }
             } }
         } }
@@ -101,6 +110,45 @@ async fn render(
         p.muted { "Sortable by product id and by quantity (lowest stock first): both served by an index." }
     };
     Ok(signed_in_page(session, &format!("Inventory of {}", store_row.name), "/admin/stores/", &body))
+}
+
+/// How many of a row's holding reservations its page shows (the soonest to expire first).
+const RESERVATIONS_SHOWN: i64 = 100;
+
+/// The active reservations holding a store's product, read-only: who holds what until when.
+async fn row_reservations(
+    session: WebSession,
+    State(state): State<AppState>,
+    Path((store, product)): Path<(String, String)>,
+) -> Result<Markup> {
+    let (store, product) = (store_id(&store)?, product_id(&product)?);
+    let now = state.writer.clock().now();
+    let (store_row, holding) = state
+        .reads
+        .run(move |conn| {
+            Ok((listing::store(conn, store)?, reservations::holding(conn, store, product, now, RESERVATIONS_SHOWN)?))
+        })
+        .await?;
+    let body = html! {
+        p { a href={ "/admin/stores/" (store) "/inventory/" } { "← inventory of " (store_row.name) } }
+        @if holding.is_empty() { p.muted id="no-reservations" { "No active reservation holds this product." } } @else {
+            div.table-wrap { table id="reservations" {
+                thead { tr { th.num { "reservation" } th.num { "units of this product" } th.num { "lines" } th { "created" } th { "expires" } } }
+                tbody { @for reservation in &holding {
+                    tr id={ "reservation-" (reservation.id) } {
+                        td.num { (reservation.id) }
+                        td.num { (reservation.items.iter().filter(|item| item.product_id == product).map(|item| item.quantity).sum::<i64>()) }
+                        td.num { (reservation.items.len()) }
+                        td { (reservation.created_at.to_rfc3339()) }
+                        td { (reservation.expires_at.to_rfc3339()) }
+                    }
+                } }
+            } }
+        }
+        p.muted { "Held units are on hand but not available: an order that names its reservation takes them." }
+    };
+    let title = format!("Reservations of product {product} in {}", store_row.name);
+    Ok(signed_in_page(&session, &title, "/admin/stores/", &body))
 }
 
 async fn list_inventory(

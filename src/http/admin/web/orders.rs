@@ -18,8 +18,9 @@ use crate::app::AppState;
 use crate::db::admin::history::{self, LogEntry, ObjectType};
 use crate::db::admin::listing::{self as listing, StoreRow};
 use crate::db::outbox::jobs::JobRow;
-use crate::db::records::OrderBody;
+use crate::db::records::{OrderBody, ReservationBody};
 use crate::db::store::orders::load_order;
+use crate::db::store::reservations;
 use crate::domain::admin_list;
 use crate::domain::{OrderId, OrderStatus, PageRequest};
 use crate::error::Error;
@@ -100,6 +101,8 @@ struct OrderExtras {
     store: StoreRow,
     events: Vec<JobRow>,
     log: Vec<LogEntry>,
+    /// The reservation the order took (or named, for a rejected one), as of the page's read.
+    reservation: Option<ReservationBody>,
 }
 
 async fn order_page(
@@ -109,6 +112,7 @@ async fn order_page(
     query: QueryParams,
 ) -> Result<Markup> {
     let id = PathId::<OrderId>::parse(&id)?;
+    let now = state.writer.clock().now();
     let (order, extras) = state
         .reads
         .run(move |conn| {
@@ -117,6 +121,10 @@ async fn order_page(
                 store: listing::store(conn, order.store_id)?,
                 events: listing::order_events(conn, id)?,
                 log: history::history(conn, ObjectType::Order, id.0, HISTORY_SHOWN)?,
+                reservation: match order.reservation_id {
+                    Some(reservation) => reservations::load(conn, reservation)?.map(|body| body.as_of(now)),
+                    None => None,
+                },
             };
             Ok((order, extras))
         })
@@ -162,6 +170,12 @@ fn detail(order: &OrderBody, extras: &OrderExtras, viewer: &layout::Viewer<'_>) 
                     },
                     None => span.muted { "none queued (rejected orders are not confirmed)" },
                 }
+            }
+            @if let Some(reservation) = &extras.reservation {
+                p id="reservation" { "Reservation " (reservation.id) ": "
+                    span.badge.(reservation.status.as_str()) { (reservation.status.as_str()) }
+                    " · held since " (reservation.created_at.to_rfc3339())
+                    " · expires " (reservation.expires_at.to_rfc3339()) }
             }
             div.actions id="order-actions" {
                 @if order.status == OrderStatus::Confirmed {
