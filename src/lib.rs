@@ -17,8 +17,8 @@
 //! - [`access`] (the master key and every API key in memory, their rate limits and last uses;
 //!   which route needs what is `http::access`'s table), [`search`] (tantivy index and
 //!   in-memory stock view), [`suggest`] (autocomplete) and
-//!   [`jobs`] (event workers, senders, maintenance, and the hand-off of jobs an order leases
-//!   straight to the workers; the events are written with their cause by `db::outbox::events`)
+//!   [`jobs`] (event workers, senders, maintenance, the reservation expiry timer, and the
+//!   hand-off of jobs an order leases straight to the workers; the events are written with their cause by `db::outbox::events`)
 //!   are the derived views and workers, kept in step by the writer's commit observers; [`seed`]
 //!   generates the demo catalog (`db::store::seed` stores it). Above them,
 //!   [`replica`]: `serve --read-replica` following the database Litestream keeps current,

@@ -133,6 +133,7 @@ fn sample(method: &'static str, template: &'static str, url: &'static str, body:
 fn samples() -> Vec<Sample> {
     let order = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
     let short = json!({"store_id": 1, "items": [{"product_id": 2, "quantity_requested": 100}]});
+    let hold = json!({"store_id": 1, "items": [{"product_id": 1, "quantity": 1}]});
     let mut samples = vec![
         sample("post", "/orders/", "/orders/", Some(order), 201),
         sample("post", "/orders/", "/orders/", Some(short), 409),
@@ -150,6 +151,36 @@ fn samples() -> Vec<Sample> {
         sample("post", "/orders/{order_id}/cancel/", "/orders/1/cancel/", None, 200),
         sample("post", "/orders/{order_id}/cancel/", "/orders/2/cancel/", None, 409),
         sample("post", "/orders/{order_id}/cancel/", "/orders/999/cancel/", None, 404),
+        // Reservation 1 is held, then taken by an order; reservation 2 is held and released.
+        sample("post", "/reservations/", "/reservations/", Some(hold.clone()), 201),
+        sample(
+            "post",
+            "/reservations/",
+            "/reservations/",
+            Some(json!({"store_id": 1, "items": [{"product_id": 3, "quantity": 1}]})),
+            409,
+        ),
+        sample("post", "/reservations/", "/reservations/", Some(json!({"items": []})), 400),
+        sample(
+            "post",
+            "/reservations/",
+            "/reservations/",
+            Some(json!({"store_id": 9, "items": [{"product_id": 1, "quantity": 1}]})),
+            404,
+        ),
+        sample("get", "/reservations/{reservation_id}/", "/reservations/1/", None, 200),
+        sample("get", "/reservations/{reservation_id}/", "/reservations/999/", None, 404),
+        sample(
+            "post",
+            "/orders/",
+            "/orders/",
+            Some(json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}], "reservation_id": 1})),
+            201,
+        ),
+        sample("delete", "/reservations/{reservation_id}/", "/reservations/1/", None, 409),
+        sample("post", "/reservations/", "/reservations/", Some(hold), 201),
+        sample("delete", "/reservations/{reservation_id}/", "/reservations/2/", None, 200),
+        sample("delete", "/reservations/{reservation_id}/", "/reservations/999/", None, 404),
         sample("get", "/stores/{store_id}/orders/", "/stores/1/orders/?page_size=1", None, 200),
         sample("get", "/stores/{store_id}/orders/", "/stores/1/orders/?status=LOST", None, 400),
         sample("get", "/stores/{store_id}/inventory/", "/stores/1/inventory/?in_stock=true", None, 200),

@@ -472,3 +472,26 @@ async fn reservations_need_no_key_in_open_mode() {
     json_with_status(app.post_reservation(&hold(1, &[(1, 1)])).await, StatusCode::NOT_FOUND).await;
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_admin_sees_a_row_s_holding_reservations_and_an_order_s_reservation() {
+    let admin = crate::admin_support::spawn_admin_app().await;
+    let app = &admin.app;
+    let kept = id_of(&granted(app, &hold(1, &[(2, 1)])).await);
+    let used = id_of(&granted(app, &hold(1, &[(2, 2)])).await);
+    let placed = json_with_status(app.post_order(&order(1, &[(2, 2)], Some(used))).await, StatusCode::CREATED).await;
+    let cookie = crate::admin_web::log_in(&admin).await;
+
+    let inventory = crate::admin_web::page(&admin, &cookie, "/admin/stores/1/inventory/").await;
+    assert!(
+        inventory.contains("href=\"/admin/stores/1/inventory/2/reservations/\""),
+        "held units link their reservations"
+    );
+    let holding = crate::admin_web::page(&admin, &cookie, "/admin/stores/1/inventory/2/reservations/").await;
+    assert!(holding.contains(&format!("id=\"reservation-{kept}\"")), "the active reservation is listed");
+    assert!(!holding.contains(&format!("id=\"reservation-{used}\"")), "a used one holds nothing");
+    let order_page = crate::admin_web::page(&admin, &cookie, &format!("/admin/orders/{}/", placed["id"])).await;
+    assert!(order_page.contains("id=\"reservation\""), "the order page names its reservation");
+    assert!(order_page.contains(&format!("Reservation {used}")) && order_page.contains("USED"), "{order_page}");
+    admin.app.shutdown().await;
+}
