@@ -317,13 +317,14 @@ mod tests {
     fn store_with_stock(quantity: i64) -> Connection {
         let mut conn = Connection::open_in_memory().expect("in-memory db");
         crate::db::migrate::migrate(&mut conn).expect("migrate");
-        conn.execute_batch(&format!(
+        conn.execute_batch(
             "INSERT INTO categories (id, name) VALUES (1, 'c');
              INSERT INTO products (id, title, price_cents, category_id, created_at) VALUES (1, 'p', 100, 1, 0);
-             INSERT INTO stores (id, name) VALUES (1, 's');
-             INSERT INTO inventory (store_id, product_id, quantity) VALUES (1, 1, {quantity});"
-        ))
+             INSERT INTO stores (id, name) VALUES (1, 's');",
+        )
         .expect("fixture");
+        conn.execute("INSERT INTO inventory (store_id, product_id, quantity) VALUES (1, 1, ?1)", [quantity])
+            .expect("stock");
         conn
     }
 
