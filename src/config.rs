@@ -61,6 +61,7 @@ pub struct Config {
 }
 
 impl Config {
+    #[cfg(feature = "test-support")]
     /// A configuration rooted in one folder, as tests and benches use it.
     pub fn in_dir(root: &Path) -> Self {
         Self {

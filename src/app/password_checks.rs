@@ -57,8 +57,8 @@ const CHECKER_PRIORITY: u8 = 22;
 /// means the checks compete as equals with the requests, so it is logged, not fatal.
 fn lower_own_priority() {
     let lowered = ThreadPriorityValue::try_from(CHECKER_PRIORITY).and_then(|value| {
-            set_current_thread_priority(ThreadPriority::Crossplatform(value)).map_err(|error| error.to_string())
-        });
+        set_current_thread_priority(ThreadPriority::Crossplatform(value)).map_err(|error| error.to_string())
+    });
     if let Err(error) = lowered {
         tracing::warn!(%error, "cannot lower a password checker's priority");
     }
