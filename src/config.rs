@@ -3,7 +3,7 @@
 //! `AFORRO_*` environment variables; the README's configuration table lists every one (a test
 //! keeps it in step with this file).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::http::HeaderValue;
@@ -63,7 +63,7 @@ pub struct Config {
 impl Config {
     #[cfg(feature = "test-support")]
     /// A configuration rooted in one folder, as tests and benches use it.
-    pub fn in_dir(root: &Path) -> Self {
+    pub fn in_dir(root: &std::path::Path) -> Self {
         Self {
             data_dir: root.join("data"),
             index_dir: root.join("index"),
