@@ -37,6 +37,7 @@ mod queue_figures;
 mod readiness;
 mod replica;
 mod search;
+mod search_analytics;
 mod search_brute_force;
 mod search_deep_pages;
 mod search_index;
