@@ -96,6 +96,7 @@ fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
         sort,
         stock_first: query.boolean("stock_first")?.unwrap_or(false),
         highlight: query.boolean("highlight")?.unwrap_or(false),
+        explain: query.boolean("explain")?.unwrap_or(false),
         page: query.page_request()?,
     })
 }

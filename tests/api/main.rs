@@ -38,6 +38,7 @@ mod readiness;
 mod replica;
 mod search;
 mod search_analytics;
+mod search_explain;
 mod search_brute_force;
 mod search_deep_pages;
 mod search_index;

@@ -154,6 +154,39 @@ pub(crate) struct SearchRowDoc {
     quantity: Option<i64>,
     /// Only with `highlight=true`.
     highlight: Option<HighlightDoc>,
+    /// Only with `explain=true` and words in `q`.
+    explain: Option<ExplainDoc>,
+}
+
+/// Why a result matched and ranked where it did.
+#[derive(ToSchema)]
+#[schema(as = Explain)]
+pub struct ExplainDoc {
+    /// Placed by a search rule's pin rather than by its words.
+    pinned: bool,
+    /// Each query word's best match on this product, in query order (ignored words, and
+    /// dropped words the product lacks, are absent).
+    words: Vec<WordExplainDoc>,
+    /// The BM25 part of the rank; 0 when not sorted by relevance.
+    bm25: f32,
+}
+
+/// One query word's best match on one product.
+#[derive(ToSchema)]
+#[schema(as = WordExplain)]
+pub struct WordExplainDoc {
+    /// The query word, folded.
+    #[schema(example = "kettel")]
+    word: String,
+    /// The index term it matched (a stem match shows the stem).
+    #[schema(example = "kettle")]
+    term: String,
+    #[schema(pattern = "^(exact|stem|synonym|prefix|typo)$")]
+    how: String,
+    #[schema(minimum = 0, maximum = 2)]
+    typos: u8,
+    #[schema(pattern = "^(title|category|description)$")]
+    field: String,
 }
 
 #[derive(ToSchema)]
