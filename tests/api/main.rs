@@ -10,6 +10,7 @@ mod admin_door;
 mod admin_keys_page;
 mod admin_login;
 mod admin_pages;
+mod admin_search_pages;
 mod admin_stock;
 mod admin_support;
 mod admin_web;
