@@ -10,9 +10,9 @@ use axum::http::HeaderValue;
 use clap::Args;
 use clap::builder::TypedValueParser as _;
 
+use crate::analytics::AnalyticsSettings;
 pub use crate::db::Synchronous;
 use crate::db::writer::DEFAULT_MAX_BATCH;
-use crate::analytics::AnalyticsSettings;
 use crate::jobs::JobsConfig;
 use crate::telemetry::LogFormat;
 

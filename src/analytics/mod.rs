@@ -324,9 +324,8 @@ impl SearchAnalytics {
     /// Re-reads the last [`SUGGEST_DAYS`] days' popular queries that had results.
     async fn refresh_suggestions(&self, reads: &ReadPool) -> Result<()> {
         let from_day = day_of(Timestamp::now()) - (SUGGEST_DAYS - 1);
-        let popular = reads
-            .run(move |conn| search_analytics::popular_with_results(conn, from_day, SUGGEST_MIN_SEARCHES))
-            .await?;
+        let popular =
+            reads.run(move |conn| search_analytics::popular_with_results(conn, from_day, SUGGEST_MIN_SEARCHES)).await?;
         self.inner.suggestions.store(Arc::new(popular));
         Ok(())
     }
@@ -442,7 +441,10 @@ mod tests {
         let popular = [("steel kettle", 9), ("steel kettles blue", 12), ("steel pan", 30), ("steelworks", 50)];
         analytics.inner.suggestions.store(Arc::new(popular.iter().map(|(q, n)| ((*q).to_owned(), *n)).collect()));
         assert_eq!(analytics.suggested_queries("steel ket"), ["steel kettles blue", "steel kettle"]);
-        assert_eq!(analytics.suggested_queries("steel"), ["steelworks", "steel pan", "steel kettles blue", "steel kettle"]);
+        assert_eq!(
+            analytics.suggested_queries("steel"),
+            ["steelworks", "steel pan", "steel kettles blue", "steel kettle"]
+        );
         assert!(analytics.suggested_queries("kettle").is_empty());
     }
 

@@ -107,8 +107,7 @@ impl SearchIndex {
                 if with_score { bm25_of(hit.score) } else { 0.0 }
             })
             .map_err(Error::Index)?;
-            let mut by_product: HashMap<u64, Explain> =
-                hits.iter().map(|hit| hit.product_id).zip(explained).collect();
+            let mut by_product: HashMap<u64, Explain> = hits.iter().map(|hit| hit.product_id).zip(explained).collect();
             for row in &mut rows {
                 row.explain = u64::try_from(row.id.0).ok().and_then(|id| by_product.remove(&id));
             }
@@ -210,7 +209,10 @@ impl SearchIndex {
         let ordered: Vec<WordMatch> = order.iter().map(|&i| words[i].clone()).collect();
         let did_you_mean =
             if matches.count > 0 { self.did_you_mean(&searcher, &probe, &words, &ordered, required)? } else { None };
-        Ok((matches, MatchedWords { words: Arc::new(ordered), positions: order, required, ignored, did_you_mean, searcher }))
+        Ok((
+            matches,
+            MatchedWords { words: Arc::new(ordered), positions: order, required, ignored, did_you_mean, searcher },
+        ))
     }
 
     /// The query with its ignored words left out and each word matched only through typos

@@ -70,11 +70,8 @@ async fn a_search_shows_in_the_next_request_before_any_flush_and_one_flush_is_on
     flush(&app).await;
     assert_eq!(app.app.state.analytics.flushes(), 1, "everything counted went in one write");
     assert_eq!(app.app.count("search_queries"), 2);
-    let searches: i64 = app
-        .app
-        .db()
-        .query_row("SELECT searches FROM search_days", [], |row| row.get(0))
-        .expect("today's total");
+    let searches: i64 =
+        app.app.db().query_row("SELECT searches FROM search_days", [], |row| row.get(0)).expect("today's total");
     assert_eq!(searches, 4);
     // Flushed and pending add up; a flush with nothing counted writes nothing.
     search(&app, "q=steel+kettle").await;
@@ -177,11 +174,9 @@ async fn the_default_cap_is_the_contracts_100000() {
 async fn suggest_offers_popular_past_queries_that_found_something_as_of_the_last_flush() {
     let app = admin_app(100_000).await;
     let suggest = |q: &str, queries: &str| {
-        let url = reqwest::Url::parse_with_params(
-            &app.app.url("/api/search/suggest/"),
-            [("q", q), ("queries", queries)],
-        )
-        .expect("url");
+        let url =
+            reqwest::Url::parse_with_params(&app.app.url("/api/search/suggest/"), [("q", q), ("queries", queries)])
+                .expect("url");
         let client = app.app.client.clone();
         async move { json_with_status(client.get(url).send().await.expect("request"), StatusCode::OK).await }
     };

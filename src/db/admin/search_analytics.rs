@@ -199,7 +199,9 @@ fn pending_json(pending: &[QueryCount], from_day: i64) -> Result<String> {
     let rows: Vec<(&str, i64, i64, i64, i64)> = pending
         .iter()
         .filter(|count| count.day >= from_day)
-        .map(|count| (count.q.as_str(), count.searches, count.no_result_searches, count.last_count, count.last_seen.micros))
+        .map(|count| {
+            (count.q.as_str(), count.searches, count.no_result_searches, count.last_count, count.last_seen.micros)
+        })
         .collect();
     serde_json::to_string(&rows).map_err(|error| Error::Invariant(format!("pending analytics: {error}")))
 }
@@ -210,7 +212,12 @@ pub fn days_from(conn: &Connection, from_day: i64) -> Result<Vec<DayCount>> {
         "SELECT day, searches, no_result_searches, uncapped_searches FROM search_days WHERE day >= ?1 ORDER BY day",
     )?;
     let rows = stmt.query_map([from_day], |row| {
-        Ok(DayCount { day: row.get(0)?, searches: row.get(1)?, no_result_searches: row.get(2)?, uncapped_searches: row.get(3)? })
+        Ok(DayCount {
+            day: row.get(0)?,
+            searches: row.get(1)?,
+            no_result_searches: row.get(2)?,
+            uncapped_searches: row.get(3)?,
+        })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -254,7 +261,10 @@ mod tests {
     #[test]
     fn flushes_add_up_and_the_listing_adds_what_is_pending() {
         let conn = conn();
-        let batch = AnalyticsBatch { queries: vec![count(10, "red scarf", 2, 0, 5), count(9, "kettle", 5, 3, 1)], days: vec![] };
+        let batch = AnalyticsBatch {
+            queries: vec![count(10, "red scarf", 2, 0, 5), count(9, "kettle", 5, 3, 1)],
+            days: vec![],
+        };
         flush(&conn, &batch).expect("flush");
         flush(&conn, &AnalyticsBatch { queries: vec![count(10, "kettle", 1, 4, 7)], days: vec![] }).expect("flush");
         let page = PageRequest::default();

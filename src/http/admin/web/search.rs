@@ -174,7 +174,9 @@ fn date(day: i64) -> String {
 async fn preview(session: WebSession, State(state): State<AppState>, query: QueryParams) -> Result<Markup> {
     let q = query_text("q", query.get("q")).map_err(|error| Error::Validation(vec![error]))?;
     let body = match &q {
-        None => html! { (preview_form("")) p.muted { "Type what a shopper would: the page shows what they get, and why." } },
+        None => {
+            html! { (preview_form("")) p.muted { "Type what a shopper would: the page shows what they get, and why." } }
+        }
         Some(text) => {
             // Searched as a shopper's would be, with every explanation; never counted in the
             // search analytics (the index is asked directly, not through the public route).
@@ -249,7 +251,12 @@ mod tests {
     #[test]
     fn the_chart_draws_one_bar_pair_per_day_scaled_to_the_busiest() {
         let days: Vec<DayCount> = (0..7)
-            .map(|day| DayCount { day: 20_000 + day, searches: day * 10, no_result_searches: day, uncapped_searches: 0 })
+            .map(|day| DayCount {
+                day: 20_000 + day,
+                searches: day * 10,
+                no_result_searches: day,
+                uncapped_searches: 0,
+            })
             .collect();
         let svg = chart(&days).into_string();
         assert_eq!(svg.matches("<rect").count(), 14);
