@@ -118,6 +118,8 @@ struct Inner {
     unwritten: std::sync::Mutex<Option<Arc<AnalyticsBatch>>>,
     /// One flush at a time.
     flushing: tokio::sync::Mutex<()>,
+    /// Written by a flush while its batch reaches the tables, read by the listings.
+    visibility: tokio::sync::RwLock<()>,
     /// Writes done by flushes.
     flushes: AtomicU64,
     /// The last 30 days' queries suggest may offer, sorted by query, with their searches.
@@ -145,6 +147,7 @@ impl SearchAnalytics {
                 uncapped: std::sync::Mutex::default(),
                 unwritten: std::sync::Mutex::default(),
                 flushing: tokio::sync::Mutex::new(()),
+                visibility: tokio::sync::RwLock::new(()),
                 flushes: AtomicU64::new(0),
                 suggestions: ArcSwap::from_pointee(Vec::new()),
             }),
@@ -242,27 +245,39 @@ impl SearchAnalytics {
     /// the next flush; meanwhile the listings still add it.
     pub async fn flush(&self, writer: &WriterHandle, reads: &ReadPool) -> Result<()> {
         let _one_at_a_time = self.inner.flushing.lock().await;
-        let mut batch = self.take(day_of(Timestamp::now()));
-        if let Some(unwritten) = lock(&self.inner.unwritten).take() {
-            let mut merged = Arc::unwrap_or_clone(unwritten);
-            merged.queries.append(&mut batch.queries);
-            merged.days.append(&mut batch.days);
-            batch = merged;
-        }
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let batch = Arc::new(batch);
-        *lock(&self.inner.unwritten) = Some(batch.clone());
-        let written = writer.flush_search_analytics(Arc::unwrap_or_clone(batch.clone())).await;
-        match written {
-            Ok(_) => {
-                *lock(&self.inner.unwritten) = None;
-                self.inner.flushes.fetch_add(1, Ordering::Relaxed);
+        let batch = {
+            // Taken and set aside under the lock `pending` reads under: a listing sees each
+            // count exactly once, in the map or in the batch.
+            let mut unwritten = lock(&self.inner.unwritten);
+            let mut batch = self.take(day_of(Timestamp::now()));
+            if let Some(earlier) = unwritten.take() {
+                let mut merged = Arc::unwrap_or_clone(earlier);
+                merged.queries.append(&mut batch.queries);
+                merged.days.append(&mut batch.days);
+                batch = merged;
             }
-            Err(error) => return Err(error),
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let batch = Arc::new(batch);
+            *unwritten = Some(batch.clone());
+            batch
+        };
+        {
+            // No listing reads the tables and the batch while the batch goes from one to the
+            // other (it would count it twice).
+            let _switching = self.inner.visibility.write().await;
+            writer.flush_search_analytics(Arc::unwrap_or_clone(batch)).await?;
+            *lock(&self.inner.unwritten) = None;
         }
+        self.inner.flushes.fetch_add(1, Ordering::Relaxed);
         self.refresh_suggestions(reads).await
+    }
+
+    /// Held while a listing reads [`Self::pending`] and the tables: no flush moves counts from
+    /// one to the other meanwhile.
+    pub async fn consistent_view(&self) -> tokio::sync::RwLockReadGuard<'_, ()> {
+        self.inner.visibility.read().await
     }
 
     /// Writes done by [`Self::flush`] so far.
@@ -272,6 +287,8 @@ impl SearchAnalytics {
 
     /// The counts not written yet, per (day, query): what the listings add to the tables.
     pub fn pending(&self) -> Vec<QueryCount> {
+        // Before the map, as `flush` takes it: a count is in one or the other.
+        let unwritten = lock(&self.inner.unwritten);
         let mut pending: Vec<QueryCount> = self
             .inner
             .slots
@@ -289,7 +306,7 @@ impl SearchAnalytics {
                 }
             })
             .collect();
-        if let Some(unwritten) = lock(&self.inner.unwritten).as_ref() {
+        if let Some(unwritten) = unwritten.as_ref() {
             pending.extend(unwritten.queries.iter().cloned());
         }
         pending
@@ -297,6 +314,7 @@ impl SearchAnalytics {
 
     /// The searches per day not written yet (capped queries included).
     pub fn pending_days(&self) -> Vec<DayCount> {
+        let unwritten = lock(&self.inner.unwritten);
         let mut days: BTreeMap<i64, DayCount> = lock(&self.inner.uncapped).clone();
         let mut add = |count: &DayCount| {
             let totals = days.entry(count.day).or_insert(DayCount { day: count.day, ..DayCount::default() });
@@ -315,7 +333,7 @@ impl SearchAnalytics {
                 });
             }
         }
-        if let Some(unwritten) = lock(&self.inner.unwritten).as_ref() {
+        if let Some(unwritten) = unwritten.as_ref() {
             unwritten.days.iter().for_each(&mut add);
         }
         days.into_values().collect()

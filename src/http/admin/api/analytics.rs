@@ -85,6 +85,7 @@ pub(crate) async fn queries_page(
     days: i64,
     page: PageRequest,
 ) -> Result<PageOf<QueryStats>> {
+    let _consistent = state.analytics.consistent_view().await;
     let pending = state.analytics.pending();
     let from_day = first_day(days);
     state.reads.run(move |conn| search_analytics::list(conn, kind, from_day, &pending, page)).await
@@ -94,10 +95,12 @@ pub(crate) async fn queries_page(
 /// day without searches), the unflushed counts added.
 pub(crate) async fn searches_per_day(state: &AppState, days: i64) -> Result<Vec<DayCount>> {
     let from_day = first_day(days);
+    let _consistent = state.analytics.consistent_view().await;
+    let pending = state.analytics.pending_days();
     let stored = state.reads.run(move |conn| search_analytics::days_from(conn, from_day)).await?;
     let mut per_day: Vec<DayCount> =
         (from_day..from_day + days).map(|day| DayCount { day, ..DayCount::default() }).collect();
-    for count in stored.iter().chain(&state.analytics.pending_days()) {
+    for count in stored.iter().chain(&pending) {
         if let Some(slot) = usize::try_from(count.day - from_day).ok().and_then(|at| per_day.get_mut(at)) {
             slot.searches += count.searches;
             slot.no_result_searches += count.no_result_searches;
