@@ -54,7 +54,8 @@ pub fn query_text(field: &str, raw: Option<&str>) -> Result<Option<String>, Fiel
 /// (`Crème` → `creme`), lowercased, every run of characters that are not ASCII letters or
 /// digits one space, at most `max_words` words (the rest cut).
 pub fn folded_words(text: &str, max_words: usize) -> String {
-    let folded = deunicode::deunicode(text);
+    // Most queries are ASCII already: no transliteration, no copy.
+    let folded = if text.is_ascii() { std::borrow::Cow::Borrowed(text) } else { deunicode::deunicode(text).into() };
     let mut words = String::with_capacity(folded.len());
     for word in folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|word| !word.is_empty()).take(max_words) {
         if !words.is_empty() {
