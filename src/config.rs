@@ -10,6 +10,7 @@ use axum::http::HeaderValue;
 use clap::Args;
 use clap::builder::TypedValueParser as _;
 
+use crate::analytics::AnalyticsSettings;
 pub use crate::db::Synchronous;
 use crate::db::writer::DEFAULT_MAX_BATCH;
 use crate::jobs::JobsConfig;
@@ -58,6 +59,9 @@ pub struct Config {
     /// The order-confirmation queue: workers, sender, retention.
     #[command(flatten)]
     pub jobs: JobsConfig,
+    /// The search analytics: how often counts are flushed, how many queries a day keeps.
+    #[command(flatten)]
+    pub analytics: AnalyticsSettings,
 }
 
 impl Config {
@@ -73,6 +77,7 @@ impl Config {
             suggest_refresh: DEFAULT_SUGGEST_REFRESH,
             match_cache_mib: DEFAULT_MATCH_CACHE_MIB,
             jobs: JobsConfig::default(),
+            analytics: AnalyticsSettings::default(),
         }
     }
 

@@ -108,6 +108,7 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/api/admin/stores/{store_id}/inventory/{product_id}/restock/", STOCK, NONE),
     rule("GET", "/api/admin/orders/", ADMIN, NONE),
     rule("POST", "/api/admin/orders/{order_id}/cancel/", ADMIN, NONE),
+    rule("GET", "/api/admin/search-analytics/", ADMIN, NONE),
     rule("GET", "/api/keys/", KEYS, NONE),
     rule("POST", "/api/keys/", KEYS, NONE),
     rule("GET", "/api/keys/{id}/", KEYS, NONE),

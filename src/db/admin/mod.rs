@@ -7,6 +7,7 @@
 //! - [`api_keys`]: API keys (their secrets only as SHA-256) and the generation a server polls.
 //! - [`history`]: who changed which object when, recorded by every admin write.
 //! - [`listing`]: what the admin API and the admin pages list and show.
+//! - [`search_analytics`]: the searches counted per day and query, flushed from memory.
 //!
 //! Order within: `history` → `listing`, `history` → `api_keys`; `accounts` and `sessions` import no sibling.
 
@@ -14,4 +15,5 @@ pub mod accounts;
 pub mod api_keys;
 pub mod history;
 pub mod listing;
+pub mod search_analytics;
 pub mod sessions;

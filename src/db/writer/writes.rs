@@ -10,6 +10,7 @@
 //! - `admin`: the admin's edits, each recorded in the change history, and the admin's own
 //!   password and sessions.
 //! - `keys`: creating, editing and revoking API keys, and their last uses.
+//! - `analytics`: the search analytics' flush of what was counted in memory, and its pruning.
 //!
 //! The writer's maintenance (checkpoints, `PRAGMA optimize`, the storage probe) stays beside
 //! the writer itself (`writer/mod.rs`): it runs between batches, outside any transaction.
@@ -18,6 +19,7 @@
 //! [`Written`]: crate::db::records::Written
 
 mod admin;
+mod analytics;
 mod keys;
 mod outbox;
 mod store;

@@ -19,7 +19,9 @@ use utoipa::OpenApi;
 
 use self::access_schemas::AccessScheme;
 use self::admin_schemas::AdminTokenScheme;
-use super::admin::api::{catalog as admin_catalog, session as admin_session, stock as admin_stock};
+use super::admin::api::{
+    analytics as admin_analytics, catalog as admin_catalog, session as admin_session, stock as admin_stock,
+};
 use super::{health, keys, metrics, orders, search, stores, suggest};
 
 #[derive(OpenApi)]
@@ -64,6 +66,7 @@ use super::{health, keys, metrics, orders, search, stores, suggest};
         admin_stock::restock,
         admin_stock::list_orders,
         admin_stock::cancel_order,
+        admin_analytics::search_analytics,
         keys::create_key,
         keys::list_keys,
         keys::get_key,

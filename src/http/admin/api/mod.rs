@@ -2,6 +2,7 @@
 //! but login behind a credential (an admin token, the master key, or an API key with `admin`;
 //! the gate of `http::access` checks it before a handler reads or parses anything).
 
+pub(crate) mod analytics;
 pub(crate) mod catalog;
 pub(crate) mod session;
 pub(crate) mod stock;
@@ -10,5 +11,5 @@ use crate::http::Route;
 
 /// Every admin API route (the OpenAPI test checks each is documented).
 pub(super) fn routes() -> Vec<Route> {
-    [session::routes(), catalog::routes(), stock::routes()].concat()
+    [session::routes(), catalog::routes(), stock::routes(), analytics::routes()].concat()
 }
