@@ -22,7 +22,7 @@ use crate::db::records::CommitObserver;
 use crate::db::writer::{self, WriterHandle, WriterThread};
 use crate::db::{self, OpenedStore, ReadPool};
 use crate::domain::Timestamp;
-use crate::jobs::maintenance::Maintenance;
+use crate::jobs::maintenance::{Maintenance, Retention};
 use crate::jobs::{self, JobQueue, Worker, WorkerPool, WorkerSettings};
 use crate::replica::{self, Follower, ReplicaStatus, ReplicationOptions};
 use crate::search::SearchIndex;
@@ -144,8 +144,8 @@ impl Application {
             return Ok(Self { listener, state, http: options.http, duties, data_dir_lock, access_upkeep });
         }
         let sender = jobs::sender_from_config(&config.jobs)?;
-        let (retention, settings) =
-            (config.jobs.retention(), WorkerSettings::for_sender(config.jobs.confirmation_sender));
+        let retention = Retention { jobs: config.jobs.retention(), movements: config.jobs.movement_retention() };
+        let settings = WorkerSettings::for_sender(config.jobs.confirmation_sender);
         let config = config.clone();
         let http = options.http.clone();
         let access_options = options.access.clone();

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("0014_delivery_attempts", include_str!("../../migrations/0014_delivery_attempts.sql")),
     ("0015_api_keys", include_str!("../../migrations/0015_api_keys.sql")),
+    ("0016_stock_movements", include_str!("../../migrations/0016_stock_movements.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run

@@ -86,6 +86,9 @@ pub struct StockRow {
     pub product_id: ProductId,
     /// Units on hand after the change.
     pub quantity: i64,
+    /// The row's low-stock threshold (answered by `PUT`, which may set it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low_stock_threshold: Option<i64>,
 }
 
 /// Filters of the cross-store order list.

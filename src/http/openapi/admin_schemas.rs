@@ -135,11 +135,14 @@ pub(crate) struct AdminProduct {
     created_at: String,
 }
 
-/// `PUT …/inventory/<product>/`: the new quantity.
+/// `PUT …/inventory/<product>/`: the new quantity, the row's new low-stock threshold, or both
+/// (a threshold alone needs the inventory row to exist; it emits no event).
 #[derive(ToSchema)]
 pub struct SetStockBody {
     #[schema(minimum = 0, maximum = 1_000_000_000)]
-    quantity: i64,
+    quantity: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    low_stock_threshold: Option<i64>,
 }
 
 /// `POST …/adjust/`: added to the quantity (negative takes away; below zero is 409).
@@ -156,12 +159,48 @@ pub struct RestockBody {
     quantity: i64,
 }
 
-/// A store's stock of a product after a change.
+/// A store's stock of a product after a change (`low_stock_threshold` only from `PUT`).
 #[derive(ToSchema)]
 pub struct StockLevel {
     store_id: i64,
     product_id: i64,
     quantity: i64,
+    low_stock_threshold: Option<i64>,
+}
+
+/// Why a movement happened.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum MovementReasonDoc {
+    /// An order took the units.
+    Order,
+    /// A cancelled order gave them back.
+    Cancel,
+    /// `POST …/restock/`.
+    Restock,
+    /// `POST …/adjust/`.
+    Adjust,
+    /// `PUT …/inventory/<product>/` or the admin pages.
+    Set,
+    /// A bulk update row.
+    Bulk,
+}
+
+/// One change of a store's on-hand stock of a product. Each `quantity_after` is the previous
+/// movement's plus `delta`; the newest equals the current quantity.
+#[derive(ToSchema)]
+pub struct MovementDoc {
+    id: i64,
+    store_id: i64,
+    product_id: i64,
+    delta: i64,
+    quantity_after: i64,
+    reason: MovementReasonDoc,
+    order_id: Option<i64>,
+    /// `admin:<username>`, `key:<key id>`, `master`, or null (open mode without an admin).
+    actor: Option<String>,
+    #[schema(format = DateTime)]
+    created_at: String,
 }
 
 #[derive(ToSchema)]

@@ -11,7 +11,7 @@ use crate::db::outbox::jobs;
 use crate::db::records::{AdminId, CommitEffects, OrderBody, Written};
 use crate::db::store::{catalog, orders};
 use crate::db::writer::WriterHandle;
-use crate::domain::catalog::{CategoryInput, ProductFields, StockUpdate, StoreInput};
+use crate::domain::catalog::{CategoryInput, ProductFields, StockEdit, StockUpdate, StoreInput};
 use crate::domain::{CategoryId, OrderId, OrderStatus, ProductId, SessionToken, StoreId, Timestamp};
 use crate::error::Result;
 
@@ -90,12 +90,59 @@ impl WriterHandle {
     ) -> Result<i64> {
         self.write(move |conn| {
             let (field, before) = stock_field(conn, store_id, product_id)?;
-            let written = catalog::update_stock(conn, store_id, product_id, update)?;
+            let written = catalog::update_stock(conn, store_id, product_id, update, actor.stock_actor().as_deref())?;
             let (_, after) = stock_field(conn, store_id, product_id)?;
             let mut changes = Map::new();
             changes.insert(field, Value::Array(vec![before, after]));
             record(conn, &actor, ObjectType::Product, product_id.0, "change", changes)?;
             Ok(written)
+        })
+        .await
+    }
+
+    /// `PUT …/inventory/<product>/`: sets the row's low-stock threshold and/or its quantity
+    /// (the threshold first, so a quantity set with it is judged against it), recorded in the
+    /// product's history. A threshold alone needs the row to exist (404). Returns the quantity
+    /// and the threshold.
+    pub async fn edit_stock_as(
+        &self,
+        actor: Actor,
+        store_id: StoreId,
+        product_id: ProductId,
+        edit: StockEdit,
+    ) -> Result<(i64, i64)> {
+        self.write(move |conn| {
+            let mut changes = Map::new();
+            let mut effects = CommitEffects::default();
+            let mut quantity = None;
+            if let Some(threshold) = edit.low_stock_threshold {
+                let before = catalog::stock_row(conn, store_id, product_id)?.map(|(_, threshold)| threshold);
+                if edit.quantity.is_some() {
+                    // With a quantity the row may not exist yet: create it at 0 (the quantity
+                    // set next then moves from 0, as a set on a missing row does).
+                    catalog::ensure_inventory_row(conn, &mut effects, store_id, product_id)?;
+                }
+                let written = catalog::set_low_stock_threshold(conn, store_id, product_id, threshold)?;
+                quantity = Some(written.value);
+                effects.absorb(&written.effects);
+                let label = format!("low stock threshold at store {store_id}");
+                changes.insert(label, Value::Array(vec![before.into(), threshold.into()]));
+            }
+            if let Some(set) = edit.quantity {
+                let (field, before) = stock_field(conn, store_id, product_id)?;
+                let stock_actor = actor.stock_actor();
+                let written =
+                    catalog::update_stock(conn, store_id, product_id, StockUpdate::Set(set), stock_actor.as_deref())?;
+                let (_, after) = stock_field(conn, store_id, product_id)?;
+                changes.insert(field, Value::Array(vec![before, after]));
+                quantity = Some(written.value);
+                effects.absorb(&written.effects);
+            }
+            let (quantity, threshold) = catalog::stock_row(conn, store_id, product_id)?
+                .filter(|_| quantity.is_some())
+                .ok_or_else(|| crate::error::Error::Invariant("an edit changed no stock row".to_owned()))?;
+            record(conn, &actor, ObjectType::Product, product_id.0, "change", changes)?;
+            Ok(Written { value: (quantity, threshold), effects })
         })
         .await
     }
@@ -120,7 +167,7 @@ impl WriterHandle {
     /// when it changed anything (cancelling a cancelled order changes nothing).
     pub async fn cancel_order_as(&self, actor: Actor, order_id: OrderId) -> Result<OrderBody> {
         self.write(move |conn| {
-            let written = orders::cancel_order(conn, order_id, Timestamp::now())?;
+            let written = orders::cancel_order(conn, order_id, actor.stock_actor().as_deref(), Timestamp::now())?;
             // It queues `order.cancelled` exactly when it cancels; a repeat queues nothing.
             if written.effects.enqueued_jobs > 0 {
                 let mut changes = Map::new();
