@@ -244,3 +244,42 @@ async fn low_stock_fires_on_a_fall_to_the_threshold_and_never_for_a_threshold_ch
     assert_eq!(low_stock_events(&admin.app).len(), 2, "a fall to exactly the threshold counts");
     admin.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_inventory_listing_shows_thresholds_and_filters_low_stock() {
+    let admin = spawn_admin_app().await;
+    // Store 1: 1 → 10, 2 → 3, 3 → 0, 4 → 5, 5 → 1; threshold 5 but product 1's raised to 10.
+    admin
+        .call(Method::PUT, "/api/admin/stores/1/inventory/1/", Some(json!({"low_stock_threshold": 10})), StatusCode::OK)
+        .await;
+    admin
+        .call(Method::PUT, "/api/admin/stores/1/inventory/2/", Some(json!({"low_stock_threshold": 2})), StatusCode::OK)
+        .await;
+    let ids = |body: &Value| -> Vec<i64> {
+        body["results"].as_array().expect("rows").iter().map(|row| row["product_id"].as_i64().expect("id")).collect()
+    };
+
+    let all = json_with_status(admin.app.get("/stores/1/inventory/").await, StatusCode::OK).await;
+    let low = json_with_status(admin.app.get("/stores/1/inventory/?low_stock=true").await, StatusCode::OK).await;
+    let not_low = json_with_status(admin.app.get("/stores/1/inventory/?low_stock=false").await, StatusCode::OK).await;
+    let low_in_stock =
+        json_with_status(admin.app.get("/stores/1/inventory/?low_stock=true&in_stock=true").await, StatusCode::OK)
+            .await;
+
+    let threshold_of = |id: i64| {
+        all["results"].as_array().expect("rows").iter().find(|row| row["product_id"] == id).expect("row")
+            ["low_stock_threshold"]
+            .as_i64()
+    };
+    assert_eq!((threshold_of(1), threshold_of(2), threshold_of(4)), (Some(10), Some(2), Some(5)));
+    // By title: Atlas Mug (5), bamboo Cutting Board (2), Camping Tent (3), Headlamp (4), Steel Kettle (1).
+    assert_eq!(ids(&low), [5, 3, 4, 1], "at or below the row's threshold");
+    assert_eq!(low["count"], 4);
+    assert_eq!(ids(&not_low), [2]);
+    assert_eq!(ids(&low_in_stock), [5, 4, 1]);
+    let problem = admin.app.get("/stores/1/inventory/?low_stock=maybe").await;
+    assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
+    let problem = json_with_status(problem, StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem["errors"][0]["field"], "low_stock");
+    admin.shutdown().await;
+}

@@ -314,7 +314,7 @@ macro_rules! inventory_filter {
 macro_rules! inventory_page {
     ($order:literal) => {
         concat!(
-            "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity
+            "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity, i.low_stock_threshold
                FROM inventory i
                JOIN products p ON p.id = i.product_id
                JOIN categories c ON c.id = p.category_id
@@ -352,7 +352,7 @@ pub fn inventory_list(
     found: Option<PageOf<(ProductId, i64)>>,
 ) -> Result<PageOf<InventoryRow>> {
     if let Some(found) = found {
-        return Ok(PageOf { count: found.count, rows: inventory_rows(conn, &found.rows)? });
+        return Ok(PageOf { count: found.count, rows: inventory_rows(conn, store, &found.rows)? });
     }
     let count = conn
         .prepare_cached(ADMIN_INVENTORY_COUNT)?

@@ -10,8 +10,7 @@ use crate::db::records::{CommitEffects, Movement, MovementReason, StockCause, St
 use crate::domain::{PageRequest, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
-/// The low-stock threshold of a row that does not say otherwise (migration 0016's default).
-pub const DEFAULT_LOW_STOCK_THRESHOLD: i64 = 5;
+pub use super::listings::DEFAULT_LOW_STOCK_THRESHOLD;
 
 /// Records that a write took a store's stock of a product from `before` to `change.quantity`:
 /// its movement (none when the quantity did not change), then the change and its events
