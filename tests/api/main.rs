@@ -44,6 +44,7 @@ mod search_matching;
 mod search_relaxation;
 mod search_relevance;
 mod seed;
+mod stock_bulk;
 mod stock_ledger;
 mod storage_faults;
 mod stores;

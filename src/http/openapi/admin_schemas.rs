@@ -274,3 +274,39 @@ pub struct StockPath {
     /// Product id.
     product_id: i64,
 }
+
+/// `POST /api/admin/stock/bulk/`: 1 to 10,000 rows applied in order in one transaction.
+#[derive(ToSchema)]
+pub struct BulkBody {
+    /// `reject_everything` (default): any failed row is a 400 and nothing is applied;
+    /// `reject_failed_rows`: the good rows are applied and the failed ones reported.
+    #[schema(pattern = "^(reject_everything|reject_failed_rows)$")]
+    error_policy: Option<String>,
+    #[schema(min_items = 1, max_items = 10000)]
+    rows: Vec<BulkRowDoc>,
+}
+
+/// One row: `quantity` (sets on hand) or `delta` (adds to it; below zero fails the row).
+#[derive(ToSchema)]
+pub struct BulkRowDoc {
+    store_id: i64,
+    product_id: i64,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    quantity: Option<i64>,
+    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
+    delta: Option<i64>,
+}
+
+/// What a bulk update applied and, under `reject_failed_rows`, which rows failed.
+#[derive(ToSchema)]
+pub struct BulkResultDoc {
+    applied: i64,
+    failed: Vec<FailedRowDoc>,
+}
+
+/// A failed row: its index and its field errors (`rows[i].<member>`).
+#[derive(ToSchema)]
+pub struct FailedRowDoc {
+    index: i64,
+    errors: Vec<super::schemas::FieldErrorDoc>,
+}

@@ -63,6 +63,7 @@ use super::{health, keys, metrics, orders, search, stores, suggest};
         admin_stock::adjust_stock,
         admin_stock::restock,
         admin_stock::list_movements,
+        admin_stock::bulk_update,
         admin_stock::list_orders,
         admin_stock::cancel_order,
         keys::create_key,

@@ -9,9 +9,10 @@ use crate::db::admin::history::{Actor, ObjectType, logged, record, stock_field};
 use crate::db::admin::{accounts, sessions};
 use crate::db::outbox::jobs;
 use crate::db::records::{AdminId, CommitEffects, OrderBody, Written};
-use crate::db::store::{catalog, orders};
+use crate::db::store::{bulk, catalog, orders};
 use crate::db::writer::WriterHandle;
 use crate::domain::catalog::{CategoryInput, ProductFields, StockEdit, StockUpdate, StoreInput};
+use crate::domain::stock::{BulkOutcome, BulkUpdate};
 use crate::domain::{CategoryId, OrderId, OrderStatus, ProductId, SessionToken, StoreId, Timestamp};
 use crate::error::Result;
 
@@ -145,6 +146,12 @@ impl WriterHandle {
             Ok(Written { value: (quantity, threshold), effects })
         })
         .await
+    }
+
+    /// Applies a bulk stock update in one transaction (see [`bulk::apply`]): its movements
+    /// record `actor`. Resolves once search and listings hold every change.
+    pub async fn bulk_update_stock(&self, actor: Option<String>, update: BulkUpdate) -> Result<BulkOutcome> {
+        self.write(move |conn| bulk::apply(conn, &update, actor.as_deref())).await
     }
 
     /// Puts a failed job back in the queue (false: no failed job has that id).

@@ -10,12 +10,13 @@ use crate::db::admin::listing::{self as listing, OrderFilter, OrderRow, StockRow
 use crate::db::records::{Movement, OrderBody};
 use crate::db::store::{catalog, movements};
 use crate::domain::catalog::{self as input, StockUpdate};
+use crate::domain::stock::{self as stock_input, BulkOutcome};
 use crate::domain::{FieldError, OrderId, OrderStatus, ProductId, StoreId, parse_positive_id};
 use crate::error::{Error, Result};
 use crate::http::extract::PathId;
 use crate::http::openapi::admin_schemas::{
-    AdjustStockBody, AdminOrder, AdminOrdersFilter, AdminPage, AdminUnauthorized, BodyNotJson, BodyTooLarge,
-    MovementDoc, RestockBody, SetStockBody, StockLevel, StockPath,
+    AdjustStockBody, AdminOrder, AdminOrdersFilter, AdminPage, AdminUnauthorized, BodyNotJson, BodyTooLarge, BulkBody,
+    BulkResultDoc, MovementDoc, RestockBody, SetStockBody, StockLevel, StockPath,
 };
 use crate::http::openapi::schemas::{OrderDoc, PageParams, ProblemDoc, Unavailable};
 use crate::http::pagination::{PageLinks, Paginated};
@@ -30,6 +31,30 @@ pub(super) fn routes() -> Vec<Route> {
         Route::get("/api/admin/orders/", list_orders),
         Route::post("/api/admin/orders/{order_id}/cancel/", cancel_order),
     ]
+}
+
+/// The routes whose bodies may reach 2 MiB (the caller layers them with that limit).
+pub(super) fn large_body_routes() -> Vec<Route> {
+    vec![Route::post("/api/admin/stock/bulk/", bulk_update)]
+}
+
+/// Sets or adjusts many (store, product) pairs in one transaction, rows in order.
+#[utoipa::path(post, path = "/api/admin/stock/bulk/", tag = "admin", security(("admin_token" = [])), request_body = BulkBody,
+    responses(
+        (status = 200, description = "Applied: every row (reject_everything) or the good rows, with the failed ones by index (reject_failed_rows)", body = BulkResultDoc),
+        (status = 400, description = "Invalid request, or (reject_everything) a failed row: `errors` name `rows[i].<member>`; nothing applied", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 2 MiB", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 415, response = BodyNotJson),
+        (status = 401, response = AdminUnauthorized),
+        (status = 503, response = Unavailable),
+    ))]
+pub(crate) async fn bulk_update(
+    caller: Caller,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<BulkOutcome>> {
+    let update = stock_input::bulk_update(&body)?;
+    Ok(Json(state.writer.bulk_update_stock(caller.stock_actor(), update).await?))
 }
 
 /// The same write and answer as the public `POST /orders/<id>/cancel/`, recorded in the admin
