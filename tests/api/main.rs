@@ -11,6 +11,7 @@ mod admin_keys_page;
 mod admin_login;
 mod admin_pages;
 mod admin_stock;
+mod admin_stock_pages;
 mod admin_support;
 mod admin_web;
 mod backup;
