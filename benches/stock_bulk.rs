@@ -33,10 +33,10 @@ fn rows(round: u64) -> Vec<Value> {
         .map(|index| {
             let store = index % u64::from(STORES) + 1;
             let product = index / u64::from(STORES) + 1;
-            if index % 10 == 0 {
+            if index.is_multiple_of(10) {
                 json!({"store_id": store, "product_id": product, "quantity": 500 + round % 2})
             } else {
-                let delta = if round % 2 == 0 { 1 } else { -1 };
+                let delta = if round.is_multiple_of(2) { 1 } else { -1 };
                 json!({"store_id": store, "product_id": product, "delta": delta})
             }
         })

@@ -88,11 +88,11 @@ async fn form(session: WebSession) -> Result<Markup> {
 
 async fn upload(session: WebSession, State(state): State<AppState>, mut multipart: Multipart) -> Result<Response> {
     let (mut csrf, mut policy, mut file) = (None, None, None);
-    while let Some(field) = multipart.next_field().await.map_err(bad_form)? {
+    while let Some(field) = multipart.next_field().await.map_err(|error| bad_form(&error))? {
         match field.name() {
-            Some("csrf") => csrf = Some(field.text().await.map_err(bad_form)?),
-            Some("error_policy") => policy = Some(field.text().await.map_err(bad_form)?),
-            Some("file") => file = Some(field.bytes().await.map_err(bad_form)?),
+            Some("csrf") => csrf = Some(field.text().await.map_err(|error| bad_form(&error))?),
+            Some("error_policy") => policy = Some(field.text().await.map_err(|error| bad_form(&error))?),
+            Some("file") => file = Some(field.bytes().await.map_err(|error| bad_form(&error))?),
             _ => {}
         }
     }
@@ -126,7 +126,7 @@ async fn upload(session: WebSession, State(state): State<AppState>, mut multipar
     }
 }
 
-fn bad_form(error: axum::extract::multipart::MultipartError) -> HttpError {
+fn bad_form(error: &axum::extract::multipart::MultipartError) -> HttpError {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
         HttpError::PayloadTooLarge
     } else {
