@@ -91,6 +91,9 @@ async fn a_csv_upload_applies_its_rows_and_shows_each_failure() {
     assert!(html.contains("Applied 2 rows; 1 failed."), "{html}");
     assert!(html.contains("rows[1].product_id") && html.contains("product 99 does not exist"));
     assert_eq!((admin.app.stock(1, 1), admin.app.stock(2, 1)), (15, 6));
+    let product = page(&admin, &cookie, "/admin/products/1/").await;
+    let history = &product[product.find("id=\"history\"").expect("a history table")..];
+    assert!(history.contains("stock at Porto Market (store 2)"), "each changed row is in its product's history");
 
     let refused =
         upload(&admin, &cookie, &csrf, "reject_everything", "store_id,product_id,quantity\n1,1,2\n9,1,1\n").await;

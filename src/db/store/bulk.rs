@@ -12,7 +12,7 @@ use crate::domain::catalog::MAX_QUANTITY;
 use crate::domain::stock::{
     BulkChange, BulkOutcome, BulkRow, BulkUpdate, ErrorPolicy, FailedRow, quantity_out_of_range,
 };
-use crate::domain::{FieldError, StoreId};
+use crate::domain::{FieldError, ProductId, StoreId};
 use crate::error::{Error, Result};
 
 /// Applies `update`'s rows in order. Under `reject_everything` any failed row is a `400`
@@ -21,13 +21,30 @@ use crate::error::{Error, Result};
 /// are reported by index. A repeated pair applies twice (each row reads what the one before
 /// it wrote).
 pub fn apply(conn: &Connection, update: &BulkUpdate, actor: Option<&str>) -> Result<Written<BulkOutcome>> {
+    Ok(apply_listing_changes(conn, update, actor)?.0)
+}
+
+/// One quantity a bulk update changed: (store, product, before, after).
+pub type RowChange = (StoreId, ProductId, i64, i64);
+
+/// [`apply`], with every quantity it changed, in order (for the admin history).
+pub fn apply_listing_changes(
+    conn: &Connection,
+    update: &BulkUpdate,
+    actor: Option<&str>,
+) -> Result<(Written<BulkOutcome>, Vec<RowChange>)> {
     let cause = StockCause { reason: MovementReason::Bulk, order_id: None, actor };
+    let mut changes = Vec::new();
     let mut effects = CommitEffects::default();
     let mut stores: HashMap<StoreId, bool> = HashMap::new();
     let mut outcome = BulkOutcome { applied: 0, failed: Vec::new() };
     for (index, row) in update.rows.iter().enumerate() {
         let applied = match row {
-            Ok(row) => apply_row(conn, &mut effects, &cause, &mut stores, index, row)?,
+            Ok(row) => apply_row(conn, &mut effects, &cause, &mut stores, index, row)?.map(|change| {
+                if let Some(change) = change {
+                    changes.push(change);
+                }
+            }),
             Err(errors) => Err(errors.clone()),
         };
         match applied {
@@ -39,11 +56,12 @@ pub fn apply(conn: &Connection, update: &BulkUpdate, actor: Option<&str>) -> Res
         let errors = outcome.failed.into_iter().flat_map(|failed| failed.errors).collect();
         return Err(Error::Validation(errors));
     }
-    Ok(Written { value: outcome, effects })
+    Ok((Written { value: outcome, effects }, changes))
 }
 
 /// One well-formed row: `Ok(Err(errors))` when it fails (an unknown store or product, a
-/// quantity out of range, a delta taking on hand below zero), nothing written.
+/// quantity out of range, a delta taking on hand below zero), nothing written; else the change
+/// it made, if any.
 fn apply_row(
     conn: &Connection,
     effects: &mut CommitEffects,
@@ -51,7 +69,7 @@ fn apply_row(
     stores: &mut HashMap<StoreId, bool>,
     index: usize,
     row: &BulkRow,
-) -> Result<std::result::Result<(), Vec<FieldError>>> {
+) -> Result<std::result::Result<Option<RowChange>, Vec<FieldError>>> {
     let mut errors = Vec::new();
     let store_known = match stores.get(&row.store_id) {
         Some(known) => *known,
@@ -93,5 +111,5 @@ fn apply_row(
         }]));
     }
     catalog::write_quantity(conn, effects, cause, (row.store_id, row.product_id), (current, after), threshold)?;
-    Ok(Ok(()))
+    Ok(Ok((current != after).then_some((row.store_id, row.product_id, current, after))))
 }

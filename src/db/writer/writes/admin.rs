@@ -2,11 +2,13 @@
 //! cancel as an admin makes them (each with its history entry in the same savepoint), and the
 //! admin's own password and sessions.
 
+use std::collections::HashMap;
+
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 
 use crate::db::admin::history::{Actor, ObjectType, logged, record, stock_field};
-use crate::db::admin::{accounts, sessions};
+use crate::db::admin::{accounts, listing, sessions};
 use crate::db::outbox::jobs;
 use crate::db::records::{AdminId, CommitEffects, OrderBody, Written};
 use crate::db::store::{bulk, catalog, orders};
@@ -152,6 +154,29 @@ impl WriterHandle {
     /// record `actor`. Resolves once search and listings hold every change.
     pub async fn bulk_update_stock(&self, actor: Option<String>, update: BulkUpdate) -> Result<BulkOutcome> {
         self.write(move |conn| bulk::apply(conn, &update, actor.as_deref())).await
+    }
+
+    /// [`Self::bulk_update_stock`] by a signed-in admin (the upload page): every quantity it
+    /// changed is also recorded in its product's history, as a stock edit is.
+    pub async fn bulk_update_stock_as(&self, actor: Actor, update: BulkUpdate) -> Result<BulkOutcome> {
+        self.write(move |conn| {
+            let (written, changes) = bulk::apply_listing_changes(conn, &update, actor.stock_actor().as_deref())?;
+            let mut store_names: HashMap<StoreId, String> = HashMap::new();
+            for (store_id, product_id, before, after) in changes {
+                if !store_names.contains_key(&store_id) {
+                    store_names.insert(store_id, listing::store(conn, store_id)?.name);
+                }
+                let name = store_names.get(&store_id).map_or("", String::as_str);
+                let mut fields = Map::new();
+                fields.insert(
+                    format!("stock at {name} (store {store_id})"),
+                    Value::Array(vec![before.into(), after.into()]),
+                );
+                record(conn, &actor, ObjectType::Product, product_id.0, "change", fields)?;
+            }
+            Ok(written)
+        })
+        .await
     }
 
     /// Puts a failed job back in the queue (false: no failed job has that id).

@@ -1,7 +1,8 @@
 //! Bulk stock from a CSV file (the admin side of `POST /api/admin/stock/bulk/` and
 //! `aforro stock import`): a form to upload the file with its error policy, and the per-row
 //! result. The upload is a multipart form (a file input needs no script) with the CSRF field
-//! like every other form, under the bulk route's 2 MiB body limit.
+//! like every other form, under the bulk route's 2 MiB body limit. Each quantity an upload
+//! changes is recorded in its product's history.
 
 use axum::Router;
 use axum::extract::{Multipart, State};
@@ -116,7 +117,7 @@ async fn upload(session: WebSession, State(state): State<AppState>, mut multipar
         Err(other) => return Err(other.into()),
     };
     let written = match input::bulk_update(&body) {
-        Ok(update) => state.writer.bulk_update_stock(session.actor().stock_actor(), update).await,
+        Ok(update) => state.writer.bulk_update_stock_as(session.actor(), update).await,
         Err(error) => Err(error),
     };
     match written {
