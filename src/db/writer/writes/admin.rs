@@ -163,10 +163,12 @@ impl WriterHandle {
             let (written, changes) = bulk::apply_listing_changes(conn, &update, actor.stock_actor().as_deref())?;
             let mut store_names: HashMap<StoreId, String> = HashMap::new();
             for (store_id, product_id, before, after) in changes {
-                if !store_names.contains_key(&store_id) {
-                    store_names.insert(store_id, listing::store(conn, store_id)?.name);
-                }
-                let name = store_names.get(&store_id).map_or("", String::as_str);
+                let name = match store_names.entry(store_id) {
+                    std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(listing::store(conn, store_id)?.name)
+                    }
+                };
                 let mut fields = Map::new();
                 fields.insert(
                     format!("stock at {name} (store {store_id})"),
