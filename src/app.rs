@@ -23,7 +23,7 @@ use crate::db::records::CommitObserver;
 use crate::db::writer::{self, WriterHandle, WriterThread};
 use crate::db::{self, OpenedStore, ReadPool};
 use crate::domain::Timestamp;
-use crate::jobs::maintenance::Maintenance;
+use crate::jobs::maintenance::{Maintenance, Retention};
 use crate::jobs::{self, JobQueue, Worker, WorkerPool, WorkerSettings};
 use crate::replica::{self, Follower, ReplicaStatus, ReplicationOptions};
 use crate::search::SearchIndex;
@@ -158,8 +158,8 @@ impl Application {
             });
         }
         let sender = jobs::sender_from_config(&config.jobs)?;
-        let (retention, settings) =
-            (config.jobs.retention(), WorkerSettings::for_sender(config.jobs.confirmation_sender));
+        let retention = Retention { jobs: config.jobs.retention(), movements: config.jobs.movement_retention() };
+        let settings = WorkerSettings::for_sender(config.jobs.confirmation_sender);
         let analytics_settings = config.analytics.clone();
         let config = config.clone();
         let http = options.http.clone();

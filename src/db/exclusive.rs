@@ -18,6 +18,18 @@ pub struct DataDirLock {
 
 /// Takes the data folder's lock, or fails with a one-line reason if another process has it.
 pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<DataDirLock> {
+    match try_lock_data_dir(data_dir)? {
+        Some(lock) => Ok(lock),
+        None => bail!(
+            "{} is in use by another aforro process (a running `aforro serve`?); stop it first",
+            data_dir.display()
+        ),
+    }
+}
+
+/// Takes the data folder's lock, or `None` when another process (a running `serve`) has it:
+/// for commands that then go through that server instead (`aforro stock import`).
+pub fn try_lock_data_dir(data_dir: &Path) -> anyhow::Result<Option<DataDirLock>> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create the folder {}", data_dir.display()))?;
     let path = data_dir.join("aforro.lock");
     let file = OpenOptions::new()
@@ -27,11 +39,8 @@ pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<DataDirLock> {
         .open(&path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     match file.try_lock() {
-        Ok(()) => Ok(DataDirLock { _file: file }),
-        Err(TryLockError::WouldBlock) => bail!(
-            "{} is in use by another aforro process (a running `aforro serve`?); stop it first",
-            data_dir.display()
-        ),
+        Ok(()) => Ok(Some(DataDirLock { _file: file })),
+        Err(TryLockError::WouldBlock) => Ok(None),
         Err(TryLockError::Error(error)) => Err(error).with_context(|| format!("cannot lock {}", path.display())),
     }
 }

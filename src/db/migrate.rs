@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("0014_delivery_attempts", include_str!("../../migrations/0014_delivery_attempts.sql")),
     ("0015_api_keys", include_str!("../../migrations/0015_api_keys.sql")),
+    ("0016_stock_movements", include_str!("../../migrations/0016_stock_movements.sql")),
     ("0019_search_analytics", include_str!("../../migrations/0019_search_analytics.sql")),
 ];
 
@@ -117,6 +118,7 @@ mod tests {
                 "0013_orders_without_statement_journals",
                 "0014_delivery_attempts",
                 "0015_api_keys",
+                "0016_stock_movements",
                 "0019_search_analytics"
             ]
         );

@@ -12,6 +12,7 @@ mod order;
 mod page;
 pub mod password;
 mod session;
+pub mod stock;
 pub mod text;
 mod timestamp;
 

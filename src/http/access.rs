@@ -106,6 +106,8 @@ pub const RULES: &[Rule] = &[
     rule("PUT", "/api/admin/stores/{store_id}/inventory/{product_id}/", STOCK, NONE),
     rule("POST", "/api/admin/stores/{store_id}/inventory/{product_id}/adjust/", STOCK, NONE),
     rule("POST", "/api/admin/stores/{store_id}/inventory/{product_id}/restock/", STOCK, NONE),
+    rule("GET", "/api/admin/stores/{store_id}/inventory/{product_id}/movements/", STOCK, NONE),
+    rule("POST", "/api/admin/stock/bulk/", STOCK, NONE),
     rule("GET", "/api/admin/orders/", ADMIN, NONE),
     rule("POST", "/api/admin/orders/{order_id}/cancel/", ADMIN, NONE),
     rule("GET", "/api/admin/search-analytics/", ADMIN, NONE),

@@ -1,5 +1,6 @@
 //! The in-memory stock view: per store, one dense array of quantities indexed by product id,
-//! plus per product the number of stores holding it in stock. Loaded from SQLite at start,
+//! plus per product the number of stores holding it in stock, and the low-stock thresholds
+//! that differ from the default (few: only an admin sets one). Loaded from SQLite at start,
 //! updated by the writer after every commit (before the client gets its response).
 //!
 //! Stock is deliberately not in tantivy: it changes with every order, and re-indexing a
@@ -13,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use rusqlite::Connection;
 
-use crate::db::records::{InventoryRemoval, StockChange};
+use crate::db::records::{InventoryRemoval, StockChange, ThresholdChange};
+use crate::db::store::movements::DEFAULT_LOW_STOCK_THRESHOLD;
 use crate::db::store::view_rows;
 use crate::domain::{ProductId, StoreId};
 use crate::error::Result;
@@ -42,10 +44,49 @@ pub struct StockTables {
     stores_in_stock: Arc<[AtomicU32]>,
 }
 
+/// Per store, the low-stock thresholds that differ from [`DEFAULT_LOW_STOCK_THRESHOLD`], by
+/// product id. Replaced whole on a change (thresholds change by hand, one at a time), so a
+/// reader holds one consistent map.
+#[derive(Default)]
+pub struct Thresholds {
+    stores: HashMap<StoreId, Arc<HashMap<u32, i64>>>,
+}
+
+impl Thresholds {
+    /// One store's overrides, to look thresholds up while walking its products.
+    pub fn store(&self, store_id: StoreId) -> StoreThresholds<'_> {
+        StoreThresholds(self.stores.get(&store_id).map(|map| &**map))
+    }
+
+    fn set(&mut self, store_id: StoreId, product_id: i64, threshold: i64) {
+        let Ok(product) = u32::try_from(product_id) else { return };
+        let store = self.stores.entry(store_id).or_default();
+        let map = Arc::make_mut(store);
+        if threshold == DEFAULT_LOW_STOCK_THRESHOLD {
+            map.remove(&product);
+        } else {
+            map.insert(product, threshold);
+        }
+    }
+}
+
+/// A store's thresholds (see [`Thresholds::store`]).
+#[derive(Clone, Copy)]
+pub struct StoreThresholds<'a>(Option<&'a HashMap<u32, i64>>);
+
+impl StoreThresholds<'_> {
+    /// The low-stock threshold of the store's row for `product_id`.
+    #[inline]
+    pub fn of(&self, product_id: u32) -> i64 {
+        self.0.and_then(|map| map.get(&product_id).copied()).unwrap_or(DEFAULT_LOW_STOCK_THRESHOLD)
+    }
+}
+
 /// A cheap clonable handle on the stock view.
 #[derive(Clone)]
 pub struct StockView {
     tables: Arc<ArcSwap<StockTables>>,
+    thresholds: Arc<ArcSwap<Thresholds>>,
     /// Serialises writers (only the writer thread in practice); readers never take it.
     update: Arc<Mutex<()>>,
     /// Bumped after every applied batch of changes: a result computed from the view is
@@ -201,8 +242,14 @@ impl StockView {
         for store_id in store_ids {
             tables.refresh_carried(store_id);
         }
+        let mut thresholds = Thresholds::default();
+        view_rows::for_each_low_stock_override(conn, DEFAULT_LOW_STOCK_THRESHOLD, |change| {
+            thresholds.set(change.store_id, change.product_id.0, change.threshold);
+            Ok(())
+        })?;
         Ok(Self {
             tables: Arc::new(ArcSwap::from_pointee(tables)),
+            thresholds: Arc::new(ArcSwap::from_pointee(thresholds)),
             update: Arc::new(Mutex::new(())),
             generation: Arc::new(AtomicU64::new(0)),
         })
@@ -235,13 +282,42 @@ impl StockView {
         }
     }
 
+    /// The low-stock thresholds (those not at the default).
+    pub fn thresholds(&self) -> Arc<Thresholds> {
+        self.thresholds.load_full()
+    }
+
+    /// Applies committed threshold changes.
+    pub fn apply_thresholds(&self, changes: &[ThresholdChange]) {
+        if changes.is_empty() {
+            return;
+        }
+        let _writer = lock(&self.update);
+        let current = self.thresholds.load_full();
+        let mut next = Thresholds { stores: current.stores.clone() };
+        for change in changes {
+            next.set(change.store_id, change.product_id.0, change.threshold);
+        }
+        self.thresholds.store(Arc::new(next));
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
     /// Forgets deleted inventory rows: the store no longer carries those products, so a
-    /// store browse must not list them (and a product id SQLite reuses starts uncarried).
+    /// store browse must not list them (and a product id SQLite reuses starts uncarried, at
+    /// the default threshold).
     pub fn remove(&self, removals: &[InventoryRemoval]) {
         if removals.is_empty() {
             return;
         }
         let _writer = lock(&self.update);
+        let thresholds = self.thresholds.load_full();
+        if removals.iter().any(|r| thresholds.store(r.store_id).of(removal_slot(r)) != DEFAULT_LOW_STOCK_THRESHOLD) {
+            let mut next = Thresholds { stores: thresholds.stores.clone() };
+            for removal in removals {
+                next.set(removal.store_id, removal.product_id.0, DEFAULT_LOW_STOCK_THRESHOLD);
+            }
+            self.thresholds.store(Arc::new(next));
+        }
         let current = self.tables.load_full();
         let mut touched: Vec<StoreId> = removals.iter().filter(|r| current.uncarry(r)).map(|r| r.store_id).collect();
         touched.sort_unstable();
@@ -267,6 +343,11 @@ impl StockView {
         let column = tables.store(store_id)?;
         StockTables::quantity_in(column, u64::try_from(product_id.0).ok()?)
     }
+}
+
+/// A removal's product as a threshold key (an id no map can hold is at the default anyway).
+fn removal_slot(removal: &InventoryRemoval) -> u32 {
+    u32::try_from(removal.product_id.0).unwrap_or(u32::MAX)
 }
 
 fn zeroed(len: usize, fill: u32) -> Arc<[AtomicU32]> {
@@ -303,7 +384,7 @@ mod tests {
         let conn = Connection::open_in_memory().expect("in-memory db");
         conn.execute_batch("CREATE TABLE products (id INTEGER PRIMARY KEY); INSERT INTO products VALUES (1), (2);")
             .expect("products");
-        conn.execute_batch("CREATE TABLE inventory (store_id, product_id, quantity); INSERT INTO inventory VALUES (1, 1, 3), (2, 1, 0);")
+        conn.execute_batch("CREATE TABLE inventory (store_id, product_id, quantity, low_stock_threshold DEFAULT 5); INSERT INTO inventory VALUES (1, 1, 3, 5), (2, 1, 0, 9);")
             .expect("inventory");
         StockView::load(&conn).expect("load")
     }
@@ -348,6 +429,22 @@ mod tests {
         assert_eq!(view.tables().carried(StoreId(1)).map(|ids| ids.to_vec()), Some(vec![]));
         view.apply(&[change(1, 1, 2)]);
         assert_eq!(view.tables().carried(StoreId(1)).map(|ids| ids.to_vec()), Some(vec![1]), "carried again");
+    }
+
+    #[test]
+    fn thresholds_load_follow_changes_and_go_with_their_rows() {
+        let view = view();
+        assert_eq!(view.thresholds().store(StoreId(2)).of(1), 9, "loaded");
+        assert_eq!(view.thresholds().store(StoreId(1)).of(1), 5, "the default");
+        let set = |store, product, threshold| ThresholdChange {
+            store_id: StoreId(store),
+            product_id: ProductId(product),
+            threshold,
+        };
+        view.apply_thresholds(&[set(1, 1, 0), set(2, 1, 5)]);
+        assert_eq!((view.thresholds().store(StoreId(1)).of(1), view.thresholds().store(StoreId(2)).of(1)), (0, 5));
+        view.remove(&[InventoryRemoval { store_id: StoreId(1), product_id: ProductId(1) }]);
+        assert_eq!(view.thresholds().store(StoreId(1)).of(1), 5, "a deleted row's threshold goes with it");
     }
 
     #[test]

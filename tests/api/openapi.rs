@@ -261,6 +261,20 @@ fn admin_samples() -> Vec<Sample> {
         sample("post", RESTOCK, "/api/admin/stores/2/inventory/5/restock/", Some(json!({"quantity": 2})), 200),
         sample("post", RESTOCK, "/api/admin/stores/2/inventory/5/restock/", Some(json!({"quantity": 0})), 400),
         sample("post", RESTOCK, "/api/admin/stores/2/inventory/0/restock/", Some(json!({"quantity": 2})), 404),
+        sample("put", stock, "/api/admin/stores/1/inventory/3/", Some(json!({"low_stock_threshold": 2})), 200),
+        sample("put", stock, "/api/admin/stores/2/inventory/3/", Some(json!({"low_stock_threshold": 2})), 404),
+        sample("get", MOVEMENTS, "/api/admin/stores/1/inventory/3/movements/?page_size=2", None, 200),
+        sample("get", MOVEMENTS, "/api/admin/stores/1/inventory/3/movements/?page_size=0", None, 400),
+        sample("get", MOVEMENTS, "/api/admin/stores/1/inventory/99/movements/", None, 404),
+        sample("post", BULK, BULK, Some(json!({"rows": [{"store_id": 1, "product_id": 4, "delta": 1}]})), 200),
+        sample(
+            "post",
+            BULK,
+            BULK,
+            Some(json!({"error_policy": "reject_failed_rows", "rows": [{"store_id": 9, "product_id": 4, "delta": 1}]})),
+            200,
+        ),
+        sample("post", BULK, BULK, Some(json!({"rows": [{"store_id": 9, "product_id": 4, "delta": 1}]})), 400),
         sample("get", "/api/admin/orders/", "/api/admin/orders/?store=1&status=cancelled", None, 200),
         sample("get", "/api/admin/orders/", "/api/admin/orders/?store=0", None, 400),
         sample("get", "/api/admin/orders/", "/api/admin/orders/?page=5", None, 404),
@@ -283,6 +297,8 @@ const ADJUST: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/adjust
 const RESTOCK: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/restock/";
 const CANCEL: &str = "/api/admin/orders/{order_id}/cancel/";
 const ANALYTICS: &str = "/api/admin/search-analytics/";
+const MOVEMENTS: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/movements/";
+const BULK: &str = "/api/admin/stock/bulk/";
 
 #[tokio::test]
 async fn a_sample_response_of_every_route_matches_its_documented_schema() {

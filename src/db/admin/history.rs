@@ -22,6 +22,21 @@ pub struct Actor {
     pub username: String,
 }
 
+impl Actor {
+    /// Who the stock ledger records for this actor's changes: `admin:<username>` for a signed-in
+    /// admin, `master` and `key:<id>` as the access layer names them (see
+    /// `access::Caller::actor`), and `None` for anyone else (open mode without an admin, the CLI).
+    pub fn stock_actor(&self) -> Option<String> {
+        if self.user_id > 0 {
+            Some(format!("admin:{}", self.username))
+        } else if self.username == "master" || self.username.starts_with("key:") {
+            Some(self.username.clone())
+        } else {
+            None
+        }
+    }
+}
+
 /// The kinds of object the history covers (the `object_type` CHECK in `0008_admin_history.sql`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectType {

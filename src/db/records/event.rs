@@ -1,5 +1,5 @@
 //! Events: what tells a shop's other systems that something changed (`order.confirmed`,
-//! `order.cancelled`, `inventory.out_of_stock`, `inventory.back_in_stock`), as a delivery says
+//! `order.cancelled`, `inventory.out_of_stock`, `inventory.back_in_stock`, `inventory.low_stock`), as a delivery says
 //! it. The rows are written by `db::outbox::events`; the workers deliver them (`jobs`).
 
 use serde::Serialize;
@@ -19,11 +19,14 @@ pub enum EventKind {
     OutOfStock,
     /// A store's stock of a product rose from zero.
     BackInStock,
+    /// A store's stock of a product fell from above its low-stock threshold to at or below it.
+    LowStock,
 }
 
 impl EventKind {
     /// Every kind, for listing and parsing.
-    pub const ALL: [EventKind; 4] = [Self::OrderConfirmed, Self::OrderCancelled, Self::OutOfStock, Self::BackInStock];
+    pub const ALL: [EventKind; 5] =
+        [Self::OrderConfirmed, Self::OrderCancelled, Self::OutOfStock, Self::BackInStock, Self::LowStock];
 
     /// The contract's name, stored as the job's `kind` and sent as `X-Aforro-Event`.
     pub fn as_str(self) -> &'static str {
@@ -32,6 +35,7 @@ impl EventKind {
             Self::OrderCancelled => "order.cancelled",
             Self::OutOfStock => "inventory.out_of_stock",
             Self::BackInStock => "inventory.back_in_stock",
+            Self::LowStock => "inventory.low_stock",
         }
     }
 

@@ -7,9 +7,10 @@
 //! - `event`: [`Event`], [`EventKind`], [`EventData`]: what a delivery says.
 //! - `job`: [`ClaimedJob`], [`HandedJob`] and the [`JobHandoff`] the writer leases jobs to.
 //! - `effects`: [`CommitEffects`] (what a write changed), [`Written`], [`CommitObserver`].
+//! - `movement`: [`Movement`], [`MovementReason`], [`StockCause`]: the stock ledger's rows.
 //! - `admin`: [`AdminId`]; `api_key`: [`ApiKeyRecord`], an API key as listed.
 //!
-//! Within the folder, `effects` → `job` → `event` → `order`; each file imports only those
+//! Within the folder, `effects` → `job` → `event` → `order`, and `movement` alone; each file imports only those
 //! after it.
 
 mod admin;
@@ -17,11 +18,13 @@ mod api_key;
 mod effects;
 mod event;
 mod job;
+mod movement;
 mod order;
 
 pub use admin::AdminId;
 pub use api_key::{ApiKeyId, ApiKeyRecord, HashedKey};
-pub use effects::{CommitEffects, CommitObserver, InventoryRemoval, StockChange, Written};
+pub use effects::{CommitEffects, CommitObserver, InventoryRemoval, StockChange, ThresholdChange, Written};
 pub use event::{Event, EventData, EventKind};
 pub use job::{ClaimedJob, HandedJob, HandoffLink, JobHandoff};
+pub use movement::{Movement, MovementReason, StockCause};
 pub use order::{Confirmation, OrderBody, OrderItemBody, ShortLine};

@@ -4,17 +4,22 @@
 //!
 //! - [`catalog`]: lookups and the catalog's statement functions (the admin's edits, stock).
 //! - [`orders`]: placing, cancelling and reading an order; the event a claimed job delivers.
+//! - [`bulk`]: a bulk stock update's rows under its error policy.
+//! - [`movements`]: the stock ledger, written with every change of on-hand stock.
 //! - [`idempotency`]: the keys that make an order request safe to retry.
 //! - [`listings`]: a store's orders and inventory, one page per query ([`listings::PageOf`]).
 //! - [`view_rows`]: what the derived views (search, stock view) read to build themselves.
 //! - [`popularity`]: products with their order counts, for autocomplete.
 //! - [`seed`]: bulk inserts of a generated demo catalog (`aforro seed`).
 //!
-//! Order within: `orders` → `catalog`, `idempotency`; the others import no sibling.
+//! Order within: `orders`, `bulk` → `catalog`, `idempotency`; `orders`, `catalog` → `movements` →
+//! `listings` (its page type); the others import no sibling.
 
+pub mod bulk;
 pub mod catalog;
 pub mod idempotency;
 pub mod listings;
+pub mod movements;
 pub mod orders;
 pub mod popularity;
 pub mod seed;

@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, params};
 
-use super::{catalog, idempotency};
+use super::{catalog, idempotency, movements};
 use crate::db::optional;
 use crate::db::outbox::{events, jobs};
 use crate::db::records::{
-    ClaimedJob, CommitEffects, Event, EventData, EventKind, OrderBody, OrderItemBody, ShortLine, StockChange, Written,
+    ClaimedJob, CommitEffects, Event, EventData, EventKind, MovementReason, OrderBody, OrderItemBody, ShortLine,
+    StockCause, StockChange, Written,
 };
 use crate::domain::{FieldError, IdempotencyKey, NewOrder, OrderId, OrderStatus, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
@@ -58,6 +59,7 @@ pub fn place_order(
     conn: &Connection,
     order: &NewOrder,
     key: Option<&IdempotencyKey>,
+    actor: Option<&str>,
     now: Timestamp,
     job_lease: Option<Duration>,
 ) -> Result<Written<PlacedOrder>> {
@@ -74,18 +76,20 @@ pub fn place_order(
     }
     let mut effects = CommitEffects::default();
     let (lines, short) = match take_every_line(conn, order)? {
-        Some(taken) => {
-            for line in &taken {
-                let remaining = line.available - line.requested;
-                let change = StockChange { store_id: order.store_id, product_id: line.product_id, quantity: remaining };
-                events::stock_changed(conn, &mut effects, line.available, change, now)?;
-            }
-            (taken, Vec::new())
-        }
+        Some(taken) => (taken, Vec::new()),
         None => reject(conn, order)?,
     };
     let status = if short.is_empty() { OrderStatus::Confirmed } else { OrderStatus::Rejected };
     let order_id = insert_order(conn, order, status, now)?;
+    if status == OrderStatus::Confirmed {
+        // The movements name the order, so they follow its insert (one row per line).
+        let cause = StockCause { reason: MovementReason::Order, order_id: Some(order_id), actor };
+        for line in &lines {
+            let remaining = line.available - line.requested;
+            let change = StockChange { store_id: order.store_id, product_id: line.product_id, quantity: remaining };
+            movements::stock_written(conn, &mut effects, &cause, line.available, change, line.threshold, now)?;
+        }
+    }
     let body = OrderBody {
         id: order_id,
         store_id: order.store_id,
@@ -121,6 +125,8 @@ struct CheckedLine {
     title: String,
     requested: i64,
     available: i64,
+    /// The row's low-stock threshold (only a taken line's is used).
+    threshold: i64,
 }
 
 impl CheckedLine {
@@ -143,11 +149,12 @@ fn take_every_line(conn: &Connection, order: &NewOrder) -> Result<Option<Vec<Che
     for line in &order.items {
         let requested = line.quantity_requested.get();
         match catalog::take_stock(conn, order.store_id, line.product_id, requested)? {
-            Some((remaining, title)) => taken.push(CheckedLine {
+            Some(catalog::Taken { remaining, title, threshold }) => taken.push(CheckedLine {
                 product_id: line.product_id,
                 title,
                 requested,
                 available: remaining + requested,
+                threshold,
             }),
             None => {
                 // Put back what the earlier lines took: an order runs without a savepoint of
@@ -191,6 +198,7 @@ fn check_lines(conn: &Connection, order: &NewOrder) -> Result<Vec<CheckedLine>> 
                 title,
                 requested: line.quantity_requested.get(),
                 available,
+                threshold: movements::DEFAULT_LOW_STOCK_THRESHOLD,
             }),
             None => unknown.push(FieldError::new(
                 format!("items[{index}].product_id"),
@@ -276,7 +284,13 @@ pub fn load_order_without_confirmation(conn: &Connection, order_id: OrderId) -> 
 /// to the store's inventory and `order.cancelled` is queued, all in the caller's transaction.
 /// An order already cancelled is answered as it stands and nothing changes (idempotent); a
 /// rejected (or pending) order is a conflict; an unknown one is not found.
-pub fn cancel_order(conn: &Connection, order_id: OrderId, now: Timestamp) -> Result<Written<OrderBody>> {
+/// The returned stock's movements name the order and `actor`.
+pub fn cancel_order(
+    conn: &Connection,
+    order_id: OrderId,
+    actor: Option<&str>,
+    now: Timestamp,
+) -> Result<Written<OrderBody>> {
     let not_found = || Error::NotFound(format!("order {order_id} does not exist"));
     let mut effects = CommitEffects::default();
     let mut status_stmt = conn.prepare_cached("SELECT store_id, status FROM orders WHERE id = ?1")?;
@@ -292,10 +306,11 @@ pub fn cancel_order(conn: &Connection, order_id: OrderId, now: Timestamp) -> Res
             let lines = lines
                 .query_map([order_id], |row| Ok((row.get::<_, ProductId>(0)?, row.get::<_, i64>(1)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let cause = StockCause { reason: MovementReason::Cancel, order_id: Some(order_id), actor };
             for (product_id, quantity) in lines {
-                let (before, after) = catalog::return_stock(conn, store_id, product_id, quantity)?;
+                let (before, after, threshold) = catalog::return_stock(conn, store_id, product_id, quantity)?;
                 let change = StockChange { store_id, product_id, quantity: after };
-                events::stock_changed(conn, &mut effects, before, change, now)?;
+                movements::stock_written(conn, &mut effects, &cause, before, change, threshold, now)?;
             }
             events::enqueue_order_event(conn, &mut effects, EventKind::OrderCancelled, order_id, now)?;
         }
@@ -333,7 +348,9 @@ pub fn load_event(conn: &Connection, job: &ClaimedJob) -> Result<Result<Event, S
         (EventKind::OrderConfirmed | EventKind::OrderCancelled, None) => {
             return Ok(Err(format!("{} job {} names no order", job.kind, job.id)));
         }
-        (EventKind::OutOfStock | EventKind::BackInStock, _) => EventData::Stored(serde_json::from_str(&job.payload)?),
+        (EventKind::OutOfStock | EventKind::BackInStock | EventKind::LowStock, _) => {
+            EventData::Stored(serde_json::from_str(&job.payload)?)
+        }
     };
     Ok(Ok(Event { event: kind.as_str(), id: job.event_id.clone(), created_at: job.created_at, data }))
 }

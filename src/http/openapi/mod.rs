@@ -64,6 +64,8 @@ use super::{health, keys, metrics, orders, search, stores, suggest};
         admin_stock::set_stock,
         admin_stock::adjust_stock,
         admin_stock::restock,
+        admin_stock::list_movements,
+        admin_stock::bulk_update,
         admin_stock::list_orders,
         admin_stock::cancel_order,
         admin_analytics::search_analytics,

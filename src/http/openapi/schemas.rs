@@ -133,6 +133,8 @@ pub(crate) struct InventoryRowDoc {
     category: String,
     category_id: i64,
     quantity: i64,
+    /// At or below this many units on hand the row is low on stock (`low_stock=true`).
+    low_stock_threshold: i64,
 }
 
 #[derive(ToSchema)]
@@ -348,6 +350,10 @@ pub(crate) struct InventoryFilter {
     /// filter.
     #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
     in_stock: Option<String>,
+    /// `true` (or `1`): quantity at or below the row's `low_stock_threshold` (the test of
+    /// `inventory.low_stock`); `false` (or `0`): above it; any case; empty is no filter.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    low_stock: Option<String>,
 }
 
 #[derive(IntoParams)]

@@ -7,8 +7,9 @@
 //! - no filter: `count` is the length of the store's carried list; the page walks the title
 //!   order until it has skipped `offset` and kept `limit` of the store's products, about
 //!   `(offset + limit) · N / n` slots;
-//! - `in_stock`: the same walk, plus one pass over the store's n quantities for the exact
-//!   `count` (sequential, about 0.1 ms at n = 100k);
+//! - `in_stock`, `low_stock`: the same walk, plus one pass over the store's n quantities for
+//!   the exact `count` (sequential, about 0.1 ms at n = 100k); `low_stock` compares each
+//!   quantity with its row's threshold, the default unless the stock view holds another;
 //! - `q` (title contains): an exact count of titles containing a substring has no index to
 //!   answer it. A store carrying a sixteenth of the catalog or more has it found by one
 //!   sequential `memmem` pass over every case-folded title kept here (matches come out in
@@ -34,7 +35,7 @@ use crate::db::store::listings::{InventoryFilter, InventoryRow, PageOf, inventor
 use crate::db::store::view_rows;
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
-use crate::search::stock::{StockTables, StockView};
+use crate::search::stock::{StockTables, StockView, Thresholds};
 
 pub mod search;
 
@@ -152,6 +153,7 @@ impl TitleOrder {
     pub fn page(
         &self,
         tables: &StockTables,
+        thresholds: &Thresholds,
         store_id: StoreId,
         filter: &InventoryFilter,
         page: PageRequest,
@@ -161,7 +163,13 @@ impl TitleOrder {
         };
         let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let limit = usize::try_from(page.limit()).unwrap_or(usize::MAX);
-        let stocked = |quantity: u32| filter.in_stock.is_none_or(|in_stock| in_stock == (quantity > 0));
+        let thresholds = thresholds.store(store_id);
+        // Whether a carried product's row passes the stock filters (the quantity is the
+        // product's, read once by the caller).
+        let passes = |product_id: u32, quantity: u32| {
+            filter.in_stock.is_none_or(|in_stock| in_stock == (quantity > 0))
+                && filter.low_stock.is_none_or(|low| low == (i64::from(quantity) <= thresholds.of(product_id)))
+        };
         let quantity_of = |product_id: u32| StockTables::quantity_in(column, u64::from(product_id));
         let row = |product_id: u32, quantity: u32| (ProductId(i64::from(product_id)), i64::from(quantity));
 
@@ -173,15 +181,16 @@ impl TitleOrder {
                 self.ranks_containing(&finder)
                     .into_iter()
                     .filter_map(|rank| {
-                        let quantity = quantity_of(self.by_title[rank as usize])?;
-                        stocked(quantity).then_some((rank, quantity))
+                        let product_id = self.by_title[rank as usize];
+                        let quantity = quantity_of(product_id)?;
+                        passes(product_id, quantity).then_some((rank, quantity))
                     })
                     .collect()
             } else {
                 carried
                     .iter()
                     .filter_map(|&product_id| {
-                        let quantity = quantity_of(product_id).filter(|quantity| stocked(*quantity))?;
+                        let quantity = quantity_of(product_id).filter(|quantity| passes(product_id, *quantity))?;
                         let rank = self.rank_of(product_id)?;
                         finder.find(self.folded_title(rank)).map(|_| (rank, quantity))
                     })
@@ -202,15 +211,18 @@ impl TitleOrder {
             return PageOf { count: count_i64(count), rows: rows.collect() };
         }
 
-        let count = match filter.in_stock {
-            None => carried.len(),
-            Some(_) => carried.iter().filter(|&&product_id| quantity_of(product_id).is_some_and(stocked)).count(),
+        let count = match (filter.in_stock, filter.low_stock) {
+            (None, None) => carried.len(),
+            _ => carried
+                .iter()
+                .filter(|&&product_id| quantity_of(product_id).is_some_and(|quantity| passes(product_id, quantity)))
+                .count(),
         };
         let rows = self
             .by_title
             .iter()
             .filter_map(|&product_id| {
-                quantity_of(product_id).filter(|quantity| stocked(*quantity)).map(|q| (product_id, q))
+                quantity_of(product_id).filter(|quantity| passes(product_id, *quantity)).map(|q| (product_id, q))
             })
             .skip(offset)
             .take(limit)
@@ -233,8 +245,8 @@ pub fn inventory_page(
     filter: &InventoryFilter,
     page: PageRequest,
 ) -> Result<PageOf<InventoryRow>> {
-    let ids = order.page(&stock.tables(), store_id, filter, page);
-    Ok(PageOf { count: ids.count, rows: inventory_rows(conn, &ids.rows)? })
+    let ids = order.page(&stock.tables(), &stock.thresholds(), store_id, filter, page);
+    Ok(PageOf { count: ids.count, rows: inventory_rows(conn, store_id, &ids.rows)? })
 }
 
 /// The latest computed title order, shared with requests.

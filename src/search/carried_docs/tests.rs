@@ -48,13 +48,14 @@ fn catalog() -> (Index, ProductFields, StockView) {
     writer.commit().expect("deletes");
     let conn = Connection::open_in_memory().expect("in-memory db");
     conn.execute_batch(
-        "CREATE TABLE products (id INTEGER PRIMARY KEY); CREATE TABLE inventory (store_id, product_id, quantity);",
+        "CREATE TABLE products (id INTEGER PRIMARY KEY); CREATE TABLE inventory (store_id, product_id, quantity, low_stock_threshold DEFAULT 5);",
     )
     .expect("tables");
     for id in 1..=PRODUCTS {
         conn.execute("INSERT INTO products VALUES (?1)", [id]).expect("product");
         if id % 5 == 0 {
-            conn.execute("INSERT INTO inventory VALUES (1, ?1, ?2)", [id, id % 3]).expect("row");
+            conn.execute("INSERT INTO inventory (store_id, product_id, quantity) VALUES (1, ?1, ?2)", [id, id % 3])
+                .expect("row");
         }
     }
     let stock = StockView::load(&conn).expect("stock view");

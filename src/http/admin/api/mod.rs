@@ -9,7 +9,13 @@ pub(crate) mod stock;
 
 use crate::http::Route;
 
-/// Every admin API route (the OpenAPI test checks each is documented).
+/// Every admin API route with the ordinary body limit (the OpenAPI test checks each is
+/// documented).
 pub(super) fn routes() -> Vec<Route> {
     [session::routes(), catalog::routes(), stock::routes(), analytics::routes()].concat()
+}
+
+/// The admin API routes that take bodies up to [`crate::http::MAX_BULK_BODY_BYTES`].
+pub(super) fn large_body_routes() -> Vec<Route> {
+    stock::large_body_routes()
 }

@@ -35,12 +35,13 @@ pub(super) fn content_security_policy() -> &'static str {
 }
 
 /// The sections of the navigation bar: (path, label).
-const SECTIONS: [(&str, &str); 10] = [
+const SECTIONS: [(&str, &str); 11] = [
     ("/admin/", "Dashboard"),
     ("/admin/products/", "Products"),
     ("/admin/categories/", "Categories"),
     ("/admin/stores/", "Stores"),
     ("/admin/orders/", "Orders"),
+    ("/admin/stock/bulk/", "Bulk stock"),
     ("/admin/jobs/", "Jobs"),
     ("/admin/accounts/", "Accounts"),
     ("/admin/keys/", "API keys"),

@@ -6,8 +6,8 @@
 //! # Layout
 //! - [`layout`]: the frame, the embedded style sheet, the list and form pieces.
 //! - [`products`], [`catalog`] (categories and stores), [`inventory`], [`orders`], [`jobs`],
-//!   [`accounts`], [`keys`] (API keys), [`search`] (search insights and preview): one file per
-//!   section.
+//!   [`accounts`], [`keys`] (API keys), [`search`] (search insights and preview), [`stock`] (bulk
+//!   stock from a CSV file): one file per section.
 //! - [`login`]: the login form (a double-submit CSRF token, attempts limited per account and
 //!   client address); [`session`]: the cookie session and the CSRF form token.
 
@@ -23,6 +23,7 @@ mod orders;
 mod products;
 mod search;
 mod session;
+mod stock;
 
 use std::collections::HashMap;
 
@@ -63,6 +64,12 @@ pub(super) fn router() -> Router<AppState> {
         .merge(keys::router())
         .merge(search::router())
         .layer(axum::middleware::map_response(security_headers))
+}
+
+/// The pages whose forms may carry up to 2 MiB (the bulk stock upload): the caller layers
+/// them with that limit instead of the usual one.
+pub(super) fn large_body_router() -> Router<AppState> {
+    stock::router().layer(axum::middleware::map_response(security_headers))
 }
 
 /// The headers every admin page carries: what it may load and run (nothing but its own style
