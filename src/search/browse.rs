@@ -156,6 +156,19 @@ impl SearchIndex {
 }
 
 impl SearchIndex {
+    /// The precomputed orders being computed right now (for `readyz`'s `building`): until
+    /// they land, browses and listings take their ordinary paths, with the same answers.
+    pub fn building(&self) -> Vec<&'static str> {
+        let mut building = Vec::new();
+        if !lock(&self.inner.browse.computing).is_empty() {
+            building.push("browse orders");
+        }
+        if *lock(&self.inner.browse.computing_titles) {
+            building.push("title order");
+        }
+        building
+    }
+
     /// [`SearchIndex::inventory_page`].
     pub(super) fn titles_inventory_page(
         &self,

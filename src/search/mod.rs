@@ -60,6 +60,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 use self::browse::TITLE_MATCHES_IN_MEMORY;
 use self::schema::{IndexStamp, ProductFields};
 use self::stock::StockView;
+use self::stock::saved::stock_stamp;
 use crate::db::ReadPool;
 use crate::db::admin::listing::{self, ProductRow};
 use crate::db::store::catalog::catalog_watermark;
@@ -68,6 +69,8 @@ use crate::db::store::view_rows;
 use crate::domain::admin_list::{InventoryList, ProductList};
 use crate::domain::{CategoryId, PageRequest, ProductId, StoreId};
 use crate::error::Result;
+use crate::telemetry::start_step;
+use crate::view_files;
 
 pub use self::request::{CategoryFilter, PriceRange, SearchRequest, SortOrder};
 pub use self::rows::{SearchResults, SearchRow};
@@ -118,6 +121,8 @@ struct Inner {
     /// False once an index update failed: the index no longer matches the database. Searches
     /// still run; readiness reports it, and the next start rebuilds (the stamp will differ).
     in_sync: AtomicBool,
+    /// Where a clean stop saves the stock view for the next start.
+    stock_file: PathBuf,
 }
 
 /// The index folder for an `--index-dir`.
@@ -131,14 +136,19 @@ impl SearchIndex {
     /// Must run before the writer starts, so no commit can slip between check and load.
     /// `match_cache_bytes` bounds the matches kept for searches repeating their words
     /// (`--match-cache-mib`; 0 keeps none).
+    ///
+    /// The stock view is read from `views/stock.view` when that file is whole and stamped with
+    /// the database's newest commit (a clean stop wrote it, see [`Self::save_stock`]), else
+    /// loaded from SQLite. Each step is logged with its duration.
     pub fn open(index_dir: &Path, reads: ReadPool, match_cache_bytes: u64) -> anyhow::Result<Self> {
         let path = index_path(index_dir);
-        let index = reads
-            .run_blocking(|conn| Ok(open_or_rebuild(conn, &path)))
+        let index = start_step("search index", || reads.run_blocking(|conn| Ok(open_or_rebuild(conn, &path))))
             .context("cannot read the database to open the index")??;
-        let stock = reads.run_blocking(StockView::load).context("cannot load the stock view")?;
-        let category_names = reads.run_blocking(view_rows::category_names).context("cannot read the categories")?;
-        Self::from_parts(&index, stock, reads, category_names, match_cache_bytes)
+        let stock_file = view_files::views_dir(index_dir).join(stock::saved::FILE_NAME);
+        let stock = start_step("stock view", || open_stock(&reads, &stock_file))?;
+        let category_names = start_step("categories", || reads.run_blocking(view_rows::category_names))
+            .context("cannot read the categories")?;
+        Self::from_parts(&index, stock, reads, category_names, match_cache_bytes, stock_file)
     }
 
     fn from_parts(
@@ -147,17 +157,21 @@ impl SearchIndex {
         reads: ReadPool,
         category_names: BTreeMap<CategoryId, String>,
         match_cache_bytes: u64,
+        stock_file: PathBuf,
     ) -> anyhow::Result<Self> {
         let fields = ProductFields::from_schema(&index.schema()).context("the index has an unexpected schema")?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer =
             index.writer_with_num_threads(1, LIVE_WRITER_HEAP_BYTES).context("cannot lock the index for writing")?;
         let analyzer = schema::text_analyzer();
-        expand::prepare_typo_automata();
+        start_step("typo automata", expand::prepare_typo_automata);
         let searcher = reader.searcher();
-        let docs_by_product = scan::DocsByProduct::build(&searcher).context("cannot map products to documents")?;
-        let columns = columns::FastColumns::refresh(&columns::FastColumns::default(), &searcher)
-            .context("cannot read the fast-field columns")?;
+        let docs_by_product = start_step("product documents", || scan::DocsByProduct::build(&searcher))
+            .context("cannot map products to documents")?;
+        let columns = start_step("fast-field columns", || {
+            columns::FastColumns::refresh(&columns::FastColumns::default(), &searcher)
+        })
+        .context("cannot read the fast-field columns")?;
         let inner = Inner {
             docs_by_product: ArcSwap::from_pointee(docs_by_product),
             columns: ArcSwap::from_pointee(columns),
@@ -175,6 +189,7 @@ impl SearchIndex {
             browse: browse::BrowseOrders::default(),
             category_names: Mutex::new(category_names),
             in_sync: AtomicBool::new(true),
+            stock_file,
         };
         Ok(Self { inner: Arc::new(inner) })
     }
@@ -182,6 +197,19 @@ impl SearchIndex {
     /// The in-memory stock view.
     pub fn stock(&self) -> &StockView {
         &self.inner.stock
+    }
+
+    /// Saves the stock view beside the index, stamped with the newest commit, for the next
+    /// start to read instead of loading every inventory row (blocking). Call it once nothing
+    /// can commit any more: after the writer has stopped.
+    pub fn save_stock(&self) -> anyhow::Result<u64> {
+        let stamp = self.inner.reads.run_blocking(stock_stamp).context("cannot read the stock watermark")?;
+        let bytes = self
+            .inner
+            .stock
+            .save(&self.inner.stock_file, &stamp)
+            .with_context(|| format!("cannot save the stock view to {}", self.inner.stock_file.display()))?;
+        Ok(bytes)
     }
 
     /// Whether every committed catalog change has reached the index.
@@ -318,6 +346,21 @@ impl SearchIndex {
     /// benchmarks and the background thread call it).
     pub fn compute_title_order(&self) -> Result<()> {
         self.publish_title_order()
+    }
+}
+
+/// The stock view saved at `file` when it is current, else loaded from the database.
+fn open_stock(reads: &ReadPool, file: &Path) -> anyhow::Result<StockView> {
+    let stamp = reads.run_blocking(stock_stamp).context("cannot read the stock watermark")?;
+    match StockView::open_saved(file, &stamp) {
+        Ok(view) => {
+            tracing::info!(file = %file.display(), "stock view: mapped the saved view");
+            Ok(view)
+        }
+        Err(reason) => {
+            tracing::info!(%reason, "stock view: loading every inventory row from the database");
+            reads.run_blocking(StockView::load).context("cannot load the stock view")
+        }
     }
 }
 
