@@ -35,6 +35,7 @@ mod openapi;
 mod orders;
 mod queue_figures;
 mod readiness;
+mod restart;
 mod replica;
 mod search;
 mod search_brute_force;
