@@ -113,7 +113,8 @@ impl Server {
     }
 
     async fn order(&self, store_id: i64, product_id: i64, quantity: i64) {
-        let order = json!({"store_id": store_id, "items": [{"product_id": product_id, "quantity_requested": quantity}]});
+        let order =
+            json!({"store_id": store_id, "items": [{"product_id": product_id, "quantity_requested": quantity}]});
         let response =
             self.client.post(format!("http://{}/orders/", self.addr)).json(&order).send().await.expect("order");
         assert_eq!(response.status().as_u16(), 201, "order placed");
@@ -124,6 +125,20 @@ impl Server {
         let log = self.log.lock().expect("log").clone();
         log
     }
+}
+
+/// `answers` with each suggestion list sorted: a rebuilt map ranks by the popularity of now
+/// (the orders placed before the stop), a mapped one by the popularity of its last build, as a
+/// running server's map does between its popularity refreshes.
+fn popularity_blind(mut answers: Vec<Value>) -> Vec<Value> {
+    for answer in &mut answers {
+        if answer["path"].as_str().is_some_and(|path| path.contains("/suggest/"))
+            && let Some(results) = answer["body"]["results"].as_array_mut()
+        {
+            results.sort_by_key(ToString::to_string);
+        }
+    }
+    answers
 }
 
 /// Seeds, serves until every view is built, moves some stock, stops cleanly; returns the
@@ -177,7 +192,8 @@ async fn damaged_or_missing_saved_views_are_rebuilt_and_answer_the_same() {
     assert!(server.logged("the file is damaged"), "the damaged map is refused");
     assert!(server.logged("loading every inventory row"), "the missing stock view is loaded from SQLite");
     server.views_built().await;
-    assert_eq!(server.answers().await, before);
+    let before = popularity_blind(before);
+    assert_eq!(popularity_blind(server.answers().await), before);
     let log = server.stop();
     assert!(log.iter().any(|line| line.contains("autocomplete map saved")), "the rebuilt map is saved again");
 
@@ -185,7 +201,7 @@ async fn damaged_or_missing_saved_views_are_rebuilt_and_answer_the_same() {
     let server = Server::start(&config);
     assert_eq!(server.ready().await["building"], json!([]));
     assert!(server.logged("autocomplete: mapped the saved map"));
-    assert_eq!(server.answers().await, before);
+    assert_eq!(popularity_blind(server.answers().await), before);
     server.stop();
 }
 
@@ -206,6 +222,6 @@ async fn a_saved_stock_view_is_stale_after_a_kill_with_orders_since() {
     assert!(server.logged("stamped"), "the stock view saved before the order is stale");
     assert!(server.logged("loading every inventory row"));
     server.views_built().await;
-    assert_eq!(server.answers().await, after_order);
+    assert_eq!(popularity_blind(server.answers().await), popularity_blind(after_order));
     server.stop();
 }
