@@ -154,9 +154,11 @@ impl Application {
         let http = options.http.clone();
         let access_options = options.access.clone();
         let litestream = options.replication.litestream;
-        let (mut state, writer_thread) = tokio::task::spawn_blocking(move || start_store(&config, &options))
-            .await
-            .context("start-up task failed")??;
+        let previous_holder = data_dir_lock.previous_token().to_owned();
+        let (mut state, writer_thread) =
+            tokio::task::spawn_blocking(move || start_store(&config, &options, &previous_holder))
+                .await
+                .context("start-up task failed")??;
         let keys_started = Instant::now();
         state.access = start_access(&access_options, addr, &state.reads).await?;
         log_step("API keys", keys_started);
@@ -211,7 +213,8 @@ impl Application {
                 // Nothing commits any more: the stock view is exactly the database's, and the
                 // next start reads it back instead of every inventory row.
                 let saving = Instant::now();
-                match tokio::task::spawn_blocking(move || search.save_stock()).await {
+                let holder = data_dir_lock.token().to_owned();
+                match tokio::task::spawn_blocking(move || search.save_stock(&holder)).await {
                     Ok(Ok(bytes)) => {
                         tracing::info!(bytes, elapsed_ms = saving.elapsed().as_millis(), "stock view saved");
                     }
@@ -230,7 +233,13 @@ impl Application {
     }
 }
 
-fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppState, WriterThread)> {
+/// `previous_holder`: the data folder lock's token of the process before this one (a clean
+/// stop of `serve` saved its stock view under it).
+fn start_store(
+    config: &Config,
+    options: &ServeOptions,
+    previous_holder: &str,
+) -> anyhow::Result<(AppState, WriterThread)> {
     let mut store = open_store(config)?;
     for name in &store.applied_migrations {
         tracing::info!(migration = name, "applied migration");
@@ -248,8 +257,13 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
     }
     // Opened before the writer starts: nothing can commit between the index's watermark
     // check, the stock view's load and the first observed commit.
-    let search = SearchIndex::open(&config.index_dir, store.reads.clone(), config.match_cache_bytes())
-        .context("cannot open the search index")?;
+    let search = SearchIndex::open_with_saved_stock(
+        &config.index_dir,
+        store.reads.clone(),
+        config.match_cache_bytes(),
+        Some(previous_holder),
+    )
+    .context("cannot open the search index")?;
     // Maps the map saved by the last build when the catalog has not changed since; otherwise
     // builds it in the background: serving starts at once either way.
     let saved_map = view_files::views_dir(&config.index_dir).join(suggest::map::saved::FILE_NAME);

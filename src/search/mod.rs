@@ -136,16 +136,26 @@ impl SearchIndex {
     /// Must run before the writer starts, so no commit can slip between check and load.
     /// `match_cache_bytes` bounds the matches kept for searches repeating their words
     /// (`--match-cache-mib`; 0 keeps none).
-    ///
-    /// The stock view is read from `views/stock.view` when that file is whole and stamped with
-    /// the database's newest commit (a clean stop wrote it, see [`Self::save_stock`]), else
-    /// loaded from SQLite. Each step is logged with its duration.
+    /// Each step is logged with its duration.
     pub fn open(index_dir: &Path, reads: ReadPool, match_cache_bytes: u64) -> anyhow::Result<Self> {
+        Self::open_with_saved_stock(index_dir, reads, match_cache_bytes, None)
+    }
+
+    /// [`Self::open`], reading the stock view from `views/stock.view` instead of SQLite when
+    /// that file is whole and stamped with the database's newest commit and `previous_holder`,
+    /// the data folder lock's token of the process before this one: the `serve` whose clean
+    /// stop wrote it (see [`Self::save_stock`]), with no other command in between.
+    pub fn open_with_saved_stock(
+        index_dir: &Path,
+        reads: ReadPool,
+        match_cache_bytes: u64,
+        previous_holder: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let path = index_path(index_dir);
         let index = start_step("search index", || reads.run_blocking(|conn| Ok(open_or_rebuild(conn, &path))))
             .context("cannot read the database to open the index")??;
         let stock_file = view_files::views_dir(index_dir).join(stock::saved::FILE_NAME);
-        let stock = start_step("stock view", || open_stock(&reads, &stock_file))?;
+        let stock = start_step("stock view", || open_stock(&reads, &stock_file, previous_holder))?;
         let category_names = start_step("categories", || reads.run_blocking(view_rows::category_names))
             .context("cannot read the categories")?;
         Self::from_parts(&index, stock, reads, category_names, match_cache_bytes, stock_file)
@@ -202,8 +212,10 @@ impl SearchIndex {
     /// Saves the stock view beside the index, stamped with the newest commit, for the next
     /// start to read instead of loading every inventory row (blocking). Call it once nothing
     /// can commit any more: after the writer has stopped.
-    pub fn save_stock(&self) -> anyhow::Result<u64> {
+    /// `holder` is this process's data folder lock token.
+    pub fn save_stock(&self, holder: &str) -> anyhow::Result<u64> {
         let stamp = self.inner.reads.run_blocking(stock_stamp).context("cannot read the stock watermark")?;
+        let stamp = format!("{stamp} holder {holder}");
         let bytes = self
             .inner
             .stock
@@ -350,9 +362,15 @@ impl SearchIndex {
 }
 
 /// The stock view saved at `file` when it is current, else loaded from the database.
-fn open_stock(reads: &ReadPool, file: &Path) -> anyhow::Result<StockView> {
-    let stamp = reads.run_blocking(stock_stamp).context("cannot read the stock watermark")?;
-    match StockView::open_saved(file, &stamp) {
+fn open_stock(reads: &ReadPool, file: &Path, previous_holder: Option<&str>) -> anyhow::Result<StockView> {
+    let saved = match previous_holder {
+        Some(holder) => {
+            let stamp = reads.run_blocking(stock_stamp).context("cannot read the stock watermark")?;
+            StockView::open_saved(file, &format!("{stamp} holder {holder}"))
+        }
+        None => Err(view_files::Unusable::Missing),
+    };
+    match saved {
         Ok(view) => {
             tracing::info!(file = %file.display(), "stock view: mapped the saved view");
             Ok(view)

@@ -225,3 +225,24 @@ async fn a_saved_stock_view_is_stale_after_a_kill_with_orders_since() {
     assert_eq!(popularity_blind(server.answers().await), popularity_blind(after_order));
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_writing_stock_between_stop_and_start_makes_the_saved_stock_view_stale() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config::in_dir(dir.path());
+    first_run(&config).await;
+    // What `load prepare` does: take the data folder's lock, rewrite quantities without the
+    // writer (so no commit is logged).
+    {
+        let _lock = aforro::db::exclusive::lock_data_dir(&config.data_dir).expect("lock");
+        let conn = rusqlite::Connection::open(config.database_path()).expect("db");
+        conn.execute("UPDATE inventory SET quantity = 4321", []).expect("restock");
+    }
+    let server = Server::start(&config);
+    server.ready().await;
+    assert!(server.logged("loading every inventory row"), "the saved view is stale");
+    let (_, found) = server.get("/api/search/products/?q=item&store_id=1&in_stock=true").await;
+    assert_eq!(found["count"], 6, "product 6 is back in stock: {found}");
+    assert!(found["results"].as_array().expect("rows").iter().all(|row| row["quantity"] == 4321), "{found}");
+    server.stop();
+}

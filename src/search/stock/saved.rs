@@ -1,7 +1,9 @@
 //! The stock view saved at a clean stop (`views/stock.view`) and read back at the next start
-//! when no stock has moved since: stamped with the catalog watermark and the newest commit of
-//! the commit log (every commit that moves stock logs one), so one order, one inventory edit
-//! or one catalog change in between makes it stale and the start loads from SQLite instead.
+//! when no stock has moved since: stamped with the catalog watermark, the newest commit of
+//! the commit log (every commit that moves stock logs one) and the data folder lock's token of
+//! the `serve` that saved it, so one order, one inventory edit, one catalog change or any
+//! command that took the lock in between (`load prepare` rewrites quantities without a
+//! logged commit) makes it stale and the start loads from SQLite instead.
 //! See [`crate::view_files`] for the file itself.
 //!
 //! Sections: the product slots, the store ids, per store where its rows start, then every
