@@ -122,8 +122,7 @@ impl Server {
 
     fn stop(mut self) -> Vec<String> {
         stop_gracefully(&mut self.child);
-        let log = self.log.lock().expect("log").clone();
-        log
+        self.log.lock().map(|log| log.clone()).expect("log")
     }
 }
 
