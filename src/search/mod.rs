@@ -121,8 +121,9 @@ struct Inner {
     /// False once an index update failed: the index no longer matches the database. Searches
     /// still run; readiness reports it, and the next start rebuilds (the stamp will differ).
     in_sync: AtomicBool,
-    /// Where a clean stop saves the stock view for the next start.
-    stock_file: PathBuf,
+    /// Where the views saved for the next start live (`<index-dir>/views/`): the stock view
+    /// (at a clean stop) and the title order (each time it is computed).
+    views_dir: PathBuf,
 }
 
 /// The index folder for an `--index-dir`.
@@ -154,11 +155,15 @@ impl SearchIndex {
         let path = index_path(index_dir);
         let index = start_step("search index", || reads.run_blocking(|conn| Ok(open_or_rebuild(conn, &path))))
             .context("cannot read the database to open the index")??;
-        let stock_file = view_files::views_dir(index_dir).join(stock::saved::FILE_NAME);
+        let views_dir = view_files::views_dir(index_dir);
+        let stock_file = views_dir.join(stock::saved::FILE_NAME);
         let stock = start_step("stock view", || open_stock(&reads, &stock_file, previous_holder))?;
         let category_names = start_step("categories", || reads.run_blocking(view_rows::category_names))
             .context("cannot read the categories")?;
-        Self::from_parts(&index, stock, reads, category_names, match_cache_bytes, stock_file)
+        let watermark = reads.run_blocking(catalog_watermark).context("cannot read the catalog watermark")?;
+        let opened = Self::from_parts(&index, stock, reads, category_names, match_cache_bytes, views_dir)?;
+        start_step("title order", || opened.open_saved_title_order(&watermark));
+        Ok(opened)
     }
 
     fn from_parts(
@@ -167,7 +172,7 @@ impl SearchIndex {
         reads: ReadPool,
         category_names: BTreeMap<CategoryId, String>,
         match_cache_bytes: u64,
-        stock_file: PathBuf,
+        views_dir: PathBuf,
     ) -> anyhow::Result<Self> {
         let fields = ProductFields::from_schema(&index.schema()).context("the index has an unexpected schema")?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
@@ -199,7 +204,7 @@ impl SearchIndex {
             browse: browse::BrowseOrders::default(),
             category_names: Mutex::new(category_names),
             in_sync: AtomicBool::new(true),
-            stock_file,
+            views_dir,
         };
         Ok(Self { inner: Arc::new(inner) })
     }
@@ -216,11 +221,12 @@ impl SearchIndex {
     pub fn save_stock(&self, holder: &str) -> anyhow::Result<u64> {
         let stamp = self.inner.reads.run_blocking(stock_stamp).context("cannot read the stock watermark")?;
         let stamp = format!("{stamp} holder {holder}");
+        let file = self.inner.views_dir.join(stock::saved::FILE_NAME);
         let bytes = self
             .inner
             .stock
-            .save(&self.inner.stock_file, &stamp)
-            .with_context(|| format!("cannot save the stock view to {}", self.inner.stock_file.display()))?;
+            .save(&file, &stamp)
+            .with_context(|| format!("cannot save the stock view to {}", file.display()))?;
         Ok(bytes)
     }
 

@@ -36,6 +36,7 @@ use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
 use crate::search::stock::{StockTables, StockView};
 
+pub mod saved;
 pub mod search;
 
 /// A rank for product ids without a title (no such product).
