@@ -34,9 +34,9 @@
 //!   inputs, the admin `SessionToken`, API key actions and secrets) and their one parser each.
 //! - Leaves: [`error`] (the core error type, no HTTP), [`telemetry`] (logging), [`metrics`]
 //!   (the recorder), [`progress`] (the CLI progress bar), [`memory`] (handing freed heap back
-//!   after rebuilds, mapping files); under them [`locking`] (the mutex helper). Above the
-//!   leaves, [`view_files`]: derived views saved beside the index, stamped and checksummed, so
-//!   a restart maps them instead of rebuilding.
+//!   after rebuilds, mapping files); under them [`locking`] (the mutex helper). Beside
+//!   [`domain`], above the leaves: [`view_files`], derived views saved beside the index,
+//!   stamped and checksummed, so a restart maps them instead of rebuilding.
 //!
 //! Start reading at [`app::Application::build`], then [`db::writer`]: every write goes there.
 //!
@@ -75,8 +75,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["replica"],
     &["access", "search", "suggest", "jobs", "seed"],
     &["db"],
-    &["domain"],
-    &["view_files"],
+    &["domain", "view_files"],
     &["error", "telemetry", "metrics", "progress", "memory"],
     &["locking"],
 ];
