@@ -66,10 +66,14 @@ for line in open(sys.argv[1]):
         print(f"  [{event.get('timestamp', '')[11:23]}] {message} {rest if rest else ''}")
 EOF
 if [ $KILL = 1 ]; then
-  curl -s -o /dev/null -X POST -H 'content-type: application/json' \
-    -d '{"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]}' http://127.0.0.1:$PORT/orders/
+  # One unit of the first product store 1 has in stock.
+  product=$(curl -s "http://127.0.0.1:$PORT/stores/1/inventory/?in_stock=true&page_size=1" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["product_id"])')
+  status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' \
+    -d "{\"store_id\": 1, \"items\": [{\"product_id\": $product, \"quantity_requested\": 1}]}" \
+    http://127.0.0.1:$PORT/orders/)
   kill -KILL $SERVER; wait $SERVER 2>/dev/null
-  echo "--- killed (SIGKILL) after one order"
+  echo "--- killed (SIGKILL) after one order (HTTP $status)"
 else
   stopping=$(now_ms)
   kill -TERM $SERVER; wait $SERVER 2>/dev/null
