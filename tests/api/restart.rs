@@ -188,11 +188,16 @@ async fn damaged_or_missing_saved_views_are_rebuilt_and_answer_the_same() {
     bytes[middle] ^= 0x10;
     std::fs::write(&map, &bytes).expect("damage the map");
     std::fs::remove_file(views.join("stock.view")).expect("remove the stock view");
+    let titles = views.join("titles.view");
+    let length = std::fs::metadata(&titles).expect("the saved title order").len();
+    std::fs::OpenOptions::new().write(true).open(&titles).expect("open").set_len(length - 8).expect("truncate");
 
     let server = Server::start(&config);
     server.ready().await;
     assert!(server.logged("the file is damaged"), "the damaged map is refused");
     assert!(server.logged("loading every inventory row"), "the missing stock view is loaded from SQLite");
+    assert!(server.logged("title order: not saved for this catalog"), "the truncated title order is refused");
+    assert!(!server.logged("title order: mapped the saved order"));
     server.views_built().await;
     let before = popularity_blind(before);
     assert_eq!(popularity_blind(server.answers().await), before);
