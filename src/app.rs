@@ -8,6 +8,7 @@ pub mod private_files;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -28,7 +29,9 @@ use crate::jobs::{self, JobQueue, Worker, WorkerPool, WorkerSettings};
 use crate::replica::{self, Follower, ReplicaStatus, ReplicationOptions};
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
-use crate::suggest::SuggestService;
+use crate::suggest::{self, SuggestService};
+use crate::telemetry::start_step;
+use crate::view_files;
 
 /// What every handler can reach. Each field is a cheap handle (an `Arc` inside), so cloning
 /// the state per request is shallow.
@@ -157,6 +160,7 @@ impl Application {
                 analytics_flusher: None,
             });
         }
+        let started = Instant::now();
         let sender = jobs::sender_from_config(&config.jobs)?;
         let retention = Retention { jobs: config.jobs.retention(), movements: config.jobs.movement_retention() };
         let settings = WorkerSettings::for_sender(config.jobs.confirmation_sender);
@@ -165,10 +169,14 @@ impl Application {
         let http = options.http.clone();
         let access_options = options.access.clone();
         let litestream = options.replication.litestream;
-        let (mut state, writer_thread) = tokio::task::spawn_blocking(move || start_store(&config, &options))
-            .await
-            .context("start-up task failed")??;
+        let previous_holder = data_dir_lock.previous_token().to_owned();
+        let (mut state, writer_thread) =
+            tokio::task::spawn_blocking(move || start_store(&config, &options, &previous_holder))
+                .await
+                .context("start-up task failed")??;
+        let keys_started = Instant::now();
         state.access = start_access(&access_options, addr, &state.reads).await?;
+        log_step("API keys", keys_started);
         let access_upkeep = access::spawn_upkeep(state.access.clone(), state.reads.clone(), Some(state.writer.clone()));
         state.analytics = SearchAnalytics::new(&analytics_settings);
         state.analytics.load(&state.reads).await.context("cannot read the search analytics")?;
@@ -185,6 +193,7 @@ impl Application {
             .await
             .context("cannot start the maintenance schedule")?;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        log_step("start (database and search index open)", started);
         let duties = Duties::Primary { writer_thread, workers, maintenance };
         Ok(Self { listener, state, http, duties, data_dir_lock, access_upkeep, analytics_flusher })
     }
@@ -210,7 +219,7 @@ impl Application {
         serve_http: impl FnOnce(TcpListener, AppState, HttpOptions) -> Served,
     ) -> anyhow::Result<()> {
         let Self { listener, state, http, duties, data_dir_lock, access_upkeep, analytics_flusher } = self;
-        let (access, writer) = (state.access.clone(), state.writer.clone());
+        let (access, writer, search) = (state.access.clone(), state.writer.clone(), state.search.clone());
         let (analytics, reads) = (state.analytics.clone(), state.reads.clone());
         serve_http(listener, state, http).await;
         // Its writer handle must go before the writer can stop; the last uses are written first.
@@ -232,6 +241,17 @@ impl Application {
                 workers.shutdown(crate::jobs::SHUTDOWN_GRACE).await;
                 maintenance.stop().await;
                 tokio::task::spawn_blocking(move || writer_thread.join()).await.context("writer join failed")?;
+                // Nothing commits any more: the stock view is exactly the database's, and the
+                // next start reads it back instead of every inventory row.
+                let saving = Instant::now();
+                let holder = data_dir_lock.token().to_owned();
+                match tokio::task::spawn_blocking(move || search.save_stock(&holder)).await {
+                    Ok(Ok(bytes)) => {
+                        tracing::info!(bytes, elapsed_ms = saving.elapsed().as_millis(), "stock view saved");
+                    }
+                    Ok(Err(error)) => tracing::warn!(error = format!("{error:#}"), "the stock view was not saved"),
+                    Err(error) => tracing::warn!(%error, "the stock view was not saved"),
+                }
             }
             Duties::Replica { follower, maintenance } => {
                 maintenance.stop().await;
@@ -244,7 +264,13 @@ impl Application {
     }
 }
 
-fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppState, WriterThread)> {
+/// `previous_holder`: the data folder lock's token of the process before this one (a clean
+/// stop of `serve` saved its stock view under it).
+fn start_store(
+    config: &Config,
+    options: &ServeOptions,
+    previous_holder: &str,
+) -> anyhow::Result<(AppState, WriterThread)> {
     let mut store = open_store(config)?;
     for name in &store.applied_migrations {
         tracing::info!(migration = name, "applied migration");
@@ -255,21 +281,33 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
     }
     // We hold the data folder's lock, so no worker anywhere holds a lease: jobs left running
     // by a killed process are due again now rather than when their lease would expire.
-    let requeued = job_rows::requeue_expired_leases(&store.write_conn, Timestamp::now(), true)?;
+    let requeued =
+        start_step("requeue jobs", || job_rows::requeue_expired_leases(&store.write_conn, Timestamp::now(), true))?;
     if requeued > 0 {
         tracing::info!(requeued, "re-queued jobs a previous run left running");
     }
     // Opened before the writer starts: nothing can commit between the index's watermark
     // check, the stock view's load and the first observed commit.
-    let search = SearchIndex::open(&config.index_dir, store.reads.clone(), config.match_cache_bytes())
-        .context("cannot open the search index")?;
-    // Builds its map in the background: serving starts at once.
-    let suggest = SuggestService::start(store.reads.clone(), config.suggest_refresh);
+    let search = SearchIndex::open_with_saved_stock(
+        &config.index_dir,
+        store.reads.clone(),
+        config.match_cache_bytes(),
+        Some(previous_holder),
+    )
+    .context("cannot open the search index")?;
+    // Maps the map saved by the last build when the catalog has not changed since; otherwise
+    // builds it in the background: serving starts at once either way.
+    let saved_map = view_files::views_dir(&config.index_dir).join(suggest::map::saved::FILE_NAME);
+    let suggest = start_step("autocomplete map", || {
+        SuggestService::start_saved(store.reads.clone(), config.suggest_refresh, Some(saved_map))
+    });
     let jobs = JobQueue::new(usize::from(config.jobs.job_workers));
     let observers: Vec<Arc<dyn CommitObserver>> =
         vec![Arc::new(search.clone()), Arc::new(suggest.clone()), Arc::new(jobs.clone())];
-    let (writer, writer_thread) = writer::spawn(store.write_conn, observers, config.writer_batch, jobs.job_handoff())
-        .context("cannot start the writer")?;
+    let (writer, writer_thread) = start_step("start the writer", || {
+        writer::spawn(store.write_conn, observers, config.writer_batch, jobs.job_handoff())
+    })
+    .context("cannot start the writer")?;
     Ok((
         AppState {
             reads: store.reads,
@@ -307,6 +345,12 @@ async fn start_access(
     let access = AccessControl::new(master, options.anonymous_per_second());
     access.reload(reads).await.context("cannot load the API keys")?;
     Ok(access)
+}
+
+/// Logs a start step measured across awaits (see [`start_step`]).
+fn log_step(step: &'static str, started: Instant) {
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(step, elapsed_ms = format!("{elapsed_ms:.1}"), "start step");
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -35,7 +35,9 @@
 //!   inputs, the admin `SessionToken`, API key actions and secrets) and their one parser each.
 //! - Leaves: [`error`] (the core error type, no HTTP), [`telemetry`] (logging), [`metrics`]
 //!   (the recorder), [`progress`] (the CLI progress bar), [`memory`] (handing freed heap back
-//!   after rebuilds); under them [`locking`] (the mutex helper).
+//!   after rebuilds, mapping files); under them [`locking`] (the mutex helper). Beside
+//!   [`domain`], above the leaves: [`view_files`], derived views saved beside the index,
+//!   stamped and checksummed, so a restart maps them instead of rebuilding.
 //!
 //! Start reading at [`app::Application::build`], then [`db::writer`]: every write goes there.
 //!
@@ -61,6 +63,7 @@ pub mod search;
 pub mod seed;
 pub mod suggest;
 pub mod telemetry;
+pub mod view_files;
 
 /// The Layout above as a table: top-level modules in bands, top to bottom. A module may
 /// import from any band below its own, never from its own band or above (`tests/architecture.rs`
@@ -74,7 +77,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["replica"],
     &["access", "analytics", "search", "suggest", "jobs", "seed"],
     &["db"],
-    &["domain"],
+    &["domain", "view_files"],
     &["error", "telemetry", "metrics", "progress", "memory"],
     &["locking"],
 ];

@@ -78,7 +78,8 @@ pub enum Command {
         random_seed: u64,
     },
     /// Rebuild the search index from the database (refused while `serve` runs). The
-    /// autocomplete map needs no rebuild: `serve` builds it from the database at every start.
+    /// autocomplete map needs no rebuild: `serve` maps the one it saved, or builds it from the
+    /// database when the catalog has changed since.
     Reindex,
     /// Create an admin account for `/api/admin/` and `/admin/` (password asked twice, not
     /// echoed). Safe while `serve` runs.

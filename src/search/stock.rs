@@ -21,6 +21,8 @@ use crate::domain::{ProductId, StoreId};
 use crate::error::Result;
 use crate::locking::lock;
 
+pub mod saved;
+
 /// A slot for a product the store has no inventory row for ("does not carry").
 const NOT_CARRIED: u32 = u32::MAX;
 /// Quantities are kept as `u32`; anything larger (no real shelf) is shown as this.

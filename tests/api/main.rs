@@ -38,6 +38,7 @@ mod orders;
 mod queue_figures;
 mod readiness;
 mod replica;
+mod restart;
 mod search;
 mod search_analytics;
 mod search_brute_force;

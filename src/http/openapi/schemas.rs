@@ -309,6 +309,10 @@ pub struct Readiness {
     /// Replicas only: how far their views trail the newest commit they have received.
     #[schema(example = 0)]
     lag_ms: Option<u64>,
+    /// Derived views still being built (`autocomplete`, `browse orders`, `title order`);
+    /// meanwhile listings answer from SQL with the same results.
+    #[schema(example = json!(["autocomplete"]))]
+    building: Vec<String>,
 }
 
 // The query patterns below describe exactly what the server accepts (schemathesis checks

@@ -37,6 +37,7 @@ use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
 use crate::search::stock::{StockTables, StockView, Thresholds};
 
+pub mod saved;
 pub mod search;
 
 /// A rank for product ids without a title (no such product).
