@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("0014_delivery_attempts", include_str!("../../migrations/0014_delivery_attempts.sql")),
     ("0015_api_keys", include_str!("../../migrations/0015_api_keys.sql")),
+    ("0018_search_curation", include_str!("../../migrations/0018_search_curation.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run

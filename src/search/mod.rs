@@ -26,6 +26,8 @@ pub mod build;
 pub mod cache;
 pub mod carried_docs;
 pub mod collector;
+pub mod curated;
+pub mod curation;
 pub mod columns;
 pub mod execute;
 pub mod expand;
@@ -41,6 +43,7 @@ pub mod same_lists;
 pub mod scan;
 pub mod schema;
 pub mod stock;
+pub mod synonyms;
 pub mod sync;
 pub mod walk;
 pub mod walked_matches;
@@ -103,6 +106,10 @@ struct Inner {
     columns: ArcSwap<columns::FastColumns>,
     /// Bumped after every reload of `reader`: cached results are keyed by it.
     catalog_generation: AtomicU64,
+    /// The synonym sets and search rules every search reads, swapped whole on a change.
+    curation: ArcSwap<curation::Curation>,
+    /// The last curation generation handed out.
+    curation_generation: AtomicU64,
     cache: cache::ResultCache,
     /// Recent words' expansions, for the searcher they were computed on.
     expansions: expansions::ExpansionCache,
@@ -138,7 +145,28 @@ impl SearchIndex {
             .context("cannot read the database to open the index")??;
         let stock = reads.run_blocking(StockView::load).context("cannot load the stock view")?;
         let category_names = reads.run_blocking(view_rows::category_names).context("cannot read the categories")?;
-        Self::from_parts(&index, stock, reads, category_names, match_cache_bytes)
+        let opened = Self::from_parts(&index, stock, reads.clone(), category_names, match_cache_bytes)?;
+        reads
+            .run_blocking(|conn| opened.reload_curation(conn))
+            .context("cannot read the synonym sets and search rules")?;
+        Ok(opened)
+    }
+
+    /// Reads every synonym set and search rule again and swaps them in: the very next search
+    /// uses them (the admin routes call it after each change they write).
+    pub fn reload_curation(&self, conn: &Connection) -> Result<()> {
+        let generation = self.inner.curation_generation.fetch_add(1, Ordering::AcqRel) + 1;
+        let loaded = Arc::new(curation::Curation::load(conn, generation)?);
+        // A slower load of an older generation never replaces a newer one.
+        self.inner.curation.rcu(|current| {
+            if current.generation > generation { Arc::clone(current) } else { Arc::clone(&loaded) }
+        });
+        Ok(())
+    }
+
+    /// The synonym sets and search rules searches use now.
+    pub fn curation(&self) -> Arc<curation::Curation> {
+        self.inner.curation.load_full()
     }
 
     fn from_parts(
@@ -168,6 +196,8 @@ impl SearchIndex {
             stock,
             reads,
             catalog_generation: AtomicU64::new(0),
+            curation: ArcSwap::from_pointee(curation::Curation::default()),
+            curation_generation: AtomicU64::new(0),
             cache: cache::ResultCache::default(),
             expansions: expansions::ExpansionCache::default(),
             matches: word_matches::MatchCache::new(match_cache_bytes),

@@ -3,6 +3,7 @@
 //! the gate of `http::access` checks it before a handler reads or parses anything).
 
 pub(crate) mod catalog;
+pub(crate) mod curation;
 pub(crate) mod session;
 pub(crate) mod stock;
 
@@ -10,5 +11,5 @@ use crate::http::Route;
 
 /// Every admin API route (the OpenAPI test checks each is documented).
 pub(super) fn routes() -> Vec<Route> {
-    [session::routes(), catalog::routes(), stock::routes()].concat()
+    [session::routes(), catalog::routes(), stock::routes(), curation::routes()].concat()
 }
