@@ -231,14 +231,18 @@ fn parse_pins(value: Option<&Value>, errors: &mut Vec<FieldError>) -> Vec<Pin> {
         let position = position.and_then(|at| u32::try_from(at).ok()).filter(|at| *at <= 10_000);
         let unknown = item.as_object().is_some_and(|o| o.keys().any(|k| k != "product_id" && k != "position"));
         match (product_id, position) {
-            _ if unknown => errors.push(FieldError::new(format!("pin[{i}]"), "has a field other than product_id and position")),
+            _ if unknown => {
+                errors.push(FieldError::new(format!("pin[{i}]"), "has a field other than product_id and position"))
+            }
             (Some(id), Some(position)) if pins.iter().any(|pin| pin.product_id.0 == id) => {
                 let _ = position;
                 errors.push(FieldError::new(format!("pin[{i}].product_id"), "is pinned twice"));
             }
             (Some(id), Some(position)) => pins.push(Pin { product_id: ProductId(id), position }),
             (None, _) => errors.push(FieldError::new(format!("pin[{i}].product_id"), "must be a positive integer")),
-            (_, None) => errors.push(FieldError::new(format!("pin[{i}].position"), "must be an integer from 1 to 10000")),
+            (_, None) => {
+                errors.push(FieldError::new(format!("pin[{i}].position"), "must be an integer from 1 to 10000"))
+            }
         }
     }
     pins
@@ -354,7 +358,8 @@ mod tests {
                           "hide": [4, 4], "active_from": "2026-06-01T00:00:00Z", "active_until": null});
         let parsed = SearchRule::parse("summer", &rule).expect("valid");
         assert_eq!((parsed.query.as_str(), parsed.hide.len()), ("Summer sale", 1));
-        let reversed = json!({"query": "a", "active_from": "2026-06-02T00:00:00Z", "active_until": "2026-06-01T00:00:00Z"});
+        let reversed =
+            json!({"query": "a", "active_from": "2026-06-02T00:00:00Z", "active_until": "2026-06-01T00:00:00Z"});
         assert_eq!(fields(SearchRule::parse("r", &reversed)), ["active_from"]);
         let pins: Vec<Value> = (1..=101).map(|i| json!({"product_id": i, "position": 1})).collect();
         assert_eq!(fields(SearchRule::parse("r", &json!({"query": "a", "pin": pins}))), ["pin"]);

@@ -42,7 +42,8 @@ impl SearchIndex {
             } else {
                 // The run's own words, matched as a query of them would (no prefix: a set
                 // entry is whole words).
-                let own: Vec<WordMatch> = unit.words.iter().map(|w| self.synonym_word(searcher, w)).collect::<tantivy::Result<_>>()?;
+                let own: Vec<WordMatch> =
+                    unit.words.iter().map(|w| self.synonym_word(searcher, w)).collect::<tantivy::Result<_>>()?;
                 let docs = own.iter().map(|w| w.docs).min().unwrap_or(0);
                 let mut run = placeholder();
                 run.word = unit.words.join(" ");
@@ -85,7 +86,8 @@ impl SearchIndex {
     /// `word` expanded as a synonym's word: its exact and stem terms only.
     fn synonym_word(&self, searcher: &Searcher, word: &str) -> tantivy::Result<WordMatch> {
         let mut word = self.inner.expansions.expand_one(searcher, &self.inner.fields, word, false)?;
-        word.alternatives.retain(|alternative| alternative.class.typos == 0 && alternative.class.exactness <= Exactness::Stem);
+        word.alternatives
+            .retain(|alternative| alternative.class.typos == 0 && alternative.class.exactness <= Exactness::Stem);
         word.terms.retain(|term| *term == word.word);
         word.docs = 0; // recounted below from the kept terms
         for alternative in &word.alternatives {

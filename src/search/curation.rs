@@ -68,12 +68,8 @@ impl Curation {
 
     /// A snapshot of these sets and rules.
     pub fn of(sets: &[crate::domain::curation::SynonymSet], rules: Vec<SearchRule>, generation: u64) -> Self {
-        let mut boundaries: Vec<i64> = rules
-            .iter()
-            .flat_map(|rule| [rule.active_from, rule.active_until])
-            .flatten()
-            .map(|at| at.micros)
-            .collect();
+        let mut boundaries: Vec<i64> =
+            rules.iter().flat_map(|rule| [rule.active_from, rule.active_until]).flatten().map(|at| at.micros).collect();
         boundaries.sort_unstable();
         boundaries.dedup();
         let rules = rules.into_iter().map(|rule| LoadedRule { words: folded_words(&rule.query), rule }).collect();
@@ -100,7 +96,8 @@ impl Curation {
         let mut pins: Vec<(ProductId, u32)> = Vec::new();
         for loaded in &self.rules {
             let rule = &loaded.rule;
-            let open = rule.active_from.is_none_or(|from| from <= now) && rule.active_until.is_none_or(|until| now < until);
+            let open =
+                rule.active_from.is_none_or(|from| from <= now) && rule.active_until.is_none_or(|until| now < until);
             let meets = match rule.match_kind {
                 RuleMatch::Exact => loaded.words == q,
                 RuleMatch::Contains => {
@@ -160,8 +157,11 @@ mod tests {
     fn rules_meet_the_folded_query_exactly_or_as_whole_words_inside_their_window() {
         let rules = vec![
             rule("a", json!({"query": "Summer Sale", "pin": [{"product_id": 1, "position": 1}], "hide": [2]})),
-            rule("b", json!({"query": "sale", "match": "contains", "pin": [{"product_id": 3, "position": 1}, {"product_id": 2, "position": 2}],
-                              "active_from": "2026-06-01T00:00:00Z", "active_until": "2026-07-01T00:00:00Z"})),
+            rule(
+                "b",
+                json!({"query": "sale", "match": "contains", "pin": [{"product_id": 3, "position": 1}, {"product_id": 2, "position": 2}],
+                              "active_from": "2026-06-01T00:00:00Z", "active_until": "2026-07-01T00:00:00Z"}),
+            ),
         ];
         let curation = Curation::of(&[], rules, 1);
         let june = at("2026-06-15T00:00:00Z");

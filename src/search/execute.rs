@@ -360,7 +360,14 @@ impl MatchedWords {
             .filter(|word| !word.synonyms.is_empty())
             .map(|word| (word.word.clone(), word.synonyms.clone()))
             .collect();
-        MatchInfo { mode, dropped, ignored, did_you_mean: self.did_you_mean.clone(), synonyms, rules: self.rules.clone() }
+        MatchInfo {
+            mode,
+            dropped,
+            ignored,
+            did_you_mean: self.did_you_mean.clone(),
+            synonyms,
+            rules: self.rules.clone(),
+        }
     }
 }
 

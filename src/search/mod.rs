@@ -26,9 +26,9 @@ pub mod build;
 pub mod cache;
 pub mod carried_docs;
 pub mod collector;
+pub mod columns;
 pub mod curated;
 pub mod curation;
-pub mod columns;
 pub mod execute;
 pub mod expand;
 pub mod expansions;
@@ -43,8 +43,8 @@ pub mod same_lists;
 pub mod scan;
 pub mod schema;
 pub mod stock;
-pub mod synonyms;
 pub mod sync;
+pub mod synonyms;
 pub mod walk;
 pub mod walked_matches;
 pub mod word_matches;
@@ -158,9 +158,9 @@ impl SearchIndex {
         let generation = self.inner.curation_generation.fetch_add(1, Ordering::AcqRel) + 1;
         let loaded = Arc::new(curation::Curation::load(conn, generation)?);
         // A slower load of an older generation never replaces a newer one.
-        self.inner.curation.rcu(|current| {
-            if current.generation > generation { Arc::clone(current) } else { Arc::clone(&loaded) }
-        });
+        self.inner
+            .curation
+            .rcu(|current| if current.generation > generation { Arc::clone(current) } else { Arc::clone(&loaded) });
         Ok(())
     }
 

@@ -217,10 +217,7 @@ mod tests {
         let units = synonyms.units(&words("red running shoes"), |_| String::new());
         let shown: Vec<(usize, Vec<String>, Vec<&str>)> =
             units.iter().map(|(at, unit)| (*at, unit.words.clone(), texts(&unit.entries))).collect();
-        assert_eq!(
-            shown,
-            [(0, words("red"), vec![]), (1, words("running shoes"), vec!["trainers"])],
-        );
+        assert_eq!(shown, [(0, words("red"), vec![]), (1, words("running shoes"), vec!["trainers"])],);
     }
 
     #[test]

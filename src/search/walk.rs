@@ -662,7 +662,12 @@ impl WordPostings {
                 scores_at_one: None,
             };
             let class = MatchClass::from_code(docs.first().map_or(NO_CLASS, |(_, code)| *code));
-            opened.push(AlternativePostings { cursor: Cursor::Listed { docs, next: 0 }, score, class, code: class.code() });
+            opened.push(AlternativePostings {
+                cursor: Cursor::Listed { docs, next: 0 },
+                score,
+                class,
+                code: class.code(),
+            });
         }
         for FoundList { inverted, info, alternative, folded } in found.lists {
             let cursor = if walked {

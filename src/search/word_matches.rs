@@ -226,7 +226,8 @@ mod tests {
         let (index, fields, mut writer) = index();
         let reader = index.reader().expect("reader");
         let cache = MatchCache::new(64 * 1024 * 1024);
-        let key = MatchKey { words: key_words(&["kettle"]), required: 1, scored: true, curation: 0, excluded: Vec::new() };
+        let key =
+            MatchKey { words: key_words(&["kettle"]), required: 1, scored: true, curation: 0, excluded: Vec::new() };
         let search = |searcher: &Searcher| {
             let expanded = expand_words(searcher, &fields, &words(&["kettle"])).expect("expand");
             let query = || Ok(WordsQuery::new(searcher, &expanded, 1, true)?.expect("words"));
@@ -252,7 +253,13 @@ mod tests {
         let (index, fields, _writer) = index();
         let searcher = index.reader().expect("reader").searcher();
         let run = |cache: &MatchCache, query: &[&str]| {
-            let key = MatchKey { words: key_words(query), required: query.len(), scored: true, curation: 0, excluded: Vec::new() };
+            let key = MatchKey {
+                words: key_words(query),
+                required: query.len(),
+                scored: true,
+                curation: 0,
+                excluded: Vec::new(),
+            };
             let expanded = expand_words(&searcher, &fields, &words(query)).expect("expand");
             let walk = || Ok(WordsQuery::new(&searcher, &expanded, key.required, true)?.expect("words"));
             let collector = collector(&searcher, SortOrder::Relevance, None, (0, u64::MAX));

@@ -38,6 +38,7 @@ mod readiness;
 mod replica;
 mod search;
 mod search_brute_force;
+mod search_curation;
 mod search_deep_pages;
 mod search_index;
 mod search_matching;

@@ -49,7 +49,8 @@ impl Curated for SearchRule {
 /// The stored definition of `name` and its row id.
 fn find<T: Curated>(conn: &Connection, name: &str) -> Result<Option<(i64, T)>> {
     let sql = format!("SELECT id, body FROM {} WHERE name = ?1", T::TABLE);
-    let row: Option<(i64, String)> = optional(conn.prepare_cached(&sql)?.query_row([name], |row| Ok((row.get(0)?, row.get(1)?))))?;
+    let row: Option<(i64, String)> =
+        optional(conn.prepare_cached(&sql)?.query_row([name], |row| Ok((row.get(0)?, row.get(1)?))))?;
     row.map(|(id, body)| Ok((id, parsed::<T>(name, &body)?))).transpose()
 }
 
@@ -198,7 +199,10 @@ pub fn save_search_rule(conn: &Connection, actor: &Actor, rule: &SearchRule) -> 
     };
     for (i, pin) in rule.pin.iter().enumerate() {
         if !exists(pin.product_id, &mut stmt)? {
-            errors.push(FieldError::new(format!("pin[{i}].product_id"), format!("product {} does not exist", pin.product_id.0)));
+            errors.push(FieldError::new(
+                format!("pin[{i}].product_id"),
+                format!("product {} does not exist", pin.product_id.0),
+            ));
         }
     }
     for (i, id) in rule.hide.iter().enumerate() {

@@ -66,7 +66,10 @@ pub(crate) async fn list_synonym_sets(
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
-pub(crate) async fn get_synonym_set(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<SynonymSet>> {
+pub(crate) async fn get_synonym_set(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<SynonymSet>> {
     let wanted = name.clone();
     let set = state.reads.run(move |conn| curation::find_synonym_set(conn, &wanted)).await?;
     Ok(Json(set.ok_or_else(|| synonym_set_not_found(&name))?))
@@ -138,7 +141,10 @@ pub(crate) async fn list_search_rules(
         (status = 401, response = AdminUnauthorized),
         (status = 503, response = Unavailable),
     ))]
-pub(crate) async fn get_search_rule(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<SearchRule>> {
+pub(crate) async fn get_search_rule(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<SearchRule>> {
     let wanted = name.clone();
     let rule = state.reads.run(move |conn| curation::find_search_rule(conn, &wanted)).await?;
     Ok(Json(rule.ok_or_else(|| search_rule_not_found(&name))?))
