@@ -232,16 +232,15 @@ fn parse_pins(value: Option<&Value>, errors: &mut Vec<FieldError>) -> Vec<Pin> {
         let unknown = item.as_object().is_some_and(|o| o.keys().any(|k| k != "product_id" && k != "position"));
         match (product_id, position) {
             _ if unknown => {
-                errors.push(FieldError::new(format!("pin[{i}]"), "has a field other than product_id and position"))
+                errors.push(FieldError::new(format!("pin[{i}]"), "has a field other than product_id and position"));
             }
-            (Some(id), Some(position)) if pins.iter().any(|pin| pin.product_id.0 == id) => {
-                let _ = position;
+            (Some(id), Some(_)) if pins.iter().any(|pin| pin.product_id.0 == id) => {
                 errors.push(FieldError::new(format!("pin[{i}].product_id"), "is pinned twice"));
             }
             (Some(id), Some(position)) => pins.push(Pin { product_id: ProductId(id), position }),
             (None, _) => errors.push(FieldError::new(format!("pin[{i}].product_id"), "must be a positive integer")),
             (_, None) => {
-                errors.push(FieldError::new(format!("pin[{i}].position"), "must be an integer from 1 to 10000"))
+                errors.push(FieldError::new(format!("pin[{i}].position"), "must be an integer from 1 to 10000"));
             }
         }
     }

@@ -145,8 +145,8 @@ mod tests {
 
     use super::*;
 
-    fn rule(name: &str, body: serde_json::Value) -> SearchRule {
-        SearchRule::parse(name, &body).expect("a valid rule")
+    fn rule(name: &str, body: &serde_json::Value) -> SearchRule {
+        SearchRule::parse(name, body).expect("a valid rule")
     }
 
     fn at(text: &str) -> Timestamp {
@@ -156,10 +156,10 @@ mod tests {
     #[test]
     fn rules_meet_the_folded_query_exactly_or_as_whole_words_inside_their_window() {
         let rules = vec![
-            rule("a", json!({"query": "Summer Sale", "pin": [{"product_id": 1, "position": 1}], "hide": [2]})),
+            rule("a", &json!({"query": "Summer Sale", "pin": [{"product_id": 1, "position": 1}], "hide": [2]})),
             rule(
                 "b",
-                json!({"query": "sale", "match": "contains", "pin": [{"product_id": 3, "position": 1}, {"product_id": 2, "position": 2}],
+                &json!({"query": "sale", "match": "contains", "pin": [{"product_id": 3, "position": 1}, {"product_id": 2, "position": 2}],
                               "active_from": "2026-06-01T00:00:00Z", "active_until": "2026-07-01T00:00:00Z"}),
             ),
         ];

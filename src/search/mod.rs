@@ -145,10 +145,12 @@ impl SearchIndex {
             .context("cannot read the database to open the index")??;
         let stock = reads.run_blocking(StockView::load).context("cannot load the stock view")?;
         let category_names = reads.run_blocking(view_rows::category_names).context("cannot read the categories")?;
-        let opened = Self::from_parts(&index, stock, reads.clone(), category_names, match_cache_bytes)?;
-        reads
-            .run_blocking(|conn| opened.reload_curation(conn))
+        let curation = reads
+            .run_blocking(|conn| curation::Curation::load(conn, 1))
             .context("cannot read the synonym sets and search rules")?;
+        let opened = Self::from_parts(&index, stock, reads, category_names, match_cache_bytes)?;
+        opened.inner.curation_generation.store(curation.generation, Ordering::Release);
+        opened.inner.curation.store(Arc::new(curation));
         Ok(opened)
     }
 

@@ -185,8 +185,8 @@ mod tests {
 
     use super::*;
 
-    fn set(name: &str, body: serde_json::Value) -> SynonymSet {
-        SynonymSet::parse(name, &body).expect("a valid set")
+    fn set(name: &str, body: &serde_json::Value) -> SynonymSet {
+        SynonymSet::parse(name, body).expect("a valid set")
     }
 
     fn texts(entries: &[Arc<Entry>]) -> Vec<&str> {
@@ -200,8 +200,8 @@ mod tests {
     #[test]
     fn multi_way_sets_find_each_other_and_one_way_sets_only_from_their_root() {
         let synonyms = Synonyms::build(&[
-            set("knit", json!({"synonyms": ["Sweater", "jumper", "pullover"]})),
-            set("shoes", json!({"root": "trainers", "synonyms": ["sneakers", "running shoes"]})),
+            set("knit", &json!({"synonyms": ["Sweater", "jumper", "pullover"]})),
+            set("shoes", &json!({"root": "trainers", "synonyms": ["sneakers", "running shoes"]})),
         ]);
         assert_eq!(texts(&synonyms.of_word("jumper", "jumper")), ["sweater", "pullover"]);
         assert_eq!(texts(&synonyms.of_word("jumpers", "jumper")), ["sweater", "jumper", "pullover"]);
@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn a_run_forming_a_multi_word_key_is_one_unit() {
-        let synonyms = Synonyms::build(&[set("shoes", json!({"synonyms": ["trainers", "running shoes"]}))]);
+        let synonyms = Synonyms::build(&[set("shoes", &json!({"synonyms": ["trainers", "running shoes"]}))]);
         let units = synonyms.units(&words("red running shoes"), |_| String::new());
         let shown: Vec<(usize, Vec<String>, Vec<&str>)> =
             units.iter().map(|(at, unit)| (*at, unit.words.clone(), texts(&unit.entries))).collect();
@@ -226,7 +226,7 @@ mod tests {
             .map(|i| {
                 let mut entries: Vec<String> = (0..19).map(|j| format!("w{i}x{j}")).collect();
                 entries.push("hub".to_owned());
-                set(&format!("s{i}"), json!({ "synonyms": entries }))
+                set(&format!("s{i}"), &json!({ "synonyms": entries }))
             })
             .collect();
         assert_eq!(Synonyms::build(&sets).of_word("hub", "hub").len(), MAX_ENTRIES_PER_WORD);
