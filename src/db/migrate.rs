@@ -116,7 +116,8 @@ mod tests {
                 "0012_jobs_queued_failed_index",
                 "0013_orders_without_statement_journals",
                 "0014_delivery_attempts",
-                "0015_api_keys"
+                "0015_api_keys",
+                "0018_search_curation"
             ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());

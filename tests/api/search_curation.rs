@@ -363,3 +363,86 @@ fn pins_and_hides_change_count_only_by_the_hidden_matches_and_the_pins_that_pass
         panic!("{failure}");
     }
 }
+
+#[tokio::test]
+async fn the_admin_pages_add_edit_and_delete_sets_and_rules_each_in_the_history() {
+    use crate::admin_web::{csrf_of, log_in, page, post_form};
+    let admin = spawn_shop().await;
+    let cookie = log_in(&admin).await;
+    // The insights page links here with the no-result query prefilled.
+    let form = page(&admin, &cookie, "/admin/synonyms/new/?q=jumper").await;
+    assert!(form.contains(">jumper</textarea>") && form.contains("value=\"jumper\""), "{form}");
+    let csrf = csrf_of(&form);
+    let fields = [("csrf", csrf.as_str()), ("name", "knitwear"), ("root", ""), ("synonyms", "jumper\nsweater")];
+    let saved = post_form(&admin, Some(&cookie), "/admin/synonyms/new/", &fields).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(search(&admin, "q=jumper").await["count"], 3, "the very next search uses it");
+    let without_csrf = post_form(&admin, Some(&cookie), "/admin/synonyms/new/", &fields[1..]).await;
+    assert_ne!(without_csrf.status(), StatusCode::SEE_OTHER);
+    let invalid = [("csrf", csrf.as_str()), ("name", "solo"), ("root", ""), ("synonyms", "alone")];
+    assert_eq!(
+        post_form(&admin, Some(&cookie), "/admin/synonyms/new/", &invalid).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    let edit = page(&admin, &cookie, "/admin/synonyms/knitwear/").await;
+    let fields = [
+        ("csrf", csrf_of(&edit)),
+        ("name", "knitwear".into()),
+        ("root", String::new()),
+        ("synonyms", "jumper\nscarf".into()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        post_form(&admin, Some(&cookie), "/admin/synonyms/knitwear/", &fields).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let edited = page(&admin, &cookie, "/admin/synonyms/knitwear/").await;
+    assert!(edited.contains("id=\"history\"") && edited.contains("change"), "{edited}");
+    assert!(page(&admin, &cookie, "/admin/synonyms/").await.contains("jumper, scarf"));
+    let confirm = page(&admin, &cookie, "/admin/synonyms/knitwear/delete/").await;
+    let deleted =
+        post_form(&admin, Some(&cookie), "/admin/synonyms/knitwear/delete/", &[("csrf", &csrf_of(&confirm))]).await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(search(&admin, "q=jumper").await["count"], 0);
+
+    let form = page(&admin, &cookie, "/admin/search-rules/new/?q=summer+sale").await;
+    assert!(form.contains("value=\"summer sale\""), "{form}");
+    let fields = [
+        ("csrf", csrf_of(&form)),
+        ("name", "summer-sale".into()),
+        ("query", "summer sale".into()),
+        ("match", "exact".into()),
+        ("pin", "17 1".into()),
+        ("hide", "19".into()),
+        ("active_from", String::new()),
+        ("active_until", String::new()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        post_form(&admin, Some(&cookie), "/admin/search-rules/new/", &fields).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(ids(&search(&admin, "q=summer+sale").await), [17, 14], "pinned first, the summer dress hidden");
+    let mut unknown = fields.clone();
+    unknown[5] = ("pin", "999 1");
+    assert_eq!(
+        post_form(&admin, Some(&cookie), "/admin/search-rules/new/", &unknown).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert!(page(&admin, &cookie, "/admin/search-rules/summer-sale/").await.contains("id=\"history\""));
+    let confirm = page(&admin, &cookie, "/admin/search-rules/summer-sale/delete/").await;
+    let deleted =
+        post_form(&admin, Some(&cookie), "/admin/search-rules/summer-sale/delete/", &[("csrf", &csrf_of(&confirm))])
+            .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    let entries: i64 = admin
+        .app
+        .db()
+        .query_row("SELECT COUNT(*) FROM admin_log WHERE object_type IN ('synonym_set', 'search_rule')", [], |row| {
+            row.get(0)
+        })
+        .expect("history");
+    assert_eq!(entries, 5, "set: create, change, delete; rule: create, delete");
+    admin.shutdown().await;
+}

@@ -35,7 +35,7 @@ pub(super) fn content_security_policy() -> &'static str {
 }
 
 /// The sections of the navigation bar: (path, label).
-const SECTIONS: [(&str, &str); 8] = [
+const SECTIONS: [(&str, &str); 10] = [
     ("/admin/", "Dashboard"),
     ("/admin/products/", "Products"),
     ("/admin/categories/", "Categories"),
@@ -44,6 +44,8 @@ const SECTIONS: [(&str, &str); 8] = [
     ("/admin/jobs/", "Jobs"),
     ("/admin/accounts/", "Accounts"),
     ("/admin/keys/", "API keys"),
+    ("/admin/synonyms/", "Synonyms"),
+    ("/admin/search-rules/", "Search rules"),
 ];
 
 /// Who is signed in, for the header and every form's CSRF field.
