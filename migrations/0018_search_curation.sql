@@ -15,3 +15,23 @@ CREATE TABLE search_rules (
     body       TEXT    NOT NULL,
     updated_at INTEGER NOT NULL
 );
+
+-- Moves with every change to either table: a read replica (which sees the primary's writes
+-- only through the database) polls it to know when to load the sets and rules again.
+CREATE TABLE search_curation_generation (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    generation INTEGER NOT NULL
+);
+INSERT INTO search_curation_generation (id, generation) VALUES (1, 0);
+CREATE TRIGGER synonym_sets_inserted AFTER INSERT ON synonym_sets
+BEGIN UPDATE search_curation_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER synonym_sets_updated AFTER UPDATE ON synonym_sets
+BEGIN UPDATE search_curation_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER synonym_sets_deleted AFTER DELETE ON synonym_sets
+BEGIN UPDATE search_curation_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER search_rules_inserted AFTER INSERT ON search_rules
+BEGIN UPDATE search_curation_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER search_rules_updated AFTER UPDATE ON search_rules
+BEGIN UPDATE search_curation_generation SET generation = generation + 1 WHERE id = 1; END;
+CREATE TRIGGER search_rules_deleted AFTER DELETE ON search_rules
+BEGIN UPDATE search_curation_generation SET generation = generation + 1 WHERE id = 1; END;

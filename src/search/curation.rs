@@ -13,7 +13,7 @@ use rusqlite::Connection;
 
 use super::schema::text_analyzer;
 use super::synonyms::Synonyms;
-use crate::db::admin::curation::{every_search_rule, every_synonym_set};
+use crate::db::admin::curation::{curation_generation, every_search_rule, every_synonym_set};
 use crate::domain::curation::{RuleMatch, SearchRule};
 use crate::domain::{ProductId, Timestamp};
 use crate::error::Result;
@@ -23,6 +23,8 @@ use crate::error::Result;
 pub struct Curation {
     /// Moves with every load: caches key their answers by it.
     pub generation: u64,
+    /// The database's `search_curation_generation` the sets and rules were read at.
+    pub stored_generation: i64,
     /// The synonym sets as lookups.
     pub synonyms: Synonyms,
     /// The rules, in name order.
@@ -60,10 +62,11 @@ impl Curation {
     /// Reads every set and rule (one read transaction) into a snapshot of `generation`.
     pub fn load(conn: &Connection, generation: u64) -> Result<Self> {
         let tx = conn.unchecked_transaction()?;
+        let stored_generation = curation_generation(&tx)?;
         let sets = every_synonym_set(&tx)?;
         let rules = every_search_rule(&tx)?;
         tx.finish()?;
-        Ok(Self::of(&sets, rules, generation))
+        Ok(Self { stored_generation, ..Self::of(&sets, rules, generation) })
     }
 
     /// A snapshot of these sets and rules.
@@ -73,7 +76,7 @@ impl Curation {
         boundaries.sort_unstable();
         boundaries.dedup();
         let rules = rules.into_iter().map(|rule| LoadedRule { words: folded_words(&rule.query), rule }).collect();
-        Self { generation, synonyms: Synonyms::build(sets), rules, boundaries }
+        Self { generation, stored_generation: 0, synonyms: Synonyms::build(sets), rules, boundaries }
     }
 
     /// How many window instants have passed at `now`: answers computed at another epoch may

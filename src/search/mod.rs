@@ -166,6 +166,16 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// [`Self::reload_curation`] when the database's sets or rules changed since the last load
+    /// (a read replica polls this as it follows the primary's commits).
+    pub fn reload_curation_if_changed(&self, conn: &Connection) -> Result<()> {
+        let stored = crate::db::admin::curation::curation_generation(conn)?;
+        if stored != self.curation().stored_generation {
+            self.reload_curation(conn)?;
+        }
+        Ok(())
+    }
+
     /// The synonym sets and search rules searches use now.
     pub fn curation(&self) -> Arc<curation::Curation> {
         self.inner.curation.load_full()

@@ -128,6 +128,13 @@ fn row_id<T: Curated>(conn: &Connection, name: &str) -> Result<Option<i64>> {
     Ok(find::<T>(conn, name)?.map(|(id, _)| id))
 }
 
+/// The generation every change to a set or rule moves (what a read replica polls).
+pub fn curation_generation(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT generation FROM search_curation_generation WHERE id = 1")?
+        .query_row([], |row| row.get(0))?)
+}
+
 // Synonym sets.
 
 /// The set `name`, if it exists.
