@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use self::login_throttle::LoginThrottle;
 use self::password_checks::PasswordChecks;
 use crate::access::{self, AccessControl, AccessOptions};
+use crate::analytics::{self, SearchAnalytics};
 use crate::config::{Config, HttpOptions};
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
 use crate::db::outbox::jobs as job_rows;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub access: AccessControl,
     /// The same limit for the page's password-change form (its current-password check).
     pub password_change_throttle: LoginThrottle,
+    /// The search analytics counted in memory (nothing is counted on a read replica).
+    pub analytics: SearchAnalytics,
     /// The process-wide bound on concurrent Argon2 checks, every door's.
     pub password_checks: PasswordChecks,
 }
@@ -92,6 +95,8 @@ pub struct Application {
     data_dir_lock: DataDirLock,
     /// Reloads keys changed beside the server and writes their last uses.
     access_upkeep: tokio::task::JoinHandle<()>,
+    /// Flushes the search analytics every few seconds (a primary only).
+    analytics_flusher: Option<analytics::Flusher>,
 }
 
 /// What runs beside the HTTP server.
@@ -136,16 +141,26 @@ impl Application {
                 access,
                 password_change_throttle: LoginThrottle::default(),
                 password_checks: PasswordChecks::default(),
+                analytics: SearchAnalytics::disabled(),
             };
             let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             let maintenance =
                 Maintenance::start_replica().await.context("cannot start the replica's maintenance schedule")?;
             let duties = Duties::Replica { follower, maintenance };
-            return Ok(Self { listener, state, http: options.http, duties, data_dir_lock, access_upkeep });
+            return Ok(Self {
+                listener,
+                state,
+                http: options.http,
+                duties,
+                data_dir_lock,
+                access_upkeep,
+                analytics_flusher: None,
+            });
         }
         let sender = jobs::sender_from_config(&config.jobs)?;
         let (retention, settings) =
             (config.jobs.retention(), WorkerSettings::for_sender(config.jobs.confirmation_sender));
+        let analytics_settings = config.analytics.clone();
         let config = config.clone();
         let http = options.http.clone();
         let access_options = options.access.clone();
@@ -155,6 +170,14 @@ impl Application {
             .context("start-up task failed")??;
         state.access = start_access(&access_options, addr, &state.reads).await?;
         let access_upkeep = access::spawn_upkeep(state.access.clone(), state.reads.clone(), Some(state.writer.clone()));
+        state.analytics = SearchAnalytics::new(&analytics_settings);
+        state.analytics.load(&state.reads).await.context("cannot read the search analytics")?;
+        let analytics_flusher = Some(analytics::spawn_flusher(
+            state.analytics.clone(),
+            state.writer.clone(),
+            state.reads.clone(),
+            analytics_settings.flush_every,
+        ));
         let worker = Worker::new(state.reads.clone(), state.writer.clone(), sender, settings);
         let workers = WorkerPool::start(&state.jobs, &worker);
         drop(worker);
@@ -163,7 +186,7 @@ impl Application {
             .context("cannot start the maintenance schedule")?;
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         let duties = Duties::Primary { writer_thread, workers, maintenance };
-        Ok(Self { listener, state, http, duties, data_dir_lock, access_upkeep })
+        Ok(Self { listener, state, http, duties, data_dir_lock, access_upkeep, analytics_flusher })
     }
 
     /// The address the server listens on (the real port when it was bound to port 0).
@@ -186,15 +209,23 @@ impl Application {
         self,
         serve_http: impl FnOnce(TcpListener, AppState, HttpOptions) -> Served,
     ) -> anyhow::Result<()> {
-        let Self { listener, state, http, duties, data_dir_lock, access_upkeep } = self;
+        let Self { listener, state, http, duties, data_dir_lock, access_upkeep, analytics_flusher } = self;
         let (access, writer) = (state.access.clone(), state.writer.clone());
+        let (analytics, reads) = (state.analytics.clone(), state.reads.clone());
         serve_http(listener, state, http).await;
         // Its writer handle must go before the writer can stop; the last uses are written first.
         access_upkeep.abort();
         drop(access_upkeep.await);
+        if let Some(flusher) = analytics_flusher {
+            flusher.stop().await;
+        }
         if matches!(duties, Duties::Primary { .. }) {
             access::flush_uses(&access, Some(&writer)).await;
+            if let Err(error) = analytics.flush(&writer, &reads).await {
+                tracing::warn!(%error, "cannot write the last search analytics");
+            }
         }
+        drop(analytics);
         drop(writer);
         match duties {
             Duties::Primary { writer_thread, workers, maintenance } => {
@@ -251,6 +282,7 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
             access: AccessControl::new(None, None),
             password_change_throttle: LoginThrottle::default(),
             password_checks: PasswordChecks::default(),
+            analytics: SearchAnalytics::disabled(),
         },
         writer_thread,
     ))

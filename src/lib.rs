@@ -15,7 +15,8 @@
 //!   views and the workers, serve, shut down. [`config`] is the settings every subcommand
 //!   shares (each setting type lives with the layer that uses it).
 //! - [`access`] (the master key and every API key in memory, their rate limits and last uses;
-//!   which route needs what is `http::access`'s table), [`search`] (tantivy index and
+//!   which route needs what is `http::access`'s table), [`analytics`] (the search analytics
+//!   counted in memory and flushed through the writer), [`search`] (tantivy index and
 //!   in-memory stock view), [`suggest`] (autocomplete) and
 //!   [`jobs`] (event workers, senders, maintenance, and the hand-off of jobs an order leases
 //!   straight to the workers; the events are written with their cause by `db::outbox::events`)
@@ -42,6 +43,7 @@
 //! back, directly or through others (shared types go in a leaf below both).
 
 pub mod access;
+pub mod analytics;
 pub mod app;
 pub mod cli;
 pub mod config;
@@ -70,7 +72,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["app"],
     &["config"],
     &["replica"],
-    &["access", "search", "suggest", "jobs", "seed"],
+    &["access", "analytics", "search", "suggest", "jobs", "seed"],
     &["db"],
     &["domain"],
     &["error", "telemetry", "metrics", "progress", "memory"],

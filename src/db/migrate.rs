@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0014_delivery_attempts", include_str!("../../migrations/0014_delivery_attempts.sql")),
     ("0015_api_keys", include_str!("../../migrations/0015_api_keys.sql")),
     ("0018_search_curation", include_str!("../../migrations/0018_search_curation.sql")),
+    ("0019_search_analytics", include_str!("../../migrations/0019_search_analytics.sql")),
 ];
 
 /// Applies the pending migrations in one transaction and returns their names; a second run
@@ -117,7 +118,8 @@ mod tests {
                 "0013_orders_without_statement_journals",
                 "0014_delivery_attempts",
                 "0015_api_keys",
-                "0018_search_curation"
+                "0018_search_curation",
+                "0019_search_analytics"
             ]
         );
         assert!(migrate(&mut conn).expect("second run").is_empty());

@@ -116,6 +116,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/api/admin/search-rules/{name}/", ADMIN, NONE),
     rule("PUT", "/api/admin/search-rules/{name}/", ADMIN, NONE),
     rule("DELETE", "/api/admin/search-rules/{name}/", ADMIN, NONE),
+    rule("GET", "/api/admin/search-analytics/", ADMIN, NONE),
     rule("GET", "/api/keys/", KEYS, NONE),
     rule("POST", "/api/keys/", KEYS, NONE),
     rule("GET", "/api/keys/{id}/", KEYS, NONE),

@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
+use crate::db::admin::search_analytics::day_of;
 use crate::db::writer::WriterHandle;
 use crate::domain::Timestamp;
 use crate::error::Result;
@@ -22,7 +23,8 @@ use crate::error::Result;
 pub enum Task {
     /// Puts back the jobs whose worker died holding their lease.
     RequeueExpiredLeases,
-    /// Deletes done jobs and idempotency keys past their retention, and the old commit log.
+    /// Deletes done jobs and idempotency keys past their retention, the old commit log, and
+    /// the search analytics' days beyond the 90 kept.
     Purge,
     /// `PRAGMA wal_checkpoint(TRUNCATE)`: keeps the WAL file from growing without bound.
     Checkpoint,
@@ -152,6 +154,9 @@ fn scheduled(task: Task, litestream: bool) -> Task {
 /// up incrementally and says so in `readyz` (docs/scaling.md).
 const COMMIT_LOG_MICROS: i64 = 3_600 * 1_000_000;
 
+/// Days of search analytics kept: today and the 89 before (contract, "Search administration").
+const SEARCH_ANALYTICS_DAYS: i64 = 90;
+
 /// Runs one task now, logging what it did; the error is the caller's to log.
 pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) -> Result<()> {
     match task {
@@ -170,7 +175,16 @@ pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) ->
             let (jobs, keys) = writer.purge_before(cutoff).await?;
             let log_cutoff = Timestamp::from_micros(Timestamp::now().micros.saturating_sub(COMMIT_LOG_MICROS));
             let commit_log = writer.purge_commit_log_before(log_cutoff).await?;
-            tracing::info!(jobs, idempotency_keys = keys, commit_log, cutoff = %cutoff.to_rfc3339(), "maintenance: purged");
+            let first_kept_day = day_of(Timestamp::now()) - (SEARCH_ANALYTICS_DAYS - 1);
+            let search_analytics = writer.prune_search_analytics(first_kept_day).await?;
+            tracing::info!(
+                jobs,
+                idempotency_keys = keys,
+                commit_log,
+                search_analytics,
+                cutoff = %cutoff.to_rfc3339(),
+                "maintenance: purged"
+            );
         }
         Task::Checkpoint => {
             let (busy, wal_pages, checkpointed) = writer.checkpoint_wal().await?;

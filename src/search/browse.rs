@@ -70,7 +70,8 @@ impl SearchRequest {
     pub fn is_unfiltered_browse(&self) -> bool {
         // Destructured without `..`: a field added to the request stops this compiling until it
         // is named a filter here or not (the precomputed order would otherwise ignore it).
-        let Self { q, category, price, store_id, in_stock, stock_first, sort: _, highlight: _, page: _ } = self;
+        let Self { q, category, price, store_id, in_stock, stock_first, sort: _, highlight: _, explain: _, page: _ } =
+            self;
         q.is_none()
             && category.is_none()
             && price.min.is_none()

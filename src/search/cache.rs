@@ -94,7 +94,12 @@ fn entry_bytes(request: &SearchRequest, results: &SearchResults) -> usize {
     let row_bytes: usize = results
         .rows
         .iter()
-        .map(|row| size_of_val(row) + row.title.len() + row.description.len() + row.category.len())
+        .map(|row| {
+            let explain = row.explain.as_ref().map_or(0, |explain| {
+                explain.words.iter().map(|word| size_of_val(word) + word.word.len() + word.term.len()).sum()
+            });
+            size_of_val(row) + row.title.len() + row.description.len() + row.category.len() + explain
+        })
         .sum();
     let facet_bytes: usize = results.facets.category.iter().map(|facet| size_of_val(facet) + facet.name.len()).sum();
     key_bytes + size_of::<SearchResults>() + row_bytes + facet_bytes

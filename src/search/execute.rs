@@ -2,7 +2,7 @@
 //! current searcher, then read the page's rows and name the facets.
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rusqlite::Connection;
@@ -15,6 +15,7 @@ use super::collector::{MatchFilter, Matches, SearchCollector, StockCondition, St
 use super::curated::place_pins;
 use super::curation::{Applied, Curation, folded_words};
 use super::expand::WordMatch;
+use super::explain::{Explain, explain_hits};
 use super::highlight::Highlighter;
 use super::query::query_terms;
 use super::rank::bm25_of;
@@ -110,6 +111,20 @@ impl SearchIndex {
         for (row, hit) in rows.iter_mut().zip(&hits) {
             row.score = row.score.map(|_| bm25_of(hit.score));
         }
+        if let Some(words) = words.as_ref().filter(|_| request.explain) {
+            let explained = explain_hits(&words.searcher, &self.inner.fields, &words.in_query_order(), &hits, |hit| {
+                if with_score { bm25_of(hit.score) } else { 0.0 }
+            })
+            .map_err(Error::Index)?;
+            let mut by_product: HashMap<u64, Explain> = hits.iter().map(|hit| hit.product_id).zip(explained).collect();
+            let pins_placed = request.sort == SortOrder::Relevance;
+            for row in &mut rows {
+                row.explain = u64::try_from(row.id.0).ok().and_then(|id| by_product.remove(&id));
+                if let Some(explain) = row.explain.as_mut() {
+                    explain.pinned = pins_placed && applied.pins.iter().any(|(id, _)| *id == row.id);
+                }
+            }
+        }
         if let Some(words) = words.as_ref().filter(|_| request.highlight) {
             let mut highlighter = Highlighter::new(&words.words[..words.required]);
             for row in &mut rows {
@@ -180,7 +195,15 @@ impl SearchIndex {
         if known.is_empty() {
             // The contract answers the products pinned by the search rules that apply ("Search",
             // `q`, "Matching"): none when no rule applies.
-            let matched = MatchedWords { words: Arc::new(Vec::new()), required: 0, ignored, did_you_mean: None, rules };
+            let matched = MatchedWords {
+                words: Arc::new(Vec::new()),
+                positions: Vec::new(),
+                required: 0,
+                ignored,
+                did_you_mean: None,
+                rules,
+                searcher: searcher.clone(),
+            };
             return Ok((place(Matches::default())?, matched));
         }
         let mut probe = self.collector(request, category_id, 0);
@@ -225,7 +248,18 @@ impl SearchIndex {
         let did_you_mean =
             if matches.count > 0 { self.did_you_mean(&searcher, &probe, &words, &ordered, required)? } else { None };
         let matches = place(matches)?;
-        Ok((matches, MatchedWords { words: Arc::new(ordered), required, ignored, did_you_mean, rules }))
+        Ok((
+            matches,
+            MatchedWords {
+                words: Arc::new(ordered),
+                positions: order,
+                required,
+                ignored,
+                did_you_mean,
+                rules,
+                searcher: searcher.clone(),
+            },
+        ))
     }
 
     /// The query with its ignored words left out and each word matched only through typos
@@ -340,6 +374,8 @@ impl SearchIndex {
 /// query order); the ignored words are not among them.
 struct MatchedWords {
     words: Arc<Vec<WordMatch>>,
+    /// The query position of each of `words`.
+    positions: Vec<usize>,
     /// Every match has the first `required` words.
     required: usize,
     /// Words that match no term of the catalog, in query order.
@@ -347,9 +383,18 @@ struct MatchedWords {
     did_you_mean: Option<String>,
     /// The search rules applied, in name order.
     rules: Vec<String>,
+    /// The searcher the words were matched on (what `explain` looks them up on).
+    searcher: Searcher,
 }
 
 impl MatchedWords {
+    /// The words in query order (ignored words are not among them).
+    fn in_query_order(&self) -> Vec<&WordMatch> {
+        let mut words: Vec<(usize, &WordMatch)> = self.positions.iter().copied().zip(self.words.iter()).collect();
+        words.sort_by_key(|(position, _)| *position);
+        words.into_iter().map(|(_, word)| word).collect()
+    }
+
     fn info(&self) -> MatchInfo {
         let dropped: Vec<String> = self.words[self.required..].iter().map(|word| word.word.clone()).collect();
         let ignored = self.ignored.clone();

@@ -7,8 +7,8 @@
 //!   before the client hears back;
 //! - [`stock`]: per-store quantities in memory (stock is never in tantivy);
 //! - [`query`], [`expand`], [`walk`], [`rank`], [`filter`], [`collector`], [`execute`],
-//!   [`rows`], [`highlight`]: one search, from words (and what each may match) to ranked,
-//!   highlighted result rows;
+//!   [`rows`], [`highlight`], [`explain`]: one search, from words (and what each may match) to
+//!   ranked, highlighted, explained result rows;
 //! - [`columns`]: the fast-field columns, decoded once per segment, with what searches learn
 //!   about each segment: [`same_lists`] (stem lists that repeat an exact list) and
 //!   [`carried_docs`] (per store, the documents it carries);
@@ -32,6 +32,7 @@ pub mod curation;
 pub mod execute;
 pub mod expand;
 pub mod expansions;
+pub mod explain;
 pub mod filter;
 pub mod highlight;
 pub mod query;

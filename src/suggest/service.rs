@@ -134,6 +134,7 @@ impl SuggestService {
         Ok(body)
     }
 
+    #[cfg(feature = "test-support")]
     /// Resolves once the published map includes every catalog change seen before the call
     /// (tests use it instead of sleeping).
     pub async fn wait_until_current(&self) {
@@ -148,6 +149,7 @@ impl SuggestService {
         self.shared.built_through.borrow().is_some()
     }
 
+    #[cfg(feature = "test-support")]
     /// Answers served from the cache.
     pub fn cache_hits(&self) -> u64 {
         self.shared.cache.hits()

@@ -339,12 +339,41 @@ async fn curate_search(admin: &AdminApp, browser: &Browser) {
     browser.screenshot(&admin.app, "admin-search-rules").await;
 }
 
+/// Shoppers search; the insights show the top and no-result queries and the chart; the
+/// preview shows what a query gets and why.
+async fn see_search_insights_and_preview(admin: &AdminApp, browser: &Browser) {
+    for q in ["kettle", "kettle", "kettle", "steel+kettel", "tent", "tent", "red+scarf", "red+scarf", "mens+jeans"] {
+        admin.search_ids(&format!("q={q}")).await;
+    }
+    let state = &admin.app.state;
+    state.analytics.flush(&state.writer, &state.reads).await.expect("flush the search analytics");
+    // The times shown, fixed (the chart's dates are the run's days).
+    let conn = admin.app.db();
+    conn.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
+    conn.execute(&format!("UPDATE search_queries SET last_seen = {SHOWN_FROM_MICROS} + length(q) * 60000000"), [])
+        .expect("pin the shown times");
+    browser.goto(&admin.app.url("/admin/search-insights/?days=7")).await;
+    assert!(browser.text("#top-queries").await.contains("kettle"));
+    assert!(browser.text("#no-result-queries").await.contains("red scarf"));
+    browser.screenshot(&admin.app, "admin-search-insights").await;
+    browser.click_to("#days-30", "/admin/search-insights/?days=30").await;
+    assert!(browser.text("#top-queries").await.contains("tent"));
+
+    browser.goto(&admin.app.url("/admin/search-preview/")).await;
+    browser.type_into("#q", "cheap kettel").await;
+    browser.click_to("#preview-search", "/admin/search-preview/?q=cheap+kettel").await;
+    assert!(browser.text("#preview-results").await.contains("typo"));
+    assert!(browser.text("#preview-match").await.contains("cheap"));
+    browser.screenshot(&admin.app, "admin-search-preview").await;
+}
+
 async fn drive(admin: &AdminApp, browser: &Browser) {
     log_in_restock_and_see_it(admin, browser).await;
     filter_sort_and_page_products(admin, browser).await;
     create_edit_and_delete_a_product(admin, browser).await;
     visit_the_other_sections(admin, browser).await;
     curate_search(admin, browser).await;
+    see_search_insights_and_preview(admin, browser).await;
 }
 
 #[tokio::test]

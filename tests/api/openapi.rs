@@ -157,7 +157,9 @@ fn samples() -> Vec<Sample> {
         sample("get", "/api/search/products/", "/api/search/products/?q=kettle", None, 200),
         sample("get", "/api/search/products/", "/api/search/products/?store_id=1&sort=price&page_size=2", None, 200),
         sample("get", "/api/search/products/", "/api/search/products/?sort=cheapest", None, 400),
+        sample("get", "/api/search/products/", "/api/search/products/?q=kettel&explain=true&highlight=true", None, 200),
         sample("get", "/api/search/suggest/", "/api/search/suggest/?q=kett", None, 200),
+        sample("get", "/api/search/suggest/", "/api/search/suggest/?q=kett&queries=true", None, 200),
         sample("get", "/api/search/suggest/", "/api/search/suggest/?q=k", None, 400),
         sample("get", "/healthz", "/healthz", None, 200),
         sample("get", "/readyz", "/readyz", None, 200),
@@ -283,6 +285,10 @@ fn admin_samples() -> Vec<Sample> {
         sample("get", "/api/admin/search-rules/", "/api/admin/search-rules/?page_size=0", None, 400),
         sample("delete", RULE, "/api/admin/search-rules/tea/", None, 204),
         sample("delete", RULE, "/api/admin/search-rules/tea/", None, 404),
+        sample("get", ANALYTICS, "/api/admin/search-analytics/?kind=popular&days=7", None, 200),
+        sample("get", ANALYTICS, "/api/admin/search-analytics/?kind=no_results&days=90", None, 200),
+        sample("get", ANALYTICS, "/api/admin/search-analytics/?days=91", None, 400),
+        sample("get", ANALYTICS, "/api/admin/search-analytics/?page=3", None, 404),
         // Last: it ends the session the samples above use.
         sample("post", "/api/admin/logout/", "/api/admin/logout/", None, 204),
         sample("post", "/api/admin/logout/", "/api/admin/logout/", None, 401),
@@ -296,6 +302,7 @@ const RESTOCK: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/resto
 const CANCEL: &str = "/api/admin/orders/{order_id}/cancel/";
 const SET: &str = "/api/admin/synonyms/{name}/";
 const RULE: &str = "/api/admin/search-rules/{name}/";
+const ANALYTICS: &str = "/api/admin/search-analytics/";
 
 #[tokio::test]
 async fn a_sample_response_of_every_route_matches_its_documented_schema() {

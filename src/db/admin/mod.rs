@@ -8,6 +8,7 @@
 //! - [`curation`]: synonym sets and search rules (their definitions as JSON, by name).
 //! - [`history`]: who changed which object when, recorded by every admin write.
 //! - [`listing`]: what the admin API and the admin pages list and show.
+//! - [`search_analytics`]: the searches counted per day and query, flushed from memory.
 //!
 //! Order within: `history` → `listing`, `history` → `api_keys`, `history` → `curation`; `accounts` and `sessions` import no sibling.
 
@@ -16,4 +17,5 @@ pub mod api_keys;
 pub mod curation;
 pub mod history;
 pub mod listing;
+pub mod search_analytics;
 pub mod sessions;

@@ -10,6 +10,7 @@
 //! - `admin`: the admin's edits, each recorded in the change history, and the admin's own
 //!   password and sessions.
 //! - `keys`: creating, editing and revoking API keys, and their last uses.
+//! - `analytics`: the search analytics' flush of what was counted in memory, and its pruning.
 //! - `curation`: synonym sets and search rules, each change in the history.
 //!
 //! The writer's maintenance (checkpoints, `PRAGMA optimize`, the storage probe) stays beside
@@ -19,6 +20,7 @@
 //! [`Written`]: crate::db::records::Written
 
 mod admin;
+mod analytics;
 mod curation;
 mod keys;
 mod outbox;

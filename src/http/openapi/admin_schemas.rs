@@ -207,6 +207,39 @@ pub(crate) struct AdminOrdersFilter {
     status: Option<String>,
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SearchAnalyticsParams {
+    /// `popular` (default: every query) or `no_results` (only queries whose last search found
+    /// nothing); empty is the default.
+    #[param(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(popular|no_results)?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
+    kind: Option<String>,
+    /// Days counted, today (UTC) and the days before: 1 to 90, default 7; empty is the default.
+    #[param(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(0*([1-9]|[1-8][0-9]|90))?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
+    days: Option<String>,
+}
+
+/// One query's searches over the days asked for.
+#[derive(ToSchema)]
+#[schema(as = SearchQueryStats)]
+pub struct SearchQueryStats {
+    /// The normalised query: folded words, single spaces, at most 8 words.
+    #[schema(example = "red scarf")]
+    q: String,
+    searches: i64,
+    /// Of them, those that found nothing.
+    no_result_searches: i64,
+    /// What its latest search found (`count`).
+    last_count: i64,
+    /// When its latest search was.
+    #[schema(format = "date-time")]
+    last_seen: String,
+}
+
 /// Every admin operation but login, without a live token.
 #[derive(utoipa::ToResponse)]
 #[response(

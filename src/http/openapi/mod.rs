@@ -21,7 +21,8 @@ use utoipa::OpenApi;
 use self::access_schemas::AccessScheme;
 use self::admin_schemas::AdminTokenScheme;
 use super::admin::api::{
-    catalog as admin_catalog, curation as admin_curation, session as admin_session, stock as admin_stock,
+    analytics as admin_analytics, catalog as admin_catalog, curation as admin_curation, session as admin_session,
+    stock as admin_stock,
 };
 use super::{health, keys, metrics, orders, search, stores, suggest};
 
@@ -75,6 +76,7 @@ use super::{health, keys, metrics, orders, search, stores, suggest};
         admin_curation::get_search_rule,
         admin_curation::put_search_rule,
         admin_curation::delete_search_rule,
+        admin_analytics::search_analytics,
         keys::create_key,
         keys::list_keys,
         keys::get_key,

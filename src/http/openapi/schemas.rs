@@ -154,6 +154,39 @@ pub(crate) struct SearchRowDoc {
     quantity: Option<i64>,
     /// Only with `highlight=true`.
     highlight: Option<HighlightDoc>,
+    /// Only with `explain=true` and words in `q`.
+    explain: Option<ExplainDoc>,
+}
+
+/// Why a result matched and ranked where it did.
+#[derive(ToSchema)]
+#[schema(as = Explain)]
+pub struct ExplainDoc {
+    /// Placed by a search rule's pin rather than by its words.
+    pinned: bool,
+    /// Each query word's best match on this product, in query order (ignored words, and
+    /// dropped words the product lacks, are absent).
+    words: Vec<WordExplainDoc>,
+    /// The BM25 part of the rank; 0 when not sorted by relevance.
+    bm25: f32,
+}
+
+/// One query word's best match on one product.
+#[derive(ToSchema)]
+#[schema(as = WordExplain)]
+pub struct WordExplainDoc {
+    /// The query word, folded.
+    #[schema(example = "kettel")]
+    word: String,
+    /// The index term it matched (a stem match shows the stem).
+    #[schema(example = "kettle")]
+    term: String,
+    #[schema(pattern = "^(exact|stem|synonym|prefix|typo)$")]
+    how: String,
+    #[schema(minimum = 0, maximum = 2)]
+    typos: u8,
+    #[schema(pattern = "^(title|category|description)$")]
+    field: String,
 }
 
 #[derive(ToSchema)]
@@ -253,6 +286,12 @@ pub struct MatchDoc {
 pub struct Suggestions {
     #[schema(max_items = 10)]
     results: Vec<String>,
+    /// Only with `queries=true` (then always, possibly empty): up to 5 past searches of the
+    /// last 30 days (as of the last flush of the search analytics) starting with `q`'s words,
+    /// its last word a prefix, that found something the last time and were searched at least
+    /// 3 times; most searched first.
+    #[schema(max_items = 5)]
+    queries: Option<Vec<String>>,
 }
 
 #[derive(ToSchema)]
@@ -359,6 +398,15 @@ pub(crate) struct SearchParams {
     /// Adds `highlight` to each result (matched words in `<mark>`): as `stock_first`.
     #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
     highlight: Option<String>,
+    /// Adds `explain` to each result (why it matched and ranked where it did): as
+    /// `stock_first`.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    explain: Option<String>,
+    /// `false` keeps this search out of the search analytics (test scripts, monitoring
+    /// probes, a storefront's searches as the shopper types): as `stock_first`, empty is
+    /// `true`.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    analytics: Option<String>,
 }
 
 #[derive(IntoParams)]
@@ -369,4 +417,8 @@ pub(crate) struct SuggestParams {
         pattern = r"^[ \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f]{1,98}[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][ \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     q: String,
+    /// Adds `queries`, popular past searches: `true` or `1`, `false` or `0`, any case; empty
+    /// is `false`.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    queries: Option<String>,
 }

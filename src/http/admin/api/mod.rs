@@ -2,6 +2,7 @@
 //! but login behind a credential (an admin token, the master key, or an API key with `admin`;
 //! the gate of `http::access` checks it before a handler reads or parses anything).
 
+pub(crate) mod analytics;
 pub(crate) mod catalog;
 pub(crate) mod curation;
 pub(crate) mod session;
@@ -11,5 +12,5 @@ use crate::http::Route;
 
 /// Every admin API route (the OpenAPI test checks each is documented).
 pub(super) fn routes() -> Vec<Route> {
-    [session::routes(), catalog::routes(), stock::routes(), curation::routes()].concat()
+    [session::routes(), catalog::routes(), stock::routes(), analytics::routes(), curation::routes()].concat()
 }

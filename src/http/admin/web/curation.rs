@@ -36,10 +36,13 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/synonyms/", get(list_sets))
         .route("/admin/synonyms/new/", get(new_set).post(save_set))
+        // The search insights link here without the trailing slash.
+        .route("/admin/synonyms/new", get(new_set))
         .route("/admin/synonyms/{name}/", get(edit_set).post(save_set))
         .route("/admin/synonyms/{name}/delete/", get(confirm_delete_set).post(delete_set))
         .route("/admin/search-rules/", get(list_rules))
         .route("/admin/search-rules/new/", get(new_rule).post(save_rule))
+        .route("/admin/search-rules/new", get(new_rule))
         .route("/admin/search-rules/{name}/", get(edit_rule).post(save_rule))
         .route("/admin/search-rules/{name}/delete/", get(confirm_delete_rule).post(delete_rule))
 }

@@ -35,7 +35,7 @@ pub(super) fn content_security_policy() -> &'static str {
 }
 
 /// The sections of the navigation bar: (path, label).
-const SECTIONS: [(&str, &str); 10] = [
+const SECTIONS: [(&str, &str); 12] = [
     ("/admin/", "Dashboard"),
     ("/admin/products/", "Products"),
     ("/admin/categories/", "Categories"),
@@ -46,6 +46,8 @@ const SECTIONS: [(&str, &str); 10] = [
     ("/admin/keys/", "API keys"),
     ("/admin/synonyms/", "Synonyms"),
     ("/admin/search-rules/", "Search rules"),
+    ("/admin/search-insights/", "Search insights"),
+    ("/admin/search-preview/", "Search preview"),
 ];
 
 /// Who is signed in, for the header and every form's CSRF field.

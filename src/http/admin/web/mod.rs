@@ -6,8 +6,8 @@
 //! # Layout
 //! - [`layout`]: the frame, the embedded style sheet, the list and form pieces.
 //! - [`products`], [`catalog`] (categories and stores), [`inventory`], [`orders`], [`jobs`],
-//!   [`accounts`], [`keys`] (API keys), [`curation`] (synonym sets and search rules): one
-//!   file per section.
+//!   [`accounts`], [`keys`] (API keys), [`search`] (search insights and preview), [`curation`]
+//!   (synonym sets and search rules): one file per section.
 //! - [`login`]: the login form (a double-submit CSRF token, attempts limited per account and
 //!   client address); [`session`]: the cookie session and the CSRF form token.
 
@@ -22,6 +22,7 @@ mod layout;
 mod login;
 mod orders;
 mod products;
+mod search;
 mod session;
 
 use std::collections::HashMap;
@@ -62,6 +63,7 @@ pub(super) fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(keys::router())
         .merge(curation::router())
+        .merge(search::router())
         .layer(axum::middleware::map_response(security_headers))
 }
 
