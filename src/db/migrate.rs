@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0014_delivery_attempts", include_str!("../../migrations/0014_delivery_attempts.sql")),
     ("0015_api_keys", include_str!("../../migrations/0015_api_keys.sql")),
     ("0016_stock_movements", include_str!("../../migrations/0016_stock_movements.sql")),
+    ("0018_search_curation", include_str!("../../migrations/0018_search_curation.sql")),
     ("0019_search_analytics", include_str!("../../migrations/0019_search_analytics.sql")),
 ];
 
@@ -125,6 +126,7 @@ mod tests {
                 "0014_delivery_attempts",
                 "0015_api_keys",
                 "0016_stock_movements",
+                "0018_search_curation",
                 "0019_search_analytics"
             ]
         );

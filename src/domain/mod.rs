@@ -6,6 +6,7 @@
 pub mod access;
 pub mod admin_list;
 pub mod catalog;
+pub mod curation;
 mod ids;
 mod money;
 mod order;

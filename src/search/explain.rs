@@ -22,7 +22,8 @@ use super::schema::ProductFields;
 /// Why one result matched and ranked where it did.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Explain {
-    /// Placed by a search rule's pin rather than by its words (false until rules pin).
+    /// Placed by a search rule's pin (under relevance); with no `words` when its words do not
+    /// match it.
     pub pinned: bool,
     /// Each query word's best match on this product, in query order; ignored words, and
     /// dropped words the product lacks, are absent.
@@ -39,7 +40,8 @@ pub struct WordExplain {
     pub word: String,
     /// The index term it matched (a stem match shows the stem).
     pub term: String,
-    /// `exact`, `stem`, `prefix` or `typo` (`synonym` once synonym sets exist).
+    /// `exact`, `stem`, `synonym`, `prefix` or `typo` (a synonym reached through a correction
+    /// is a `synonym` with its typos).
     pub how: &'static str,
     /// Typos between the word and the term.
     pub typos: u8,
@@ -50,6 +52,7 @@ pub struct WordExplain {
 impl WordExplain {
     fn of(word: &WordMatch, term: &Term, class: MatchClass) -> Self {
         let how = match (class.typos, class.exactness) {
+            (_, Exactness::Synonym) => "synonym",
             (1.., _) => "typo",
             (0, Exactness::Exact) => "exact",
             (0, Exactness::Stem) => "stem",

@@ -27,6 +27,8 @@ pub mod cache;
 pub mod carried_docs;
 pub mod collector;
 pub mod columns;
+pub mod curated;
+pub mod curation;
 pub mod execute;
 pub mod expand;
 pub mod expansions;
@@ -43,6 +45,7 @@ pub mod scan;
 pub mod schema;
 pub mod stock;
 pub mod sync;
+pub mod synonyms;
 pub mod walk;
 pub mod walked_matches;
 pub mod word_matches;
@@ -107,6 +110,10 @@ struct Inner {
     columns: ArcSwap<columns::FastColumns>,
     /// Bumped after every reload of `reader`: cached results are keyed by it.
     catalog_generation: AtomicU64,
+    /// The synonym sets and search rules every search reads, swapped whole on a change.
+    curation: ArcSwap<curation::Curation>,
+    /// The last curation generation handed out.
+    curation_generation: AtomicU64,
     cache: cache::ResultCache,
     /// Recent words' expansions, for the searcher they were computed on.
     expansions: expansions::ExpansionCache,
@@ -162,9 +169,42 @@ impl SearchIndex {
         let category_names = start_step("categories", || reads.run_blocking(view_rows::category_names))
             .context("cannot read the categories")?;
         let watermark = reads.run_blocking(catalog_watermark).context("cannot read the catalog watermark")?;
+        let curation = start_step("synonym sets and search rules", || {
+            reads.run_blocking(|conn| curation::Curation::load(conn, 1))
+        })
+        .context("cannot read the synonym sets and search rules")?;
         let opened = Self::from_parts(&index, stock, reads, category_names, match_cache_bytes, views_dir)?;
         start_step("title order", || opened.open_saved_title_order(&watermark));
+        opened.inner.curation_generation.store(curation.generation, Ordering::Release);
+        opened.inner.curation.store(Arc::new(curation));
         Ok(opened)
+    }
+
+    /// Reads every synonym set and search rule again and swaps them in: the very next search
+    /// uses them (the admin routes call it after each change they write).
+    pub fn reload_curation(&self, conn: &Connection) -> Result<()> {
+        let generation = self.inner.curation_generation.fetch_add(1, Ordering::AcqRel) + 1;
+        let loaded = Arc::new(curation::Curation::load(conn, generation)?);
+        // A slower load of an older generation never replaces a newer one.
+        self.inner
+            .curation
+            .rcu(|current| if current.generation > generation { Arc::clone(current) } else { Arc::clone(&loaded) });
+        Ok(())
+    }
+
+    /// [`Self::reload_curation`] when the database's sets or rules changed since the last load
+    /// (a read replica polls this as it follows the primary's commits).
+    pub fn reload_curation_if_changed(&self, conn: &Connection) -> Result<()> {
+        let stored = crate::db::admin::curation::curation_generation(conn)?;
+        if stored != self.curation().stored_generation {
+            self.reload_curation(conn)?;
+        }
+        Ok(())
+    }
+
+    /// The synonym sets and search rules searches use now.
+    pub fn curation(&self) -> Arc<curation::Curation> {
+        self.inner.curation.load_full()
     }
 
     fn from_parts(
@@ -198,6 +238,8 @@ impl SearchIndex {
             stock,
             reads,
             catalog_generation: AtomicU64::new(0),
+            curation: ArcSwap::from_pointee(curation::Curation::default()),
+            curation_generation: AtomicU64::new(0),
             cache: cache::ResultCache::default(),
             expansions: expansions::ExpansionCache::default(),
             matches: word_matches::MatchCache::new(match_cache_bytes),

@@ -89,6 +89,11 @@ pub struct MatchInfo {
     /// replaced by its most frequent matching term; `None` when no word needed that or no
     /// match has every corrected term.
     pub did_you_mean: Option<String>,
+    /// Each query word or phrase that was expanded through a synonym set, with the synonyms
+    /// that matched some product.
+    pub synonyms: BTreeMap<String, Vec<String>>,
+    /// The names of the search rules applied, in name order.
+    pub rules: Vec<String>,
 }
 
 /// How `q`'s words matched.

@@ -320,6 +320,28 @@ async fn visit_the_other_sections(admin: &AdminApp, browser: &Browser) {
     assert_eq!(admin.app.stock(1, 3), 12);
 }
 
+/// A synonym set and a search rule from their "new" forms prefilled by a query (as the search
+/// insights link to them), each shown with its history, and their lists.
+async fn curate_search(admin: &AdminApp, browser: &Browser) {
+    browser.goto(&admin.app.url("/admin/synonyms/new/?q=teapot")).await;
+    browser.type_into("#synonyms", "teapot\nkettle").await;
+    browser.click_to("#save-set", "/admin/synonyms/teapot/").await;
+    assert!(browser.text("#history").await.contains("create"));
+    browser.screenshot(&admin.app, "admin-synonym-set").await;
+    browser.goto(&admin.app.url("/admin/synonyms/")).await;
+    assert!(browser.text("#synonym-sets").await.contains("teapot, kettle"));
+    browser.screenshot(&admin.app, "admin-synonyms").await;
+
+    browser.goto(&admin.app.url("/admin/search-rules/new/?q=tea+time")).await;
+    browser.type_into("#pin", "5 1").await;
+    browser.type_into("#hide", "2").await;
+    browser.click_to("#save-rule", "/admin/search-rules/tea-time/").await;
+    browser.screenshot(&admin.app, "admin-search-rule").await;
+    browser.goto(&admin.app.url("/admin/search-rules/")).await;
+    assert!(browser.text("#search-rules").await.contains("tea time"));
+    browser.screenshot(&admin.app, "admin-search-rules").await;
+}
+
 /// Shoppers search; the insights show the top and no-result queries and the chart; the
 /// preview shows what a query gets and why.
 async fn see_search_insights_and_preview(admin: &AdminApp, browser: &Browser) {
@@ -353,6 +375,7 @@ async fn drive(admin: &AdminApp, browser: &Browser) {
     filter_sort_and_page_products(admin, browser).await;
     create_edit_and_delete_a_product(admin, browser).await;
     visit_the_other_sections(admin, browser).await;
+    curate_search(admin, browser).await;
     see_search_insights_and_preview(admin, browser).await;
 }
 

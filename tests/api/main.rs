@@ -42,6 +42,7 @@ mod restart;
 mod search;
 mod search_analytics;
 mod search_brute_force;
+mod search_curation;
 mod search_deep_pages;
 mod search_explain;
 mod search_index;

@@ -197,6 +197,8 @@ fn admin_samples() -> Vec<Sample> {
     let wrong = json!({"username": "nobody", "password": "wrong"});
     let product = json!({"title": "Enamel Mug", "price": "9.90", "category_id": 1});
     let (category, store, stock) = ("/api/admin/categories/{id}/", "/api/admin/stores/{id}/", INVENTORY);
+    let rule = json!({"query": "tea", "match": "contains", "pin": [{"product_id": 5, "position": 1}], "hide": [2],
+                      "active_from": "2026-01-01T00:00:00Z", "active_until": null});
     let mut samples = vec![
         sample("post", "/api/admin/login/", "/api/admin/login/", Some(login), 200),
         sample("post", "/api/admin/login/", "/api/admin/login/", Some(json!({"username": "boss"})), 400),
@@ -281,6 +283,22 @@ fn admin_samples() -> Vec<Sample> {
         sample("post", CANCEL, "/api/admin/orders/1/cancel/", None, 200),
         sample("post", CANCEL, "/api/admin/orders/2/cancel/", None, 409),
         sample("post", CANCEL, "/api/admin/orders/999/cancel/", None, 404),
+        sample("put", SET, "/api/admin/synonyms/knitwear/", Some(json!({"synonyms": ["sweater", "jumper"]})), 200),
+        sample("put", SET, "/api/admin/synonyms/Knit/", Some(json!({"synonyms": ["sweater"]})), 400),
+        sample("get", SET, "/api/admin/synonyms/knitwear/", None, 200),
+        sample("get", SET, "/api/admin/synonyms/nope/", None, 404),
+        sample("get", "/api/admin/synonyms/", "/api/admin/synonyms/", None, 200),
+        sample("get", "/api/admin/synonyms/", "/api/admin/synonyms/?page=3", None, 404),
+        sample("delete", SET, "/api/admin/synonyms/knitwear/", None, 204),
+        sample("delete", SET, "/api/admin/synonyms/knitwear/", None, 404),
+        sample("put", RULE, "/api/admin/search-rules/tea/", Some(rule), 200),
+        sample("put", RULE, "/api/admin/search-rules/tea/", Some(json!({"query": "tea", "hide": [999]})), 400),
+        sample("get", RULE, "/api/admin/search-rules/tea/", None, 200),
+        sample("get", RULE, "/api/admin/search-rules/nope/", None, 404),
+        sample("get", "/api/admin/search-rules/", "/api/admin/search-rules/", None, 200),
+        sample("get", "/api/admin/search-rules/", "/api/admin/search-rules/?page_size=0", None, 400),
+        sample("delete", RULE, "/api/admin/search-rules/tea/", None, 204),
+        sample("delete", RULE, "/api/admin/search-rules/tea/", None, 404),
         sample("get", ANALYTICS, "/api/admin/search-analytics/?kind=popular&days=7", None, 200),
         sample("get", ANALYTICS, "/api/admin/search-analytics/?kind=no_results&days=90", None, 200),
         sample("get", ANALYTICS, "/api/admin/search-analytics/?days=91", None, 400),
@@ -296,6 +314,8 @@ const INVENTORY: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/";
 const ADJUST: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/adjust/";
 const RESTOCK: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/restock/";
 const CANCEL: &str = "/api/admin/orders/{order_id}/cancel/";
+const SET: &str = "/api/admin/synonyms/{name}/";
+const RULE: &str = "/api/admin/search-rules/{name}/";
 const ANALYTICS: &str = "/api/admin/search-analytics/";
 const MOVEMENTS: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/movements/";
 const BULK: &str = "/api/admin/stock/bulk/";

@@ -54,6 +54,10 @@ pub enum ObjectType {
     Admin,
     /// An API key was created, edited or revoked (never its secret).
     ApiKey,
+    /// A synonym set was created, changed or deleted.
+    SynonymSet,
+    /// A search rule was created, changed or deleted.
+    SearchRule,
 }
 
 impl ObjectType {
@@ -67,6 +71,8 @@ impl ObjectType {
             Self::Order => "order",
             Self::Admin => "admin",
             Self::ApiKey => "api_key",
+            Self::SynonymSet => "synonym_set",
+            Self::SearchRule => "search_rule",
         }
     }
 }
@@ -95,7 +101,12 @@ fn snapshot(conn: &Connection, object: ObjectType, id: i64) -> Result<Option<Val
         ObjectType::Category => listing::category(conn, CategoryId(id)).map(serde_json::to_value),
         ObjectType::Product => listing::product(conn, ProductId(id)).map(serde_json::to_value),
         ObjectType::Store => listing::store(conn, StoreId(id)).map(serde_json::to_value),
-        ObjectType::Job | ObjectType::Order | ObjectType::Admin | ObjectType::ApiKey => {
+        ObjectType::Job
+        | ObjectType::Order
+        | ObjectType::Admin
+        | ObjectType::ApiKey
+        | ObjectType::SynonymSet
+        | ObjectType::SearchRule => {
             return Err(Error::Invariant("jobs, orders, accounts and keys are recorded by their own write".into()));
         }
     };

@@ -11,6 +11,7 @@
 //!   password and sessions.
 //! - `keys`: creating, editing and revoking API keys, and their last uses.
 //! - `analytics`: the search analytics' flush of what was counted in memory, and its pruning.
+//! - `curation`: synonym sets and search rules, each change in the history.
 //!
 //! The writer's maintenance (checkpoints, `PRAGMA optimize`, the storage probe) stays beside
 //! the writer itself (`writer/mod.rs`): it runs between batches, outside any transaction.
@@ -20,6 +21,7 @@
 
 mod admin;
 mod analytics;
+mod curation;
 mod keys;
 mod outbox;
 mod store;

@@ -9,6 +9,7 @@
 
 pub mod access_schemas;
 pub mod admin_schemas;
+pub mod curation_schemas;
 pub mod schemas;
 
 use std::sync::OnceLock;
@@ -20,7 +21,8 @@ use utoipa::OpenApi;
 use self::access_schemas::AccessScheme;
 use self::admin_schemas::AdminTokenScheme;
 use super::admin::api::{
-    analytics as admin_analytics, catalog as admin_catalog, session as admin_session, stock as admin_stock,
+    analytics as admin_analytics, catalog as admin_catalog, curation as admin_curation, session as admin_session,
+    stock as admin_stock,
 };
 use super::{health, keys, metrics, orders, search, stores, suggest};
 
@@ -68,6 +70,14 @@ use super::{health, keys, metrics, orders, search, stores, suggest};
         admin_stock::bulk_update,
         admin_stock::list_orders,
         admin_stock::cancel_order,
+        admin_curation::list_synonym_sets,
+        admin_curation::get_synonym_set,
+        admin_curation::put_synonym_set,
+        admin_curation::delete_synonym_set,
+        admin_curation::list_search_rules,
+        admin_curation::get_search_rule,
+        admin_curation::put_search_rule,
+        admin_curation::delete_search_rule,
         admin_analytics::search_analytics,
         keys::create_key,
         keys::list_keys,

@@ -277,6 +277,10 @@ pub struct MatchDoc {
     /// by its most frequent matching term; null when none did or no match has every
     /// corrected term.
     did_you_mean: Option<String>,
+    /// Each query word or phrase expanded through a synonym set → the synonyms that matched.
+    synonyms: std::collections::BTreeMap<String, Vec<String>>,
+    /// The search rules applied, in name order.
+    rules: Vec<String>,
 }
 
 /// Up to 10 distinct titles, best first.

@@ -4,6 +4,7 @@
 
 pub(crate) mod analytics;
 pub(crate) mod catalog;
+pub(crate) mod curation;
 pub(crate) mod session;
 pub(crate) mod stock;
 
@@ -12,7 +13,7 @@ use crate::http::Route;
 /// Every admin API route with the ordinary body limit (the OpenAPI test checks each is
 /// documented).
 pub(super) fn routes() -> Vec<Route> {
-    [session::routes(), catalog::routes(), stock::routes(), analytics::routes()].concat()
+    [session::routes(), catalog::routes(), stock::routes(), analytics::routes(), curation::routes()].concat()
 }
 
 /// The admin API routes that take bodies up to [`crate::http::MAX_BULK_BODY_BYTES`].

@@ -35,7 +35,7 @@ pub(super) fn content_security_policy() -> &'static str {
 }
 
 /// The sections of the navigation bar: (path, label).
-const SECTIONS: [(&str, &str); 11] = [
+const SECTIONS: [(&str, &str); 13] = [
     ("/admin/", "Dashboard"),
     ("/admin/products/", "Products"),
     ("/admin/categories/", "Categories"),
@@ -45,6 +45,8 @@ const SECTIONS: [(&str, &str); 11] = [
     ("/admin/jobs/", "Jobs"),
     ("/admin/accounts/", "Accounts"),
     ("/admin/keys/", "API keys"),
+    ("/admin/synonyms/", "Synonyms"),
+    ("/admin/search-rules/", "Search rules"),
     ("/admin/search-insights/", "Search insights"),
     ("/admin/search-preview/", "Search preview"),
 ];

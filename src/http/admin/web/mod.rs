@@ -6,14 +6,15 @@
 //! # Layout
 //! - [`layout`]: the frame, the embedded style sheet, the list and form pieces.
 //! - [`products`], [`catalog`] (categories and stores), [`inventory`], [`orders`], [`jobs`],
-//!   [`accounts`], [`keys`] (API keys), [`search`] (search insights and preview), [`stock`] (bulk
-//!   stock from a CSV file): one file per section.
+//!   [`accounts`], [`keys`] (API keys), [`search`] (search insights and preview), [`curation`]
+//!   (synonym sets and search rules), [`stock`] (bulk stock from a CSV file): one file per section.
 //! - [`login`]: the login form (a double-submit CSRF token, attempts limited per account and
 //!   client address); [`session`]: the cookie session and the CSRF form token.
 
 mod accounts;
 mod catalog;
 mod cookies;
+mod curation;
 mod inventory;
 mod jobs;
 mod keys;
@@ -62,6 +63,7 @@ pub(super) fn router() -> Router<AppState> {
         .merge(jobs::router())
         .merge(accounts::router())
         .merge(keys::router())
+        .merge(curation::router())
         .merge(search::router())
         .layer(axum::middleware::map_response(security_headers))
 }
