@@ -81,9 +81,11 @@ fn bench_inventory(c: &mut Criterion, index: &SearchIndex, reads: &ReadPool) {
     let cases = [
         ("page_1", InventoryFilter::default(), 1),
         ("page_500", InventoryFilter::default(), 500),
-        ("q_kettle", InventoryFilter { title_contains: Some("kettle".to_owned()), in_stock: None }, 1),
-        ("in_stock", InventoryFilter { title_contains: None, in_stock: Some(true) }, 1),
-        ("in_stock_page_500", InventoryFilter { title_contains: None, in_stock: Some(true) }, 500),
+        ("q_kettle", InventoryFilter { title_contains: Some("kettle".to_owned()), ..InventoryFilter::default() }, 1),
+        ("in_stock", InventoryFilter { in_stock: Some(true), ..InventoryFilter::default() }, 1),
+        ("in_stock_page_500", InventoryFilter { in_stock: Some(true), ..InventoryFilter::default() }, 500),
+        ("low_stock", InventoryFilter { low_stock: Some(true), ..InventoryFilter::default() }, 1),
+        ("low_stock_page_500", InventoryFilter { low_stock: Some(true), ..InventoryFilter::default() }, 500),
     ];
     let mut group = c.benchmark_group("inventory_1m");
     group.sample_size(50).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));

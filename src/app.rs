@@ -8,6 +8,7 @@ pub mod private_files;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -15,6 +16,7 @@ use tokio::net::TcpListener;
 use self::login_throttle::LoginThrottle;
 use self::password_checks::PasswordChecks;
 use crate::access::{self, AccessControl, AccessOptions};
+use crate::analytics::{self, SearchAnalytics};
 use crate::config::{Config, HttpOptions};
 use crate::db::exclusive::{DataDirLock, lock_data_dir};
 use crate::db::outbox::jobs as job_rows;
@@ -23,12 +25,14 @@ use crate::db::writer::{self, WriterHandle, WriterThread};
 use crate::db::{self, OpenedStore, ReadPool};
 use crate::domain::{Clock, Timestamp};
 use crate::jobs::expiry::{ExpiryTimer, HoldsChanged};
-use crate::jobs::maintenance::Maintenance;
+use crate::jobs::maintenance::{Maintenance, Retention};
 use crate::jobs::{self, JobQueue, Worker, WorkerPool, WorkerSettings};
 use crate::replica::{self, Follower, ReplicaStatus, ReplicationOptions};
 use crate::search::SearchIndex;
 use crate::seed::{self, SeedOptions};
-use crate::suggest::SuggestService;
+use crate::suggest::{self, SuggestService};
+use crate::telemetry::start_step;
+use crate::view_files;
 
 /// What every handler can reach. Each field is a cheap handle (an `Arc` inside), so cloning
 /// the state per request is shallow.
@@ -53,6 +57,8 @@ pub struct AppState {
     pub access: AccessControl,
     /// The same limit for the page's password-change form (its current-password check).
     pub password_change_throttle: LoginThrottle,
+    /// The search analytics counted in memory (nothing is counted on a read replica).
+    pub analytics: SearchAnalytics,
     /// The process-wide bound on concurrent Argon2 checks, every door's.
     pub password_checks: PasswordChecks,
 }
@@ -95,6 +101,8 @@ pub struct Application {
     data_dir_lock: DataDirLock,
     /// Reloads keys changed beside the server and writes their last uses.
     access_upkeep: tokio::task::JoinHandle<()>,
+    /// Flushes the search analytics every few seconds (a primary only).
+    analytics_flusher: Option<analytics::Flusher>,
 }
 
 /// What runs beside the HTTP server.
@@ -140,25 +148,48 @@ impl Application {
                 access,
                 password_change_throttle: LoginThrottle::default(),
                 password_checks: PasswordChecks::default(),
+                analytics: SearchAnalytics::disabled(),
             };
             let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             let maintenance =
                 Maintenance::start_replica().await.context("cannot start the replica's maintenance schedule")?;
             let duties = Duties::Replica { follower, maintenance };
-            return Ok(Self { listener, state, http: options.http, duties, data_dir_lock, access_upkeep });
+            return Ok(Self {
+                listener,
+                state,
+                http: options.http,
+                duties,
+                data_dir_lock,
+                access_upkeep,
+                analytics_flusher: None,
+            });
         }
+        let started = Instant::now();
         let sender = jobs::sender_from_config(&config.jobs)?;
-        let (retention, settings) =
-            (config.jobs.retention(), WorkerSettings::for_sender(config.jobs.confirmation_sender));
+        let retention = Retention { jobs: config.jobs.retention(), movements: config.jobs.movement_retention() };
+        let settings = WorkerSettings::for_sender(config.jobs.confirmation_sender);
+        let analytics_settings = config.analytics.clone();
         let config = config.clone();
         let http = options.http.clone();
         let access_options = options.access.clone();
         let litestream = options.replication.litestream;
-        let (mut state, writer_thread, holds) = tokio::task::spawn_blocking(move || start_store(&config, &options))
-            .await
-            .context("start-up task failed")??;
+        let previous_holder = data_dir_lock.previous_token().to_owned();
+        let (mut state, writer_thread, holds) =
+            tokio::task::spawn_blocking(move || start_store(&config, &options, &previous_holder))
+                .await
+                .context("start-up task failed")??;
+        let keys_started = Instant::now();
         state.access = start_access(&access_options, addr, &state.reads).await?;
+        log_step("API keys", keys_started);
         let access_upkeep = access::spawn_upkeep(state.access.clone(), state.reads.clone(), Some(state.writer.clone()));
+        state.analytics = SearchAnalytics::new(&analytics_settings);
+        state.analytics.load(&state.reads).await.context("cannot read the search analytics")?;
+        let analytics_flusher = Some(analytics::spawn_flusher(
+            state.analytics.clone(),
+            state.writer.clone(),
+            state.reads.clone(),
+            analytics_settings.flush_every,
+        ));
         let worker = Worker::new(state.reads.clone(), state.writer.clone(), sender, settings);
         let workers = WorkerPool::start(&state.jobs, &worker);
         drop(worker);
@@ -167,8 +198,9 @@ impl Application {
             .context("cannot start the maintenance schedule")?;
         let expiry = ExpiryTimer::start(state.writer.clone(), state.reads.clone(), &holds);
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        log_step("start (database and search index open)", started);
         let duties = Duties::Primary { writer_thread, workers, maintenance, expiry };
-        Ok(Self { listener, state, http, duties, data_dir_lock, access_upkeep })
+        Ok(Self { listener, state, http, duties, data_dir_lock, access_upkeep, analytics_flusher })
     }
 
     /// The address the server listens on (the real port when it was bound to port 0).
@@ -191,15 +223,23 @@ impl Application {
         self,
         serve_http: impl FnOnce(TcpListener, AppState, HttpOptions) -> Served,
     ) -> anyhow::Result<()> {
-        let Self { listener, state, http, duties, data_dir_lock, access_upkeep } = self;
-        let (access, writer) = (state.access.clone(), state.writer.clone());
+        let Self { listener, state, http, duties, data_dir_lock, access_upkeep, analytics_flusher } = self;
+        let (access, writer, search) = (state.access.clone(), state.writer.clone(), state.search.clone());
+        let (analytics, reads) = (state.analytics.clone(), state.reads.clone());
         serve_http(listener, state, http).await;
         // Its writer handle must go before the writer can stop; the last uses are written first.
         access_upkeep.abort();
         drop(access_upkeep.await);
+        if let Some(flusher) = analytics_flusher {
+            flusher.stop().await;
+        }
         if matches!(duties, Duties::Primary { .. }) {
             access::flush_uses(&access, Some(&writer)).await;
+            if let Err(error) = analytics.flush(&writer, &reads).await {
+                tracing::warn!(%error, "cannot write the last search analytics");
+            }
         }
+        drop(analytics);
         drop(writer);
         match duties {
             Duties::Primary { writer_thread, workers, maintenance, expiry } => {
@@ -207,6 +247,17 @@ impl Application {
                 maintenance.stop().await;
                 expiry.stop().await;
                 tokio::task::spawn_blocking(move || writer_thread.join()).await.context("writer join failed")?;
+                // Nothing commits any more: the stock view is exactly the database's, and the
+                // next start reads it back instead of every inventory row.
+                let saving = Instant::now();
+                let holder = data_dir_lock.token().to_owned();
+                match tokio::task::spawn_blocking(move || search.save_stock(&holder)).await {
+                    Ok(Ok(bytes)) => {
+                        tracing::info!(bytes, elapsed_ms = saving.elapsed().as_millis(), "stock view saved");
+                    }
+                    Ok(Err(error)) => tracing::warn!(error = format!("{error:#}"), "the stock view was not saved"),
+                    Err(error) => tracing::warn!(%error, "the stock view was not saved"),
+                }
             }
             Duties::Replica { follower, maintenance } => {
                 maintenance.stop().await;
@@ -219,7 +270,13 @@ impl Application {
     }
 }
 
-fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppState, WriterThread, HoldsChanged)> {
+/// `previous_holder`: the data folder lock's token of the process before this one (a clean
+/// stop of `serve` saved its stock view under it).
+fn start_store(
+    config: &Config,
+    options: &ServeOptions,
+    previous_holder: &str,
+) -> anyhow::Result<(AppState, WriterThread, HoldsChanged)> {
     let mut store = open_store(config)?;
     for name in &store.applied_migrations {
         tracing::info!(migration = name, "applied migration");
@@ -230,22 +287,40 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
     }
     // We hold the data folder's lock, so no worker anywhere holds a lease: jobs left running
     // by a killed process are due again now rather than when their lease would expire.
-    let requeued = job_rows::requeue_expired_leases(&store.write_conn, Timestamp::now(), true)?;
+    let requeued =
+        start_step("requeue jobs", || job_rows::requeue_expired_leases(&store.write_conn, Timestamp::now(), true))?;
     if requeued > 0 {
         tracing::info!(requeued, "re-queued jobs a previous run left running");
     }
+    // Holds whose time ran out while no server ran: expired (and logged, so a saved stock view
+    // that still counts them is stale) before any view is opened; the timer takes the rest.
+    let expired = start_step("expire reservations", || expire_reservations(&mut store.write_conn, options.clock.now()))?;
+    if expired > 0 {
+        tracing::info!(expired, "expired reservations whose time ran out while stopped");
+    }
     // Opened before the writer starts: nothing can commit between the index's watermark
     // check, the stock view's load and the first observed commit.
-    let search = SearchIndex::open(&config.index_dir, store.reads.clone(), config.match_cache_bytes())
-        .context("cannot open the search index")?;
-    // Builds its map in the background: serving starts at once.
-    let suggest = SuggestService::start(store.reads.clone(), config.suggest_refresh);
+    let search = SearchIndex::open_with_saved_stock(
+        &config.index_dir,
+        store.reads.clone(),
+        config.match_cache_bytes(),
+        Some(previous_holder),
+    )
+    .context("cannot open the search index")?;
+    // Maps the map saved by the last build when the catalog has not changed since; otherwise
+    // builds it in the background: serving starts at once either way.
+    let saved_map = view_files::views_dir(&config.index_dir).join(suggest::map::saved::FILE_NAME);
+    let suggest = start_step("autocomplete map", || {
+        SuggestService::start_saved(store.reads.clone(), config.suggest_refresh, Some(saved_map))
+    });
     let jobs = JobQueue::new(usize::from(config.jobs.job_workers));
     let holds = HoldsChanged::default();
     let observers: Vec<Arc<dyn CommitObserver>> =
         vec![Arc::new(search.clone()), Arc::new(suggest.clone()), Arc::new(jobs.clone()), Arc::new(holds.clone())];
-    let (writer, writer_thread) = writer::spawn(store.write_conn, observers, config.writer_batch, jobs.job_handoff())
-        .context("cannot start the writer")?;
+    let (writer, writer_thread) = start_step("start the writer", || {
+        writer::spawn(store.write_conn, observers, config.writer_batch, jobs.job_handoff())
+    })
+    .context("cannot start the writer")?;
     let writer = writer.with_clock(options.clock.clone());
     Ok((
         AppState {
@@ -259,10 +334,23 @@ fn start_store(config: &Config, options: &ServeOptions) -> anyhow::Result<(AppSt
             access: AccessControl::new(None, None),
             password_change_throttle: LoginThrottle::default(),
             password_checks: PasswordChecks::default(),
+            analytics: SearchAnalytics::disabled(),
         },
         writer_thread,
         holds,
     ))
+}
+
+/// Expires the reservations due at `now` in one transaction that logs its commit, as the
+/// writer would (the writer has not started yet); returns how many expired.
+fn expire_reservations(conn: &mut rusqlite::Connection, now: Timestamp) -> anyhow::Result<usize> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let written = crate::db::store::reservations::expire_due(&tx, now)?;
+    if written.value > 0 {
+        crate::db::outbox::commit_log::append(&tx, &written.effects, now)?;
+    }
+    tx.commit()?;
+    Ok(written.value)
 }
 
 /// The gate's state for `serve` on `addr`: open mode is refused beyond loopback unless
@@ -284,6 +372,12 @@ async fn start_access(
     let access = AccessControl::new(master, options.anonymous_per_second());
     access.reload(reads).await.context("cannot load the API keys")?;
     Ok(access)
+}
+
+/// Logs a start step measured across awaits (see [`start_step`]).
+fn log_step(step: &'static str, started: Instant) {
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(step, elapsed_ms = format!("{elapsed_ms:.1}"), "start step");
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -3,13 +3,14 @@
 //! `AFORRO_*` environment variables; the README's configuration table lists every one (a test
 //! keeps it in step with this file).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::http::HeaderValue;
 use clap::Args;
 use clap::builder::TypedValueParser as _;
 
+use crate::analytics::AnalyticsSettings;
 pub use crate::db::Synchronous;
 use crate::db::writer::DEFAULT_MAX_BATCH;
 use crate::jobs::JobsConfig;
@@ -58,11 +59,15 @@ pub struct Config {
     /// The order-confirmation queue: workers, sender, retention.
     #[command(flatten)]
     pub jobs: JobsConfig,
+    /// The search analytics: how often counts are flushed, how many queries a day keeps.
+    #[command(flatten)]
+    pub analytics: AnalyticsSettings,
 }
 
 impl Config {
+    #[cfg(feature = "test-support")]
     /// A configuration rooted in one folder, as tests and benches use it.
-    pub fn in_dir(root: &Path) -> Self {
+    pub fn in_dir(root: &std::path::Path) -> Self {
         Self {
             data_dir: root.join("data"),
             index_dir: root.join("index"),
@@ -72,6 +77,7 @@ impl Config {
             suggest_refresh: DEFAULT_SUGGEST_REFRESH,
             match_cache_mib: DEFAULT_MATCH_CACHE_MIB,
             jobs: JobsConfig::default(),
+            analytics: AnalyticsSettings::default(),
         }
     }
 

@@ -15,7 +15,8 @@
 //!   views and the workers, serve, shut down. [`config`] is the settings every subcommand
 //!   shares (each setting type lives with the layer that uses it).
 //! - [`access`] (the master key and every API key in memory, their rate limits and last uses;
-//!   which route needs what is `http::access`'s table), [`search`] (tantivy index and
+//!   which route needs what is `http::access`'s table), [`analytics`] (the search analytics
+//!   counted in memory and flushed through the writer), [`search`] (tantivy index and
 //!   in-memory stock view), [`suggest`] (autocomplete) and
 //!   [`jobs`] (event workers, senders, maintenance, the reservation expiry timer, and the
 //!   hand-off of jobs an order leases straight to the workers; the events are written with their cause by `db::outbox::events`)
@@ -34,7 +35,9 @@
 //!   inputs, the admin `SessionToken`, API key actions and secrets) and their one parser each.
 //! - Leaves: [`error`] (the core error type, no HTTP), [`telemetry`] (logging), [`metrics`]
 //!   (the recorder), [`progress`] (the CLI progress bar), [`memory`] (handing freed heap back
-//!   after rebuilds); under them [`locking`] (the mutex helper).
+//!   after rebuilds, mapping files); under them [`locking`] (the mutex helper). Beside
+//!   [`domain`], above the leaves: [`view_files`], derived views saved beside the index,
+//!   stamped and checksummed, so a restart maps them instead of rebuilding.
 //!
 //! Start reading at [`app::Application::build`], then [`db::writer`]: every write goes there.
 //!
@@ -42,6 +45,7 @@
 //! back, directly or through others (shared types go in a leaf below both).
 
 pub mod access;
+pub mod analytics;
 pub mod app;
 pub mod cli;
 pub mod config;
@@ -59,6 +63,7 @@ pub mod search;
 pub mod seed;
 pub mod suggest;
 pub mod telemetry;
+pub mod view_files;
 
 /// The Layout above as a table: top-level modules in bands, top to bottom. A module may
 /// import from any band below its own, never from its own band or above (`tests/architecture.rs`
@@ -70,9 +75,9 @@ pub const LAYERS: &[&[&str]] = &[
     &["app"],
     &["config"],
     &["replica"],
-    &["access", "search", "suggest", "jobs", "seed"],
+    &["access", "analytics", "search", "suggest", "jobs", "seed"],
     &["db"],
-    &["domain"],
+    &["domain", "view_files"],
     &["error", "telemetry", "metrics", "progress", "memory"],
     &["locking"],
 ];

@@ -1,4 +1,5 @@
-//! Handing the heap memory that big rebuilds freed back to the operating system.
+//! Handing the heap memory that big rebuilds freed back to the operating system, and mapping
+//! saved views into memory.
 //!
 //! glibc's malloc gives memory back to the kernel only from the top of an arena (and whole
 //! mmapped blocks). A rebuild of the autocomplete map, of a browse order or of the title
@@ -12,10 +13,12 @@
 //! (`madvise(MADV_DONTNEED)`), so it runs after each such rebuild and once a minute on the
 //! maintenance schedule.
 //!
-//! This is the crate's one `unsafe` call (an FFI call with no arguments to get wrong); the
-//! lint is `deny`, and `unsafe_stays_in_the_memory_module` checks that no other file allows
-//! it. Elsewhere (another libc) this does nothing; in the `mimalloc`/`jemalloc` builds it
-//! trims only what little glibc's own malloc holds.
+//! [`map_file`] maps a saved view (src/view_files.rs) into memory.
+//!
+//! These are the crate's only `unsafe` calls (an FFI call with no arguments to get wrong, and
+//! a file mapping); the lint is `deny`, and `unsafe_stays_in_the_memory_module` checks that
+//! no other file allows it. Elsewhere (another libc) the trim does nothing; in the
+//! `mimalloc`/`jemalloc` builds it trims only what little glibc's own malloc holds.
 
 use std::time::Instant;
 
@@ -28,6 +31,16 @@ pub fn release_freed_memory(after: &'static str) -> bool {
     let released = release();
     tracing::debug!(after, released, elapsed_us = started.elapsed().as_micros(), "returned freed heap memory");
     released
+}
+
+/// Maps `file` read-only. The views folder is this server's own: its files are replaced by
+/// rename and never written in place, so the mapped bytes cannot change under a reader (a
+/// file truncated by hand while mapped would fault; the data folder's lock keeps other aforro
+/// processes away).
+#[expect(unsafe_code, reason = "memmap2 cannot promise that no other process writes the file")]
+pub fn map_file(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
+    // SAFETY: see above: nothing writes a saved view in place while it may be mapped.
+    unsafe { memmap2::Mmap::map(file) }
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -45,3 +45,14 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
     let request_id = request.headers().get(REQUEST_ID_HEADER).and_then(|value| value.to_str().ok()).unwrap_or("-");
     tracing::info_span!("request", request_id, method = %request.method(), uri = %request.uri())
 }
+
+/// Runs one step of the start and logs it with its duration (`start step`, fields `step` and
+/// `elapsed_ms`), so the log says what a start is waiting for and `scripts/start-timeline.sh`
+/// can print the timeline.
+pub fn start_step<T>(step: &'static str, run: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let done = run();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(step, elapsed_ms = format!("{elapsed_ms:.1}"), "start step");
+    done
+}

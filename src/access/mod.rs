@@ -192,6 +192,17 @@ impl Caller {
         }
     }
 
+    /// Who the stock ledger records for a change this caller makes (contract: `admin:<username>`,
+    /// `key:<key id>`, `master`, or `None` in open mode without an admin).
+    pub fn stock_actor(&self) -> Option<String> {
+        match self {
+            Self::Admin(session) => Some(format!("admin:{}", session.username)),
+            Self::Master => Some("master".to_owned()),
+            Self::Key(key) => Some(format!("key:{}", key.record.id.0)),
+            Self::Anonymous => None,
+        }
+    }
+
     /// The scope an `Idempotency-Key` is remembered in: each API key has its own (contract:
     /// as Stripe scopes them per account); everyone else shares one.
     pub fn idempotency_scope(&self) -> Option<ApiKeyId> {

@@ -29,6 +29,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
 use tokio::sync::{Semaphore, oneshot};
 
 use crate::error::{Error, Result};
@@ -40,6 +41,28 @@ pub const MAX_WAIT: Duration = Duration::from_secs(1);
 
 /// Checks per available core allowed at once.
 const CHECKS_PER_CORE: usize = 2;
+
+/// The checkers' priority on the crate's portable 0..=99 scale: 22 is nice 10 on Linux, a
+/// tenth of a default thread's share of a busy core.
+///
+/// Why lower than the request threads: the bound keeps a flood's checks from taking every core,
+/// but at the default priority the scheduler still splits each core evenly between a checker and
+/// the tokio worker beside it, so a 200-client login flood raised public search p99 5.7-fold
+/// (docs/reliability.md, "Login floods"). At nice 10 a waking request thread preempts a running
+/// check, and the checks still use every idle cycle: an admin logging in on a quiet server waits
+/// no longer than before, one on a saturated server waits about ten times longer.
+const CHECKER_PRIORITY: u8 = 22;
+
+/// Lowers the calling thread's scheduling priority to [`CHECKER_PRIORITY`]. A failure only
+/// means the checks compete as equals with the requests, so it is logged, not fatal.
+fn lower_own_priority() {
+    let lowered = ThreadPriorityValue::try_from(CHECKER_PRIORITY).and_then(|value| {
+        set_current_thread_priority(ThreadPriority::Crossplatform(value)).map_err(|error| error.to_string())
+    });
+    if let Err(error) = lowered {
+        tracing::warn!(%error, "cannot lower a password checker's priority");
+    }
+}
 
 /// One check, boxed for the checkers' queue.
 type Job = Box<dyn FnOnce() + Send>;
@@ -76,6 +99,7 @@ impl PasswordChecks {
         for n in 0..bound {
             let queue = Arc::clone(&queue);
             let spawned = std::thread::Builder::new().name(format!("aforro-password-{n}")).spawn(move || {
+                lower_own_priority();
                 loop {
                     // The lock is held only while waiting for the next job, never while running it.
                     let next = lock(&queue).recv();
@@ -148,6 +172,23 @@ mod tests {
     use std::sync::Barrier;
 
     use super::*;
+
+    /// The thread's nice value, field 19 of `/proc/thread-self/stat` (counted after the command
+    /// name, which may hold spaces).
+    fn own_niceness() -> i64 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("this thread's stat");
+        let after_name = &stat[stat.rfind(')').expect("a command name") + 2..];
+        after_name.split(' ').nth(16).expect("a nice field").parse().expect("a number")
+    }
+
+    #[tokio::test]
+    async fn checks_run_below_the_request_threads_priority() {
+        let checks = PasswordChecks::new(1, MAX_WAIT);
+
+        let checker_nice = checks.run(own_niceness).await.expect("a check");
+
+        assert!(checker_nice >= own_niceness() + 5, "checker nice {checker_nice}, request thread {}", own_niceness());
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn no_more_than_the_bound_compute_at_once_and_the_rest_wait_or_are_refused() {

@@ -1,9 +1,10 @@
 //! The command line: `aforro [--data-dir D] [--index-dir I] <serve|migrate|seed|reindex|jobs|
-//! createsuperuser|backup|restore|healthcheck>`.
+//! createsuperuser|backup|restore|keys|stock|healthcheck>`.
 
 pub mod backup;
 pub mod jobs;
 pub mod keys;
+pub mod stock;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -78,7 +79,8 @@ pub enum Command {
         random_seed: u64,
     },
     /// Rebuild the search index from the database (refused while `serve` runs). The
-    /// autocomplete map needs no rebuild: `serve` builds it from the database at every start.
+    /// autocomplete map needs no rebuild: `serve` maps the one it saved, or builds it from the
+    /// database when the catalog has changed since.
     Reindex,
     /// Create an admin account for `/api/admin/` and `/admin/` (password asked twice, not
     /// echoed). Safe while `serve` runs.
@@ -124,6 +126,13 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Bulk stock from a CSV file: `stock import FILE.csv` (through a running server, or
+    /// straight into the database when none runs).
+    Stock {
+        /// What to do.
+        #[command(subcommand)]
+        action: StockAction,
+    },
     /// Ask a running server's `GET /readyz` whether it is ready: exit 0 on `200`, else a
     /// one-line reason and exit 1. The container HEALTHCHECK (the slim image has no curl).
     Healthcheck {
@@ -166,6 +175,14 @@ pub enum JobsAction {
     },
 }
 
+/// `aforro stock …`.
+#[derive(Debug, Subcommand)]
+pub enum StockAction {
+    /// Apply a CSV file's rows (header `store_id,product_id,quantity|delta`), 10,000 per call,
+    /// with a progress bar.
+    Import(stock::Import),
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -206,6 +223,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs { state, limit, action: None } => {
             jobs::list(&cli.config, state.as_deref().and_then(JobState::parse), limit)
         }
+        Command::Stock { action: StockAction::Import(request) } => stock::import(&cli.config, &request),
         Command::Healthcheck { addr, timeout_secs } => healthcheck(addr, Duration::from_secs(timeout_secs)),
     }
 }

@@ -87,13 +87,16 @@ pub struct OpenedStore {
 /// migrations.
 pub fn open_store(path: &Path, synchronous: Synchronous) -> anyhow::Result<OpenedStore> {
     use anyhow::Context as _;
+
+    use crate::telemetry::start_step;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
     }
-    let mut write_conn = open_write_connection(path, synchronous)
+    let mut write_conn = start_step("open the database", || open_write_connection(path, synchronous))
         .with_context(|| format!("cannot open the database {}", path.display()))?;
-    let applied_migrations = migrate::migrate(&mut write_conn).context("cannot apply migrations")?;
-    let reads = ReadPool::open(path).context("cannot open the read pool")?;
+    let applied_migrations =
+        start_step("migrations", || migrate::migrate(&mut write_conn)).context("cannot apply migrations")?;
+    let reads = start_step("open the read pool", || ReadPool::open(path)).context("cannot open the read pool")?;
     Ok(OpenedStore { write_conn, reads, applied_migrations })
 }
 

@@ -65,6 +65,8 @@ pub enum StockUpdate {
     Set(i64),
     /// Adds this many units (negative removes); the result may not go below zero.
     Adjust(i64),
+    /// Adds this many units (at least 1): a delivery (`restock` in the ledger).
+    Restock(i64),
 }
 
 /// Collects field errors while reading one JSON object.
@@ -175,6 +177,32 @@ pub fn set_quantity(body: &Value) -> Result<StockUpdate> {
     reader.finish(StockUpdate::Set(quantity))
 }
 
+/// Largest low-stock threshold (contract).
+pub const MAX_LOW_STOCK_THRESHOLD: i64 = 1_000_000_000;
+
+/// `PUT …/inventory/<product>/`: a new quantity, a new low-stock threshold, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockEdit {
+    /// Sets the stock to this many units.
+    pub quantity: Option<i64>,
+    /// Sets the row's low-stock threshold.
+    pub low_stock_threshold: Option<i64>,
+}
+
+/// Parses a `PUT` stock body: `quantity` (0 or more) and/or `low_stock_threshold`
+/// (0..=1,000,000,000); at least one of them.
+pub fn stock_edit(body: &Value) -> Result<StockEdit> {
+    let mut reader = Reader::new(body)?;
+    let present = |reader: &Reader<'_>, name: &str| reader.object.get(name).is_some_and(|value| !value.is_null());
+    let quantity = present(&reader, "quantity").then(|| reader.integer("quantity", 0..=MAX_QUANTITY));
+    let threshold = present(&reader, "low_stock_threshold")
+        .then(|| reader.integer("low_stock_threshold", 0..=MAX_LOW_STOCK_THRESHOLD));
+    if quantity.is_none() && threshold.is_none() {
+        reader.fail::<()>("quantity", "is required (or low_stock_threshold)");
+    }
+    reader.finish(StockEdit { quantity, low_stock_threshold: threshold })
+}
+
 /// Parses a stock body that adjusts the quantity (`delta`, may be negative).
 pub fn adjust(body: &Value) -> Result<StockUpdate> {
     let mut reader = Reader::new(body)?;
@@ -186,7 +214,7 @@ pub fn adjust(body: &Value) -> Result<StockUpdate> {
 pub fn restock(body: &Value) -> Result<StockUpdate> {
     let mut reader = Reader::new(body)?;
     let quantity = reader.integer("quantity", 1..=MAX_QUANTITY);
-    reader.finish(StockUpdate::Adjust(quantity))
+    reader.finish(StockUpdate::Restock(quantity))
 }
 
 #[cfg(test)]
@@ -246,6 +274,6 @@ mod tests {
     #[test]
     fn restock_needs_a_positive_quantity() {
         assert_eq!(fields_of(restock(&json!({"quantity": 0})).expect_err("zero")), ["quantity"]);
-        assert_eq!(restock(&json!({"quantity": 5})).expect("valid"), StockUpdate::Adjust(5));
+        assert_eq!(restock(&json!({"quantity": 5})).expect("valid"), StockUpdate::Restock(5));
     }
 }

@@ -7,6 +7,7 @@ pub mod access;
 pub mod admin_list;
 pub mod catalog;
 mod clock;
+pub mod curation;
 mod ids;
 mod money;
 mod order;
@@ -14,6 +15,7 @@ mod page;
 pub mod password;
 mod reservation;
 mod session;
+pub mod stock;
 pub mod text;
 mod timestamp;
 

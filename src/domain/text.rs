@@ -50,9 +50,32 @@ pub fn query_text(field: &str, raw: Option<&str>) -> Result<Option<String>, Fiel
     Ok((!trimmed.is_empty()).then(|| trimmed.to_owned()))
 }
 
+/// A query as the search analytics and the search rules compare it: folded to ASCII
+/// (`Crème` → `creme`), lowercased, every run of characters that are not ASCII letters or
+/// digits one space, at most `max_words` words (the rest cut).
+pub fn folded_words(text: &str, max_words: usize) -> String {
+    // Most queries are ASCII already: no transliteration, no copy.
+    let folded = if text.is_ascii() { std::borrow::Cow::Borrowed(text) } else { deunicode::deunicode(text).into() };
+    let mut words = String::with_capacity(folded.len());
+    for word in folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|word| !word.is_empty()).take(max_words) {
+        if !words.is_empty() {
+            words.push(' ');
+        }
+        words.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+    }
+    words
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folded_words_are_ascii_lowercase_single_spaced_and_cut() {
+        assert_eq!(folded_words("  Crème   BRÛLÉE, kettle! ", 8), "creme brulee kettle");
+        assert_eq!(folded_words("a b c d e f g h i j", 8), "a b c d e f g h");
+        assert_eq!(folded_words("?!", 8), "");
+    }
 
     #[test]
     fn a_line_refuses_every_ascii_control_character_and_nothing_else() {

@@ -41,6 +41,8 @@ use crate::config::HttpOptions;
 
 /// Request bodies larger than this are refused with 413 (contract).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The body limit of a bulk stock update (the JSON route and the admin upload form).
+pub const MAX_BULK_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// One route the app serves. Each resource file lists its routes; the router is built from
 /// [`routes`] and the OpenAPI test reads the same list, so a route cannot be served without
 /// that test checking it is documented.
@@ -97,7 +99,7 @@ fn operations_routes() -> Vec<Route> {
 /// Every route the app serves (the admin page's HTML routes aside: they are no part of the
 /// JSON API the OpenAPI document describes).
 pub fn routes() -> Vec<Route> {
-    [api_routes(), admin::api_routes(), keys::routes(), operations_routes()].concat()
+    [api_routes(), admin::api_routes(), admin::large_body_api_routes(), keys::routes(), operations_routes()].concat()
 }
 
 /// The routes, each behind its access rule ([`access::RULES`]): a route without one is a bug
@@ -128,13 +130,20 @@ pub fn router(state: AppState, options: &HttpOptions) -> Router {
             .merge(build(operations_routes(), &state))
             .fallback(fallback),
         options,
+        MAX_BODY_BYTES,
     )
+    // Layered on their own, so their larger limit is the only one they pass.
+    .merge(with_limits(build(admin::large_body_api_routes(), &state), options, MAX_BULK_BODY_BYTES))
     // Outside the limit and timeout layers, so their responses are reshaped too. The JSON
     // routes only: the admin page answers its errors as HTML with their real status.
     .layer(axum::middleware::map_response(errors_as_problems));
     // A read replica: the pages' writes go to the primary before any handler could see them
     // (the JSON routes' gate sends theirs once it has checked the credential).
-    let pages = with_limits(admin::web_router(), options);
+    let pages = with_limits(admin::web_router(), options, MAX_BODY_BYTES).merge(with_limits(
+        admin::large_body_web_router(),
+        options,
+        MAX_BULK_BODY_BYTES,
+    ));
     let pages = match primary {
         Some(primary) => pages.layer(axum::middleware::from_fn_with_state(primary, primary_redirect::redirect_writes)),
         None => pages,
@@ -166,10 +175,10 @@ impl crate::app::Application {
     }
 }
 
-/// The body limit and the request timeout, which every route has.
-fn with_limits(routes: Router<AppState>, options: &HttpOptions) -> Router<AppState> {
+/// The body limit (`max_body` bytes) and the request timeout, which every route has.
+fn with_limits(routes: Router<AppState>, options: &HttpOptions, max_body: usize) -> Router<AppState> {
     routes
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(max_body))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, options.request_timeout))
 }
 
@@ -212,7 +221,9 @@ fn reshape_as_problem(response: Response) -> Response {
     }
     let detail = match status {
         StatusCode::METHOD_NOT_ALLOWED => "this route does not accept that method".to_owned(),
-        StatusCode::PAYLOAD_TOO_LARGE => format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "request bodies are limited to {MAX_BODY_BYTES} bytes ({MAX_BULK_BODY_BYTES} for bulk stock updates)"
+        ),
         StatusCode::SERVICE_UNAVAILABLE => "the request took too long or the service is unavailable".to_owned(),
         _ => status.canonical_reason().unwrap_or("error").to_owned(),
     };

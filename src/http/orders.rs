@@ -53,7 +53,7 @@ async fn create_order(
         Some(scope) => key.map(|key| key.scoped_to(scope.0)),
         None => key,
     };
-    let placed = state.writer.place_order(order, key).await?;
+    let placed = state.writer.place_order_by(order, key, caller.stock_actor()).await?;
     metrics::order_answered(if placed.replayed { "replayed" } else { placed.status.as_str() });
     // The contract: 201 for a confirmed order, 409 for a rejected one (replays alike).
     let status = match placed.status {
@@ -107,7 +107,7 @@ async fn cancel_order(
             return Err(order_not_found(&order_id.to_string()));
         }
     }
-    let order = state.writer.cancel_order(order_id).await?;
+    let order = state.writer.cancel_order_by(order_id, caller.stock_actor()).await?;
     Ok(Json(order))
 }
 

@@ -49,17 +49,21 @@ async fn search_products(
     links: PageLinks,
 ) -> Result<Json<SearchPage>> {
     let request = parse_search_request(&query)?;
+    // Not part of the request: it changes nothing in the answer (nor its cache key).
+    let counted = query.boolean("analytics")?.unwrap_or(true);
     if let Some(store_id) = request.store_id {
         caller.require_store(store_id)?;
     }
     let page = request.page;
+    let counted_q = (counted && page.page == 1).then(|| request.q.clone()).flatten();
     let results = state.search.search_queued(request).await?;
     let rows = PageOf { count: results.count, rows: results.rows.clone() };
-    Ok(Json(SearchPage {
-        page: Paginated::new(rows, page, &links)?,
-        facets: results.facets.clone(),
-        match_info: results.match_info.clone(),
-    }))
+    let page = Paginated::new(rows, page, &links)?;
+    // Only an answered page 1 counts (contract, "Search analytics"); a few map updates.
+    if let Some(q) = counted_q {
+        state.analytics.record(&q, results.count);
+    }
+    Ok(Json(SearchPage { page, facets: results.facets.clone(), match_info: results.match_info.clone() }))
 }
 
 /// Every parameter of the contract; an empty value counts as absent (as DRF filters do).
@@ -92,6 +96,7 @@ fn parse_search_request(query: &QueryParams) -> Result<SearchRequest> {
         sort,
         stock_first: query.boolean("stock_first")?.unwrap_or(false),
         highlight: query.boolean("highlight")?.unwrap_or(false),
+        explain: query.boolean("explain")?.unwrap_or(false),
         page: query.page_request()?,
     })
 }

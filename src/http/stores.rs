@@ -65,7 +65,7 @@ async fn list_store_orders(
     params(("store_id" = i64, Path, description = "Store id"), doc::InventoryFilter, PageParams),
     responses(
         (status = 200, description = "A page of inventory rows", body = InventoryPage),
-        (status = 400, description = "Invalid in_stock or pagination", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid in_stock, low_stock or pagination", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 403, description = "The API key may not name this store", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "Unknown store or page past the end", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 503, response = Unavailable),
@@ -78,8 +78,11 @@ async fn list_store_inventory(
     PathId(store_id): PathId<StoreId>,
 ) -> Result<Json<Paginated<InventoryRow>>> {
     let page = query.page_request()?;
-    let filter =
-        InventoryFilter { title_contains: query_text("q", query.get("q"))?, in_stock: query.boolean("in_stock")? };
+    let filter = InventoryFilter {
+        title_contains: query_text("q", query.get("q"))?,
+        in_stock: query.boolean("in_stock")?,
+        low_stock: query.boolean("low_stock")?,
+    };
     caller.require_store(store_id)?;
     let search = state.search.clone();
     let rows = state

@@ -1,5 +1,6 @@
 //! Periodic maintenance on a `tokio-cron-scheduler` schedule: re-queue jobs whose lease
-//! expired, sweep expired reservations, purge `done` jobs and idempotency keys older than the retention window,
+//! expired, sweep expired reservations, purge `done` jobs and idempotency keys older than the
+//! retention window and stock movements older than theirs,
 //! checkpoint and optimize the database, and hand freed heap memory back to the operating
 //! system. Each run is logged.
 //!
@@ -13,6 +14,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
+use crate::db::admin::search_analytics::day_of;
 use crate::db::writer::WriterHandle;
 use crate::domain::Timestamp;
 use crate::error::Result;
@@ -22,7 +24,8 @@ use crate::error::Result;
 pub enum Task {
     /// Puts back the jobs whose worker died holding their lease.
     RequeueExpiredLeases,
-    /// Deletes done jobs and idempotency keys past their retention, and the old commit log.
+    /// Deletes done jobs and idempotency keys past their retention, the old commit log, and
+    /// stock movements past theirs, and the search analytics' days beyond the 90 kept.
     Purge,
     /// `PRAGMA wal_checkpoint(TRUNCATE)`: keeps the WAL file from growing without bound.
     Checkpoint,
@@ -68,6 +71,22 @@ const RELEASE_FREED_MEMORY: (&str, Task) = ("30 * * * * *", Task::ReleaseFreedMe
 /// requests do, and rebuilds its autocomplete map and orders like a primary.
 const REPLICA_SCHEDULE: [(&str, Task); 1] = [RELEASE_FREED_MEMORY];
 
+/// How long what maintenance purges is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Done jobs and idempotency keys (`--retention-hours`).
+    pub jobs: Duration,
+    /// Stock movements (`--movement-retention-days`).
+    pub movements: Duration,
+}
+
+impl Retention {
+    /// `jobs` for done jobs and idempotency keys, the default for movements.
+    pub fn jobs(jobs: Duration) -> Self {
+        Self { jobs, movements: crate::jobs::settings::DEFAULT_MOVEMENT_RETENTION }
+    }
+}
+
 /// The running schedule. Stop it with [`Maintenance::stop`].
 pub struct Maintenance {
     scheduler: JobScheduler,
@@ -77,19 +96,20 @@ pub struct Maintenance {
 
 impl Maintenance {
     /// Starts the schedule; with `litestream`, the checkpoint is [`Task::CheckpointPassive`].
-    pub async fn start(writer: WriterHandle, retention: Duration, litestream: bool) -> anyhow::Result<Self> {
+    pub async fn start(writer: WriterHandle, retention: Retention, litestream: bool) -> anyhow::Result<Self> {
         Self::start_schedule(&SCHEDULE, writer, retention, litestream).await
     }
 
     /// Starts a read replica's schedule (see `REPLICA_SCHEDULE`).
     pub async fn start_replica() -> anyhow::Result<Self> {
-        Self::start_schedule(&REPLICA_SCHEDULE, WriterHandle::without_writer(), Duration::ZERO, false).await
+        Self::start_schedule(&REPLICA_SCHEDULE, WriterHandle::without_writer(), Retention::jobs(Duration::ZERO), false)
+            .await
     }
 
     async fn start_schedule(
         schedule: &[(&'static str, Task)],
         writer: WriterHandle,
-        retention: Duration,
+        retention: Retention,
         litestream: bool,
     ) -> anyhow::Result<Self> {
         let (tasks, receiver) = mpsc::channel(schedule.len());
@@ -125,7 +145,7 @@ impl Maintenance {
 
 async fn run_tasks(
     writer: WriterHandle,
-    retention: Duration,
+    retention: Retention,
     mut tasks: mpsc::Receiver<Task>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -141,7 +161,7 @@ async fn run_tasks(
 }
 
 /// Runs one task now, logging what it did or why it failed.
-async fn run(writer: &WriterHandle, task: Task, retention: Duration) {
+async fn run(writer: &WriterHandle, task: Task, retention: Retention) {
     if let Err(error) = run_task(writer, task, retention).await {
         tracing::error!(?task, %error, "maintenance failed");
     }
@@ -159,8 +179,17 @@ fn scheduled(task: Task, litestream: bool) -> Task {
 /// up incrementally and says so in `readyz` (docs/scaling.md).
 const COMMIT_LOG_MICROS: i64 = 3_600 * 1_000_000;
 
+/// Days of search analytics kept: today and the 89 before (contract, "Search administration").
+const SEARCH_ANALYTICS_DAYS: i64 = 90;
+
+/// The moment `retention` ago.
+fn before_now(retention: Duration) -> Timestamp {
+    let retention_micros = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
+    Timestamp::from_micros(Timestamp::now().micros.saturating_sub(retention_micros))
+}
+
 /// Runs one task now, logging what it did; the error is the caller's to log.
-pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) -> Result<()> {
+pub async fn run_task(writer: &WriterHandle, task: Task, retention: Retention) -> Result<()> {
     match task {
         Task::RequeueExpiredLeases => {
             let requeued = writer.requeue_expired_leases().await?;
@@ -172,12 +201,31 @@ pub async fn run_task(writer: &WriterHandle, task: Task, retention: Duration) ->
             }
         }
         Task::Purge => {
-            let retention_micros = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
-            let cutoff = Timestamp::from_micros(Timestamp::now().micros.saturating_sub(retention_micros));
+            let cutoff = before_now(retention.jobs);
             let (jobs, keys) = writer.purge_before(cutoff).await?;
             let log_cutoff = Timestamp::from_micros(Timestamp::now().micros.saturating_sub(COMMIT_LOG_MICROS));
             let commit_log = writer.purge_commit_log_before(log_cutoff).await?;
-            tracing::info!(jobs, idempotency_keys = keys, commit_log, cutoff = %cutoff.to_rfc3339(), "maintenance: purged");
+            // In batches, each its own write: orders queue behind one batch at a time.
+            let movement_cutoff = before_now(retention.movements);
+            let mut movements = 0;
+            loop {
+                let pruned = writer.prune_movements_before(movement_cutoff).await?;
+                movements += pruned;
+                if pruned < crate::db::store::movements::PRUNE_BATCH {
+                    break;
+                }
+            }
+            let first_kept_day = day_of(Timestamp::now()) - (SEARCH_ANALYTICS_DAYS - 1);
+            let search_analytics = writer.prune_search_analytics(first_kept_day).await?;
+            tracing::info!(
+                jobs,
+                idempotency_keys = keys,
+                commit_log,
+                movements,
+                search_analytics,
+                cutoff = %cutoff.to_rfc3339(),
+                "maintenance: purged"
+            );
         }
         Task::Checkpoint => {
             let (busy, wal_pages, checkpointed) = writer.checkpoint_wal().await?;
@@ -225,10 +273,12 @@ mod tests {
         assert!(replica_tasks.contains(&Task::ReleaseFreedMemory));
         let writerless = WriterHandle::without_writer();
         for task in replica_tasks {
-            run_task(&writerless, task, Duration::ZERO).await.expect("a replica's task needs no writer");
+            run_task(&writerless, task, Retention::jobs(Duration::ZERO))
+                .await
+                .expect("a replica's task needs no writer");
         }
         // What a replica must not schedule would fail there.
-        assert!(run_task(&writerless, Task::Checkpoint, Duration::ZERO).await.is_err());
+        assert!(run_task(&writerless, Task::Checkpoint, Retention::jobs(Duration::ZERO)).await.is_err());
         let primary_trim = SCHEDULE.iter().find(|(_, task)| *task == Task::ReleaseFreedMemory);
         assert_eq!(primary_trim, REPLICA_SCHEDULE.first(), "as often as a primary");
         Maintenance::start_replica().await.expect("the replica's schedule starts").stop().await;

@@ -44,7 +44,16 @@ pub struct JobsConfig {
     #[arg(long, global = true, env = "AFORRO_RETENTION_HOURS", default_value_t = 168,
           value_parser = clap::value_parser!(u64).range(1..=87_600))]
     pub retention_hours: u64,
+
+    /// Days stock movements are kept before maintenance prunes them (the ledger's chain holds
+    /// over what is kept).
+    #[arg(long, global = true, env = "AFORRO_MOVEMENT_RETENTION_DAYS", default_value_t = 365,
+          value_parser = clap::value_parser!(u64).range(1..=36_500))]
+    pub movement_retention_days: u64,
 }
+
+/// How long stock movements are kept unless `--movement-retention-days` says otherwise.
+pub const DEFAULT_MOVEMENT_RETENTION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 impl Default for JobsConfig {
     /// The same values as the flags' defaults.
@@ -57,6 +66,7 @@ impl Default for JobsConfig {
             webhook_secret_file: None,
             webhook_timeout_secs: 5,
             retention_hours: 168,
+            movement_retention_days: 365,
         }
     }
 }
@@ -65,6 +75,11 @@ impl JobsConfig {
     /// How long done jobs and idempotency keys are kept.
     pub fn retention(&self) -> Duration {
         Duration::from_secs(self.retention_hours.saturating_mul(3600))
+    }
+
+    /// How long stock movements are kept.
+    pub fn movement_retention(&self) -> Duration {
+        Duration::from_secs(self.movement_retention_days.saturating_mul(24 * 3600))
     }
 
     /// The webhook's signing keys from `--webhook-secret` or `--webhook-secret-file`, if either

@@ -195,7 +195,8 @@ impl Follower {
         let observers: Arc<[Arc<dyn CommitObserver>]> =
             Arc::new([Arc::new(views.search.clone()) as Arc<dyn CommitObserver>, Arc::new(views.suggest.clone())]);
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(views.status.clone(), views.reads.clone(), observers, stopped));
+        let task =
+            tokio::spawn(run(views.status.clone(), views.reads.clone(), views.search.clone(), observers, stopped));
         Self { stop, task }
     }
 
@@ -211,12 +212,23 @@ impl Follower {
 async fn run(
     status: ReplicaStatus,
     reads: ReadPool,
+    search: SearchIndex,
     observers: Arc<[Arc<dyn CommitObserver>]>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
         let (status_now, reads_now, observers_now) = (status.clone(), reads.clone(), Arc::clone(&observers));
-        let outcome = tokio::task::spawn_blocking(move || step(&status_now, &reads_now, &observers_now)).await;
+        let search_now = search.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let more = step(&status_now, &reads_now, &observers_now)?;
+            // Synonym sets and search rules are no index change: loaded again when they moved.
+            reads_now.run_blocking(|conn| search_now.reload_curation_if_changed(conn)).map_err(|error| Problem {
+                message: format!("cannot read the synonym sets and search rules: {error}"),
+                permanent: false,
+            })?;
+            Ok::<bool, Problem>(more)
+        })
+        .await;
         let more = match outcome {
             Ok(Ok(more)) => {
                 status.set_problem(None);

@@ -31,11 +31,17 @@ use self::titles::{SharedTitleOrder, TitleOrder};
 use super::SearchIndex;
 use super::collector::Matches;
 use super::request::{SearchRequest, SortOrder};
+use crate::db::store::catalog::{CatalogWatermark, catalog_watermark};
 use crate::db::store::listings::{InventoryFilter, InventoryRow, PageOf, RowStock};
 use crate::domain::admin_list::{InventoryList, ProductList};
 use crate::domain::{CategoryId, PageRequest, ProductId, StoreId};
 use crate::error::Result;
 use crate::locking::lock;
+
+/// What a view read from the catalog at `watermark` is stamped with.
+fn catalog_stamp(watermark: &CatalogWatermark) -> String {
+    format!("lineage {} catalog {}", watermark.lineage, watermark.version)
+}
 
 /// An admin title search matching up to this many products is filtered and sorted in memory
 /// (a few milliseconds at 1M products); one matching more (over 10% of 1M) finds a page soon by
@@ -70,7 +76,8 @@ impl SearchRequest {
     pub fn is_unfiltered_browse(&self) -> bool {
         // Destructured without `..`: a field added to the request stops this compiling until it
         // is named a filter here or not (the precomputed order would otherwise ignore it).
-        let Self { q, category, price, store_id, in_stock, stock_first, sort: _, highlight: _, page: _ } = self;
+        let Self { q, category, price, store_id, in_stock, stock_first, sort: _, highlight: _, explain: _, page: _ } =
+            self;
         q.is_none()
             && category.is_none()
             && price.min.is_none()
@@ -156,6 +163,19 @@ impl SearchIndex {
 }
 
 impl SearchIndex {
+    /// The precomputed orders being computed right now (for `readyz`'s `building`): until
+    /// they land, browses and listings take their ordinary paths, with the same answers.
+    pub fn building(&self) -> Vec<&'static str> {
+        let mut building = Vec::new();
+        if !lock(&self.inner.browse.computing).is_empty() {
+            building.push("browse orders");
+        }
+        if *lock(&self.inner.browse.computing_titles) {
+            building.push("title order");
+        }
+        building
+    }
+
     /// [`SearchIndex::inventory_page`].
     pub(super) fn titles_inventory_page(
         &self,
@@ -226,8 +246,33 @@ impl SearchIndex {
     pub(super) fn publish_title_order(&self) -> Result<()> {
         // Read before loading: an order may be newer than its generation, never older.
         let generation = self.catalog_generation();
-        let order = self.inner.reads.run_blocking(|conn| TitleOrder::load(conn, generation))?;
-        *lock(&self.inner.browse.titles) = Some(Arc::new(order));
+        let (watermark, order) = self.inner.reads.run_blocking(|conn| {
+            // One snapshot, so the stamp is exactly the catalog read.
+            let snapshot = conn.unchecked_transaction()?;
+            Ok((catalog_watermark(&snapshot)?, TitleOrder::load(&snapshot, generation)?))
+        })?;
+        let order = Arc::new(order);
+        *lock(&self.inner.browse.titles) = Some(Arc::clone(&order));
+        let file = self.inner.views_dir.join(titles::saved::FILE_NAME);
+        match order.save(&file, &catalog_stamp(&watermark)) {
+            Ok(bytes) => tracing::info!(bytes, "title order saved"),
+            // The next start reads the titles from SQLite again; nothing else needs the file.
+            Err(error) => tracing::warn!(%error, file = %file.display(), "cannot save the title order"),
+        }
         Ok(())
+    }
+
+    /// Publishes the title order saved beside the index when it was read from the catalog
+    /// as it is now (at start, before anything can commit: the order of generation 0).
+    pub(super) fn open_saved_title_order(&self, watermark: &CatalogWatermark) {
+        let file = self.inner.views_dir.join(titles::saved::FILE_NAME);
+        match TitleOrder::open_saved(&file, &catalog_stamp(watermark), self.catalog_generation()) {
+            Ok(order) => {
+                tracing::info!(file = %file.display(), "title order: mapped the saved order");
+                *lock(&self.inner.browse.titles) = Some(Arc::new(order));
+            }
+            // Computed on the first listing that wants it, as before.
+            Err(reason) => tracing::info!(%reason, "title order: not saved for this catalog"),
+        }
     }
 }

@@ -80,7 +80,7 @@ pub fn open_if_current(path: &Path, expected: &IndexStamp) -> Result<Index, Stal
     if found.as_ref() != Some(expected) {
         return Err(Staleness::OtherStamp { found: Box::new(found), expected: Box::new(expected.clone()) });
     }
-    verify_files(path, &index)?;
+    crate::telemetry::start_step("search index checksums", || verify_files(path, &index))?;
     register_analyzer(&index);
     Ok(index)
 }

@@ -4,7 +4,8 @@
 //! An entry is keyed by the request and stamped with the generations of the views it was
 //! computed from: the index (bumped after each catalog change is searchable) and, for requests
 //! that read stock, the stock view (bumped after each applied order, before its response goes
-//! out). A lookup whose stamp differs from the current generations is a miss, and the fresh
+//! out), and the merchandiser's synonym sets and rules (their generation, and how many rule
+//! window instants have passed). A lookup whose stamp differs from the current generations is a miss, and the fresh
 //! result replaces the entry under the same key. A write therefore never has to find and evict
 //! entries, and read-your-writes holds exactly as without the cache. Generations are read
 //! *before* searching, so an entry is never older than its stamp.
@@ -41,6 +42,11 @@ struct Stamp {
     catalog_generation: u64,
     /// 0 for requests that do not read stock: orders do not invalidate them.
     stock_generation: u64,
+    /// The synonym sets and search rules searched with (see `curation`).
+    curation_generation: u64,
+    /// How many of the rules' window instants had passed: a rule opening or closing misses
+    /// every answer computed before it.
+    window_epoch: usize,
 }
 
 /// A cached result and the generations it is valid for.
@@ -88,7 +94,12 @@ fn entry_bytes(request: &SearchRequest, results: &SearchResults) -> usize {
     let row_bytes: usize = results
         .rows
         .iter()
-        .map(|row| size_of_val(row) + row.title.len() + row.description.len() + row.category.len())
+        .map(|row| {
+            let explain = row.explain.as_ref().map_or(0, |explain| {
+                explain.words.iter().map(|word| size_of_val(word) + word.word.len() + word.term.len()).sum()
+            });
+            size_of_val(row) + row.title.len() + row.description.len() + row.category.len() + explain
+        })
         .sum();
     let facet_bytes: usize = results.facets.category.iter().map(|facet| size_of_val(facet) + facet.name.len()).sum();
     key_bytes + size_of::<SearchResults>() + row_bytes + facet_bytes
@@ -122,9 +133,12 @@ impl SearchIndex {
 
     /// The generations `request`'s answer depends on, read now (before any searching).
     fn stamp(&self, request: &SearchRequest) -> Stamp {
+        let curation = self.curation();
         Stamp {
             catalog_generation: self.catalog_generation(),
             stock_generation: if request.reads_stock() { self.inner.stock.generation() } else { 0 },
+            curation_generation: curation.generation,
+            window_epoch: curation.window_epoch(crate::domain::Timestamp::now()),
         }
     }
 }
@@ -135,7 +149,7 @@ mod tests {
     use crate::domain::StoreId;
 
     fn stamp(stock_generation: u64) -> Stamp {
-        Stamp { catalog_generation: 1, stock_generation }
+        Stamp { catalog_generation: 1, stock_generation, curation_generation: 1, window_epoch: 0 }
     }
 
     fn results(count: i64) -> Arc<SearchResults> {
@@ -152,6 +166,10 @@ mod tests {
         assert!(cache.lookup(&request, stamp(8)).is_none(), "an order since: a miss");
         let catalog_changed = Stamp { catalog_generation: 2, ..stamp(7) };
         assert!(cache.lookup(&request, catalog_changed).is_none(), "a catalog change since: a miss");
+        let synonyms_changed = Stamp { curation_generation: 2, ..stamp(7) };
+        assert!(cache.lookup(&request, synonyms_changed).is_none(), "a synonym or rule change since: a miss");
+        let window_passed = Stamp { window_epoch: 1, ..stamp(7) };
+        assert!(cache.lookup(&request, window_passed).is_none(), "a rule's window opened or closed: a miss");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! current searcher, then read the page's rows and name the facets.
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rusqlite::Connection;
@@ -12,7 +12,10 @@ use tantivy::{Searcher, Term};
 
 use super::SearchIndex;
 use super::collector::{MatchFilter, Matches, SearchCollector, StockCondition, StockFirst};
+use super::curated::place_pins;
+use super::curation::{Applied, Curation, folded_words};
 use super::expand::WordMatch;
+use super::explain::{Explain, explain_hits};
 use super::highlight::Highlighter;
 use super::query::query_terms;
 use super::rank::bm25_of;
@@ -23,7 +26,7 @@ use super::walk::WordsQuery;
 use super::word_matches::MatchKey;
 use crate::db::store::catalog::store_exists;
 use crate::db::store::view_rows::category_names;
-use crate::domain::CategoryId;
+use crate::domain::{CategoryId, ProductId, Timestamp};
 use crate::error::{Error, Result};
 
 impl SearchIndex {
@@ -59,10 +62,17 @@ impl SearchIndex {
                 Some(terms)
             }
         };
+        // One snapshot of the synonym sets and rules for the whole search.
+        let curation = self.curation();
+        let applied = match request.q.as_deref() {
+            Some(q) if curation.has_rules() => curation.applying(&folded_words(q), Timestamp::now()),
+            _ => Applied::default(),
+        };
+        let curated = Curated { curation: &curation, applied: &applied };
         let (mut matches, words) = match &terms {
             None => (self.browse(request, category_id, first_top_n)?, None),
             Some(terms) => {
-                let (matches, words) = self.match_words(terms, request, category_id, first_top_n)?;
+                let (matches, words) = self.match_words(terms, request, category_id, first_top_n, &curated)?;
                 (matches, Some(words))
             }
         };
@@ -89,7 +99,7 @@ impl SearchIndex {
             matches = match &terms {
                 // The same words again, now keeping the hits: the expansions, the match set
                 // and the relaxation's checks come from their caches.
-                Some(terms) => self.match_words(terms, request, category_id, wanted)?.0,
+                Some(terms) => self.match_words(terms, request, category_id, wanted, &curated)?.0,
                 None => self.browse(request, category_id, wanted)?,
             };
         }
@@ -100,6 +110,20 @@ impl SearchIndex {
         let mut rows = rows_for(conn, &hits, with_score)?;
         for (row, hit) in rows.iter_mut().zip(&hits) {
             row.score = row.score.map(|_| bm25_of(hit.score));
+        }
+        if let Some(words) = words.as_ref().filter(|_| request.explain) {
+            let explained = explain_hits(&words.searcher, &self.inner.fields, &words.in_query_order(), &hits, |hit| {
+                if with_score { bm25_of(hit.score) } else { 0.0 }
+            })
+            .map_err(Error::Index)?;
+            let mut by_product: HashMap<u64, Explain> = hits.iter().map(|hit| hit.product_id).zip(explained).collect();
+            let pins_placed = request.sort == SortOrder::Relevance;
+            for row in &mut rows {
+                row.explain = u64::try_from(row.id.0).ok().and_then(|id| by_product.remove(&id));
+                if let Some(explain) = row.explain.as_mut() {
+                    explain.pinned = pins_placed && applied.pins.iter().any(|(id, _)| *id == row.id);
+                }
+            }
         }
         if let Some(words) = words.as_ref().filter(|_| request.highlight) {
             let mut highlighter = Highlighter::new(&words.words[..words.required]);
@@ -140,24 +164,53 @@ impl SearchIndex {
         request: &SearchRequest,
         category_id: Option<CategoryId>,
         top_n: usize,
+        curated: &Curated<'_>,
     ) -> Result<(Matches, MatchedWords)> {
         // One searcher for the expansion and the matching, so both see the same terms.
         let searcher = self.inner.reader.searcher();
-        let words = self.inner.expansions.expand_words(&searcher, &self.inner.fields, terms)?;
+        let words = self.expand_curated(&searcher, curated.curation, terms)?;
+        let applied = curated.applied;
+        let rules = applied.names.clone();
+        // Hidden products never match; under relevance the pinned ones are placed apart.
+        let pins_placed = request.sort == SortOrder::Relevance && !applied.pins.is_empty();
+        let mut excluded: Vec<ProductId> = applied.hides.iter().copied().collect();
+        if pins_placed {
+            excluded.extend(applied.pins.iter().map(|(id, _)| *id));
+        }
+        excluded.sort_unstable();
+        let excluded_terms: Vec<Term> = excluded.iter().map(|id| self.id_term(*id)).collect();
+        let place = |matches: Matches| -> Result<Matches> {
+            if !pins_placed {
+                return Ok(matches);
+            }
+            let mut collector = self.collector(request, category_id, applied.pins.len());
+            collector.scored = false;
+            let pinned = self.pinned_matches(&searcher, &collector, applied).map_err(Error::Index)?;
+            Ok(place_pins(matches, pinned, applied, top_n))
+        };
         // An unknown word costs its (cached) expansion and nothing else: it never reaches a walk.
         let ignored: Vec<String> =
             words.iter().filter(|word| word.is_unknown()).map(|word| word.word.clone()).collect();
         let known: Vec<usize> = (0..words.len()).filter(|&i| !words[i].is_unknown()).collect();
         if known.is_empty() {
             // The contract answers the products pinned by the search rules that apply ("Search",
-            // `q`, "Matching"); no search rules exist yet, so it is nothing.
-            let matched = MatchedWords { words: Arc::new(Vec::new()), required: 0, ignored, did_you_mean: None };
-            return Ok((Matches::default(), matched));
+            // `q`, "Matching"): none when no rule applies.
+            let matched = MatchedWords {
+                words: Arc::new(Vec::new()),
+                positions: Vec::new(),
+                required: 0,
+                ignored,
+                did_you_mean: None,
+                rules,
+                searcher: searcher.clone(),
+            };
+            return Ok((place(Matches::default())?, matched));
         }
         let mut probe = self.collector(request, category_id, 0);
         probe.scored = false;
         let exists = |kept: &[usize]| -> Result<bool> {
             let query = WordsQuery::of(&searcher, kept.iter().map(|&i| &words[i]), kept.len(), false)?;
+            let query = query.map(|query| query.excluding(excluded_terms.clone()));
             Ok(query.map(|query| query.any(&searcher, &probe)).transpose()?.unwrap_or(false))
         };
         let last = words.len() - 1;
@@ -167,12 +220,15 @@ impl SearchIndex {
                 kept.iter().copied().chain(known.iter().copied().filter(|i| !kept.contains(i))).collect();
             let collector = self.collector(request, category_id, top_n);
             let key = MatchKey {
-                words: order.iter().map(|&i| (terms[i].clone(), i == last)).collect(),
+                words: order.iter().map(|&i| (words[i].word.clone(), i == last)).collect(),
                 required: kept.len(),
                 scored: collector.scored,
+                curation: curated.curation.generation,
+                excluded: excluded.iter().map(|id| u64::try_from(id.0).unwrap_or(u64::MAX)).collect(),
             };
             let query = || {
                 WordsQuery::of(&searcher, order.iter().map(|&i| &words[i]), kept.len(), collector.scored)?
+                    .map(|query| query.excluding(excluded_terms.clone()))
                     .ok_or_else(|| tantivy::TantivyError::InternalError("a query needs at least one word".to_owned()))
             };
             // The collector checks the category on a fast field: cheaper than intersecting
@@ -191,7 +247,19 @@ impl SearchIndex {
         let ordered: Vec<WordMatch> = order.iter().map(|&i| words[i].clone()).collect();
         let did_you_mean =
             if matches.count > 0 { self.did_you_mean(&searcher, &probe, &words, &ordered, required)? } else { None };
-        Ok((matches, MatchedWords { words: Arc::new(ordered), required, ignored, did_you_mean }))
+        let matches = place(matches)?;
+        Ok((
+            matches,
+            MatchedWords {
+                words: Arc::new(ordered),
+                positions: order,
+                required,
+                ignored,
+                did_you_mean,
+                rules,
+                searcher: searcher.clone(),
+            },
+        ))
     }
 
     /// The query with its ignored words left out and each word matched only through typos
@@ -306,20 +374,53 @@ impl SearchIndex {
 /// query order); the ignored words are not among them.
 struct MatchedWords {
     words: Arc<Vec<WordMatch>>,
+    /// The query position of each of `words`.
+    positions: Vec<usize>,
     /// Every match has the first `required` words.
     required: usize,
     /// Words that match no term of the catalog, in query order.
     ignored: Vec<String>,
     did_you_mean: Option<String>,
+    /// The search rules applied, in name order.
+    rules: Vec<String>,
+    /// The searcher the words were matched on (what `explain` looks them up on).
+    searcher: Searcher,
 }
 
 impl MatchedWords {
+    /// The words in query order (ignored words are not among them).
+    fn in_query_order(&self) -> Vec<&WordMatch> {
+        let mut words: Vec<(usize, &WordMatch)> = self.positions.iter().copied().zip(self.words.iter()).collect();
+        words.sort_by_key(|(position, _)| *position);
+        words.into_iter().map(|(_, word)| word).collect()
+    }
+
     fn info(&self) -> MatchInfo {
         let dropped: Vec<String> = self.words[self.required..].iter().map(|word| word.word.clone()).collect();
         let ignored = self.ignored.clone();
         let mode = if dropped.is_empty() && ignored.is_empty() { MatchMode::All } else { MatchMode::Relaxed };
-        MatchInfo { mode, dropped, ignored, did_you_mean: self.did_you_mean.clone() }
+        let synonyms = self
+            .words
+            .iter()
+            .filter(|word| !word.synonyms.is_empty())
+            .map(|word| (word.word.clone(), word.synonyms.clone()))
+            .collect();
+        MatchInfo {
+            mode,
+            dropped,
+            ignored,
+            did_you_mean: self.did_you_mean.clone(),
+            synonyms,
+            rules: self.rules.clone(),
+        }
     }
+}
+
+/// The merchandiser's settings one search runs under.
+struct Curated<'a> {
+    curation: &'a Curation,
+    /// The rules that apply to this search's `q`, now.
+    applied: &'a Applied,
 }
 
 /// The contract's relaxation of `kept` (query positions, in query order, of words nothing

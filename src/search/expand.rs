@@ -23,7 +23,7 @@ use super::schema::{ProductFields, stem_of};
 pub struct MatchClass {
     /// Damerau-Levenshtein distance between the word and the term (0, 1 or 2).
     pub typos: u8,
-    /// Exact before stem before prefix.
+    /// Exact before stem before synonym before prefix.
     pub exactness: Exactness,
     /// Title before category name before description.
     pub field: FieldRank,
@@ -32,14 +32,15 @@ pub struct MatchClass {
 impl MatchClass {
     /// One byte that orders as the class does (smaller is better), for per-document arrays.
     pub fn code(self) -> u8 {
-        self.typos * 9 + self.exactness as u8 * 3 + self.field as u8
+        self.typos * 12 + self.exactness as u8 * 3 + self.field as u8
     }
 
     /// The class of a [`code`](Self::code); anything out of range is the worst class.
     pub fn from_code(code: u8) -> Self {
-        let exactness = match (code / 3) % 3 {
+        let exactness = match (code / 3) % 4 {
             0 => Exactness::Exact,
             1 => Exactness::Stem,
+            2 => Exactness::Synonym,
             _ => Exactness::Prefix,
         };
         let field = match code % 3 {
@@ -47,7 +48,7 @@ impl MatchClass {
             1 => FieldRank::Category,
             _ => FieldRank::Description,
         };
-        Self { typos: (code / 9).min(2), exactness, field }
+        Self { typos: (code / 12).min(2), exactness, field }
     }
 }
 
@@ -58,8 +59,10 @@ pub enum Exactness {
     Exact = 0,
     /// Shares the word's English stem (`kettles` for `kettle`).
     Stem = 1,
+    /// A synonym of the word (or of its correction) through a synonym set.
+    Synonym = 2,
     /// Starts with the word (only the last word, which is still being typed).
-    Prefix = 2,
+    Prefix = 3,
 }
 
 /// Which field a term matched in, best first.
@@ -106,16 +109,46 @@ pub struct WordMatch {
     pub alternatives: Vec<Alternative>,
     /// When the word matches only through typos: its most frequent typo term.
     pub correction: Option<String>,
-    /// Documents having its terms, summed over its distinct terms (exact, stem, typo and
-    /// prefix) and fields, deleted documents included: how many products the word matches,
-    /// as relaxation weighs it (the contract's "document frequency").
+    /// Documents having its terms, summed over its distinct terms (exact, stem, typo,
+    /// prefix and synonym) and fields, deleted documents included: how many products the word
+    /// matches, as relaxation weighs it (the contract's "document frequency").
     pub docs: u64,
+    /// Ways to match that need several words at once: a multi-word synonym entry, or the
+    /// word's own words when it is a run of query words forming an entry (see `synonyms`).
+    pub phrases: Vec<Phrase>,
+    /// The stems of its single-word synonyms, which highlights also mark.
+    pub synonym_stems: Vec<String>,
+    /// The synonyms that matched some product, for `match.synonyms`.
+    pub synonyms: Vec<String>,
+}
+
+/// A match through every one of several words (any field, no adjacency).
+#[derive(Debug, Clone)]
+pub struct Phrase {
+    /// Each word with its exact and stem alternatives.
+    pub words: Vec<WordMatch>,
+    /// Typos carried from the query word's correction (a synonym reached through a typo).
+    pub typos: u8,
+    /// Whether it is a synonym (ranked as one) rather than the query's own words.
+    pub synonym: bool,
 }
 
 impl WordMatch {
     /// Whether the word matches no term of the catalog in any way: it is ignored.
     pub fn is_unknown(&self) -> bool {
-        self.alternatives.is_empty()
+        self.alternatives.is_empty() && self.phrases.is_empty()
+    }
+
+    /// Whether the word itself (or its stem) is a term of the catalog, with no typo.
+    pub fn is_direct(&self) -> bool {
+        self.alternatives
+            .iter()
+            .any(|alternative| alternative.class.typos == 0 && alternative.class.exactness <= Exactness::Stem)
+    }
+
+    /// The smallest typo distance of its typo terms, when it has some.
+    pub fn nearest_typo(&self) -> Option<u8> {
+        self.alternatives.iter().map(|alternative| alternative.class.typos).filter(|typos| *typos > 0).min()
     }
 
     /// The word narrowed to its correction's terms (itself when it has none): what
@@ -130,7 +163,7 @@ impl WordMatch {
             .filter(|alternative| alternative.term.value().as_str() == Some(correction.as_str()))
             .cloned()
             .collect();
-        Self { alternatives, ..self.clone() }
+        Self { alternatives, phrases: Vec::new(), ..self.clone() }
     }
 }
 
@@ -195,7 +228,17 @@ pub fn expand_word(
             }
         }
     }
-    Ok(WordMatch { word: word.to_owned(), terms, stem, alternatives, correction, docs })
+    Ok(WordMatch {
+        word: word.to_owned(),
+        terms,
+        stem,
+        alternatives,
+        correction,
+        docs,
+        phrases: Vec::new(),
+        synonym_stems: Vec::new(),
+        synonyms: Vec::new(),
+    })
 }
 
 /// (exact field, its stem field, rank), best-ranked first.
@@ -277,7 +320,7 @@ pub fn prepare_typo_automata() {
 }
 
 /// Building a Levenshtein automaton builder is costly (tables for the distance); built once.
-fn typo_builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
+pub(super) fn typo_builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
     static ONE: OnceLock<LevenshteinAutomatonBuilder> = OnceLock::new();
     static TWO: OnceLock<LevenshteinAutomatonBuilder> = OnceLock::new();
     // `true`: a transposition (`kettel` for `kettle`) is one typo (Damerau).
@@ -289,7 +332,7 @@ fn typo_builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
 
 /// Terms within a word's typo budget.
 #[derive(Clone, Copy)]
-struct Typos<'a>(&'a DFA);
+pub(super) struct Typos<'a>(pub(super) &'a DFA);
 
 impl Automaton for Typos<'_> {
     type State = u32;
@@ -375,7 +418,7 @@ mod tests {
 
     #[test]
     fn a_class_code_orders_as_the_class_and_decodes_back() {
-        let exactnesses = [Exactness::Exact, Exactness::Stem, Exactness::Prefix];
+        let exactnesses = [Exactness::Exact, Exactness::Stem, Exactness::Synonym, Exactness::Prefix];
         let fields = [FieldRank::Title, FieldRank::Category, FieldRank::Description];
         let mut classes = Vec::new();
         for typos in 0..=2 {

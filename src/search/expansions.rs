@@ -56,20 +56,29 @@ impl ExpansionCache {
         fields: &ProductFields,
         words: &[String],
     ) -> tantivy::Result<Vec<WordMatch>> {
-        let generation = searcher.generation().generation_id();
         let last = words.len().saturating_sub(1);
-        let expand = |(i, word): (usize, &String)| {
-            let key = (word.clone(), i == last);
-            if let Some((stamp, found)) = self.entries.get(&key)
-                && stamp == generation
-            {
-                return Ok(WordMatch::clone(&found));
-            }
-            let found = expand_word(searcher, fields, word, i == last)?;
-            self.entries.insert(key, (generation, Arc::new(found.clone())));
-            Ok(found)
-        };
-        words.iter().enumerate().map(expand).collect()
+        words.iter().enumerate().map(|(i, word)| self.expand_one(searcher, fields, word, i == last)).collect()
+    }
+
+    /// Expands one word (`is_last`: it may match as a prefix), from the cache when it holds
+    /// it for this very searcher.
+    pub fn expand_one(
+        &self,
+        searcher: &Searcher,
+        fields: &ProductFields,
+        word: &str,
+        is_last: bool,
+    ) -> tantivy::Result<WordMatch> {
+        let generation = searcher.generation().generation_id();
+        let key = (word.to_owned(), is_last);
+        if let Some((stamp, found)) = self.entries.get(&key)
+            && stamp == generation
+        {
+            return Ok(WordMatch::clone(&found));
+        }
+        let found = expand_word(searcher, fields, word, is_last)?;
+        self.entries.insert(key, (generation, Arc::new(found.clone())));
+        Ok(found)
     }
 }
 

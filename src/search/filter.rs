@@ -97,7 +97,8 @@ mod tests {
         let conn = Connection::open_in_memory().expect("in-memory db");
         conn.execute_batch(
             "CREATE TABLE products (id INTEGER PRIMARY KEY); INSERT INTO products VALUES (1), (2), (3);
-             CREATE TABLE inventory (store_id, product_id, quantity, held DEFAULT 0); INSERT INTO inventory (store_id, product_id, quantity) VALUES (1, 1, 3), (1, 2, 0);",
+             CREATE TABLE inventory (store_id, product_id, quantity, held DEFAULT 0, low_stock_threshold DEFAULT 5);
+             INSERT INTO inventory (store_id, product_id, quantity) VALUES (1, 1, 3), (1, 2, 0);",
         )
         .expect("fixture");
         StockView::load(&conn).expect("load").tables()

@@ -85,12 +85,18 @@ impl<'a> Highlighter<'a> {
     }
 
     fn matches(&mut self, term: &str) -> bool {
-        if self.words.iter().any(|word| word.terms.contains(term)) {
+        // A word's own terms, and those of its multi-word synonyms' (or its run's) words.
+        let every = || {
+            self.words.iter().flat_map(|word| {
+                std::iter::once(word).chain(word.phrases.iter().flat_map(|phrase| phrase.words.iter()))
+            })
+        };
+        if every().any(|word| word.terms.contains(term)) {
             return true;
         }
         let mut stream = self.stemmer.token_stream(term);
         let stem = if stream.advance() { stream.token().text.clone() } else { return false };
-        self.words.iter().any(|word| word.stem == stem)
+        every().any(|word| word.stem == stem || word.synonym_stems.contains(&stem))
     }
 }
 
@@ -131,6 +137,9 @@ mod tests {
             alternatives: Vec::new(),
             correction: None,
             docs: 0,
+            phrases: Vec::new(),
+            synonym_stems: Vec::new(),
+            synonyms: Vec::new(),
         }
     }
 

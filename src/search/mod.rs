@@ -7,8 +7,8 @@
 //!   before the client hears back;
 //! - [`stock`]: per-store quantities in memory (stock is never in tantivy);
 //! - [`query`], [`expand`], [`walk`], [`rank`], [`filter`], [`collector`], [`execute`],
-//!   [`rows`], [`highlight`]: one search, from words (and what each may match) to ranked,
-//!   highlighted result rows;
+//!   [`rows`], [`highlight`], [`explain`]: one search, from words (and what each may match) to
+//!   ranked, highlighted, explained result rows;
 //! - [`columns`]: the fast-field columns, decoded once per segment, with what searches learn
 //!   about each segment: [`same_lists`] (stem lists that repeat an exact list) and
 //!   [`carried_docs`] (per store, the documents it carries);
@@ -27,9 +27,12 @@ pub mod cache;
 pub mod carried_docs;
 pub mod collector;
 pub mod columns;
+pub mod curated;
+pub mod curation;
 pub mod execute;
 pub mod expand;
 pub mod expansions;
+pub mod explain;
 pub mod filter;
 pub mod highlight;
 pub mod query;
@@ -42,6 +45,7 @@ pub mod scan;
 pub mod schema;
 pub mod stock;
 pub mod sync;
+pub mod synonyms;
 pub mod walk;
 pub mod walked_matches;
 pub mod word_matches;
@@ -60,6 +64,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 use self::browse::TITLE_MATCHES_IN_MEMORY;
 use self::schema::{IndexStamp, ProductFields};
 use self::stock::StockView;
+use self::stock::saved::stock_stamp;
 use crate::db::ReadPool;
 use crate::db::admin::listing::{self, ProductRow};
 use crate::db::store::catalog::catalog_watermark;
@@ -68,6 +73,8 @@ use crate::db::store::view_rows;
 use crate::domain::admin_list::{InventoryList, ProductList};
 use crate::domain::{CategoryId, PageRequest, ProductId, StoreId};
 use crate::error::Result;
+use crate::telemetry::start_step;
+use crate::view_files;
 
 pub use self::request::{CategoryFilter, PriceRange, SearchRequest, SortOrder};
 pub use self::rows::{SearchResults, SearchRow};
@@ -103,6 +110,10 @@ struct Inner {
     columns: ArcSwap<columns::FastColumns>,
     /// Bumped after every reload of `reader`: cached results are keyed by it.
     catalog_generation: AtomicU64,
+    /// The synonym sets and search rules every search reads, swapped whole on a change.
+    curation: ArcSwap<curation::Curation>,
+    /// The last curation generation handed out.
+    curation_generation: AtomicU64,
     cache: cache::ResultCache,
     /// Recent words' expansions, for the searcher they were computed on.
     expansions: expansions::ExpansionCache,
@@ -118,6 +129,9 @@ struct Inner {
     /// False once an index update failed: the index no longer matches the database. Searches
     /// still run; readiness reports it, and the next start rebuilds (the stamp will differ).
     in_sync: AtomicBool,
+    /// Where the views saved for the next start live (`<index-dir>/views/`): the stock view
+    /// (at a clean stop) and the title order (each time it is computed).
+    views_dir: PathBuf,
 }
 
 /// The index folder for an `--index-dir`.
@@ -131,14 +145,66 @@ impl SearchIndex {
     /// Must run before the writer starts, so no commit can slip between check and load.
     /// `match_cache_bytes` bounds the matches kept for searches repeating their words
     /// (`--match-cache-mib`; 0 keeps none).
+    /// Each step is logged with its duration.
     pub fn open(index_dir: &Path, reads: ReadPool, match_cache_bytes: u64) -> anyhow::Result<Self> {
+        Self::open_with_saved_stock(index_dir, reads, match_cache_bytes, None)
+    }
+
+    /// [`Self::open`], reading the stock view from `views/stock.view` instead of SQLite when
+    /// that file is whole and stamped with the database's newest commit and `previous_holder`,
+    /// the data folder lock's token of the process before this one: the `serve` whose clean
+    /// stop wrote it (see [`Self::save_stock`]), with no other command in between.
+    pub fn open_with_saved_stock(
+        index_dir: &Path,
+        reads: ReadPool,
+        match_cache_bytes: u64,
+        previous_holder: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let path = index_path(index_dir);
-        let index = reads
-            .run_blocking(|conn| Ok(open_or_rebuild(conn, &path)))
+        let index = start_step("search index", || reads.run_blocking(|conn| Ok(open_or_rebuild(conn, &path))))
             .context("cannot read the database to open the index")??;
-        let stock = reads.run_blocking(StockView::load).context("cannot load the stock view")?;
-        let category_names = reads.run_blocking(view_rows::category_names).context("cannot read the categories")?;
-        Self::from_parts(&index, stock, reads, category_names, match_cache_bytes)
+        let views_dir = view_files::views_dir(index_dir);
+        let stock_file = views_dir.join(stock::saved::FILE_NAME);
+        let stock = start_step("stock view", || open_stock(&reads, &stock_file, previous_holder))?;
+        let category_names = start_step("categories", || reads.run_blocking(view_rows::category_names))
+            .context("cannot read the categories")?;
+        let watermark = reads.run_blocking(catalog_watermark).context("cannot read the catalog watermark")?;
+        let curation = start_step("synonym sets and search rules", || {
+            reads.run_blocking(|conn| curation::Curation::load(conn, 1))
+        })
+        .context("cannot read the synonym sets and search rules")?;
+        let opened = Self::from_parts(&index, stock, reads, category_names, match_cache_bytes, views_dir)?;
+        start_step("title order", || opened.open_saved_title_order(&watermark));
+        opened.inner.curation_generation.store(curation.generation, Ordering::Release);
+        opened.inner.curation.store(Arc::new(curation));
+        Ok(opened)
+    }
+
+    /// Reads every synonym set and search rule again and swaps them in: the very next search
+    /// uses them (the admin routes call it after each change they write).
+    pub fn reload_curation(&self, conn: &Connection) -> Result<()> {
+        let generation = self.inner.curation_generation.fetch_add(1, Ordering::AcqRel) + 1;
+        let loaded = Arc::new(curation::Curation::load(conn, generation)?);
+        // A slower load of an older generation never replaces a newer one.
+        self.inner
+            .curation
+            .rcu(|current| if current.generation > generation { Arc::clone(current) } else { Arc::clone(&loaded) });
+        Ok(())
+    }
+
+    /// [`Self::reload_curation`] when the database's sets or rules changed since the last load
+    /// (a read replica polls this as it follows the primary's commits).
+    pub fn reload_curation_if_changed(&self, conn: &Connection) -> Result<()> {
+        let stored = crate::db::admin::curation::curation_generation(conn)?;
+        if stored != self.curation().stored_generation {
+            self.reload_curation(conn)?;
+        }
+        Ok(())
+    }
+
+    /// The synonym sets and search rules searches use now.
+    pub fn curation(&self) -> Arc<curation::Curation> {
+        self.inner.curation.load_full()
     }
 
     fn from_parts(
@@ -147,17 +213,21 @@ impl SearchIndex {
         reads: ReadPool,
         category_names: BTreeMap<CategoryId, String>,
         match_cache_bytes: u64,
+        views_dir: PathBuf,
     ) -> anyhow::Result<Self> {
         let fields = ProductFields::from_schema(&index.schema()).context("the index has an unexpected schema")?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer =
             index.writer_with_num_threads(1, LIVE_WRITER_HEAP_BYTES).context("cannot lock the index for writing")?;
         let analyzer = schema::text_analyzer();
-        expand::prepare_typo_automata();
+        start_step("typo automata", expand::prepare_typo_automata);
         let searcher = reader.searcher();
-        let docs_by_product = scan::DocsByProduct::build(&searcher).context("cannot map products to documents")?;
-        let columns = columns::FastColumns::refresh(&columns::FastColumns::default(), &searcher)
-            .context("cannot read the fast-field columns")?;
+        let docs_by_product = start_step("product documents", || scan::DocsByProduct::build(&searcher))
+            .context("cannot map products to documents")?;
+        let columns = start_step("fast-field columns", || {
+            columns::FastColumns::refresh(&columns::FastColumns::default(), &searcher)
+        })
+        .context("cannot read the fast-field columns")?;
         let inner = Inner {
             docs_by_product: ArcSwap::from_pointee(docs_by_product),
             columns: ArcSwap::from_pointee(columns),
@@ -168,6 +238,8 @@ impl SearchIndex {
             stock,
             reads,
             catalog_generation: AtomicU64::new(0),
+            curation: ArcSwap::from_pointee(curation::Curation::default()),
+            curation_generation: AtomicU64::new(0),
             cache: cache::ResultCache::default(),
             expansions: expansions::ExpansionCache::default(),
             matches: word_matches::MatchCache::new(match_cache_bytes),
@@ -175,6 +247,7 @@ impl SearchIndex {
             browse: browse::BrowseOrders::default(),
             category_names: Mutex::new(category_names),
             in_sync: AtomicBool::new(true),
+            views_dir,
         };
         Ok(Self { inner: Arc::new(inner) })
     }
@@ -182,6 +255,22 @@ impl SearchIndex {
     /// The in-memory stock view.
     pub fn stock(&self) -> &StockView {
         &self.inner.stock
+    }
+
+    /// Saves the stock view beside the index, stamped with the newest commit, for the next
+    /// start to read instead of loading every inventory row (blocking). Call it once nothing
+    /// can commit any more: after the writer has stopped.
+    /// `holder` is this process's data folder lock token.
+    pub fn save_stock(&self, holder: &str) -> anyhow::Result<u64> {
+        let stamp = self.inner.reads.run_blocking(stock_stamp).context("cannot read the stock watermark")?;
+        let stamp = format!("{stamp} holder {holder}");
+        let file = self.inner.views_dir.join(stock::saved::FILE_NAME);
+        let bytes = self
+            .inner
+            .stock
+            .save(&file, &stamp)
+            .with_context(|| format!("cannot save the stock view to {}", file.display()))?;
+        Ok(bytes)
     }
 
     /// Whether every committed catalog change has reached the index.
@@ -318,6 +407,27 @@ impl SearchIndex {
     /// benchmarks and the background thread call it).
     pub fn compute_title_order(&self) -> Result<()> {
         self.publish_title_order()
+    }
+}
+
+/// The stock view saved at `file` when it is current, else loaded from the database.
+fn open_stock(reads: &ReadPool, file: &Path, previous_holder: Option<&str>) -> anyhow::Result<StockView> {
+    let saved = match previous_holder {
+        Some(holder) => {
+            let stamp = reads.run_blocking(stock_stamp).context("cannot read the stock watermark")?;
+            StockView::open_saved(file, &format!("{stamp} holder {holder}"))
+        }
+        None => Err(view_files::Unusable::Missing),
+    };
+    match saved {
+        Ok(view) => {
+            tracing::info!(file = %file.display(), "stock view: mapped the saved view");
+            Ok(view)
+        }
+        Err(reason) => {
+            tracing::info!(%reason, "stock view: loading every inventory row from the database");
+            reads.run_blocking(StockView::load).context("cannot load the stock view")
+        }
     }
 }
 

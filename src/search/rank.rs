@@ -16,8 +16,11 @@ use super::query::MAX_QUERY_WORDS;
 /// [`MAX_QUERY_WORDS`] as the packing's integer type (it is a small constant).
 #[allow(clippy::cast_possible_truncation)]
 const MAX_WORDS: u32 = MAX_QUERY_WORDS as u32;
-/// Each summed part ranges over 0..=2 per word, so over 0..=2 * MAX_QUERY_WORDS.
+/// Typos and fields range over 0..=2 per word, so over 0..=2 * MAX_QUERY_WORDS.
 const BASE: u32 = 2 * MAX_WORDS + 1;
+/// Exactness ranges over 0..=3 per word (exact, stem, synonym, prefix). The largest tier,
+/// ((8 * 17 + 16) * 25 + 24) * 17 + 16 = 65,024, still fits the 16 bits above BM25's 15.
+const EXACTNESS_BASE: u32 = 3 * MAX_WORDS + 1;
 const BM25_BITS: u32 = 15;
 const BM25_STEPS: f32 = ((1 << BM25_BITS) - 1) as f32;
 /// BM25 is squashed by `s / (s + K)` into 0..1 before quantising: it keeps the order and
@@ -51,11 +54,11 @@ impl DocRank {
 
     /// A positive finite float that orders documents by the rules (greater is better).
     pub fn pack(&self) -> Score {
-        let worst = BASE - 1;
-        let better = |sum: u32| worst - sum.min(worst);
-        let tier = ((self.words_matched.min(MAX_WORDS) * BASE + better(self.typos)) * BASE + better(self.exactness))
+        let better = |sum: u32, base: u32| (base - 1) - sum.min(base - 1);
+        let tier = ((self.words_matched.min(MAX_WORDS) * BASE + better(self.typos, BASE)) * EXACTNESS_BASE
+            + better(self.exactness, EXACTNESS_BASE))
             * BASE
-            + better(self.fields);
+            + better(self.fields, BASE);
         let bm25 = self.bm25.max(0.0);
         let squashed = bm25 / (bm25 + BM25_HALF_POINT);
         let steps = round_half_up(squashed * BM25_STEPS);
@@ -128,11 +131,14 @@ mod tests {
     }
 
     #[test]
-    fn exact_beats_stem_beats_prefix_whatever_the_field() {
+    fn exact_beats_stem_beats_synonym_beats_prefix_whatever_the_field() {
         let exact = rank(&[(0, Exactness::Exact, FieldRank::Description)], 0.1);
         let stem = rank(&[(0, Exactness::Stem, FieldRank::Title)], 50.0);
+        let synonym = rank(&[(0, Exactness::Synonym, FieldRank::Title)], 80.0);
         let prefix = rank(&[(0, Exactness::Prefix, FieldRank::Title)], 99.0);
-        assert!(exact > stem && stem > prefix);
+        assert!(exact > stem && stem > synonym && synonym > prefix);
+        let worst = [(2, Exactness::Prefix, FieldRank::Description); MAX_QUERY_WORDS];
+        assert!(rank(&worst, 1e9).is_finite() && rank(&worst, 1e9) > 0.0);
     }
 
     #[test]

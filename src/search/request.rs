@@ -86,6 +86,8 @@ pub struct SearchRequest {
     pub stock_first: bool,
     /// Mark the matched words in each row.
     pub highlight: bool,
+    /// Say why each row matched and ranked where it did.
+    pub explain: bool,
     /// Which page, of what size.
     pub page: PageRequest,
 }
@@ -108,6 +110,7 @@ impl Default for SearchRequest {
             sort: SortOrder::Newest,
             stock_first: false,
             highlight: false,
+            explain: false,
             page: PageRequest::default(),
         }
     }

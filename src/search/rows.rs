@@ -10,6 +10,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use super::collector::{Hit, Matches};
+use super::explain::Explain;
 use super::highlight::Highlight;
 use crate::db::store::view_rows::product_summaries;
 use crate::domain::{CategoryId, Money, ProductId, Timestamp};
@@ -41,6 +42,9 @@ pub struct SearchRow {
     /// Only with `highlight=true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub highlight: Option<Highlight>,
+    /// Only with `explain=true` and words in `q`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Explain>,
 }
 
 /// Facets over every match, not just the page.
@@ -85,6 +89,11 @@ pub struct MatchInfo {
     /// replaced by its most frequent matching term; `None` when no word needed that or no
     /// match has every corrected term.
     pub did_you_mean: Option<String>,
+    /// Each query word or phrase that was expanded through a synonym set, with the synonyms
+    /// that matched some product.
+    pub synonyms: BTreeMap<String, Vec<String>>,
+    /// The names of the search rules applied, in name order.
+    pub rules: Vec<String>,
 }
 
 /// How `q`'s words matched.
@@ -153,6 +162,7 @@ pub fn rows_for(conn: &Connection, hits: &[Hit], with_score: bool) -> Result<Vec
             score: with_score.then_some(hit.score),
             quantity: hit.quantity.map(i64::from),
             highlight: None,
+            explain: None,
         })
     });
     Ok(rows.collect())

@@ -1,12 +1,14 @@
 //! The in-memory stock view: per store, one dense array of *available* quantities indexed by
 //! product id (on hand minus what active reservations hold, never below 0), plus per product
-//! the number of stores with some available. Loaded from SQLite at start, updated by the
-//! writer after every commit (before the client gets its response).
+//! the number of stores with some available, and the low-stock thresholds that differ from the
+//! default (few: only an admin sets one). Loaded from SQLite at start, updated by the writer
+//! after every commit (before the client gets its response).
 //!
 //! The arrays hold what is available because that is what every search reads (`quantity`,
 //! `in_stock`, `stock_first`) in its hot loop: a hold changes one slot, and no reader pays a
 //! lookup for it. What is on hand and held is kept beside, only for the few (store, product)
-//! pairs that hold something ([`Held`]); elsewhere on hand is the slot itself.
+//! pairs that hold something ([`Held`]); elsewhere on hand is the slot itself. Low stock is
+//! judged on hand (`row_stock`), not on the slot.
 //!
 //! Stock is deliberately not in tantivy: it changes with every order, and re-indexing a
 //! document per order would lag behind the commit and churn segments. Here an update is one
@@ -19,12 +21,15 @@ use std::sync::{Arc, Mutex, RwLock};
 use arc_swap::ArcSwap;
 use rusqlite::Connection;
 
-use crate::db::records::{HeldChange, InventoryRemoval, StockChange};
+use crate::db::records::{HeldChange, InventoryRemoval, StockChange, ThresholdChange};
 use crate::db::store::listings::RowStock;
+use crate::db::store::movements::DEFAULT_LOW_STOCK_THRESHOLD;
 use crate::db::store::view_rows;
 use crate::domain::{ProductId, StoreId};
 use crate::error::Result;
 use crate::locking::{lock, read, write};
+
+pub mod saved;
 
 /// A slot for a product the store has no inventory row for ("does not carry").
 const NOT_CARRIED: u32 = u32::MAX;
@@ -62,10 +67,49 @@ pub struct StockTables {
     holds: Holds,
 }
 
+/// Per store, the low-stock thresholds that differ from [`DEFAULT_LOW_STOCK_THRESHOLD`], by
+/// product id. Replaced whole on a change (thresholds change by hand, one at a time), so a
+/// reader holds one consistent map.
+#[derive(Default)]
+pub struct Thresholds {
+    stores: HashMap<StoreId, Arc<HashMap<u32, i64>>>,
+}
+
+impl Thresholds {
+    /// One store's overrides, to look thresholds up while walking its products.
+    pub fn store(&self, store_id: StoreId) -> StoreThresholds<'_> {
+        StoreThresholds(self.stores.get(&store_id).map(|map| &**map))
+    }
+
+    fn set(&mut self, store_id: StoreId, product_id: i64, threshold: i64) {
+        let Ok(product) = u32::try_from(product_id) else { return };
+        let store = self.stores.entry(store_id).or_default();
+        let map = Arc::make_mut(store);
+        if threshold == DEFAULT_LOW_STOCK_THRESHOLD {
+            map.remove(&product);
+        } else {
+            map.insert(product, threshold);
+        }
+    }
+}
+
+/// A store's thresholds (see [`Thresholds::store`]).
+#[derive(Clone, Copy)]
+pub struct StoreThresholds<'a>(Option<&'a HashMap<u32, i64>>);
+
+impl StoreThresholds<'_> {
+    /// The low-stock threshold of the store's row for `product_id`.
+    #[inline]
+    pub fn of(&self, product_id: u32) -> i64 {
+        self.0.and_then(|map| map.get(&product_id).copied()).unwrap_or(DEFAULT_LOW_STOCK_THRESHOLD)
+    }
+}
+
 /// A cheap clonable handle on the stock view.
 #[derive(Clone)]
 pub struct StockView {
     tables: Arc<ArcSwap<StockTables>>,
+    thresholds: Arc<ArcSwap<Thresholds>>,
     /// Serialises writers (only the writer thread in practice); readers never take it.
     update: Arc<Mutex<()>>,
     /// Bumped after every applied batch of changes: a result computed from the view is
@@ -91,6 +135,16 @@ impl StockTables {
             Some(held) => RowStock { quantity: held.on_hand, held: held.held },
             None => RowStock { quantity: i64::from(available), held: 0 },
         })
+    }
+
+    /// What a store has on hand of each product active reservations hold something of (its
+    /// slot holds less: what is available); every other carried product has its slot on hand.
+    pub fn on_hand_of_held(&self, store_id: StoreId) -> HashMap<u32, i64> {
+        read(&self.holds)
+            .iter()
+            .filter(|((store, _), _)| *store == store_id)
+            .filter_map(|((_, product), held)| Some((u32::try_from(product.0).ok()?, held.on_hand)))
+            .collect()
     }
 
     /// The slot's value for `on_hand` units of which the pair's holds take their share.
@@ -280,8 +334,14 @@ impl StockView {
             tables.set_held(&change);
             Ok(())
         })?;
+        let mut thresholds = Thresholds::default();
+        view_rows::for_each_low_stock_override(conn, DEFAULT_LOW_STOCK_THRESHOLD, |change| {
+            thresholds.set(change.store_id, change.product_id.0, change.threshold);
+            Ok(())
+        })?;
         Ok(Self {
             tables: Arc::new(ArcSwap::from_pointee(tables)),
+            thresholds: Arc::new(ArcSwap::from_pointee(thresholds)),
             update: Arc::new(Mutex::new(())),
             generation: Arc::new(AtomicU64::new(0)),
         })
@@ -314,6 +374,11 @@ impl StockView {
         }
     }
 
+    /// The low-stock thresholds (those not at the default).
+    pub fn thresholds(&self) -> Arc<Thresholds> {
+        self.thresholds.load_full()
+    }
+
     /// Applies committed changes of what reservations hold (absolute, so replays are
     /// harmless): each pair's slot becomes what is available of its on hand.
     pub fn apply_held(&self, changes: &[HeldChange]) {
@@ -328,13 +393,37 @@ impl StockView {
         self.generation.fetch_add(1, Ordering::Release);
     }
 
+    /// Applies committed threshold changes.
+    pub fn apply_thresholds(&self, changes: &[ThresholdChange]) {
+        if changes.is_empty() {
+            return;
+        }
+        let _writer = lock(&self.update);
+        let current = self.thresholds.load_full();
+        let mut next = Thresholds { stores: current.stores.clone() };
+        for change in changes {
+            next.set(change.store_id, change.product_id.0, change.threshold);
+        }
+        self.thresholds.store(Arc::new(next));
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
     /// Forgets deleted inventory rows: the store no longer carries those products, so a
-    /// store browse must not list them (and a product id SQLite reuses starts uncarried).
+    /// store browse must not list them (and a product id SQLite reuses starts uncarried, at
+    /// the default threshold).
     pub fn remove(&self, removals: &[InventoryRemoval]) {
         if removals.is_empty() {
             return;
         }
         let _writer = lock(&self.update);
+        let thresholds = self.thresholds.load_full();
+        if removals.iter().any(|r| thresholds.store(r.store_id).of(removal_slot(r)) != DEFAULT_LOW_STOCK_THRESHOLD) {
+            let mut next = Thresholds { stores: thresholds.stores.clone() };
+            for removal in removals {
+                next.set(removal.store_id, removal.product_id.0, DEFAULT_LOW_STOCK_THRESHOLD);
+            }
+            self.thresholds.store(Arc::new(next));
+        }
         let current = self.tables.load_full();
         {
             let mut holds = write(&current.holds);
@@ -374,6 +463,11 @@ impl StockView {
     }
 }
 
+/// A removal's product as a threshold key (an id no map can hold is at the default anyway).
+fn removal_slot(removal: &InventoryRemoval) -> u32 {
+    u32::try_from(removal.product_id.0).unwrap_or(u32::MAX)
+}
+
 fn zeroed(len: usize, fill: u32) -> Arc<[AtomicU32]> {
     (0..len).map(|_| AtomicU32::new(fill)).collect()
 }
@@ -408,7 +502,7 @@ mod tests {
         let conn = Connection::open_in_memory().expect("in-memory db");
         conn.execute_batch("CREATE TABLE products (id INTEGER PRIMARY KEY); INSERT INTO products VALUES (1), (2);")
             .expect("products");
-        conn.execute_batch("CREATE TABLE inventory (store_id, product_id, quantity, held DEFAULT 0); INSERT INTO inventory (store_id, product_id, quantity) VALUES (1, 1, 3), (2, 1, 0);")
+        conn.execute_batch("CREATE TABLE inventory (store_id, product_id, quantity, held DEFAULT 0, low_stock_threshold DEFAULT 5); INSERT INTO inventory (store_id, product_id, quantity, low_stock_threshold) VALUES (1, 1, 3, 5), (2, 1, 0, 9);")
             .expect("inventory");
         StockView::load(&conn).expect("load")
     }
@@ -488,6 +582,22 @@ mod tests {
             assert_eq!(view.tables().row_stock(StoreId(1), ProductId(1)), Some(RowStock { quantity: 2, held: 1 }));
             assert_eq!(view.available(StoreId(1), ProductId(1)), Some(1));
         }
+    }
+
+    #[test]
+    fn thresholds_load_follow_changes_and_go_with_their_rows() {
+        let view = view();
+        assert_eq!(view.thresholds().store(StoreId(2)).of(1), 9, "loaded");
+        assert_eq!(view.thresholds().store(StoreId(1)).of(1), 5, "the default");
+        let set = |store, product, threshold| ThresholdChange {
+            store_id: StoreId(store),
+            product_id: ProductId(product),
+            threshold,
+        };
+        view.apply_thresholds(&[set(1, 1, 0), set(2, 1, 5)]);
+        assert_eq!((view.thresholds().store(StoreId(1)).of(1), view.thresholds().store(StoreId(2)).of(1)), (0, 5));
+        view.remove(&[InventoryRemoval { store_id: StoreId(1), product_id: ProductId(1) }]);
+        assert_eq!(view.thresholds().store(StoreId(1)).of(1), 5, "a deleted row's threshold goes with it");
     }
 
     #[test]

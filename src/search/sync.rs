@@ -28,6 +28,7 @@ use crate::locking::lock;
 impl CommitObserver for SearchIndex {
     fn committed(&self, effects: &CommitEffects) {
         self.inner.stock.apply(&effects.stock_changes);
+        self.inner.stock.apply_thresholds(&effects.threshold_changes);
         self.inner.stock.remove(&effects.removed_inventory);
         self.inner.stock.apply_held(&effects.held_changes);
         // A category change alone still goes through the reindex: it commits the new catalog

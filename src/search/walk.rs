@@ -57,9 +57,21 @@ const NO_CLASS: u8 = u8::MAX;
 pub struct WordsQuery {
     /// Per word, its alternatives.
     words: Vec<Vec<AlternativeWeight>>,
+    /// Per word, its phrases (multi-word synonyms, or its own words when it is a run).
+    phrases: Vec<Vec<PhraseTerms>>,
+    /// Documents of these products never match (the search rules' hides and, under
+    /// relevance, their pins, which take their places apart).
+    excluded: Vec<Term>,
     /// The first `required` words must match.
     required: usize,
     scoring: bool,
+}
+
+/// A phrase's words, each with the terms (and classes) it may match.
+struct PhraseTerms {
+    words: Vec<Vec<(Term, MatchClass)>>,
+    typos: u8,
+    synonym: bool,
 }
 
 struct AlternativeWeight {
@@ -95,6 +107,23 @@ impl WordsQuery {
             return Ok(None);
         }
         let schema = searcher.schema();
+        let phrases = words
+            .iter()
+            .map(|word| {
+                word.phrases
+                    .iter()
+                    .map(|phrase| PhraseTerms {
+                        words: phrase
+                            .words
+                            .iter()
+                            .map(|word| word.alternatives.iter().map(|a| (a.term.clone(), a.class)).collect())
+                            .collect(),
+                        typos: phrase.typos,
+                        synonym: phrase.synonym,
+                    })
+                    .collect()
+            })
+            .collect();
         let words = words
             .iter()
             .map(|word| {
@@ -110,7 +139,13 @@ impl WordsQuery {
                     .collect::<tantivy::Result<Vec<_>>>()
             })
             .collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(Some(Self { words, required, scoring }))
+        Ok(Some(Self { words, phrases, excluded: Vec::new(), required, scoring }))
+    }
+
+    /// The same query, never matching the documents of `excluded` (`id` field terms).
+    pub fn excluding(mut self, excluded: Vec<Term>) -> Self {
+        self.excluded = excluded;
+        self
     }
 
     /// Runs the search through `collector`: its filters, count, facets and page.
@@ -181,14 +216,15 @@ impl WordsQuery {
         first_match: bool,
     ) -> tantivy::Result<u32> {
         let mut words = Vec::with_capacity(self.words.len());
-        for alternatives in &self.words {
-            words.push(FoundWord::look_up(reader, alternatives, same_lists)?);
+        for (alternatives, phrases) in self.words.iter().zip(&self.phrases) {
+            words.push(FoundWord::look_up(reader, alternatives, phrases, same_lists)?);
         }
         let mut optional = words.split_off(self.required);
         let mut required = words;
-        if required.iter().any(|word| word.lists.is_empty()) {
+        if required.iter().any(|word| word.lists.is_empty() && word.listed.is_empty()) {
             return Ok(0);
         }
+        let excluded = excluded_docs(reader, &self.excluded)?;
         // The rarest word drives: fewest candidates to check. A stable sort, so ranks sum the
         // words in the order they always did.
         required.sort_by_key(|word| word.size_hint);
@@ -208,6 +244,7 @@ impl WordsQuery {
             optional,
             scoring: self.scoring,
             alive: reader.alive_bitset().cloned(),
+            excluded,
             docs: Vec::new(),
             scores: Vec::new(),
         };
@@ -275,6 +312,8 @@ struct Walk {
     optional: Vec<WordPostings>,
     scoring: bool,
     alive: Option<tantivy::fastfield::AliveBitSet>,
+    /// Documents that never match here, ascending (see [`WordsQuery::excluding`]).
+    excluded: Vec<DocId>,
     /// The window's matches, ascending, and their packed ranks (when scoring).
     docs: Vec<DocId>,
     scores: Vec<Score>,
@@ -306,7 +345,9 @@ impl Walk {
                 let bm25 = std::mem::replace(&mut window.bm25[offset], 0.0);
                 // The window is WINDOW documents long: the offset fits a DocId.
                 let doc = window_start + u32::try_from(offset).unwrap_or(u32::MAX);
-                if self.alive.as_ref().is_some_and(|alive| alive.is_deleted(doc)) {
+                if self.alive.as_ref().is_some_and(|alive| alive.is_deleted(doc))
+                    || (!self.excluded.is_empty() && self.excluded.binary_search(&doc).is_ok())
+                {
                     continue;
                 }
                 let mut rank = DocRank::default();
@@ -360,6 +401,8 @@ const MAX_SOUGHT_LISTS: usize = 8;
 /// word drives and how each is read.
 struct FoundWord<'a> {
     lists: Vec<FoundList<'a>>,
+    /// Its phrases' documents here, each with its class code on each (see [`phrase_docs`]).
+    listed: Vec<Vec<(DocId, u8)>>,
     /// Documents summed over the lists (an upper bound of the word's documents).
     size_hint: u32,
 }
@@ -377,6 +420,7 @@ impl<'a> FoundWord<'a> {
     fn look_up(
         reader: &SegmentReader,
         alternatives: &'a [AlternativeWeight],
+        phrases: &[PhraseTerms],
         same_lists: &SameLists,
     ) -> tantivy::Result<Self> {
         let mut lists: Vec<FoundList<'a>> = Vec::with_capacity(alternatives.len());
@@ -399,14 +443,89 @@ impl<'a> FoundWord<'a> {
             }
             lists.push(FoundList { inverted, info, alternative, folded: None });
         }
+        let mut listed = Vec::with_capacity(phrases.len());
+        for phrase in phrases {
+            let docs = phrase_docs(reader, phrase)?;
+            if !docs.is_empty() {
+                listed.push(docs);
+            }
+        }
         let size_hint = lists.iter().fold(0u32, |sum, list| sum.saturating_add(list.info.doc_freq));
-        Ok(Self { lists, size_hint })
+        let size_hint = listed.iter().fold(size_hint, |sum, docs| sum.saturating_add(len_u32(docs.len())));
+        Ok(Self { lists, listed, size_hint })
     }
 
     /// Whether the word's lists are walked a window at a time rather than sought.
     fn walked(&self, drives: bool) -> bool {
         drives || self.lists.len() > MAX_SOUGHT_LISTS
     }
+}
+
+fn len_u32(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// The documents of `reader` having every word of `phrase` (each through any of its terms),
+/// ascending, each with its class: the worst of its words' best classes, ranked as a synonym
+/// (with the correction's typos) when the phrase is one. Read whole from the postings: a
+/// phrase is a handful of specific words, and this runs only for queries that have one.
+fn phrase_docs(reader: &SegmentReader, phrase: &PhraseTerms) -> tantivy::Result<Vec<(DocId, u8)>> {
+    let mut docs: Option<Vec<(DocId, u8)>> = None;
+    for terms in &phrase.words {
+        let mut word: Vec<(DocId, u8)> = Vec::new();
+        for (term, class) in terms {
+            let inverted = reader.inverted_index(term.field())?;
+            let Some(mut postings) = inverted.read_postings(term, IndexRecordOption::Basic)? else {
+                continue;
+            };
+            let code = class.code();
+            while postings.doc() != TERMINATED {
+                word.push((postings.doc(), code));
+                postings.advance();
+            }
+        }
+        word.sort_unstable();
+        word.dedup_by_key(|(doc, _)| *doc); // sorted by code within a doc: the best is kept
+        docs = Some(match docs {
+            None => word,
+            Some(before) => {
+                let mut both = Vec::with_capacity(before.len().min(word.len()));
+                let mut other = word.iter().peekable();
+                for (doc, code) in before {
+                    while other.next_if(|(next, _)| *next < doc).is_some() {}
+                    if let Some((_, found)) = other.next_if(|(next, _)| *next == doc) {
+                        both.push((doc, code.max(*found)));
+                    }
+                }
+                both
+            }
+        });
+    }
+    let mut docs = docs.unwrap_or_default();
+    if phrase.synonym || phrase.typos > 0 {
+        for (_, code) in &mut docs {
+            let class = MatchClass::from_code(*code);
+            let exactness = if phrase.synonym { Exactness::Synonym } else { class.exactness };
+            *code = MatchClass { typos: class.typos.max(phrase.typos), exactness, field: class.field }.code();
+        }
+    }
+    Ok(docs)
+}
+
+/// The documents of the products whose `id` terms are `excluded`, in `reader`, ascending.
+fn excluded_docs(reader: &SegmentReader, excluded: &[Term]) -> tantivy::Result<Vec<DocId>> {
+    let mut docs = Vec::new();
+    for term in excluded {
+        let inverted = reader.inverted_index(term.field())?;
+        if let Some(mut postings) = inverted.read_postings(term, IndexRecordOption::Basic)? {
+            while postings.doc() != TERMINATED {
+                docs.push(postings.doc());
+                postings.advance();
+            }
+        }
+    }
+    docs.sort_unstable();
+    Ok(docs)
 }
 
 struct AlternativePostings {
@@ -426,6 +545,8 @@ enum Cursor {
     /// keeps its position in a register instead of going through `SegmentPostings`' cursor
     /// and bounds checks for every posting.
     Walked(WalkedList),
+    /// A phrase's documents, read whole beforehand, each with its own class code.
+    Listed { docs: Vec<(DocId, u8)>, next: usize },
 }
 
 struct WalkedList {
@@ -530,7 +651,24 @@ impl FoundList<'_> {
 impl WordPostings {
     fn open(reader: &SegmentReader, found: FoundWord<'_>, scoring: bool, walked: bool) -> tantivy::Result<Self> {
         let record = if scoring { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
-        let mut opened = Vec::with_capacity(found.lists.len());
+        let mut opened = Vec::with_capacity(found.lists.len() + found.listed.len());
+        for docs in found.listed {
+            // A phrase adds no BM25: its words' weights belong to other queries' statistics.
+            let score = ListScore {
+                fieldnorms: FieldNormReader::constant(reader.max_doc(), 1),
+                bm25: None,
+                folded: None,
+                boost: 1.0,
+                scores_at_one: None,
+            };
+            let class = MatchClass::from_code(docs.first().map_or(NO_CLASS, |(_, code)| *code));
+            opened.push(AlternativePostings {
+                cursor: Cursor::Listed { docs, next: 0 },
+                score,
+                class,
+                code: class.code(),
+            });
+        }
         for FoundList { inverted, info, alternative, folded } in found.lists {
             let cursor = if walked {
                 Cursor::Walked(WalkedList::new(inverted.read_block_postings_from_terminfo(&info, record)?))
@@ -567,6 +705,7 @@ impl WordPostings {
         let doc = |alternative: &AlternativePostings| match &alternative.cursor {
             Cursor::Sought(postings) => postings.doc(),
             Cursor::Walked(list) => list.doc(),
+            Cursor::Listed { docs, next } => docs.get(*next).map_or(TERMINATED, |(doc, _)| *doc),
         };
         self.alternatives.iter().map(doc).min().unwrap_or(TERMINATED)
     }
@@ -579,6 +718,18 @@ impl WordPostings {
             return;
         };
         for alternative in &mut self.alternatives {
+            if let Cursor::Listed { docs, next } = &mut alternative.cursor {
+                *next += docs[*next..].partition_point(|(doc, _)| *doc < window_start);
+                while let Some(&(doc, code)) = docs.get(*next)
+                    && doc < window_end
+                {
+                    let offset = (doc - window_start) as usize;
+                    window.bits[offset / 64] |= 1 << (offset % 64);
+                    window.classes[offset] = window.classes[offset].min(code);
+                    *next += 1;
+                }
+                continue;
+            }
             let Cursor::Walked(list) = &mut alternative.cursor else {
                 continue;
             };
@@ -630,6 +781,19 @@ impl WordPostings {
         let mut best: Option<MatchClass> = None;
         let mut bm25 = 0.0;
         for alternative in &mut self.alternatives {
+            if let Cursor::Listed { docs, next } = &mut alternative.cursor {
+                *next += docs[*next..].partition_point(|(listed, _)| *listed < doc);
+                if let Some(&(listed, code)) = docs.get(*next)
+                    && listed == doc
+                {
+                    let class = MatchClass::from_code(code);
+                    best = Some(best.map_or(class, |best| best.min(class)));
+                    if !scoring {
+                        return best.map(|class| (class, 0.0));
+                    }
+                }
+                continue;
+            }
             let Cursor::Sought(postings) = &mut alternative.cursor else {
                 continue;
             };

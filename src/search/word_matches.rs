@@ -46,6 +46,11 @@ pub struct MatchKey {
     pub required: usize,
     /// Whether ranks were computed (relevance order).
     pub scored: bool,
+    /// The generation of the synonym sets and rules the words were expanded with: a change
+    /// makes every earlier walk unreachable.
+    pub curation: u64,
+    /// Products kept out of the walk (the rules' hides and pins), ascending ids.
+    pub excluded: Vec<u64>,
 }
 
 /// Cheap to clone (the cache is shared). With no bytes allowed it keeps nothing and every
@@ -103,7 +108,7 @@ impl MatchCache {
 }
 
 fn entry_bytes(key: &MatchKey, matches: &WordMatches) -> u32 {
-    let key_bytes: usize = key.words.iter().map(|(word, _)| word.len() + 32).sum();
+    let key_bytes: usize = key.words.iter().map(|(word, _)| word.len() + 32).sum::<usize>() + key.excluded.len() * 8;
     u32::try_from(key_bytes + matches.bytes() + 64).unwrap_or(u32::MAX)
 }
 
@@ -221,7 +226,8 @@ mod tests {
         let (index, fields, mut writer) = index();
         let reader = index.reader().expect("reader");
         let cache = MatchCache::new(64 * 1024 * 1024);
-        let key = MatchKey { words: key_words(&["kettle"]), required: 1, scored: true };
+        let key =
+            MatchKey { words: key_words(&["kettle"]), required: 1, scored: true, curation: 0, excluded: Vec::new() };
         let search = |searcher: &Searcher| {
             let expanded = expand_words(searcher, &fields, &words(&["kettle"])).expect("expand");
             let query = || Ok(WordsQuery::new(searcher, &expanded, 1, true)?.expect("words"));
@@ -247,7 +253,13 @@ mod tests {
         let (index, fields, _writer) = index();
         let searcher = index.reader().expect("reader").searcher();
         let run = |cache: &MatchCache, query: &[&str]| {
-            let key = MatchKey { words: key_words(query), required: query.len(), scored: true };
+            let key = MatchKey {
+                words: key_words(query),
+                required: query.len(),
+                scored: true,
+                curation: 0,
+                excluded: Vec::new(),
+            };
             let expanded = expand_words(&searcher, &fields, &words(query)).expect("expand");
             let walk = || Ok(WordsQuery::new(&searcher, &expanded, key.required, true)?.expect("words"));
             let collector = collector(&searcher, SortOrder::Relevance, None, (0, u64::MAX));

@@ -138,6 +138,7 @@ struct RandomProduct {
     price_cents: i64,
 }
 
+#[cfg(feature = "test-support")]
 /// `count` product titles as the seed writes them, deterministic for `random_seed`, without a
 /// database: benches build the autocomplete map from them.
 pub fn random_titles(count: usize, random_seed: u64) -> Vec<String> {

@@ -62,6 +62,7 @@ impl AnswerCache {
         self.answers.invalidate_all();
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     pub(super) fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
     }

@@ -14,6 +14,26 @@ use fst::Map;
 use super::normalise::{normalise, words};
 use crate::db::store::popularity::ProductPopularity;
 use crate::domain::ProductId;
+use crate::view_files::MappedBytes;
+
+pub mod saved;
+
+/// The fst's bytes: built in memory, or mapped from the saved map ([`saved`]).
+pub enum FstBytes {
+    /// Just built.
+    Built(Vec<u8>),
+    /// Read back from `views/autocomplete.view`, mapped.
+    Mapped(MappedBytes),
+}
+
+impl AsRef<[u8]> for FstBytes {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Self::Built(bytes) => bytes,
+            Self::Mapped(bytes) => bytes.as_ref(),
+        }
+    }
+}
 
 /// A distinct title's rank: its position in the best-first order.
 pub type TitleId = u32;
@@ -21,7 +41,7 @@ pub type TitleId = u32;
 /// The built map; immutable once built (a catalog change builds a new one).
 pub struct SuggestMap {
     /// Normalised word → index of its posting lists in `first_starts` / `any_starts`.
-    words: Map<Vec<u8>>,
+    words: Map<FstBytes>,
     /// Titles whose first word is word `w`: `first_postings[first_starts[w]..first_starts[w + 1]]`.
     first_starts: Vec<u32>,
     first_postings: Vec<TitleId>,
@@ -84,6 +104,8 @@ impl SuggestMap {
         sorted_words.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
         let words = Map::from_iter(sorted_words.iter().enumerate().map(|(index, (word, _))| (word, index as u64)))
             .expect("words are sorted and distinct, as fst requires");
+        let words =
+            Map::new(FstBytes::Built(words.into_fst().into_inner())).expect("the bytes of a map just built are a map");
         let (first_starts, first_postings) = pack(sorted_words.iter().map(|(_, lists)| &lists.first));
         let (any_starts, any_postings) = pack(sorted_words.iter().map(|(_, lists)| &lists.any));
         Self {
@@ -100,7 +122,7 @@ impl SuggestMap {
     }
 
     /// The word fst (for prefix and typo searches).
-    pub fn words(&self) -> &Map<Vec<u8>> {
+    pub fn words(&self) -> &Map<FstBytes> {
         &self.words
     }
 
@@ -136,7 +158,8 @@ impl SuggestMap {
         self.product_ids.binary_search(&product_id.0).ok().map(|index| self.product_titles[index])
     }
 
-    /// Bytes of heap the map holds (the fst, the postings, the titles and the product index).
+    /// Bytes of heap the map holds (the fst unless it is mapped, the postings, the titles and
+    /// the product index).
     pub fn memory_bytes(&self) -> usize {
         let u32s = self.first_starts.capacity()
             + self.first_postings.capacity()
@@ -144,10 +167,11 @@ impl SuggestMap {
             + self.any_postings.capacity()
             + self.title_ends.capacity()
             + self.product_titles.capacity();
-        self.words.as_fst().as_bytes().len()
-            + u32s * size_of::<u32>()
-            + self.title_text.capacity()
-            + self.product_ids.capacity() * size_of::<i64>()
+        let fst = match self.words.as_fst().as_inner() {
+            FstBytes::Built(bytes) => bytes.capacity(),
+            FstBytes::Mapped(_) => 0,
+        };
+        fst + u32s * size_of::<u32>() + self.title_text.capacity() + self.product_ids.capacity() * size_of::<i64>()
     }
 }
 

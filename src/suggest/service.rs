@@ -16,6 +16,7 @@
 //! freed memory (at 1M products, tens of MiB per arena: `docs/reliability.md`, "Memory under
 //! steady load"); one thread keeps one arena, which every rebuild reuses.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, Weak};
@@ -28,12 +29,14 @@ use tokio::sync::watch;
 
 use super::cache::AnswerCache;
 use super::map::SuggestMap;
+use super::map::saved::map_stamp;
 use super::overlay::{ChangedTitle, Overlay};
 use super::query::SuggestQuery;
 use super::rank::suggest;
 use crate::db::ReadPool;
 use crate::db::records::{CommitEffects, CommitObserver};
-use crate::db::store::popularity::{product_titles, products_with_popularity};
+use crate::db::store::catalog::catalog_watermark;
+use crate::db::store::popularity::{product_titles, products_with_popularity_at};
 use crate::error::{Error, Result};
 use crate::locking::lock;
 
@@ -67,6 +70,8 @@ struct Shared {
     last_build_started: Mutex<Instant>,
     /// The change number the published map includes; `None` until the first build lands.
     built_through: watch::Sender<Option<u64>>,
+    /// Where each build is saved for the next start to map (`None`: not saved).
+    saved_file: Option<PathBuf>,
 }
 
 /// A map and the changes it does not include yet, as requests see them.
@@ -86,7 +91,17 @@ impl SuggestService {
     /// Starts the service and its first build from the database, in the background;
     /// popularity alone rebuilds the map at most every `popularity_refresh`.
     pub fn start(reads: ReadPool, popularity_refresh: Duration) -> Self {
-        let published = Published { map: Arc::new(SuggestMap::empty()), overlay: Overlay::default(), generation: 0 };
+        Self::start_saved(reads, popularity_refresh, None)
+    }
+
+    /// [`Self::start`], mapping the map saved at `saved_file` instead of building one when
+    /// that file is whole and stamped with the current catalog (blocking: call it from the
+    /// start-up thread); every build is then saved there.
+    pub fn start_saved(reads: ReadPool, popularity_refresh: Duration, saved_file: Option<PathBuf>) -> Self {
+        let saved = saved_file.as_deref().and_then(|file| open_saved(&reads, file));
+        let first_build_done = saved.is_some();
+        let map = saved.unwrap_or_else(SuggestMap::empty);
+        let published = Published { map: Arc::new(map), overlay: Overlay::default(), generation: 0 };
         let (rebuild_requests, requests) = sync_channel(1);
         let shared = Arc::new(Shared {
             published: ArcSwap::from_pointee(published),
@@ -97,7 +112,9 @@ impl SuggestService {
             popularity_refresh,
             rebuild_requests,
             last_build_started: Mutex::new(Instant::now()),
-            built_through: watch::Sender::new(None),
+            // A mapped map includes every change so far: none has been seen yet.
+            built_through: watch::Sender::new(first_build_done.then_some(0)),
+            saved_file,
         });
         let worker = Arc::downgrade(&shared);
         let spawned = std::thread::Builder::new()
@@ -107,7 +124,9 @@ impl SuggestService {
             // Suggest requests then answer 503 (no first build), the rest of the service runs.
             tracing::error!(%error, "autocomplete: cannot start the rebuild thread");
         }
-        request_rebuild(&shared);
+        if !first_build_done {
+            request_rebuild(&shared);
+        }
         Self { shared }
     }
 
@@ -134,6 +153,7 @@ impl SuggestService {
         Ok(body)
     }
 
+    #[cfg(feature = "test-support")]
     /// Resolves once the published map includes every catalog change seen before the call
     /// (tests use it instead of sleeping).
     pub async fn wait_until_current(&self) {
@@ -148,6 +168,7 @@ impl SuggestService {
         self.shared.built_through.borrow().is_some()
     }
 
+    #[cfg(feature = "test-support")]
     /// Answers served from the cache.
     pub fn cache_hits(&self) -> u64 {
         self.shared.cache.hits()
@@ -246,7 +267,7 @@ fn rebuild(shared: &Shared) -> Result<()> {
     let through = shared.changes_seen.load(Ordering::SeqCst);
     let started = Instant::now();
     *lock(&shared.last_build_started) = started;
-    let products = shared.reads.run_blocking(products_with_popularity)?;
+    let (watermark, products) = shared.reads.run_blocking(products_with_popularity_at)?;
     let map = Arc::new(SuggestMap::build(products));
     tracing::info!(
         titles = map.title_count(),
@@ -254,8 +275,37 @@ fn rebuild(shared: &Shared) -> Result<()> {
         elapsed_ms = started.elapsed().as_millis(),
         "autocomplete map built"
     );
-    publish_rebuilt(shared, map, through);
+    publish_rebuilt(shared, Arc::clone(&map), through);
+    if let Some(file) = &shared.saved_file {
+        let saving = Instant::now();
+        match map.save(file, &map_stamp(&watermark)) {
+            Ok(bytes) => tracing::info!(bytes, elapsed_ms = saving.elapsed().as_millis(), "autocomplete map saved"),
+            // The next start builds it again; nothing else depends on the file.
+            Err(error) => tracing::warn!(%error, file = %file.display(), "autocomplete: cannot save the map"),
+        }
+    }
     Ok(())
+}
+
+/// The map saved at `file`, when it is whole and built from the current catalog.
+fn open_saved(reads: &ReadPool, file: &Path) -> Option<SuggestMap> {
+    let watermark = match reads.run_blocking(catalog_watermark) {
+        Ok(watermark) => watermark,
+        Err(error) => {
+            tracing::warn!(%error, "autocomplete: cannot read the catalog watermark; building the map");
+            return None;
+        }
+    };
+    match SuggestMap::open_saved(file, &map_stamp(&watermark)) {
+        Ok(map) => {
+            tracing::info!(titles = map.title_count(), file = %file.display(), "autocomplete: mapped the saved map");
+            Some(map)
+        }
+        Err(reason) => {
+            tracing::info!(%reason, "autocomplete: building the map in the background");
+            None
+        }
+    }
 }
 
 fn publish_rebuilt(shared: &Shared, map: Arc<SuggestMap>, through: u64) {

@@ -56,7 +56,7 @@ impl TypoMatcher {
     }
 
     /// Indexes of the matching words in `words`, sorted.
-    pub(super) fn word_indexes(&self, words: &Map<Vec<u8>>) -> Vec<u64> {
+    pub(super) fn word_indexes<D: AsRef<[u8]>>(&self, words: &Map<D>) -> Vec<u64> {
         let mut indexes = Vec::new();
         let mut stream = words.search(self).into_stream();
         while let Some((_, index)) = stream.next() {

@@ -296,6 +296,9 @@ async fn visit_the_other_sections(admin: &AdminApp, browser: &Browser) {
         ("/admin/categories/", "#rows", "admin-categories"),
         ("/admin/stores/", "#rows", "admin-stores"),
         ("/admin/stores/1/inventory/?sort=quantity", "#inventory", "admin-inventory"),
+        ("/admin/stores/1/inventory/1/", "#movements", "admin-movements"),
+        ("/admin/stores/1/low-stock/", "#low-stock-rows", "admin-low-stock"),
+        ("/admin/stock/bulk/", "#bulk-upload", "admin-bulk-stock"),
         ("/admin/orders/", "#orders", "admin-orders"),
         ("/admin/orders/1/", "#lines", "admin-order"),
         ("/admin/jobs/", "#jobs", "admin-jobs"),
@@ -317,11 +320,63 @@ async fn visit_the_other_sections(admin: &AdminApp, browser: &Browser) {
     assert_eq!(admin.app.stock(1, 3), 12);
 }
 
+/// A synonym set and a search rule from their "new" forms prefilled by a query (as the search
+/// insights link to them), each shown with its history, and their lists.
+async fn curate_search(admin: &AdminApp, browser: &Browser) {
+    browser.goto(&admin.app.url("/admin/synonyms/new/?q=teapot")).await;
+    browser.type_into("#synonyms", "teapot\nkettle").await;
+    browser.click_to("#save-set", "/admin/synonyms/teapot/").await;
+    assert!(browser.text("#history").await.contains("create"));
+    browser.screenshot(&admin.app, "admin-synonym-set").await;
+    browser.goto(&admin.app.url("/admin/synonyms/")).await;
+    assert!(browser.text("#synonym-sets").await.contains("teapot, kettle"));
+    browser.screenshot(&admin.app, "admin-synonyms").await;
+
+    browser.goto(&admin.app.url("/admin/search-rules/new/?q=tea+time")).await;
+    browser.type_into("#pin", "5 1").await;
+    browser.type_into("#hide", "2").await;
+    browser.click_to("#save-rule", "/admin/search-rules/tea-time/").await;
+    browser.screenshot(&admin.app, "admin-search-rule").await;
+    browser.goto(&admin.app.url("/admin/search-rules/")).await;
+    assert!(browser.text("#search-rules").await.contains("tea time"));
+    browser.screenshot(&admin.app, "admin-search-rules").await;
+}
+
+/// Shoppers search; the insights show the top and no-result queries and the chart; the
+/// preview shows what a query gets and why.
+async fn see_search_insights_and_preview(admin: &AdminApp, browser: &Browser) {
+    for q in ["kettle", "kettle", "kettle", "steel+kettel", "tent", "tent", "red+scarf", "red+scarf", "mens+jeans"] {
+        admin.search_ids(&format!("q={q}")).await;
+    }
+    let state = &admin.app.state;
+    state.analytics.flush(&state.writer, &state.reads).await.expect("flush the search analytics");
+    // The times shown, fixed (the chart's dates are the run's days).
+    let conn = admin.app.db();
+    conn.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
+    conn.execute(&format!("UPDATE search_queries SET last_seen = {SHOWN_FROM_MICROS} + length(q) * 60000000"), [])
+        .expect("pin the shown times");
+    browser.goto(&admin.app.url("/admin/search-insights/?days=7")).await;
+    assert!(browser.text("#top-queries").await.contains("kettle"));
+    assert!(browser.text("#no-result-queries").await.contains("red scarf"));
+    browser.screenshot(&admin.app, "admin-search-insights").await;
+    browser.click_to("#days-30", "/admin/search-insights/?days=30").await;
+    assert!(browser.text("#top-queries").await.contains("tent"));
+
+    browser.goto(&admin.app.url("/admin/search-preview/")).await;
+    browser.type_into("#q", "cheap kettel").await;
+    browser.click_to("#preview-search", "/admin/search-preview/?q=cheap+kettel").await;
+    assert!(browser.text("#preview-results").await.contains("typo"));
+    assert!(browser.text("#preview-match").await.contains("cheap"));
+    browser.screenshot(&admin.app, "admin-search-preview").await;
+}
+
 async fn drive(admin: &AdminApp, browser: &Browser) {
     log_in_restock_and_see_it(admin, browser).await;
     filter_sort_and_page_products(admin, browser).await;
     create_edit_and_delete_a_product(admin, browser).await;
     visit_the_other_sections(admin, browser).await;
+    curate_search(admin, browser).await;
+    see_search_insights_and_preview(admin, browser).await;
 }
 
 #[tokio::test]

@@ -47,6 +47,7 @@ async fn every_section_has_a_page_behind_the_navigation() {
         "/admin/categories/",
         "/admin/stores/",
         "/admin/orders/",
+        "/admin/stock/bulk/",
         "/admin/jobs/",
         "/admin/accounts/",
         "/admin/stores/1/inventory/",

@@ -1,5 +1,6 @@
 //! Contention: many clients at once fighting over a little stock, over real HTTP. Nothing is
-//! oversold, nothing is lost, and the derived stock view agrees with SQLite afterwards.
+//! oversold, nothing is lost, the derived stock view agrees with SQLite afterwards, and the
+//! stock ledger holds one movement per confirmed line, chained from the initial stock.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -63,6 +64,7 @@ async fn concurrent_orders_never_oversell_and_every_order_is_accounted_for() {
         assert_eq!(INITIAL_STOCK - stock, taken, "product {product}: deducted = quantities of 201 orders");
     }
     replay_in_commit_order(&outcomes);
+    assert_ledger_chains(&app, &outcomes);
     assert_listing_counts(&app, outcomes.len(), created).await;
     assert_stock_view_matches_database(&app).await;
     app.shutdown().await;
@@ -134,6 +136,42 @@ fn replay_in_commit_order(outcomes: &[Outcome]) {
                 outcome.body["id"]
             );
         }
+    }
+}
+
+/// Every confirmed line wrote exactly one `order` movement naming its order (no actor: open
+/// mode), and per product the movements chain from the initial stock to the current one.
+fn assert_ledger_chains(app: &TestApp, outcomes: &[Outcome]) {
+    let mut expected: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    for outcome in outcomes.iter().filter(|outcome| outcome.status == StatusCode::CREATED) {
+        for (product, quantity) in &outcome.lines {
+            expected.insert((outcome.body["id"].as_i64().expect("order id"), *product), -quantity);
+        }
+    }
+    let db = app.db();
+    let mut stmt = db
+        .prepare(
+            "SELECT order_id, product_id, delta, quantity_after, reason, actor FROM stock_movements
+              WHERE store_id = ?1 ORDER BY id",
+        )
+        .expect("movements");
+    let movements: Vec<(i64, i64, i64, i64, String, Option<String>)> = stmt
+        .query_map([STORE], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?)))
+        .expect("movements")
+        .collect::<rusqlite::Result<_>>()
+        .expect("movements");
+    let mut last: BTreeMap<i64, i64> = HOT_PRODUCTS.iter().map(|id| (*id, INITIAL_STOCK)).collect();
+    let mut found: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    for (order, product, delta, after, reason, actor) in movements {
+        assert_eq!((reason.as_str(), actor), ("order", None), "order {order}'s movement");
+        let previous = last[&product];
+        assert_eq!(previous + delta, after, "product {product}: the chain holds at order {order}");
+        last.insert(product, after);
+        assert!(found.insert((order, product), delta).is_none(), "one movement per line of order {order}");
+    }
+    assert_eq!(found, expected, "one movement per confirmed line, none for rejected orders");
+    for product in HOT_PRODUCTS {
+        assert_eq!(last[&product], app.stock(STORE, product), "product {product}: newest movement = stock");
     }
 }
 

@@ -267,7 +267,7 @@ fn assert_stock_events_alternate(db: &Connection) {
     let mut stmt = db
         .prepare(
             "SELECT json_extract(payload, '$.store_id'), json_extract(payload, '$.product_id'), kind FROM jobs
-              WHERE kind LIKE 'inventory.%' ORDER BY id",
+              WHERE kind IN ('inventory.out_of_stock', 'inventory.back_in_stock') ORDER BY id",
         )
         .expect("sql");
     let mut events: BTreeMap<(i64, i64), Vec<String>> = BTreeMap::new();

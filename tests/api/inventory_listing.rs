@@ -29,14 +29,15 @@ const QUERIES: [&str; 10] = ["ket", "MUG", "e", "Ä", "ä", "le m", "nothing", "
 struct World {
     /// Per product (ids from 1): two title pieces and a category (1 or 2).
     products: Vec<(usize, usize, i64)>,
-    /// (store, product index, quantity).
-    inventory: Vec<(i64, usize, i64)>,
+    /// (store, product index, quantity, low-stock threshold).
+    inventory: Vec<(i64, usize, i64, i64)>,
     /// Orders placed after start: (store, product index, quantity).
     orders: Vec<(i64, usize, i64)>,
     /// Catalog edits after the orders: (product index, new title pieces).
     renames: Vec<(usize, usize, usize)>,
-    /// A new inventory row after the edits: (store, product index, quantity).
-    restock: (i64, usize, i64),
+    /// A new inventory row after the edits: (store, product index, quantity, low-stock
+    /// threshold).
+    restock: (i64, usize, i64, i64),
 }
 
 fn any_world() -> impl Strategy<Value = World> {
@@ -45,10 +46,10 @@ fn any_world() -> impl Strategy<Value = World> {
         let product = 0..products.len();
         let store = 1..=STORES;
         (
-            prop::collection::vec((store.clone(), product.clone(), 0..4i64), 0..80),
+            prop::collection::vec((store.clone(), product.clone(), 0..4i64, 0..=6i64), 0..80),
             prop::collection::vec((store.clone(), product.clone(), 1..3i64), 0..12),
             prop::collection::vec((product.clone(), piece.clone(), piece.clone()), 0..4),
-            (store, product, 0..3i64),
+            (store, product, 0..3i64, 0..=3i64),
         )
             .prop_map(move |(inventory, orders, renames, restock)| World {
                 products: products.clone(),
@@ -78,10 +79,11 @@ fn fixture(world: World) -> impl FnOnce(&Connection) {
             )
             .expect("product");
         }
-        for (store, product, quantity) in &world.inventory {
+        for (store, product, quantity, threshold) in &world.inventory {
             conn.execute(
-                "INSERT OR REPLACE INTO inventory (store_id, product_id, quantity) VALUES (?1, ?2, ?3)",
-                [*store, *product as i64 + 1, *quantity],
+                "INSERT OR REPLACE INTO inventory (store_id, product_id, quantity, low_stock_threshold)
+                 VALUES (?1, ?2, ?3, ?4)",
+                [*store, *product as i64 + 1, *quantity, *threshold],
             )
             .expect("inventory");
         }
@@ -93,7 +95,9 @@ fn filters() -> Vec<InventoryFilter> {
     let mut filters = Vec::new();
     for title_contains in std::iter::once(None).chain(QUERIES.iter().map(|q| Some((*q).to_owned()))) {
         for in_stock in [None, Some(true), Some(false)] {
-            filters.push(InventoryFilter { title_contains: title_contains.clone(), in_stock });
+            for low_stock in [None, Some(true), Some(false)] {
+                filters.push(InventoryFilter { title_contains: title_contains.clone(), in_stock, low_stock });
+            }
         }
     }
     filters
@@ -154,9 +158,10 @@ async fn check(world: World) {
             json!({"title": title(*first, *second), "description": "", "price": "1.00", "category_id": category});
         admin.call(Method::PUT, &format!("/api/admin/products/{}/", product + 1), Some(body), StatusCode::OK).await;
     }
-    let (store, product, quantity) = world.restock;
+    let (store, product, quantity, threshold) = world.restock;
     let path = format!("/api/admin/stores/{store}/inventory/{}/", product + 1);
     admin.call(Method::PUT, &path, Some(json!({"quantity": quantity})), StatusCode::OK).await;
+    admin.call(Method::PUT, &path, Some(json!({"low_stock_threshold": threshold})), StatusCode::OK).await;
     fast_path_matches_sql(&admin.app, "after catalog edits and a new inventory row").await;
     admin.shutdown().await;
 }
@@ -177,10 +182,10 @@ fn the_title_order_answers_what_the_sql_listing_answers() {
 async fn a_listing_after_an_order_shows_its_deduction() {
     let world = World {
         products: vec![(1, 3, 1), (4, 8, 2), (0, 3, 1)],
-        inventory: vec![(1, 0, 3), (1, 1, 1), (1, 2, 2)],
+        inventory: vec![(1, 0, 3, 5), (1, 1, 1, 5), (1, 2, 2, 5)],
         orders: Vec::new(),
         renames: Vec::new(),
-        restock: (1, 0, 3),
+        restock: (1, 0, 3, 5),
     };
     let app = TestApp::builder().fixture(fixture(world)).spawn().await;
     let search = app.state.search.clone();
@@ -204,7 +209,9 @@ fn every_inventory_filter() -> Vec<InventoryFilter> {
     let mut filters = Vec::new();
     for title_contains in std::iter::once(None).chain(QUERIES.iter().map(|q| Some((*q).to_owned()))) {
         for in_stock in [None, Some(true), Some(false)] {
-            filters.push(InventoryFilter { title_contains: title_contains.clone(), in_stock });
+            for low_stock in [None, Some(true), Some(false)] {
+                filters.push(InventoryFilter { title_contains: title_contains.clone(), in_stock, low_stock });
+            }
         }
     }
     filters
@@ -291,11 +298,11 @@ async fn every_filter_field_reaches_each_listings_memory_path() {
     let world = World {
         products: (0..PIECES.len()).map(|first| (first, (first + 3) % PIECES.len(), 1 + first as i64 % 2)).collect(),
         inventory: (0..PIECES.len())
-            .map(|product| (1 + product as i64 % STORES, product, product as i64 % 3))
+            .map(|product| (1 + product as i64 % STORES, product, product as i64 % 3, product as i64 % 2))
             .collect(),
         orders: Vec::new(),
         renames: Vec::new(),
-        restock: (1, 0, 3),
+        restock: (1, 0, 3, 5),
     };
     let app = TestApp::builder().fixture(fixture(world)).spawn().await;
     let search = app.state.search.clone();

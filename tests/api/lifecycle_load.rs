@@ -194,7 +194,7 @@ async fn sixty_four_clients_ordering_and_cancelling_never_oversell_and_every_eve
     let stock_events = query_rows(
         &db,
         "SELECT kind, json_extract(payload, '$.product_id'), json_extract(payload, '$.quantity') FROM jobs
-          WHERE kind LIKE 'inventory.%' ORDER BY id",
+          WHERE kind IN ('inventory.out_of_stock', 'inventory.back_in_stock') ORDER BY id",
         |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)),
     );
     for product in 1..=HOT_PRODUCTS {

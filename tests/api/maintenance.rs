@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use aforro::app::{Application, ServeOptions};
 use aforro::config::{Config, Synchronous};
-use aforro::jobs::maintenance::{Task, run_task};
+use aforro::jobs::maintenance::{Retention, Task, run_task};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -27,7 +27,7 @@ async fn purging_removes_old_done_jobs_and_idempotency_keys_but_keeps_dead_lette
         ))
         .expect("age rows");
 
-    run_task(&app.state.writer, Task::Purge, 24 * HOUR).await.expect("purge");
+    run_task(&app.state.writer, Task::Purge, Retention::jobs(24 * HOUR)).await.expect("purge");
 
     let states: Vec<String> = app
         .db()
@@ -43,6 +43,35 @@ async fn purging_removes_old_done_jobs_and_idempotency_keys_but_keeps_dead_lette
 }
 
 #[tokio::test]
+async fn purging_prunes_stock_movements_past_their_retention_only() {
+    let app = TestApp::builder().configure(|config| config.jobs.job_workers = 0).fixture(small_catalog).spawn().await;
+    let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
+    for _ in 0..3 {
+        json_with_status(app.post_order(&body).await, StatusCode::CREATED).await;
+    }
+    // The two oldest movements are ten days old, the newest is not.
+    let ten_days = 10 * 24 * 3600 * 1_000_000_i64;
+    app.db()
+        .execute(&format!("UPDATE stock_movements SET created_at = created_at - {ten_days} WHERE id <= 2"), [])
+        .expect("age movements");
+
+    let retention = Retention { jobs: 24 * HOUR, movements: 7 * 24 * HOUR };
+    run_task(&app.state.writer, Task::Purge, retention).await.expect("purge");
+
+    let kept: Vec<i64> = app
+        .db()
+        .prepare("SELECT quantity_after FROM stock_movements ORDER BY id")
+        .expect("sql")
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(kept, [7], "the newest stays, and its quantity is the current one");
+    assert_eq!(app.stock(1, 1), 7);
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn expired_leases_are_requeued_and_the_database_is_checkpointed_and_optimized() {
     let app = TestApp::builder().configure(|config| config.jobs.job_workers = 0).fixture(small_catalog).spawn().await;
     let body = json!({"store_id": 1, "items": [{"product_id": 1, "quantity_requested": 1}]});
@@ -50,7 +79,9 @@ async fn expired_leases_are_requeued_and_the_database_is_checkpointed_and_optimi
     app.db().execute("UPDATE jobs SET state = 'running', lease_expires_at = 1", []).expect("a stale lease");
 
     for task in [Task::RequeueExpiredLeases, Task::Optimize, Task::Checkpoint, Task::CheckpointPassive] {
-        run_task(&app.state.writer, task, HOUR).await.unwrap_or_else(|error| panic!("{task:?}: {error}"));
+        run_task(&app.state.writer, task, Retention::jobs(HOUR))
+            .await
+            .unwrap_or_else(|error| panic!("{task:?}: {error}"));
     }
 
     let state: String = app.db().query_row("SELECT state FROM jobs", [], |row| row.get(0)).expect("job");

@@ -188,7 +188,9 @@ fn samples() -> Vec<Sample> {
         sample("get", "/api/search/products/", "/api/search/products/?q=kettle", None, 200),
         sample("get", "/api/search/products/", "/api/search/products/?store_id=1&sort=price&page_size=2", None, 200),
         sample("get", "/api/search/products/", "/api/search/products/?sort=cheapest", None, 400),
+        sample("get", "/api/search/products/", "/api/search/products/?q=kettel&explain=true&highlight=true", None, 200),
         sample("get", "/api/search/suggest/", "/api/search/suggest/?q=kett", None, 200),
+        sample("get", "/api/search/suggest/", "/api/search/suggest/?q=kett&queries=true", None, 200),
         sample("get", "/api/search/suggest/", "/api/search/suggest/?q=k", None, 400),
         sample("get", "/healthz", "/healthz", None, 200),
         sample("get", "/readyz", "/readyz", None, 200),
@@ -226,6 +228,8 @@ fn admin_samples() -> Vec<Sample> {
     let wrong = json!({"username": "nobody", "password": "wrong"});
     let product = json!({"title": "Enamel Mug", "price": "9.90", "category_id": 1});
     let (category, store, stock) = ("/api/admin/categories/{id}/", "/api/admin/stores/{id}/", INVENTORY);
+    let rule = json!({"query": "tea", "match": "contains", "pin": [{"product_id": 5, "position": 1}], "hide": [2],
+                      "active_from": "2026-01-01T00:00:00Z", "active_until": null});
     let mut samples = vec![
         sample("post", "/api/admin/login/", "/api/admin/login/", Some(login), 200),
         sample("post", "/api/admin/login/", "/api/admin/login/", Some(json!({"username": "boss"})), 400),
@@ -290,12 +294,46 @@ fn admin_samples() -> Vec<Sample> {
         sample("post", RESTOCK, "/api/admin/stores/2/inventory/5/restock/", Some(json!({"quantity": 2})), 200),
         sample("post", RESTOCK, "/api/admin/stores/2/inventory/5/restock/", Some(json!({"quantity": 0})), 400),
         sample("post", RESTOCK, "/api/admin/stores/2/inventory/0/restock/", Some(json!({"quantity": 2})), 404),
+        sample("put", stock, "/api/admin/stores/1/inventory/3/", Some(json!({"low_stock_threshold": 2})), 200),
+        sample("put", stock, "/api/admin/stores/2/inventory/3/", Some(json!({"low_stock_threshold": 2})), 404),
+        sample("get", MOVEMENTS, "/api/admin/stores/1/inventory/3/movements/?page_size=2", None, 200),
+        sample("get", MOVEMENTS, "/api/admin/stores/1/inventory/3/movements/?page_size=0", None, 400),
+        sample("get", MOVEMENTS, "/api/admin/stores/1/inventory/99/movements/", None, 404),
+        sample("post", BULK, BULK, Some(json!({"rows": [{"store_id": 1, "product_id": 4, "delta": 1}]})), 200),
+        sample(
+            "post",
+            BULK,
+            BULK,
+            Some(json!({"error_policy": "reject_failed_rows", "rows": [{"store_id": 9, "product_id": 4, "delta": 1}]})),
+            200,
+        ),
+        sample("post", BULK, BULK, Some(json!({"rows": [{"store_id": 9, "product_id": 4, "delta": 1}]})), 400),
         sample("get", "/api/admin/orders/", "/api/admin/orders/?store=1&status=cancelled", None, 200),
         sample("get", "/api/admin/orders/", "/api/admin/orders/?store=0", None, 400),
         sample("get", "/api/admin/orders/", "/api/admin/orders/?page=5", None, 404),
         sample("post", CANCEL, "/api/admin/orders/1/cancel/", None, 200),
         sample("post", CANCEL, "/api/admin/orders/2/cancel/", None, 409),
         sample("post", CANCEL, "/api/admin/orders/999/cancel/", None, 404),
+        sample("put", SET, "/api/admin/synonyms/knitwear/", Some(json!({"synonyms": ["sweater", "jumper"]})), 200),
+        sample("put", SET, "/api/admin/synonyms/Knit/", Some(json!({"synonyms": ["sweater"]})), 400),
+        sample("get", SET, "/api/admin/synonyms/knitwear/", None, 200),
+        sample("get", SET, "/api/admin/synonyms/nope/", None, 404),
+        sample("get", "/api/admin/synonyms/", "/api/admin/synonyms/", None, 200),
+        sample("get", "/api/admin/synonyms/", "/api/admin/synonyms/?page=3", None, 404),
+        sample("delete", SET, "/api/admin/synonyms/knitwear/", None, 204),
+        sample("delete", SET, "/api/admin/synonyms/knitwear/", None, 404),
+        sample("put", RULE, "/api/admin/search-rules/tea/", Some(rule), 200),
+        sample("put", RULE, "/api/admin/search-rules/tea/", Some(json!({"query": "tea", "hide": [999]})), 400),
+        sample("get", RULE, "/api/admin/search-rules/tea/", None, 200),
+        sample("get", RULE, "/api/admin/search-rules/nope/", None, 404),
+        sample("get", "/api/admin/search-rules/", "/api/admin/search-rules/", None, 200),
+        sample("get", "/api/admin/search-rules/", "/api/admin/search-rules/?page_size=0", None, 400),
+        sample("delete", RULE, "/api/admin/search-rules/tea/", None, 204),
+        sample("delete", RULE, "/api/admin/search-rules/tea/", None, 404),
+        sample("get", ANALYTICS, "/api/admin/search-analytics/?kind=popular&days=7", None, 200),
+        sample("get", ANALYTICS, "/api/admin/search-analytics/?kind=no_results&days=90", None, 200),
+        sample("get", ANALYTICS, "/api/admin/search-analytics/?days=91", None, 400),
+        sample("get", ANALYTICS, "/api/admin/search-analytics/?page=3", None, 404),
         // Last: it ends the session the samples above use.
         sample("post", "/api/admin/logout/", "/api/admin/logout/", None, 204),
         sample("post", "/api/admin/logout/", "/api/admin/logout/", None, 401),
@@ -307,6 +345,11 @@ const INVENTORY: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/";
 const ADJUST: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/adjust/";
 const RESTOCK: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/restock/";
 const CANCEL: &str = "/api/admin/orders/{order_id}/cancel/";
+const SET: &str = "/api/admin/synonyms/{name}/";
+const RULE: &str = "/api/admin/search-rules/{name}/";
+const ANALYTICS: &str = "/api/admin/search-analytics/";
+const MOVEMENTS: &str = "/api/admin/stores/{store_id}/inventory/{product_id}/movements/";
+const BULK: &str = "/api/admin/stock/bulk/";
 
 #[tokio::test]
 async fn a_sample_response_of_every_route_matches_its_documented_schema() {

@@ -48,7 +48,10 @@ async fn a_product_matches_only_when_every_word_does() {
     let app = TestApp::builder().fixture(matching_catalog).spawn().await;
     let body = search(&app, "q=steel+kettle").await;
     assert_eq!(sorted(ids(&body)), [1, 5], "title or description, any mix: {body}");
-    assert_eq!(body["match"], json!({"mode": "all", "dropped": [], "ignored": [], "did_you_mean": null}));
+    assert_eq!(
+        body["match"],
+        json!({"mode": "all", "dropped": [], "ignored": [], "did_you_mean": null, "synonyms": {}, "rules": []})
+    );
     app.shutdown().await;
 }
 
@@ -56,7 +59,7 @@ async fn a_product_matches_only_when_every_word_does() {
 async fn words_matching_no_term_are_ignored_wherever_they_stand() {
     let app = TestApp::builder().fixture(matching_catalog).spawn().await;
     let body = search(&app, "q=steel+zzz+qqq").await;
-    let expected = json!({"mode": "relaxed", "dropped": [], "ignored": ["zzz", "qqq"], "did_you_mean": null});
+    let expected = json!({"mode": "relaxed", "dropped": [], "ignored": ["zzz", "qqq"], "did_you_mean": null, "synonyms": {}, "rules": []});
     assert_eq!(body["match"], expected);
     assert_eq!(sorted(ids(&body)), [1, 5]);
 
@@ -70,7 +73,10 @@ async fn words_matching_no_term_are_ignored_wherever_they_stand() {
 async fn an_ignored_word_between_others_changes_nothing_but_the_mode() {
     let app = TestApp::builder().fixture(matching_catalog).spawn().await;
     let body = search(&app, "q=kettle+zzz+steel").await;
-    assert_eq!(body["match"], json!({"mode": "relaxed", "dropped": [], "ignored": ["zzz"], "did_you_mean": null}));
+    assert_eq!(
+        body["match"],
+        json!({"mode": "relaxed", "dropped": [], "ignored": ["zzz"], "did_you_mean": null, "synonyms": {}, "rules": []})
+    );
     assert_eq!(ids(&body), ids(&search(&app, "q=kettle+steel").await), "{body}");
     app.shutdown().await;
 }

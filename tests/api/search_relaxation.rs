@@ -55,7 +55,7 @@ async fn a_modifier_the_catalog_does_not_use_is_ignored_and_the_product_type_fou
     {
         let body = search(&app, &format!("q={}", q.replace(' ', "+"))).await;
         assert_eq!(sorted_ids(&body), expected, "{q}: {body}");
-        let want = json!({"mode": "relaxed", "dropped": [], "ignored": [modifier], "did_you_mean": null});
+        let want = json!({"mode": "relaxed", "dropped": [], "ignored": [modifier], "did_you_mean": null, "synonyms": {}, "rules": []});
         assert_eq!(body["match"], want, "{q}");
     }
     // Wherever it stands.
@@ -71,7 +71,7 @@ async fn when_every_word_is_ignored_nothing_is_found() {
     assert_eq!(body["count"], 0, "{body}");
     assert_eq!(
         body["match"],
-        json!({"mode": "relaxed", "dropped": [], "ignored": ["zzz", "qqq"], "did_you_mean": null})
+        json!({"mode": "relaxed", "dropped": [], "ignored": ["zzz", "qqq"], "did_you_mean": null, "synonyms": {}, "rules": []})
     );
     app.shutdown().await;
 }
@@ -84,7 +84,7 @@ async fn the_word_matching_more_products_is_dropped_and_the_specific_one_kept() 
         assert_eq!(sorted_ids(&body), [1, 2], "kettles, not steel pans: {body}");
         assert_eq!(
             body["match"],
-            json!({"mode": "relaxed", "dropped": ["steel"], "ignored": [], "did_you_mean": null})
+            json!({"mode": "relaxed", "dropped": ["steel"], "ignored": [], "did_you_mean": null, "synonyms": {}, "rules": []})
         );
     }
     app.shutdown().await;

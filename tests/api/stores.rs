@@ -147,7 +147,7 @@ async fn inventory_is_sorted_by_title_case_insensitively() {
     assert_eq!(titles, ["Atlas Mug", "bamboo Cutting Board", "Camping Tent", "Headlamp", "Steel Kettle"]);
     assert_eq!(
         body["results"][1],
-        json!({"product_id": 2, "title": "bamboo Cutting Board", "price": "12.50", "category": "Kitchen", "category_id": 1, "quantity": 3, "held": 0, "available": 3})
+        json!({"product_id": 2, "title": "bamboo Cutting Board", "price": "12.50", "category": "Kitchen", "category_id": 1, "quantity": 3, "held": 0, "available": 3, "low_stock_threshold": 5})
     );
     app.shutdown().await;
 }

@@ -22,6 +22,21 @@ pub struct Actor {
     pub username: String,
 }
 
+impl Actor {
+    /// Who the stock ledger records for this actor's changes: `admin:<username>` for a signed-in
+    /// admin, `master` and `key:<id>` as the access layer names them (see
+    /// `access::Caller::actor`), and `None` for anyone else (open mode without an admin, the CLI).
+    pub fn stock_actor(&self) -> Option<String> {
+        if self.user_id > 0 {
+            Some(format!("admin:{}", self.username))
+        } else if self.username == "master" || self.username.starts_with("key:") {
+            Some(self.username.clone())
+        } else {
+            None
+        }
+    }
+}
+
 /// The kinds of object the history covers (the `object_type` CHECK in `0008_admin_history.sql`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectType {
@@ -39,6 +54,10 @@ pub enum ObjectType {
     Admin,
     /// An API key was created, edited or revoked (never its secret).
     ApiKey,
+    /// A synonym set was created, changed or deleted.
+    SynonymSet,
+    /// A search rule was created, changed or deleted.
+    SearchRule,
 }
 
 impl ObjectType {
@@ -52,6 +71,8 @@ impl ObjectType {
             Self::Order => "order",
             Self::Admin => "admin",
             Self::ApiKey => "api_key",
+            Self::SynonymSet => "synonym_set",
+            Self::SearchRule => "search_rule",
         }
     }
 }
@@ -80,7 +101,12 @@ fn snapshot(conn: &Connection, object: ObjectType, id: i64) -> Result<Option<Val
         ObjectType::Category => listing::category(conn, CategoryId(id)).map(serde_json::to_value),
         ObjectType::Product => listing::product(conn, ProductId(id)).map(serde_json::to_value),
         ObjectType::Store => listing::store(conn, StoreId(id)).map(serde_json::to_value),
-        ObjectType::Job | ObjectType::Order | ObjectType::Admin | ObjectType::ApiKey => {
+        ObjectType::Job
+        | ObjectType::Order
+        | ObjectType::Admin
+        | ObjectType::ApiKey
+        | ObjectType::SynonymSet
+        | ObjectType::SearchRule => {
             return Err(Error::Invariant("jobs, orders, accounts and keys are recorded by their own write".into()));
         }
     };

@@ -86,6 +86,9 @@ pub struct StockRow {
     pub product_id: ProductId,
     /// Units on hand after the change.
     pub quantity: i64,
+    /// The row's low-stock threshold (answered by `PUT`, which may set it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low_stock_threshold: Option<i64>,
 }
 
 /// Filters of the cross-store order list.
@@ -311,7 +314,7 @@ macro_rules! inventory_filter {
 macro_rules! inventory_page {
     ($order:literal) => {
         concat!(
-            "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity, i.held
+            "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity, i.held, i.low_stock_threshold
                FROM inventory i
                JOIN products p ON p.id = i.product_id
                JOIN categories c ON c.id = p.category_id
@@ -349,7 +352,7 @@ pub fn inventory_list(
     found: Option<PageOf<(ProductId, RowStock)>>,
 ) -> Result<PageOf<InventoryRow>> {
     if let Some(found) = found {
-        return Ok(PageOf { count: found.count, rows: inventory_rows(conn, &found.rows)? });
+        return Ok(PageOf { count: found.count, rows: inventory_rows(conn, store, &found.rows)? });
     }
     let count = conn
         .prepare_cached(ADMIN_INVENTORY_COUNT)?

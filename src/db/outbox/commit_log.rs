@@ -11,7 +11,7 @@
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::db::records::{CommitEffects, HeldChange, InventoryRemoval, StockChange};
+use crate::db::records::{CommitEffects, HeldChange, InventoryRemoval, StockChange, ThresholdChange};
 use crate::domain::{ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
@@ -31,6 +31,8 @@ pub struct LoggedCommit {
 struct Stored {
     #[serde(default, rename = "s", skip_serializing_if = "Vec::is_empty")]
     stock: Vec<(StoreId, ProductId, i64)>,
+    #[serde(default, rename = "t", skip_serializing_if = "Vec::is_empty")]
+    thresholds: Vec<(StoreId, ProductId, i64)>,
     #[serde(default, rename = "r", skip_serializing_if = "Vec::is_empty")]
     removed: Vec<(StoreId, ProductId)>,
     #[serde(default, rename = "h", skip_serializing_if = "Vec::is_empty")]
@@ -45,6 +47,7 @@ impl Stored {
     fn from_effects(effects: &CommitEffects) -> Self {
         Self {
             stock: effects.stock_changes.iter().map(|c| (c.store_id, c.product_id, c.quantity)).collect(),
+            thresholds: effects.threshold_changes.iter().map(|c| (c.store_id, c.product_id, c.threshold)).collect(),
             removed: effects.removed_inventory.iter().map(|r| (r.store_id, r.product_id)).collect(),
             held: effects.held_changes.iter().map(|h| (h.store_id, h.product_id, h.held)).collect(),
             products: effects.changed_products.clone(),
@@ -58,6 +61,11 @@ impl Stored {
                 .stock
                 .into_iter()
                 .map(|(store_id, product_id, quantity)| StockChange { store_id, product_id, quantity })
+                .collect(),
+            threshold_changes: self
+                .thresholds
+                .into_iter()
+                .map(|(store_id, product_id, threshold)| ThresholdChange { store_id, product_id, threshold })
                 .collect(),
             removed_inventory: self
                 .removed
@@ -81,6 +89,7 @@ impl Stored {
 /// Whether `effects` holds anything a replica's views must apply (queued jobs do not count).
 pub fn concerns_views(effects: &CommitEffects) -> bool {
     !(effects.stock_changes.is_empty()
+        && effects.threshold_changes.is_empty()
         && effects.removed_inventory.is_empty()
         && effects.held_changes.is_empty()
         && effects.changed_products.is_empty()
@@ -150,6 +159,7 @@ mod tests {
         let conn = migrated();
         let effects = CommitEffects {
             stock_changes: vec![StockChange { store_id: StoreId(1), product_id: ProductId(7), quantity: 41 }],
+            threshold_changes: vec![ThresholdChange { store_id: StoreId(1), product_id: ProductId(8), threshold: 12 }],
             removed_inventory: vec![InventoryRemoval { store_id: StoreId(2), product_id: ProductId(9) }],
             held_changes: vec![HeldChange { store_id: StoreId(1), product_id: ProductId(7), held: 2 }],
             changed_products: vec![ProductId(9), ProductId(11)],
@@ -168,6 +178,7 @@ mod tests {
         assert_eq!(read.len(), 2);
         assert_eq!((read[0].seq, read[0].committed_at.micros), (1, 1_000));
         assert_eq!(read[0].effects.stock_changes, effects.stock_changes);
+        assert_eq!(read[0].effects.threshold_changes, effects.threshold_changes);
         assert_eq!(read[0].effects.removed_inventory, effects.removed_inventory);
         assert_eq!(read[0].effects.held_changes, effects.held_changes);
         assert_eq!(read[0].effects.changed_products, effects.changed_products);

@@ -1,5 +1,5 @@
 //! Events: the outbox that tells a shop's other systems what changed (`order.confirmed`,
-//! `order.cancelled`, `inventory.out_of_stock`, `inventory.back_in_stock`).
+//! `order.cancelled`, `inventory.out_of_stock`, `inventory.back_in_stock`, `inventory.low_stock`).
 //!
 //! An event is a `jobs` row whose kind is the event's name, inserted in the same transaction
 //! as the change that causes it, with a random id receivers dedupe on; the job workers deliver
@@ -111,25 +111,40 @@ pub fn lease_order_event(
 
 /// Records that a write took a store's stock of a product from `before` to `change.quantity`:
 /// the change for the derived views, and, exactly when the stock crossed zero, the
-/// `inventory.out_of_stock` or `inventory.back_in_stock` event in the same transaction. Every
-/// write that changes a quantity goes through here, so a crossing cannot go unannounced and a
-/// change that does not cross (10 → 7, 0 → 0) announces nothing.
+/// `inventory.out_of_stock` or `inventory.back_in_stock` event in the same transaction; when it
+/// fell from above the row's low-stock `threshold` to at or below it, `inventory.low_stock`.
+/// Every write that changes a quantity goes through here (by way of
+/// `store::movements::stock_written`, which writes its movement), so a crossing cannot go
+/// unannounced and a change that does not cross (10 → 7, 0 → 0) announces nothing.
 pub fn stock_changed(
     conn: &Connection,
     effects: &mut CommitEffects,
     before: i64,
     change: StockChange,
+    threshold: i64,
     now: Timestamp,
 ) -> Result<()> {
     effects.stock_changes.push(change);
-    let kind = match (before > 0, change.quantity > 0) {
-        (true, false) => EventKind::OutOfStock,
-        (false, true) => EventKind::BackInStock,
-        _ => return Ok(()),
+    let zero = match (before > 0, change.quantity > 0) {
+        (true, false) => Some(EventKind::OutOfStock),
+        (false, true) => Some(EventKind::BackInStock),
+        _ => None,
     };
-    let data = StockData { store_id: change.store_id, product_id: change.product_id, quantity: change.quantity };
-    enqueue(conn, kind, None, &serde_json::to_string(&data)?, now, None)?;
-    effects.enqueued_jobs += 1;
+    if let Some(kind) = zero {
+        let data = StockData { store_id: change.store_id, product_id: change.product_id, quantity: change.quantity };
+        enqueue(conn, kind, None, &serde_json::to_string(&data)?, now, None)?;
+        effects.enqueued_jobs += 1;
+    }
+    if before > threshold && change.quantity <= threshold {
+        let data = LowStockData {
+            store_id: change.store_id,
+            product_id: change.product_id,
+            quantity: change.quantity,
+            threshold,
+        };
+        enqueue(conn, EventKind::LowStock, None, &serde_json::to_string(&data)?, now, None)?;
+        effects.enqueued_jobs += 1;
+    }
     Ok(())
 }
 
@@ -153,6 +168,15 @@ struct StockData {
     store_id: StoreId,
     product_id: ProductId,
     quantity: i64,
+}
+
+/// The data of `inventory.low_stock` (contract).
+#[derive(Debug, Clone, Copy, Serialize)]
+struct LowStockData {
+    store_id: StoreId,
+    product_id: ProductId,
+    quantity: i64,
+    threshold: i64,
 }
 
 #[cfg(test)]

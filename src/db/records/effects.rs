@@ -30,6 +30,17 @@ pub struct HeldChange {
     pub held: i64,
 }
 
+/// A low-stock threshold a commit set (no quantity changed with it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThresholdChange {
+    /// The store whose row changed.
+    pub store_id: StoreId,
+    /// The product whose row changed.
+    pub product_id: ProductId,
+    /// The new threshold.
+    pub threshold: i64,
+}
+
 /// An inventory row that a commit deleted: the store no longer carries the product at all
 /// (which a quantity of 0 cannot say).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +57,8 @@ pub struct InventoryRemoval {
 pub struct CommitEffects {
     /// New stock levels (orders, cancels, admin stock edits): the stock view applies them.
     pub stock_changes: Vec<StockChange>,
+    /// Low-stock thresholds set: the stock view keeps them for the listing's `low_stock`.
+    pub threshold_changes: Vec<ThresholdChange>,
     /// Inventory rows deleted (with their product, by the admin API).
     pub removed_inventory: Vec<InventoryRemoval>,
     /// New held quantities (reservations granted, released, used or expired): the stock view
@@ -68,6 +81,7 @@ impl CommitEffects {
     /// Whether the observers have nothing to do for it (the writer then skips telling them).
     pub fn is_empty(&self) -> bool {
         self.stock_changes.is_empty()
+            && self.threshold_changes.is_empty()
             && self.removed_inventory.is_empty()
             && self.held_changes.is_empty()
             && self.changed_products.is_empty()
@@ -79,6 +93,7 @@ impl CommitEffects {
     /// Adds `other` to these effects (one batch's, or a replica's run of logged batches).
     pub fn absorb(&mut self, other: &CommitEffects) {
         self.stock_changes.extend_from_slice(&other.stock_changes);
+        self.threshold_changes.extend_from_slice(&other.threshold_changes);
         self.removed_inventory.extend_from_slice(&other.removed_inventory);
         self.held_changes.extend_from_slice(&other.held_changes);
         self.changed_products.extend_from_slice(&other.changed_products);

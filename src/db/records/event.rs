@@ -1,6 +1,7 @@
 //! Events: what tells a shop's other systems that something changed (`order.confirmed`,
-//! `order.cancelled`, `inventory.out_of_stock`, `inventory.back_in_stock`,
-//! `reservation.expired`), as a delivery says it. The rows are written by `db::outbox::events`; the workers deliver them (`jobs`).
+//! `order.cancelled`, `inventory.out_of_stock`, `inventory.back_in_stock`, `inventory.low_stock`,
+//! `reservation.expired`), as a delivery says it. The rows are written by `db::outbox::events`; the workers deliver
+//! them (`jobs`).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -19,14 +20,16 @@ pub enum EventKind {
     OutOfStock,
     /// A store's stock of a product rose from zero.
     BackInStock,
+    /// A store's stock of a product fell from above its low-stock threshold to at or below it.
+    LowStock,
     /// A reservation's time ran out before an order took it (data: the reservation body).
     ReservationExpired,
 }
 
 impl EventKind {
     /// Every kind, for listing and parsing.
-    pub const ALL: [EventKind; 5] =
-        [Self::OrderConfirmed, Self::OrderCancelled, Self::OutOfStock, Self::BackInStock, Self::ReservationExpired];
+    pub const ALL: [EventKind; 6] =
+        [Self::OrderConfirmed, Self::OrderCancelled, Self::OutOfStock, Self::BackInStock, Self::LowStock, Self::ReservationExpired];
 
     /// The contract's name, stored as the job's `kind` and sent as `X-Aforro-Event`.
     pub fn as_str(self) -> &'static str {
@@ -35,6 +38,7 @@ impl EventKind {
             Self::OrderCancelled => "order.cancelled",
             Self::OutOfStock => "inventory.out_of_stock",
             Self::BackInStock => "inventory.back_in_stock",
+            Self::LowStock => "inventory.low_stock",
             Self::ReservationExpired => "reservation.expired",
         }
     }

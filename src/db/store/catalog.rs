@@ -6,9 +6,11 @@
 
 use rusqlite::{Connection, params};
 
+use super::movements;
 use crate::db::optional;
-use crate::db::outbox::events;
-use crate::db::records::{CommitEffects, InventoryRemoval, StockChange, Written};
+use crate::db::records::{
+    CommitEffects, InventoryRemoval, MovementReason, StockCause, StockChange, ThresholdChange, Written,
+};
 use crate::domain::catalog::{CategoryInput, MAX_QUANTITY, ProductFields, StockUpdate, StoreInput};
 use crate::domain::{CategoryId, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
@@ -89,8 +91,9 @@ pub fn held_at(conn: &Connection, store_id: StoreId, product_id: ProductId, held
 
 /// Takes `quantity` units of a product from a store if it has them *available* at `now` (see
 /// [`product_available_in_store`]; `own_held`: what the order's own reservation holds of it),
-/// answering the product's title with them (an order line): `(remaining on hand, title)`, or
-/// `None` (nothing taken) when the store has no row for the product or not enough units. A
+/// answering the product's title and the row's low-stock threshold with them (an order line): a
+/// [`Taken`] (its `remaining` is on hand), or `None` (nothing taken) when the store has no row for
+/// the product or not enough units. A
 /// read then a write by row id rather than one `UPDATE … RETURNING`: SQLite buffers returned
 /// rows in a temporary B-tree and journals a returning statement, which cost the writer more
 /// than the second lookup (`cargo bench --bench orders -- batch_1024`: 50.2 → 46.2 ms per 2,000
@@ -103,16 +106,22 @@ pub fn take_stock(
     quantity: i64,
     own_held: i64,
     now: Timestamp,
-) -> Result<Option<(i64, String)>> {
+) -> Result<Option<Taken>> {
     let mut find = conn.prepare_cached(
-        "SELECT i.id, i.quantity, i.held, p.title
+        "SELECT i.id, i.quantity, i.held, p.title, i.low_stock_threshold
            FROM inventory i JOIN products p ON p.id = i.product_id
           WHERE i.store_id = ?1 AND i.product_id = ?2",
     )?;
     let found = find.query_row(params![store_id, product_id], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, String>(3)?))
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, i64>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, i64>(4)?,
+        ))
     });
-    let Some((row_id, on_hand, held, title)) = optional(found)? else {
+    let Some((row_id, on_hand, held, title, threshold)) = optional(found)? else {
         return Ok(None);
     };
     let held = held_at(conn, store_id, product_id, held, now)?;
@@ -121,7 +130,19 @@ pub fn take_stock(
     }
     let remaining = on_hand - quantity;
     conn.prepare_cached("UPDATE inventory SET quantity = ?2 WHERE id = ?1")?.execute(params![row_id, remaining])?;
-    Ok(Some((remaining, title)))
+    Ok(Some(Taken { remaining, title, threshold }))
+}
+
+/// What [`take_stock`] took from: the stock left, the product's title and the row's
+/// low-stock threshold.
+#[derive(Debug, Clone)]
+pub struct Taken {
+    /// Units left after the take.
+    pub remaining: i64,
+    /// The product's title.
+    pub title: String,
+    /// The row's low-stock threshold.
+    pub threshold: i64,
 }
 
 /// Undoes a [`take_stock`] of the same write (an order that turned out short on a
@@ -136,15 +157,22 @@ pub fn return_taken_stock(conn: &Connection, store_id: StoreId, product_id: Prod
 }
 
 /// Puts `quantity` units of a product back in a store (a cancelled order's line), creating the
-/// inventory row if it is gone; returns the stock (before, after).
-pub fn return_stock(conn: &Connection, store_id: StoreId, product_id: ProductId, quantity: i64) -> Result<(i64, i64)> {
+/// inventory row if it is gone; returns the stock (before, after) and the row's low-stock
+/// threshold.
+pub fn return_stock(
+    conn: &Connection,
+    store_id: StoreId,
+    product_id: ProductId,
+    quantity: i64,
+) -> Result<(i64, i64, i64)> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO inventory (store_id, product_id, quantity) VALUES (?1, ?2, ?3)
          ON CONFLICT (store_id, product_id) DO UPDATE SET quantity = quantity + excluded.quantity
-         RETURNING quantity",
+         RETURNING quantity, low_stock_threshold",
     )?;
-    let after: i64 = stmt.query_row(params![store_id, product_id, quantity], |row| row.get(0))?;
-    Ok((after - quantity, after))
+    let (after, threshold): (i64, i64) =
+        stmt.query_row(params![store_id, product_id, quantity], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok((after - quantity, after, threshold))
 }
 
 /// The catalog watermark: changes whenever a product or category changes (see the triggers
@@ -257,7 +285,7 @@ pub(crate) fn save_product(
     Ok(Written { value: id, effects: CommitEffects { changed_products: vec![id], ..CommitEffects::default() } })
 }
 
-/// Deletes a product and its inventory rows. A product that orders name is refused (409):
+/// Deletes a product with its inventory rows and their movements. A product that orders name is refused (409):
 /// order history must keep its lines.
 pub(crate) fn delete_product(conn: &Connection, id: ProductId) -> Result<Written<()>> {
     let ordered: bool = conn.query_row(
@@ -268,6 +296,7 @@ pub(crate) fn delete_product(conn: &Connection, id: ProductId) -> Result<Written
     if ordered {
         return Err(Error::Conflict(format!("product {id} appears in orders and cannot be deleted")));
     }
+    movements::delete_product_movements(conn, id)?;
     let mut stmt = conn.prepare_cached("DELETE FROM inventory WHERE product_id = ?1 RETURNING store_id")?;
     let removed_inventory = stmt
         .query_map([id], |row| Ok(InventoryRemoval { store_id: row.get(0)?, product_id: id }))?
@@ -319,22 +348,25 @@ pub(crate) fn delete_store(conn: &Connection, id: StoreId) -> Result<Written<()>
 }
 
 /// Sets or adjusts a store's stock of a product (creating the inventory row if needed) and
-/// returns the new quantity. An adjustment below zero is refused (409), never clamped.
+/// returns the new quantity, with its movement (reason from the kind of update, `actor` as the
+/// caller names it). An adjustment below zero is refused (409), never clamped.
 pub(crate) fn update_stock(
     conn: &Connection,
     store_id: StoreId,
     product_id: ProductId,
     update: StockUpdate,
+    actor: Option<&str>,
 ) -> Result<Written<i64>> {
     if !store_exists(conn, store_id)? {
         return Err(Error::store_not_found(store_id));
     }
-    let Some((_, current)) = product_stock_in_store(conn, store_id, product_id)? else {
+    let Some((current, threshold)) = stock_row(conn, store_id, product_id)? else {
         return Err(Error::NotFound(format!("product {product_id} does not exist")));
     };
-    let quantity = match update {
-        StockUpdate::Set(quantity) => quantity,
-        StockUpdate::Adjust(delta) => current + delta,
+    let (quantity, reason) = match update {
+        StockUpdate::Set(quantity) => (quantity, MovementReason::Set),
+        StockUpdate::Adjust(delta) => (current + delta, MovementReason::Adjust),
+        StockUpdate::Restock(added) => (current + added, MovementReason::Restock),
     };
     if quantity < 0 {
         return Err(Error::Conflict(format!("the stock would become {quantity}; it holds {current}")));
@@ -342,18 +374,98 @@ pub(crate) fn update_stock(
     if quantity > MAX_QUANTITY {
         return Err(Error::field("quantity", format!("the stock would exceed {MAX_QUANTITY}")));
     }
+    let mut effects = CommitEffects::default();
+    let cause = StockCause { reason, order_id: None, actor };
+    write_quantity(conn, &mut effects, &cause, (store_id, product_id), (current, quantity), threshold)?;
+    Ok(Written { value: quantity, effects })
+}
+
+/// Stores a quantity decided by the caller (`before` → `after`, the row created if missing)
+/// with its movement and events. Writes nothing when the quantity stays.
+pub(crate) fn write_quantity(
+    conn: &Connection,
+    effects: &mut CommitEffects,
+    cause: &StockCause<'_>,
+    (store_id, product_id): (StoreId, ProductId),
+    (before, after): (i64, i64),
+    threshold: i64,
+) -> Result<()> {
+    if before == after {
+        // No movement; the row still exists afterwards (a set to 0 of a product the store did
+        // not carry makes it carry it, as before the ledger).
+        let created = conn
+            .prepare_cached(
+                "INSERT INTO inventory (store_id, product_id, quantity) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (store_id, product_id) DO NOTHING",
+            )?
+            .execute(params![store_id, product_id, after])?;
+        if created == 1 {
+            effects.stock_changes.push(StockChange { store_id, product_id, quantity: after });
+        }
+        return Ok(());
+    }
     conn.prepare_cached(
         "INSERT INTO inventory (store_id, product_id, quantity) VALUES (?1, ?2, ?3)
          ON CONFLICT (store_id, product_id) DO UPDATE SET quantity = excluded.quantity",
     )?
-    .execute(params![store_id, product_id, quantity])?;
-    let mut effects = CommitEffects::default();
-    events::stock_changed(
-        conn,
-        &mut effects,
-        current,
-        StockChange { store_id, product_id, quantity },
-        Timestamp::now(),
+    .execute(params![store_id, product_id, after])?;
+    let change = StockChange { store_id, product_id, quantity: after };
+    movements::stock_written(conn, effects, cause, before, change, threshold, Timestamp::now())
+}
+
+/// A product's stock in a store and the row's low-stock threshold (0 and the default when the
+/// store has no row for it), or `None` when the product does not exist.
+pub fn stock_row(conn: &Connection, store_id: StoreId, product_id: ProductId) -> Result<Option<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT COALESCE(i.quantity, 0), COALESCE(i.low_stock_threshold, ?3)
+           FROM products p
+           LEFT JOIN inventory i ON i.product_id = p.id AND i.store_id = ?1
+          WHERE p.id = ?2",
     )?;
+    optional(stmt.query_row(params![store_id, product_id, movements::DEFAULT_LOW_STOCK_THRESHOLD], |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    }))
+}
+
+/// Creates a store's inventory row for a product at 0 if it has none (404 for an unknown
+/// store or product), so a threshold can be set on it.
+pub(crate) fn ensure_inventory_row(
+    conn: &Connection,
+    effects: &mut CommitEffects,
+    store_id: StoreId,
+    product_id: ProductId,
+) -> Result<()> {
+    if !store_exists(conn, store_id)? {
+        return Err(Error::store_not_found(store_id));
+    }
+    let Some((current, threshold)) = stock_row(conn, store_id, product_id)? else {
+        return Err(Error::NotFound(format!("product {product_id} does not exist")));
+    };
+    let cause = StockCause { reason: MovementReason::Set, order_id: None, actor: None };
+    write_quantity(conn, effects, &cause, (store_id, product_id), (current, current), threshold)
+}
+
+/// Sets an inventory row's low-stock threshold; 404 when the store has no row for the product
+/// (a threshold alone creates no row). Emits no event (contract). Returns the row's quantity.
+pub(crate) fn set_low_stock_threshold(
+    conn: &Connection,
+    store_id: StoreId,
+    product_id: ProductId,
+    threshold: i64,
+) -> Result<Written<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE inventory SET low_stock_threshold = ?3 WHERE store_id = ?1 AND product_id = ?2 RETURNING quantity",
+    )?;
+    let quantity: Option<i64> = optional(stmt.query_row(params![store_id, product_id, threshold], |row| row.get(0)))?;
+    let Some(quantity) = quantity else {
+        if !store_exists(conn, store_id)? {
+            return Err(Error::store_not_found(store_id));
+        }
+        return Err(Error::NotFound(format!("store {store_id} has no inventory row for product {product_id}")));
+    };
+    let effects = CommitEffects {
+        threshold_changes: vec![ThresholdChange { store_id, product_id, threshold }],
+        ..CommitEffects::default()
+    };
     Ok(Written { value: quantity, effects })
 }

@@ -7,6 +7,10 @@ use crate::db::optional;
 use crate::domain::{CategoryId, Money, OrderId, OrderStatus, PageRequest, ProductId, StoreId, Timestamp};
 use crate::error::{Error, Result};
 
+/// The low-stock threshold of a row that does not say otherwise (migration 0016's default;
+/// `movements` names it for the writes).
+pub const DEFAULT_LOW_STOCK_THRESHOLD: i64 = 5;
+
 /// One row of `GET /stores/<id>/orders/`.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoreOrderRow {
@@ -115,6 +119,8 @@ pub struct InventoryRow {
     pub held: i64,
     /// Units an order or a new hold can take: `max(0, quantity - held)`.
     pub available: i64,
+    /// At or below this many units on hand the row is low on stock (on hand, not available).
+    pub low_stock_threshold: i64,
 }
 
 /// What a store has of a product: on hand and held (available follows from them).
@@ -140,9 +146,12 @@ pub struct InventoryFilter {
     pub title_contains: Option<String>,
     /// `Some(true)`: available > 0; `Some(false)`: available = 0.
     pub in_stock: Option<bool>,
+    /// `Some(true)`: quantity at or below the row's low-stock threshold; `Some(false)`: above.
+    pub low_stock: Option<bool>,
 }
 
-/// The inventory listing's WHERE clause: ?1 store, ?2 title text or NULL, ?3 in_stock or NULL.
+/// The inventory listing's WHERE clause: ?1 store, ?2 title text or NULL, ?3 in_stock or NULL,
+/// ?4 low_stock or NULL.
 /// `instr` on ASCII-lowercased text, not `LIKE`: LIKE stops reading its pattern at a NUL, so
 /// `q=%00` became `%` and matched every title; `instr` compares whole strings and has no
 /// wildcards to escape. Case folding is the same (`lower` and LIKE both fold ASCII only).
@@ -150,23 +159,26 @@ macro_rules! inventory_filter {
     () => {
         " i.store_id = ?1
           AND (?2 IS NULL OR instr(lower(p.title), lower(?2)) > 0)
-          AND (?3 IS NULL OR (?3 = 1 AND i.quantity > i.held) OR (?3 = 0 AND i.quantity <= i.held)) "
+          AND (?3 IS NULL OR (?3 = 1 AND i.quantity > i.held) OR (?3 = 0 AND i.quantity <= i.held))
+          AND (?4 IS NULL OR (?4 = 1 AND i.quantity <= i.low_stock_threshold)
+                          OR (?4 = 0 AND i.quantity > i.low_stock_threshold)) "
     };
 }
 const INVENTORY_COUNT: &str =
     concat!("SELECT COUNT(*) FROM inventory i JOIN products p ON p.id = i.product_id WHERE", inventory_filter!());
 const INVENTORY_PAGE: &str = concat!(
-    "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity, i.held
+    "SELECT p.id, p.title, p.price_cents, c.name, c.id, i.quantity, i.held, i.low_stock_threshold
        FROM inventory i
        JOIN products p ON p.id = i.product_id
        JOIN categories c ON c.id = p.category_id
       WHERE",
     inventory_filter!(),
     "ORDER BY p.title COLLATE NOCASE, p.id
-     LIMIT ?4 OFFSET ?5"
+     LIMIT ?5 OFFSET ?6"
 );
 
-/// An [`InventoryRow`] from `p.id, p.title, p.price_cents, c.name, c.id, i.quantity, i.held`.
+/// An [`InventoryRow`] from `p.id, p.title, p.price_cents, c.name, c.id, i.quantity, i.held,
+/// i.low_stock_threshold`.
 pub(crate) fn inventory_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<InventoryRow> {
     let stock = RowStock { quantity: row.get(5)?, held: row.get(6)? };
     Ok(InventoryRow {
@@ -178,6 +190,7 @@ pub(crate) fn inventory_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Invento
         quantity: stock.quantity,
         held: stock.held,
         available: stock.available(),
+        low_stock_threshold: row.get(7)?,
     })
 }
 
@@ -189,28 +202,31 @@ pub fn store_inventory(
     page: PageRequest,
 ) -> Result<PageOf<InventoryRow>> {
     let pattern = filter.title_contains.as_deref();
-    let in_stock = filter.in_stock;
-    let count: i64 =
-        conn.prepare_cached(INVENTORY_COUNT)?.query_row(params![store_id, pattern, in_stock], |row| row.get(0))?;
+    let (in_stock, low_stock) = (filter.in_stock, filter.low_stock);
+    let count: i64 = conn
+        .prepare_cached(INVENTORY_COUNT)?
+        .query_row(params![store_id, pattern, in_stock, low_stock], |row| row.get(0))?;
     let mut stmt = conn.prepare_cached(INVENTORY_PAGE)?;
     let rows = stmt
-        .query_map(params![store_id, pattern, in_stock, page.limit(), page.offset()], inventory_row)?
+        .query_map(params![store_id, pattern, in_stock, low_stock, page.limit(), page.offset()], inventory_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(PageOf { count, rows })
 }
 
-const INVENTORY_ROW: &str = "SELECT p.title, p.price_cents, c.name, c.id
+const INVENTORY_ROW: &str = "SELECT p.title, p.price_cents, c.name, c.id,
+            COALESCE((SELECT i.low_stock_threshold FROM inventory i WHERE i.store_id = ?2 AND i.product_id = p.id), ?3)
        FROM products p
        JOIN categories c ON c.id = p.category_id
       WHERE p.id = ?1";
 
-/// The listing rows of `products` (id and stock, from the stock view), in that order: one
-/// primary-key lookup each. A product deleted since its id was picked is left out.
-pub fn inventory_rows(conn: &Connection, products: &[(ProductId, RowStock)]) -> Result<Vec<InventoryRow>> {
+/// The listing rows of `products` (id and stock, from the stock view) in `store`, in that
+/// order: one primary-key lookup each (and one of the row's threshold by the inventory's
+/// unique index). A product deleted since its id was picked is left out.
+pub fn inventory_rows(conn: &Connection, store: StoreId, products: &[(ProductId, RowStock)]) -> Result<Vec<InventoryRow>> {
     let mut stmt = conn.prepare_cached(INVENTORY_ROW)?;
     let mut rows = Vec::with_capacity(products.len());
     for &(product_id, stock) in products {
-        let row = optional(stmt.query_row(params![product_id], |row| {
+        let row = optional(stmt.query_row(params![product_id, store, DEFAULT_LOW_STOCK_THRESHOLD], |row| {
             Ok(InventoryRow {
                 product_id,
                 title: row.get(0)?,
@@ -220,6 +236,7 @@ pub fn inventory_rows(conn: &Connection, products: &[(ProductId, RowStock)]) -> 
                 quantity: stock.quantity,
                 held: stock.held,
                 available: stock.available(),
+                low_stock_threshold: row.get(4)?,
             })
         }))?;
         rows.extend(row);

@@ -4,6 +4,8 @@
 //!
 //! - [`catalog`]: lookups and the catalog's statement functions (the admin's edits, stock).
 //! - [`orders`]: placing, cancelling and reading an order; the event a claimed job delivers.
+//! - [`bulk`]: a bulk stock update's rows under its error policy.
+//! - [`movements`]: the stock ledger, written with every change of on-hand stock.
 //! - [`idempotency`]: the keys that make an order or reservation request safe to retry.
 //! - [`reservations`]: checkout holds: granting, releasing, an order taking one, expiry.
 //! - [`listings`]: a store's orders and inventory, one page per query ([`listings::PageOf`]).
@@ -11,12 +13,14 @@
 //! - [`popularity`]: products with their order counts, for autocomplete.
 //! - [`seed`]: bulk inserts of a generated demo catalog (`aforro seed`).
 //!
-//! Order within: `orders` → `reservations` → `catalog`, `idempotency`; the others import no
-//! sibling.
+//! Order within: `orders` → `reservations` → `catalog`, `idempotency`; `orders`, `bulk` → `catalog`, `idempotency`;
+//! `orders`, `catalog` → `movements` → `listings` (its page type); the others import no sibling.
 
+pub mod bulk;
 pub mod catalog;
 pub mod idempotency;
 pub mod listings;
+pub mod movements;
 pub mod orders;
 pub mod popularity;
 pub mod reservations;

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, params};
 
-use super::{catalog, idempotency, reservations};
+use super::{catalog, idempotency, movements, reservations};
 use crate::db::optional;
 use crate::db::outbox::{events, jobs};
 use crate::db::records::{
-    ClaimedJob, CommitEffects, Event, EventData, EventKind, OrderBody, OrderItemBody, ReservationBody, ShortLine,
-    StockChange, Written,
+    ClaimedJob, CommitEffects, Event, EventData, EventKind, MovementReason, OrderBody, OrderItemBody, ReservationBody,
+    ShortLine, StockCause, StockChange, Written,
 };
 use crate::domain::{
     FieldError, IdempotencyKey, NewOrder, OrderId, OrderStatus, ProductId, ReservationId, StoreId, Timestamp,
@@ -61,6 +61,7 @@ pub fn place_order(
     conn: &Connection,
     order: &NewOrder,
     key: Option<&IdempotencyKey>,
+    actor: Option<&str>,
     now: Timestamp,
     job_lease: Option<Duration>,
 ) -> Result<Written<PlacedOrder>> {
@@ -89,22 +90,26 @@ pub fn place_order(
     let own = Own(reservation.as_ref());
     let mut effects = CommitEffects::default();
     let (lines, short) = match take_every_line(conn, order, own, now)? {
-        Some(taken) => {
-            for line in &taken {
-                let remaining = line.available - line.requested;
-                let change = StockChange { store_id: order.store_id, product_id: line.product_id, quantity: remaining };
-                events::stock_changed(conn, &mut effects, line.available, change, now)?;
-            }
-            (taken, Vec::new())
-        }
+        Some(taken) => (taken, Vec::new()),
         None => reject(conn, order, own, now)?,
     };
     let status = if short.is_empty() { OrderStatus::Confirmed } else { OrderStatus::Rejected };
     let order_id = insert_order(conn, order, status, now)?;
+    if status == OrderStatus::Confirmed {
+        // The movements name the order, so they follow its insert (one row per line). On hand
+        // falls by the order's lines, whether or not a reservation held them.
+        let cause = StockCause { reason: MovementReason::Order, order_id: Some(order_id), actor };
+        for line in &lines {
+            let remaining = line.available - line.requested;
+            let change = StockChange { store_id: order.store_id, product_id: line.product_id, quantity: remaining };
+            movements::stock_written(conn, &mut effects, &cause, line.available, change, line.threshold, now)?;
+        }
+    }
     if let Some(reservation) = &reservation
         && status == OrderStatus::Confirmed
     {
-        // A short order leaves its reservation ACTIVE (contract): only a confirmed one uses it.
+        // A short order leaves its reservation ACTIVE (contract): only a confirmed one uses it,
+        // releasing what it held in this transaction (no movement: on hand fell above).
         reservations::use_for_order(conn, &mut effects, reservation, order_id)?;
     }
     let body = OrderBody {
@@ -156,6 +161,8 @@ struct CheckedLine {
     title: String,
     requested: i64,
     available: i64,
+    /// The row's low-stock threshold (only a taken line's is used).
+    threshold: i64,
 }
 
 impl CheckedLine {
@@ -183,11 +190,12 @@ fn take_every_line(
     for line in &order.items {
         let requested = line.quantity_requested.get();
         match catalog::take_stock(conn, order.store_id, line.product_id, requested, own.held(line.product_id), now)? {
-            Some((remaining, title)) => taken.push(CheckedLine {
+            Some(catalog::Taken { remaining, title, threshold }) => taken.push(CheckedLine {
                 product_id: line.product_id,
                 title,
                 requested,
                 available: remaining + requested,
+                threshold,
             }),
             None => {
                 // Put back what the earlier lines took: an order runs without a savepoint of
@@ -237,6 +245,7 @@ fn check_lines(conn: &Connection, order: &NewOrder, own: Own<'_>, now: Timestamp
                 title,
                 requested: line.quantity_requested.get(),
                 available,
+                threshold: movements::DEFAULT_LOW_STOCK_THRESHOLD,
             }),
             None => unknown.push(FieldError::new(
                 format!("items[{index}].product_id"),
@@ -330,7 +339,13 @@ pub fn load_order_without_confirmation(conn: &Connection, order_id: OrderId) -> 
 /// to the store's inventory and `order.cancelled` is queued, all in the caller's transaction.
 /// An order already cancelled is answered as it stands and nothing changes (idempotent); a
 /// rejected (or pending) order is a conflict; an unknown one is not found.
-pub fn cancel_order(conn: &Connection, order_id: OrderId, now: Timestamp) -> Result<Written<OrderBody>> {
+/// The returned stock's movements name the order and `actor`.
+pub fn cancel_order(
+    conn: &Connection,
+    order_id: OrderId,
+    actor: Option<&str>,
+    now: Timestamp,
+) -> Result<Written<OrderBody>> {
     let not_found = || Error::NotFound(format!("order {order_id} does not exist"));
     let mut effects = CommitEffects::default();
     let mut status_stmt = conn.prepare_cached("SELECT store_id, status FROM orders WHERE id = ?1")?;
@@ -346,10 +361,11 @@ pub fn cancel_order(conn: &Connection, order_id: OrderId, now: Timestamp) -> Res
             let lines = lines
                 .query_map([order_id], |row| Ok((row.get::<_, ProductId>(0)?, row.get::<_, i64>(1)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let cause = StockCause { reason: MovementReason::Cancel, order_id: Some(order_id), actor };
             for (product_id, quantity) in lines {
-                let (before, after) = catalog::return_stock(conn, store_id, product_id, quantity)?;
+                let (before, after, threshold) = catalog::return_stock(conn, store_id, product_id, quantity)?;
                 let change = StockChange { store_id, product_id, quantity: after };
-                events::stock_changed(conn, &mut effects, before, change, now)?;
+                movements::stock_written(conn, &mut effects, &cause, before, change, threshold, now)?;
             }
             events::enqueue_order_event(conn, &mut effects, EventKind::OrderCancelled, order_id, now)?;
         }
@@ -387,7 +403,7 @@ pub fn load_event(conn: &Connection, job: &ClaimedJob) -> Result<Result<Event, S
         (EventKind::OrderConfirmed | EventKind::OrderCancelled, None) => {
             return Ok(Err(format!("{} job {} names no order", job.kind, job.id)));
         }
-        (EventKind::OutOfStock | EventKind::BackInStock | EventKind::ReservationExpired, _) => {
+        (EventKind::OutOfStock | EventKind::BackInStock | EventKind::LowStock | EventKind::ReservationExpired, _) => {
             EventData::Stored(serde_json::from_str(&job.payload)?)
         }
     };

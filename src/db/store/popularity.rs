@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rusqlite::Connection;
 
+use super::catalog::{CatalogWatermark, catalog_watermark};
 use crate::domain::ProductId;
 use crate::error::Result;
 
@@ -23,7 +24,14 @@ pub struct ProductPopularity {
 
 /// Every product with its popularity, read in one transaction so the three reads agree.
 pub fn products_with_popularity(conn: &Connection) -> Result<Vec<ProductPopularity>> {
+    Ok(products_with_popularity_at(conn)?.1)
+}
+
+/// [`products_with_popularity`] and the catalog watermark of the same snapshot, to stamp what
+/// is built from them.
+pub fn products_with_popularity_at(conn: &Connection) -> Result<(CatalogWatermark, Vec<ProductPopularity>)> {
     let tx = conn.unchecked_transaction()?;
+    let watermark = catalog_watermark(&tx)?;
     // Two grouped aggregates joined in memory: far cheaper than two correlated subqueries per
     // product at a million products, since few products have orders or stock rows.
     let units_ordered = sums_by_product(
@@ -46,7 +54,7 @@ pub fn products_with_popularity(conn: &Connection) -> Result<Vec<ProductPopulari
             stock: stock.get(&id).copied().unwrap_or(0),
         });
     }
-    Ok(products)
+    Ok((watermark, products))
 }
 
 fn sums_by_product(conn: &Connection, sql: &str) -> Result<HashMap<i64, i64>> {

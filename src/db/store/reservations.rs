@@ -351,12 +351,12 @@ mod tests {
         let conn = store_with_stock(3);
         grant(&conn, &hold(3), None, T0).expect("granted");
         assert!(matches!(grant(&conn, &hold(1), None, at(59)), Err(Error::NotEnoughStock(_))), "held a second before");
-        let placed = place_order(&conn, &order(1), None, at(59), None).expect("placed");
+        let placed = place_order(&conn, &order(1), None, None, at(59), None).expect("placed");
         assert_eq!(placed.value.status, OrderStatus::Rejected, "held a second before");
         // At expires_at, unswept: `inventory.held` still says 3, the writer counts none of it.
         let held: i64 = conn.query_row("SELECT held FROM inventory", [], |row| row.get(0)).expect("held");
         assert_eq!(held, 3);
-        let placed = place_order(&conn, &order(3), None, at(60), None).expect("placed");
+        let placed = place_order(&conn, &order(3), None, None, at(60), None).expect("placed");
         assert_eq!(placed.value.status, OrderStatus::Confirmed);
     }
 
@@ -381,5 +381,36 @@ mod tests {
         let payload: serde_json::Value = serde_json::from_str(&payload).expect("json");
         assert_eq!(payload["status"], "EXPIRED");
         assert_eq!(payload["items"], json!([{"product_id": 1, "quantity": 2}]));
+    }
+
+    #[test]
+    fn holds_write_no_movement_and_an_order_taking_one_writes_its_order_movements() {
+        let conn = store_with_stock(3);
+        let movements = |conn: &Connection| -> Vec<(i64, i64, String)> {
+            let mut stmt =
+                conn.prepare("SELECT delta, quantity_after, reason FROM stock_movements ORDER BY id").expect("sql");
+            stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .expect("rows")
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .expect("movements")
+        };
+        grant(&conn, &hold(2), None, T0).expect("granted");
+        let first: ReservationId = conn.query_row("SELECT MAX(id) FROM reservations", [], |row| row.get(0)).expect("id");
+        release(&conn, first, at(1)).expect("released");
+        grant(&conn, &hold(1), None, at(2)).expect("granted");
+        expire_due(&conn, at(62)).expect("expired");
+        assert_eq!(movements(&conn), Vec::new(), "a hold, a release and an expiry move no stock");
+        grant(&conn, &hold(2), None, at(70)).expect("granted");
+        let id: ReservationId = conn.query_row("SELECT MAX(id) FROM reservations", [], |row| row.get(0)).expect("id");
+        let taking = NewOrder::parse(&json!({"store_id": 1, "reservation_id": id.0,
+            "items": [{"product_id": 1, "quantity_requested": 2}]}))
+        .expect("valid");
+        let placed = place_order(&conn, &taking, None, Some("master"), at(71), None).expect("placed");
+        assert_eq!(placed.value.status, OrderStatus::Confirmed);
+        assert_eq!(movements(&conn), vec![(-2, 1, "order".to_owned())], "on hand falls by the order's line");
+        let (quantity, held): (i64, i64) = conn
+            .query_row("SELECT quantity, held FROM inventory", [], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("row");
+        assert_eq!((quantity, held), (1, 0), "the order released what its reservation held");
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::db::records::{HeldChange, StockChange};
+use crate::db::records::{HeldChange, StockChange, ThresholdChange};
 use crate::domain::{CategoryId, ProductId};
 use crate::error::Result;
 
@@ -173,6 +173,22 @@ pub fn for_each_held_row(conn: &Connection, mut each: impl FnMut(HeldChange) -> 
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         each(HeldChange { store_id: row.get(0)?, product_id: row.get(1)?, held: row.get(2)? })?;
+    }
+    Ok(())
+}
+
+/// Hands every inventory row whose low-stock threshold is not `default` to `each` (one pass
+/// over the inventory at start; thresholds are set by hand, so few rows differ).
+pub fn for_each_low_stock_override(
+    conn: &Connection,
+    default: i64,
+    mut each: impl FnMut(ThresholdChange) -> Result<()>,
+) -> Result<()> {
+    let mut stmt = conn
+        .prepare("SELECT store_id, product_id, low_stock_threshold FROM inventory WHERE low_stock_threshold <> ?1")?;
+    let mut rows = stmt.query([default])?;
+    while let Some(row) = rows.next()? {
+        each(ThresholdChange { store_id: row.get(0)?, product_id: row.get(1)?, threshold: row.get(2)? })?;
     }
     Ok(())
 }

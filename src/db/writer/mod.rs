@@ -239,6 +239,7 @@ impl WriterHandle {
         self.maintain(|conn| Ok(conn.execute_batch("PRAGMA optimize")?)).await
     }
 
+    #[cfg(feature = "test-support")]
     /// `PRAGMA max_page_count` on the writer's connection: caps the database at `pages` (its
     /// current size when `None`) and returns the cap SQLite took. A write that needs more pages
     /// fails with `SQLITE_FULL`, exactly as on a full volume, which is how the disk-full test

@@ -10,6 +10,8 @@
 //! - `admin`: the admin's edits, each recorded in the change history, and the admin's own
 //!   password and sessions.
 //! - `keys`: creating, editing and revoking API keys, and their last uses.
+//! - `analytics`: the search analytics' flush of what was counted in memory, and its pruning.
+//! - `curation`: synonym sets and search rules, each change in the history.
 //!
 //! The writer's maintenance (checkpoints, `PRAGMA optimize`, the storage probe) stays beside
 //! the writer itself (`writer/mod.rs`): it runs between batches, outside any transaction.
@@ -18,6 +20,8 @@
 //! [`Written`]: crate::db::records::Written
 
 mod admin;
+mod analytics;
+mod curation;
 mod keys;
 mod outbox;
 mod store;

@@ -25,6 +25,17 @@ pub fn api_routes() -> Vec<super::Route> {
     api::routes()
 }
 
+/// The admin JSON routes whose bodies may reach [`super::MAX_BULK_BODY_BYTES`] (bulk stock).
+pub fn large_body_api_routes() -> Vec<super::Route> {
+    api::large_body_routes()
+}
+
+/// The admin pages whose forms may reach [`super::MAX_BULK_BODY_BYTES`] (the bulk stock
+/// upload), HTML like [`web_router`].
+pub fn large_body_web_router() -> Router<AppState> {
+    web::large_body_router()
+}
+
 /// The admin HTML page: outside the problem+json middleware, so a page with an error is an
 /// HTML page with its real status code.
 pub fn web_router() -> Router<AppState> {

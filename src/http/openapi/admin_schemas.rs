@@ -135,11 +135,14 @@ pub(crate) struct AdminProduct {
     created_at: String,
 }
 
-/// `PUT …/inventory/<product>/`: the new quantity.
+/// `PUT …/inventory/<product>/`: the new quantity, the row's new low-stock threshold, or both
+/// (a threshold alone needs the inventory row to exist; it emits no event).
 #[derive(ToSchema)]
 pub struct SetStockBody {
     #[schema(minimum = 0, maximum = 1_000_000_000)]
-    quantity: i64,
+    quantity: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    low_stock_threshold: Option<i64>,
 }
 
 /// `POST …/adjust/`: added to the quantity (negative takes away; below zero is 409).
@@ -156,12 +159,48 @@ pub struct RestockBody {
     quantity: i64,
 }
 
-/// A store's stock of a product after a change.
+/// A store's stock of a product after a change (`low_stock_threshold` only from `PUT`).
 #[derive(ToSchema)]
 pub struct StockLevel {
     store_id: i64,
     product_id: i64,
     quantity: i64,
+    low_stock_threshold: Option<i64>,
+}
+
+/// Why a movement happened.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum MovementReasonDoc {
+    /// An order took the units.
+    Order,
+    /// A cancelled order gave them back.
+    Cancel,
+    /// `POST …/restock/`.
+    Restock,
+    /// `POST …/adjust/`.
+    Adjust,
+    /// `PUT …/inventory/<product>/` or the admin pages.
+    Set,
+    /// A bulk update row.
+    Bulk,
+}
+
+/// One change of a store's on-hand stock of a product. Each `quantity_after` is the previous
+/// movement's plus `delta`; the newest equals the current quantity.
+#[derive(ToSchema)]
+pub struct MovementDoc {
+    id: i64,
+    store_id: i64,
+    product_id: i64,
+    delta: i64,
+    quantity_after: i64,
+    reason: MovementReasonDoc,
+    order_id: Option<i64>,
+    /// `admin:<username>`, `key:<key id>`, `master`, or null (open mode without an admin).
+    actor: Option<String>,
+    #[schema(format = DateTime)]
+    created_at: String,
 }
 
 #[derive(ToSchema)]
@@ -207,6 +246,39 @@ pub(crate) struct AdminOrdersFilter {
     status: Option<String>,
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SearchAnalyticsParams {
+    /// `popular` (default: every query) or `no_results` (only queries whose last search found
+    /// nothing); empty is the default.
+    #[param(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(popular|no_results)?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
+    kind: Option<String>,
+    /// Days counted, today (UTC) and the days before: 1 to 90, default 7; empty is the default.
+    #[param(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(0*([1-9]|[1-8][0-9]|90))?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
+    days: Option<String>,
+}
+
+/// One query's searches over the days asked for.
+#[derive(ToSchema)]
+#[schema(as = SearchQueryStats)]
+pub struct SearchQueryStats {
+    /// The normalised query: folded words, single spaces, at most 8 words.
+    #[schema(example = "red scarf")]
+    q: String,
+    searches: i64,
+    /// Of them, those that found nothing.
+    no_result_searches: i64,
+    /// What its latest search found (`count`).
+    last_count: i64,
+    /// When its latest search was.
+    #[schema(format = "date-time")]
+    last_seen: String,
+}
+
 /// Every admin operation but login, without a live token.
 #[derive(utoipa::ToResponse)]
 #[response(
@@ -234,4 +306,40 @@ pub struct StockPath {
     store_id: i64,
     /// Product id.
     product_id: i64,
+}
+
+/// `POST /api/admin/stock/bulk/`: 1 to 10,000 rows applied in order in one transaction.
+#[derive(ToSchema)]
+pub struct BulkBody {
+    /// `reject_everything` (default): any failed row is a 400 and nothing is applied;
+    /// `reject_failed_rows`: the good rows are applied and the failed ones reported.
+    #[schema(pattern = "^(reject_everything|reject_failed_rows)$")]
+    error_policy: Option<String>,
+    #[schema(min_items = 1, max_items = 10000)]
+    rows: Vec<BulkRowDoc>,
+}
+
+/// One row: `quantity` (sets on hand) or `delta` (adds to it; below zero fails the row).
+#[derive(ToSchema)]
+pub struct BulkRowDoc {
+    store_id: i64,
+    product_id: i64,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    quantity: Option<i64>,
+    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
+    delta: Option<i64>,
+}
+
+/// What a bulk update applied and, under `reject_failed_rows`, which rows failed.
+#[derive(ToSchema)]
+pub struct BulkResultDoc {
+    applied: i64,
+    failed: Vec<FailedRowDoc>,
+}
+
+/// A failed row: its index and its field errors (`rows[i].<member>`).
+#[derive(ToSchema)]
+pub struct FailedRowDoc {
+    index: i64,
+    errors: Vec<super::schemas::FieldErrorDoc>,
 }

@@ -9,6 +9,7 @@
 
 pub mod access_schemas;
 pub mod admin_schemas;
+pub mod curation_schemas;
 pub mod schemas;
 
 use std::sync::OnceLock;
@@ -19,7 +20,10 @@ use utoipa::OpenApi;
 
 use self::access_schemas::AccessScheme;
 use self::admin_schemas::AdminTokenScheme;
-use super::admin::api::{catalog as admin_catalog, session as admin_session, stock as admin_stock};
+use super::admin::api::{
+    analytics as admin_analytics, catalog as admin_catalog, curation as admin_curation, session as admin_session,
+    stock as admin_stock,
+};
 use super::{health, keys, metrics, orders, reservations, search, stores, suggest};
 
 #[derive(OpenApi)]
@@ -65,8 +69,19 @@ use super::{health, keys, metrics, orders, reservations, search, stores, suggest
         admin_stock::set_stock,
         admin_stock::adjust_stock,
         admin_stock::restock,
+        admin_stock::list_movements,
+        admin_stock::bulk_update,
         admin_stock::list_orders,
         admin_stock::cancel_order,
+        admin_curation::list_synonym_sets,
+        admin_curation::get_synonym_set,
+        admin_curation::put_synonym_set,
+        admin_curation::delete_synonym_set,
+        admin_curation::list_search_rules,
+        admin_curation::get_search_rule,
+        admin_curation::put_search_rule,
+        admin_curation::delete_search_rule,
+        admin_analytics::search_analytics,
         keys::create_key,
         keys::list_keys,
         keys::get_key,

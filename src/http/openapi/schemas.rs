@@ -185,6 +185,9 @@ pub(crate) struct InventoryRowDoc {
     held: i64,
     /// `max(0, quantity - held)`.
     available: i64,
+    /// At or below this many units on hand (`quantity`, not `available`) the row is low on
+    /// stock (`low_stock=true`).
+    low_stock_threshold: i64,
 }
 
 #[derive(ToSchema)]
@@ -206,6 +209,39 @@ pub(crate) struct SearchRowDoc {
     quantity: Option<i64>,
     /// Only with `highlight=true`.
     highlight: Option<HighlightDoc>,
+    /// Only with `explain=true` and words in `q`.
+    explain: Option<ExplainDoc>,
+}
+
+/// Why a result matched and ranked where it did.
+#[derive(ToSchema)]
+#[schema(as = Explain)]
+pub struct ExplainDoc {
+    /// Placed by a search rule's pin rather than by its words.
+    pinned: bool,
+    /// Each query word's best match on this product, in query order (ignored words, and
+    /// dropped words the product lacks, are absent).
+    words: Vec<WordExplainDoc>,
+    /// The BM25 part of the rank; 0 when not sorted by relevance.
+    bm25: f32,
+}
+
+/// One query word's best match on one product.
+#[derive(ToSchema)]
+#[schema(as = WordExplain)]
+pub struct WordExplainDoc {
+    /// The query word, folded.
+    #[schema(example = "kettel")]
+    word: String,
+    /// The index term it matched (a stem match shows the stem).
+    #[schema(example = "kettle")]
+    term: String,
+    #[schema(pattern = "^(exact|stem|synonym|prefix|typo)$")]
+    how: String,
+    #[schema(minimum = 0, maximum = 2)]
+    typos: u8,
+    #[schema(pattern = "^(title|category|description)$")]
+    field: String,
 }
 
 #[derive(ToSchema)]
@@ -294,6 +330,10 @@ pub struct MatchDoc {
     /// by its most frequent matching term; null when none did or no match has every
     /// corrected term.
     did_you_mean: Option<String>,
+    /// Each query word or phrase expanded through a synonym set → the synonyms that matched.
+    synonyms: std::collections::BTreeMap<String, Vec<String>>,
+    /// The search rules applied, in name order.
+    rules: Vec<String>,
 }
 
 /// Up to 10 distinct titles, best first.
@@ -301,6 +341,12 @@ pub struct MatchDoc {
 pub struct Suggestions {
     #[schema(max_items = 10)]
     results: Vec<String>,
+    /// Only with `queries=true` (then always, possibly empty): up to 5 past searches of the
+    /// last 30 days (as of the last flush of the search analytics) starting with `q`'s words,
+    /// its last word a prefix, that found something the last time and were searched at least
+    /// 3 times; most searched first.
+    #[schema(max_items = 5)]
+    queries: Option<Vec<String>>,
 }
 
 #[derive(ToSchema)]
@@ -320,6 +366,10 @@ pub struct Readiness {
     /// Replicas only: how far their views trail the newest commit they have received.
     #[schema(example = 0)]
     lag_ms: Option<u64>,
+    /// Derived views still being built (`autocomplete`, `browse orders`, `title order`);
+    /// meanwhile listings answer from SQL with the same results.
+    #[schema(example = json!(["autocomplete"]))]
+    building: Vec<String>,
 }
 
 // The query patterns below describe exactly what the server accepts (schemathesis checks
@@ -361,6 +411,10 @@ pub(crate) struct InventoryFilter {
     /// filter.
     #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
     in_stock: Option<String>,
+    /// `true` (or `1`): quantity at or below the row's `low_stock_threshold` (the test of
+    /// `inventory.low_stock`); `false` (or `0`): above it; any case; empty is no filter.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    low_stock: Option<String>,
 }
 
 #[derive(IntoParams)]
@@ -407,6 +461,15 @@ pub(crate) struct SearchParams {
     /// Adds `highlight` to each result (matched words in `<mark>`): as `stock_first`.
     #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
     highlight: Option<String>,
+    /// Adds `explain` to each result (why it matched and ranked where it did): as
+    /// `stock_first`.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    explain: Option<String>,
+    /// `false` keeps this search out of the search analytics (test scripts, monitoring
+    /// probes, a storefront's searches as the shopper types): as `stock_first`, empty is
+    /// `true`.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    analytics: Option<String>,
 }
 
 #[derive(IntoParams)]
@@ -417,4 +480,8 @@ pub(crate) struct SuggestParams {
         pattern = r"^[ \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f]{1,98}[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][ \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     q: String,
+    /// Adds `queries`, popular past searches: `true` or `1`, `false` or `0`, any case; empty
+    /// is `false`.
+    #[param(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$")]
+    queries: Option<String>,
 }

@@ -7,8 +7,10 @@
 //! - no filter: `count` is the length of the store's carried list; the page walks the title
 //!   order until it has skipped `offset` and kept `limit` of the store's products, about
 //!   `(offset + limit) · N / n` slots;
-//! - `in_stock`: the same walk, plus one pass over the store's n quantities for the exact
-//!   `count` (sequential, about 0.1 ms at n = 100k);
+//! - `in_stock`, `low_stock`: the same walk, plus one pass over the store's n quantities for
+//!   the exact `count` (sequential, about 0.1 ms at n = 100k); `in_stock` tests what is
+//!   available, `low_stock` compares what is on hand with its row's threshold, the default
+//!   unless the stock view holds another;
 //! - `q` (title contains): an exact count of titles containing a substring has no index to
 //!   answer it. A store carrying a sixteenth of the catalog or more has it found by one
 //!   sequential `memmem` pass over every case-folded title kept here (matches come out in
@@ -25,6 +27,7 @@
 //! the folded titles themselves (about 35 MB), and each product's price and category (16 bytes)
 //! for the admin's title search ([`search`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use memchr::memmem;
@@ -34,8 +37,9 @@ use crate::db::store::listings::{InventoryFilter, InventoryRow, PageOf, RowStock
 use crate::db::store::view_rows;
 use crate::domain::{PageRequest, ProductId, StoreId};
 use crate::error::{Error, Result};
-use crate::search::stock::{StockTables, StockView};
+use crate::search::stock::{StockTables, StockView, Thresholds};
 
+pub mod saved;
 pub mod search;
 
 /// A rank for product ids without a title (no such product).
@@ -152,6 +156,7 @@ impl TitleOrder {
     pub fn page(
         &self,
         tables: &StockTables,
+        thresholds: &Thresholds,
         store_id: StoreId,
         filter: &InventoryFilter,
         page: PageRequest,
@@ -161,7 +166,22 @@ impl TitleOrder {
         };
         let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let limit = usize::try_from(page.limit()).unwrap_or(usize::MAX);
-        let stocked = |quantity: u32| filter.in_stock.is_none_or(|in_stock| in_stock == (quantity > 0));
+        let thresholds = thresholds.store(store_id);
+        // Low stock is judged on hand, the slot holds what is available: the store's few held
+        // pairs are copied once (only when the filter asks), elsewhere on hand is the slot.
+        let on_hand = match filter.low_stock {
+            Some(_) => tables.on_hand_of_held(store_id),
+            None => HashMap::new(),
+        };
+        // Whether a carried product's row passes the stock filters (the quantity is the
+        // product's available, read once by the caller).
+        let passes = |product_id: u32, quantity: u32| {
+            filter.in_stock.is_none_or(|in_stock| in_stock == (quantity > 0))
+                && filter.low_stock.is_none_or(|low| {
+                    let on_hand = on_hand.get(&product_id).copied().unwrap_or(i64::from(quantity));
+                    low == (on_hand <= thresholds.of(product_id))
+                })
+        };
         let quantity_of = |product_id: u32| StockTables::quantity_in(column, u64::from(product_id));
         let row = |product_id: u32, quantity: u32| (ProductId(i64::from(product_id)), i64::from(quantity));
 
@@ -173,15 +193,16 @@ impl TitleOrder {
                 self.ranks_containing(&finder)
                     .into_iter()
                     .filter_map(|rank| {
-                        let quantity = quantity_of(self.by_title[rank as usize])?;
-                        stocked(quantity).then_some((rank, quantity))
+                        let product_id = self.by_title[rank as usize];
+                        let quantity = quantity_of(product_id)?;
+                        passes(product_id, quantity).then_some((rank, quantity))
                     })
                     .collect()
             } else {
                 carried
                     .iter()
                     .filter_map(|&product_id| {
-                        let quantity = quantity_of(product_id).filter(|quantity| stocked(*quantity))?;
+                        let quantity = quantity_of(product_id).filter(|quantity| passes(product_id, *quantity))?;
                         let rank = self.rank_of(product_id)?;
                         finder.find(self.folded_title(rank)).map(|_| (rank, quantity))
                     })
@@ -202,15 +223,18 @@ impl TitleOrder {
             return PageOf { count: count_i64(count), rows: rows.collect() };
         }
 
-        let count = match filter.in_stock {
-            None => carried.len(),
-            Some(_) => carried.iter().filter(|&&product_id| quantity_of(product_id).is_some_and(stocked)).count(),
+        let count = match (filter.in_stock, filter.low_stock) {
+            (None, None) => carried.len(),
+            _ => carried
+                .iter()
+                .filter(|&&product_id| quantity_of(product_id).is_some_and(|quantity| passes(product_id, quantity)))
+                .count(),
         };
         let rows = self
             .by_title
             .iter()
             .filter_map(|&product_id| {
-                quantity_of(product_id).filter(|quantity| stocked(*quantity)).map(|q| (product_id, q))
+                quantity_of(product_id).filter(|quantity| passes(product_id, *quantity)).map(|q| (product_id, q))
             })
             .skip(offset)
             .take(limit)
@@ -234,7 +258,7 @@ pub fn inventory_page(
     page: PageRequest,
 ) -> Result<PageOf<InventoryRow>> {
     let tables = stock.tables();
-    let ids = order.page(&tables, store_id, filter, page);
+    let ids = order.page(&tables, &stock.thresholds(), store_id, filter, page);
     // The page's on hand and held: a lookup per row of the page, never per row of the store.
     let rows: Vec<(ProductId, RowStock)> = ids
         .rows
@@ -244,7 +268,7 @@ pub fn inventory_page(
             (product_id, stock)
         })
         .collect();
-    Ok(PageOf { count: ids.count, rows: inventory_rows(conn, &rows)? })
+    Ok(PageOf { count: ids.count, rows: inventory_rows(conn, store_id, &rows)? })
 }
 
 /// The latest computed title order, shared with requests.

@@ -48,7 +48,7 @@ fn catalog() -> (Index, ProductFields, StockView) {
     writer.commit().expect("deletes");
     let conn = Connection::open_in_memory().expect("in-memory db");
     conn.execute_batch(
-        "CREATE TABLE products (id INTEGER PRIMARY KEY); CREATE TABLE inventory (store_id, product_id, quantity, held DEFAULT 0);",
+        "CREATE TABLE products (id INTEGER PRIMARY KEY); CREATE TABLE inventory (store_id, product_id, quantity, held DEFAULT 0, low_stock_threshold DEFAULT 5);",
     )
     .expect("tables");
     for id in 1..=PRODUCTS {

@@ -2,16 +2,19 @@
 //! cancel as an admin makes them (each with its history entry in the same savepoint), and the
 //! admin's own password and sessions.
 
+use std::collections::HashMap;
+
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 
 use crate::db::admin::history::{Actor, ObjectType, logged, record, stock_field};
-use crate::db::admin::{accounts, sessions};
+use crate::db::admin::{accounts, listing, sessions};
 use crate::db::outbox::jobs;
 use crate::db::records::{AdminId, CommitEffects, OrderBody, Written};
-use crate::db::store::{catalog, orders};
+use crate::db::store::{bulk, catalog, orders};
 use crate::db::writer::WriterHandle;
-use crate::domain::catalog::{CategoryInput, ProductFields, StockUpdate, StoreInput};
+use crate::domain::catalog::{CategoryInput, ProductFields, StockEdit, StockUpdate, StoreInput};
+use crate::domain::stock::{BulkOutcome, BulkUpdate};
 use crate::domain::{CategoryId, OrderId, OrderStatus, ProductId, SessionToken, StoreId, Timestamp};
 use crate::error::Result;
 
@@ -90,11 +93,89 @@ impl WriterHandle {
     ) -> Result<i64> {
         self.write(move |conn| {
             let (field, before) = stock_field(conn, store_id, product_id)?;
-            let written = catalog::update_stock(conn, store_id, product_id, update)?;
+            let written = catalog::update_stock(conn, store_id, product_id, update, actor.stock_actor().as_deref())?;
             let (_, after) = stock_field(conn, store_id, product_id)?;
             let mut changes = Map::new();
             changes.insert(field, Value::Array(vec![before, after]));
             record(conn, &actor, ObjectType::Product, product_id.0, "change", changes)?;
+            Ok(written)
+        })
+        .await
+    }
+
+    /// `PUT …/inventory/<product>/`: sets the row's low-stock threshold and/or its quantity
+    /// (the threshold first, so a quantity set with it is judged against it), recorded in the
+    /// product's history. A threshold alone needs the row to exist (404). Returns the quantity
+    /// and the threshold.
+    pub async fn edit_stock_as(
+        &self,
+        actor: Actor,
+        store_id: StoreId,
+        product_id: ProductId,
+        edit: StockEdit,
+    ) -> Result<(i64, i64)> {
+        self.write(move |conn| {
+            let mut changes = Map::new();
+            let mut effects = CommitEffects::default();
+            let mut quantity = None;
+            if let Some(threshold) = edit.low_stock_threshold {
+                let before = catalog::stock_row(conn, store_id, product_id)?.map(|(_, threshold)| threshold);
+                if edit.quantity.is_some() {
+                    // With a quantity the row may not exist yet: create it at 0 (the quantity
+                    // set next then moves from 0, as a set on a missing row does).
+                    catalog::ensure_inventory_row(conn, &mut effects, store_id, product_id)?;
+                }
+                let written = catalog::set_low_stock_threshold(conn, store_id, product_id, threshold)?;
+                quantity = Some(written.value);
+                effects.absorb(&written.effects);
+                let label = format!("low stock threshold at store {store_id}");
+                changes.insert(label, Value::Array(vec![before.into(), threshold.into()]));
+            }
+            if let Some(set) = edit.quantity {
+                let (field, before) = stock_field(conn, store_id, product_id)?;
+                let stock_actor = actor.stock_actor();
+                let written =
+                    catalog::update_stock(conn, store_id, product_id, StockUpdate::Set(set), stock_actor.as_deref())?;
+                let (_, after) = stock_field(conn, store_id, product_id)?;
+                changes.insert(field, Value::Array(vec![before, after]));
+                quantity = Some(written.value);
+                effects.absorb(&written.effects);
+            }
+            let (quantity, threshold) = catalog::stock_row(conn, store_id, product_id)?
+                .filter(|_| quantity.is_some())
+                .ok_or_else(|| crate::error::Error::Invariant("an edit changed no stock row".to_owned()))?;
+            record(conn, &actor, ObjectType::Product, product_id.0, "change", changes)?;
+            Ok(Written { value: (quantity, threshold), effects })
+        })
+        .await
+    }
+
+    /// Applies a bulk stock update in one transaction (see [`bulk::apply`]): its movements
+    /// record `actor`. Resolves once search and listings hold every change.
+    pub async fn bulk_update_stock(&self, actor: Option<String>, update: BulkUpdate) -> Result<BulkOutcome> {
+        self.write(move |conn| bulk::apply(conn, &update, actor.as_deref())).await
+    }
+
+    /// [`Self::bulk_update_stock`] by a signed-in admin (the upload page): every quantity it
+    /// changed is also recorded in its product's history, as a stock edit is.
+    pub async fn bulk_update_stock_as(&self, actor: Actor, update: BulkUpdate) -> Result<BulkOutcome> {
+        self.write(move |conn| {
+            let (written, changes) = bulk::apply_listing_changes(conn, &update, actor.stock_actor().as_deref())?;
+            let mut store_names: HashMap<StoreId, String> = HashMap::new();
+            for (store_id, product_id, before, after) in changes {
+                let name = match store_names.entry(store_id) {
+                    std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(listing::store(conn, store_id)?.name)
+                    }
+                };
+                let mut fields = Map::new();
+                fields.insert(
+                    format!("stock at {name} (store {store_id})"),
+                    Value::Array(vec![before.into(), after.into()]),
+                );
+                record(conn, &actor, ObjectType::Product, product_id.0, "change", fields)?;
+            }
             Ok(written)
         })
         .await
@@ -120,7 +201,7 @@ impl WriterHandle {
     /// when it changed anything (cancelling a cancelled order changes nothing).
     pub async fn cancel_order_as(&self, actor: Actor, order_id: OrderId) -> Result<OrderBody> {
         self.write(move |conn| {
-            let written = orders::cancel_order(conn, order_id, Timestamp::now())?;
+            let written = orders::cancel_order(conn, order_id, actor.stock_actor().as_deref(), Timestamp::now())?;
             // It queues `order.cancelled` exactly when it cancels; a repeat queues nothing.
             if written.effects.enqueued_jobs > 0 {
                 let mut changes = Map::new();

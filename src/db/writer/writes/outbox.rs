@@ -1,4 +1,5 @@
-//! The outbox's named writes: the workers' claims and outcomes, and the retention purges.
+//! The outbox's named writes: the workers' claims and outcomes, and the retention purges
+//! (the stock ledger's too).
 //! None changes what the derived views hold.
 
 use std::time::Duration;
@@ -6,7 +7,7 @@ use std::time::Duration;
 use crate::db::outbox::commit_log;
 use crate::db::outbox::jobs::{self, JobOutcome};
 use crate::db::records::{ClaimedJob, Written};
-use crate::db::store::idempotency;
+use crate::db::store::{idempotency, movements};
 use crate::db::writer::WriterHandle;
 use crate::domain::Timestamp;
 use crate::error::Result;
@@ -53,6 +54,12 @@ impl WriterHandle {
             Ok(Written::quietly((jobs::purge_done_before(conn, cutoff)?, idempotency::purge_before(conn, cutoff)?)))
         })
         .await
+    }
+
+    /// Deletes a batch of the stock movements written before `cutoff` (see
+    /// [`movements::prune_batch_before`]); returns how many.
+    pub async fn prune_movements_before(&self, cutoff: Timestamp) -> Result<usize> {
+        self.write(move |conn| Ok(Written::quietly(movements::prune_batch_before(conn, cutoff)?))).await
     }
 
     /// Deletes the `commit_log` rows committed before `cutoff`; returns how many.

@@ -35,15 +35,20 @@ pub(super) fn content_security_policy() -> &'static str {
 }
 
 /// The sections of the navigation bar: (path, label).
-const SECTIONS: [(&str, &str); 8] = [
+const SECTIONS: [(&str, &str); 13] = [
     ("/admin/", "Dashboard"),
     ("/admin/products/", "Products"),
     ("/admin/categories/", "Categories"),
     ("/admin/stores/", "Stores"),
     ("/admin/orders/", "Orders"),
+    ("/admin/stock/bulk/", "Bulk stock"),
     ("/admin/jobs/", "Jobs"),
     ("/admin/accounts/", "Accounts"),
     ("/admin/keys/", "API keys"),
+    ("/admin/synonyms/", "Synonyms"),
+    ("/admin/search-rules/", "Search rules"),
+    ("/admin/search-insights/", "Search insights"),
+    ("/admin/search-preview/", "Search preview"),
 ];
 
 /// Who is signed in, for the header and every form's CSRF field.

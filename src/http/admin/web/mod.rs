@@ -6,13 +6,15 @@
 //! # Layout
 //! - [`layout`]: the frame, the embedded style sheet, the list and form pieces.
 //! - [`products`], [`catalog`] (categories and stores), [`inventory`], [`orders`], [`jobs`],
-//!   [`accounts`], [`keys`] (API keys): one file per section.
+//!   [`accounts`], [`keys`] (API keys), [`search`] (search insights and preview), [`curation`]
+//!   (synonym sets and search rules), [`stock`] (bulk stock from a CSV file): one file per section.
 //! - [`login`]: the login form (a double-submit CSRF token, attempts limited per account and
 //!   client address); [`session`]: the cookie session and the CSRF form token.
 
 mod accounts;
 mod catalog;
 mod cookies;
+mod curation;
 mod inventory;
 mod jobs;
 mod keys;
@@ -20,7 +22,9 @@ mod layout;
 mod login;
 mod orders;
 mod products;
+mod search;
 mod session;
+mod stock;
 
 use std::collections::HashMap;
 
@@ -59,7 +63,15 @@ pub(super) fn router() -> Router<AppState> {
         .merge(jobs::router())
         .merge(accounts::router())
         .merge(keys::router())
+        .merge(curation::router())
+        .merge(search::router())
         .layer(axum::middleware::map_response(security_headers))
+}
+
+/// The pages whose forms may carry up to 2 MiB (the bulk stock upload): the caller layers
+/// them with that limit instead of the usual one.
+pub(super) fn large_body_router() -> Router<AppState> {
+    stock::router().layer(axum::middleware::map_response(security_headers))
 }
 
 /// The headers every admin page carries: what it may load and run (nothing but its own style

@@ -366,7 +366,7 @@ async fn restock(
             return Ok((StatusCode::BAD_REQUEST, page).into_response());
         }
     };
-    let (StockUpdate::Adjust(quantity) | StockUpdate::Set(quantity)) = update;
+    let (StockUpdate::Adjust(quantity) | StockUpdate::Set(quantity) | StockUpdate::Restock(quantity)) = update;
     let store_id = body
         .get("store_id")
         .and_then(serde_json::Value::as_i64)

@@ -1,0 +1,137 @@
+//! The stock ledger (`stock_movements`): one row per change of a store's on-hand quantity of a
+//! product, written in the transaction that changes it ([`stock_written`], the one door every
+//! stock write goes through), read back a page at a time, pruned past its retention.
+
+use rusqlite::{Connection, params};
+
+use super::listings::PageOf;
+use crate::db::outbox::events;
+use crate::db::records::{CommitEffects, Movement, MovementReason, StockCause, StockChange};
+use crate::domain::{PageRequest, ProductId, StoreId, Timestamp};
+use crate::error::{Error, Result};
+
+pub use super::listings::DEFAULT_LOW_STOCK_THRESHOLD;
+
+/// Records that a write took a store's stock of a product from `before` to `change.quantity`:
+/// its movement (none when the quantity did not change), then the change and its events
+/// ([`events::stock_changed`]; `threshold` is the row's low-stock threshold). Every write that
+/// changes on-hand stock calls this, in its own transaction, so the ledger's chain holds.
+pub fn stock_written(
+    conn: &Connection,
+    effects: &mut CommitEffects,
+    cause: &StockCause<'_>,
+    before: i64,
+    change: StockChange,
+    threshold: i64,
+    now: Timestamp,
+) -> Result<()> {
+    let delta = change.quantity - before;
+    if delta == 0 {
+        return Ok(());
+    }
+    // `OR FAIL` and no `RETURNING`: nothing here can abort half-way, so SQLite writes the row
+    // without a statement journal (an order writes one per line; see migration 0016).
+    let mut insert = conn.prepare_cached(
+        "INSERT OR FAIL INTO stock_movements
+                (store_id, product_id, delta, quantity_after, reason, order_id, actor, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    insert.execute(params![
+        change.store_id,
+        change.product_id,
+        delta,
+        change.quantity,
+        cause.reason.as_str(),
+        cause.order_id,
+        cause.actor,
+        now.micros
+    ])?;
+    events::stock_changed(conn, effects, before, change, threshold, now)
+}
+
+const MOVEMENTS_COUNT: &str = "SELECT COUNT(*) FROM stock_movements WHERE product_id = ?1 AND store_id = ?2";
+const MOVEMENTS_PAGE: &str = "SELECT id, delta, quantity_after, reason, order_id, actor, created_at
+       FROM stock_movements
+      WHERE product_id = ?1 AND store_id = ?2
+      ORDER BY id DESC
+      LIMIT ?3 OFFSET ?4";
+
+/// A store's movements of a product, newest first.
+pub fn movements(
+    conn: &Connection,
+    store_id: StoreId,
+    product_id: ProductId,
+    page: PageRequest,
+) -> Result<PageOf<Movement>> {
+    let count: i64 =
+        conn.prepare_cached(MOVEMENTS_COUNT)?.query_row(params![product_id, store_id], |row| row.get(0))?;
+    let mut stmt = conn.prepare_cached(MOVEMENTS_PAGE)?;
+    let rows = stmt
+        .query_map(params![product_id, store_id, page.limit(), page.offset()], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, String>(3)?,
+                row.get(4)?,
+                row.get::<_, Option<String>>(5)?,
+                row.get::<_, i64>(6)?,
+            ))
+        })?
+        .map(|row| {
+            let (id, delta, quantity_after, reason, order_id, actor, created_at) = row?;
+            let reason = MovementReason::parse(&reason)
+                .ok_or_else(|| Error::Invariant(format!("movement {id} has reason {reason:?}")))?;
+            Ok(Movement {
+                id,
+                store_id,
+                product_id,
+                delta,
+                quantity_after,
+                reason,
+                order_id,
+                actor,
+                created_at: Timestamp::from_micros(created_at),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(PageOf { count, rows })
+}
+
+/// Deletes a product's movements (with the product itself).
+pub fn delete_product_movements(conn: &Connection, product_id: ProductId) -> Result<usize> {
+    Ok(conn.prepare_cached("DELETE FROM stock_movements WHERE product_id = ?1")?.execute([product_id])?)
+}
+
+/// Movements deleted per statement while pruning: the writer's other work waits for at most
+/// one such batch at a time.
+pub const PRUNE_BATCH: usize = 10_000;
+
+/// Deletes up to [`PRUNE_BATCH`] of the oldest movements written before `cutoff`; returns how
+/// many. Ids grow with `created_at` (one writer), so the movements to prune are a prefix of the
+/// ids: found by walking the primary key from its start, without an index on `created_at`.
+pub fn prune_batch_before(conn: &Connection, cutoff: Timestamp) -> Result<usize> {
+    let mut stmt = conn.prepare_cached(
+        "DELETE FROM stock_movements
+          WHERE id IN (SELECT id FROM stock_movements WHERE created_at < ?1 ORDER BY id LIMIT ?2)",
+    )?;
+    Ok(stmt.execute(params![cutoff.micros, PRUNE_BATCH as i64])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::query_plan;
+
+    #[test]
+    fn the_ledger_queries_walk_its_index() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        crate::db::migrate::migrate(&mut conn).expect("migrate");
+        for sql in [MOVEMENTS_COUNT, MOVEMENTS_PAGE, "DELETE FROM stock_movements WHERE product_id = ?1"] {
+            let plan = query_plan(&conn, sql);
+            let full_scans: Vec<_> =
+                plan.iter().filter(|step| step.starts_with("SCAN") && !step.contains("INDEX")).collect();
+            assert!(full_scans.is_empty(), "{sql}\n{plan:#?}");
+        }
+    }
+}
