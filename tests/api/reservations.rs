@@ -495,3 +495,39 @@ async fn the_admin_sees_a_row_s_holding_reservations_and_an_order_s_reservation(
     assert!(order_page.contains(&format!("Reservation {used}")) && order_page.contains("USED"), "{order_page}");
     admin.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn low_stock_is_judged_on_hand_while_in_stock_is_judged_available() {
+    let app = catalog_app().await;
+    // 10 on hand at the default threshold 5: holding 6 leaves 4 available, still 10 on hand.
+    granted(&app, &hold(1, &[(1, 6)])).await;
+    let rows = |page: Value| -> Vec<i64> {
+        page["results"].as_array().expect("results").iter().map(|row| row["product_id"].as_i64().expect("id")).collect()
+    };
+    let low = json_with_status(app.get("/stores/1/inventory/?low_stock=true&page_size=100").await, StatusCode::OK).await;
+    assert!(!rows(low).contains(&1), "on hand is above the threshold");
+    let not_low =
+        json_with_status(app.get("/stores/1/inventory/?low_stock=false&page_size=100").await, StatusCode::OK).await;
+    assert!(rows(not_low).contains(&1));
+    let db = app.db();
+    let events: i64 = db
+        .query_row("SELECT COUNT(*) FROM jobs WHERE kind = 'inventory.low_stock'", [], |row| row.get(0))
+        .expect("jobs");
+    assert_eq!(events, 0, "a hold moves no stock, so it queues no low-stock event");
+    let movements: i64 = db.query_row("SELECT COUNT(*) FROM stock_movements", [], |row| row.get(0)).expect("ledger");
+    assert_eq!(movements, 0, "nor a movement");
+    drop(db);
+    // The title order (memory) agrees with SQL on every filter, low_stock and in_stock included.
+    let search = app.state.search.clone();
+    tokio::task::spawn_blocking(move || search.compute_title_order()).await.expect("task").expect("title order");
+    let (search, reads) = (app.state.search.clone(), app.state.reads.clone());
+    tokio::task::spawn_blocking(move || {
+        reads.run_blocking(|conn| crate::inventory_listing::memory_and_sql_agree(conn, &search, "held below threshold"))
+    })
+    .await
+    .expect("task")
+    .expect("reads");
+    let low = json_with_status(app.get("/stores/1/inventory/?low_stock=true&page_size=100").await, StatusCode::OK).await;
+    assert!(!rows(low).contains(&1), "the memory path judges on hand too");
+    app.shutdown().await;
+}
