@@ -294,7 +294,8 @@ fn start_store(
     }
     // Holds whose time ran out while no server ran: expired (and logged, so a saved stock view
     // that still counts them is stale) before any view is opened; the timer takes the rest.
-    let expired = start_step("expire reservations", || expire_reservations(&mut store.write_conn, options.clock.now()))?;
+    let expired =
+        start_step("expire reservations", || expire_reservations(&mut store.write_conn, options.clock.now()))?;
     if expired > 0 {
         tracing::info!(expired, "expired reservations whose time ran out while stopped");
     }

@@ -504,7 +504,8 @@ async fn low_stock_is_judged_on_hand_while_in_stock_is_judged_available() {
     let rows = |page: Value| -> Vec<i64> {
         page["results"].as_array().expect("results").iter().map(|row| row["product_id"].as_i64().expect("id")).collect()
     };
-    let low = json_with_status(app.get("/stores/1/inventory/?low_stock=true&page_size=100").await, StatusCode::OK).await;
+    let low =
+        json_with_status(app.get("/stores/1/inventory/?low_stock=true&page_size=100").await, StatusCode::OK).await;
     assert!(!rows(low).contains(&1), "on hand is above the threshold");
     let not_low =
         json_with_status(app.get("/stores/1/inventory/?low_stock=false&page_size=100").await, StatusCode::OK).await;
@@ -527,7 +528,8 @@ async fn low_stock_is_judged_on_hand_while_in_stock_is_judged_available() {
     .await
     .expect("task")
     .expect("reads");
-    let low = json_with_status(app.get("/stores/1/inventory/?low_stock=true&page_size=100").await, StatusCode::OK).await;
+    let low =
+        json_with_status(app.get("/stores/1/inventory/?low_stock=true&page_size=100").await, StatusCode::OK).await;
     assert!(!rows(low).contains(&1), "the memory path judges on hand too");
     app.shutdown().await;
 }

@@ -28,8 +28,14 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, for listing and parsing.
-    pub const ALL: [EventKind; 6] =
-        [Self::OrderConfirmed, Self::OrderCancelled, Self::OutOfStock, Self::BackInStock, Self::LowStock, Self::ReservationExpired];
+    pub const ALL: [EventKind; 6] = [
+        Self::OrderConfirmed,
+        Self::OrderCancelled,
+        Self::OutOfStock,
+        Self::BackInStock,
+        Self::LowStock,
+        Self::ReservationExpired,
+    ];
 
     /// The contract's name, stored as the job's `kind` and sent as `X-Aforro-Event`.
     pub fn as_str(self) -> &'static str {

@@ -222,7 +222,11 @@ const INVENTORY_ROW: &str = "SELECT p.title, p.price_cents, c.name, c.id,
 /// The listing rows of `products` (id and stock, from the stock view) in `store`, in that
 /// order: one primary-key lookup each (and one of the row's threshold by the inventory's
 /// unique index). A product deleted since its id was picked is left out.
-pub fn inventory_rows(conn: &Connection, store: StoreId, products: &[(ProductId, RowStock)]) -> Result<Vec<InventoryRow>> {
+pub fn inventory_rows(
+    conn: &Connection,
+    store: StoreId,
+    products: &[(ProductId, RowStock)],
+) -> Result<Vec<InventoryRow>> {
     let mut stmt = conn.prepare_cached(INVENTORY_ROW)?;
     let mut rows = Vec::with_capacity(products.len());
     for &(product_id, stock) in products {

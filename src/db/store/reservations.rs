@@ -395,7 +395,8 @@ mod tests {
                 .expect("movements")
         };
         grant(&conn, &hold(2), None, T0).expect("granted");
-        let first: ReservationId = conn.query_row("SELECT MAX(id) FROM reservations", [], |row| row.get(0)).expect("id");
+        let first: ReservationId =
+            conn.query_row("SELECT MAX(id) FROM reservations", [], |row| row.get(0)).expect("id");
         release(&conn, first, at(1)).expect("released");
         grant(&conn, &hold(1), None, at(2)).expect("granted");
         expire_due(&conn, at(62)).expect("expired");
