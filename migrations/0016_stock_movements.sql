@@ -22,11 +22,18 @@ CREATE TABLE stock_movements (
     actor          TEXT,
     -- Microseconds since the epoch. Ids grow with it (one writer), so retention deletes a
     -- prefix of ids and needs no index of its own.
-    created_at     INTEGER NOT NULL
+    created_at     INTEGER NOT NULL,
+    -- The same (store, product)'s movement before this one (NULL for its first, or once that
+    -- one is pruned): each row's movements form a chain from `inventory.last_movement_id`.
+    previous_id    INTEGER
 );
--- One index serves both the row's movements newest first (product, store, id DESC) and
--- deleting a product's movements (product).
-CREATE INDEX stock_movements_product_store ON stock_movements (product_id, store_id, id);
+-- No index: an index on (product, store, id) put every order line's movement on a random leaf
+-- page, and the pages a batch dirtied cost 18-22% of the orders over HTTP (docs/inventory.md,
+-- "What the ledger costs"). The chain reaches a row's movements newest first from its
+-- inventory row instead, whose page the same write dirties anyway; `movement_count` keeps the
+-- count a page needs.
+ALTER TABLE inventory ADD COLUMN last_movement_id INTEGER;
+ALTER TABLE inventory ADD COLUMN movement_count INTEGER NOT NULL DEFAULT 0;
 
 -- Per inventory row: at or below this many units on hand, the row is low on stock
 -- (`inventory.low_stock`, `low_stock=true`).

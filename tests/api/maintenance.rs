@@ -68,6 +68,11 @@ async fn purging_prunes_stock_movements_past_their_retention_only() {
         .expect("rows");
     assert_eq!(kept, [7], "the newest stays, and its quantity is the current one");
     assert_eq!(app.stock(1, 1), 7);
+    let counted: i64 = app
+        .db()
+        .query_row("SELECT movement_count FROM inventory WHERE store_id = 1 AND product_id = 1", [], |row| row.get(0))
+        .expect("count");
+    assert_eq!(counted, 1, "the movements listing counts only what is kept");
     app.shutdown().await;
 }
 
