@@ -167,8 +167,10 @@ mod tests {
         crate::db::migrate::migrate(&mut conn).expect("migrate");
         for sql in [MOVEMENTS_COUNT, MOVEMENTS_PAGE, PRODUCT_MOVEMENTS_DELETE] {
             let plan = query_plan(&conn, sql);
-            let full_scans: Vec<_> =
-                plan.iter().filter(|step| step.starts_with("SCAN") && !step.contains("INDEX") && *step != "SCAN chain").collect();
+            let full_scans: Vec<_> = plan
+                .iter()
+                .filter(|step| step.starts_with("SCAN") && !step.contains("INDEX") && *step != "SCAN chain")
+                .collect();
             assert!(full_scans.is_empty(), "{sql}\n{plan:#?}");
         }
     }
