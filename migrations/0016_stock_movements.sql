@@ -28,7 +28,7 @@ CREATE TABLE stock_movements (
     previous_id    INTEGER
 );
 -- No index: an index on (product, store, id) put every order line's movement on a random leaf
--- page, and the pages a batch dirtied cost 18-22% of the orders over HTTP (docs/inventory.md,
+-- page, and the pages a batch dirtied cost 15-28% of the orders over HTTP (docs/inventory.md,
 -- "What the ledger costs"). The chain reaches a row's movements newest first from its
 -- inventory row instead, whose page the same write dirties anyway; `movement_count` keeps the
 -- count a page needs.
