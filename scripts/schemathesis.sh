@@ -65,8 +65,21 @@ run_schemathesis() {
         --checks all --phases examples,coverage,fuzzing,stateful --seed 42 --max-examples 50 --workers 1 \
         --request-timeout 10 --generation-database none "$@"
 }
+# Two stock routes take one of several optional members: a bulk row holds exactly one of
+# `quantity` and `delta` (a `oneOf` of two shapes), the inventory `PUT` `quantity` and/or
+# `low_stock_threshold` (neither required). The coverage phase of this schemathesis version
+# sends "missing required property: quantity" negatives for both (valid bodies: a `delta` row, a
+# threshold alone) and counts their 200 as a schema-violating request accepted; a per-operation
+# setting in .ci/schemathesis.toml does not reach that check. So both run in a pass of their own
+# without that one check; bodies that really are invalid (both members, neither, out of range)
+# are refused with 400 in tests/api/stock_bulk.rs and tests/api/stock_ledger.rs.
+apart=(--exclude-name 'POST /api/admin/stock/bulk/' --exclude-name 'PUT /api/admin/stores/{store_id}/inventory/{product_id}/')
 echo "-- as an admin (Bearer <admin token>)"
-run_schemathesis --header "Authorization: Bearer $token" --exclude-name 'POST /api/admin/logout/'
+run_schemathesis --header "Authorization: Bearer $token" --exclude-name 'POST /api/admin/logout/' \
+    "${apart[@]}"
+echo "-- the stock routes with optional members, as an admin, without negative_data_rejection"
+run_schemathesis --header "Authorization: Bearer $token" --include-name 'POST /api/admin/stock/bulk/' \
+    --include-name 'PUT /api/admin/stores/{store_id}/inventory/{product_id}/' --exclude-checks negative_data_rejection
 # An API key with every action, made by the CLI beside the running server (it sees the key
 # within a second). Excluded besides logout (only an admin session has one to end): revoking
 # or re-limiting keys, which could revoke or throttle this very key mid-run (the admin pass
@@ -79,4 +92,4 @@ for _ in $(seq 1 50); do
 done
 echo "-- with an API key (Bearer ak_...)"
 run_schemathesis --header "Authorization: Bearer $api_key" --exclude-name 'POST /api/admin/logout/' \
-    --exclude-name 'DELETE /api/keys/{id}/' --exclude-name 'PATCH /api/keys/{id}/'
+    --exclude-name 'DELETE /api/keys/{id}/' --exclude-name 'PATCH /api/keys/{id}/' "${apart[@]}"

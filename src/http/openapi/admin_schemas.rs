@@ -319,15 +319,31 @@ pub struct BulkBody {
     rows: Vec<BulkRowDoc>,
 }
 
-/// One row: `quantity` (sets on hand) or `delta` (adds to it; below zero fails the row).
-#[derive(ToSchema)]
-pub struct BulkRowDoc {
-    store_id: i64,
-    product_id: i64,
-    #[schema(minimum = 0, maximum = 1_000_000_000)]
-    quantity: Option<i64>,
-    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
-    delta: Option<i64>,
+/// One row: exactly one of `quantity` (sets on hand) and `delta` (adds to it; below zero fails
+/// the row). Deserialize is derived only so that `serde(untagged)` (utoipa's `oneOf`) applies.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(untagged)]
+pub enum BulkRowDoc {
+    /// Sets the store's on-hand quantity of the product.
+    Quantity {
+        /// Store id.
+        store_id: i64,
+        /// Product id.
+        product_id: i64,
+        /// The new on-hand quantity.
+        #[schema(minimum = 0, maximum = 1_000_000_000)]
+        quantity: i64,
+    },
+    /// Adds to the store's on-hand quantity of the product (a row without one starts from 0).
+    Delta {
+        /// Store id.
+        store_id: i64,
+        /// Product id.
+        product_id: i64,
+        /// What to add (negative: take away).
+        #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
+        delta: i64,
+    },
 }
 
 /// What a bulk update applied and, under `reject_failed_rows`, which rows failed.
