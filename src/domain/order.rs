@@ -59,16 +59,7 @@ impl NewOrder {
             return Err(vec![FieldError::new("body", "must be a JSON object")]);
         };
         let mut errors = Vec::new();
-        let store_id = match object.get("store_id") {
-            None | Some(Value::Null) => {
-                errors.push(FieldError::new("store_id", "this field is required"));
-                None
-            }
-            Some(value) => positive_integer(value).map(StoreId).or_else(|| {
-                errors.push(FieldError::new("store_id", "must be a positive integer"));
-                None
-            }),
-        };
+        let store_id = parse_store_id(object.get("store_id"), &mut errors);
         let items = parse_items(object.get("items"), "quantity_requested", &mut errors);
         let reservation_id = match object.get("reservation_id") {
             None | Some(Value::Null) => None,
@@ -92,6 +83,20 @@ impl NewOrder {
     /// Units over all lines (the order body's `total_quantity`).
     pub fn total_quantity(&self) -> i64 {
         self.items.iter().map(|line| line.quantity_requested.get()).sum()
+    }
+}
+
+/// The request's `store_id`: required, a positive integer (errors name the field).
+pub(super) fn parse_store_id(value: Option<&Value>, errors: &mut Vec<FieldError>) -> Option<StoreId> {
+    match value {
+        None | Some(Value::Null) => {
+            errors.push(FieldError::new("store_id", "this field is required"));
+            None
+        }
+        Some(value) => positive_integer(value).map(StoreId).or_else(|| {
+            errors.push(FieldError::new("store_id", "must be a positive integer"));
+            None
+        }),
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::order::{parse_items, positive_integer};
+use super::order::{parse_items, parse_store_id};
 use super::{FieldError, OrderLine, StoreId};
 
 /// The shortest hold a client may ask for, in seconds (contract).
@@ -49,16 +49,7 @@ impl NewReservation {
             return Err(vec![FieldError::new("body", "must be a JSON object")]);
         };
         let mut errors = Vec::new();
-        let store_id = match object.get("store_id") {
-            None | Some(Value::Null) => {
-                errors.push(FieldError::new("store_id", "this field is required"));
-                None
-            }
-            Some(value) => positive_integer(value).map(StoreId).or_else(|| {
-                errors.push(FieldError::new("store_id", "must be a positive integer"));
-                None
-            }),
-        };
+        let store_id = parse_store_id(object.get("store_id"), &mut errors);
         let items = parse_items(object.get("items"), "quantity", &mut errors);
         let ttl_seconds = match object.get("ttl_seconds") {
             None | Some(Value::Null) => Some(DEFAULT_TTL_SECONDS),
